@@ -1,0 +1,130 @@
+// The host bridge contract: the one table of messages between a host (Figma main thread, Photoshop panel,
+// playground page) and the UI. Payloads are plain JSON data plus Uint8Array, the only binary type
+// Figma's bridge carries; the Photoshop adapter encodes Uint8Array as base64 for its JSON-only bridge.
+import type { ResultMeta, Target } from '../worker/job.ts';
+
+export type HostName = 'figma' | 'photoshop' | 'playground';
+export type PlaceMode = 'beside' | 'replace-fill';
+
+export interface Settings {
+  target: Target;
+  /** Base URL of the model host / local companion server, e.g. http://127.0.0.1:8740 */
+  serverUrl: string;
+  /** Bearer token for a remote server; never logged. */
+  token: string;
+  placeMode: PlaceMode;
+}
+
+export const DEFAULT_PORT = 8740;
+export const DEFAULT_SETTINGS: Settings = {
+  target: 'auto',
+  serverUrl: `http://127.0.0.1:${DEFAULT_PORT}`,
+  token: '',
+  placeMode: 'beside',
+};
+
+/** Largest image edge a host accepts (Figma's createImage limit). */
+export const MAX_IMAGE_EDGE = 4096;
+
+export interface SelectedItem {
+  nodeId: string;
+  name: string;
+  /** Pixel size the host will deliver for this item (native image size, or export size). */
+  width: number;
+  height: number;
+  kind: 'image' | 'frame' | 'layer' | 'region';
+}
+
+export interface SelectionSummary {
+  items: SelectedItem[];
+  /** Why nothing usable is selected (empty selection, unsupported node type); shown to the user. */
+  problem?: string;
+}
+
+export interface HostInfo {
+  name: HostName;
+  version: string;
+  /** Largest image edge the host can place. */
+  maxImageEdge: number;
+  /** Whether the host can take video results. */
+  video: boolean;
+}
+
+/** Messages the UI sends to the host. */
+export interface UiToHost {
+  'ui-ready': Record<string, never>;
+  'read-image': { requestId: string; nodeId: string };
+  'place-result': {
+    requestId: string;
+    sourceNodeId: string;
+    /** PNG-encoded result. */
+    png: Uint8Array;
+    width: number;
+    height: number;
+    /** Name for the new node/layer, e.g. "Upscale ×4 (esrgan-thick)". */
+    name: string;
+    mode: PlaceMode;
+    meta: ResultMeta;
+  };
+  notify: { message: string; error?: boolean };
+  'save-settings': { settings: Settings };
+}
+
+/** Messages the host sends to the UI. */
+export interface HostToUi {
+  init: { host: HostInfo; settings: Settings; selection: SelectionSummary };
+  'selection-changed': { selection: SelectionSummary };
+  /** Answer to read-image: the item's pixels, PNG or JPEG encoded. */
+  image: { requestId: string; nodeId: string; bytes: Uint8Array; mime: 'image/png' | 'image/jpeg'; width: number; height: number };
+  /** Answer to place-result. */
+  placed: { requestId: string; nodeId: string };
+  /** Answer to a request that failed; `message` says what to do. */
+  'request-failed': { requestId: string; message: string };
+  theme: { mode: 'light' | 'dark' };
+}
+
+export type Message<Table, K extends keyof Table = keyof Table> = K extends keyof Table ? { type: K } & Table[K] : never;
+export type UiMessage = Message<UiToHost>;
+export type HostMessage = Message<HostToUi>;
+
+type FieldKind = 'string' | 'number' | 'boolean' | 'bytes' | 'object';
+/** Required fields per message, checked at each end so a malformed message fails loudly instead of half-working. */
+const UI_TO_HOST_FIELDS: { [K in keyof UiToHost]: Record<string, FieldKind> } = {
+  'ui-ready': {},
+  'read-image': { requestId: 'string', nodeId: 'string' },
+  'place-result': { requestId: 'string', sourceNodeId: 'string', png: 'bytes', width: 'number', height: 'number', name: 'string', mode: 'string', meta: 'object' },
+  notify: { message: 'string' },
+  'save-settings': { settings: 'object' },
+};
+const HOST_TO_UI_FIELDS: { [K in keyof HostToUi]: Record<string, FieldKind> } = {
+  init: { host: 'object', settings: 'object', selection: 'object' },
+  'selection-changed': { selection: 'object' },
+  image: { requestId: 'string', nodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number' },
+  placed: { requestId: 'string', nodeId: 'string' },
+  'request-failed': { requestId: 'string', message: 'string' },
+  theme: { mode: 'string' },
+};
+
+function check(table: Record<string, Record<string, FieldKind>>, msg: unknown): string | null {
+  if (!msg || typeof msg !== 'object') return 'message is not an object';
+  const m = msg as Record<string, unknown>;
+  if (typeof m.type !== 'string' || !(m.type in table)) return `unknown message type ${String(m.type)}`;
+  for (const [field, kind] of Object.entries(table[m.type])) {
+    const v = m[field];
+    const ok =
+      kind === 'bytes' ? v instanceof Uint8Array : kind === 'object' ? v !== null && typeof v === 'object' : typeof v === kind;
+    if (!ok) return `${m.type}.${field} must be ${kind}`;
+  }
+  return null;
+}
+
+/** Returns why `msg` is not a valid UI→host message, or null when it is. */
+export const checkUiMessage = (msg: unknown): string | null => check(UI_TO_HOST_FIELDS, msg);
+/** Returns why `msg` is not a valid host→UI message, or null when it is. */
+export const checkHostMessage = (msg: unknown): string | null => check(HOST_TO_UI_FIELDS, msg);
+
+/** Largest integer scale (from `scales`) whose result fits within maxEdge, or 0 if none does. */
+export function largestFittingScale(width: number, height: number, scales: number[], maxEdge = MAX_IMAGE_EDGE): number {
+  const fit = scales.filter((s) => width * s <= maxEdge && height * s <= maxEdge);
+  return fit.length ? Math.max(...fit) : 0;
+}

@@ -1,0 +1,50 @@
+// The engine's Comlink surface, as the UI sees it. Implemented in worker/engine.ts (browser worker) and
+// usable in Node by the CLI and server through the same Engine class.
+import type { Job, JobResult, Progress, ResolvedTarget, RgbaImage, Target } from './job.ts';
+import type { ModelCard } from './models/card.ts';
+import type { TaskInfo } from './tasks/task.ts';
+
+export interface EngineConfig {
+  /** Where registry.json, model files and onnxruntime's wasm are served from (no trailing slash). */
+  modelBaseUrl: string;
+  /** Bearer token sent to the model host when set. */
+  token?: string;
+  /** Force a wasm thread count (defaults to 1 unless crossOriginIsolated). */
+  wasmThreads?: number;
+}
+
+export interface Capabilities {
+  webgpu: { available: boolean; detail: string };
+  wasm: { available: boolean; threads: number; crossOriginIsolated: boolean; detail: string };
+  cache: { available: boolean; detail: string };
+}
+
+export interface TargetChoice {
+  target: ResolvedTarget;
+  /** Shown to the user: why this target ("auto: WebGPU adapter found", "WebGPU unavailable: …"). */
+  reason: string;
+}
+
+export interface ModelStatus {
+  card: ModelCard;
+  cached: boolean;
+  /** Bytes stored in the Cache API for this model (0 when not cached or unknown). */
+  cachedBytes: number;
+  /** Whether a session for it is loaded in memory now. */
+  loaded: boolean;
+}
+
+export interface EngineApi {
+  init(config: EngineConfig): Promise<Capabilities>;
+  capabilities(): Promise<Capabilities>;
+  tasks(): Promise<TaskInfo[]>;
+  models(): Promise<ModelStatus[]>;
+  /** Remove cached model files (all when ids is omitted) and dispose their sessions. */
+  clearModels(ids?: string[]): Promise<void>;
+  chooseTarget(task: string, model: string | undefined, requested: Target): Promise<TargetChoice>;
+  run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult>;
+  /** Cooperative cancel: the job stops at its next tile/step boundary with a 'cancelled' error. */
+  cancel(jobId: string): Promise<void>;
+  decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage>;
+  encodePng(image: RgbaImage): Promise<Uint8Array>;
+}

@@ -1,0 +1,107 @@
+// The job contract: what the UI, the CLI and the server ask the engine to do, and what comes back.
+// Everything here is plain data so it crosses Comlink, the Figma/UXP bridges and HTTP unchanged.
+
+/** Straight (non-premultiplied) 8-bit RGBA pixels, row-major, 4 bytes per pixel. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array; // length = width * height * 4
+}
+
+/** Where a job runs. `auto` lets the engine pick and say why. */
+export type Target = 'auto' | 'webgpu' | 'wasm' | 'node' | 'server';
+/** A concrete target after `auto` was resolved. */
+export type ResolvedTarget = Exclude<Target, 'auto'>;
+
+export type ParamValue = number | string | boolean;
+export type Params = Record<string, ParamValue>;
+
+export interface Job {
+  /** Client-chosen id: used for cancel and to match progress events. */
+  id: string;
+  task: string;
+  /** Model id from models/registry.json; the task's default for the target when omitted. */
+  model?: string;
+  params: Params;
+  image?: RgbaImage;
+  mask?: RgbaImage;
+  seed?: number;
+  target?: Target;
+}
+
+export type Stage = 'download' | 'load' | 'run' | 'upload' | 'encode';
+
+export interface Progress {
+  jobId: string;
+  stage: Stage;
+  /** Units done of `total` within this stage (bytes for download, tiles for run). */
+  done: number;
+  total: number;
+  message?: string;
+  preview?: RgbaImage;
+}
+
+/** What the host stores on a placed result (Figma setPluginData, Photoshop layer metadata). */
+export interface ResultMeta {
+  task: string;
+  model: string;
+  modelVariant: 'full' | 'tiny';
+  params: Params;
+  seed?: number;
+  target: ResolvedTarget;
+  /** Frontier version that made the result. */
+  version: string;
+  /** Milliseconds spent in the run stage. */
+  runMs: number;
+}
+
+export interface JobResult {
+  jobId: string;
+  images: RgbaImage[];
+  meta: ResultMeta;
+}
+
+/** Error codes every layer understands; `message` always says what to do next. */
+export type ErrorCode =
+  | 'cancelled'
+  | 'bad-input'
+  | 'model-not-found'
+  | 'download-failed'
+  | 'hash-mismatch'
+  | 'model-load-failed'
+  | 'run-failed'
+  | 'target-unavailable'
+  | 'worker-crashed'
+  | 'too-large';
+
+export class FrontierError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FrontierError';
+  }
+}
+
+/** Plain-data form of an error for crossing Comlink/postMessage (Error subclasses lose their fields). */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof FrontierError) return { code: err.code, message: err.message };
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
+    const e = err as { code: unknown; message: unknown };
+    if (typeof e.code === 'string' && typeof e.message === 'string') return { code: e.code as ErrorCode, message: e.message };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'run-failed', message };
+}
+
+export function fromErrorInfo(info: ErrorInfo): FrontierError {
+  return new FrontierError(info.code, info.message);
+}
+
+export const FRONTIER_VERSION = '0.1.0';

@@ -1,0 +1,56 @@
+// The model card contract: one entry of models/registry.json.
+
+export type Layout = 'NCHW' | 'NHWC';
+export type DType = 'float32' | 'float16' | 'uint8' | 'int64';
+
+export interface TensorSpec {
+  name: string;
+  dtype: DType;
+  /** -1 (or a name) marks a dynamic dimension. */
+  shape: (number | string)[];
+}
+
+export interface ImageIo {
+  layout: Layout;
+  /** Value range of the pixel tensor, e.g. [0, 255] or [0, 1]. */
+  range: [number, number];
+}
+
+export interface ModelFile {
+  /** Content-addressed file name (contains the sha256 prefix), served under /models/files/. */
+  name: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface ModelCard {
+  id: string;
+  task: string;
+  label: string;
+  description: string;
+  variant: 'full' | 'tiny';
+  files: ModelFile[];
+  io: {
+    inputs: TensorSpec[];
+    outputs: TensorSpec[];
+    image: ImageIo;
+    /** Upscaling factor (output size / input size), 1 for same-size models. */
+    scale: number;
+    /** Largest tile edge the model runs on at once, and the overlap between tiles, in input pixels. */
+    tile: { size: number; overlap: number };
+  };
+  license: string;
+  source: { paper?: string; checkpoint: string; converter?: string };
+  targets: ('webgpu' | 'wasm' | 'node' | 'server')[];
+  /** Measured quality notes shown to users (e.g. PSNR gain over bicubic). */
+  notes?: string;
+}
+
+export interface Registry {
+  version: 1;
+  models: ModelCard[];
+}
+
+export function findModel(registry: Registry, id: string): ModelCard | undefined {
+  return registry.models.find((m) => m.id === id);
+}

@@ -1,0 +1,23 @@
+// The runtime contract: where a model runs. Task code sees only this.
+import type { DType } from '../models/card.ts';
+
+/** Runtime-neutral tensor: tasks never see onnxruntime's own Tensor class. */
+export interface Tensor {
+  dtype: DType;
+  dims: number[];
+  data: Float32Array | Uint8Array | BigInt64Array | Uint16Array;
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  dispose(): Promise<void>;
+}
+
+export interface Runtime {
+  /** e.g. 'ort-web/webgpu', 'ort-web/wasm', 'ort-node/cpu', 'oip'. */
+  readonly name: string;
+  /** Create a session from a model's bytes (loaded and verified by the model loader). */
+  createSession(modelBytes: Uint8Array): Promise<Session>;
+}

@@ -1,0 +1,93 @@
+// The task contract: one file per task in worker/tasks/, registered by one row in worker/tasks/index.ts.
+// Task code is free of DOM and host APIs: it sees pixels, params and a Session, and reports progress.
+import type { Job, Params, ParamValue, Progress, RgbaImage } from '../job.ts';
+import { FrontierError } from '../job.ts';
+import type { ModelCard } from '../models/card.ts';
+import type { Session } from '../runtime/runtime.ts';
+
+export type ParamSpec =
+  | { name: string; label: string; type: 'number' | 'integer'; default: number; min: number; max: number; step?: number; help?: string }
+  | { name: string; label: string; type: 'choice'; default: string | number; choices: { value: string | number; label: string }[]; help?: string }
+  | { name: string; label: string; type: 'boolean'; default: boolean; help?: string }
+  | { name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string };
+
+export type TaskInput = 'image' | 'mask';
+
+export interface TaskContext {
+  job: Job;
+  /** Params after defaults and bounds were applied. */
+  params: Params;
+  model: ModelCard;
+  /** Download (with progress), verify and load the job's model; sessions are cached by the engine. */
+  session(): Promise<Session>;
+  progress(p: Omit<Progress, 'jobId'>): void;
+  /** Throws FrontierError('cancelled') once the job was cancelled: call between tiles/steps. */
+  throwIfCancelled(): void;
+}
+
+export interface TaskDef {
+  id: string;
+  label: string;
+  description: string;
+  inputs: TaskInput[];
+  params: ParamSpec[];
+  /** The model to use when the job names none. */
+  defaultModel(params: Params): string;
+  /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
+  checkModel?(model: ModelCard, params: Params): void;
+  run(ctx: TaskContext): Promise<RgbaImage[]>;
+}
+
+/** Applies defaults and bounds; throws a bad-input error that says what is allowed. */
+export function resolveParams(task: TaskDef, given: Params = {}): Params {
+  const out: Params = {};
+  for (const spec of task.params) {
+    const raw: ParamValue | undefined = given[spec.name];
+    if (raw === undefined || raw === '') {
+      out[spec.name] = spec.default;
+      continue;
+    }
+    switch (spec.type) {
+      case 'number':
+      case 'integer': {
+        const n = typeof raw === 'number' ? raw : Number(raw);
+        if (!Number.isFinite(n)) throw new FrontierError('bad-input', `${spec.label} must be a number between ${spec.min} and ${spec.max}.`);
+        if (spec.type === 'integer' && !Number.isInteger(n)) throw new FrontierError('bad-input', `${spec.label} must be a whole number.`);
+        if (n < spec.min || n > spec.max) throw new FrontierError('bad-input', `${spec.label} must be between ${spec.min} and ${spec.max} (got ${n}).`);
+        out[spec.name] = n;
+        break;
+      }
+      case 'choice': {
+        const hit = spec.choices.find((c) => String(c.value) === String(raw));
+        if (!hit) throw new FrontierError('bad-input', `${spec.label} must be one of ${spec.choices.map((c) => c.value).join(', ')} (got ${raw}).`);
+        out[spec.name] = hit.value;
+        break;
+      }
+      case 'boolean':
+        if (typeof raw === 'boolean') out[spec.name] = raw;
+        else if (raw === 'true' || raw === 'false') out[spec.name] = raw === 'true';
+        else throw new FrontierError('bad-input', `${spec.label} must be true or false.`);
+        break;
+      case 'string':
+        if (String(raw).length > spec.maxLength) throw new FrontierError('bad-input', `${spec.label} is longer than ${spec.maxLength} characters.`);
+        out[spec.name] = String(raw);
+        break;
+    }
+  }
+  const unknown = Object.keys(given).filter((k) => !task.params.some((p) => p.name === k));
+  if (unknown.length) throw new FrontierError('bad-input', `Unknown parameter ${unknown.join(', ')} for ${task.label}. Known: ${task.params.map((p) => p.name).join(', ')}.`);
+  return out;
+}
+
+/** Plain-data description of a task for the UI (no functions: crosses Comlink and JSON bridges). */
+export interface TaskInfo {
+  id: string;
+  label: string;
+  description: string;
+  inputs: TaskInput[];
+  params: ParamSpec[];
+}
+
+export function taskInfo(t: TaskDef): TaskInfo {
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params };
+}
