@@ -105,3 +105,23 @@ export function fromErrorInfo(info: ErrorInfo): FrontierError {
 }
 
 export const FRONTIER_VERSION = '0.1.0';
+
+/**
+ * Comlink rebuilds thrown errors from name, message and stack only, so the code travels in the name
+ * ("FrontierError:hash-mismatch"). The UI turns it back with fromWireError.
+ */
+export function toWireError(err: unknown): Error {
+  const info = toErrorInfo(err);
+  const e = new Error(info.message);
+  e.name = `FrontierError:${info.code}`;
+  return e;
+}
+
+export function fromWireError(err: unknown): FrontierError {
+  if (err instanceof FrontierError) return err;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  if (typeof e?.code === 'string') return new FrontierError(e.code as ErrorCode, message);
+  const match = typeof e?.name === 'string' ? /^FrontierError:([a-z-]+)$/.exec(e.name) : null;
+  return new FrontierError(match ? (match[1] as ErrorCode) : 'run-failed', message);
+}

@@ -1,0 +1,182 @@
+// The engine: runs jobs on whatever platform hosts it (browser worker or Node). It owns the task table,
+// the registry, sessions (one per model and target, reused) and cancellation; platforms supply codecs,
+// model sources and runtimes.
+import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Progress, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
+import type { Capabilities, ModelStatus, TargetChoice } from './engine-api.ts';
+import { findModel, type ModelCard, type Registry } from './models/card.ts';
+import { loadModelBytes, type ModelSource } from './models/loader.ts';
+import type { Runtime, Session } from './runtime/runtime.ts';
+import type { ImageCodec } from './image/codec.ts';
+import { checkRgba } from './image/rgba.ts';
+import { findTask, TASKS } from './tasks/index.ts';
+import { resolveParams, taskInfo, type TaskInfo } from './tasks/task.ts';
+
+export interface EnginePlatform {
+  codec: ImageCodec;
+  source: ModelSource;
+  loadRegistry(): Promise<Registry>;
+  capabilities(): Promise<Capabilities>;
+  /** Resolves a requested target for a model, or throws target-unavailable saying why. */
+  chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice>;
+  runtime(target: ResolvedTarget): Runtime;
+  cachedBytes?(card: ModelCard): Promise<number>;
+  clearCache?(card: ModelCard): Promise<void>;
+}
+
+export class Engine {
+  private registry: Promise<Registry> | null = null;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly cancelled = new Set<string>();
+
+  constructor(private readonly platform: EnginePlatform) {}
+
+  tasks(): TaskInfo[] {
+    return TASKS.map(taskInfo);
+  }
+
+  capabilities(): Promise<Capabilities> {
+    return this.platform.capabilities();
+  }
+
+  private loadRegistry(): Promise<Registry> {
+    if (!this.registry) {
+      this.registry = this.platform.loadRegistry().catch((err) => {
+        this.registry = null; // let the next call retry (e.g. once the server is up)
+        throw err;
+      });
+    }
+    return this.registry;
+  }
+
+  async models(): Promise<ModelStatus[]> {
+    const registry = await this.loadRegistry();
+    return Promise.all(
+      registry.models.map(async (card) => {
+        const cachedBytes = (await this.platform.cachedBytes?.(card)) ?? 0;
+        const loaded = [...this.sessions.keys()].some((k) => k.endsWith(`|${card.id}`));
+        return { card, cached: cachedBytes > 0, cachedBytes, loaded };
+      }),
+    );
+  }
+
+  async clearModels(ids?: string[]): Promise<void> {
+    const registry = await this.loadRegistry();
+    for (const card of registry.models) {
+      if (ids && !ids.includes(card.id)) continue;
+      for (const [key, session] of this.sessions) {
+        if (key.endsWith(`|${card.id}`)) {
+          this.sessions.delete(key);
+          await (await session.catch(() => null))?.dispose();
+        }
+      }
+      await this.platform.clearCache?.(card);
+    }
+  }
+
+  private async modelFor(job: Pick<Job, 'task' | 'model' | 'params'>): Promise<{ card: ModelCard; params: Job['params'] }> {
+    const task = findTask(job.task);
+    if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
+    const params = resolveParams(task, job.params);
+    const registry = await this.loadRegistry();
+    const id = job.model ?? task.defaultModel(params);
+    const card = findModel(registry, id);
+    if (!card) {
+      const known = registry.models.filter((m) => m.task === task.id).map((m) => m.id);
+      throw new FrontierError('model-not-found', `Model "${id}" is not available. ${known.length ? `Available for ${task.label}: ${known.join(', ')}.` : `No ${task.label} models are available: run "npm run build" on the server.`}`);
+    }
+    task.checkModel?.(card, params);
+    return { card, params };
+  }
+
+  async chooseTarget(taskId: string, model: string | undefined, requested: Target): Promise<TargetChoice> {
+    const task = findTask(taskId);
+    if (!task) throw new FrontierError('bad-input', `Unknown task "${taskId}".`);
+    const { card } = await this.modelFor({ task: taskId, model, params: {} });
+    return this.platform.chooseTarget(card, requested);
+  }
+
+  private session(card: ModelCard, target: ResolvedTarget, progress: (p: Omit<Progress, 'jobId'>) => void): Promise<Session> {
+    const key = `${target}|${card.id}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = (async () => {
+        const bytes = await loadModelBytes(card, this.platform.source, (done, total) =>
+          progress({ stage: 'download', done, total, message: `Downloading ${card.label}` }),
+        );
+        progress({ stage: 'load', done: 0, total: 1, message: `Loading ${card.label}` });
+        const s = await this.platform.runtime(target).createSession(bytes);
+        progress({ stage: 'load', done: 1, total: 1, message: `Loaded ${card.label}` });
+        return s;
+      })();
+      this.sessions.set(key, session);
+      session.catch(() => this.sessions.delete(key)); // a failed load is retried next time
+    } else {
+      progress({ stage: 'load', done: 1, total: 1, message: `${card.label} ready` });
+    }
+    return session;
+  }
+
+  async run(job: Job, onProgress: (p: Progress) => void = () => {}): Promise<JobResult> {
+    const task = findTask(job.task);
+    if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
+    if (task.inputs.includes('image')) {
+      if (!job.image) throw new FrontierError('bad-input', `${task.label} needs an image: select an image or a frame.`);
+      checkRgba(job.image);
+    }
+    const { card, params } = await this.modelFor(job);
+    const choice = await this.platform.chooseTarget(card, job.target ?? 'auto');
+    const progress = (p: Omit<Progress, 'jobId'>) => onProgress({ ...p, jobId: job.id });
+    const throwIfCancelled = () => {
+      if (this.cancelled.has(job.id)) throw new FrontierError('cancelled', 'Cancelled: nothing was placed.');
+    };
+    try {
+      throwIfCancelled();
+      let runStarted = 0;
+      const images: RgbaImage[] = await task.run({
+        job,
+        params,
+        model: card,
+        session: async () => {
+          const s = await this.session(card, choice.target, progress);
+          throwIfCancelled();
+          runStarted = Date.now();
+          return s;
+        },
+        progress,
+        throwIfCancelled,
+      });
+      return {
+        jobId: job.id,
+        images,
+        meta: {
+          task: task.id,
+          model: card.id,
+          modelVariant: card.variant,
+          params,
+          seed: job.seed,
+          target: choice.target,
+          version: FRONTIER_VERSION,
+          runMs: runStarted ? Date.now() - runStarted : 0,
+        },
+      };
+    } finally {
+      this.cancelled.delete(job.id);
+    }
+  }
+
+  cancel(jobId: string): void {
+    this.cancelled.add(jobId);
+  }
+
+  decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage> {
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+      return Promise.reject(new FrontierError('bad-input', 'The selection gave no image bytes: select an image or a frame with visible content.'));
+    }
+    return this.platform.codec.decode(bytes, mime);
+  }
+
+  encodePng(image: RgbaImage): Promise<Uint8Array> {
+    checkRgba(image, 'result');
+    return this.platform.codec.encodePng(image);
+  }
+}

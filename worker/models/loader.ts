@@ -1,0 +1,60 @@
+// Model loading shared by every platform: get a model's bytes from a source (HTTP with cache, or disk),
+// report progress, and verify size and sha256 before anything is handed to a runtime.
+import { FrontierError } from '../job.ts';
+import type { ModelCard, ModelFile } from './card.ts';
+
+export interface ByteProgress {
+  (done: number, total: number): void;
+}
+
+/** Where model files come from. Implementations: worker/models/http-source.ts, worker/models/file-source.ts. */
+export interface ModelSource {
+  /** Returns the file's bytes; may return cached bytes, which the loader verifies like fresh ones. */
+  read(file: ModelFile, onProgress: ByteProgress): Promise<{ bytes: Uint8Array; fromCache: boolean }>;
+  /** Forget a cached copy (after it failed verification). */
+  evict?(file: ModelFile): Promise<void>;
+  /** Human-readable place, for error messages ("http://127.0.0.1:8740", "models/build/files"). */
+  readonly where: string;
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Throws a FrontierError that says what to do when `bytes` is not exactly `file`. */
+export async function verifyFile(card: ModelCard, file: ModelFile, bytes: Uint8Array): Promise<void> {
+  if (bytes.length !== file.bytes) {
+    throw new FrontierError(
+      'download-failed',
+      `The model file for ${card.label} is truncated (${bytes.length} of ${file.bytes} bytes). Check the connection and run again; the download resumes where it stopped.`,
+    );
+  }
+  const actual = await sha256Hex(bytes);
+  if (actual !== file.sha256) {
+    throw new FrontierError(
+      'hash-mismatch',
+      `The model file for ${card.label} is corrupt (sha256 ${actual.slice(0, 12)}… instead of ${file.sha256.slice(0, 12)}…). Clear the model cache and retry; if it persists, rebuild the models on the server with "npm run build".`,
+    );
+  }
+}
+
+/**
+ * Loads and verifies a single-file model. A cached copy that fails verification is evicted and fetched again
+ * once, so a corrupt cache heals itself; a fresh copy that fails is reported.
+ */
+export async function loadModelBytes(card: ModelCard, source: ModelSource, onProgress: ByteProgress): Promise<Uint8Array> {
+  if (card.files.length !== 1) throw new FrontierError('model-load-failed', `${card.id}: multi-file models are not supported yet.`);
+  const file = card.files[0];
+  const first = await source.read(file, onProgress);
+  try {
+    await verifyFile(card, file, first.bytes);
+    return first.bytes;
+  } catch (err) {
+    if (!first.fromCache || !source.evict) throw err;
+    await source.evict(file);
+    const fresh = await source.read(file, onProgress);
+    await verifyFile(card, file, fresh.bytes);
+    return fresh.bytes;
+  }
+}

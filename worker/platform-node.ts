@@ -1,0 +1,42 @@
+// The engine's Node platform (CLI, server, tests): onnxruntime-node, model files from models/build/files.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { FrontierError, type ResolvedTarget, type Target } from './job.ts';
+import type { Capabilities, TargetChoice } from './engine-api.ts';
+import type { EnginePlatform } from './engine.ts';
+import type { ModelCard, Registry } from './models/card.ts';
+import { FileModelSource } from './models/file-source.ts';
+import { nodeCodec } from './image/codec-node.ts';
+import { createOrtNodeRuntime } from './runtime/ort-node.ts';
+import type { Runtime } from './runtime/runtime.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const REGISTRY_PATH = fileURLToPath(new URL('../models/registry.json', import.meta.url));
+export const MODEL_FILES_DIR = fileURLToPath(new URL('../models/build/files', import.meta.url));
+
+export function createNodePlatform(opts: { modelDir?: string; registryPath?: string; threads?: number } = {}): EnginePlatform {
+  let runtime: Runtime | null = null;
+  return {
+    codec: nodeCodec,
+    source: new FileModelSource(opts.modelDir ?? MODEL_FILES_DIR),
+    async loadRegistry(): Promise<Registry> {
+      return JSON.parse(await readFile(opts.registryPath ?? REGISTRY_PATH, 'utf8')) as Registry;
+    },
+    async capabilities(): Promise<Capabilities> {
+      return {
+        webgpu: { available: false, detail: 'onnxruntime-node runs on the CPU here' },
+        wasm: { available: false, threads: 0, crossOriginIsolated: false, detail: 'not used in Node' },
+        cache: { available: true, detail: `model files are read from ${opts.modelDir ?? MODEL_FILES_DIR}` },
+      };
+    },
+    async chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice> {
+      if (!card.targets.includes('node')) throw new FrontierError('target-unavailable', `${card.label} does not run on onnxruntime-node.`);
+      if (requested === 'auto' || requested === 'node') return { target: 'node', reason: `${requested === 'auto' ? 'auto → ' : ''}onnxruntime-node (CPU)` };
+      throw new FrontierError('target-unavailable', `Target "${requested}" exists only in the browser; here jobs run on onnxruntime-node (--target node or auto).`);
+    },
+    runtime(target: ResolvedTarget): Runtime {
+      if (target !== 'node') throw new FrontierError('target-unavailable', `The Node engine cannot run on ${target}.`);
+      return (runtime ??= createOrtNodeRuntime({ threads: opts.threads }));
+    },
+  };
+}

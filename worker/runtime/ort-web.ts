@@ -1,0 +1,59 @@
+// Runtime `ort-web`: onnxruntime-web in the worker, on WebGPU when an adapter exists, else WASM.
+// wasmPaths is always explicit: Figma's iframe has no base URL and esbuild leaves import.meta.url empty.
+import * as ort from 'onnxruntime-web';
+import { FrontierError } from '../job.ts';
+import type { Runtime } from './runtime.ts';
+import { wrapOrtSession } from './ort-common.ts';
+
+export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.jsep.wasm';
+
+let configured = false;
+
+/** Must run before the first session: numThreads and the wasm location are fixed once the wasm loads. */
+export function configureOrtWeb(opts: { wasmBaseUrl: string; threads: number }): void {
+  if (configured) return;
+  ort.env.wasm.wasmPaths = { wasm: `${opts.wasmBaseUrl}/${ORT_WASM_FILE}` };
+  ort.env.wasm.numThreads = opts.threads;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  configured = true;
+}
+
+/** Looks for a WebGPU adapter; returns a reason when there is none. */
+export async function probeWebGpu(): Promise<{ available: boolean; detail: string }> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return { available: false, detail: 'this browser exposes no WebGPU (navigator.gpu is missing)' };
+  try {
+    const adapter = (await gpu.requestAdapter()) as { info?: { vendor?: string; architecture?: string }; isFallbackAdapter?: boolean } | null;
+    if (!adapter) return { available: false, detail: 'WebGPU found no adapter (no GPU, or blocked)' };
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown GPU';
+    const fallback = adapter.isFallbackAdapter || /swiftshader/i.test(name);
+    return { available: true, detail: fallback ? `software adapter (${name}): correct but slow` : `adapter ${name}` };
+  } catch (err) {
+    return { available: false, detail: `WebGPU adapter request failed: ${(err as Error).message}` };
+  }
+}
+
+export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
+  return {
+    name: `ort-web/${ep}`,
+    async createSession(modelBytes) {
+      try {
+        const session = await ort.InferenceSession.create(modelBytes, {
+          executionProviders: [ep],
+          graphOptimizationLevel: 'all',
+        });
+        return wrapOrtSession(session, ort.Tensor as never);
+      } catch (err) {
+        const msg = (err as Error).message ?? String(err);
+        throw new FrontierError(
+          'model-load-failed',
+          ep === 'webgpu'
+            ? `WebGPU could not load the model (${msg}). Choose WASM as the target and retry.`
+            : `onnxruntime-web could not load the model (${msg}). Check that the server serves /ort/${ORT_WASM_FILE}.`,
+        );
+      }
+    },
+  };
+}

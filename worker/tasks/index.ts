@@ -1,0 +1,9 @@
+// The task table: adding a task = one file in this folder + one row here.
+import type { TaskDef } from './task.ts';
+import { upscale } from './upscale.ts';
+
+export const TASKS: readonly TaskDef[] = [upscale];
+
+export function findTask(id: string): TaskDef | undefined {
+  return TASKS.find((t) => t.id === id);
+}
