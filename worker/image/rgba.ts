@@ -54,42 +54,57 @@ export function resizeChannelBilinear(src: RgbaImage, dst: RgbaImage, channel: n
   }
 }
 
-/** Bicubic (Catmull-Rom-like, a = -0.5) resize of RGB + alpha: the classical baseline upscalers must beat. */
+/**
+ * Bicubic resize (a = -0.5) of RGB + alpha, separable. When shrinking, the kernel is widened by the
+ * shrink factor (antialiasing, as PIL and MATLAB's imresize do), which is how super-resolution training
+ * pairs are made; when enlarging it is the classical baseline upscalers must beat.
+ */
 export function resizeBicubic(src: RgbaImage, width: number, height: number): RgbaImage {
-  const dst = createRgba(width, height);
-  const kernel = (t: number): number => {
-    const a = -0.5;
-    const x = Math.abs(t);
-    if (x <= 1) return (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1;
-    if (x < 2) return a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a;
-    return 0;
-  };
-  const sx = src.width / width;
-  const sy = src.height / height;
-  for (let y = 0; y < height; y++) {
-    const fy = (y + 0.5) * sy - 0.5;
-    const iy = Math.floor(fy);
-    for (let x = 0; x < width; x++) {
-      const fx = (x + 0.5) * sx - 0.5;
-      const ix = Math.floor(fx);
-      const acc = [0, 0, 0, 0];
-      let wsum = 0;
-      for (let m = -1; m <= 2; m++) {
-        const yy = Math.min(Math.max(iy + m, 0), src.height - 1);
-        const wy = kernel(fy - (iy + m));
-        for (let n = -1; n <= 2; n++) {
-          const xx = Math.min(Math.max(ix + n, 0), src.width - 1);
-          const w = wy * kernel(fx - (ix + n));
-          const o = (yy * src.width + xx) * 4;
-          for (let c = 0; c < 4; c++) acc[c] += w * src.data[o + c];
-          wsum += w;
-        }
+  const horizontal = resample1d(src.data, src.width, src.height, width, true);
+  const data = resample1d(horizontal, width, src.height, height, false);
+  const out = createRgba(width, height);
+  for (let i = 0; i < data.length; i++) out.data[i] = Math.min(255, Math.max(0, Math.round(data[i])));
+  return out;
+}
+
+function cubic(t: number): number {
+  const a = -0.5;
+  const x = Math.abs(t);
+  if (x <= 1) return (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1;
+  if (x < 2) return a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a;
+  return 0;
+}
+
+/** Resamples RGBA rows (horizontal) or columns (vertical) from `from` to `to` samples; float output. */
+function resample1d(data: ArrayLike<number>, width: number, height: number, to: number, horizontal: boolean): Float32Array {
+  const from = horizontal ? width : height;
+  const ratio = from / to;
+  const support = ratio > 1 ? ratio : 1; // widen the kernel when shrinking
+  const outW = horizontal ? to : width;
+  const outH = horizontal ? height : to;
+  const out = new Float32Array(outW * outH * 4);
+  for (let j = 0; j < to; j++) {
+    const centre = (j + 0.5) * ratio - 0.5;
+    const lo = Math.floor(centre - 2 * support);
+    const hi = Math.ceil(centre + 2 * support);
+    const taps: [number, number][] = [];
+    let sum = 0;
+    for (let k = lo; k <= hi; k++) {
+      const w = cubic((k - centre) / support);
+      if (w === 0) continue;
+      taps.push([Math.min(Math.max(k, 0), from - 1), w]);
+      sum += w;
+    }
+    const lines = horizontal ? height : width;
+    for (let line = 0; line < lines; line++) {
+      for (let c = 0; c < 4; c++) {
+        let acc = 0;
+        for (const [k, w] of taps) acc += w * data[(horizontal ? line * width + k : k * width + line) * 4 + c];
+        out[(horizontal ? line * outW + j : j * outW + line) * 4 + c] = acc / sum;
       }
-      const o = (y * width + x) * 4;
-      for (let c = 0; c < 4; c++) dst.data[o + c] = Math.min(255, Math.max(0, Math.round(acc[c] / wsum)));
     }
   }
-  return dst;
+  return out;
 }
 
 /** PSNR in dB over the RGB channels of two same-size images. */
