@@ -6,13 +6,17 @@ import type { Runtime } from './runtime.ts';
 import { wrapOrtSession } from './ort-common.ts';
 
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.jsep.wasm';
+/** The glue module; loaded by URL only for multi-threaded wasm, whose pthread workers need a script URL. */
+export const ORT_MJS_FILE = 'ort-wasm-simd-threaded.jsep.mjs';
 
 let configured = false;
 
 /** Must run before the first session: numThreads and the wasm location are fixed once the wasm loads. */
 export function configureOrtWeb(opts: { wasmBaseUrl: string; threads: number }): void {
   if (configured) return;
-  ort.env.wasm.wasmPaths = { wasm: `${opts.wasmBaseUrl}/${ORT_WASM_FILE}` };
+  const wasm = `${opts.wasmBaseUrl}/${ORT_WASM_FILE}`;
+  // Single-threaded, the bundled glue is used and only the .wasm is fetched; threads need the glue's URL.
+  ort.env.wasm.wasmPaths = opts.threads > 1 ? { wasm, mjs: `${opts.wasmBaseUrl}/${ORT_MJS_FILE}` } : { wasm };
   ort.env.wasm.numThreads = opts.threads;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'error';

@@ -1,0 +1,131 @@
+// The Figma end of the host bridge: speaks plugin/messages.ts with the UI iframe over figma.ui.
+import { MAX_IMAGE_EDGE, checkHostMessage, checkUiMessage, type HostMessage, type Settings, type UiMessage } from '../messages.ts';
+import { consoleLog, errorMessage, type FigmaApi, type Log } from './api.ts';
+import { placeResult } from './place.ts';
+import { HostRequestError, readImage } from './read.ts';
+import { summarizeSelection } from './selection.ts';
+import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
+
+/** figma.notify shows at most this many characters. */
+export const NOTIFY_MAX_CHARS = 100;
+
+export interface BridgeOptions {
+  log?: Log;
+}
+
+export interface Bridge {
+  /** Handles one message from the UI; resolves when its answer (if any) was posted. */
+  handleMessage(raw: unknown): Promise<void>;
+  /** Posts selection-changed for the current selection. */
+  sendSelection(): Promise<void>;
+}
+
+/** Cuts to `max` UTF-16 units without splitting a surrogate pair. */
+export function truncateForNotify(message: string, max = NOTIFY_MAX_CHARS): string {
+  if (message.length <= max) return message;
+  const cut = /[\uD800-\uDBFF]/.test(message[max - 1]) ? max - 1 : max;
+  return message.slice(0, cut);
+}
+
+export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridge {
+  const baseLog = options.log ?? consoleLog;
+  // Secrets never leave through logs or notifications, even when an error message happens to quote one.
+  let secrets: string[] = [];
+  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('•••'), text);
+  const log: Log = {
+    info: (m) => baseLog.info(redact(m)),
+    warn: (m) => baseLog.warn(redact(m)),
+    error: (m) => baseLog.error(redact(m)),
+  };
+  // Every token seen this session stays redacted, including one whose save failed.
+  const remember = (settings: Settings) => {
+    if (settings.token && !secrets.includes(settings.token)) secrets = [...secrets, settings.token];
+  };
+
+  const post = (msg: HostMessage) => {
+    const problem = checkHostMessage(msg);
+    if (problem) throw new Error(`Frontier built an invalid ${msg.type} message (${problem}).`);
+    figma.ui.postMessage(msg);
+  };
+
+  let selectionVersion = 0;
+  async function sendSelection(): Promise<void> {
+    const version = ++selectionVersion;
+    const selection = await summarizeSelection(figma);
+    // A slower summary of an older selection must not overwrite a newer one.
+    if (version === selectionVersion) post({ type: 'selection-changed', selection });
+  }
+
+  async function handle(msg: UiMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ui-ready': {
+        const settings = await loadSettings(figma);
+        remember(settings);
+        const selection = await summarizeSelection(figma);
+        post({
+          type: 'init',
+          host: { name: 'figma', version: figma.apiVersion, maxImageEdge: MAX_IMAGE_EDGE, video: false },
+          settings,
+          selection,
+        });
+        return;
+      }
+      case 'read-image':
+        post(await readImage(figma, msg.requestId, msg.nodeId));
+        return;
+      case 'place-result': {
+        const nodeId = await placeResult(figma, msg);
+        post({ type: 'placed', requestId: msg.requestId, nodeId });
+        return;
+      }
+      case 'notify':
+        figma.notify(truncateForNotify(redact(msg.message)), { error: msg.error === true });
+        return;
+      case 'save-settings':
+        remember(sanitizeSettings(msg.settings));
+        await saveSettings(figma, msg.settings);
+        return;
+    }
+  }
+
+  async function handleMessage(raw: unknown): Promise<void> {
+    const problem = checkUiMessage(raw);
+    if (problem) {
+      log.warn(`Ignored a message from the UI: ${problem}.`);
+      return;
+    }
+    const msg = raw as UiMessage;
+    try {
+      await handle(msg);
+    } catch (err) {
+      try {
+        reportFailure(msg, err);
+      } catch (reportErr) {
+        log.error(`Could not report a failed ${msg.type}: ${errorMessage(reportErr)}`);
+      }
+    }
+  }
+
+  function reportFailure(msg: UiMessage, err: unknown): void {
+    const detail = errorMessage(err);
+    if (msg.type === 'read-image' || msg.type === 'place-result') {
+      const action = msg.type === 'read-image' ? 'read the layer' : 'place the result';
+      const message = err instanceof HostRequestError ? detail : `Frontier could not ${action}: ${detail}`;
+      log.warn(`${msg.type} ${msg.requestId} failed: ${message}`);
+      post({ type: 'request-failed', requestId: msg.requestId, message: redact(message) });
+    } else if (msg.type === 'save-settings') {
+      log.error(`Saving settings failed: ${detail}`);
+      figma.notify('Frontier could not save its settings. Try again; if it repeats, restart the plugin.', { error: true });
+    } else {
+      log.error(`${msg.type} failed: ${detail}`);
+    }
+  }
+
+  // Figma ignores the handler's return value; returning the promise lets tests await the answer.
+  figma.ui.on('message', (raw: unknown) => handleMessage(raw));
+  figma.on('selectionchange', () => {
+    sendSelection().catch((err: unknown) => log.error(`Reading the selection failed: ${errorMessage(err)}`));
+  });
+
+  return { handleMessage, sendSelection };
+}

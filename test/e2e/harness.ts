@@ -1,0 +1,80 @@
+// e2e harness: a real server on an ephemeral port, a real Chromium on the playground, and helpers that drive
+// the very same UI the Figma plugin shows (inside the playground's sandboxed, null-origin iframe).
+import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { launchBrowser } from '../browser.ts';
+
+export interface Playground {
+  server: RunningServer;
+  browser: Browser;
+  page: Page;
+  ui: FrameLocator;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function openPlayground(opts: { webgpu?: boolean; root?: string; query?: string } = {}): Promise<Playground> {
+  const server = await startServer({ port: 0, root: opts.root });
+  const browser = await launchBrowser({ webgpu: opts.webgpu });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.setDefaultTimeout(60_000);
+  await page.goto(`${server.url}/${opts.query ?? ''}`);
+  await page.waitForFunction(() => (window as unknown as { playground?: unknown }).playground !== undefined);
+  await page.evaluate(() => (window as unknown as { playground: { ready: Promise<void> } }).playground.ready);
+  const ui = page.frameLocator('iframe');
+  await ui.locator('[data-testid="run"]').waitFor();
+  return {
+    server,
+    browser,
+    page,
+    ui,
+    logs,
+    async close() {
+      await browser.close().catch(() => {});
+      await server.close();
+    },
+  };
+}
+
+export interface NodeInfo {
+  id: string;
+  name: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  pluginData: Record<string, string>;
+}
+
+export function nodes(page: Page): Promise<NodeInfo[]> {
+  return page.evaluate(() => (window as unknown as { playground: { nodes(): NodeInfo[] } }).playground.nodes());
+}
+
+export async function openSampleRegion(page: Page, sample: string, region: { x: number; y: number; width: number; height: number }): Promise<string> {
+  return page.evaluate(
+    async ({ sample, region }) => {
+      const pg = (window as unknown as { playground: { openSample(n: string): Promise<string>; selectRegion(id: string, x: number, y: number, w: number, h: number): void } }).playground;
+      const id = await pg.openSample(sample);
+      pg.selectRegion(id, region.x, region.y, region.width, region.height);
+      return id;
+    },
+    { sample, region },
+  );
+}
+
+export async function pixels(page: Page, nodeId: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const p = await page.evaluate(async (id) => {
+    const r = await (window as unknown as { playground: { pixels(id: string): Promise<{ width: number; height: number; data: ArrayLike<number> }> } }).playground.pixels(id);
+    return { width: r.width, height: r.height, data: Array.from(r.data) };
+  }, nodeId);
+  return { width: p.width, height: p.height, data: Uint8Array.from(p.data) };
+}
+
+export function uiFrame(page: Page): Frame {
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  if (!frame) throw new Error('the UI iframe is missing');
+  return frame;
+}

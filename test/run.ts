@@ -1,0 +1,30 @@
+// `npm test`: builds what the tests load, finds (or installs) a Chromium, then runs every suite with node's
+// test runner. Suites: unit (pure logic), node (engine on onnxruntime-node), convert (TF.js → ONNX checks),
+// server (HTTP), e2e (real Chromium on the playground).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findChromium } from './browser.ts';
+
+const root = join(import.meta.dirname, '..');
+const only = process.argv.slice(2);
+const suites = only.length ? only : ['unit', 'node', 'convert', 'server', 'e2e'];
+
+const chrome = findChromium({ install: true });
+console.log(`browser: ${chrome}`);
+
+const build = spawnSync(process.execPath, ['--import', 'tsx', 'plugin/build.ts'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const files: string[] = [];
+for (const suite of suites) {
+  const dir = join(root, 'test', suite);
+  if (!existsSync(dir)) throw new Error(`no test suite ${suite}`);
+  files.push(...readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', suite, f)));
+}
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CHROME_PATH: chrome },
+});
+process.exit(run.status ?? 1);
