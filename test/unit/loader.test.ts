@@ -114,3 +114,11 @@ test('404, unreachable host and a size mismatch each say what to do', async () =
     ok.server.close();
   }
 });
+
+test('the pure-JS SHA-256 (for non-secure contexts) matches node:crypto at every padding boundary', async () => {
+  const { sha256PureHex } = await import('../../worker/models/sha256.ts');
+  for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 300_000]) {
+    const data = new Uint8Array(payload.subarray(0, n));
+    assert.equal(sha256PureHex(data), createHash('sha256').update(data).digest('hex'), `length ${n}`);
+  }
+});

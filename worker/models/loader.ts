@@ -2,6 +2,7 @@
 // report progress, and verify size and sha256 before anything is handed to a runtime.
 import { FrontierError } from '../job.ts';
 import type { ModelCard, ModelFile } from './card.ts';
+import { sha256PureHex } from './sha256.ts';
 
 export interface ByteProgress {
   (done: number, total: number): void;
@@ -17,8 +18,11 @@ export interface ModelSource {
   readonly where: string;
 }
 
+/** WebCrypto where the context has it; our own SHA-256 where it does not (non-secure contexts, e.g. Figma's worker). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return sha256PureHex(bytes);
+  const digest = await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

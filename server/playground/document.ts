@@ -1,0 +1,237 @@
+// The playground's tiny document: image nodes on a canvas, a selection (nodes or one rectangular region), and an
+// undo history where every user-visible action is one step. Pure data: the bitmap type is whatever the page uses.
+import type { SelectedItem, SelectionSummary } from '../../plugin/messages.ts';
+
+export interface Sized {
+  width: number;
+  height: number;
+}
+
+export interface DocNode<B extends Sized> {
+  id: string;
+  name: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  bitmap: B;
+  /** The bitmap before a 'replace-fill' result covered it; restorable. */
+  original?: B;
+  /** pluginData as it was before the first 'replace-fill', restored with the original. */
+  originalPluginData?: Record<string, string>;
+  /** Like Figma's setPluginData: string values, here how a result was made. */
+  pluginData: Record<string, string>;
+}
+
+/** A rectangle of a node's pixels, selected by dragging; read-image returns exactly this crop. */
+export interface Region {
+  id: string;
+  nodeId: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+interface Action {
+  label: string;
+  apply(): void;
+  revert(): void;
+}
+
+/** Gap between a source node and a result placed beside it, in canvas pixels. */
+export const PLACE_GAP = 60;
+export const EMPTY_CANVAS_PROBLEM = 'The canvas is empty: open an image or pick a sample in the top bar.';
+export const NOTHING_SELECTED_PROBLEM = 'Nothing selected: click an image on the canvas, or drag across one to select a region.';
+
+function overlaps(a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+export class PlaygroundDocument<B extends Sized> {
+  nodes: DocNode<B>[] = [];
+  selection: string[] = [];
+  region: Region | null = null;
+  private undoStack: Action[] = [];
+  private redoStack: Action[] = [];
+  private nextId = 1;
+  private listeners = new Set<() => void>();
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  private newId(prefix: string): string {
+    return `${prefix}${this.nextId++}`;
+  }
+
+  node(id: string): DocNode<B> | undefined {
+    return this.nodes.find((n) => n.id === id);
+  }
+
+  get canUndo(): boolean {
+    return this.undoStack.length > 0;
+  }
+  get canRedo(): boolean {
+    return this.redoStack.length > 0;
+  }
+  get undoLabel(): string | undefined {
+    return this.undoStack.at(-1)?.label;
+  }
+  get redoLabel(): string | undefined {
+    return this.redoStack.at(-1)?.label;
+  }
+
+  private perform(action: Action): void {
+    action.apply();
+    this.undoStack.push(action);
+    this.redoStack = [];
+    this.changed();
+  }
+
+  undo(): string | undefined {
+    const action = this.undoStack.pop();
+    if (!action) return undefined;
+    action.revert();
+    this.redoStack.push(action);
+    this.pruneSelection();
+    this.changed();
+    return action.label;
+  }
+
+  redo(): string | undefined {
+    const action = this.redoStack.pop();
+    if (!action) return undefined;
+    action.apply();
+    this.undoStack.push(action);
+    this.pruneSelection();
+    this.changed();
+    return action.label;
+  }
+
+  /** Drops selected ids whose nodes an undo/redo removed. */
+  private pruneSelection(): void {
+    this.selection = this.selection.filter((id) => this.node(id));
+    if (this.region && !this.node(this.region.nodeId)) this.region = null;
+  }
+
+  /** First free spot to the right of `source` on its row where a width×height box touches no other node. */
+  freeSpotBeside(source: { x: number; y: number; width: number; height: number }, width: number, height: number): { x: number; y: number } {
+    const box = { x: source.x + source.width + PLACE_GAP, y: source.y, width, height };
+    for (;;) {
+      const hit = this.nodes.find((n) => overlaps(box, n));
+      if (!hit) return { x: box.x, y: box.y };
+      box.x = hit.x + hit.width + PLACE_GAP;
+    }
+  }
+
+  /** Adds an opened image below the existing nodes (one undo step). */
+  addImage(name: string, bitmap: B): DocNode<B> {
+    const bottom = this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
+    const node: DocNode<B> = { id: this.newId('n'), name, x: 0, y: bottom, width: bitmap.width, height: bitmap.height, bitmap, pluginData: {} };
+    this.perform({
+      label: `Open ${name}`,
+      apply: () => this.nodes.push(node),
+      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
+    });
+    return node;
+  }
+
+  /** Places a result as a new node to the right of the source, overlapping nothing (one undo step). */
+  placeBeside(sourceId: string, name: string, bitmap: B, pluginData: Record<string, string>): DocNode<B> {
+    const { node: source } = this.resolve(sourceId);
+    const spot = this.freeSpotBeside(source, bitmap.width, bitmap.height);
+    const node: DocNode<B> = { id: this.newId('n'), name, ...spot, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData } };
+    this.perform({
+      label: `Place ${name}`,
+      apply: () => this.nodes.push(node),
+      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
+    });
+    return node;
+  }
+
+  /** Shows `bitmap` on the node instead of its image, keeping the first original restorable (one undo step). */
+  replaceFill(nodeId: string, bitmap: B, pluginData: Record<string, string>): DocNode<B> {
+    const node = this.requireNode(nodeId);
+    const before = { bitmap: node.bitmap, original: node.original, originalPluginData: node.originalPluginData, pluginData: node.pluginData };
+    const after = {
+      bitmap,
+      original: node.original ?? node.bitmap,
+      originalPluginData: node.original ? node.originalPluginData : node.pluginData,
+      pluginData: { ...node.pluginData, ...pluginData },
+    };
+    this.perform({
+      label: `Replace fill of ${node.name}`,
+      apply: () => Object.assign(node, after),
+      revert: () => Object.assign(node, before),
+    });
+    return node;
+  }
+
+  /** Puts the original bitmap back after a 'replace-fill' (one undo step). */
+  restoreOriginal(nodeId: string): void {
+    const node = this.requireNode(nodeId);
+    if (!node.original) throw new Error(`${node.name} has no replaced fill to restore.`);
+    const before = { bitmap: node.bitmap, original: node.original, originalPluginData: node.originalPluginData, pluginData: node.pluginData };
+    const after = { bitmap: node.original, original: undefined, originalPluginData: undefined, pluginData: node.originalPluginData ?? {} };
+    this.perform({
+      label: `Restore original of ${node.name}`,
+      apply: () => Object.assign(node, after),
+      revert: () => Object.assign(node, before),
+    });
+  }
+
+  select(ids: string[]): void {
+    for (const id of ids) this.requireNode(id);
+    this.selection = [...new Set(ids)];
+    this.region = null;
+    this.changed();
+  }
+
+  /** Selects a rectangle of a node, clamped to its pixels; replaces any other selection. */
+  selectRegion(nodeId: string, x: number, y: number, width: number, height: number): Region {
+    const node = this.requireNode(nodeId);
+    const x0 = Math.max(0, Math.min(node.width - 1, Math.round(x)));
+    const y0 = Math.max(0, Math.min(node.height - 1, Math.round(y)));
+    const x1 = Math.max(x0 + 1, Math.min(node.width, Math.round(x + width)));
+    const y1 = Math.max(y0 + 1, Math.min(node.height, Math.round(y + height)));
+    this.region = { id: this.newId('r'), nodeId, x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+    this.selection = [];
+    this.changed();
+    return this.region;
+  }
+
+  private requireNode(id: string): DocNode<B> {
+    const node = this.node(id);
+    if (!node) throw new Error(`No node ${id} on the canvas (it may have been undone).`);
+    return node;
+  }
+
+  /** Finds what an item id (node or region) refers to. Throws with a message for unknown ids. */
+  resolve(itemId: string): { node: DocNode<B>; region?: Region } {
+    if (this.region && this.region.id === itemId) return { node: this.requireNode(this.region.nodeId), region: this.region };
+    const node = this.node(itemId);
+    if (!node) throw new Error(`No image or region with id ${itemId}: select it again on the canvas.`);
+    return { node };
+  }
+
+  selectionSummary(): SelectionSummary {
+    const items: SelectedItem[] = [];
+    if (this.region) {
+      const node = this.requireNode(this.region.nodeId);
+      const r = this.region;
+      items.push({ nodeId: r.id, name: `${node.name} (region ${r.width}×${r.height} at ${r.x},${r.y})`, width: r.width, height: r.height, kind: 'region' });
+    }
+    for (const id of this.selection) {
+      const node = this.requireNode(id);
+      items.push({ nodeId: node.id, name: node.name, width: node.width, height: node.height, kind: 'image' });
+    }
+    if (items.length > 0) return { items };
+    return { items, problem: this.nodes.length === 0 ? EMPTY_CANVAS_PROBLEM : NOTHING_SELECTED_PROBLEM };
+  }
+}

@@ -1,0 +1,33 @@
+// The route table's shape. Each feature (static files, models, later the Open Inference Protocol and the job API)
+// is a module under server/routes/ that returns its routes; server.ts matches them in order.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerPaths } from '../paths.ts';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Captures from the route's pattern, e.g. the file name after /models/files/. */
+  params: Record<string, string>;
+  paths: ServerPaths;
+}
+
+export interface Route {
+  /** Methods this route answers; HEAD is answered by GET routes automatically. */
+  methods: Method[];
+  /** Returns the captures when `pathname` (still percent-encoded) belongs to this route, else null. */
+  match(pathname: string): Record<string, string> | null;
+  handle(ctx: RequestContext): Promise<void> | void;
+}
+
+/** Matches one exact path. */
+export function exact(path: string): Route['match'] {
+  return (pathname) => (pathname === path ? {} : null);
+}
+
+/** Matches everything under `prefix` and captures the (still encoded) rest as `rest`. */
+export function under(prefix: string): Route['match'] {
+  return (pathname) => (pathname.startsWith(prefix) ? { rest: pathname.slice(prefix.length) } : null);
+}
