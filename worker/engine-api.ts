@@ -1,6 +1,6 @@
 // The engine's Comlink surface, as the UI sees it. Implemented in worker/engine.ts (browser worker) and
 // usable in Node by the CLI and server through the same Engine class.
-import type { Job, JobResult, Progress, ResolvedTarget, RgbaImage, Target } from './job.ts';
+import type { Job, JobResult, Params, Progress, ResolvedTarget, RgbaImage, Target } from './job.ts';
 import type { ModelCard } from './models/card.ts';
 import type { TaskInfo } from './tasks/task.ts';
 
@@ -41,7 +41,8 @@ export interface EngineApi {
   models(): Promise<ModelStatus[]>;
   /** Remove cached model files (all when ids is omitted) and dispose their sessions. */
   clearModels(ids?: string[]): Promise<void>;
-  chooseTarget(task: string, model: string | undefined, requested: Target): Promise<TargetChoice>;
+  /** Which target a job with these params would run on, and why. `params` pick the default model (e.g. by scale). */
+  chooseTarget(task: string, model: string | undefined, requested: Target, params?: Params): Promise<TargetChoice>;
   run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult>;
   /** Cooperative cancel: the job stops at its next tile/step boundary with a 'cancelled' error. */
   cancel(jobId: string): Promise<void>;

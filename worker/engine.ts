@@ -1,7 +1,7 @@
 // The engine: runs jobs on whatever platform hosts it (browser worker or Node). It owns the task table,
 // the registry, sessions (one per model and target, reused) and cancellation; platforms supply codecs,
 // model sources and runtimes.
-import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Progress, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
+import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params, type Progress, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
 import type { Capabilities, ModelStatus, TargetChoice } from './engine-api.ts';
 import { findModel, type ModelCard, type Registry } from './models/card.ts';
 import { loadModelBytes, type ModelSource } from './models/loader.ts';
@@ -88,10 +88,8 @@ export class Engine {
     return { card, params };
   }
 
-  async chooseTarget(taskId: string, model: string | undefined, requested: Target): Promise<TargetChoice> {
-    const task = findTask(taskId);
-    if (!task) throw new FrontierError('bad-input', `Unknown task "${taskId}".`);
-    const { card } = await this.modelFor({ task: taskId, model, params: {} });
+  async chooseTarget(taskId: string, model: string | undefined, requested: Target, params: Params = {}): Promise<TargetChoice> {
+    const { card } = await this.modelFor({ task: taskId, model, params });
     return this.platform.chooseTarget(card, requested);
   }
 

@@ -31,7 +31,7 @@ const api: EngineApi = {
   tasks: () => guard(() => current().tasks()),
   models: () => guard(() => current().models()),
   clearModels: (ids) => guard(() => current().clearModels(ids)),
-  chooseTarget: (task, model, requested) => guard(() => current().chooseTarget(task, model, requested)),
+  chooseTarget: (task, model, requested, params) => guard(() => current().chooseTarget(task, model, requested, params)),
   run: (job, onProgress) =>
     guard(async () => {
       const result = await current().run(job, (p) => void onProgress(p));

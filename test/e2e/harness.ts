@@ -65,11 +65,16 @@ export async function openSampleRegion(page: Page, sample: string, region: { x: 
   );
 }
 
-export async function pixels(page: Page, nodeId: string): Promise<{ width: number; height: number; data: Uint8Array }> {
-  const p = await page.evaluate(async (id) => {
-    const r = await (window as unknown as { playground: { pixels(id: string): Promise<{ width: number; height: number; data: ArrayLike<number> }> } }).playground.pixels(id);
-    return { width: r.width, height: r.height, data: Array.from(r.data) };
-  }, nodeId);
+type Rect = { x: number; y: number; width: number; height: number };
+
+export async function pixels(page: Page, nodeId: string, rect?: Rect): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const p = await page.evaluate(
+    async ([id, rect]) => {
+      const r = await (window as unknown as { playground: { pixels(id: string, rect?: Rect): Promise<{ width: number; height: number; data: ArrayLike<number> }> } }).playground.pixels(id, rect);
+      return { width: r.width, height: r.height, data: Array.from(r.data) };
+    },
+    [nodeId, rect] as const,
+  );
   return { width: p.width, height: p.height, data: Uint8Array.from(p.data) };
 }
 
