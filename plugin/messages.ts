@@ -52,7 +52,7 @@ export interface HostInfo {
 
 /** Messages the UI sends to the host. */
 export interface UiToHost {
-  'ui-ready': Record<string, never>;
+  'ui-ready': Record<never, never>;
   'read-image': { requestId: string; nodeId: string };
   'place-result': {
     requestId: string;

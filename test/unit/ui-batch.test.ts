@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resultName, runBatch } from '../../ui/batch.ts';
+import type { BatchDeps, BatchProgress, BatchRequest } from '../../ui/batch.ts';
+import { EngineError } from '../../ui/engine-client.ts';
+import type { Job, Progress, RgbaImage } from '../../worker/job.ts';
+import type { TaskInfo } from '../../worker/tasks/task.ts';
+
+const TASK: TaskInfo = { id: 'upscale', label: 'Upscale', description: '', inputs: ['image'], params: [] };
+const items = [
+  { nodeId: '1:1', name: 'A', width: 2, height: 2, kind: 'image' as const },
+  { nodeId: '1:2', name: 'B', width: 3, height: 1, kind: 'image' as const },
+];
+const request = (over: Partial<BatchRequest> = {}): BatchRequest => ({
+  task: TASK, params: { scale: 2 }, target: 'auto', placeMode: 'beside', items, modelLabel: (id) => `Label of ${id}`, ...over,
+});
+
+/** Fake host and engine that log every call in order. */
+function fakes(options: { failRunOnWidth?: number } = {}) {
+  const calls: string[] = [];
+  const jobs: Job[] = [];
+  const deps: BatchDeps = {
+    host: {
+      readImage: async (nodeId) => {
+        calls.push(`read ${nodeId}`);
+        return { type: 'image', requestId: 'r', nodeId, bytes: new Uint8Array([items.find((i) => i.nodeId === nodeId)!.width]), mime: 'image/png', width: 1, height: 1 };
+      },
+      placeResult: async (req) => {
+        calls.push(`place ${req.sourceNodeId} ${req.width}x${req.height} "${req.name}" ${req.mode}`);
+        return { type: 'placed', requestId: 'r', nodeId: `new-${req.sourceNodeId}` };
+      },
+    },
+    engine: {
+      decode: async (bytes) => {
+        calls.push('decode');
+        return { width: bytes[0], height: 1, data: new Uint8Array(4 * bytes[0]) };
+      },
+      run: async (job, onProgress: (p: Progress) => void) => {
+        calls.push(`run ${job.id.startsWith('job-')}`);
+        jobs.push(job);
+        onProgress({ jobId: job.id, stage: 'run', done: 1, total: 2 });
+        if (job.image!.width === options.failRunOnWidth) throw new EngineError('download-failed', 'HTTP 404. Start the local server: npm start.');
+        const img: RgbaImage = { width: job.image!.width * 2, height: 2, data: new Uint8Array(16) };
+        return { jobId: job.id, images: [img], meta: { task: 'upscale', model: 'esrgan-thick', modelVariant: 'full', params: job.params, target: 'wasm', version: '0.1.0', runMs: 3 } };
+      },
+      encodePng: async () => {
+        calls.push('encode');
+        return new Uint8Array([0x89, 0x50]);
+      },
+    },
+  };
+  return { deps, calls, jobs };
+}
+
+test('each item is read, decoded, run, encoded and placed in order; progress names the item', async () => {
+  const { deps, calls, jobs } = fakes();
+  const progress: BatchProgress[] = [];
+  const results = await runBatch(deps, request(), { onProgress: (p) => progress.push(p), onJob: () => {}, onResult: () => {}, isCancelled: () => false });
+  assert.deepEqual(calls, [
+    'read 1:1', 'decode', 'run true', 'encode', 'place 1:1 4x2 "Upscale ×2 · Label of esrgan-thick" beside',
+    'read 1:2', 'decode', 'run true', 'encode', 'place 1:2 6x2 "Upscale ×2 · Label of esrgan-thick" beside',
+  ]);
+  assert.equal(results.length, 2);
+  assert.equal(results[1].placedNodeId, 'new-1:2');
+  assert.equal('model' in jobs[0], false, 'no model chosen: the engine picks');
+  assert.notEqual(jobs[0].id, jobs[1].id);
+  assert.ok(progress.some((p) => p.text === 'Item 2 of 2 · Upscaling tile 2 / 2'), progress.map((p) => p.text).join('\n'));
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i].fraction >= progress[i - 1].fraction, 'fraction never goes back');
+  assert.equal(progress.at(-1)!.fraction, 1);
+});
+
+test('a chosen model is passed on, and an engine error names the item and keeps its code', async () => {
+  const { deps, calls, jobs } = fakes({ failRunOnWidth: 3 });
+  await assert.rejects(
+    runBatch(deps, request({ model: 'esrgan-slim' }), { onProgress: () => {}, onJob: () => {}, onResult: () => {}, isCancelled: () => false }),
+    (err: EngineError) => err.code === 'download-failed' && err.message === '“B”: HTTP 404. Start the local server: npm start.',
+  );
+  assert.equal(jobs[0].model, 'esrgan-slim');
+  assert.equal(calls.filter((c) => c.startsWith('place')).length, 1, 'the first item was placed before the failure');
+});
+
+test('cancelling between items stops the batch and says how many were placed', async () => {
+  const { deps, calls } = fakes();
+  let cancelled = false;
+  await assert.rejects(
+    runBatch(deps, request(), { onProgress: () => {}, onJob: () => {}, onResult: () => (cancelled = true), isCancelled: () => cancelled }),
+    (err: EngineError) => err.code === 'cancelled' && err.message === 'Cancelled — 1 placed, the rest were not.',
+  );
+  assert.equal(calls.filter((c) => c.startsWith('read')).length, 1);
+});
+
+test('result names carry the scale when there is one', () => {
+  assert.equal(resultName(TASK, { scale: 4 }, 'ESRGAN thick'), 'Upscale ×4 · ESRGAN thick');
+  assert.equal(resultName(TASK, { scale: 2 }, 'ESRGAN slim ×2'), 'Upscale ×2 · ESRGAN slim', 'the scale is said once');
+  assert.equal(resultName({ ...TASK, label: 'Denoise' }, {}, 'MAXIM'), 'Denoise · MAXIM');
+});

@@ -1,0 +1,150 @@
+// A fake engine for the UI render test: the EngineApi surface over Comlink in a real Web Worker, with one
+// 'upscale' task (scale 2/3/4, quality, plus a number and a boolean param), two models, fake download/load/tile progress and a nearest-neighbour
+// "upscale". Triggers: a serverUrl containing "unreachable" fails init like a dead model host; empty image
+// bytes crash the worker (an uncaught error, as a real out-of-memory would).
+import * as Comlink from 'comlink';
+import type { Capabilities, EngineApi, EngineConfig, ModelStatus, TargetChoice } from '../../../worker/engine-api.ts';
+import type { Job, JobResult, Progress, RgbaImage, Target } from '../../../worker/job.ts';
+import type { ModelCard } from '../../../worker/models/card.ts';
+import type { TaskInfo } from '../../../worker/tasks/task.ts';
+
+const TILE_MS = 70;
+const TILES = 16;
+
+const UPSCALE: TaskInfo = {
+  id: 'upscale',
+  label: 'Upscale',
+  description: 'Enlarge an image with a super-resolution model.',
+  inputs: ['image'],
+  params: [
+    { name: 'scale', label: 'Scale', type: 'choice', default: 2, choices: [{ value: 2, label: '×2' }, { value: 3, label: '×3' }, { value: 4, label: '×4' }] },
+    { name: 'quality', label: 'Quality', type: 'choice', default: 'best', choices: [{ value: 'fast', label: 'Fast' }, { value: 'best', label: 'Best' }] },
+    { name: 'sharpen', label: 'Sharpen', type: 'number', default: 0.5, min: 0, max: 1, step: 0.05, help: 'Extra sharpening after upscaling.' },
+    { name: 'tta', label: 'Self-ensemble (slower, cleaner edges)', type: 'boolean', default: false },
+  ],
+};
+
+function card(id: string, label: string, variant: 'full' | 'tiny', bytes: number): ModelCard {
+  return {
+    id, task: 'upscale', label, description: `${label} super-resolution.`, variant,
+    files: [{ name: `${id}.onnx`, sha256: '0'.repeat(64), bytes }],
+    io: { inputs: [], outputs: [], image: { layout: 'NCHW', range: [0, 1] }, scale: 2, tile: { size: 128, overlap: 8 } },
+    license: 'Apache-2.0', source: { checkpoint: 'fake' }, targets: ['webgpu', 'wasm', 'node', 'server'],
+    ...(variant === 'full' ? { notes: '+0.47 dB over bicubic on a real photo.' } : {}),
+  };
+}
+
+const models: ModelStatus[] = [
+  { card: card('esrgan-thick-x2', 'ESRGAN thick', 'full', 28_400_000), cached: false, cachedBytes: 0, loaded: false },
+  { card: card('esrgan-tiny-x2', 'ESRGAN tiny', 'tiny', 120_000), cached: true, cachedBytes: 120_000, loaded: false },
+];
+
+let config: EngineConfig | null = null;
+const cancelled = new Set<string>();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const capabilities: Capabilities = {
+  webgpu: { available: false, detail: 'no WebGPU adapter (fake engine)' },
+  wasm: { available: true, threads: 1, crossOriginIsolated: false, detail: 'single-threaded: not cross-origin isolated' },
+  cache: { available: true, detail: 'Cache API (fake)' },
+};
+
+const api: EngineApi = {
+  async init(c) {
+    config = c;
+    await sleep(50);
+    if (c.modelBaseUrl.includes('unreachable')) {
+      throw { code: 'download-failed', message: `Could not reach the model host at ${c.modelBaseUrl} (fetch failed).` };
+    }
+    return capabilities;
+  },
+  async capabilities() {
+    return capabilities;
+  },
+  async tasks() {
+    return [UPSCALE];
+  },
+  async models() {
+    return models;
+  },
+  async clearModels(ids) {
+    for (const m of models) if (!ids || ids.includes(m.card.id)) Object.assign(m, { cached: false, cachedBytes: 0, loaded: false });
+  },
+  async chooseTarget(_task: string, _model: string | undefined, requested: Target): Promise<TargetChoice> {
+    if (requested === 'webgpu') throw { code: 'target-unavailable', message: 'WebGPU is not available here: no adapter. Choose Auto or WASM.' };
+    if (requested === 'server') return { target: 'server', reason: `server at ${config?.modelBaseUrl}` };
+    return { target: 'wasm', reason: requested === 'auto' ? 'no WebGPU adapter' : 'WASM chosen' };
+  },
+  async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
+    const model = models.find((m) => m.card.id === job.model) ?? models[0];
+    const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });
+    const check = () => {
+      if (cancelled.delete(job.id)) throw { code: 'cancelled', message: 'Cancelled.' };
+    };
+    const bytes = model.card.files[0].bytes;
+    if (!model.cached) {
+      for (let i = 0; i <= 4; i++) {
+        report({ stage: 'download', done: (bytes * i) / 4, total: bytes });
+        await sleep(TILE_MS);
+        check();
+      }
+      Object.assign(model, { cached: true, cachedBytes: bytes });
+    }
+    report({ stage: 'load', done: 0, total: 1 });
+    await sleep(TILE_MS);
+    model.loaded = true;
+    const started = performance.now();
+    for (let t = 0; t < TILES; t++) {
+      check();
+      report({ stage: 'run', done: t, total: TILES });
+      await sleep(TILE_MS);
+    }
+    const scale = Number(job.params.scale);
+    const image = upscaleNearest(job.image!, scale);
+    return {
+      jobId: job.id,
+      images: [image],
+      meta: {
+        task: job.task, model: model.card.id, modelVariant: model.card.variant, params: job.params, target: 'wasm',
+        version: '0.1.0', runMs: Math.round(performance.now() - started),
+      },
+    };
+  },
+  async cancel(jobId) {
+    cancelled.add(jobId);
+  },
+  async decode(bytes, mime) {
+    if (bytes.length === 0) {
+      setTimeout(() => {
+        throw new Error('fake engine crash: out of memory');
+      });
+      return new Promise<RgbaImage>(() => {});
+    }
+    const bitmap = await createImageBitmap(new Blob([bytes as BlobPart], { type: mime ?? 'image/png' }));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    return { width: bitmap.width, height: bitmap.height, data: new Uint8Array(data.buffer) };
+  },
+  async encodePng(image) {
+    const canvas = new OffscreenCanvas(image.width, image.height);
+    canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    return new Uint8Array(await blob.arrayBuffer());
+  },
+};
+
+function upscaleNearest(src: RgbaImage, scale: number): RgbaImage {
+  const width = src.width * scale;
+  const height = src.height * scale;
+  const out = new Uint32Array(width * height);
+  const input = new Uint32Array(src.data.buffer, src.data.byteOffset, src.width * src.height);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor(y / scale) * src.width;
+    for (let x = 0; x < width; x++) out[y * width + x] = input[row + Math.floor(x / scale)];
+  }
+  return { width, height, data: new Uint8Array(out.buffer) };
+}
+
+Comlink.expose(api);

@@ -1,0 +1,50 @@
+// The fake host (plain browser JS, inlined into host.html): answers the UI like Figma's main thread would,
+// and records what it was asked to do in window.hostLog for the test to inspect.
+(() => {
+  const { uiHtml, fixtures, serverUrl, maxImageEdge } = window.HARNESS;
+  const frame = document.getElementById('plugin');
+  const bytesOf = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const items = {
+    '1:1': { nodeId: '1:1', name: 'Astronaut', width: 512, height: 512, kind: 'image', bytes: bytesOf(fixtures.astronaut) },
+    '1:2': { nodeId: '1:2', name: 'Chelsea the cat', width: 451, height: 300, kind: 'image', bytes: bytesOf(fixtures.chelsea) },
+    '9:9': { nodeId: '9:9', name: 'Crashes the engine', width: 64, height: 64, kind: 'image', bytes: new Uint8Array(0) },
+  };
+  const log = { received: [], placed: [], settings: [] };
+  window.hostLog = log;
+  const summary = (ids) => ({ items: ids.map((id) => { const { bytes, ...item } = items[id]; return item; }) });
+  const send = (msg) => frame.contentWindow.postMessage({ pluginMessage: msg }, '*');
+  window.hostSend = send;
+  window.selectItems = (ids) => send({ type: 'selection-changed', selection: ids.length ? summary(ids) : { items: [], problem: 'Select an image or a frame.' } });
+  let nextNode = 100;
+  window.addEventListener('message', (event) => {
+    if (event.source !== frame.contentWindow || !event.data || !event.data.pluginMessage) return;
+    const msg = event.data.pluginMessage;
+    log.received.push(msg.type);
+    switch (msg.type) {
+      case 'ui-ready':
+        send({
+          type: 'init',
+          host: { name: 'figma', version: 'harness', maxImageEdge, video: false },
+          settings: { target: 'auto', serverUrl, token: '', placeMode: 'beside' },
+          selection: summary(['1:1', '1:2']),
+        });
+        break;
+      case 'read-image': {
+        const item = items[msg.nodeId];
+        if (!item) send({ type: 'request-failed', requestId: msg.requestId, message: `Node ${msg.nodeId} is gone. Select it again.` });
+        else send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: item.bytes, mime: 'image/png', width: item.width, height: item.height });
+        break;
+      }
+      case 'place-result': {
+        const ok = msg.png instanceof Uint8Array && msg.png[0] === 0x89 && msg.png[1] === 0x50;
+        log.placed.push({ sourceNodeId: msg.sourceNodeId, name: msg.name, width: msg.width, height: msg.height, mode: msg.mode, pngOk: ok, pngBytes: msg.png.length, meta: msg.meta });
+        setTimeout(() => send({ type: 'placed', requestId: msg.requestId, nodeId: `5:${nextNode++}` }), 30);
+        break;
+      }
+      case 'save-settings':
+        log.settings.push({ ...msg.settings, token: msg.settings.token ? '(set)' : '' });
+        break;
+    }
+  });
+  frame.srcdoc = uiHtml;
+})();

@@ -1,0 +1,402 @@
+// The plugin UI: selection → task, params, model, target → Run → progress → result placed by the host.
+// State lives here; components only render it. The host is reached only through HostClient and the
+// engine only through EngineClient.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { DEFAULT_SETTINGS, MAX_IMAGE_EDGE } from '../plugin/messages.ts';
+import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/messages.ts';
+import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
+import type { ErrorCode, Params, ParamValue, Target } from '../worker/job.ts';
+import type { TaskInfo } from '../worker/tasks/task.ts';
+import { runBatch } from './batch.ts';
+import type { BatchProgress, ItemResult } from './batch.ts';
+import { toEngineError } from './engine-client.ts';
+import type { EngineClient, EngineState } from './engine-client.ts';
+import { describeTargetChoice, scaleFit, scaleOptions } from './format.ts';
+import type { HostClient } from './host-client.ts';
+import { ErrorPanel } from './components/ErrorPanel.tsx';
+import type { ErrorAction } from './components/ErrorPanel.tsx';
+import { ModelManager } from './components/ModelManager.tsx';
+import { modelMismatch, ModelPicker } from './components/ModelPicker.tsx';
+import { ParamsForm } from './components/ParamsForm.tsx';
+import { ProgressBar } from './components/ProgressBar.tsx';
+import { ResultPreview } from './components/ResultPreview.tsx';
+import { Section } from './components/Section.tsx';
+import { SelectionPanel } from './components/SelectionPanel.tsx';
+import { SettingsPanel } from './components/SettingsPanel.tsx';
+import { TargetPicker } from './components/TargetPicker.tsx';
+import type { TargetStatus } from './components/TargetPicker.tsx';
+
+interface Problem {
+  code?: ErrorCode;
+  message: string;
+  tone: 'error' | 'neutral';
+}
+
+// plugin/messages.ts types 'ui-ready' as Record<string, never>, which intersects `type` to never: cast once here.
+const UI_READY: UiMessage = { type: 'ui-ready' };
+
+type Boot = { phase: 'waiting-host' | 'starting' | 'ready' } | { phase: 'failed'; problem: Problem };
+
+export function applyTheme(mode: 'light' | 'dark'): void {
+  const root = document.documentElement;
+  root.classList.toggle('theme-dark', mode === 'dark');
+  root.classList.toggle('theme-light', mode === 'light');
+}
+
+function defaults(task: TaskInfo): Params {
+  return Object.fromEntries(task.params.map((p) => [p.name, p.default]));
+}
+
+function asProblem(err: unknown): Problem {
+  const code = err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: ErrorCode }).code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  return { code, message, tone: code === 'cancelled' ? 'neutral' : 'error' };
+}
+
+export function App({ host, engine }: { host: HostClient; engine: EngineClient }) {
+  const [hostInfo, setHostInfo] = useState<HostInfo | null>(null);
+  const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
+  const [selection, setSelection] = useState<SelectionSummary>({ items: [] });
+  const [boot, setBoot] = useState<Boot>({ phase: 'waiting-host' });
+  const [engineState, setEngineState] = useState<EngineState>(engine.state);
+  const [caps, setCaps] = useState<Capabilities | null>(null);
+  const [tasks, setTasks] = useState<TaskInfo[]>([]);
+  const [models, setModels] = useState<ModelStatus[]>([]);
+  const [taskId, setTaskId] = useState('');
+  const [paramsByTask, setParamsByTask] = useState<Record<string, Params>>({});
+  const [modelId, setModelId] = useState('');
+  const [targetStatus, setTargetStatus] = useState<TargetStatus | null>(null);
+  const [progress, setProgress] = useState<BatchProgress | { text: string; fraction: number } | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [result, setResult] = useState<ItemResult | null>(null);
+  const [modelsBusy, setModelsBusy] = useState(false);
+  const bootGeneration = useRef(0);
+  const cancelRequested = useRef(false);
+  const currentJob = useRef<string | null>(null);
+  const runButton = useRef<HTMLButtonElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+
+  const running = progress !== null;
+  const task = tasks.find((t) => t.id === taskId);
+  const params: Params = useMemo(() => (task ? { ...defaults(task), ...paramsByTask[task.id] } : {}), [task, paramsByTask]);
+  const taskModels = useMemo(() => models.filter((m) => m.card.task === taskId), [models, taskId]);
+  const scaleSpec = task?.params.find((p) => p.name === 'scale');
+  const scale = scaleSpec && params.scale !== undefined ? Number(params.scale) : undefined;
+  const fit = useMemo(
+    () => (scaleSpec ? scaleFit(selection.items, scaleOptions(scaleSpec), hostInfo?.maxImageEdge ?? MAX_IMAGE_EDGE, hostInfo?.name, scale) : undefined),
+    [scaleSpec, selection, hostInfo, scale],
+  );
+
+  useEffect(() => engine.onState(setEngineState), [engine]);
+
+  // A host that never answers ui-ready (UI opened outside a host, or the host crashed) must not look like loading.
+  const [hostSilent, setHostSilent] = useState(false);
+  useEffect(() => {
+    if (boot.phase !== 'waiting-host') return;
+    const timer = setTimeout(() => setHostSilent(true), 5_000);
+    return () => clearTimeout(timer);
+  }, [boot.phase]);
+
+  /** Reloads model statuses; `quiet` keeps a failure from replacing the message the user is reading. */
+  const refreshModels = useCallback(
+    async (quiet = false) => {
+      try {
+        setModels(await engine.models());
+      } catch (err) {
+        if (!quiet) setProblem(asProblem(err));
+      }
+    },
+    [engine],
+  );
+
+  /** (Re)starts the engine for `s` and loads tasks and models; a newer start makes an older one's outcome moot. */
+  const startEngine = useCallback(
+    async (s: Settings) => {
+      const generation = ++bootGeneration.current;
+      setBoot({ phase: 'starting' });
+      try {
+        const capabilities = await engine.init({ modelBaseUrl: s.serverUrl.replace(/\/+$/, ''), ...(s.token ? { token: s.token } : {}) });
+        const [taskList, modelList] = await Promise.all([engine.tasks(), engine.models()]);
+        if (generation !== bootGeneration.current) return;
+        setCaps(capabilities);
+        setTasks(taskList);
+        setModels(modelList);
+        setTaskId((prev) => (taskList.some((t) => t.id === prev) ? prev : (taskList[0]?.id ?? '')));
+        setBoot({ phase: 'ready' });
+      } catch (err) {
+        if (generation !== bootGeneration.current) return;
+        setBoot({ phase: 'failed', problem: asProblem(err) });
+      }
+    },
+    [engine],
+  );
+
+  // Host events. `ui-ready` goes out once the handlers are in place, so `init` cannot be missed.
+  useEffect(() => {
+    const offs = [
+      host.on('init', (msg) => {
+        setHostInfo(msg.host);
+        setSettings(msg.settings);
+        setSelection(msg.selection);
+        void startEngine(msg.settings);
+      }),
+      host.on('selection-changed', (msg) => setSelection(msg.selection)),
+      host.on('theme', (msg) => applyTheme(msg.mode)),
+    ];
+    host.send(UI_READY);
+    return () => offs.forEach((off) => off());
+  }, [host, startEngine]);
+
+  // Explain the target for the current task/model; a forced target that cannot work blocks Run.
+  useEffect(() => {
+    if (boot.phase !== 'ready' || !taskId) return;
+    let stale = false;
+    const requested = settings.target;
+    engine.chooseTarget(taskId, modelId || undefined, requested, params).then(
+      (choice) => {
+        if (stale) return;
+        setTargetStatus(describeTargetChoice(requested, choice));
+      },
+      (err) => {
+        if (stale) return;
+        // Only target-unavailable means the target cannot work; other failures (e.g. a model the server lacks)
+        // are reported by the run itself, with what to do.
+        const e = toEngineError(err);
+        setTargetStatus(e.code === 'target-unavailable' ? { ok: false, text: e.message } : { ok: true, text: `${requested}: chosen when the job starts.` });
+      },
+    );
+    return () => {
+      stale = true;
+    };
+  }, [engine, boot.phase, taskId, modelId, settings.target, engineState, params]);
+
+  // A scale that no longer fits the selection moves down to the largest that does.
+  useEffect(() => {
+    if (task && fit && scale !== undefined && !fit.fits(scale) && fit.largest > 0) setParam('scale', fit.largest);
+  }, [task, fit, scale]);
+
+  // A chosen model that cannot serve the chosen scale falls back to automatic.
+  useEffect(() => {
+    const chosen = taskModels.find((m) => m.card.id === modelId);
+    if (modelId && (!chosen || modelMismatch(chosen, scale))) setModelId('');
+  }, [taskModels, modelId, scale]);
+
+  function setParam(name: string, value: ParamValue) {
+    if (!task) return;
+    setParamsByTask((prev) => ({ ...prev, [task.id]: { ...prev[task.id], [name]: value } }));
+  }
+
+  const blocker: string | null =
+    boot.phase !== 'ready' ? 'The engine is not ready.'
+    : !task ? 'No task available.'
+    : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
+    : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
+    : targetStatus && !targetStatus.ok ? targetStatus.text
+    : null;
+
+  const run = useCallback(async () => {
+    if (running || blocker || !task) return;
+    cancelRequested.current = false;
+    setCancelling(false);
+    setProblem(null);
+    setProgress({ text: 'Starting', fraction: 0 });
+    try {
+      const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' ? `${m.card.label} (test model)` : m.card.label]));
+      await runBatch(
+        { host, engine },
+        { task, model: modelId || undefined, params, target: settings.target, placeMode: settings.placeMode, items: selection.items, modelLabel: (id) => labels.get(id) ?? id },
+        {
+          onProgress: setProgress,
+          onJob: (id) => (currentJob.current = id),
+          onResult: setResult,
+          isCancelled: () => cancelRequested.current,
+        },
+      );
+    } catch (err) {
+      setProblem(asProblem(err));
+    } finally {
+      currentJob.current = null;
+      setProgress(null);
+      setCancelling(false);
+      void refreshModels(true); // cached/loaded status changed
+    }
+  }, [running, blocker, task, models, host, engine, modelId, params, settings, selection, refreshModels]);
+
+  const cancel = useCallback(() => {
+    if (!running || cancelRequested.current) return;
+    cancelRequested.current = true;
+    setCancelling(true);
+    if (currentJob.current) void engine.cancel(currentJob.current);
+  }, [running, engine]);
+
+  // Run and Cancel swap places: keep keyboard focus on whichever is shown instead of dropping it to <body>.
+  useEffect(() => {
+    if (document.activeElement === document.body) (running ? cancelButton : runButton).current?.focus();
+  }, [running]);
+
+  // Escape cancels from anywhere; Enter runs when nothing in particular has focus.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && running) {
+        e.preventDefault();
+        cancel();
+      } else if (e.key === 'Enter' && !running && (document.activeElement === document.body || document.activeElement === null)) {
+        e.preventDefault();
+        void run();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [running, run, cancel]);
+
+  const restartEngine = () => void startEngine(settings);
+
+  const clearModels = async (ids?: string[]) => {
+    setModelsBusy(true);
+    try {
+      await engine.clearModels(ids);
+    } catch (err) {
+      setProblem(asProblem(err));
+    } finally {
+      setModelsBusy(false);
+      void refreshModels();
+    }
+  };
+
+  const saveSettings = (next: Settings) => {
+    const reconnect = next.serverUrl !== settings.serverUrl || next.token !== settings.token;
+    setSettings(next);
+    host.send({ type: 'save-settings', settings: next });
+    if (reconnect) void startEngine(next);
+  };
+
+  const setTarget = (target: Target) => saveSettings({ ...settings, target });
+
+  function actionsFor(p: Problem): ErrorAction[] {
+    switch (p.code) {
+      case 'download-failed':
+      case 'hash-mismatch':
+      case 'model-load-failed':
+        return [
+          { label: 'Retry', run: () => void run() },
+          { label: 'Clear model cache', run: () => void clearModels(modelId ? [modelId] : undefined) },
+        ];
+      case 'worker-crashed':
+        return [{ label: 'Restart engine', run: () => { setProblem(null); restartEngine(); } }];
+      case 'target-unavailable':
+        return [{ label: 'Use Auto', run: () => { setProblem(null); setTarget('auto'); } }];
+      default:
+        return [];
+    }
+  }
+
+  return (
+    <main class="app">
+      <StatusLine boot={boot} hostSilent={hostSilent} engineState={engineState} caps={caps} serverUrl={settings.serverUrl} onRestart={restartEngine} />
+
+      <SelectionPanel selection={selection} />
+
+      {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
+      <div class="panel job" onKeyDown={(e) => {
+        if (e.key === 'Enter' && submitsOnEnter(e.target)) {
+          e.preventDefault();
+          void run();
+        }
+      }}>
+        <div class="field">
+          <label class="field-label" for="task-select">Task</label>
+          <select id="task-select" data-testid="task-select" disabled={running || tasks.length === 0}
+            onChange={(e) => { setTaskId(e.currentTarget.value); setModelId(''); }}>
+            {tasks.length === 0 && <option value="">{boot.phase === 'failed' ? 'Engine unavailable' : 'Loading tasks…'}</option>}
+            {tasks.map((t) => (
+              <option key={t.id} value={t.id} selected={t.id === taskId}>{t.label}</option>
+            ))}
+          </select>
+          {task && <p class="help">{task.description}</p>}
+        </div>
+
+        {task && <ParamsForm specs={task.params} values={params} disabled={running} scaleFit={fit} onChange={setParam} />}
+
+        <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
+        <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />
+
+        <div class="run-row">
+          {running ? (
+            <button type="button" ref={cancelButton} class="primary danger" data-testid="cancel" onClick={cancel} disabled={cancelling}
+              aria-keyshortcuts="Escape">{cancelling ? 'Cancelling…' : 'Cancel'}</button>
+          ) : (
+            <button type="button" ref={runButton} class="primary" data-testid="run" onClick={() => void run()} disabled={blocker !== null} aria-keyshortcuts="Enter"
+              title={blocker ?? undefined}>{runLabel(task, selection.items.length, scale)}</button>
+          )}
+          <kbd aria-hidden="true" title={running ? 'Escape cancels' : 'Enter runs'}>{running ? 'Esc' : '↵'}</kbd>
+        </div>
+        {!running && blocker && boot.phase === 'ready' && selection.items.length > 0 && <p class="help error-text">{blocker}</p>}
+        {progress && <ProgressBar text={cancelling ? 'Cancelling…' : progress.text} fraction={progress.fraction} />}
+      </div>
+
+      {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={() => setProblem(null)} />}
+
+      {result && <ResultPreview result={result} />}
+
+      <Section title="Models" testId="models-panel">
+        <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels} onRefresh={() => void refreshModels()} />
+      </Section>
+      <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
+        <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} />
+      </Section>
+    </main>
+  );
+}
+
+/** Enter in a field runs the job; buttons keep Enter for themselves. */
+export function submitsOnEnter(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'SELECT');
+}
+
+function runLabel(task: TaskInfo | undefined, count: number, scale: number | undefined): string {
+  const base = task ? `${task.label}${scale !== undefined ? ` ×${scale}` : ''}` : 'Run';
+  return count > 1 ? `${base} · ${count} items` : base;
+}
+
+function StatusLine(props: { boot: Boot; hostSilent: boolean; engineState: EngineState; caps: Capabilities | null; serverUrl: string; onRestart(): void }) {
+  const { boot, engineState, caps } = props;
+  let tone = 'busy';
+  let text = props.hostSilent ? 'The host has not answered for 5 s: close and reopen the plugin.' : 'Waiting for the host…';
+  if (boot.phase === 'starting') text = 'Starting engine…';
+  else if (boot.phase === 'failed') {
+    tone = 'bad';
+    text = 'Engine not available';
+  } else if (boot.phase === 'ready') {
+    if (engineState === 'failed') {
+      tone = 'bad';
+      text = 'Engine stopped — it restarts on the next run';
+    } else if (engineState === 'starting') text = 'Restarting engine…';
+    else {
+      tone = 'ok';
+      const gpu = caps?.webgpu.available ? 'WebGPU' : 'no WebGPU';
+      const threads = caps ? `WASM ${caps.wasm.threads} thread${caps.wasm.threads === 1 ? '' : 's'}` : 'WASM';
+      text = `Engine ready · ${gpu} · ${threads}`;
+    }
+  }
+  return (
+    <div class={`status ${tone}`} data-testid="status" data-state={tone} role="status">
+      <div class="status-line">
+        <span class={`dot ${tone}`} aria-hidden="true" />
+        <span>{text}</span>
+      </div>
+      {boot.phase === 'failed' && (
+        <div class="status-detail">
+          <p class="message-text">{boot.problem.message}</p>
+          {boot.problem.code !== 'worker-crashed' && !boot.problem.message.includes('npm start') && (
+            <p class="help">Model host: {props.serverUrl}. Start the local server: <code>npm start</code>, or change the server URL in Settings.</p>
+          )}
+          <div class="actions">
+            <button type="button" class="secondary" onClick={props.onRestart}>{boot.problem.code === 'worker-crashed' ? 'Restart engine' : 'Retry'}</button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+// One Run click: for each selected item, in order, read its pixels from the host, run the job in the
+// engine and place the result. Sequential on purpose: one image in memory and one message in flight at a time.
+import type { PlaceMode, SelectedItem } from '../plugin/messages.ts';
+import type { JobResult, Params, Progress, Target } from '../worker/job.ts';
+import type { TaskInfo } from '../worker/tasks/task.ts';
+import { EngineError } from './engine-client.ts';
+import type { EngineClient } from './engine-client.ts';
+import type { HostClient } from './host-client.ts';
+import { batchFraction, itemFraction, stageText } from './format.ts';
+
+export interface BatchDeps {
+  host: Pick<HostClient, 'readImage' | 'placeResult'>;
+  engine: Pick<EngineClient, 'decode' | 'run' | 'encodePng'>;
+}
+
+export interface BatchRequest {
+  task: TaskInfo;
+  /** Omitted: the engine picks the task's default model. */
+  model?: string;
+  params: Params;
+  target: Target;
+  placeMode: PlaceMode;
+  items: SelectedItem[];
+  /** Display name of a model id, for the placed node's name. */
+  modelLabel(id: string): string;
+}
+
+export interface BatchProgress {
+  /** 0-based index of the item being processed, and how many there are. */
+  index: number;
+  count: number;
+  item: SelectedItem;
+  text: string;
+  /** Whole-batch fraction, 0..1. */
+  fraction: number;
+}
+
+export interface ItemResult {
+  item: SelectedItem;
+  png: Uint8Array;
+  width: number;
+  height: number;
+  name: string;
+  placedNodeId: string;
+  /** Wall time for the item, read to placed. */
+  ms: number;
+  meta: JobResult['meta'];
+}
+
+export interface BatchEvents {
+  onProgress(p: BatchProgress): void;
+  /** The engine job id of the item now running (for cancel). */
+  onJob(jobId: string): void;
+  onResult(result: ItemResult): void;
+  isCancelled(): boolean;
+}
+
+let jobCounter = 0;
+
+/** Name of a placed result, e.g. "Upscale ×4 · ESRGAN thick". */
+export function resultName(task: TaskInfo, params: Params, modelLabel: string): string {
+  const scale = params.scale !== undefined ? ` ×${params.scale}` : '';
+  // "ESRGAN slim ×2" already says the scale once: drop the repeat from the model part.
+  const model = scale && modelLabel.endsWith(scale) ? modelLabel.slice(0, -scale.length) : modelLabel;
+  return `${task.label}${scale} · ${model}`;
+}
+
+export async function runBatch(deps: BatchDeps, req: BatchRequest, events: BatchEvents): Promise<ItemResult[]> {
+  const results: ItemResult[] = [];
+  const count = req.items.length;
+  for (let index = 0; index < count; index++) {
+    const item = req.items[index];
+    let furthest = 0; // the bar never moves backwards within an item
+    const report = (text: string, fraction: number) => {
+      furthest = Math.max(furthest, fraction);
+      const prefix = count > 1 ? `Item ${index + 1} of ${count} · ` : '';
+      events.onProgress({ index, count, item, text: prefix + text, fraction: batchFraction(index, count, furthest) });
+    };
+    const checkCancelled = () => {
+      if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));
+    };
+    try {
+      checkCancelled();
+      const started = Date.now();
+      report(`Reading “${item.name}”`, 0);
+      const image = await deps.host.readImage(item.nodeId, item.name);
+      checkCancelled();
+      const rgba = await deps.engine.decode(image.bytes, image.mime);
+      checkCancelled();
+      const jobId = `job-${Date.now().toString(36)}-${++jobCounter}`;
+      events.onJob(jobId);
+      const onProgress = (p: Progress) => report(stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+      const result = await deps.engine.run(
+        { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, image: rgba, target: req.target },
+        onProgress,
+      );
+      const out = result.images[0];
+      if (!out) throw new EngineError('run-failed', `${req.task.label} returned no image. Try another model or target.`);
+      report('Encoding result', itemFraction('encode', 0, 1));
+      const png = await deps.engine.encodePng(out);
+      checkCancelled();
+      report('Placing result', itemFraction('place', 0, 1));
+      const name = resultName(req.task, req.params, req.modelLabel(result.meta.model));
+      const placed = await deps.host.placeResult({
+        sourceNodeId: item.nodeId, png, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
+      });
+      report('Placed', 1);
+      const done: ItemResult = { item, png, width: out.width, height: out.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, meta: result.meta };
+      results.push(done);
+      events.onResult(done);
+    } catch (err) {
+      throw itemError(err, item, count, results.length);
+    }
+  }
+  return results;
+}
+
+function cancelledMessage(placed: number): string {
+  return placed ? `Cancelled — ${placed} placed, the rest were not.` : 'Cancelled — nothing was placed.';
+}
+
+/** Keeps the engine's code; names the item in a batch; says how many were placed before a cancel. */
+function itemError(err: unknown, item: SelectedItem, count: number, placed: number): Error {
+  const code = err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as EngineError).code : undefined;
+  if (code === 'cancelled') return new EngineError('cancelled', cancelledMessage(placed));
+  const message = err instanceof Error ? err.message : String(err);
+  const text = count > 1 ? `“${item.name}”: ${message}` : message;
+  return code ? new EngineError(code, text) : new Error(text);
+}

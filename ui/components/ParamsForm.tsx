@@ -1,0 +1,144 @@
+// A form field per ParamSpec: number/integer → slider + number box, choice → segmented buttons (or a select
+// when there are many), boolean → checkbox, string → text field. The `scale` param is limited by what fits.
+import { useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import type { ParamValue, Params } from '../../worker/job.ts';
+import type { ParamSpec } from '../../worker/tasks/task.ts';
+import type { ScaleFit } from '../format.ts';
+
+const SEGMENTED_MAX = 4;
+
+interface FieldProps {
+  spec: ParamSpec;
+  value: ParamValue;
+  onChange(value: ParamValue): void;
+  disabled: boolean;
+  /** Only for the `scale` param: which values fit the host. */
+  fit?: ScaleFit;
+}
+
+function Field({ spec, value, onChange, disabled, fit }: FieldProps) {
+  const id = `param-${spec.name}`;
+  const help = spec.help ? <p class="help" id={`${id}-help`}>{spec.help}</p> : null;
+  const describedBy = spec.help ? `${id}-help` : undefined;
+  switch (spec.type) {
+    case 'number':
+    case 'integer':
+      return <NumberField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} describedBy={describedBy} />;
+    case 'choice': {
+      if (spec.choices.length > SEGMENTED_MAX) {
+        return (
+          <div class="field">
+            <label class="field-label" for={id}>{spec.label}</label>
+            <select id={id} data-testid={id} disabled={disabled} aria-describedby={describedBy}
+              onChange={(e) => onChange(spec.choices[e.currentTarget.selectedIndex].value)}>
+              {spec.choices.map((c) => (
+                <option key={String(c.value)} value={String(c.value)} selected={String(c.value) === String(value)}
+                  disabled={fit ? !fit.fits(Number(c.value)) : false}>{c.label}</option>
+              ))}
+            </select>
+            {fit?.note && <p class="help warn">{fit.note}</p>}
+            {help}
+          </div>
+        );
+      }
+      return (
+        <div class="field">
+          <span class="field-label" id={`${id}-label`}>{spec.label}</span>
+          <div class="segmented" role="radiogroup" aria-labelledby={`${id}-label`} aria-describedby={describedBy} data-testid={id}>
+            {spec.choices.map((c) => {
+              const selected = String(c.value) === String(value);
+              const fits = fit ? fit.fits(Number(c.value)) : true;
+              return (
+                <button key={String(c.value)} type="button" role="radio" aria-checked={selected} class={`seg${selected ? ' selected' : ''}${fits ? '' : ' unfit'}`}
+                  data-testid={`${id}-${c.value}`} disabled={disabled || !fits}
+                  title={fits ? undefined : fit?.note} onClick={() => onChange(c.value)}>{c.label}</button>
+              );
+            })}
+          </div>
+          {fit?.note && <p class="help warn" data-testid={`${id}-note`}>{fit.note}</p>}
+          {help}
+        </div>
+      );
+    }
+    case 'boolean':
+      return (
+        <div class="field">
+          <label class="checkbox">
+            <input type="checkbox" id={id} data-testid={id} checked={Boolean(value)} disabled={disabled}
+              aria-describedby={describedBy} onChange={(e) => onChange(e.currentTarget.checked)} />
+            {spec.label}
+          </label>
+          {help}
+        </div>
+      );
+    case 'string':
+      return (
+        <div class="field">
+          <label class="field-label" for={id}>{spec.label}</label>
+          <input type="text" id={id} data-testid={id} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
+            aria-describedby={describedBy} onInput={(e) => onChange(e.currentTarget.value)} />
+          {help}
+        </div>
+      );
+  }
+}
+
+type NumberSpec = Extract<ParamSpec, { type: 'number' | 'integer' }>;
+
+/** Slider + number box. The box keeps what is typed ("0.", "") until it parses to an allowed value. */
+function NumberField(props: { spec: NumberSpec; value: number; onChange(v: number): void; disabled: boolean; help: ComponentChildren; describedBy?: string }) {
+  const { spec, value } = props;
+  const id = `param-${spec.name}`;
+  const [text, setText] = useState(String(value));
+  useEffect(() => {
+    if (Number(text) !== value) setText(String(value));
+  }, [value]);
+  const step = spec.step ?? (spec.type === 'integer' ? 1 : (spec.max - spec.min) / 100);
+  const parse = (raw: string): number | null => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < spec.min || n > spec.max) return null;
+    if (spec.type === 'integer' && !Number.isInteger(n)) return null;
+    return n;
+  };
+  const invalid = parse(text) === null;
+  return (
+    <div class="field">
+      <label class="field-label" for={id}>{spec.label}</label>
+      <div class="slider-row">
+        <input type="range" aria-label={`${spec.label} slider`} data-testid={`${id}-slider`} min={spec.min} max={spec.max} step={step}
+          value={value} disabled={props.disabled} onInput={(e) => {
+            const n = Number(e.currentTarget.value);
+            setText(String(n));
+            props.onChange(n);
+          }} />
+        <input type="number" id={id} data-testid={id} class="number" min={spec.min} max={spec.max} step={step}
+          value={text} disabled={props.disabled} aria-invalid={invalid} aria-describedby={invalid ? `${id}-range` : props.describedBy}
+          onInput={(e) => {
+            const raw = e.currentTarget.value;
+            setText(raw);
+            const n = parse(raw);
+            if (n !== null) props.onChange(n);
+          }}
+          onBlur={() => setText(String(value))} />
+      </div>
+      {invalid && (
+        <p class="help error-text" id={`${id}-range`}>
+          {spec.type === 'integer' ? 'A whole number' : 'A number'} from {spec.min} to {spec.max}; using {value}.
+        </p>
+      )}
+      {props.help}
+    </div>
+  );
+}
+
+export function ParamsForm(props: { specs: ParamSpec[]; values: Params; onChange(name: string, value: ParamValue): void; disabled: boolean; scaleFit?: ScaleFit }) {
+  return (
+    <>
+      {props.specs.map((spec) => (
+        <Field key={spec.name} spec={spec} value={props.values[spec.name] ?? spec.default} disabled={props.disabled}
+          fit={spec.name === 'scale' ? props.scaleFit : undefined} onChange={(v) => props.onChange(spec.name, v)} />
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,56 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { PlaceMode, Settings } from '../../plugin/messages.ts';
+
+export function SettingsPanel(props: { settings: Settings; disabled: boolean; onSave(next: Settings): void }) {
+  const [draft, setDraft] = useState(props.settings);
+  useEffect(() => setDraft(props.settings), [props.settings]);
+  const changed = draft.serverUrl !== props.settings.serverUrl || draft.token !== props.settings.token || draft.placeMode !== props.settings.placeMode;
+  const urlProblem = checkUrl(draft.serverUrl);
+  const canSave = !props.disabled && changed && urlProblem === null;
+  const save = () => {
+    if (canSave) props.onSave({ ...draft, serverUrl: draft.serverUrl.trim().replace(/\/+$/, '') });
+  };
+  return (
+    // Not a <form>: sandboxed plugin iframes without allow-forms block submit events.
+    <div class="settings" onKeyDown={(e) => {
+      if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+        e.preventDefault();
+        save();
+      }
+    }}>
+      <div class="field">
+        <label class="field-label" for="setting-server">Server URL</label>
+        <input id="setting-server" data-testid="setting-server" type="url" value={draft.serverUrl} spellcheck={false} autocomplete="off"
+          onInput={(e) => setDraft({ ...draft, serverUrl: e.currentTarget.value })} aria-describedby="setting-server-help" />
+        <p class={urlProblem ? 'help error-text' : 'help'} id="setting-server-help">
+          {urlProblem ?? 'Models and the server target come from here. Local server: npm start.'}
+        </p>
+      </div>
+      <div class="field">
+        <label class="field-label" for="setting-token">Token</label>
+        <input id="setting-token" data-testid="setting-token" type="password" value={draft.token} autocomplete="off" placeholder="Only for a remote server"
+          onInput={(e) => setDraft({ ...draft, token: e.currentTarget.value })} />
+      </div>
+      <div class="field">
+        <label class="field-label" for="setting-place">Place result</label>
+        <select id="setting-place" data-testid="setting-place" onChange={(e) => setDraft({ ...draft, placeMode: e.currentTarget.value as PlaceMode })}>
+          <option value="beside" selected={draft.placeMode === 'beside'}>Beside the original (new layer)</option>
+          <option value="replace-fill" selected={draft.placeMode === 'replace-fill'}>Replace the image fill</option>
+        </select>
+      </div>
+      <div class="actions">
+        <button type="button" class="secondary" data-testid="settings-save" disabled={!canSave} onClick={save}>Save</button>
+        {changed && <span class="muted">Unsaved changes</span>}
+      </div>
+    </div>
+  );
+}
+
+function checkUrl(raw: string): string | null {
+  try {
+    const url = new URL(raw.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? null : 'The server URL must start with http:// or https://.';
+  } catch {
+    return 'Not a URL: write it like http://127.0.0.1:8740.';
+  }
+}

@@ -1,0 +1,156 @@
+// The UI's bridge to the host (Figma main thread, Photoshop panel, playground page). Requests carry a
+// requestId and time out with a message naming what timed out, so nothing hangs silently. The transport is
+// injectable: Figma's postMessage is the default; Photoshop's webview bridge and tests bring their own.
+import { checkHostMessage } from '../plugin/messages.ts';
+import type { HostToUi, HostMessage, UiMessage, UiToHost } from '../plugin/messages.ts';
+
+export interface HostTransport {
+  post(msg: UiMessage): void;
+  /** Calls `handler` with each raw message from the host; returns a function that stops listening. */
+  listen(handler: (msg: unknown) => void): () => void;
+}
+
+/** Figma's bridge: `parent.postMessage({ pluginMessage })` out, `message` events with `data.pluginMessage` in. */
+export function figmaTransport(win: Window = window): HostTransport {
+  return {
+    post: (msg) => win.parent.postMessage({ pluginMessage: msg }, '*'),
+    listen: (handler) => {
+      const onMessage = (event: MessageEvent) => {
+        const data: unknown = event.data;
+        if (data && typeof data === 'object' && 'pluginMessage' in data) handler((data as { pluginMessage: unknown }).pluginMessage);
+      };
+      win.addEventListener('message', onMessage);
+      return () => win.removeEventListener('message', onMessage);
+    },
+  };
+}
+
+export type HostEvent = 'init' | 'selection-changed' | 'theme';
+type EventPayload<K extends HostEvent> = { type: K } & HostToUi[K];
+
+export interface HostTimeouts {
+  readImageMs: number;
+  placeResultMs: number;
+}
+
+export class HostRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostRequestError';
+  }
+}
+
+interface PendingRequest {
+  expects: 'image' | 'placed';
+  resolve(msg: HostMessage): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type PlaceRequest = Omit<UiToHost['place-result'], 'requestId'>;
+
+export class HostClient {
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly handlers = new Map<HostEvent, Set<(msg: HostMessage) => void>>();
+  private readonly stopListening: () => void;
+  private readonly timeouts: HostTimeouts;
+  private nextId = 1;
+  /** Last valid message of each event type, so late subscribers still see `init`. */
+  private readonly lastEvent = new Map<HostEvent, HostMessage>();
+
+  constructor(
+    private readonly transport: HostTransport = figmaTransport(),
+    timeouts: Partial<HostTimeouts> = {},
+  ) {
+    this.timeouts = { readImageMs: 60_000, placeResultMs: 60_000, ...timeouts };
+    this.stopListening = transport.listen((raw) => this.receive(raw));
+  }
+
+  send(msg: UiMessage): void {
+    this.transport.post(msg);
+  }
+
+  /** Subscribes to a host event; returns the unsubscribe function. */
+  on<K extends HostEvent>(type: K, handler: (msg: EventPayload<K>) => void): () => void {
+    let set = this.handlers.get(type);
+    if (!set) this.handlers.set(type, (set = new Set()));
+    const h = handler as unknown as (msg: HostMessage) => void;
+    set.add(h);
+    return () => set.delete(h);
+  }
+
+  /** The last `type` event received, if any. */
+  last<K extends HostEvent>(type: K): EventPayload<K> | undefined {
+    return this.lastEvent.get(type) as EventPayload<K> | undefined;
+  }
+
+  /** Asks the host for an item's pixels. `label` names the item in the timeout message. */
+  readImage(nodeId: string, label = nodeId): Promise<{ type: 'image' } & HostToUi['image']> {
+    const requestId = this.newRequestId();
+    const seconds = Math.round(this.timeouts.readImageMs / 1000);
+    const done = this.request(requestId, 'image', this.timeouts.readImageMs,
+      `The host did not send the pixels of “${label}” within ${seconds} s. Try again, or select a smaller item.`);
+    this.send({ type: 'read-image', requestId, nodeId });
+    return done as Promise<{ type: 'image' } & HostToUi['image']>;
+  }
+
+  /** Asks the host to place a result; resolves with the new node's id. */
+  placeResult(request: PlaceRequest): Promise<{ type: 'placed' } & HostToUi['placed']> {
+    const requestId = this.newRequestId();
+    const seconds = Math.round(this.timeouts.placeResultMs / 1000);
+    const done = this.request(requestId, 'placed', this.timeouts.placeResultMs,
+      `The host did not confirm placing “${request.name}” within ${seconds} s. Check the canvas; try again with a smaller scale if nothing appeared.`);
+    this.send({ type: 'place-result', requestId, ...request });
+    return done as Promise<{ type: 'placed' } & HostToUi['placed']>;
+  }
+
+  dispose(): void {
+    this.stopListening();
+    for (const [id, req] of this.pending) {
+      clearTimeout(req.timer);
+      req.reject(new HostRequestError('The plugin UI closed before the host answered.'));
+      this.pending.delete(id);
+    }
+  }
+
+  private newRequestId(): string {
+    return `ui-${Date.now().toString(36)}-${this.nextId++}`;
+  }
+
+  private request(requestId: string, expects: 'image' | 'placed', timeoutMs: number, timeoutMessage: string): Promise<HostMessage> {
+    return new Promise<HostMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new HostRequestError(timeoutMessage));
+      }, timeoutMs);
+      this.pending.set(requestId, { expects, resolve, reject, timer });
+    });
+  }
+
+  private receive(raw: unknown): void {
+    const problem = checkHostMessage(raw);
+    if (problem) {
+      // Only the reason is logged: messages can carry settings with a token.
+      console.warn(`Frontier UI ignored a malformed host message: ${problem}`);
+      return;
+    }
+    const msg = raw as HostMessage;
+    switch (msg.type) {
+      case 'image':
+      case 'placed':
+      case 'request-failed': {
+        const req = this.pending.get(msg.requestId);
+        if (!req) return; // answer to a request that already timed out
+        this.pending.delete(msg.requestId);
+        clearTimeout(req.timer);
+        if (msg.type === 'request-failed') req.reject(new HostRequestError(msg.message));
+        else if (msg.type !== req.expects) req.reject(new HostRequestError(`The host answered with “${msg.type}” where “${req.expects}” was expected. Update the plugin.`));
+        else req.resolve(msg);
+        return;
+      }
+      default:
+        this.lastEvent.set(msg.type, msg);
+        for (const handler of this.handlers.get(msg.type) ?? []) handler(msg);
+    }
+  }
+}
