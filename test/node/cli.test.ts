@@ -1,0 +1,45 @@
+// The `frontier` CLI as a user runs it: a real process, real files, errors on stderr with a non-zero exit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeCodec } from '../../worker/image/codec-node.ts';
+import { crop } from '../../worker/image/rgba.ts';
+import { loadPhoto } from './helpers.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'frontier.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+test('frontier upscale writes a PNG of the right size', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'frontier-cli-'));
+  const input = join(dir, 'in.png');
+  await writeFile(input, await nodeCodec.encodePng(crop(await loadPhoto('chelsea.png'), 100, 100, 40, 30)));
+  const r = cli('upscale', input, join(dir, 'out.png'), '--scale', '3', '--quality', 'fast');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /out\.png: 120×90 \(esrgan-slim-x3 on node/);
+  const out = await nodeCodec.decode(new Uint8Array(await readFile(join(dir, 'out.png'))));
+  assert.equal(out.width, 120);
+  assert.equal(out.height, 90);
+});
+
+test('--help lists tasks and params; bad usage fails on stderr with a non-zero exit', async () => {
+  const help = cli('--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /upscale .*\n.*--scale <2\|3\|4>/);
+  const unknown = cli('paint', 'a.png', 'b.png');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown task "paint"/);
+  const missing = cli('upscale', '/nonexistent.png', '/tmp/x.png');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /Cannot read \/nonexistent\.png: ENOENT/);
+  const badScale = cli('upscale', '/nonexistent.png', '/tmp/x.png', '--scale', '5');
+  assert.notEqual(badScale.status, 0);
+  assert.equal(badScale.stdout, '');
+  const dir = await mkdtemp(join(tmpdir(), 'frontier-cli-'));
+  await writeFile(join(dir, 'not-an-image.png'), 'hello');
+  const corrupt = cli('upscale', join(dir, 'not-an-image.png'), join(dir, 'o.png'));
+  assert.equal(corrupt.status, 1);
+  assert.match(corrupt.stderr, /Unsupported image format/);
+});
