@@ -1,4 +1,6 @@
-// Runs in the bench page (not a worker: timing only). Same Engine and browser platform as the plugin's worker.
+// The bench page's script. It also runs as the page's Web Worker (as the plugin runs its engine in one: multi-threaded
+// wasm must not block the page's main thread), with the same Engine and browser platform as the plugin's worker.
+import * as Comlink from 'comlink';
 import { Engine } from '../worker/engine.ts';
 import { createBrowserPlatform } from '../worker/platform-browser.ts';
 import type { RgbaImage, Target } from '../worker/job.ts';
@@ -27,4 +29,9 @@ async function bench(c: BenchCase, threads: number): Promise<{ loadMs: number; r
   return { loadMs, runMs, target: first.meta.target, threads, isolated: crossOriginIsolated };
 }
 
-(globalThis as unknown as { frontierBench: typeof bench }).frontierBench = bench;
+if (typeof document === 'undefined') {
+  Comlink.expose({ bench });
+} else {
+  const remote = Comlink.wrap<{ bench: typeof bench }>(new Worker('bench.js'));
+  (globalThis as unknown as { frontierBench: typeof bench }).frontierBench = (c, threads) => remote.bench(c, threads);
+}

@@ -71,6 +71,11 @@ async function benchServer(js: string): Promise<{ url: string; server: Server }>
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
+type BenchFn = (
+  c: { model: string; scale: number; target: string; image: { width: number; height: number; data: number[] }; runs: number },
+  threads: number,
+) => Promise<{ loadMs: number; runMs: number[]; target: string; threads: number; isolated: boolean }>;
+
 const mp = (img: RgbaImage) => (img.width * img.height) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -108,7 +113,7 @@ async function main() {
         const threads = which === 'wasm-2' ? 2 : 1;
         const r = await page.evaluate(
           ([model, img, target, threads, runs]) =>
-            (globalThis as any).frontierBench({ model, scale: 4, target, image: img, runs }, threads),
+            (globalThis as unknown as { frontierBench: BenchFn }).frontierBench({ model, scale: 4, target, image: img, runs }, threads),
           [c.model, { width: c.image.width, height: c.image.height, data: Array.from(c.image.data) }, target, threads, c.runs] as const,
         );
         await page.close();

@@ -13,8 +13,19 @@ const suites = only.length ? only : ['unit', 'node', 'convert', 'server', 'e2e']
 const chrome = findChromium({ install: true });
 console.log(`browser: ${chrome}`);
 
-const build = spawnSync(process.execPath, ['--import', 'tsx', 'plugin/build.ts'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+/** Runs a step and stops the whole run when it fails. */
+function step(label: string, args: string[]): void {
+  console.log(`\n== ${label}`);
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`${label} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+step('type-check (tsc --noEmit)', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--noEmit']);
+step('lint (eslint)', [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+step('build (plugin, UI, playground, models)', ['--import', 'tsx', 'plugin/build.ts']);
 
 const files: string[] = [];
 for (const suite of suites) {
