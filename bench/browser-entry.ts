@@ -32,6 +32,6 @@ async function bench(c: BenchCase, threads: number): Promise<{ loadMs: number; r
 if (typeof document === 'undefined') {
   Comlink.expose({ bench });
 } else {
-  const remote = Comlink.wrap<{ bench: typeof bench }>(new Worker('bench.js'));
+  const remote = Comlink.wrap<{ bench: typeof bench }>(new Worker('bench.js', { type: 'module' }));
   (globalThis as unknown as { frontierBench: typeof bench }).frontierBench = (c, threads) => remote.bench(c, threads);
 }

@@ -2,6 +2,7 @@
 // bench/results/upscale.{json,md}. Runtimes: onnxruntime-node (CPU), onnxruntime-web WASM with 1 thread and with
 // 2 threads (a COOP/COEP page), and WebGPU on Chromium's SwiftShader (software: correctness only, far slower
 // than a real GPU). Ratios are to onnxruntime-node on the same model and input.
+// Env for debugging one case: BENCH_ONLY=<input label prefix>, BENCH_BROWSER=wasm-1,wasm-2,webgpu, BENCH_DEBUG=1.
 import * as esbuild from 'esbuild';
 import { createServer, type Server } from 'node:http';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -32,7 +33,10 @@ async function bundle(): Promise<string> {
   const r = await esbuild.build({
     entryPoints: [join(REPO_ROOT, 'bench', 'browser-entry.ts')],
     bundle: true,
-    format: 'iife',
+    // The build of onnxruntime-web that loads its wasm glue (.mjs) by URL: multi-threaded wasm starts its pthread
+    // workers from the glue's own URL, which a bundled glue does not have.
+    conditions: ['onnxruntime-web-use-extern-wasm'],
+    format: 'esm',
     platform: 'browser',
     write: false,
     minify: true,
@@ -49,10 +53,11 @@ async function benchServer(js: string): Promise<{ url: string; server: Server }>
     const isolated = path.startsWith('/coi/');
     const rel = isolated ? path.slice(4) : path;
     const headers: Record<string, string> = { 'Cross-Origin-Resource-Policy': 'same-origin' };
-    if (isolated) Object.assign(headers, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
+    // onnxruntime's pthread workers are started from /ort/*.mjs: a worker in an isolated page needs COEP itself.
+    if (isolated || rel.startsWith('/ort/')) Object.assign(headers, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
     if (rel === '/' || rel === '/index.html') {
       res.writeHead(200, { ...headers, 'Content-Type': 'text/html' });
-      return res.end('<!doctype html><meta charset="utf-8"><script src="bench.js"></script>');
+      return res.end('<!doctype html><meta charset="utf-8"><script type="module" src="bench.js"></script>');
     }
     if (rel === '/bench.js') {
       res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' });
@@ -81,11 +86,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   const photo = await nodeCodec.decode(new Uint8Array(await readFile(join(REPO_ROOT, 'test', 'fixtures', 'images', 'astronaut.png'))));
-  const cases = [
+  const cases: { model: string; image: RgbaImage; label: string; runs: number; browser: string[] }[] = [
     { model: 'esrgan-slim-x4', image: photo, label: '512×512 astronaut', runs: 2, browser: ['wasm-1', 'wasm-2'] },
     { model: 'esrgan-thick-x4', image: crop(photo, 192, 64, 128, 128), label: '128×128 crop', runs: 1, browser: ['wasm-1', 'wasm-2'] },
     { model: 'esrgan-slim-x4', image: crop(photo, 224, 96, 64, 64), label: '64×64 crop', runs: 1, browser: ['wasm-1', 'webgpu'] },
   ];
+  if (process.env.BENCH_ONLY) cases.splice(0, cases.length, ...cases.filter((c) => c.label.startsWith(process.env.BENCH_ONLY!)));
   const rows: Row[] = [];
   const js = await bundle();
   const { url, server } = await benchServer(js);
@@ -105,9 +111,11 @@ async function main() {
       rows.push({ model: c.model, input: c.label, runtime: `onnxruntime-node CPU (${cpus().length} threads)`, runMs: nodeMs, msPerMp: nodeMs / mp(c.image), ratioToNode: 1 });
       console.log(`${c.model} ${c.label} node: ${nodeMs.toFixed(0)} ms`);
 
-      for (const which of c.browser) {
+      for (const which of process.env.BENCH_BROWSER ? process.env.BENCH_BROWSER.split(',') : c.browser) {
         const page = await browser.newPage();
         page.setDefaultTimeout(0);
+        if (process.env.BENCH_DEBUG) page.on('console', (m) => console.log(`[page] ${m.text()}`));
+        if (process.env.BENCH_DEBUG) page.context().on('response', (r) => console.log(`[http] ${r.status()} ${r.url()}`));
         await page.goto(`${url}${which === 'wasm-2' ? '/coi/' : '/'}`);
         const target = which === 'webgpu' ? 'webgpu' : 'wasm';
         const threads = which === 'wasm-2' ? 2 : 1;

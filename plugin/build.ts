@@ -35,6 +35,8 @@ async function buildWorker(): Promise<string> {
   const result = await esbuild.build({
     ...common,
     entryPoints: ['worker/worker.ts'],
+    // onnxruntime-web's build that loads its wasm glue by URL (see worker/runtime/ort-web.ts ORT_MJS_FILE).
+    conditions: ['onnxruntime-web-use-extern-wasm'],
     format: 'iife',
     platform: 'browser',
     write: false,

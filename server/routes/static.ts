@@ -50,6 +50,9 @@ export function staticRoutes(): Route[] {
         if (!allowed.has(name)) {
           throw new HttpError(404, `/ort/ serves onnxruntime-web's .wasm and .mjs files only; ${name || '(empty name)'} is not one of them.`);
         }
+        // onnxruntime starts its pthread workers from the .mjs; a worker inside a cross-origin-isolated page
+        // (the playground with ?coi=1) loads only if its script is itself served with COEP.
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
         // Versioned with the installed package, but a reinstall can change it: revalidate rather than pin.
         await sendFile(req, res, resolveInside(paths.ortDist, params.rest), { cacheControl: 'no-cache' });
       },

@@ -6,7 +6,11 @@ import type { Runtime } from './runtime.ts';
 import { wrapOrtSession } from './ort-common.ts';
 
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.jsep.wasm';
-/** The glue module; loaded by URL only for multi-threaded wasm, whose pthread workers need a script URL. */
+/**
+ * onnxruntime-web's wasm glue module. We bundle the build that imports it by URL (export condition
+ * `onnxruntime-web-use-extern-wasm`): multi-threaded wasm starts its pthread workers from the glue's own URL,
+ * which a glue bundled into our worker (started from a data:/blob: URL) does not have.
+ */
 export const ORT_MJS_FILE = 'ort-wasm-simd-threaded.jsep.mjs';
 
 let configured = false;
@@ -14,9 +18,7 @@ let configured = false;
 /** Must run before the first session: numThreads and the wasm location are fixed once the wasm loads. */
 export function configureOrtWeb(opts: { wasmBaseUrl: string; threads: number }): void {
   if (configured) return;
-  const wasm = `${opts.wasmBaseUrl}/${ORT_WASM_FILE}`;
-  // Single-threaded, the bundled glue is used and only the .wasm is fetched; threads need the glue's URL.
-  ort.env.wasm.wasmPaths = opts.threads > 1 ? { wasm, mjs: `${opts.wasmBaseUrl}/${ORT_MJS_FILE}` } : { wasm };
+  ort.env.wasm.wasmPaths = { wasm: `${opts.wasmBaseUrl}/${ORT_WASM_FILE}`, mjs: `${opts.wasmBaseUrl}/${ORT_MJS_FILE}` };
   ort.env.wasm.numThreads = opts.threads;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'error';
@@ -55,7 +57,7 @@ export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
           'model-load-failed',
           ep === 'webgpu'
             ? `WebGPU could not load the model (${msg}). Choose WASM as the target and retry.`
-            : `onnxruntime-web could not load the model (${msg}). Check that the server serves /ort/${ORT_WASM_FILE}.`,
+            : `onnxruntime-web could not load the model (${msg}). Check that the server serves /ort/${ORT_WASM_FILE} and /ort/${ORT_MJS_FILE}.`,
         );
       }
     },
