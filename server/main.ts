@@ -83,11 +83,14 @@ async function main(): Promise<void> {
     '',
     `Frontier is running at ${server.url}`,
     '',
-    `Playground:  ${server.url}/   (the plugin UI in a simulated host; ${server.url}/?coi=1 for multi-threaded wasm)`,
+    `Playground:  ${server.url}/   (the plugin UI in a simulated host)`,
     '',
     'Figma desktop:',
     `  Plugins → Development → Import plugin from manifest… → ${manifest}`,
-    `  The plugin talks to this server at ${server.url} (set in its settings).`,
+    `  The plugin talks to this server at ${server.url} (Settings → Server URL).`,
+    ...(server.port === DEFAULT_PORT
+      ? []
+      : [`  Figma admits only the domains in manifest.json (port ${DEFAULT_PORT}): add ${server.url} to its networkAccess for this port.`]),
     ...(figmaBuilt ? [] : ['  dist/figma/ is not built yet: run `npm run build` first.']),
     '',
     'Photoshop:',
