@@ -9,7 +9,7 @@ import type { Runtime, Session } from './runtime/runtime.ts';
 import type { ImageCodec } from './image/codec.ts';
 import { checkRgba } from './image/rgba.ts';
 import { findTask, TASKS } from './tasks/index.ts';
-import { resolveParams, taskInfo, type TaskInfo } from './tasks/task.ts';
+import { resolveParams, taskInfo, type TaskDef, type TaskInfo } from './tasks/task.ts';
 
 export interface EnginePlatform {
   codec: ImageCodec;
@@ -73,7 +73,7 @@ export class Engine {
     }
   }
 
-  private async modelFor(job: Pick<Job, 'task' | 'model' | 'params'>): Promise<{ card: ModelCard; params: Job['params'] }> {
+  private async modelFor(job: Pick<Job, 'task' | 'model' | 'params'>): Promise<{ task: TaskDef; card: ModelCard; params: Params }> {
     const task = findTask(job.task);
     if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
     const params = resolveParams(task, job.params);
@@ -85,7 +85,7 @@ export class Engine {
       throw new FrontierError('model-not-found', `Model "${id}" is not available. ${known.length ? `Available for ${task.label}: ${known.join(', ')}.` : `No ${task.label} models are available: run "npm run build" on the server.`}`);
     }
     task.checkModel?.(card, params);
-    return { card, params };
+    return { task, card, params };
   }
 
   async chooseTarget(taskId: string, model: string | undefined, requested: Target, params: Params = {}): Promise<TargetChoice> {
@@ -115,13 +115,11 @@ export class Engine {
   }
 
   async run(job: Job, onProgress: (p: Progress) => void = () => {}): Promise<JobResult> {
-    const task = findTask(job.task);
-    if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
+    const { task, card, params } = await this.modelFor(job);
     if (task.inputs.includes('image')) {
       if (!job.image) throw new FrontierError('bad-input', `${task.label} needs an image: select an image or a frame.`);
       checkRgba(job.image);
     }
-    const { card, params } = await this.modelFor(job);
     const choice = await this.platform.chooseTarget(card, job.target ?? 'auto');
     const progress = (p: Omit<Progress, 'jobId'>) => onProgress({ ...p, jobId: job.id });
     const throwIfCancelled = () => {

@@ -3,6 +3,7 @@
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { launchBrowser } from '../browser.ts';
+import type { DocNode, Sized } from '../../server/playground/document.ts';
 
 export interface Playground {
   server: RunningServer;
@@ -39,15 +40,8 @@ export async function openPlayground(opts: { webgpu?: boolean; root?: string; qu
   };
 }
 
-export interface NodeInfo {
-  id: string;
-  name: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  pluginData: Record<string, string>;
-}
+/** What the playground's test hook reports per node (its document nodes without the bitmaps). */
+export type NodeInfo = Omit<DocNode<Sized>, 'bitmap' | 'original' | 'originalPluginData'>;
 
 export function nodes(page: Page): Promise<NodeInfo[]> {
   return page.evaluate(() => (window as unknown as { playground: { nodes(): NodeInfo[] } }).playground.nodes());

@@ -51,12 +51,17 @@ function compare(a: RgbaImage, b: RgbaImage): { max: number; mean: number } {
   return { max, mean: sum / ((a.data.length / 4) * 3) };
 }
 
-async function upscaleRegion(pg: Playground, opts: { scale: number; quality: string; target: string; region: { x: number; y: number; width: number; height: number } }) {
-  const sourceId = await openSampleRegion(pg.page, 'chelsea.png', opts.region);
+/** Picks the params and target in the UI, as a user would, and presses Run. */
+async function chooseAndRun(pg: Playground, opts: { scale: number; quality: string; target: string }): Promise<void> {
   await pg.ui.locator(`[data-testid="param-scale-${opts.scale}"]`).click();
   await pg.ui.locator(`[data-testid="param-quality-${opts.quality}"]`).click();
   await pg.ui.locator('[data-testid="target-select"]').selectOption(opts.target);
   await pg.ui.locator('[data-testid="run"]').click();
+}
+
+async function upscaleRegion(pg: Playground, opts: { scale: number; quality: string; target: string; region: { x: number; y: number; width: number; height: number } }) {
+  const sourceId = await openSampleRegion(pg.page, 'chelsea.png', opts.region);
+  await chooseAndRun(pg, opts);
   const placed = await waitForNodeCount(pg, 2);
   const source = placed.find((n) => n.id === sourceId)!;
   const result = placed.find((n) => n.id !== sourceId)!;
@@ -99,10 +104,7 @@ test('cancel mid-run leaves the document unchanged', TIMEOUT, async () => {
   const pg = await openPlayground();
   try {
     const sourceId = await openSampleRegion(pg.page, 'chelsea.png', { x: 60, y: 40, width: 300, height: 220 });
-    await pg.ui.locator('[data-testid="param-scale-4"]').click();
-    await pg.ui.locator('[data-testid="param-quality-best"]').click();
-    await pg.ui.locator('[data-testid="target-select"]').selectOption('wasm');
-    await pg.ui.locator('[data-testid="run"]').click();
+    await chooseAndRun(pg, { scale: 4, quality: 'best', target: 'wasm' });
     await pg.ui.locator('[data-testid="progress"]', { hasText: /tile/i }).waitFor({ timeout: 120_000 });
     await pg.ui.locator('[data-testid="cancel"]').click();
     await pg.ui.locator('[data-testid="error"]', { hasText: /cancel/i }).waitFor({ timeout: 30_000 });
@@ -132,10 +134,7 @@ test('a corrupted model file gives the hash-mismatch error and places nothing', 
   const pg = await openPlayground({ root: tmp.root });
   try {
     const sourceId = await openSampleRegion(pg.page, 'chelsea.png', { x: 0, y: 0, width: 16, height: 16 });
-    await pg.ui.locator('[data-testid="param-scale-2"]').click();
-    await pg.ui.locator('[data-testid="param-quality-fast"]').click();
-    await pg.ui.locator('[data-testid="target-select"]').selectOption('wasm');
-    await pg.ui.locator('[data-testid="run"]').click();
+    await chooseAndRun(pg, { scale: 2, quality: 'fast', target: 'wasm' });
     const error = pg.ui.locator('[data-testid="error"]');
     await error.waitFor({ timeout: 60_000 });
     assert.match((await error.textContent()) ?? '', /corrupt.*sha256/i);
