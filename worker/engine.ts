@@ -98,11 +98,14 @@ export class Engine {
     let session = this.sessions.get(key);
     if (!session) {
       session = (async () => {
-        const bytes = await loadModelBytes(card, this.platform.source, (done, total) =>
-          progress({ stage: 'download', done, total, message: `Downloading ${card.label}` }),
-        );
-        progress({ stage: 'load', done: 0, total: 1, message: `Loading ${card.label}` });
-        const s = await this.platform.runtime(target).createSession(bytes);
+        const loadBytes = async () => {
+          const bytes = await loadModelBytes(card, this.platform.source, (done, total) =>
+            progress({ stage: 'download', done, total, message: `Downloading ${card.label}` }),
+          );
+          progress({ stage: 'load', done: 0, total: 1, message: `Loading ${card.label}` });
+          return bytes;
+        };
+        const s = await this.platform.runtime(target).createSession(card, loadBytes);
         progress({ stage: 'load', done: 1, total: 1, message: `Loaded ${card.label}` });
         return s;
       })();

@@ -7,7 +7,8 @@ import { wrapOrtSession } from './ort-common.ts';
 export function createOrtNodeRuntime(opts: { threads?: number } = {}): Runtime {
   return {
     name: 'ort-node/cpu',
-    async createSession(modelBytes) {
+    async createSession(_card, loadBytes) {
+      const modelBytes = await loadBytes();
       try {
         const session = await ort.InferenceSession.create(modelBytes, {
           executionProviders: ['cpu'],

@@ -44,7 +44,8 @@ export async function probeWebGpu(): Promise<{ available: boolean; detail: strin
 export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
   return {
     name: `ort-web/${ep}`,
-    async createSession(modelBytes) {
+    async createSession(_card, loadBytes) {
+      const modelBytes = await loadBytes();
       try {
         const session = await ort.InferenceSession.create(modelBytes, {
           executionProviders: [ep],

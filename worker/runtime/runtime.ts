@@ -1,5 +1,5 @@
 // The runtime contract: where a model runs. Task code sees only this.
-import type { DType } from '../models/card.ts';
+import type { DType, ModelCard } from '../models/card.ts';
 
 /** Runtime-neutral tensor: tasks never see onnxruntime's own Tensor class. */
 export interface Tensor {
@@ -18,6 +18,9 @@ export interface Session {
 export interface Runtime {
   /** e.g. 'ort-web/webgpu', 'ort-web/wasm', 'ort-node/cpu', 'oip'. */
   readonly name: string;
-  /** Create a session from a model's bytes (loaded and verified by the model loader). */
-  createSession(modelBytes: Uint8Array): Promise<Session>;
+  /**
+   * A session for `card`. Local runtimes call `loadBytes()` (download with progress + sha256 check by the model
+   * loader); a remote runtime (Open Inference Protocol) never needs the bytes: the server has the model.
+   */
+  createSession(card: ModelCard, loadBytes: () => Promise<Uint8Array>): Promise<Session>;
 }
