@@ -11,7 +11,8 @@ export interface Tensor {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  /** `signal` aborts a remote call (OIP); local runtimes finish the current run (cancel is between tiles). */
+  run(feeds: Record<string, Tensor>, options?: { signal?: AbortSignal }): Promise<Record<string, Tensor>>;
   dispose(): Promise<void>;
 }
 
