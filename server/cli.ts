@@ -1,5 +1,5 @@
 // `frontier` CLI: runs the same task code as the plugin, on onnxruntime-node.
-//   frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node] [--threads N]
+//   frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node|server] [--server URL] [--threads N]
 import { readFile, writeFile } from 'node:fs/promises';
 import { Engine } from '../worker/engine.ts';
 import { createNodePlatform } from '../worker/platform-node.ts';
@@ -15,9 +15,10 @@ function describeParam(p: ParamSpec): string {
 
 export function usage(): string {
   const lines = [
-    'Usage: frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node] [--threads N]',
+    'Usage: frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node|server] [--server URL] [--threads N]',
     '',
-    'Runs a Frontier task on onnxruntime-node. Input: PNG or JPEG. Output: PNG.',
+    'Runs a Frontier task on onnxruntime-node, or with --target server on an Open Inference Protocol server',
+    '(npm start, Triton, KServe; bearer token from the FRONTIER_TOKEN environment variable). Input: PNG or JPEG. Output: PNG.',
     '',
     'Tasks:',
   ];
@@ -37,6 +38,7 @@ interface Parsed {
   model?: string;
   target: Target;
   threads?: number;
+  server?: string;
 }
 
 export function parseArgs(argv: string[]): Parsed | 'help' {
@@ -46,6 +48,7 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
   let model: string | undefined;
   let target: Target = 'auto';
   let threads: number | undefined;
+  let server: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
@@ -57,16 +60,18 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
     if (value === undefined) throw new FrontierError('bad-input', `--${key} needs a value.`);
     if (key === 'model') model = value;
     else if (key === 'target') {
-      if (!['auto', 'node', 'webgpu', 'wasm', 'server'].includes(value)) throw new FrontierError('bad-input', `--target must be auto or node (got ${value}).`);
+      if (!['auto', 'node', 'webgpu', 'wasm', 'server'].includes(value)) throw new FrontierError('bad-input', `--target must be auto, node or server (got ${value}).`);
       target = value as Target;
     } else if (key === 'threads') threads = Number(value);
+    else if (key === 'server') server = value.replace(/\/+$/, '');
     else params[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
   const [task, input, output, ...extra] = positional;
   if (!task || !findTask(task)) throw new FrontierError('bad-input', `Unknown task "${task ?? ''}". Tasks: ${TASKS.map((t) => t.id).join(', ')}. See --help.`);
   if (!input || !output) throw new FrontierError('bad-input', `Usage: frontier ${task} <input> <output> [--param value …]. See --help.`);
   if (extra.length) throw new FrontierError('bad-input', `Unexpected argument ${extra[0]}. See --help.`);
-  return { task, input, output, params, model, target, threads };
+  if (server && target === 'auto') target = 'server';
+  return { task, input, output, params, model, target, threads, server };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -81,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return 0;
   }
-  const engine = new Engine(createNodePlatform({ threads: parsed.threads }));
+  const engine = new Engine(createNodePlatform({ threads: parsed.threads, serverUrl: parsed.server, token: process.env.FRONTIER_TOKEN }));
   try {
     let bytes: Uint8Array;
     try {

@@ -27,6 +27,8 @@ export class Engine {
   private registry: Promise<Registry> | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly cancelled = new Set<string>();
+  /** Running jobs' abort controllers: cancel() aborts remote calls at once, local runs at the next tile. */
+  private readonly running = new Map<string, AbortController>();
 
   constructor(private readonly platform: EnginePlatform) {}
 
@@ -128,6 +130,9 @@ export class Engine {
     const throwIfCancelled = () => {
       if (this.cancelled.has(job.id)) throw new FrontierError('cancelled', 'Cancelled: nothing was placed.');
     };
+    const abort = new AbortController();
+    this.running.set(job.id, abort);
+    if (this.cancelled.has(job.id)) abort.abort();
     try {
       throwIfCancelled();
       let runStarted = 0;
@@ -143,6 +148,7 @@ export class Engine {
         },
         progress,
         throwIfCancelled,
+        signal: abort.signal,
       });
       return {
         jobId: job.id,
@@ -160,11 +166,13 @@ export class Engine {
       };
     } finally {
       this.cancelled.delete(job.id);
+      this.running.delete(job.id);
     }
   }
 
   cancel(jobId: string): void {
     this.cancelled.add(jobId);
+    this.running.get(jobId)?.abort();
   }
 
   decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage> {

@@ -7,6 +7,7 @@ import type { ModelCard, Registry } from './models/card.ts';
 import { HttpModelSource, cachedFiles, openModelCache } from './models/http-source.ts';
 import { browserCodec } from './image/codec-browser.ts';
 import { configureOrtWeb, createOrtWebRuntime, probeWebGpu } from './runtime/ort-web.ts';
+import { createOipRuntime, probeServer, type ProbeResult } from './runtime/oip.ts';
 import type { Runtime } from './runtime/runtime.ts';
 
 export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
@@ -18,6 +19,16 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
   const runtimes = new Map<string, Runtime>();
   let webgpu: Promise<{ available: boolean; detail: string }> | null = null;
   const probe = () => (webgpu ??= probeWebGpu());
+  // The model host may also run models (our companion server speaks the Open Inference Protocol). Probed once;
+  // a failed probe is retried on the next choice, so starting the server later is noticed.
+  let server: Promise<ProbeResult> | null = null;
+  const probeOip = () => {
+    const p = (server ??= probeServer({ baseUrl: base, token: config.token, timeoutMs: 3000 }));
+    void p.then((r) => {
+      if (!r.ok && server === p) server = null;
+    });
+    return p;
+  };
 
   const platform: EnginePlatform = {
     codec: browserCodec,
@@ -55,26 +66,40 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
     async chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice> {
       const gpu = await probe();
       const gpuOk = gpu.available && card.targets.includes('webgpu');
+      const hardwareGpu = gpuOk && !/software adapter/.test(gpu.detail);
       const why = !gpu.available ? gpu.detail : !card.targets.includes('webgpu') ? `${card.label} does not run on WebGPU` : gpu.detail;
+      const wasmReason = `WASM (${threads} thread${threads === 1 ? '' : 's'})`;
       switch (requested) {
-        case 'auto':
-          if (gpuOk && !/software adapter/.test(gpu.detail)) return { target: 'webgpu', reason: `auto → WebGPU: ${gpu.detail}` };
-          return { target: 'wasm', reason: `auto → WASM (${threads} thread${threads === 1 ? '' : 's'}): ${gpuOk ? `WebGPU has only a ${gpu.detail}` : why}` };
+        case 'auto': {
+          if (hardwareGpu) return { target: 'webgpu', reason: `auto → WebGPU: ${gpu.detail}` };
+          // Native onnxruntime on the companion server is 2–10× single-threaded WASM (bench/results/upscale.md).
+          const oip = card.targets.includes('server') ? await probeOip() : null;
+          if (oip?.ok) return { target: 'server', reason: `auto → local server (${oip.name ?? 'OIP'} at ${base}): native onnxruntime, faster than ${wasmReason}` };
+          return { target: 'wasm', reason: `auto → ${wasmReason}: ${gpuOk ? `WebGPU has only a ${gpu.detail}` : why}${oip ? '; no inference server reachable' : ''}` };
+        }
         case 'webgpu':
           if (!gpuOk) throw new FrontierError('target-unavailable', `WebGPU is unavailable: ${why}. Choose auto or WASM.`);
           return { target: 'webgpu', reason: `WebGPU: ${gpu.detail}` };
         case 'wasm':
-          return { target: 'wasm', reason: `WASM: ${threads} thread${threads === 1 ? '' : 's'}` };
-        case 'server':
+          return { target: 'wasm', reason: wasmReason };
+        case 'server': {
+          if (!card.targets.includes('server')) throw new FrontierError('target-unavailable', `${card.label} does not run on a server.`);
+          const oip = await probeOip();
+          if (!oip.ok) throw new FrontierError('target-unavailable', oip.error ?? `The server at ${base} is not ready.`);
+          return { target: 'server', reason: `Server: ${oip.name ?? 'OIP'} at ${base} (${oip.latencyMs} ms round trip)` };
+        }
         case 'node':
-          throw new FrontierError('target-unavailable', 'Running on the server (Open Inference Protocol) is not available in this version yet. Choose auto, WebGPU or WASM.');
+          throw new FrontierError('target-unavailable', 'onnxruntime-node runs only in the CLI and on the server: choose Server.');
       }
     },
 
     runtime(target: ResolvedTarget): Runtime {
-      if (target !== 'webgpu' && target !== 'wasm') throw new FrontierError('target-unavailable', `The browser engine cannot run on ${target}.`);
       let runtime = runtimes.get(target);
-      if (!runtime) runtimes.set(target, (runtime = createOrtWebRuntime(target)));
+      if (runtime) return runtime;
+      if (target === 'server') runtime = createOipRuntime({ baseUrl: base, token: config.token });
+      else if (target === 'webgpu' || target === 'wasm') runtime = createOrtWebRuntime(target);
+      else throw new FrontierError('target-unavailable', `The browser engine cannot run on ${target}.`);
+      runtimes.set(target, runtime);
       return runtime;
     },
 

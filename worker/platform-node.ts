@@ -8,14 +8,25 @@ import type { ModelCard, Registry } from './models/card.ts';
 import { FileModelSource } from './models/file-source.ts';
 import { nodeCodec } from './image/codec-node.ts';
 import { createOrtNodeRuntime } from './runtime/ort-node.ts';
+import { createOipRuntime } from './runtime/oip.ts';
 import type { Runtime } from './runtime/runtime.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const REGISTRY_PATH = fileURLToPath(new URL('../models/registry.json', import.meta.url));
 export const MODEL_FILES_DIR = fileURLToPath(new URL('../models/build/files', import.meta.url));
 
-export function createNodePlatform(opts: { modelDir?: string; registryPath?: string; threads?: number } = {}): EnginePlatform {
+export interface NodePlatformOptions {
+  modelDir?: string;
+  registryPath?: string;
+  threads?: number;
+  /** An Open Inference Protocol server (ours, Triton, KServe) for the `server` target. */
+  serverUrl?: string;
+  token?: string;
+}
+
+export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatform {
   let runtime: Runtime | null = null;
+  let remote: Runtime | null = null;
   return {
     codec: nodeCodec,
     source: new FileModelSource(opts.modelDir ?? MODEL_FILES_DIR),
@@ -30,11 +41,17 @@ export function createNodePlatform(opts: { modelDir?: string; registryPath?: str
       };
     },
     async chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice> {
+      if (requested === 'server') {
+        if (!opts.serverUrl) throw new FrontierError('target-unavailable', 'No server configured: pass --server URL (and --token if it needs one).');
+        if (!card.targets.includes('server')) throw new FrontierError('target-unavailable', `${card.label} does not run on a server.`);
+        return { target: 'server', reason: `server at ${opts.serverUrl}` };
+      }
       if (!card.targets.includes('node')) throw new FrontierError('target-unavailable', `${card.label} does not run on onnxruntime-node.`);
       if (requested === 'auto' || requested === 'node') return { target: 'node', reason: `${requested === 'auto' ? 'auto → ' : ''}onnxruntime-node (CPU)` };
-      throw new FrontierError('target-unavailable', `Target "${requested}" exists only in the browser; here jobs run on onnxruntime-node (--target node or auto).`);
+      throw new FrontierError('target-unavailable', `Target "${requested}" exists only in the browser; here jobs run on onnxruntime-node (--target node or auto) or on a server (--target server --server URL).`);
     },
     runtime(target: ResolvedTarget): Runtime {
+      if (target === 'server' && opts.serverUrl) return (remote ??= createOipRuntime({ baseUrl: opts.serverUrl, token: opts.token }));
       if (target !== 'node') throw new FrontierError('target-unavailable', `The Node engine cannot run on ${target}.`);
       return (runtime ??= createOrtNodeRuntime({ threads: opts.threads }));
     },

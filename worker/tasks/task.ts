@@ -23,6 +23,8 @@ export interface TaskContext {
   progress(p: Omit<Progress, 'jobId'>): void;
   /** Throws FrontierError('cancelled') once the job was cancelled: call between tiles/steps. */
   throwIfCancelled(): void;
+  /** Aborted when the job is cancelled: pass it to Session.run so a remote call stops at once. */
+  signal: AbortSignal;
 }
 
 export interface TaskDef {

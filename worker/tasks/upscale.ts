@@ -68,7 +68,7 @@ export const upscale: TaskDef = {
         ctx.throwIfCancelled();
         tiles = total;
         ctx.progress({ stage: 'run', done: index, total, message: `Upscaling tile ${index + 1} / ${total}` });
-        const outputs = await session.run({ [inputName]: rgbaToTensor(piece, io) });
+        const outputs = await session.run({ [inputName]: rgbaToTensor(piece, io) }, { signal: ctx.signal });
         const out = outputs[outputName];
         if (!out) throw new FrontierError('run-failed', `${ctx.model.label} returned no tensor named ${outputName}.`);
         const size = tensorSize(out, io);

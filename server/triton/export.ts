@@ -1,0 +1,306 @@
+// `npm run export:triton -- --out <dir>`: writes a Triton model repository (<out>/<id>/config.pbtxt and
+// <out>/<id>/1/model.onnx) for the registry's built models, so they can be served by Triton or KServe at scale.
+// Every model file is checked against the card's sha256 and its real signature against the card before anything
+// is written; the config is built from the model's real inputs and outputs.
+import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ModelCard, Registry } from '../../worker/models/card.ts';
+import { sha256Hex } from '../../worker/models/loader.ts';
+import { MODEL_FILES_DIR, REGISTRY_PATH } from '../../worker/platform-node.ts';
+import { buildTritonConfig } from './config.ts';
+import { checkAgainstCard, readModelIo, type ModelIo, type ModelTensor } from './model-io.ts';
+
+export interface TritonExportOptions {
+  /** The model repository folder; created if missing (its parent must exist). */
+  out: string;
+  registryPath?: string;
+  modelDir?: string;
+  /** Model ids to export; default: every registry model whose file is built. */
+  models?: string[];
+  /** KIND_GPU instances (default) or KIND_CPU. */
+  gpu?: boolean;
+  /** Add onnxruntime's TensorRT accelerator (GPU only). */
+  tensorrt?: boolean;
+  /** For models with a dynamic batch dim (none of ours yet); default 8. */
+  maxBatchSize?: number;
+  /** Always copy model.onnx, never hard-link it (a hard link shares the bytes with models/build/files). */
+  copy?: boolean;
+  /** One line per model and the closing hint; default console.log. */
+  log?: (line: string) => void;
+}
+
+export interface ExportedModel {
+  id: string;
+  dir: string;
+  sha256: string;
+  io: ModelIo;
+  maxBatchSize: number;
+  placed: 'hard link' | 'copy';
+}
+
+export interface TritonExportResult {
+  out: string;
+  exported: ExportedModel[];
+  /** Registry models left out of a default (all-models) export, with why. */
+  skipped: { id: string; reason: string }[];
+}
+
+export const DEFAULT_MAX_BATCH_SIZE = 8;
+
+async function readRegistry(path: string): Promise<Registry> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`No model registry at ${path}: run this from the repository, or pass the registry's path.`);
+  }
+  let parsed: Partial<Registry>;
+  try {
+    parsed = JSON.parse(text) as Partial<Registry>;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON (${(err as Error).message}): restore it from git.`);
+  }
+  if (!Array.isArray(parsed.models)) throw new Error(`${path} has no "models" array: restore it from git.`);
+  return parsed as Registry;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The cards to export, in registry order; unknown ids and unbuilt explicitly requested models are errors. */
+async function selectModels(registry: Registry, modelDir: string, ids: string[] | undefined) {
+  const skipped: TritonExportResult['skipped'] = [];
+  const known = registry.models.map((m) => m.id);
+  if (ids) {
+    if (ids.length === 0) throw new Error(`No model ids given: name one or more of ${known.join(', ')}, or leave --models out to export all.`);
+    const unknown = ids.filter((id) => !known.includes(id));
+    if (unknown.length) {
+      throw new Error(`Unknown model id${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => `"${id}"`).join(', ')}. Known ids: ${known.join(', ')}.`);
+    }
+  }
+  const chosen: ModelCard[] = [];
+  for (const card of registry.models) {
+    if (ids && !ids.includes(card.id)) continue;
+    let reason: string | null = null;
+    if (!Array.isArray(card.files) || card.files.length !== 1) reason = 'Triton export takes single-file models only';
+    else if (basename(card.files[0].name) !== card.files[0].name) reason = `bad file name ${card.files[0].name} on its card`;
+    else if (!(await isFile(join(modelDir, card.files[0].name)))) reason = `${card.files[0].name} is not built in ${modelDir}: run "npm run build"`;
+    if (!reason) chosen.push(card);
+    else if (ids) throw new Error(`Cannot export ${card.id}: ${reason}.`);
+    else skipped.push({ id: card.id, reason });
+  }
+  if (chosen.length === 0) throw new Error(`No model files in ${modelDir} to export: run "npm run build" first.`);
+  return { chosen, skipped };
+}
+
+/** Creates `out` (not its parents: a missing parent is more likely a typo than a wish). */
+async function prepareOut(out: string): Promise<void> {
+  const parent = dirname(out);
+  const parentInfo = await stat(parent).catch(() => null);
+  if (!parentInfo?.isDirectory()) throw new Error(`Cannot create ${out}: its parent folder ${parent} does not exist. Create it first, or fix --out.`);
+  const info = await stat(out).catch(() => null);
+  if (info && !info.isDirectory()) throw new Error(`${out} exists and is not a folder: choose another --out.`);
+  try {
+    await mkdir(out, { recursive: true });
+    // Prove the folder is writable before the long part starts.
+    const probe = join(out, `.frontier-write-test-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (err) {
+    throw new Error(`Cannot write to ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check its permissions or choose another --out.`);
+  }
+}
+
+async function verifiedBytes(card: ModelCard, path: string): Promise<Uint8Array> {
+  const file = card.files[0];
+  const bytes = await readFile(path);
+  const actual = await sha256Hex(bytes);
+  if (bytes.length !== file.bytes || actual !== file.sha256) {
+    throw new Error(
+      `${path} is corrupt: ${bytes.length} bytes with sha256 ${actual.slice(0, 12)}…, its card says ${file.bytes} bytes with sha256 ${file.sha256.slice(0, 12)}…. ` +
+        'Delete it and run "npm run build" to rebuild it, then export again.',
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Puts the verified source at `dest`: a hard link when allowed (same filesystem, no --copy), a copy otherwise. It
+ * goes through a temporary name and a rename, so a Triton polling the repository never sees a half-written file,
+ * and the placed file is hashed again so what Triton loads is what was checked.
+ */
+async function placeModel(source: string, dest: string, sha256: string, copy: boolean): Promise<'hard link' | 'copy'> {
+  const tmp = `${dest}.tmp-${process.pid}`;
+  await rm(tmp, { force: true });
+  let placed: 'hard link' | 'copy' = 'copy';
+  if (!copy) {
+    try {
+      await link(source, tmp);
+      placed = 'hard link';
+    } catch {
+      // EXDEV (another filesystem), EPERM (filesystems without hard links): copy instead.
+    }
+  }
+  if (placed === 'copy') await copyFile(source, tmp);
+  if ((await sha256Hex(await readFile(tmp))) !== sha256) {
+    await rm(tmp, { force: true });
+    throw new Error(`The copy of ${source} at ${dest} does not match its sha256: check the disk, then export again.`);
+  }
+  await rename(tmp, dest);
+  // rename() does nothing when both names already link the same file (re-export of a hard link): drop the spare name.
+  await rm(tmp, { force: true });
+  return placed;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+function describe(tensors: ModelTensor[]): string {
+  return tensors.map((t) => `${t.name} ${t.dtype} [${t.dims.join(',')}]`).join(', ');
+}
+
+export function tritonHint(out: string, gpu: boolean): string {
+  return [
+    `Serve the repository with Triton (Open Inference Protocol over HTTP on port 8000${gpu ? '; no GPU there? export with --cpu' : ''}):`,
+    `  docker run --rm ${gpu ? '--gpus all ' : ''}-p 8000:8000 -v ${out}:/models nvcr.io/nvidia/tritonserver:24.12-py3 tritonserver --model-repository=/models`,
+    `Triton has no CORS and no token check: put a gateway in front that admits origin "null" with the Authorization header`,
+    `and checks a bearer token, then enter the gateway's URL and token in the plugin's Settings (README: "Serving on Triton").`,
+  ].join('\n');
+}
+
+export async function exportTritonRepository(opts: TritonExportOptions): Promise<TritonExportResult> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const gpu = opts.gpu ?? true;
+  const tensorrt = opts.tensorrt ?? false;
+  const maxBatchSize = opts.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+  if (tensorrt && !gpu) throw new Error('TensorRT runs on the GPU only: drop --cpu or --tensorrt.');
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 0) throw new Error(`--max-batch-size must be a whole number ≥ 0, got ${maxBatchSize}.`);
+  if (!opts.out) throw new Error('No output folder: pass --out <dir>.');
+
+  const out = resolve(opts.out);
+  const registryPath = opts.registryPath ?? REGISTRY_PATH;
+  const modelDir = opts.modelDir ?? MODEL_FILES_DIR;
+  const registry = await readRegistry(registryPath);
+  const { chosen, skipped } = await selectModels(registry, modelDir, opts.models);
+
+  // Check every model before writing anything, so a bad file never leaves a half-updated repository.
+  const planned: { card: ModelCard; source: string; io: ModelIo; config: ReturnType<typeof buildTritonConfig> }[] = [];
+  for (const card of chosen) {
+    const source = join(modelDir, card.files[0].name);
+    const bytes = await verifiedBytes(card, source);
+    let io: ModelIo;
+    try {
+      io = await readModelIo(bytes);
+    } catch (err) {
+      throw new Error(`${card.id}: ${(err as Error).message}`);
+    }
+    checkAgainstCard(card, io);
+    const header = [
+      `${card.label} (${card.id}): ${card.task}, ×${card.io.scale}, ${card.license}.`,
+      `Written by "npm run export:triton" from models/registry.json; 1/model.onnx has sha256 ${card.files[0].sha256}.`,
+      `Pixels: ${card.io.image.layout}, values ${card.io.image.range[0]}..${card.io.image.range[1]}.`,
+    ].join('\n');
+    planned.push({ card, source, io, config: buildTritonConfig({ name: card.id, io, gpu, tensorrt, maxBatchSize, header }) });
+  }
+
+  await prepareOut(out);
+  const exported: ExportedModel[] = [];
+  for (const { card, source, io, config } of planned) {
+    const dir = join(out, card.id);
+    try {
+      await mkdir(join(dir, '1'), { recursive: true });
+      const placed = await placeModel(source, join(dir, '1', 'model.onnx'), card.files[0].sha256, opts.copy ?? false);
+      await writeAtomically(join(dir, 'config.pbtxt'), config.text);
+      exported.push({ id: card.id, dir, sha256: card.files[0].sha256, io, maxBatchSize: config.maxBatchSize, placed });
+      log(
+        `✓ ${card.id}: ${describe(io.inputs)} → ${describe(io.outputs)}; max_batch_size ${config.maxBatchSize} (${config.batchReason}); ` +
+          `${gpu ? 'KIND_GPU' : 'KIND_CPU'}${tensorrt ? ' + TensorRT' : ''}; model.onnx ${placed === 'hard link' ? 'hard-linked' : 'copied'}`,
+      );
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code) throw new Error(`Cannot write ${dir} (${e.code}: ${e.message}): check the folder's permissions and free space.`);
+      throw err;
+    }
+  }
+  for (const s of skipped) log(`– ${s.id}: skipped, ${s.reason}`);
+  log(`\nWrote ${exported.length} model${exported.length === 1 ? '' : 's'} to ${out}.`);
+  log(tritonHint(out, gpu));
+  return { out, exported, skipped };
+}
+
+const USAGE = `Usage: npm run export:triton -- --out <dir> [--models id,…] [--cpu] [--tensorrt] [--max-batch-size N] [--copy]
+
+Writes a Triton model repository: <dir>/<model id>/config.pbtxt and <dir>/<model id>/1/model.onnx.
+
+  --out <dir>          the repository folder (created; its parent must exist)
+  --models id,…        models to export (default: every model built in models/build/files)
+  --cpu                KIND_CPU instances instead of KIND_GPU
+  --tensorrt           let onnxruntime run the graph with TensorRT (GPU only)
+  --max-batch-size N   for models with a dynamic batch dim (default ${DEFAULT_MAX_BATCH_SIZE}; ours have a fixed batch of 1)
+  --copy               copy model.onnx even where a hard link would do
+  --help               show this help`;
+
+function parseCli(argv: string[]): TritonExportOptions | null {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      models: { type: 'string' },
+      cpu: { type: 'boolean' },
+      tensorrt: { type: 'boolean' },
+      'max-batch-size': { type: 'string' },
+      copy: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return null;
+  if (positionals.length) throw new Error(`Unexpected argument "${positionals[0]}".`);
+  if (!values.out) throw new Error('Missing --out <dir>: the folder to write the model repository to.');
+  const mbs = values['max-batch-size'];
+  if (mbs !== undefined && !/^\d+$/.test(mbs)) throw new Error(`--max-batch-size must be a whole number ≥ 0, got "${mbs}".`);
+  return {
+    out: values.out,
+    models: values.models === undefined ? undefined : values.models.split(',').map((s) => s.trim()).filter(Boolean),
+    gpu: !values.cpu,
+    tensorrt: values.tensorrt ?? false,
+    maxBatchSize: mbs === undefined ? undefined : Number(mbs),
+    copy: values.copy ?? false,
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: TritonExportOptions | null;
+  try {
+    opts = parseCli(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (!opts) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    await exportTritonRepository(opts);
+    return 0;
+  } catch (err) {
+    console.error(`Triton export failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}
