@@ -1,4 +1,4 @@
-// Small HTTP helpers: JSON errors, safe path resolution and file streaming with Range support.
+// Small HTTP helpers: JSON errors, bounded request bodies, safe path resolution and file streaming with Range support.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +9,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Extra response headers, e.g. Retry-After on 503 or WWW-Authenticate on 401. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -26,8 +28,79 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-export function sendError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { error: message });
+export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { error: message }, headers);
+}
+
+function megabytes(bytes: number): string {
+  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
+}
+
+/**
+ * Reads a request body of at most `limit` bytes. A larger body (declared or actually sent) is a 413 before it is
+ * buffered; `signal` (a timeout, the client leaving) stops the read. The caller's error response then lets node
+ * discard the rest of the body (see `discardBody`).
+ */
+export function readBody(req: IncomingMessage, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const tooLarge = () =>
+    new HttpError(413, `The request body is larger than this server's ${megabytes(limit)} limit: send a smaller tensor (e.g. tile the image) or raise --max-body-mb.`);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
+  signal?.throwIfAborted();
+
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: unknown) => {
+      cleanup();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        chunks.length = 0;
+        fail(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => fail(new HttpError(400, `The request body could not be read: ${err.message}.`));
+    const onClose = () => {
+      if (!req.complete) fail(new HttpError(400, 'The request body was cut off before its end.'));
+    };
+    const onAbort = () => fail(signal?.reason);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * After an early answer (413, 401, …) to a request whose body was not read: discard the rest so the connection
+ * stays usable, but close it if the client keeps sending for more than `graceMs`.
+ */
+export function discardBody(req: IncomingMessage, graceMs = 10_000): void {
+  if (req.complete) return;
+  req.resume();
+  const timer = setTimeout(() => {
+    if (!req.complete) req.socket.destroy();
+  }, graceMs);
+  (timer as unknown as { unref(): void }).unref(); // never keeps the process alive
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
 
 const CONTENT_TYPES: Record<string, string> = {

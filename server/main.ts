@@ -1,18 +1,29 @@
-// `npm start`: serve the playground, model files and onnxruntime-web's wasm on loopback, and say how to use them.
-// The build runs before this (npm's prestart/start script); nothing is built here.
+// `npm start`: serve the playground, model files, onnxruntime-web's wasm and the Open Inference Protocol API, and
+// say how to use them. The build runs before this (npm's prestart/start script); nothing is built here.
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from '../plugin/messages.ts';
 import { servableRegistry } from './models.ts';
 import { REPO_ROOT, serverPaths } from './paths.ts';
-import { startServer } from './server.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUEUED, DEFAULT_REQUEST_TIMEOUT_MS, defaultMaxConcurrent, isLoopbackHost, parseOrigin, validateToken } from './security.ts';
+import { startServer, type ServerOptions } from './server.ts';
 
-const USAGE = `Usage: npm start -- [--port N] [--host 127.0.0.1]
+const USAGE = `Usage: npm start -- [--port N] [--host 127.0.0.1] [--token T] [options]
 
-  --port N     port to listen on (default ${DEFAULT_PORT}, or the FRONTIER_PORT environment variable; 0 picks a free one)
-  --host H     loopback address to bind: 127.0.0.1 (default), ::1 or localhost
-  --help       show this help`;
+  --port N            port to listen on (default ${DEFAULT_PORT}, or the FRONTIER_PORT environment variable; 0 picks a free one)
+  --host H            address to bind: 127.0.0.1 (default), ::1 or localhost; any other (e.g. 0.0.0.0) needs --token
+  --token T           bearer token required on the API (/v2, /models, /jobs); or the FRONTIER_TOKEN environment variable
+  --allow-origin O    also admit this web origin by CORS (repeatable), e.g. https://app.example.com
+  --max-body-mb N     largest request body in MB (default ${DEFAULT_MAX_BODY_BYTES / 2 ** 20})
+  --concurrency N     inferences run at once (default: ${defaultMaxConcurrent()}, the CPU cores)
+  --queue N           inference requests waiting beyond those before 503 + Retry-After (default ${DEFAULT_MAX_QUEUED})
+  --timeout S         seconds one inference request may take (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})
+  --threads N         onnxruntime threads per inference (default: onnxruntime's choice, all cores; 1 gives the most
+                      throughput under many concurrent clients, the default the lowest latency for one)
+  --cpu               do not try onnxruntime-node's CUDA execution provider
+  --help              show this help`;
 
 export function parsePort(value: string, from: string): number {
   const port = Number(value);
@@ -20,9 +31,31 @@ export function parsePort(value: string, from: string): number {
   return port;
 }
 
-function options(): { port: number; host: string } | null {
+/** A positive number option (integer unless `fractional`). */
+export function parsePositive(value: string, from: string, fractional = false): number {
+  const n = Number(value);
+  const ok = fractional ? /^\d+(\.\d+)?$/.test(value) : /^\d+$/.test(value);
+  if (!ok || !(n > 0)) throw new Error(`${from} must be a positive ${fractional ? 'number' : 'integer'}, got "${value}".`);
+  return n;
+}
+
+type MainOptions = ServerOptions & { port: number; host: string };
+
+function options(): MainOptions | null {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      'max-body-mb': { type: 'string' },
+      concurrency: { type: 'string' },
+      queue: { type: 'string' },
+      timeout: { type: 'string' },
+      threads: { type: 'string' },
+      cpu: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) return null;
@@ -32,7 +65,33 @@ function options(): { port: number; host: string } | null {
       : process.env.FRONTIER_PORT
         ? parsePort(process.env.FRONTIER_PORT, 'FRONTIER_PORT')
         : DEFAULT_PORT;
-  return { port, host: values.host ?? '127.0.0.1' };
+  const token = values.token ?? (process.env.FRONTIER_TOKEN || undefined);
+  const queue = values.queue;
+  if (queue !== undefined && !/^\d+$/.test(queue)) throw new Error(`--queue must be a whole number, got "${queue}".`);
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    token: token === undefined ? undefined : validateToken(token),
+    allowOrigins: (values['allow-origin'] ?? []).map(parseOrigin),
+    maxBodyBytes: values['max-body-mb'] ? Math.round(parsePositive(values['max-body-mb'], '--max-body-mb', true) * 2 ** 20) : undefined,
+    maxConcurrentInfers: values.concurrency ? parsePositive(values.concurrency, '--concurrency') : undefined,
+    maxQueuedInfers: queue === undefined ? undefined : Number(queue),
+    requestTimeoutMs: values.timeout ? parsePositive(values.timeout, '--timeout', true) * 1000 : undefined,
+    threads: values.threads ? parsePositive(values.threads, '--threads') : undefined,
+    executionProvider: values.cpu ? 'cpu' : 'auto',
+  };
+}
+
+/** Where other machines can reach a server bound to `host` (every external IPv4 address for a wildcard). */
+function networkUrls(host: string, port: number): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
+  const urls: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (!a.internal && a.family === 'IPv4') urls.push(`http://${a.address}:${port}`);
+    }
+  }
+  return urls;
 }
 
 async function modelLines(): Promise<string[]> {
@@ -76,21 +135,38 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // With a wildcard bind, the server's own URL (http://0.0.0.0:…) is no address to browse: use loopback locally.
+  const localUrl = opts.host === '0.0.0.0' ? `http://127.0.0.1:${server.port}` : opts.host === '::' ? `http://[::1]:${server.port}` : server.url;
+  const security = isLoopbackHost(opts.host)
+    ? [
+        opts.token
+          ? 'API token: set (the API under /v2, /models and /jobs needs Authorization: Bearer <token>).'
+          : 'Loopback only: no token needed. Serving other machines needs --host 0.0.0.0 --token <secret>.',
+      ]
+    : [
+        `WARNING: this server is reachable from the network on ${opts.host}. The API (/v2, /models, /jobs) requires the`,
+        '  token (set; not shown); the playground pages are public. Use a long random token and, across untrusted',
+        '  networks, put HTTPS in front (a reverse proxy): the token travels in plain HTTP otherwise.',
+        ...((opts.token?.length ?? 0) < 16 ? ['  The token is short: use 16 or more random characters (e.g. `openssl rand -hex 16`).'] : []),
+        ...networkUrls(opts.host, server.port).map((u) => `  Reachable at ${u} — enter it and the token in the plugin's Settings.`),
+      ];
   const manifest = join(REPO_ROOT, 'manifest.json');
   const figmaBuilt = existsSync(join(REPO_ROOT, 'dist', 'figma', 'ui.html')) && existsSync(join(REPO_ROOT, 'dist', 'figma', 'main.js'));
   const photoshopBuilt = existsSync(join(REPO_ROOT, 'dist', 'photoshop', 'manifest.json'));
   const lines = [
     '',
-    `Frontier is running at ${server.url}`,
+    `Frontier is running at ${localUrl}`,
+    ...security,
     '',
-    `Playground:  ${server.url}/   (the plugin UI in a simulated host)`,
+    `Playground:  ${localUrl}/   (the plugin UI in a simulated host)`,
+    `Open Inference Protocol v2:  ${localUrl}/v2   (models at ${localUrl}/v2/models/<model>, infer with POST …/infer)`,
     '',
     'Figma desktop:',
     `  Plugins → Development → Import plugin from manifest… → ${manifest}`,
-    `  The plugin talks to this server at ${server.url} (Settings → Server URL).`,
+    `  The plugin talks to this server at ${localUrl} (Settings → Server URL${opts.token ? ', and the token under Settings' : ''}).`,
     ...(server.port === DEFAULT_PORT
       ? []
-      : [`  Figma admits only the domains in manifest.json (port ${DEFAULT_PORT}): add ${server.url} to its networkAccess for this port.`]),
+      : [`  Figma admits only the domains in manifest.json (port ${DEFAULT_PORT}): add ${localUrl} to its networkAccess for this port.`]),
     ...(figmaBuilt ? [] : ['  dist/figma/ is not built yet: run `npm run build` first.']),
     '',
     'Photoshop:',

@@ -1,35 +1,40 @@
-// The local companion server: node:http and a small route table (server/routes/*). Loopback only for now;
-// serving beyond this machine needs a bearer token, which arrives with the Open Inference Protocol routes.
+// The local companion server: node:http and a small route table (server/routes/*). Loopback only unless a bearer
+// token is configured (server/security.ts); the Open Inference Protocol v2 API lives under /v2.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_PORT } from '../plugin/messages.ts';
 import { answerPreflight, applyCommonHeaders } from './cors.ts';
-import { HttpError, sendError } from './http-util.ts';
+import { discardBody, HttpError, sendError } from './http-util.ts';
+import { OipService, type OipOptions } from './oip/service.ts';
 import { serverPaths, type ServerPaths } from './paths.ts';
 import { modelRoutes } from './routes/models.ts';
+import { oipRoutes } from './routes/oip.ts';
 import { playgroundRoutes } from './routes/playground.ts';
 import type { Method, Route } from './routes/route.ts';
 import { staticRoutes } from './routes/static.ts';
+import { assertBindAllowed, BearerAuth, isLoopbackHost, isProtectedPath, parseOrigin, type LimiterStats } from './security.ts';
 
-export interface ServerOptions {
-  /** Loopback only: 127.0.0.1 (default), ::1 or localhost. */
+export { isLoopbackHost } from './security.ts';
+
+export interface ServerOptions extends OipOptions {
+  /** 127.0.0.1 (default), ::1 or localhost; any other address (e.g. 0.0.0.0) needs `token`. */
   host?: string;
   /** 0 picks a free port. Defaults to DEFAULT_PORT. */
   port?: number;
   /** Folder holding dist/, models/ and test/fixtures/images (defaults to this repository). */
   root?: string;
+  /** Bearer token required on the API routes (/v2, /models, /jobs). Never logged. */
+  token?: string;
+  /** Origins admitted by CORS besides "null" (Figma) and loopback pages, e.g. "https://app.example.com". */
+  allowOrigins?: string[];
 }
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** Inference admission counts, for monitoring and tests. */
+  inferStats(): LimiterStats;
   close(): Promise<void>;
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host.toLowerCase());
 }
 
 /** The host name in a Host header ("127.0.0.1:8740", "[::1]:8740", "localhost"). */
@@ -38,17 +43,23 @@ function hostnameOf(hostHeader: string): string {
   return (m ? m[1] : hostHeader).toLowerCase();
 }
 
-export function buildRoutes(): Route[] {
-  // Order matters only for overlapping patterns; later: ...oipRoutes(), ...jobRoutes().
-  return [...playgroundRoutes(), ...staticRoutes(), ...modelRoutes()];
+export function buildRoutes(oip: OipService): Route[] {
+  // Order matters only for overlapping patterns; later: ...jobRoutes().
+  return [...playgroundRoutes(), ...staticRoutes(), ...modelRoutes(), ...oipRoutes(oip)];
 }
 
-async function dispatch(routes: Route[], paths: ServerPaths, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  applyCommonHeaders(req, res);
+interface Guard {
+  auth: BearerAuth | null;
+  allowOrigins: readonly string[];
+}
 
-  // DNS-rebinding guard: a page on evil.example resolved to 127.0.0.1 still sends Host: evil.example.
+async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  applyCommonHeaders(req, res, guard.allowOrigins);
+
+  // DNS-rebinding guard for token-less (loopback) serving: a page on evil.example resolved to 127.0.0.1 still sends
+  // Host: evil.example. With a token it is moot (such a page cannot know the token) and remote names are expected.
   const hostHeader = req.headers.host;
-  if (hostHeader && !isLoopbackHost(hostnameOf(hostHeader))) {
+  if (!guard.auth && hostHeader && !isLoopbackHost(hostnameOf(hostHeader))) {
     throw new HttpError(421, `Host ${hostHeader} is not this server: it answers loopback names only (127.0.0.1, localhost, [::1]).`);
   }
 
@@ -62,9 +73,11 @@ async function dispatch(routes: Route[], paths: ServerPaths, req: IncomingMessag
   }
 
   if (req.method === 'OPTIONS') {
-    answerPreflight(req, res);
+    // Preflights carry no credentials by design: answer them before the token check.
+    answerPreflight(req, res, guard.allowOrigins);
     return;
   }
+  if (guard.auth && isProtectedPath(url.pathname)) guard.auth.check(req);
 
   const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
   const allowed: Method[] = [];
@@ -85,32 +98,34 @@ async function dispatch(routes: Route[], paths: ServerPaths, req: IncomingMessag
   }
   throw new HttpError(
     404,
-    `Nothing at ${url.pathname}. This server serves / (playground), /dist/…, /ort/…, /models/registry.json, /models/files/<name>, /samples/<name>.`,
+    `Nothing at ${url.pathname}. This server serves / (playground), /dist/…, /ort/…, /models/registry.json, /models/files/<name>, /samples/<name>, ` +
+      'and the Open Inference Protocol under /v2 (/v2/health/ready, /v2/models/<model>, /v2/models/<model>/infer).',
   );
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host)) {
-    throw new Error(
-      `Refusing to listen on ${host}: this server only binds to loopback (127.0.0.1, ::1, localhost) for now. ` +
-        'Serving other machines needs a bearer token, which comes with the Open Inference Protocol server; until then use an SSH tunnel.',
-    );
-  }
+  assertBindAllowed(host, opts.token);
+  const guard: Guard = {
+    auth: opts.token ? new BearerAuth(opts.token) : null,
+    allowOrigins: (opts.allowOrigins ?? []).map(parseOrigin),
+  };
   const paths = serverPaths(opts.root);
-  const routes = buildRoutes();
+  const oip = new OipService(paths, opts);
+  const routes = buildRoutes(oip);
 
   const server = createServer((req, res) => {
-    dispatch(routes, paths, req, res).catch((err: unknown) => {
+    dispatch(routes, paths, guard, req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       const message = err instanceof HttpError ? err.message : `Internal error: ${(err as Error)?.message ?? String(err)}`;
-      if (status === 500) console.error(`[frontier] ${req.method} ${req.url}:`, err);
-      if (res.headersSent) {
+      if (status === 500) console.error(`[frontier] ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}:`, err);
+      if (res.headersSent || res.destroyed) {
         res.destroy();
         return;
       }
       try {
-        sendError(res, status, message);
+        sendError(res, status, message, err instanceof HttpError ? err.headers : {});
+        discardBody(req); // an unread body (413, 401, 503) must not block the connection
       } catch {
         res.destroy();
       }
@@ -141,10 +156,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    inferStats: () => oip.limiter.stats,
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await oip.close();
+    },
   };
 }

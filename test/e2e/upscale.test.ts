@@ -144,3 +144,28 @@ test('a corrupted model file gives the hash-mismatch error and places nothing', 
     await tmp.remove();
   }
 });
+
+test('the same job through the local server (Open Inference Protocol) and through the worker gives the same pixels', TIMEOUT, async () => {
+  const pg = await openPlayground();
+  try {
+    const region = { x: 200, y: 120, width: 40, height: 30 };
+    const sourceId = await openSampleRegion(pg.page, 'chelsea.png', region);
+    await pg.ui.locator('[data-testid="target-select"]').selectOption('server');
+    await pg.ui.locator('[data-testid="target-reason"]', { hasText: /Server: frontier/ }).waitFor({ timeout: 30_000 });
+    await chooseAndRun(pg, { scale: 2, quality: 'fast', target: 'server' });
+    const viaServer = (await waitForNodeCount(pg, 2)).find((n) => n.id !== sourceId)!;
+    assert.equal((JSON.parse(viaServer.pluginData.frontier) as ResultMeta).target, 'server');
+    await pg.page.evaluate(
+      ([id, r]) => (window as unknown as { playground: { selectRegion(id: string, x: number, y: number, w: number, h: number): string } }).playground.selectRegion(id, r.x, r.y, r.width, r.height),
+      [sourceId, region] as const,
+    );
+    await chooseAndRun(pg, { scale: 2, quality: 'fast', target: 'wasm' });
+    const viaWorker = (await waitForNodeCount(pg, 3)).find((n) => n.id !== sourceId && n.id !== viaServer.id)!;
+    assert.equal((JSON.parse(viaWorker.pluginData.frontier) as ResultMeta).target, 'wasm');
+    const diff = compare(await pixels(pg.page, viaServer.id), await pixels(pg.page, viaWorker.id));
+    console.log(`server vs worker: max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
+    assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `server and worker differ: ${JSON.stringify(diff)}`);
+  } finally {
+    await pg.close();
+  }
+});

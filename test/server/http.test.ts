@@ -247,7 +247,10 @@ describe('CORS', () => {
   test('origin null (Figma plugin iframe) is admitted, with exposed headers and Vary', async () => {
     const res = await raw(server.url, `/models/files/${MODEL_NAME}`, { headers: { Origin: 'null' } });
     assert.equal(res.headers['access-control-allow-origin'], 'null');
-    assert.equal(res.headers['access-control-expose-headers'], 'Content-Length, Content-Range, Accept-Ranges, ETag');
+    assert.equal(
+      res.headers['access-control-expose-headers'],
+      'Content-Length, Content-Range, Accept-Ranges, ETag, Inference-Header-Content-Length, Retry-After, WWW-Authenticate, Location, Upload-Offset, Upload-Length, Tus-Resumable',
+    );
     assert.equal(res.headers.vary, 'Origin');
   });
 
@@ -278,8 +281,11 @@ describe('CORS', () => {
     });
     assert.equal(res.status, 204);
     assert.equal(res.headers['access-control-allow-origin'], 'null');
-    assert.equal(res.headers['access-control-allow-methods'], 'GET, HEAD, POST, PUT, OPTIONS');
-    assert.equal(res.headers['access-control-allow-headers'], 'Authorization, Content-Type, Range');
+    assert.equal(res.headers['access-control-allow-methods'], 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
+    assert.equal(
+      res.headers['access-control-allow-headers'],
+      'Authorization, Content-Type, Range, Inference-Header-Content-Length, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Last-Event-ID',
+    );
     assert.equal(res.headers['access-control-allow-private-network'], 'true');
   });
 

@@ -1,0 +1,160 @@
+// The registry's models as the inference threads run them: each model's file is read and its sha256 verified once
+// (by the model loader), its graph's inputs and outputs read from a real onnxruntime session, and every run goes
+// to the thread pool. The CUDA execution provider is tried on the first load; when its libraries are missing or it
+// fails, every model runs on the CPU and the server says so.
+import { availableParallelism } from 'node:os';
+import { FrontierError } from '../../worker/job.ts';
+import type { ModelCard } from '../../worker/models/card.ts';
+import { FileModelSource } from '../../worker/models/file-source.ts';
+import { loadModelBytes } from '../../worker/models/loader.ts';
+import { HttpError } from '../http-util.ts';
+import { servableRegistry } from '../models.ts';
+import type { ServerPaths } from '../paths.ts';
+import { isOrtType, type OrtType } from './datatypes.ts';
+import { InferencePool, type PlainTensor, type ValueMetadata } from './pool.ts';
+
+export type ExecutionProviderChoice = 'auto' | 'cpu';
+
+export interface ExecutionProviderState {
+  /** What runs the models: 'cuda' when the CUDA EP loaded, else 'cpu'; 'unknown' before the first model load. */
+  name: 'cpu' | 'cuda' | 'unknown';
+  /** Why, in a sentence (e.g. why CUDA is not used). */
+  detail: string;
+}
+
+export interface TensorInfo {
+  name: string;
+  type: OrtType;
+  /** -1 marks a dynamic dimension. */
+  shape: number[];
+}
+
+export interface LoadedModel {
+  card: ModelCard;
+  /** The verified model file, sent to each inference thread that runs it. */
+  bytes: Uint8Array;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+}
+
+export interface SessionOptions {
+  executionProvider?: ExecutionProviderChoice;
+  /** Inference threads (runs at once). */
+  poolSize?: number;
+  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
+  threads?: number;
+}
+
+/** Dynamic dims (symbolic names, -1, missing) become -1; the card fills in what the graph leaves symbolic. */
+function shapeOf(graphShape: readonly (number | string)[], cardShape: readonly (number | string)[] | undefined): number[] {
+  return graphShape.map((d, i) => {
+    if (typeof d === 'number' && d >= 0) return d;
+    const fromCard = cardShape?.[i];
+    return typeof fromCard === 'number' && fromCard >= 0 ? fromCard : -1;
+  });
+}
+
+function tensorInfos(metadata: ValueMetadata[], cardSpecs: ModelCard['io']['inputs'], modelId: string): TensorInfo[] {
+  return metadata.map((m) => {
+    if (!m.isTensor || !m.type || !isOrtType(m.type)) {
+      const type = m.isTensor ? m.type : 'a non-tensor value';
+      throw new FrontierError('model-load-failed', `${modelId}: ${m.name} is ${type}, which this server cannot serve (FP32, FP16, UINT8, INT64 only).`);
+    }
+    const card = cardSpecs.find((s) => s.name === m.name);
+    return { name: m.name, type: m.type, shape: shapeOf(m.shape ?? [], card?.shape) };
+  });
+}
+
+export class ModelSessions {
+  private readonly loaded = new Map<string, Promise<LoadedModel>>();
+  private readonly source: FileModelSource;
+  private readonly pool: InferencePool;
+  private epState: ExecutionProviderState = { name: 'unknown', detail: 'decided when the first model loads' };
+
+  constructor(
+    private readonly paths: ServerPaths,
+    options: SessionOptions = {},
+  ) {
+    this.source = new FileModelSource(paths.modelFiles);
+    this.pool = new InferencePool({ size: options.poolSize ?? availableParallelism(), threads: options.threads ?? 0 });
+    if (options.executionProvider === 'cpu') this.epState = { name: 'cpu', detail: 'CPU chosen by the server configuration (--cpu)' };
+  }
+
+  get executionProvider(): ExecutionProviderState {
+    return this.epState;
+  }
+
+  /** The servable card for `id`, or 404 naming the models there are. */
+  async card(id: string): Promise<ModelCard> {
+    const { registry, missing } = await servableRegistry(this.paths);
+    const card = registry.models.find((m) => m.id === id);
+    if (card) return card;
+    const notBuilt = missing.find((m) => m.id === id);
+    if (notBuilt) throw new HttpError(404, `Model ${id} is in the registry but cannot be served (${notBuilt.reason}): run \`npm run build\` on the server.`);
+    const ids = registry.models.map((m) => m.id);
+    throw new HttpError(404, `No model named ${id}. Models: ${ids.join(', ') || 'none (run `npm run build` on the server)'}.`);
+  }
+
+  /** The loaded model, loading it on first use. A failed load is forgotten so a rebuilt file is picked up. */
+  get(id: string): Promise<LoadedModel> {
+    let entry = this.loaded.get(id);
+    if (!entry) {
+      entry = this.load(id);
+      this.loaded.set(id, entry);
+      entry.catch(() => this.loaded.delete(id));
+    }
+    return entry;
+  }
+
+  /** Runs the model on an inference thread. The caller holds an InferLimiter slot. */
+  run(model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[]): Promise<Record<string, PlainTensor>> {
+    return this.pool.run(model.card.id, model.bytes, this.providerForLoads(), feeds, fetches);
+  }
+
+  /** Settles the execution provider question by loading the smallest servable model, if none is loaded yet. */
+  async probe(): Promise<ExecutionProviderState> {
+    if (this.epState.name !== 'unknown') return this.epState;
+    const { registry } = await servableRegistry(this.paths);
+    const smallest = [...registry.models].sort((a, b) => a.files[0].bytes - b.files[0].bytes)[0];
+    if (!smallest) return this.epState;
+    try {
+      await this.get(smallest.id);
+    } catch {
+      // That model's own error surfaces when it is used; the provider is decided on the next load.
+    }
+    return this.epState;
+  }
+
+  async dispose(): Promise<void> {
+    this.loaded.clear();
+    await this.pool.close();
+  }
+
+  /** 'auto' until the first load has decided; then the decision, so every thread uses the same provider. */
+  private providerForLoads(): string {
+    return this.epState.name === 'unknown' ? 'auto' : this.epState.name;
+  }
+
+  private async load(id: string): Promise<LoadedModel> {
+    const card = await this.card(id);
+    let bytes: Uint8Array;
+    try {
+      bytes = await loadModelBytes(card, this.source, () => {});
+    } catch (err) {
+      // A corrupt or missing file: this model is not ready; the server and the other models keep serving.
+      throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
+    }
+    let info;
+    try {
+      info = await this.pool.load(id, bytes, this.providerForLoads());
+    } catch (err) {
+      throw new HttpError(503, `Model ${id} is not ready: onnxruntime-node could not load it (${(err as Error).message}).`);
+    }
+    if (info.executionProvider && this.epState.name === 'unknown') this.epState = info.executionProvider;
+    try {
+      return { card, bytes, inputs: tensorInfos(info.inputs, card.io.inputs, id), outputs: tensorInfos(info.outputs, card.io.outputs, id) };
+    } catch (err) {
+      throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,349 @@
+// Secure by default: bearer token on the API (not on the static pages), loopback-only without a token, CORS for
+// origin null / loopback / configured origins only, the inference queue (503 + Retry-After when full) and the
+// per-request timeout (504, and the server keeps serving without leaking the abandoned work).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { request, type ClientRequest } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { assertBindAllowed, BearerAuth, InferLimiter, isProtectedPath, parseOrigin } from '../../server/security.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { raw, REPO } from './helpers.ts';
+import { MODEL, pixels, post } from './oip-util.ts';
+
+const TOKEN = 'correct-horse-battery-staple-42';
+const json = (body: Buffer) => JSON.parse(body.toString('utf8')) as { error?: string };
+const smallInfer = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 2, 2, 3], datatype: 'FP32', data: Array.from({ length: 12 }, (_, i) => i) }] });
+
+describe('with a token', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ port: 0, token: TOKEN, allowOrigins: ['https://app.example.com'] });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const apiPaths = ['/v2', '/v2/', '/v2/health/live', `/v2/models/${MODEL}`, '/models/registry.json', `/models/files/whatever.onnx`, '/jobs/abc', '/v2/not-a-route'];
+
+  test('missing token → 401 with WWW-Authenticate: Bearer on /v2, /models and /jobs', async () => {
+    for (const path of apiPaths) {
+      const res = await raw(server.url, path);
+      assert.equal(res.status, 401, path);
+      assert.match(String(res.headers['www-authenticate']), /^Bearer realm="frontier"$/, path);
+      assert.match(json(res.body).error ?? '', /bearer token.*plugin's Settings/, path);
+    }
+    const infer = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
+    assert.equal(infer.status, 401);
+  });
+
+  test('wrong token (any length, any scheme) → 401 invalid_token', async () => {
+    for (const auth of [`Bearer ${TOKEN}x`, 'Bearer x', `Bearer ${TOKEN.toUpperCase()}`, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`, TOKEN, 'Bearer']) {
+      const res = await raw(server.url, '/v2', { headers: { Authorization: auth } });
+      assert.equal(res.status, 401, auth);
+      assert.match(String(res.headers['www-authenticate']), /^Bearer/);
+    }
+    const wrong = await raw(server.url, '/v2', { headers: { Authorization: 'Bearer nope' } });
+    assert.match(String(wrong.headers['www-authenticate']), /invalid_token/);
+    assert.match(json(wrong.body).error ?? '', /token is wrong/);
+  });
+
+  test('right token → 200 on /v2, /models/registry.json and infer', async () => {
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    assert.equal((await raw(server.url, '/v2', { headers: auth })).status, 200);
+    assert.equal((await raw(server.url, '/v2/health/ready', { headers: { Authorization: `bearer   ${TOKEN}` } })).status, 200);
+    assert.equal((await raw(server.url, '/models/registry.json', { headers: auth })).status, 200);
+    const infer = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, auth);
+    assert.equal(infer.status, 200, JSON.stringify(infer.json));
+  });
+
+  test('the static pages stay public', async () => {
+    assert.equal((await raw(server.url, '/')).status, 200);
+    assert.equal((await raw(server.url, '/samples')).status, 200);
+    for (const path of ['/dist/figma/ui.html', '/ort/ort-wasm-simd-threaded.wasm', '/samples/astronaut.png', '/playground.js']) {
+      assert.notEqual((await raw(server.url, path)).status, 401, path);
+    }
+  });
+
+  test('remote Host names are accepted (the DNS-rebinding guard is for token-less serving)', async () => {
+    const res = await raw(server.url, '/v2/health/live', { headers: { Host: 'gpu-box.example:8740', Authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 200);
+  });
+
+  test('CORS preflight for origin null allows Authorization and the binary header, without a token', async () => {
+    const res = await raw(server.url, `/v2/models/${MODEL}/infer`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'null', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type, inference-header-content-length' },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers['access-control-allow-origin'], 'null');
+    const allowed = String(res.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/);
+    for (const h of ['authorization', 'content-type', 'inference-header-content-length']) assert.ok(allowed.includes(h), h);
+    assert.match(String(res.headers['access-control-allow-methods']), /POST/);
+  });
+
+  test('a 401 still carries the CORS grant, so the plugin can read why', async () => {
+    const res = await raw(server.url, '/v2', { headers: { Origin: 'null' } });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers['access-control-allow-origin'], 'null');
+    assert.match(String(res.headers['access-control-expose-headers']), /WWW-Authenticate/);
+  });
+
+  test('a configured origin is granted; a foreign origin gets no CORS grant', async () => {
+    const configured = await raw(server.url, '/v2', { headers: { Origin: 'https://app.example.com', Authorization: `Bearer ${TOKEN}` } });
+    assert.equal(configured.headers['access-control-allow-origin'], 'https://app.example.com');
+    assert.match(String(configured.headers['access-control-expose-headers']), /Inference-Header-Content-Length/);
+    for (const origin of ['https://evil.example', 'https://app.example.com.evil.example', 'http://app.example.com']) {
+      const res = await raw(server.url, '/v2', { headers: { Origin: origin, Authorization: `Bearer ${TOKEN}` } });
+      assert.equal(res.headers['access-control-allow-origin'], undefined, origin);
+      const pre = await raw(server.url, '/v2', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
+      assert.equal(pre.status, 403, origin);
+      assert.equal(pre.headers['access-control-allow-headers'], undefined);
+    }
+  });
+});
+
+describe('without a token', () => {
+  test('a non-loopback host is refused with why and how', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20']) {
+      await assert.rejects(startServer({ host, port: 0 }), (err: Error) => {
+        assert.match(err.message, /Refusing to listen on .* without a token/);
+        assert.match(err.message, /loopback/);
+        assert.match(err.message, /--token <secret>.*FRONTIER_TOKEN/);
+        return true;
+      });
+    }
+    assert.throws(() => assertBindAllowed('0.0.0.0', undefined), /without a token/);
+    assert.doesNotThrow(() => assertBindAllowed('0.0.0.0', TOKEN)); // allowed (not bound here: tests stay on loopback)
+    assert.doesNotThrow(() => assertBindAllowed('127.0.0.1', undefined));
+  });
+
+  test('the API is open on loopback, and the DNS-rebinding guard stays', async () => {
+    const server = await startServer({ port: 0 });
+    try {
+      assert.equal((await raw(server.url, '/v2')).status, 200);
+      const rebound = await raw(server.url, '/v2', { headers: { Host: 'evil.example' } });
+      assert.equal(rebound.status, 421);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('tokens an Authorization header cannot carry, and bad --allow-origin values, are refused at start', async () => {
+    await assert.rejects(startServer({ port: 0, token: 'has space' }), /printable ASCII without spaces/);
+    await assert.rejects(startServer({ port: 0, allowOrigins: ['https://app.example.com/path'] }), /not an origin/);
+    assert.equal(parseOrigin('https://App.Example.com:443/'), 'https://app.example.com');
+    assert.throws(() => parseOrigin('*'), /not an origin/);
+  });
+});
+
+describe('token checking', () => {
+  test('protected paths are exactly /v2, /models and /jobs', () => {
+    for (const p of ['/v2', '/v2/', '/v2/models/x/infer', '/models', '/models/registry.json', '/jobs', '/jobs/1/events']) assert.ok(isProtectedPath(p), p);
+    for (const p of ['/', '/dist/figma/ui.html', '/ort/x.wasm', '/samples', '/playground.js', '/v2x', '/modelsx']) assert.ok(!isProtectedPath(p), p);
+  });
+
+  test('BearerAuth accepts only the exact token', () => {
+    const auth = new BearerAuth(TOKEN);
+    const req = (authorization?: string) => ({ headers: { authorization } }) as never;
+    assert.doesNotThrow(() => auth.check(req(`Bearer ${TOKEN}`)));
+    assert.throws(() => auth.check(req(undefined)), (e: { status: number }) => e.status === 401);
+    assert.throws(() => auth.check(req(`Bearer ${TOKEN.slice(0, -1)}`)), (e: { status: number }) => e.status === 401);
+  });
+
+  test('npm start prints that a token is set, never the token', { timeout: 30_000 }, async () => {
+    const secret = 'do-not-print-me-0123456789';
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0', '--token', secret], { cwd: REPO });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 25_000);
+        child.stdout.on('data', () => {
+          if (out.includes('Press Ctrl-C')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on('exit', () => reject(new Error(`exited early:\n${out}`)));
+      });
+      assert.match(out, /token: set/i);
+      assert.ok(!out.includes(secret), 'the token appears in the output');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+/** Starts a request that declares a body and sends only part of it: it holds its admission until finished. */
+function slowUpload(url: string, body: string): { req: ClientRequest; finish(): void; reply: Promise<{ status: number; body: string }> } {
+  const u = new URL(url);
+  let req!: ClientRequest;
+  const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+  });
+  req.write(body.slice(0, 10));
+  req.flushHeaders();
+  return { req, reply, finish: () => req.end(body.slice(10)) };
+}
+
+async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('inference queue', () => {
+  test('queue full → 503 with Retry-After: 1; the held requests then complete and the server serves', async () => {
+    const server = await startServer({ port: 0, maxConcurrentInfers: 1, maxQueuedInfers: 1 });
+    try {
+      const url = `${server.url}/v2/models/${MODEL}/infer`;
+      const a = slowUpload(url, smallInfer);
+      const b = slowUpload(url, smallInfer);
+      await until(() => server.inferStats().admitted === 2, 'two admitted requests');
+      const third = await post(url, smallInfer);
+      assert.equal(third.status, 503);
+      assert.equal(third.headers.get('retry-after'), '1');
+      assert.match(third.json.error ?? '', /busy: 1 inference\(s\) running and 1 queued. Retry/);
+      a.finish();
+      b.finish();
+      assert.equal((await a.reply).status, 200);
+      assert.equal((await b.reply).status, 200);
+      assert.equal((await post(url, smallInfer)).status, 200);
+      assert.deepEqual(server.inferStats(), { admitted: 0, running: 0, waiting: 0, started: 3 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('with real runs: concurrency 1 and queue 1 take two of three simultaneous requests, refuse one', { timeout: 60_000 }, async () => {
+    const server = await startServer({ port: 0, maxConcurrentInfers: 1, maxQueuedInfers: 1 });
+    try {
+      const model = 'esrgan-thick-x4';
+      assert.equal((await fetch(`${server.url}/v2/models/${model}`)).status, 200); // load it first
+      const size = 48;
+      const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, size, size, 3], datatype: 'FP32', data: Array.from(pixels(size * size * 3)) }], parameters: { binary_data_output: true } });
+      const replies = await Promise.all([0, 1, 2].map(() => post(`${server.url}/v2/models/${model}/infer`, body)));
+      const statuses = replies.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [200, 200, 503]);
+      assert.equal(server.inferStats().started, 2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('per-request timeout', () => {
+  test('a run past the deadline → 504; a queued request that times out never runs; the server keeps serving', { timeout: 60_000 }, async () => {
+    const server = await startServer({ port: 0, maxConcurrentInfers: 1, maxQueuedInfers: 4, requestTimeoutMs: 300 });
+    try {
+      const slow = 'esrgan-thick-x4';
+      assert.equal((await fetch(`${server.url}/v2/models/${slow}`)).status, 200); // loaded outside any deadline
+      assert.equal((await fetch(`${server.url}/v2/models/${MODEL}`)).status, 200);
+      const size = 128; // about 1.5 s on a 2-core CPU: far past 300 ms
+      const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, size, size, 3], datatype: 'FP32', data: Array.from(pixels(size * size * 3)) }], parameters: { binary_data_output: true } });
+      const [first, second] = await Promise.all([0, 1].map(() => post(`${server.url}/v2/models/${slow}/infer`, body)));
+      for (const res of [first, second]) {
+        assert.equal(res.status, 504);
+        assert.match(res.json.error ?? '', /did not finish within 0\.3 s.*--timeout/);
+      }
+      // The first run cannot be stopped: it keeps its slot until it ends; the queued one left the queue unstarted.
+      const stats = server.inferStats();
+      assert.equal(stats.waiting, 0);
+      assert.equal(stats.started, 1);
+      await until(() => server.inferStats().running === 0, 'the abandoned run to end');
+      assert.equal(server.inferStats().started, 1);
+      assert.equal(server.inferStats().admitted, 0);
+
+      const ok = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
+      assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an upload that stalls past the deadline → 504 while the client waits', async () => {
+    const server = await startServer({ port: 0, requestTimeoutMs: 200 });
+    try {
+      const stalled = slowUpload(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
+      const reply = await stalled.reply;
+      assert.equal(reply.status, 504);
+      assert.match((JSON.parse(reply.body) as { error: string }).error, /did not finish within 0\.2 s/);
+      stalled.req.destroy();
+      assert.equal((await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer)).status, 200);
+      assert.equal(server.inferStats().admitted, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('InferLimiter', () => {
+  const deferred = () => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+
+  test('runs at most maxRunning at once, in arrival order', async () => {
+    const limiter = new InferLimiter(2, 10);
+    const gates = [deferred(), deferred(), deferred()];
+    const order: number[] = [];
+    const runs = gates.map((g, i) => limiter.admit().run(async () => (order.push(i), g.promise)));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, [0, 1]);
+    assert.equal(limiter.stats.waiting, 1);
+    gates[1].resolve();
+    await runs[1];
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, [0, 1, 2]);
+    gates[0].resolve();
+    gates[2].resolve();
+    await Promise.all(runs);
+    assert.equal(limiter.stats.running, 0);
+  });
+
+  test('an aborted waiter never runs; an aborted run keeps its slot until the work ends', async () => {
+    const limiter = new InferLimiter(1, 1);
+    const gate = deferred();
+    const first = new AbortController();
+    const running = limiter.admit().run(() => gate.promise, first.signal);
+    const queued = new AbortController();
+    let ranQueued = false;
+    const waiting = limiter.admit().run(async () => {
+      ranQueued = true;
+    }, queued.signal);
+    queued.abort(new Error('gave up'));
+    await assert.rejects(waiting, /gave up/);
+    first.abort(new Error('timeout'));
+    await assert.rejects(running, /timeout/);
+    assert.equal(limiter.stats.running, 1, 'the run still holds its slot');
+    gate.resolve();
+    await gate.promise;
+    await new Promise((r) => setImmediate(r));
+    assert.equal(limiter.stats.running, 0, 'the slot is freed when the work ends');
+    assert.equal(ranQueued, false);
+    assert.equal(limiter.stats.started, 1);
+  });
+
+  test('admission beyond running + queued → 503 with Retry-After', () => {
+    const limiter = new InferLimiter(1, 1);
+    const a = limiter.admit();
+    limiter.admit();
+    assert.throws(
+      () => limiter.admit(),
+      (e: { status: number; headers: Record<string, string> }) => e.status === 503 && e.headers['Retry-After'] === '1',
+    );
+    a.release();
+    a.release(); // idempotent
+    assert.doesNotThrow(() => limiter.admit());
+  });
+});
