@@ -1,7 +1,7 @@
 // The `frontier` CLI as a user runs it: a real process, real files, errors on stderr with a non-zero exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,23 @@ import { loadPhoto } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'frontier.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+/** Like `cli`, without blocking this process's event loop (needed when this process also serves the CLI). */
+function cliAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill(), 120_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 test('frontier upscale writes a PNG of the right size', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'frontier-cli-'));
@@ -42,4 +59,27 @@ test('--help lists tasks and params; bad usage fails on stderr with a non-zero e
   const corrupt = cli('upscale', join(dir, 'not-an-image.png'), join(dir, 'o.png'));
   assert.equal(corrupt.status, 1);
   assert.match(corrupt.stderr, /Unsupported image format/);
+});
+
+test('--server runs the job on an Open Inference Protocol server and gives the same PNG as the local run', async () => {
+  const { startServer } = await import('../../server/server.ts');
+  const server = await startServer({ port: 0 });
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'frontier-cli-'));
+    const input = join(dir, 'in.png');
+    await writeFile(input, await nodeCodec.encodePng(crop(await loadPhoto('astronaut.png'), 200, 200, 24, 24)));
+    const remote = await cliAsync('upscale', input, join(dir, 'remote.png'), '--scale', '2', '--quality', 'fast', '--server', server.url);
+    assert.equal(remote.status, 0, remote.stderr);
+    assert.match(remote.stdout, /on server/);
+    const local = cli('upscale', input, join(dir, 'local.png'), '--scale', '2', '--quality', 'fast');
+    assert.equal(local.status, 0, local.stderr);
+    const a = await nodeCodec.decode(new Uint8Array(await readFile(join(dir, 'remote.png'))));
+    const b = await nodeCodec.decode(new Uint8Array(await readFile(join(dir, 'local.png'))));
+    assert.deepEqual(a.data, b.data);
+    const down = cli('upscale', input, join(dir, 'x.png'), '--server', 'http://127.0.0.1:9');
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /Cannot reach the server at http:\/\/127\.0\.0\.1:9/);
+  } finally {
+    await server.close();
+  }
 });
