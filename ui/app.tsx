@@ -343,7 +343,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels} onRefresh={() => void refreshModels()} />
       </Section>
       <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
-        <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} />
+        <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} />
       </Section>
     </main>
   );

@@ -3,7 +3,7 @@
 // 'worker-crashed' and the next call starts a fresh worker (re-sending the last init config).
 // Free of Preact so it can be unit-tested in Node with a fake Worker.
 import * as Comlink from 'comlink';
-import type { Capabilities, EngineApi, EngineConfig, ModelStatus, TargetChoice } from '../worker/engine-api.ts';
+import type { Capabilities, EngineApi, EngineConfig, ModelStatus, ServerStatus, TargetChoice } from '../worker/engine-api.ts';
 import { fromWireError } from '../worker/job.ts';
 import type { ErrorCode, Job, JobResult, Params, Progress, RgbaImage, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
@@ -183,6 +183,10 @@ export class EngineClient {
   clearModels(ids?: string[]): Promise<void> {
     return this.call((api) => api.clearModels(ids));
   }
+  testServer(url: string, token: string): Promise<ServerStatus> {
+    return this.call((api) => api.testServer(url, token));
+  }
+
   chooseTarget(task: string, model: string | undefined, requested: Target, params?: Params): Promise<TargetChoice> {
     return this.call((api) => api.chooseTarget(task, model, requested, params));
   }

@@ -3,6 +3,10 @@
 import type { Job, JobResult, Params, Progress, ResolvedTarget, RgbaImage, Target } from './job.ts';
 import type { ModelCard } from './models/card.ts';
 import type { TaskInfo } from './tasks/task.ts';
+import type { ProbeResult } from './runtime/oip.ts';
+
+/** The answer to "Test connection": reachable, ready, which models it has, or what went wrong and what to do. */
+export type ServerStatus = ProbeResult;
 
 export interface EngineConfig {
   /** Where registry.json, model files and onnxruntime's wasm are served from (no trailing slash). */
@@ -46,6 +50,8 @@ export interface EngineApi {
   run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult>;
   /** Cooperative cancel: the job stops at its next tile/step boundary with a 'cancelled' error. */
   cancel(jobId: string): Promise<void>;
+  /** Checks an inference server (ours, Triton, KServe) at `url`: health, metadata, which known models are ready. */
+  testServer(url: string, token: string): Promise<ServerStatus>;
   decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage>;
   encodePng(image: RgbaImage): Promise<Uint8Array>;
 }

@@ -2,7 +2,8 @@
 // the registry, sessions (one per model and target, reused) and cancellation; platforms supply codecs,
 // model sources and runtimes.
 import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params, type Progress, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
-import type { Capabilities, ModelStatus, TargetChoice } from './engine-api.ts';
+import type { Capabilities, ModelStatus, ServerStatus, TargetChoice } from './engine-api.ts';
+import { probeServer } from './runtime/oip.ts';
 import { findModel, type ModelCard, type Registry } from './models/card.ts';
 import { loadModelBytes, type ModelSource } from './models/loader.ts';
 import type { Runtime, Session } from './runtime/runtime.ts';
@@ -173,6 +174,12 @@ export class Engine {
   cancel(jobId: string): void {
     this.cancelled.add(jobId);
     this.running.get(jobId)?.abort();
+  }
+
+  async testServer(url: string, token: string): Promise<ServerStatus> {
+    // The registry names the models to ask for; without it (model host down) the probe still checks the server.
+    const registry = await this.loadRegistry().catch(() => null);
+    return probeServer({ baseUrl: url.replace(/\/+$/, ''), token, modelIds: registry?.models.map((m) => m.id), timeoutMs: 10_000 });
   }
 
   decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage> {

@@ -38,6 +38,7 @@ const api: EngineApi = {
       return Comlink.transfer(result, result.images.map((i) => i.data.buffer as ArrayBuffer));
     }),
   cancel: (jobId) => guard(() => current().cancel(jobId)),
+  testServer: (url, token) => guard(() => current().testServer(url, token)),
   decode: (bytes, mime) =>
     guard(async () => {
       const image = await current().decode(bytes, mime);

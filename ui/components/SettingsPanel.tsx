@@ -1,8 +1,23 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { PlaceMode, Settings } from '../../plugin/messages.ts';
+import type { ServerStatus } from '../../worker/engine-api.ts';
 
-export function SettingsPanel(props: { settings: Settings; disabled: boolean; onSave(next: Settings): void }) {
+export function SettingsPanel(props: {
+  settings: Settings;
+  disabled: boolean;
+  onSave(next: Settings): void;
+  onTest(url: string, token: string): Promise<ServerStatus>;
+}) {
   const [draft, setDraft] = useState(props.settings);
+  const [test, setTest] = useState<{ ok: boolean; text: string } | 'testing' | null>(null);
+  const runTest = async () => {
+    setTest('testing');
+    try {
+      setTest(describeStatus(await props.onTest(draft.serverUrl.trim().replace(/\/+$/, ''), draft.token)));
+    } catch (err) {
+      setTest({ ok: false, text: (err as Error).message });
+    }
+  };
   useEffect(() => setDraft(props.settings), [props.settings]);
   const changed = draft.serverUrl !== props.settings.serverUrl || draft.token !== props.settings.token || draft.placeMode !== props.settings.placeMode;
   const urlProblem = checkUrl(draft.serverUrl);
@@ -40,8 +55,16 @@ export function SettingsPanel(props: { settings: Settings; disabled: boolean; on
       </div>
       <div class="actions">
         <button type="button" class="secondary" data-testid="settings-save" disabled={!canSave} onClick={save}>Save</button>
+        <button type="button" class="secondary" data-testid="settings-test" disabled={urlProblem !== null || test === 'testing'} onClick={() => void runTest()}>
+          Test connection
+        </button>
         {changed && <span class="muted">Unsaved changes</span>}
       </div>
+      {test && (
+        <p class={test !== 'testing' && !test.ok ? 'help error-text' : 'help'} data-testid="settings-test-result" role="status">
+          {test === 'testing' ? 'Testing…' : test.text}
+        </p>
+      )}
     </div>
   );
 }
@@ -53,4 +76,12 @@ function checkUrl(raw: string): string | null {
   } catch {
     return 'Not a URL: write it like http://127.0.0.1:8740.';
   }
+}
+
+/** One line for the user: what the server is and has, or what went wrong and what to do. */
+export function describeStatus(status: ServerStatus): { ok: boolean; text: string } {
+  if (!status.ok) return { ok: false, text: status.error ?? 'The server did not answer as an inference server.' };
+  const who = [status.name, status.version].filter(Boolean).join(' ') || 'an inference server';
+  const models = status.models === undefined ? '' : ` · ${status.models.length} model${status.models.length === 1 ? '' : 's'} ready`;
+  return { ok: true, text: `Connected to ${who}${models} · ${status.binary ? 'binary tensors' : 'JSON tensors'} · ${status.latencyMs} ms` };
 }

@@ -127,6 +127,12 @@ const api: EngineApi = {
     const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
     return { width: bitmap.width, height: bitmap.height, data: new Uint8Array(data.buffer) };
   },
+  async testServer(url) {
+    await sleep(20);
+    return url.includes('unreachable')
+      ? { ok: false, extensions: [], binary: false, latencyMs: 0, error: `Cannot reach the server at ${url} (fake engine).` }
+      : { ok: true, name: 'fake', version: '1', extensions: ['binary_tensor_data'], binary: true, models: ['fake-x2'], latencyMs: 3 };
+  },
   async encodePng(image) {
     const canvas = new OffscreenCanvas(image.width, image.height);
     canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
