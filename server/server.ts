@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_PORT } from '../plugin/messages.ts';
 import { answerPreflight, applyCommonHeaders } from './cors.ts';
 import { discardBody, HttpError, sendError } from './http-util.ts';
+import { JobService, type JobOptions } from './jobs/service.ts';
 import { OipService, type OipOptions } from './oip/service.ts';
 import { serverPaths, type ServerPaths } from './paths.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { oipRoutes } from './routes/oip.ts';
 import { playgroundRoutes } from './routes/playground.ts';
@@ -27,6 +29,8 @@ export interface ServerOptions extends OipOptions {
   token?: string;
   /** Origins admitted by CORS besides "null" (Figma) and loopback pages, e.g. "https://app.example.com". */
   allowOrigins?: string[];
+  /** Video jobs under /jobs: job folder, retention, ffmpeg paths, limits (server/jobs/service.ts). */
+  jobs?: JobOptions;
 }
 
 export interface RunningServer {
@@ -43,9 +47,9 @@ function hostnameOf(hostHeader: string): string {
   return (m ? m[1] : hostHeader).toLowerCase();
 }
 
-export function buildRoutes(oip: OipService): Route[] {
-  // Order matters only for overlapping patterns; later: ...jobRoutes().
-  return [...playgroundRoutes(), ...staticRoutes(), ...modelRoutes(), ...oipRoutes(oip)];
+export function buildRoutes(oip: OipService, jobs: JobService): Route[] {
+  // Order matters only for overlapping patterns.
+  return [...playgroundRoutes(), ...staticRoutes(), ...modelRoutes(), ...oipRoutes(oip), ...jobRoutes(jobs)];
 }
 
 interface Guard {
@@ -112,7 +116,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   };
   const paths = serverPaths(opts.root);
   const oip = new OipService(paths, opts);
-  const routes = buildRoutes(oip);
+  // The job runner sends frame windows to this server's own /v2 (with its token), like any OIP client.
+  const jobs = new JobService(paths, { ...opts.jobs, token: opts.token });
+  const routes = buildRoutes(oip, jobs);
 
   const server = createServer((req, res) => {
     dispatch(routes, paths, guard, req, res).catch((err: unknown) => {
@@ -153,11 +159,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  jobs.setServerUrl(`http://${urlHost}:${address.port}`);
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     inferStats: () => oip.limiter.stats,
     close: async () => {
+      await jobs.close(); // first: running jobs still call this server's /v2
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

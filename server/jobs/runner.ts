@@ -1,0 +1,155 @@
+// The video upscale runner: probe the clip, decode frames through a pipe, send stateless frame windows through the
+// Open Inference Protocol (the OIP client runtime pointed at this server, or at a gateway / Triton), and pipe the
+// upscaled frames into the encoder. Each frame is the image task `upscale` (tiled by runTiled): the same code path as
+// a single image, so video and images give the same pixels.
+import { stat } from 'node:fs/promises';
+import { FrontierError, type RgbaImage } from '../../worker/job.ts';
+import type { ModelCard } from '../../worker/models/card.ts';
+import { createOipRuntime } from '../../worker/runtime/oip.ts';
+import type { Session } from '../../worker/runtime/runtime.ts';
+import type { TaskContext } from '../../worker/tasks/task.ts';
+import { upscale } from '../../worker/tasks/upscale.ts';
+import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type VideoTools } from './ffmpeg.ts';
+import type { Job, JobResult } from './job.ts';
+import { frameWindows } from './windows.ts';
+
+export interface RunnerConfig {
+  tools: VideoTools;
+  /** Where frames are inferred: an Open Inference Protocol server root, and its token. */
+  infer: { baseUrl: string; token?: string };
+  /** Frames per window. */
+  windowFrames: number;
+  /** Frames of one window inferred at the same time. */
+  parallelFrames: number;
+  maxDurationSeconds: number;
+  /** Largest input frame, in pixels. */
+  maxFramePixels: number;
+}
+
+export interface RunFiles {
+  input: string;
+  output: string;
+}
+
+/** Packed RGB24 → straight RGBA with opaque alpha (what the image tasks take). */
+function rgbToRgba(rgb: Uint8Array, width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    data[j] = rgb[i];
+    data[j + 1] = rgb[i + 1];
+    data[j + 2] = rgb[i + 2];
+    data[j + 3] = 255;
+  }
+  return { width, height, data };
+}
+
+function rgbaToRgb(img: RgbaImage): Uint8Array {
+  const out = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
+    out[j] = img.data[i];
+    out[j + 1] = img.data[i + 1];
+    out[j + 2] = img.data[i + 2];
+  }
+  return out;
+}
+
+/** Runs `work` over `items` with at most `limit` at once; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+function cancelled(): FrontierError {
+  return new FrontierError('cancelled', 'The job was cancelled.');
+}
+
+/** Upscales the clip at `files.input` into `files.output`; progress goes to `job`. Throws on failure or cancel. */
+export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles, cfg: RunnerConfig): Promise<JobResult> {
+  const signal = job.abort.signal;
+  const throwIfCancelled = () => {
+    if (signal.aborted) throw cancelled();
+  };
+
+  job.setProgress('probe', 0, 0);
+  const clip = await probeClip(cfg.tools, files.input);
+  throwIfCancelled();
+  if (clip.durationSeconds > cfg.maxDurationSeconds) {
+    throw new Error(`The clip is ${clip.durationSeconds.toFixed(1)} s long; this server upscales clips up to ${cfg.maxDurationSeconds} s. Trim it and upload it again.`);
+  }
+  if (clip.width * clip.height > cfg.maxFramePixels) {
+    throw new Error(`The clip's frames are ${clip.width}×${clip.height} (${(clip.width * clip.height / 1e6).toFixed(2)} MP); this server upscales frames up to ${(cfg.maxFramePixels / 1e6).toFixed(2)} MP. Downscale it first.`);
+  }
+
+  // Frames never reach the model locally: a remote runtime needs no model bytes.
+  const runtime = createOipRuntime({ baseUrl: cfg.infer.baseUrl, token: cfg.infer.token });
+  const session: Session = await runtime.createSession(card, () => Promise.reject(new Error('the OIP runtime does not load model bytes')));
+  throwIfCancelled();
+
+  const scale = card.io.scale;
+  const outWidth = clip.width * scale;
+  const outHeight = clip.height * scale;
+  const params = { scale, quality: 'best' };
+  const upscaleFrame = async (rgb: Uint8Array, index: number): Promise<Uint8Array> => {
+    const ctx: TaskContext = {
+      job: { id: `${job.id}-frame-${index}`, task: upscale.id, params, image: rgbToRgba(rgb, clip.width, clip.height) },
+      params,
+      model: card,
+      session: async () => session,
+      progress: () => {},
+      throwIfCancelled,
+      signal,
+    };
+    const [out] = await upscale.run(ctx);
+    return rgbaToRgb(out);
+  };
+
+  const decoder = new FrameDecoder(cfg.tools, files.input, clip);
+  const encoder = new FrameEncoder(cfg.tools, {
+    width: outWidth,
+    height: outHeight,
+    fpsText: clip.fpsText,
+    audioFrom: clip.audioCodec ? { file: files.input, codec: clip.audioCodec } : null,
+    output: files.output,
+  });
+  let done = 0;
+  let total = clip.frames;
+  try {
+    job.setProgress('run', 0, total);
+    // Per-frame model: no temporal context. A video model would declare its context and get it here.
+    for await (const window of frameWindows(decoder.frames(), cfg.windowFrames, 0)) {
+      throwIfCancelled();
+      const produce = window.frames.slice(window.keepFrom, window.keepTo);
+      const upscaled = await mapLimit(
+        produce.map((rgb, i) => ({ rgb, index: window.first + i })),
+        cfg.parallelFrames,
+        (frame) => upscaleFrame(frame.rgb, frame.index),
+      );
+      throwIfCancelled();
+      for (const frame of upscaled) await encoder.write(frame);
+      done += produce.length;
+      total = Math.max(total, done);
+      job.setProgress('run', done, total);
+    }
+    if (done === 0) throw new Error('The clip has no frames to upscale.');
+    job.setProgress('encode', done, done);
+    await encoder.finish();
+  } finally {
+    await Promise.all([decoder.stop(), encoder.stop()]);
+  }
+  throwIfCancelled();
+
+  const [made, info] = await Promise.all([probeClip(cfg.tools, files.output), stat(files.output)]);
+  const even = encodedSize(outWidth, outHeight);
+  if (made.width !== even.width || made.height !== even.height) {
+    throw new Error(`The encoded result is ${made.width}×${made.height}, expected ${even.width}×${even.height}.`);
+  }
+  return { url: `/jobs/${job.id}/result`, bytes: info.size, width: made.width, height: made.height, frames: made.frames, fps: made.fps };
+}

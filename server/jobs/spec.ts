@@ -1,0 +1,82 @@
+// Validation of PUT /jobs/{id}: the id, the body, the model. Errors are HttpErrors that say what is allowed.
+import { FrontierError } from '../../worker/job.ts';
+import type { ModelCard, Registry } from '../../worker/models/card.ts';
+import { upscale } from '../../worker/tasks/upscale.ts';
+import { HttpError } from '../http-util.ts';
+import type { JobSpec } from './job.ts';
+
+export const JOB_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export const VIDEO_TASK = 'upscale-video';
+
+export function checkJobId(id: string): string {
+  if (!JOB_ID.test(id)) {
+    throw new HttpError(400, `"${id.slice(0, 80)}" is not a job id: use 8 to 64 characters from A-Z, a-z, 0-9, "_" and "-" (a random UUID works).`);
+  }
+  return id;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export interface SpecLimits {
+  maxUploadBytes: number;
+}
+
+/** Parses and checks a job body; returns the normalized spec and the model card. */
+export function parseJobSpec(text: string, registry: Registry, limits: SpecLimits): { spec: JobSpec; card: ModelCard } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `The job body is not valid JSON (${(err as Error).message}).`);
+  }
+  const example = `{"task":"${VIDEO_TASK}","model":"esrgan-slim-x2","params":{"scale":2},"upload":{"bytes":123456,"mime":"video/mp4"}}`;
+  if (!isObject(body)) throw new HttpError(400, `The job body must be a JSON object such as ${example}.`);
+  const unknownKeys = Object.keys(body).filter((k) => !['task', 'model', 'params', 'upload'].includes(k));
+  if (unknownKeys.length) throw new HttpError(400, `Unknown field ${unknownKeys.join(', ')} in the job body; fields: task, model, params, upload.`);
+  if (body.task !== VIDEO_TASK) throw new HttpError(400, `Unknown task ${JSON.stringify(body.task)}: this server runs "${VIDEO_TASK}" jobs.`);
+
+  const params = body.params === undefined ? {} : body.params;
+  if (!isObject(params)) throw new HttpError(400, 'params must be an object such as {"scale":2}.');
+  const extra = Object.keys(params).filter((k) => k !== 'scale');
+  if (extra.length) throw new HttpError(400, `Unknown parameter ${extra.join(', ')} for ${VIDEO_TASK}; known: scale.`);
+  if (params.scale !== undefined && ![2, 3, 4].includes(params.scale as number)) throw new HttpError(400, `params.scale must be 2, 3 or 4 (got ${JSON.stringify(params.scale)}).`);
+
+  const upscalers = registry.models.filter((m) => m.task === 'upscale');
+  const modelId = body.model ?? (params.scale !== undefined ? upscale.defaultModel({ scale: params.scale as number, quality: 'best' }) : undefined);
+  if (typeof modelId !== 'string') throw new HttpError(400, `Name a model (one of ${upscalers.map((m) => m.id).join(', ') || 'none built'}) or params.scale.`);
+  const card = upscalers.find((m) => m.id === modelId);
+  if (!card) {
+    throw new HttpError(400, `Model ${modelId} is not an upscaling model this server can run; available: ${upscalers.map((m) => m.id).join(', ') || 'none (build them with npx tsx plugin/build.ts)'}.`);
+  }
+  const scale = (params.scale as number | undefined) ?? card.io.scale;
+  try {
+    upscale.checkModel?.(card, { scale });
+  } catch (err) {
+    if (err instanceof FrontierError) throw new HttpError(400, err.message);
+    throw err;
+  }
+
+  const upload = body.upload;
+  if (!isObject(upload)) throw new HttpError(400, `upload must say what will be uploaded, e.g. {"bytes":123456,"mime":"video/mp4"}.`);
+  const bytes = upload.bytes;
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw new HttpError(400, `upload.bytes must be the clip's size in bytes, a whole number ≥ 1 (got ${JSON.stringify(bytes)}).`);
+  if (bytes > limits.maxUploadBytes) {
+    throw new HttpError(413, `The clip (${mb(bytes)}) is larger than this server accepts (${mb(limits.maxUploadBytes)}): trim or compress it first.`);
+  }
+  const mime = upload.mime;
+  if (typeof mime !== 'string' || !/^video\/[a-z0-9.+-]+$/i.test(mime)) {
+    throw new HttpError(415, `upload.mime must be a video type such as video/mp4, video/quicktime or video/webm (got ${JSON.stringify(mime)}).`);
+  }
+  return { spec: { task: VIDEO_TASK, model: card.id, params: { scale }, upload: { bytes, mime: mime.toLowerCase() } }, card };
+}
+
+function mb(bytes: number): string {
+  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
+}
+
+/** Same job twice? (The normalized specs are compared, so key order and defaults do not matter.) */
+export function sameSpec(a: JobSpec, b: JobSpec): boolean {
+  return a.task === b.task && a.model === b.model && a.params.scale === b.params.scale && a.upload.bytes === b.upload.bytes && a.upload.mime === b.upload.mime;
+}

@@ -1,0 +1,96 @@
+// The video job API (../shared/facts/serving.md "Job API"): PUT /jobs/{id} creates a job with a client-chosen id
+// (idempotent), HEAD/PATCH /jobs/{id}/upload upload the clip in resumable chunks (tus 1.0 style), GET
+// /jobs/{id}/events streams progress (server-sent events with replay), GET /jobs/{id} polls it (UXP has no
+// EventSource), POST /jobs/{id}/cancel stops it, GET /jobs/{id}/result downloads the MP4 (Range supported).
+import { HttpError, readBody, sendFile, sendJson } from '../http-util.ts';
+import type { JobService } from '../jobs/service.ts';
+import { lastEventId, streamJobEvents } from '../jobs/sse.ts';
+import { uploadHeaders } from '../jobs/upload.ts';
+import type { Route } from './route.ts';
+
+const JOB_PATH = /^\/jobs\/([^/]+)(?:\/(upload|events|cancel|result))?$/;
+const MAX_JOB_BODY = 64 * 1024;
+
+/** Matches /jobs/{id} (sub '') or /jobs/{id}/{sub}. */
+function jobPath(sub: '' | 'upload' | 'events' | 'cancel' | 'result'): Route['match'] {
+  return (pathname) => {
+    const m = JOB_PATH.exec(pathname);
+    return m && (m[2] ?? '') === sub ? { id: m[1] } : null;
+  };
+}
+
+export function jobRoutes(jobs: JobService): Route[] {
+  return [
+    {
+      methods: ['GET', 'PUT', 'DELETE'],
+      match: jobPath(''),
+      async handle({ req, res, params }) {
+        if (req.method === 'PUT') {
+          const body = await readBody(req, MAX_JOB_BODY);
+          const { job, created } = await jobs.create(params.id, body.toString('utf8'));
+          sendJson(res, created ? 201 : 200, job.snapshot(), { Location: `/jobs/${job.id}`, ...uploadHeaders(job) });
+          return;
+        }
+        const job = jobs.get(params.id);
+        if (req.method === 'DELETE') {
+          await jobs.remove(job);
+          res.writeHead(204, { 'Cache-Control': 'no-store' });
+          res.end();
+          return;
+        }
+        sendJson(res, 200, job.snapshot(), { 'Cache-Control': 'no-store' });
+      },
+    },
+    {
+      methods: ['GET', 'PATCH'],
+      match: jobPath('upload'),
+      async handle({ req, res, params }) {
+        const job = jobs.get(params.id);
+        if (req.method === 'PATCH') {
+          await jobs.upload(job, req);
+          res.writeHead(204, uploadHeaders(job));
+          res.end();
+          return;
+        }
+        // HEAD (tus) and GET answer the offset in headers; GET also in the body, for clients that read JSON only.
+        sendJson(res, 200, { offset: job.uploadOffset, length: job.spec.upload.bytes, state: job.state }, uploadHeaders(job));
+      },
+    },
+    {
+      methods: ['GET'],
+      match: jobPath('events'),
+      handle({ req, res, url, params }) {
+        const job = jobs.get(params.id);
+        streamJobEvents(req, res, job, lastEventId(req, url), jobs.heartbeatMs);
+      },
+    },
+    {
+      methods: ['POST'],
+      match: jobPath('cancel'),
+      async handle({ res, params }) {
+        const job = jobs.get(params.id);
+        await jobs.cancel(job);
+        sendJson(res, 200, job.snapshot(), { 'Cache-Control': 'no-store' });
+      },
+    },
+    {
+      methods: ['GET'],
+      match: jobPath('result'),
+      async handle({ req, res, params }) {
+        const job = jobs.get(params.id);
+        if (job.state !== 'succeeded') {
+          const why =
+            job.state === 'cancelled' ? 'it was cancelled'
+            : job.state === 'failed' ? `it failed: ${job.error}`
+            : `it is ${job.state} (${job.progress.stage} ${job.progress.done}/${job.progress.total})`;
+          throw new HttpError(409, `Job ${job.id} has no result: ${why}. A result exists once the state is "succeeded" (GET /jobs/${job.id} or its events).`);
+        }
+        await sendFile(req, res, jobs.resultPath(job), {
+          cacheControl: 'private, no-cache',
+          contentType: 'video/mp4',
+          headers: { 'Content-Disposition': `inline; filename="${job.id}.mp4"` },
+        });
+      },
+    },
+  ];
+}

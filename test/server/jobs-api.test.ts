@@ -1,0 +1,238 @@
+// The job API's edges on a real server: bad ids and bodies (4xx, the server keeps serving), an upload cut off mid-chunk
+// and resumed, ffmpeg missing (a clear 501 saying how to install it), the token on /jobs (and the runner using it for
+// its own /v2 calls), retention, folders removed on close, and the frame windows.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { frameWindows } from '../../server/jobs/windows.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { call, filesUnder, jobBody, makeClip, patch, poll, readEvents, requireFfmpeg, submit } from './jobs-util.ts';
+
+let work: string;
+let clip: Uint8Array;
+
+before(async () => {
+  requireFfmpeg();
+  work = await mkdtemp(join(tmpdir(), 'frontier-jobs-api-'));
+  await makeClip(join(work, 'clip.mp4'), { width: 32, height: 24, fps: 8, seconds: 1 });
+  clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
+});
+after(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('requests the API refuses', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ port: 0, jobs: { dir: join(work, 'refuse'), maxUploadBytes: 1_000_000, maxChunkBytes: 4096 } });
+  });
+  after(() => server?.close());
+
+  test('bad ids, bodies, models and sizes → 4xx with a message; the server keeps serving', async () => {
+    const put = (id: string, body: string) => call(server.url, 'PUT', `/jobs/${id}`, { body });
+    const cases: [string, string, number, RegExp][] = [
+      ['short', jobBody(100), 400, /not a job id: use 8 to 64 characters/],
+      ['has.dots.in.it', jobBody(100), 400, /not a job id/],
+      ['x'.repeat(65), jobBody(100), 400, /not a job id/],
+      ['valid-id-01', '{not json', 400, /not valid JSON/],
+      ['valid-id-02', '[1,2]', 400, /must be a JSON object/],
+      ['valid-id-03', JSON.stringify({ task: 'upscale', model: 'esrgan-slim-x2', upload: { bytes: 1, mime: 'video/mp4' } }), 400, /Unknown task "upscale"/],
+      ['valid-id-04', jobBody(100, 'esrgan-nope-x9'), 400, /not an upscaling model.*available: esrgan-slim-x2/],
+      ['valid-id-05', jobBody(100, 'esrgan-slim-x2', 4), 400, /upscales ×2; set Scale to ×2/],
+      ['valid-id-06', jobBody(2_000_000), 413, /larger than this server accepts \(1 MB\)/],
+      ['valid-id-07', jobBody(0), 400, /upload\.bytes must be/],
+      ['valid-id-08', JSON.stringify({ task: 'upscale-video', model: 'esrgan-slim-x2', upload: { bytes: 10, mime: 'image/png' } }), 415, /must be a video type/],
+      ['valid-id-09', JSON.stringify({ task: 'upscale-video', model: 'esrgan-slim-x2', upload: { bytes: 10, mime: 'video/mp4' }, extra: 1 }), 400, /Unknown field extra/],
+      ['valid-id-10', JSON.stringify({ task: 'upscale-video', model: 'esrgan-slim-x2', params: { scale: 2, tile: 3 }, upload: { bytes: 10, mime: 'video/mp4' } }), 400, /Unknown parameter tile/],
+    ];
+    for (const [id, body, status, message] of cases) {
+      const res = await put(id, body);
+      assert.equal(res.status, status, `${id} ${body}: ${res.text}`);
+      assert.match(res.json?.error ?? '', message, id);
+    }
+    // The model can be left out when the scale says which (the best ×N model).
+    const byScale = await put('by-scale-only', JSON.stringify({ task: 'upscale-video', params: { scale: 3 }, upload: { bytes: 10, mime: 'video/mp4' } }));
+    assert.equal(byScale.status, 201, byScale.text);
+    assert.equal(byScale.json?.model, 'esrgan-thick-x3');
+    assert.deepEqual(byScale.json?.params, { scale: 3 });
+
+    // Concurrent identical PUTs (a client retrying on a flaky network) make one job.
+    const racing = await Promise.all(Array.from({ length: 5 }, () => put('raced-put-0001', jobBody(500))));
+    assert.deepEqual(racing.map((r) => r.status).sort(), [200, 200, 200, 200, 201]);
+    assert.ok(racing.every((r) => r.json?.id === 'raced-put-0001' && r.json.seq === 1));
+
+    for (const [method, path, status] of [
+      ['GET', '/jobs/unknown-job-1', 404],
+      ['GET', '/jobs/unknown-job-1/events', 404],
+      ['POST', '/jobs/unknown-job-1/cancel', 404],
+      ['GET', '/jobs/unknown-job-1/result', 404],
+      ['HEAD', '/jobs/unknown-job-1/upload', 404],
+      ['POST', '/jobs/by-scale-only', 405],
+      ['GET', '/jobs/by-scale-only/cancel', 405],
+    ] as const) {
+      const res = await call(server.url, method, path);
+      assert.equal(res.status, status, `${method} ${path}`);
+    }
+    assert.equal((await call(server.url, 'GET', '/jobs/unknown-job-1')).json?.error?.includes('create it with PUT /jobs/unknown-job-1'), true);
+
+    // Upload refusals.
+    const id = 'upload-errors-1';
+    assert.equal((await put(id, jobBody(10_000))).status, 201);
+    const noOffset = await call(server.url, 'PATCH', `/jobs/${id}/upload`, { headers: { 'Content-Type': 'application/offset+octet-stream' }, body: new Uint8Array(10) });
+    assert.equal(noOffset.status, 400);
+    assert.match(noOffset.json?.error ?? '', /needs an Upload-Offset header/);
+    const bigChunk = await patch(server.url, id, 0, new Uint8Array(5000));
+    assert.equal(bigChunk.status, 413);
+    assert.match(bigChunk.json?.error ?? '', /Chunks may be at most/);
+    const early = await call(server.url, 'GET', `/jobs/${id}/result`);
+    assert.equal(early.status, 409);
+    assert.match(early.json?.error ?? '', /is uploading/);
+
+    // DELETE forgets a job and its files at once.
+    assert.equal((await call(server.url, 'DELETE', `/jobs/${id}`)).status, 204);
+    assert.equal((await call(server.url, 'GET', `/jobs/${id}`)).status, 404);
+    assert.deepEqual((await filesUnder(join(work, 'refuse'))).filter((f) => f.includes(id)), []);
+
+    assert.equal((await call(server.url, 'GET', '/v2/health/ready')).status, 200, 'still serving');
+  });
+
+  test('a chunk cut off by a dropped connection counts up to where it stopped; the client resumes from HEAD', async () => {
+    const id = 'cut-off-upload-1';
+    assert.equal((await call(server.url, 'PUT', `/jobs/${id}`, { body: jobBody(3000) })).status, 201);
+    const url = new URL(server.url);
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: `/jobs/${id}/upload`,
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': '3000' },
+    });
+    req.on('error', () => {}); // we cut it ourselves
+    req.write(new Uint8Array(1200).fill(7));
+    const partial = await poll(server.url, id, (j) => j.upload.offset === 1200, 5000);
+    assert.equal(partial.at(-1)?.state, 'uploading');
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+
+    const head = await call(server.url, 'HEAD', `/jobs/${id}/upload`);
+    assert.equal(head.headers.get('upload-offset'), '1200');
+    const rest = await patch(server.url, id, 1200, new Uint8Array(1800).fill(7));
+    assert.equal(rest.status, 204, rest.text);
+    // 3000 bytes of 7s are no video: the job is queued, then fails at the probe, which proves the upload completed.
+    const end = (await poll(server.url, id)).at(-1)!;
+    assert.equal(end.state, 'failed');
+    assert.match(end.error ?? '', /not a video/);
+  });
+});
+
+test('ffmpeg missing → 501 saying how to install it; nothing is created and the server keeps serving', async () => {
+  const server = await startServer({ port: 0, jobs: { dir: join(work, 'no-ffmpeg'), ffmpegPath: join(work, 'no-such-dir', 'ffmpeg') } });
+  try {
+    const res = await call(server.url, 'PUT', '/jobs/needs-ffmpeg-1', { body: jobBody(clip.length) });
+    assert.equal(res.status, 501);
+    assert.match(res.json?.error ?? '', /Video jobs need ffmpeg and ffprobe, but .*no-such-dir\/ffmpeg was not found/);
+    assert.match(res.json?.error ?? '', /Debian\/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg/);
+    assert.equal((await call(server.url, 'GET', '/jobs/needs-ffmpeg-1')).status, 404);
+    assert.equal((await call(server.url, 'GET', '/v2/health/ready')).status, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+test('with a token: /jobs needs it, and the runner uses it for its own /v2 calls', async () => {
+  const token = 'jobs-token-for-tests-123';
+  const server = await startServer({ port: 0, token, jobs: { dir: join(work, 'token') } });
+  const auth = { Authorization: `Bearer ${token}` };
+  try {
+    const id = 'with-token-0001';
+    for (const [method, path] of [['PUT', `/jobs/${id}`], ['GET', `/jobs/${id}`], ['HEAD', `/jobs/${id}/upload`], ['GET', `/jobs/${id}/events`], ['POST', `/jobs/${id}/cancel`], ['GET', `/jobs/${id}/result`]] as const) {
+      const res = await call(server.url, method, path, { body: method === 'PUT' ? jobBody(clip.length) : undefined });
+      assert.equal(res.status, 401, `${method} ${path}`);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+    }
+    const wrong = await call(server.url, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length), headers: { Authorization: 'Bearer wrong' } });
+    assert.equal(wrong.status, 401);
+
+    await submit(server.url, id, clip, jobBody(clip.length), auth);
+    const events = await readEvents(server.url, id, { headers: auth });
+    const end = events.events.at(-1)!.job;
+    assert.equal(end.state, 'succeeded', end.error);
+    const result = await fetch(`${server.url}/jobs/${id}/result`, { headers: auth });
+    assert.equal(result.status, 200);
+    assert.equal((await result.arrayBuffer()).byteLength, end.result?.bytes);
+  } finally {
+    await server.close();
+  }
+});
+
+test('retention: a finished job and its folder are deleted after the retention time; a stalled upload is cancelled first', async () => {
+  const retentionMs = 800;
+  const dir = join(work, 'retention');
+  const server = await startServer({ port: 0, jobs: { dir, retentionMs } });
+  try {
+    const abandoned = 'abandoned-upload';
+    assert.equal((await call(server.url, 'PUT', `/jobs/${abandoned}`, { body: jobBody(clip.length) })).status, 201);
+    assert.equal((await patch(server.url, abandoned, 0, clip.subarray(0, 10))).status, 204);
+    const stalledEvents = readEvents(server.url, abandoned); // ends when the job ends
+
+    const id = 'retained-job-01';
+    await submit(server.url, id, clip);
+    const [finished, stalled] = await Promise.all([readEvents(server.url, id), stalledEvents]);
+    const done = finished.events.at(-1)!.job as { state: string; finished_at?: string };
+    assert.equal(done.state, 'succeeded');
+    const cancelled = stalled.events.at(-1)!.job;
+    assert.equal(cancelled.state, 'cancelled');
+    assert.match(cancelled.error ?? '', /upload stopped at 10 of \d+ bytes and was not resumed within 1 s/);
+
+    const deadline = Date.now() + 15_000;
+    let goneAt = 0;
+    for (;;) {
+      const [a, b] = await Promise.all([id, abandoned].map((j) => call(server.url, 'GET', `/jobs/${j}`)));
+      if (a.status === 404 && !goneAt) goneAt = Date.now();
+      if (a.status === 404 && b.status === 404) break;
+      assert.ok(Date.now() < deadline, `jobs still there: ${a.status} ${b.text}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(goneAt - Date.parse(done.finished_at!) >= retentionMs - 50, 'kept for the retention time, not deleted at once');
+    assert.deepEqual((await filesUnder(dir)).filter((f) => f.includes('/')), [], 'only the (empty) server folder is left');
+  } finally {
+    await server.close();
+  }
+});
+
+test('closing the server deletes every job folder, unfinished uploads included', async () => {
+  const dir = join(work, 'close');
+  const server = await startServer({ port: 0, jobs: { dir } });
+  const id = 'closed-with-job';
+  assert.equal((await call(server.url, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length) })).status, 201);
+  assert.equal((await patch(server.url, id, 0, clip.subarray(0, 50))).status, 204);
+  assert.ok((await filesUnder(dir)).some((f) => f.endsWith(`${id}/input`)));
+  await server.close();
+  assert.deepEqual(await filesUnder(dir), []);
+});
+
+test('frame windows: produced frames cover the clip once, with clamped context on both sides', async () => {
+  async function* count(n: number) {
+    for (let i = 0; i < n; i++) yield i;
+  }
+  const collect = async (n: number, size: number, context: number) => {
+    const out: { sent: number[]; kept: number[] }[] = [];
+    for await (const w of frameWindows(count(n), size, context)) out.push({ sent: w.frames, kept: w.frames.slice(w.keepFrom, w.keepTo) });
+    return out;
+  };
+  assert.deepEqual(await collect(5, 2, 0), [
+    { sent: [0, 1], kept: [0, 1] },
+    { sent: [2, 3], kept: [2, 3] },
+    { sent: [4], kept: [4] },
+  ]);
+  assert.deepEqual(await collect(7, 3, 1), [
+    { sent: [0, 1, 2, 3], kept: [0, 1, 2] },
+    { sent: [2, 3, 4, 5, 6], kept: [3, 4, 5] },
+    { sent: [5, 6], kept: [6] },
+  ]);
+  assert.deepEqual(await collect(0, 4, 2), []);
+  await assert.rejects(collect(3, 0, 0), /window size must be/);
+});

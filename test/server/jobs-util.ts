@@ -1,0 +1,190 @@
+// Shared by the video job tests: synthetic clips made with the real ffmpeg, ffprobe of results, the job API over
+// fetch, and a server-sent events reader that can stop (disconnect) after any event.
+import { execFile, spawnSync } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Fails (never skips) when ffmpeg or ffprobe is missing: video jobs are part of the product. */
+export function requireFfmpeg(): void {
+  for (const tool of ['ffmpeg', 'ffprobe']) {
+    const r = spawnSync(tool, ['-version'], { stdio: 'ignore' });
+    if (r.error || r.status !== 0) {
+      throw new Error(`${tool} is not installed, and the video job tests need it: apt-get install -y ffmpeg (macOS: brew install ffmpeg).`);
+    }
+  }
+}
+
+/** A synthetic clip (ffmpeg's testsrc pattern), H.264 MP4, optionally with a sine tone as AAC audio. */
+export async function makeClip(path: string, o: { width: number; height: number; fps: number; seconds: number; audio?: boolean }): Promise<void> {
+  const args = ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${o.width}x${o.height}:rate=${o.fps}`];
+  if (o.audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000', '-c:a', 'aac');
+  args.push('-t', String(o.seconds), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path);
+  await run('ffmpeg', args);
+}
+
+export interface Probed {
+  width: number;
+  height: number;
+  frames: number;
+  codec: string;
+  audio: boolean;
+}
+
+/** Decodes every frame (-count_frames): the frame count is what a player sees, not what the container claims. */
+export async function probe(path: string): Promise<Probed> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_streams', '-of', 'json', path]);
+  const streams = (JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; width?: number; height?: number; nb_read_frames?: string }[] }).streams;
+  const video = streams.find((s) => s.codec_type === 'video');
+  if (!video) throw new Error(`${path} has no video stream`);
+  return { width: video.width ?? 0, height: video.height ?? 0, frames: Number(video.nb_read_frames), codec: video.codec_name, audio: streams.some((s) => s.codec_type === 'audio') };
+}
+
+/** Every file path under `dir` (recursive), relative. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { recursive: true })).map(String);
+  } catch {
+    return [];
+  }
+}
+
+export interface JobJson {
+  id: string;
+  model: string;
+  params: { scale: number };
+  state: string;
+  progress: { done: number; total: number; stage: string };
+  upload: { offset: number; length: number; url: string };
+  error?: string;
+  result?: { url: string; bytes: number; width: number; height: number; frames: number; fps: number };
+  seq: number;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: (JobJson & { error?: string }) | null;
+}
+
+export async function call(base: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Answer> {
+  const res = await fetch(base + path, { method, headers: init.headers, body: init.body as BodyInit | undefined });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export function jobBody(bytes: number, model = 'esrgan-slim-x2', scale = 2): string {
+  return JSON.stringify({ task: 'upscale-video', model, params: { scale }, upload: { bytes, mime: 'video/mp4' } });
+}
+
+export function patch(base: string, id: string, offset: number, chunk: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
+  return call(base, 'PATCH', `/jobs/${id}/upload`, {
+    headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), ...headers },
+    body: chunk,
+  });
+}
+
+/** Creates the job and uploads `clip` in one chunk. */
+export async function submit(base: string, id: string, clip: Uint8Array, body = jobBody(clip.length), headers: Record<string, string> = {}): Promise<void> {
+  const put = await call(base, 'PUT', `/jobs/${id}`, { headers, body });
+  if (put.status !== 201) throw new Error(`PUT /jobs/${id} gave ${put.status}: ${put.text}`);
+  const up = await patch(base, id, 0, clip, headers);
+  if (up.status !== 204) throw new Error(`PATCH gave ${up.status}: ${up.text}`);
+}
+
+/** Polls GET /jobs/{id} until it ends (or `until` holds); returns every distinct snapshot seen. */
+export async function poll(base: string, id: string, until: (j: JobJson) => boolean = (j) => ['succeeded', 'failed', 'cancelled'].includes(j.state), timeoutMs = 40_000): Promise<JobJson[]> {
+  const seen: JobJson[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await call(base, 'GET', `/jobs/${id}`);
+    if (res.status !== 200 || !res.json) throw new Error(`GET /jobs/${id} gave ${res.status}: ${res.text}`);
+    if (seen.at(-1)?.seq !== res.json.seq) seen.push(res.json);
+    if (until(res.json)) return seen;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${res.json.state} after ${timeoutMs} ms: ${res.text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface SseEvent {
+  id: number;
+  event: string;
+  job: JobJson;
+}
+
+export interface SseRead {
+  status: number;
+  contentType: string;
+  events: SseEvent[];
+  /** Comment lines (heartbeats). */
+  comments: number;
+  /** Whether the server ended the stream (false: we disconnected after `stopAfter`). */
+  ended: boolean;
+}
+
+/**
+ * Reads GET /jobs/{id}/events until the server ends it, or disconnects right after the event `stopAfter` accepts, or
+ * after `listenMs`.
+ */
+export async function readEvents(
+  base: string,
+  id: string,
+  o: { lastEventId?: number; headers?: Record<string, string>; stopAfter?: (e: SseEvent) => boolean; listenMs?: number; timeoutMs?: number } = {},
+): Promise<SseRead> {
+  const controller = new AbortController();
+  let hungUp = false;
+  const listen = o.listenMs === undefined ? undefined : setTimeout(() => ((hungUp = true), controller.abort()), o.listenMs);
+  const timer = setTimeout(() => controller.abort(new Error(`event stream of ${id} still open after ${o.timeoutMs ?? 40_000} ms`)), o.timeoutMs ?? 40_000);
+  const headers: Record<string, string> = { Accept: 'text/event-stream', ...o.headers };
+  if (o.lastEventId !== undefined) headers['Last-Event-ID'] = String(o.lastEventId);
+  try {
+    const res = await fetch(`${base}/jobs/${id}/events`, { headers, signal: controller.signal });
+    const out: SseRead = { status: res.status, contentType: res.headers.get('content-type') ?? '', events: [], comments: 0, ended: true };
+    if (!res.body) return out;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (!hungUp) throw err;
+        out.ended = false; // we hung up after listenMs
+        return out;
+      }
+      const { value, done } = chunk;
+      if (done) return out;
+      text += value;
+      let cut: number;
+      while ((cut = text.indexOf('\n\n')) >= 0) {
+        const block = text.slice(0, cut);
+        text = text.slice(cut + 2);
+        const fields: Record<string, string> = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) out.comments++;
+          const m = /^(\w+): ?(.*)$/.exec(line);
+          if (m) fields[m[1]] = m[2];
+        }
+        if (fields.data === undefined) continue;
+        const event: SseEvent = { id: Number(fields.id), event: fields.event, job: JSON.parse(fields.data) as JobJson };
+        out.events.push(event);
+        if (o.stopAfter?.(event)) {
+          out.ended = false;
+          controller.abort();
+          return out;
+        }
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(listen);
+  }
+}
