@@ -3,6 +3,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import type { JobSnapshot } from '../../server/jobs/job.ts';
 
 const run = promisify(execFile);
 
@@ -50,17 +51,8 @@ export async function filesUnder(dir: string): Promise<string[]> {
   }
 }
 
-export interface JobJson {
-  id: string;
-  model: string;
-  params: { scale: number };
-  state: string;
-  progress: { done: number; total: number; stage: string };
-  upload: { offset: number; length: number; url: string };
-  error?: string;
-  result?: { url: string; bytes: number; width: number; height: number; frames: number; fps: number };
-  seq: number;
-}
+/** A job as the API returns it (the server's own snapshot type, read back from JSON). */
+export type JobJson = JobSnapshot;
 
 export interface Answer {
   status: number;
