@@ -76,6 +76,13 @@ export class Engine {
     }
   }
 
+  /** Releases every loaded session (the engine is being replaced, e.g. after the server URL changed). */
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of sessions) await (await s.catch(() => null))?.dispose();
+  }
+
   private async modelFor(job: Pick<Job, 'task' | 'model' | 'params'>): Promise<{ task: TaskDef; card: ModelCard; params: Params }> {
     const task = findTask(job.task);
     if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);

@@ -24,6 +24,8 @@ async function guard<T>(fn: () => Promise<T> | T): Promise<T> {
 const api: EngineApi = {
   init: (config) =>
     guard(async () => {
+      // A new config (server URL, token) means new runtimes: free the old engine's sessions first.
+      await engine?.dispose();
       engine = new Engine(createBrowserPlatform(config));
       return engine.capabilities();
     }),

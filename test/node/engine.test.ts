@@ -97,3 +97,14 @@ test('bad jobs are refused with messages that say what to do', async () => {
   await assert.rejects(engine.run({ id: 'b6', task: 'upscale', params: {}, image, target: 'webgpu' }), /exists only in the browser/);
   await assert.rejects(engine.decode(new Uint8Array(0)), /no image bytes/);
 });
+
+test('dispose releases every loaded session, and the engine loads again on the next run', async () => {
+  const fresh = new Engine(createNodePlatform());
+  const image = crop(await loadPhoto('chelsea.png'), 0, 0, 12, 12);
+  await fresh.run({ id: 'd1', task: 'upscale', params: { scale: 2, quality: 'fast' }, image });
+  assert.ok((await fresh.models()).some((m) => m.loaded), 'a session is loaded after a run');
+  await fresh.dispose();
+  assert.ok((await fresh.models()).every((m) => !m.loaded), 'no session is loaded after dispose');
+  const again = await fresh.run({ id: 'd2', task: 'upscale', params: { scale: 2, quality: 'fast' }, image });
+  assert.equal(again.images[0].width, 24);
+});
