@@ -4,6 +4,10 @@ import { FrontierError, type ResolvedTarget, type Target } from './job.ts';
 import type { Capabilities, EngineConfig, TargetChoice } from './engine-api.ts';
 import type { EnginePlatform } from './engine.ts';
 import type { ModelCard, Registry } from './models/card.ts';
+import builtInRegistry from '../models/registry.json' with { type: 'json' };
+
+/** The model cards this build was made with (models/registry.json). */
+const BUILT_IN_REGISTRY = builtInRegistry as Registry;
 import { HttpModelSource, cachedFiles, openModelCache } from './models/http-source.ts';
 import { browserCodec } from './image/codec-browser.ts';
 import { configureOrtWeb, createOrtWebRuntime, probeWebGpu } from './runtime/ort-web.ts';
@@ -40,6 +44,12 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
         response = await fetch(`${base}/models/registry.json`, { headers: config.token ? { Authorization: `Bearer ${config.token}` } : {} });
       } catch {
         throw new FrontierError('download-failed', `Cannot reach the model host at ${base}. Start the local server with "npm start", or fix the server URL in Settings.`);
+      }
+      // An inference server that is not ours (Triton, KServe, a gateway) has no model list: use the cards this
+      // plugin was built with; jobs then run on that server (the Server target), and its models are checked there.
+      if (response.status === 404) return BUILT_IN_REGISTRY;
+      if (response.status === 401 || response.status === 403) {
+        throw new FrontierError('download-failed', `The server at ${base} refused access (${response.status}). Check the token in Settings.`);
       }
       if (!response.ok) throw new FrontierError('download-failed', `The model host at ${base} answered ${response.status} for its model list. Check the server URL in Settings.`);
       const registry = (await response.json()) as Registry;

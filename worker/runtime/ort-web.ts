@@ -27,7 +27,7 @@ export function configureOrtWeb(opts: { wasmBaseUrl: string; threads: number }):
 
 /** Looks for a WebGPU adapter; returns a reason when there is none. */
 export async function probeWebGpu(): Promise<{ available: boolean; detail: string }> {
-  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const gpu = (globalThis.navigator as (Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }) | undefined)?.gpu;
   if (!gpu) return { available: false, detail: 'this browser exposes no WebGPU (navigator.gpu is missing)' };
   try {
     const adapter = (await gpu.requestAdapter()) as { info?: { vendor?: string; architecture?: string }; isFallbackAdapter?: boolean } | null;
