@@ -138,6 +138,8 @@ describe('static routes', () => {
     assert.equal(mjs.status, 200);
     assert.match(String(mjs.headers['content-type']), /javascript/);
     assert.deepEqual(mjs.body, await readFile(join(ortDist, 'ort-wasm-simd-threaded.jsep.mjs')));
+    // onnxruntime's pthread workers start from this script: in an isolated page they load only with COEP.
+    assert.equal(mjs.headers['cross-origin-embedder-policy'], 'require-corp');
     for (const path of ['/ort/ort.js', '/ort/ort.min.js.map', '/ort/', '/ort/package.json']) {
       const res = await raw(server.url, path);
       assert.equal(res.status, 404, path);
