@@ -32,7 +32,9 @@ export interface SelectedItem {
   /** Pixel size the host will deliver for this item (native image size, or export size). */
   width: number;
   height: number;
-  kind: 'image' | 'frame' | 'layer' | 'region';
+  kind: 'image' | 'frame' | 'layer' | 'region' | 'video';
+  /** The host can read this item as a video clip (a video layer, or a top-level frame Figma exports as MP4). */
+  video?: boolean;
 }
 
 export interface SelectionSummary {
@@ -66,6 +68,19 @@ export interface UiToHost {
     mode: PlaceMode;
     meta: ResultMeta;
   };
+  /** Ask for an item's clip (answered by `video`). */
+  'read-video': { requestId: string; nodeId: string };
+  'place-video': {
+    requestId: string;
+    sourceNodeId: string;
+    /** The encoded clip (MP4). */
+    bytes: Uint8Array;
+    mime: string;
+    width: number;
+    height: number;
+    name: string;
+    meta: ResultMeta;
+  };
   notify: { message: string; error?: boolean };
   'save-settings': { settings: Settings };
 }
@@ -76,7 +91,9 @@ export interface HostToUi {
   'selection-changed': { selection: SelectionSummary };
   /** Answer to read-image: the item's pixels, PNG or JPEG encoded. */
   image: { requestId: string; nodeId: string; bytes: Uint8Array; mime: 'image/png' | 'image/jpeg'; width: number; height: number };
-  /** Answer to place-result. */
+  /** Answer to read-video: the item's clip, encoded (MP4, QuickTime or WebM). */
+  video: { requestId: string; nodeId: string; bytes: Uint8Array; mime: string; width: number; height: number };
+  /** Answer to place-result and place-video. */
   placed: { requestId: string; nodeId: string };
   /** Answer to a request that failed; `message` says what to do. */
   'request-failed': { requestId: string; message: string };
@@ -93,6 +110,8 @@ const UI_TO_HOST_FIELDS: { [K in keyof UiToHost]: Record<string, FieldKind> } = 
   'ui-ready': {},
   'read-image': { requestId: 'string', nodeId: 'string' },
   'place-result': { requestId: 'string', sourceNodeId: 'string', png: 'bytes', width: 'number', height: 'number', name: 'string', mode: 'string', meta: 'object' },
+  'read-video': { requestId: 'string', nodeId: 'string' },
+  'place-video': { requestId: 'string', sourceNodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number', name: 'string', meta: 'object' },
   notify: { message: 'string' },
   'save-settings': { settings: 'object' },
 };
@@ -100,6 +119,7 @@ const HOST_TO_UI_FIELDS: { [K in keyof HostToUi]: Record<string, FieldKind> } = 
   init: { host: 'object', settings: 'object', selection: 'object' },
   'selection-changed': { selection: 'object' },
   image: { requestId: 'string', nodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number' },
+  video: { requestId: 'string', nodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number' },
   placed: { requestId: 'string', nodeId: 'string' },
   'request-failed': { requestId: 'string', message: 'string' },
   theme: { mode: 'string' },

@@ -80,12 +80,17 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const running = progress !== null;
   const task = tasks.find((t) => t.id === taskId);
   const params: Params = useMemo(() => (task ? { ...defaults(task), ...paramsByTask[task.id] } : {}), [task, paramsByTask]);
-  const taskModels = useMemo(() => models.filter((m) => m.card.task === taskId), [models, taskId]);
+  const modelTask = task?.modelTask ?? taskId;
+  const taskModels = useMemo(() => models.filter((m) => m.card.task === modelTask), [models, modelTask]);
+  const videoTask = task?.inputs.includes('video') ?? false;
+  // A video task takes the items the host can read as clips; image tasks take everything but clips.
+  const items = useMemo(() => selection.items.filter((it) => (videoTask ? it.video === true : it.kind !== 'video')), [selection, videoTask]);
   const scaleSpec = task?.params.find((p) => p.name === 'scale');
   const scale = scaleSpec && params.scale !== undefined ? Number(params.scale) : undefined;
+  // The 4096 px limit is Figma's for images; video results have the server's frame limit instead.
   const fit = useMemo(
-    () => (scaleSpec ? scaleFit(selection.items, scaleOptions(scaleSpec), hostInfo?.maxImageEdge ?? MAX_IMAGE_EDGE, hostInfo?.name, scale) : undefined),
-    [scaleSpec, selection, hostInfo, scale],
+    () => (scaleSpec && !videoTask ? scaleFit(items, scaleOptions(scaleSpec), hostInfo?.maxImageEdge ?? MAX_IMAGE_EDGE, hostInfo?.name, scale) : undefined),
+    [scaleSpec, videoTask, items, hostInfo, scale],
   );
 
   useEffect(() => engine.onState(setEngineState), [engine]);
@@ -191,6 +196,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     boot.phase !== 'ready' ? 'The engine is not ready.'
     : !task ? 'No task available.'
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
+    : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : 'A video is selected: choose Upscale video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
     : targetStatus && !targetStatus.ok ? targetStatus.text
     : null;
@@ -205,7 +211,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' ? `${m.card.label} (test model)` : m.card.label]));
       await runBatch(
         { host, engine },
-        { task, model: modelId || undefined, params, target: settings.target, placeMode: settings.placeMode, items: selection.items, modelLabel: (id) => labels.get(id) ?? id },
+        {
+          task, model: modelId || undefined, params, target: settings.target, placeMode: settings.placeMode, items,
+          modelLabel: (id) => labels.get(id) ?? id, hostTakesVideo: hostInfo?.video === true,
+        },
         {
           onProgress: setProgress,
           onJob: (id) => (currentJob.current = id),
@@ -221,7 +230,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       setCancelling(false);
       void refreshModels(true); // cached/loaded status changed
     }
-  }, [running, blocker, task, models, host, engine, modelId, params, settings, selection, refreshModels]);
+  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels]);
 
   const cancel = useCallback(() => {
     if (!running || cancelRequested.current) return;
@@ -327,7 +336,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
               aria-keyshortcuts="Escape">{cancelling ? 'Cancelling…' : 'Cancel'}</button>
           ) : (
             <button type="button" ref={runButton} class="primary" data-testid="run" onClick={() => void run()} disabled={blocker !== null} aria-keyshortcuts="Enter"
-              title={blocker ?? undefined}>{runLabel(task, selection.items.length, scale)}</button>
+              title={blocker ?? undefined}>{runLabel(task, items.length, scale)}</button>
           )}
           <kbd aria-hidden="true" title={running ? 'Escape cancels' : 'Enter runs'}>{running ? 'Esc' : '↵'}</kbd>
         </div>
@@ -337,7 +346,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
       {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={() => setProblem(null)} />}
 
-      {result && <ResultPreview result={result} />}
+      {result && <ResultPreview result={result} hostName={hostInfo?.name} />}
 
       <Section title="Models" testId="models-panel">
         <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels} onRefresh={() => void refreshModels()} />

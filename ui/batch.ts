@@ -1,7 +1,7 @@
 // One Run click: for each selected item, in order, read its pixels from the host, run the job in the
 // engine and place the result. Sequential on purpose: one image in memory and one message in flight at a time.
 import type { PlaceMode, SelectedItem } from '../plugin/messages.ts';
-import type { JobResult, Params, Progress, Target } from '../worker/job.ts';
+import type { EncodedVideo, JobResult, Params, Progress, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
 import { EngineError } from './engine-client.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -9,7 +9,7 @@ import type { HostClient } from './host-client.ts';
 import { batchFraction, itemFraction, stageText } from './format.ts';
 
 export interface BatchDeps {
-  host: Pick<HostClient, 'readImage' | 'placeResult'>;
+  host: Pick<HostClient, 'readImage' | 'placeResult' | 'readVideo' | 'placeVideo'>;
   engine: Pick<EngineClient, 'decode' | 'run' | 'encodePng'>;
 }
 
@@ -23,6 +23,8 @@ export interface BatchRequest {
   items: SelectedItem[];
   /** Display name of a model id, for the placed node's name. */
   modelLabel(id: string): string;
+  /** Whether the host can place video results (else they are kept in the UI to download). */
+  hostTakesVideo?: boolean;
 }
 
 export interface BatchProgress {
@@ -37,11 +39,17 @@ export interface BatchProgress {
 
 export interface ItemResult {
   item: SelectedItem;
-  png: Uint8Array;
+  /** The image result, PNG-encoded (absent for a video result). */
+  png?: Uint8Array;
+  /** The video result (video tasks). */
+  video?: EncodedVideo;
   width: number;
   height: number;
   name: string;
-  placedNodeId: string;
+  /** The placed node, or null when the host could not take the result (it stays in the UI to download). */
+  placedNodeId: string | null;
+  /** Why the result was not placed. */
+  notPlaced?: string;
   /** Wall time for the item, read to placed. */
   ms: number;
   meta: JobResult['meta'];
@@ -56,6 +64,12 @@ export interface BatchEvents {
 }
 
 let jobCounter = 0;
+
+/** A job id no other client picks: the server's job API is keyed by it (8–64 of A-Z a-z 0-9 _ -). */
+export function newJobId(): string {
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `job-${Date.now().toString(36)}-${++jobCounter}-${random}`;
+}
 
 /** Name of a placed result, e.g. "Upscale ×4 · ESRGAN thick". */
 export function resultName(task: TaskInfo, params: Params, modelLabel: string): string {
@@ -82,12 +96,19 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
     try {
       checkCancelled();
       const started = Date.now();
+      if (req.task.inputs.includes('video')) {
+        const done = await runVideoItem(deps, req, item, events, report, checkCancelled, started);
+        results.push(done);
+        events.onResult(done);
+        if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced} The upscaled clip is kept below: download it.`);
+        continue;
+      }
       report(`Reading “${item.name}”`, 0);
       const image = await deps.host.readImage(item.nodeId, item.name);
       checkCancelled();
       const rgba = await deps.engine.decode(image.bytes, image.mime);
       checkCancelled();
-      const jobId = `job-${Date.now().toString(36)}-${++jobCounter}`;
+      const jobId = newJobId();
       events.onJob(jobId);
       const onProgress = (p: Progress) => report(stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
       const result = await deps.engine.run(
@@ -113,6 +134,47 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
     }
   }
   return results;
+}
+
+/** One clip: read it from the host, run the server job, place the result or keep it to download. */
+async function runVideoItem(
+  deps: BatchDeps,
+  req: BatchRequest,
+  item: SelectedItem,
+  events: BatchEvents,
+  report: (text: string, fraction: number) => void,
+  checkCancelled: () => void,
+  started: number,
+): Promise<ItemResult> {
+  report(`Exporting “${item.name}” as video`, 0);
+  const clip = await deps.host.readVideo(item.nodeId, item.name);
+  checkCancelled();
+  const jobId = newJobId();
+  events.onJob(jobId);
+  const onProgress = (p: Progress) => report(p.message ?? stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+  const result = await deps.engine.run(
+    { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, video: { bytes: clip.bytes, mime: clip.mime, width: clip.width, height: clip.height }, target: req.target },
+    onProgress,
+  );
+  const video = result.video;
+  if (!video) throw new EngineError('run-failed', `${req.task.label} returned no video. Try again; if it repeats, check the server's log.`);
+  const width = video.width ?? clip.width * Number(req.params.scale ?? 1);
+  const height = video.height ?? clip.height * Number(req.params.scale ?? 1);
+  const name = resultName(req.task, req.params, req.modelLabel(result.meta.model));
+  const base = { item, video, width, height, name, meta: result.meta };
+  if (!req.hostTakesVideo) {
+    report('Done: download the clip', 1);
+    return { ...base, placedNodeId: null, notPlaced: 'This host cannot place video.', ms: Date.now() - started };
+  }
+  report('Placing result', itemFraction('place', 0, 1));
+  try {
+    const placed = await deps.host.placeVideo({ sourceNodeId: item.nodeId, bytes: video.bytes, mime: video.mime, width, height, name, meta: result.meta });
+    report('Placed', 1);
+    return { ...base, placedNodeId: placed.nodeId, ms: Date.now() - started };
+  } catch (err) {
+    // The work is done: keep the clip for download instead of losing it with the error.
+    return { ...base, placedNodeId: null, notPlaced: err instanceof Error ? err.message : String(err), ms: Date.now() - started };
+  }
 }
 
 function cancelledMessage(placed: number): string {

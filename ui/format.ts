@@ -21,6 +21,7 @@ export function hostLabel(name: HostName | undefined): string {
 
 const RUN_VERBS: Record<string, string> = {
   upscale: 'Upscaling',
+  'upscale-video': 'Upscaling video',
   denoise: 'Denoising',
   derain: 'Deraining',
   dehaze: 'Dehazing',

@@ -31,6 +31,8 @@ type EventPayload<K extends HostEvent> = { type: K } & HostToUi[K];
 export interface HostTimeouts {
   readImageMs: number;
   placeResultMs: number;
+  /** Exporting an animated frame as MP4 takes as long as the animation and more. */
+  readVideoMs: number;
 }
 
 export class HostRequestError extends Error {
@@ -41,13 +43,14 @@ export class HostRequestError extends Error {
 }
 
 interface PendingRequest {
-  expects: 'image' | 'placed';
+  expects: 'image' | 'video' | 'placed';
   resolve(msg: HostMessage): void;
   reject(err: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
 type PlaceRequest = Omit<UiToHost['place-result'], 'requestId'>;
+type PlaceVideoRequest = Omit<UiToHost['place-video'], 'requestId'>;
 
 export class HostClient {
   private readonly pending = new Map<string, PendingRequest>();
@@ -62,7 +65,7 @@ export class HostClient {
     private readonly transport: HostTransport = figmaTransport(),
     timeouts: Partial<HostTimeouts> = {},
   ) {
-    this.timeouts = { readImageMs: 60_000, placeResultMs: 60_000, ...timeouts };
+    this.timeouts = { readImageMs: 60_000, placeResultMs: 60_000, readVideoMs: 300_000, ...timeouts };
     this.stopListening = transport.listen((raw) => this.receive(raw));
   }
 
@@ -104,6 +107,26 @@ export class HostClient {
     return done as Promise<{ type: 'placed' } & HostToUi['placed']>;
   }
 
+  /** Asks the host for an item's clip. */
+  readVideo(nodeId: string, label = nodeId): Promise<{ type: 'video' } & HostToUi['video']> {
+    const requestId = this.newRequestId();
+    const seconds = Math.round(this.timeouts.readVideoMs / 1000);
+    const done = this.request(requestId, 'video', this.timeouts.readVideoMs,
+      `The host did not send the clip of “${label}” within ${seconds} s. Try a shorter animation or a smaller frame.`);
+    this.send({ type: 'read-video', requestId, nodeId });
+    return done as Promise<{ type: 'video' } & HostToUi['video']>;
+  }
+
+  /** Asks the host to place a video result; resolves with the new node's id. */
+  placeVideo(request: PlaceVideoRequest): Promise<{ type: 'placed' } & HostToUi['placed']> {
+    const requestId = this.newRequestId();
+    const seconds = Math.round(this.timeouts.placeResultMs / 1000);
+    const done = this.request(requestId, 'placed', this.timeouts.placeResultMs,
+      `The host did not confirm placing “${request.name}” within ${seconds} s. Check the canvas; the clip is kept in the plugin to download.`);
+    this.send({ type: 'place-video', requestId, ...request });
+    return done as Promise<{ type: 'placed' } & HostToUi['placed']>;
+  }
+
   dispose(): void {
     this.stopListening();
     for (const [id, req] of this.pending) {
@@ -117,7 +140,7 @@ export class HostClient {
     return `ui-${Date.now().toString(36)}-${this.nextId++}`;
   }
 
-  private request(requestId: string, expects: 'image' | 'placed', timeoutMs: number, timeoutMessage: string): Promise<HostMessage> {
+  private request(requestId: string, expects: PendingRequest['expects'], timeoutMs: number, timeoutMessage: string): Promise<HostMessage> {
     return new Promise<HostMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
@@ -137,6 +160,7 @@ export class HostClient {
     const msg = raw as HostMessage;
     switch (msg.type) {
       case 'image':
+      case 'video':
       case 'placed':
       case 'request-failed': {
         const req = this.pending.get(msg.requestId);

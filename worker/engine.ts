@@ -7,6 +7,7 @@ import { probeServer } from './runtime/oip.ts';
 import { findModel, type ModelCard, type Registry } from './models/card.ts';
 import { loadModelBytes, type ModelSource } from './models/loader.ts';
 import type { Runtime, Session } from './runtime/runtime.ts';
+import type { JobServer } from './runtime/jobs-client.ts';
 import type { ImageCodec } from './image/codec.ts';
 import { checkRgba } from './image/rgba.ts';
 import { findTask, TASKS } from './tasks/index.ts';
@@ -20,6 +21,8 @@ export interface EnginePlatform {
   /** Resolves a requested target for a model, or throws target-unavailable saying why. */
   chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice>;
   runtime(target: ResolvedTarget): Runtime;
+  /** The configured server's job API (video tasks); undefined when this platform has no server. */
+  jobServer?(): JobServer | undefined;
   cachedBytes?(card: ModelCard): Promise<number>;
   clearCache?(card: ModelCard): Promise<void>;
 }
@@ -91,7 +94,7 @@ export class Engine {
     const id = job.model ?? task.defaultModel(params);
     const card = findModel(registry, id);
     if (!card) {
-      const known = registry.models.filter((m) => m.task === task.id).map((m) => m.id);
+      const known = registry.models.filter((m) => m.task === (task.modelTask ?? task.id)).map((m) => m.id);
       throw new FrontierError('model-not-found', `Model "${id}" is not available. ${known.length ? `Available for ${task.label}: ${known.join(', ')}.` : `No ${task.label} models are available: run "npm run build" on the server.`}`);
     }
     task.checkModel?.(card, params);
@@ -99,8 +102,29 @@ export class Engine {
   }
 
   async chooseTarget(taskId: string, model: string | undefined, requested: Target, params: Params = {}): Promise<TargetChoice> {
-    const { card } = await this.modelFor({ task: taskId, model, params });
-    return this.platform.chooseTarget(card, requested);
+    const { task, card } = await this.modelFor({ task: taskId, model, params });
+    return this.target(task, card, requested);
+  }
+
+  /** The platform's choice, narrowed to the targets a task allows (video runs only on a server). */
+  private async target(task: TaskDef, card: ModelCard, requested: Target): Promise<TargetChoice> {
+    if (!task.targets) return this.platform.chooseTarget(card, requested);
+    const allowed = task.targets;
+    if (requested !== 'auto' && !allowed.includes(requested)) {
+      throw new FrontierError('target-unavailable', `${task.label} runs only on ${allowed.join(' or ')}: choose Auto or Server.`);
+    }
+    let lastError: unknown = null;
+    for (const t of requested === 'auto' ? allowed : [requested]) {
+      try {
+        const choice = await this.platform.chooseTarget(card, t);
+        if (choice.target !== t) continue;
+        return requested === 'auto' ? { ...choice, reason: `auto → ${choice.reason}` } : choice;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    const why = lastError instanceof Error ? lastError.message : 'no server is configured';
+    throw new FrontierError('target-unavailable', `${task.label} runs on a server, and none is ready: ${why}`);
   }
 
   private session(card: ModelCard, target: ResolvedTarget, progress: (p: Omit<Progress, 'jobId'>) => void): Promise<Session> {
@@ -133,7 +157,10 @@ export class Engine {
       if (!job.image) throw new FrontierError('bad-input', `${task.label} needs an image: select an image or a frame.`);
       checkRgba(job.image);
     }
-    const choice = await this.platform.chooseTarget(card, job.target ?? 'auto');
+    if (task.inputs.includes('video') && !(job.video?.bytes instanceof Uint8Array && job.video.bytes.length > 0)) {
+      throw new FrontierError('bad-input', `${task.label} needs a video clip: select a video or an animated top-level frame.`);
+    }
+    const choice = await this.target(task, card, job.target ?? 'auto');
     const progress = (p: Omit<Progress, 'jobId'>) => onProgress({ ...p, jobId: job.id });
     const throwIfCancelled = () => {
       if (this.cancelled.has(job.id)) throw new FrontierError('cancelled', 'Cancelled: nothing was placed.');
@@ -144,7 +171,7 @@ export class Engine {
     try {
       throwIfCancelled();
       let runStarted = 0;
-      const images: RgbaImage[] = await task.run({
+      const output = await task.run({
         job,
         params,
         model: card,
@@ -157,10 +184,17 @@ export class Engine {
         progress,
         throwIfCancelled,
         signal: abort.signal,
+        jobServer: () => {
+          const server = this.platform.jobServer?.();
+          if (!server) throw new FrontierError('target-unavailable', `${task.label} runs on a server: start one with "npm start" or set its URL in Settings.`);
+          if (!runStarted) runStarted = Date.now();
+          return server;
+        },
       });
       return {
         jobId: job.id,
-        images,
+        images: output.images,
+        ...(output.video ? { video: output.video } : {}),
         meta: {
           task: task.id,
           model: card.id,

@@ -13,6 +13,17 @@ export type Target = 'auto' | 'webgpu' | 'wasm' | 'node' | 'server';
 /** A concrete target after `auto` was resolved. */
 export type ResolvedTarget = Exclude<Target, 'auto'>;
 
+/** An encoded video clip (MP4, QuickTime or WebM): what hosts export and place, and what video jobs send. */
+export interface EncodedVideo {
+  bytes: Uint8Array;
+  /** e.g. video/mp4 */
+  mime: string;
+  width?: number;
+  height?: number;
+  frames?: number;
+  fps?: number;
+}
+
 export type ParamValue = number | string | boolean;
 export type Params = Record<string, ParamValue>;
 
@@ -25,6 +36,8 @@ export interface Job {
   params: Params;
   image?: RgbaImage;
   mask?: RgbaImage;
+  /** The clip of a video task; it runs on a server (see TaskDef.targets). */
+  video?: EncodedVideo;
   seed?: number;
   target?: Target;
 }
@@ -34,7 +47,7 @@ export type Stage = 'download' | 'load' | 'run' | 'upload' | 'encode';
 export interface Progress {
   jobId: string;
   stage: Stage;
-  /** Units done of `total` within this stage (bytes for download, tiles for run). */
+  /** Units done of `total` within this stage (bytes for download and upload, tiles or frames for run). */
   done: number;
   total: number;
   message?: string;
@@ -57,7 +70,10 @@ export interface ResultMeta {
 
 export interface JobResult {
   jobId: string;
+  /** Image results (empty for a video task). */
   images: RgbaImage[];
+  /** The encoded result of a video task. */
+  video?: EncodedVideo;
   meta: ResultMeta;
 }
 

@@ -13,6 +13,7 @@ import { browserCodec } from './image/codec-browser.ts';
 import { configureOrtWeb, createOrtWebRuntime, probeWebGpu } from './runtime/ort-web.ts';
 import { createOipRuntime, probeServer, type ProbeResult } from './runtime/oip.ts';
 import type { Runtime } from './runtime/runtime.ts';
+import { createJobServer, type JobServer } from './runtime/jobs-client.ts';
 
 export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
   const base = config.modelBaseUrl.replace(/\/+$/, '');
@@ -21,6 +22,7 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
   const threads = config.wasmThreads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
   configureOrtWeb({ wasmBaseUrl: `${base}/ort`, threads });
   const runtimes = new Map<string, Runtime>();
+  let jobs: JobServer | undefined;
   let webgpu: Promise<{ available: boolean; detail: string }> | null = null;
   const probe = () => (webgpu ??= probeWebGpu());
   // The model host may also run models (our companion server speaks the Open Inference Protocol). Probed once;
@@ -111,6 +113,10 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
       else throw new FrontierError('target-unavailable', `The browser engine cannot run on ${target}.`);
       runtimes.set(target, runtime);
       return runtime;
+    },
+
+    jobServer(): JobServer {
+      return (jobs ??= createJobServer({ baseUrl: base, token: config.token }));
     },
 
     async cachedBytes(card: ModelCard): Promise<number> {

@@ -10,6 +10,7 @@ import { nodeCodec } from './image/codec-node.ts';
 import { createOrtNodeRuntime } from './runtime/ort-node.ts';
 import { createOipRuntime } from './runtime/oip.ts';
 import type { Runtime } from './runtime/runtime.ts';
+import { createJobServer, type JobServer } from './runtime/jobs-client.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const REGISTRY_PATH = fileURLToPath(new URL('../models/registry.json', import.meta.url));
@@ -27,6 +28,7 @@ export interface NodePlatformOptions {
 export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatform {
   let runtime: Runtime | null = null;
   let remote: Runtime | null = null;
+  let jobs: JobServer | undefined;
   return {
     codec: nodeCodec,
     source: new FileModelSource(opts.modelDir ?? MODEL_FILES_DIR),
@@ -49,6 +51,10 @@ export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatfo
       if (!card.targets.includes('node')) throw new FrontierError('target-unavailable', `${card.label} does not run on onnxruntime-node.`);
       if (requested === 'auto' || requested === 'node') return { target: 'node', reason: `${requested === 'auto' ? 'auto → ' : ''}onnxruntime-node (CPU)` };
       throw new FrontierError('target-unavailable', `Target "${requested}" exists only in the browser; here jobs run on onnxruntime-node (--target node or auto) or on a server (--target server --server URL).`);
+    },
+    jobServer(): JobServer | undefined {
+      if (!opts.serverUrl) return undefined;
+      return (jobs ??= createJobServer({ baseUrl: opts.serverUrl, token: opts.token }));
     },
     runtime(target: ResolvedTarget): Runtime {
       if (target === 'server' && opts.serverUrl) return (remote ??= createOipRuntime({ baseUrl: opts.serverUrl, token: opts.token }));

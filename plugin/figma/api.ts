@@ -7,6 +7,7 @@ export type FigmaApi = Pick<
   | 'getNodeByIdAsync'
   | 'getImageByHash'
   | 'createImage'
+  | 'createVideoAsync'
   | 'createRectangle'
   | 'commitUndo'
   | 'notify'

@@ -4,6 +4,7 @@ import { consoleLog, errorMessage, type FigmaApi, type Log } from './api.ts';
 import { placeResult } from './place.ts';
 import { HostRequestError, readImage } from './read.ts';
 import { summarizeSelection } from './selection.ts';
+import { placeVideo, readVideo } from './video.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
 
 /** figma.notify shows at most this many characters. */
@@ -64,7 +65,7 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
         const selection = await summarizeSelection(figma);
         post({
           type: 'init',
-          host: { name: 'figma', version: figma.apiVersion, maxImageEdge: MAX_IMAGE_EDGE, video: false },
+          host: { name: 'figma', version: figma.apiVersion, maxImageEdge: MAX_IMAGE_EDGE, video: true },
           settings,
           selection,
         });
@@ -75,6 +76,14 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
         return;
       case 'place-result': {
         const nodeId = await placeResult(figma, msg);
+        post({ type: 'placed', requestId: msg.requestId, nodeId });
+        return;
+      }
+      case 'read-video':
+        post(await readVideo(figma, msg.requestId, msg.nodeId));
+        return;
+      case 'place-video': {
+        const nodeId = await placeVideo(figma, msg);
         post({ type: 'placed', requestId: msg.requestId, nodeId });
         return;
       }
@@ -108,8 +117,8 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
 
   function reportFailure(msg: UiMessage, err: unknown): void {
     const detail = errorMessage(err);
-    if (msg.type === 'read-image' || msg.type === 'place-result') {
-      const action = msg.type === 'read-image' ? 'read the layer' : 'place the result';
+    if (msg.type === 'read-image' || msg.type === 'place-result' || msg.type === 'read-video' || msg.type === 'place-video') {
+      const action = msg.type === 'read-image' ? 'read the layer' : msg.type === 'read-video' ? 'export the video' : 'place the result';
       const message = err instanceof HostRequestError ? detail : `Frontier could not ${action}: ${detail}`;
       log.warn(`${msg.type} ${msg.requestId} failed: ${message}`);
       post({ type: 'request-failed', requestId: msg.requestId, message: redact(message) });

@@ -110,7 +110,8 @@ function besidePosition(container: BaseNode & ChildrenMixin, sourceBox: Box, wid
   return candidate;
 }
 
-function placeBeside(figma: FigmaApi, source: SceneNode | null, msg: PlaceMessage, image: Image, metaJson: string): SceneNode {
+/** A new rectangle right of `source` (or mid-view without one) showing `paint`, selected and scrolled into view. */
+export function placeBeside(figma: FigmaApi, source: SceneNode | null, msg: { width: number; height: number; name: string }, paint: Paint, metaJson: string): SceneNode {
   const container = source ? containerFor(source) : figma.currentPage;
   const sourceBox: Box = source?.absoluteBoundingBox ?? {
     x: figma.viewport.center.x - msg.width / 2 - RESULT_GAP - msg.width,
@@ -128,7 +129,7 @@ function placeBeside(figma: FigmaApi, source: SceneNode | null, msg: PlaceMessag
     const local = toLocal(container, target.x, target.y);
     rect.x = local.x;
     rect.y = local.y;
-    rect.fills = [{ type: 'IMAGE', imageHash: image.hash, scaleMode: 'FILL' }];
+    rect.fills = [paint];
     rect.setPluginData(PLUGIN_DATA_KEY, metaJson);
   } catch (err) {
     rect.remove();
@@ -170,6 +171,12 @@ async function replaceFill(figma: FigmaApi, node: BaseNode, msg: PlaceMessage, i
   return target;
 }
 
+/** The source node, or null when it was deleted meanwhile: the result must not be lost, it goes mid-view. */
+export async function sourceIfPresent(figma: FigmaApi, nodeId: string): Promise<SceneNode | null> {
+  const node = await figma.getNodeByIdAsync(nodeId);
+  return node && !node.removed && 'absoluteBoundingBox' in node ? (node as SceneNode) : null;
+}
+
 /** Places the result and answers the id of the node that now shows it. */
 export async function placeResult(figma: FigmaApi, msg: PlaceMessage): Promise<string> {
   const metaJson = checkPlaceable(msg);
@@ -179,11 +186,9 @@ export async function placeResult(figma: FigmaApi, msg: PlaceMessage): Promise<s
     const image = createImage(figma, msg.png);
     placed = await replaceFill(figma, node, msg, image, metaJson);
   } else {
-    // A deleted source must not lose the result: it then goes to the middle of the view.
-    const node = await figma.getNodeByIdAsync(msg.sourceNodeId);
-    const source = node && !node.removed && 'absoluteBoundingBox' in node ? (node as SceneNode) : null;
+    const source = await sourceIfPresent(figma, msg.sourceNodeId);
     const image = createImage(figma, msg.png);
-    placed = placeBeside(figma, source, msg, image, metaJson);
+    placed = placeBeside(figma, source, msg, { type: 'IMAGE', imageHash: image.hash, scaleMode: 'FILL' }, metaJson);
   }
   figma.commitUndo();
   return placed.id;

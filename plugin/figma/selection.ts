@@ -83,8 +83,10 @@ export async function readingFor(figma: FigmaApi, node: BaseNode): Promise<NodeR
     return { problem: `"${scene.name}" has no area to read (a line or an empty group). Select an image, frame or layer.` };
   }
   const plan = exportPlanFor(bounds.width, bounds.height);
+  // A top-level frame may hold animation: Figma exports it as MP4 (only then can a video task read it).
+  const video = scene.type === 'FRAME' && scene.parent?.type === 'PAGE';
   return {
-    item: { nodeId: scene.id, name: scene.name, width: plan.width, height: plan.height, kind: kindOf(scene) },
+    item: { nodeId: scene.id, name: scene.name, width: plan.width, height: plan.height, kind: kindOf(scene), ...(video ? { video } : {}) },
     plan: { type: 'export', settings: plan.settings },
   };
 }

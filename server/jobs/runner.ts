@@ -106,8 +106,13 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
       progress: () => {},
       throwIfCancelled,
       signal,
+      jobServer: () => {
+        throw new Error('a frame of a video job does not start other jobs');
+      },
     };
-    const [out] = await upscale.run(ctx);
+    const {
+      images: [out],
+    } = await upscale.run(ctx);
     return rgbaToRgb(out);
   };
 

@@ -48,6 +48,7 @@ class PoolWorker {
   private seq = 0;
   private readonly runs = new Map<number, { resolve(o: Record<string, PlainTensor>): void; reject(e: Error): void }>();
   private readonly loads = new Map<string, { resolve(v: WorkerModelInfo & { executionProvider: ExecutionProviderState | null }): void; reject(e: Error): void }>();
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(onDeath: (w: PoolWorker) => void) {
     this.worker = new Worker(new URL('./ort-worker.mjs', import.meta.url));
@@ -60,6 +61,7 @@ class PoolWorker {
       for (const l of this.loads.values()) l.reject(err);
       this.runs.clear();
       this.loads.clear();
+      this.notifyIdle();
       onDeath(this);
     };
     this.worker.on('error', die);
@@ -90,7 +92,26 @@ class PoolWorker {
     });
   }
 
+  /** Resolves once no load or run is in flight on this thread. */
+  settled(): Promise<void> {
+    if (this.runs.size === 0 && this.loads.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    if (this.runs.size > 0 || this.loads.size > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
   private onReply(m: Reply): void {
+    try {
+      this.handleReply(m);
+    } finally {
+      this.notifyIdle();
+    }
+  }
+
+  private handleReply(m: Reply): void {
     if (m.type === 'loaded' || m.type === 'load-failed') {
       const pending = this.loads.get(m.id);
       this.loads.delete(m.id);
@@ -141,9 +162,18 @@ export class InferencePool {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops taking runs, lets the ones in flight finish (up to `graceMs`), then ends the threads. Terminating a thread
+   * in the middle of onnxruntime-node's run() aborts the whole process (a native exception), so a cancelled video
+   * job's last window is waited for rather than cut.
+   */
+  async close(graceMs = 30_000): Promise<void> {
     this.closed = true;
     const all = this.workers.splice(0);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(all.map((w) => w.settled())), grace]);
+    clearTimeout(timer);
     await Promise.allSettled(all.map((w) => w.worker.terminate()));
   }
 

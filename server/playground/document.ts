@@ -7,7 +7,7 @@ export interface Sized {
   height: number;
 }
 
-export interface DocNode<B extends Sized> {
+export interface DocNode<B extends Sized, C = unknown> {
   id: string;
   name: string;
   x: number;
@@ -21,6 +21,8 @@ export interface DocNode<B extends Sized> {
   originalPluginData?: Record<string, string>;
   /** Like Figma's setPluginData: string values, here how a result was made. */
   pluginData: Record<string, string>;
+  /** Set on a video node: its clip (the bitmap is then its first frame). */
+  clip?: C;
 }
 
 /** A rectangle of a node's pixels, selected by dragging; read-image returns exactly this crop. */
@@ -48,8 +50,8 @@ function overlaps(a: { x: number; y: number; width: number; height: number }, b:
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
-export class PlaygroundDocument<B extends Sized> {
-  nodes: DocNode<B>[] = [];
+export class PlaygroundDocument<B extends Sized, C = unknown> {
+  nodes: DocNode<B, C>[] = [];
   selection: string[] = [];
   region: Region | null = null;
   private undoStack: Action[] = [];
@@ -70,7 +72,7 @@ export class PlaygroundDocument<B extends Sized> {
     return `${prefix}${this.nextId++}`;
   }
 
-  node(id: string): DocNode<B> | undefined {
+  node(id: string): DocNode<B, C> | undefined {
     return this.nodes.find((n) => n.id === id);
   }
 
@@ -130,10 +132,10 @@ export class PlaygroundDocument<B extends Sized> {
     }
   }
 
-  /** Adds an opened image below the existing nodes (one undo step). */
-  addImage(name: string, bitmap: B): DocNode<B> {
+  /** Adds an opened image (or, with `clip`, a video whose first frame is `bitmap`) below the existing nodes (one undo step). */
+  addImage(name: string, bitmap: B, clip?: C): DocNode<B, C> {
     const bottom = this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
-    const node: DocNode<B> = { id: this.newId('n'), name, x: 0, y: bottom, width: bitmap.width, height: bitmap.height, bitmap, pluginData: {} };
+    const node: DocNode<B, C> = { id: this.newId('n'), name, x: 0, y: bottom, width: bitmap.width, height: bitmap.height, bitmap, pluginData: {}, ...(clip ? { clip } : {}) };
     this.perform({
       label: `Open ${name}`,
       apply: () => this.nodes.push(node),
@@ -143,10 +145,10 @@ export class PlaygroundDocument<B extends Sized> {
   }
 
   /** Places a result as a new node to the right of the source, overlapping nothing (one undo step). */
-  placeBeside(sourceId: string, name: string, bitmap: B, pluginData: Record<string, string>): DocNode<B> {
+  placeBeside(sourceId: string, name: string, bitmap: B, pluginData: Record<string, string>, clip?: C): DocNode<B, C> {
     const { node: source } = this.resolve(sourceId);
     const spot = this.freeSpotBeside(source, bitmap.width, bitmap.height);
-    const node: DocNode<B> = { id: this.newId('n'), name, ...spot, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData } };
+    const node: DocNode<B, C> = { id: this.newId('n'), name, ...spot, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData }, ...(clip ? { clip } : {}) };
     this.perform({
       label: `Place ${name}`,
       apply: () => this.nodes.push(node),
@@ -156,7 +158,7 @@ export class PlaygroundDocument<B extends Sized> {
   }
 
   /** Shows `bitmap` on the node instead of its image, keeping the first original restorable (one undo step). */
-  replaceFill(nodeId: string, bitmap: B, pluginData: Record<string, string>): DocNode<B> {
+  replaceFill(nodeId: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
     const node = this.requireNode(nodeId);
     const before = { bitmap: node.bitmap, original: node.original, originalPluginData: node.originalPluginData, pluginData: node.pluginData };
     const after = {
@@ -196,6 +198,7 @@ export class PlaygroundDocument<B extends Sized> {
   /** Selects a rectangle of a node, clamped to its pixels; replaces any other selection. */
   selectRegion(nodeId: string, x: number, y: number, width: number, height: number): Region {
     const node = this.requireNode(nodeId);
+    if (node.clip) throw new Error(`${node.name} is a video: regions are selected on images only.`);
     const x0 = Math.max(0, Math.min(node.width - 1, Math.round(x)));
     const y0 = Math.max(0, Math.min(node.height - 1, Math.round(y)));
     const x1 = Math.max(x0 + 1, Math.min(node.width, Math.round(x + width)));
@@ -206,14 +209,14 @@ export class PlaygroundDocument<B extends Sized> {
     return this.region;
   }
 
-  private requireNode(id: string): DocNode<B> {
+  private requireNode(id: string): DocNode<B, C> {
     const node = this.node(id);
     if (!node) throw new Error(`No node ${id} on the canvas (it may have been undone).`);
     return node;
   }
 
   /** Finds what an item id (node or region) refers to. Throws with a message for unknown ids. */
-  resolve(itemId: string): { node: DocNode<B>; region?: Region } {
+  resolve(itemId: string): { node: DocNode<B, C>; region?: Region } {
     if (this.region && this.region.id === itemId) return { node: this.requireNode(this.region.nodeId), region: this.region };
     const node = this.node(itemId);
     if (!node) throw new Error(`No image or region with id ${itemId}: select it again on the canvas.`);
@@ -229,7 +232,7 @@ export class PlaygroundDocument<B extends Sized> {
     }
     for (const id of this.selection) {
       const node = this.requireNode(id);
-      items.push({ nodeId: node.id, name: node.name, width: node.width, height: node.height, kind: 'image' });
+      items.push(node.clip ? { nodeId: node.id, name: node.name, width: node.width, height: node.height, kind: 'video', video: true } : { nodeId: node.id, name: node.name, width: node.width, height: node.height, kind: 'image' });
     }
     if (items.length > 0) return { items };
     return { items, problem: this.nodes.length === 0 ? EMPTY_CANVAS_PROBLEM : NOTHING_SELECTED_PROBLEM };

@@ -12,14 +12,15 @@ import {
 } from '../../plugin/messages.ts';
 import { FRONTIER_VERSION } from '../../worker/job.ts';
 import { bitmapFromBytes, composite, crop, pngSize, type Bitmap } from './bitmap.ts';
+import { openClip, type Clip } from './video.ts';
 import type { DocNode, PlaygroundDocument, Region } from './document.ts';
 
-export const HOST_INFO: HostInfo = { name: 'playground', version: FRONTIER_VERSION, maxImageEdge: MAX_IMAGE_EDGE, video: false };
+export const HOST_INFO: HostInfo = { name: 'playground', version: FRONTIER_VERSION, maxImageEdge: MAX_IMAGE_EDGE, video: true };
 /** pluginData key holding the result's ResultMeta as JSON. */
 export const META_KEY = 'frontier';
 
 /** A region is in node coordinates; after a 'replace-fill' the node's bitmap can have another size. */
-function regionInBitmap(node: DocNode<Bitmap>, region: Region): Region {
+function regionInBitmap(node: DocNode<Bitmap, Clip>, region: Region): Region {
   const sx = node.bitmap.width / node.width;
   const sy = node.bitmap.height / node.height;
   const x = Math.round(region.x * sx);
@@ -34,7 +35,7 @@ export interface LogEntry {
 }
 
 export interface HostDeps {
-  doc: PlaygroundDocument<Bitmap>;
+  doc: PlaygroundDocument<Bitmap, Clip>;
   /** Delivers `{ pluginMessage }` to the UI iframe. */
   post(data: { pluginMessage: HostMessage }): void;
   toast(message: string, error?: boolean): void;
@@ -116,6 +117,10 @@ export class SimulatedHost {
         return this.answer(uiMsg.requestId, () => this.readImage(uiMsg));
       case 'place-result':
         return this.answer(uiMsg.requestId, () => this.placeResult(uiMsg));
+      case 'read-video':
+        return this.answer(uiMsg.requestId, async () => this.readVideo(uiMsg));
+      case 'place-video':
+        return this.answer(uiMsg.requestId, () => this.placeVideo(uiMsg));
       case 'notify':
         this.deps.toast(uiMsg.message, uiMsg.error);
         return;
@@ -146,8 +151,26 @@ export class SimulatedHost {
 
   private async readImage(msg: { type: 'read-image' } & UiToHost['read-image']): Promise<void> {
     const { node, region } = this.deps.doc.resolve(msg.nodeId);
+    if (node.clip) throw new Error(`${node.name} is a video: choose Upscale video in Task, or select an image.`);
     const bitmap = region ? await crop(node.bitmap, regionInBitmap(node, region)) : node.bitmap;
     this.send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: bitmap.png, mime: 'image/png', width: bitmap.width, height: bitmap.height });
+  }
+
+  private readVideo(msg: { type: 'read-video' } & UiToHost['read-video']): void {
+    const { node } = this.deps.doc.resolve(msg.nodeId);
+    if (!node.clip) throw new Error(`${node.name} is an image, not a video: select a video (Open… takes MP4, MOV and WebM).`);
+    this.send({ type: 'video', requestId: msg.requestId, nodeId: node.id, bytes: node.clip.bytes, mime: node.clip.mime, width: node.width, height: node.height });
+  }
+
+  private async placeVideo(msg: { type: 'place-video' } & UiToHost['place-video']): Promise<void> {
+    const { clip, poster } = await openClip(msg.bytes, msg.mime);
+    if (poster.width !== msg.width || poster.height !== msg.height) {
+      URL.revokeObjectURL(clip.url);
+      throw new Error(`place-video says ${msg.width}×${msg.height} but the clip is ${poster.width}×${poster.height}.`);
+    }
+    const placed = this.deps.doc.placeBeside(msg.sourceNodeId, msg.name, poster, { [META_KEY]: JSON.stringify(msg.meta) }, clip);
+    this.send({ type: 'placed', requestId: msg.requestId, nodeId: placed.id });
+    this.deps.toast(`Placed “${msg.name}”`);
   }
 
   private async placeResult(msg: { type: 'place-result' } & UiToHost['place-result']): Promise<void> {

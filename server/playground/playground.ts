@@ -8,17 +8,22 @@ import { SimulatedHost, type LogEntry } from './host.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { DEFAULT_UI_URL, uiUrlFrom } from './ui-url.ts';
 import { CanvasView } from './view.ts';
+import { openClip, VIDEO_TYPES, type Clip } from './video.ts';
 
 const THEME_KEY = 'frontier.playground.theme';
 
 /** What tests (and curious developers) can drive from the console. */
 export interface PlaygroundHook {
   ready: Promise<void>;
-  nodes(): { id: string; name: string; x: number; y: number; width: number; height: number; pluginData: Record<string, string> }[];
+  nodes(): { id: string; name: string; x: number; y: number; width: number; height: number; pluginData: Record<string, string>; video: boolean }[];
   selection(): { nodes: string[]; region: { id: string; nodeId: string; x: number; y: number; width: number; height: number } | null };
   select(ids: string[]): void;
   openSample(name: string): Promise<string>;
   openImage(name: string, bytes: Uint8Array, type?: string): Promise<string>;
+  /** Opens a clip (MP4, MOV, WebM) as a video node and selects it. */
+  openVideo(name: string, bytes: Uint8Array, type?: string): Promise<string>;
+  /** A video node's clip, base64 (for tests to probe it). */
+  clip(nodeId: string): { mime: string; base64: string } | null;
   selectRegion(nodeId: string, x: number, y: number, width: number, height: number): string;
   undo(): string | undefined;
   redo(): string | undefined;
@@ -67,7 +72,7 @@ function applyTheme(): void {
 }
 applyTheme();
 
-const doc = new PlaygroundDocument<Bitmap>();
+const doc = new PlaygroundDocument<Bitmap, Clip>();
 const logList = byId('log');
 const host = new SimulatedHost({
   doc,
@@ -158,6 +163,13 @@ async function openImage(name: string, bytes: Uint8Array, type = 'image/png'): P
   return node.id;
 }
 
+async function openVideo(name: string, bytes: Uint8Array, type = 'video/mp4'): Promise<string> {
+  const { clip, poster } = await openClip(bytes, type);
+  const node = doc.addImage(name, poster, clip);
+  doc.select([node.id]);
+  return node.id;
+}
+
 async function openSample(name: string): Promise<string> {
   const response = await fetch(`/samples/${encodeURIComponent(name)}`);
   if (!response.ok) throw new Error(`Sample ${name}: HTTP ${response.status} ${await response.text()}`);
@@ -167,7 +179,9 @@ async function openSample(name: string): Promise<string> {
 async function openFiles(files: Iterable<File>): Promise<void> {
   for (const file of files) {
     try {
-      await openImage(file.name, new Uint8Array(await file.arrayBuffer()), file.type || 'image/png');
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      if (VIDEO_TYPES.includes(file.type)) await openVideo(file.name, bytes, file.type);
+      else await openImage(file.name, bytes, file.type || 'image/png');
     } catch (err) {
       toast((err as Error).message, true);
     }
@@ -187,7 +201,7 @@ canvasArea.addEventListener('dragleave', () => canvasArea.classList.remove('drop
 canvasArea.addEventListener('drop', (e) => {
   e.preventDefault();
   canvasArea.classList.remove('dropping');
-  void openFiles([...(e.dataTransfer?.files ?? [])].filter((f) => f.type.startsWith('image/')));
+  void openFiles([...(e.dataTransfer?.files ?? [])].filter((f) => f.type.startsWith('image/') || VIDEO_TYPES.includes(f.type)));
 });
 
 const sampleSelect = byId<HTMLSelectElement>('samples');
@@ -232,11 +246,19 @@ zoomSelect.addEventListener('change', () => {
 
 window.playground = {
   ready: host.ready,
-  nodes: () => doc.nodes.map(({ id, name, x, y, width, height, pluginData }) => ({ id, name, x, y, width, height, pluginData: { ...pluginData } })),
+  nodes: () => doc.nodes.map(({ id, name, x, y, width, height, pluginData, clip }) => ({ id, name, x, y, width, height, pluginData: { ...pluginData }, video: !!clip })),
   selection: () => ({ nodes: [...doc.selection], region: doc.region ? { ...doc.region } : null }),
   select: (ids) => doc.select(ids),
   openSample,
   openImage,
+  openVideo,
+  clip(nodeId) {
+    const clip = doc.node(nodeId)?.clip;
+    if (!clip) return null;
+    let binary = '';
+    for (const byte of clip.bytes) binary += String.fromCharCode(byte);
+    return { mime: clip.mime, base64: btoa(binary) };
+  },
   selectRegion: (nodeId, x, y, width, height) => doc.selectRegion(nodeId, x, y, width, height).id,
   undo,
   redo,

@@ -1,6 +1,7 @@
 // Renders the document on the page's canvas and turns pointer input into selection: click selects a node,
 // shift-click adds or removes it, a drag across an image selects a rectangular region of its pixels.
 import type { Bitmap } from './bitmap.ts';
+import type { Clip } from './video.ts';
 import type { DocNode, PlaygroundDocument } from './document.ts';
 import { META_KEY } from './host.ts';
 
@@ -20,7 +21,7 @@ export class CanvasView {
   zoom = 0.5;
 
   constructor(
-    private doc: PlaygroundDocument<Bitmap>,
+    private doc: PlaygroundDocument<Bitmap, Clip>,
     private world: HTMLElement,
     private emptyHint: HTMLElement,
     private inspector: HTMLElement,
@@ -48,11 +49,21 @@ export class CanvasView {
         width: `${node.width * this.zoom}px`,
         height: `${node.height * this.zoom}px`,
       });
-      const img = el('img');
-      img.src = node.bitmap.url;
-      img.alt = node.name;
-      img.draggable = false;
-      box.append(el('div', 'label', `${node.name} · ${node.width}×${node.height}`), img);
+      let media: HTMLImageElement | HTMLVideoElement;
+      if (node.clip) {
+        // A video node plays its clip, muted and looping, like a video fill on Figma's canvas.
+        const video = el('video');
+        Object.assign(video, { src: node.clip.url, poster: node.bitmap.url, muted: true, loop: true, autoplay: true, playsInline: true });
+        video.setAttribute('aria-label', node.name);
+        media = video;
+      } else {
+        const img = el('img');
+        img.src = node.bitmap.url;
+        img.alt = node.name;
+        media = img;
+      }
+      media.draggable = false;
+      box.append(el('div', 'label', `${node.name} · ${node.width}×${node.height}${node.clip ? ' · video' : ''}`), media);
       if (node.original) box.append(el('span', 'badge', 'replaced fill'));
       if (doc.region?.nodeId === node.id) {
         const r = doc.region;
@@ -70,7 +81,7 @@ export class CanvasView {
     this.renderInspector();
   }
 
-  private inspected(): DocNode<Bitmap> | undefined {
+  private inspected(): DocNode<Bitmap, Clip> | undefined {
     const id = this.doc.region?.nodeId ?? this.doc.selection.at(-1);
     return id ? this.doc.node(id) : undefined;
   }

@@ -1,7 +1,7 @@
 // e2e harness: a real server on an ephemeral port, a real Chromium on the playground, and helpers that drive
 // the very same UI the Figma plugin shows (inside the playground's sandboxed, null-origin iframe).
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../server/server.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../server/server.ts';
 import { launchBrowser } from '../browser.ts';
 import type { DocNode, Sized } from '../../server/playground/document.ts';
 
@@ -14,8 +14,8 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-export async function openPlayground(opts: { webgpu?: boolean; root?: string; query?: string } = {}): Promise<Playground> {
-  const server = await startServer({ port: 0, root: opts.root });
+export async function openPlayground(opts: { webgpu?: boolean; root?: string; query?: string; server?: Partial<ServerOptions> } = {}): Promise<Playground> {
+  const server = await startServer({ ...opts.server, port: 0, root: opts.root });
   const browser = await launchBrowser({ webgpu: opts.webgpu });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const logs: string[] = [];

@@ -10,6 +10,8 @@
 //     functions and prototypes: here they throw so the bug is found).
 //   - notify: messages are cut to 100 characters, as the typings say.
 //   - undo: commitUndo() closes a step, triggerUndo() reverts to the last commit (or the step before).
+//   - video: exportAsync MP4/GIF/WEBM only on a top-level frame with animated content (the clip a test gave it);
+//     createVideoAsync takes MP4/MOV/WebM bytes up to 100 MB, and only in a paid team (`paidPlan`).
 // Not modelled: rotation (absoluteTransform is a pure translation), effects, auto-layout positioning,
 // rendering (exportAsync draws a synthetic pattern of the right size, not the node's content).
 import { createHash } from 'node:crypto';
@@ -166,6 +168,15 @@ const IMAGE_KEYS = new Set([
   'type', 'scaleMode', 'imageHash', 'imageTransform', 'scalingFactor', 'rotation', 'filters', 'visible', 'opacity', 'blendMode',
 ]);
 const SCALE_MODES = new Set(['FILL', 'FIT', 'CROP', 'TILE']);
+const VIDEO_KEYS = new Set(['type', 'scaleMode', 'videoHash', 'videoTransform', 'scalingFactor', 'rotation', 'filters', 'visible', 'opacity', 'blendMode']);
+export const FIGMA_MAX_VIDEO_BYTES = 100 * 1024 * 1024;
+
+/** MP4/MOV (an ISO BMFF `ftyp` box first) or WebM (an EBML header): what createVideoAsync accepts. */
+export function isVideoContainer(bytes: Uint8Array): boolean {
+  const ftyp = bytes.length >= 12 && String.fromCharCode(...bytes.subarray(4, 8)) === 'ftyp';
+  const ebml = bytes.length >= 4 && bytes[0] === 0x1a && bytes[1] === 0x45 && bytes[2] === 0xdf && bytes[3] === 0xa3;
+  return ftyp || ebml;
+}
 
 abstract class FakeBaseNode {
   readonly id: string;
@@ -328,9 +339,19 @@ abstract class FakeSceneNode extends FakeBaseNode {
     return this._visible ? this.absoluteBoundingBox : null;
   }
 
-  async exportAsync(settings?: ExportSettings): Promise<Uint8Array> {
+  /** The clip a video export of this node gives (set with FakeFigma.animate); null = nothing animates. */
+  _animation: Uint8Array | null = null;
+
+  async exportAsync(settings?: ExportSettings | ExportSettingsMP4 | ExportSettingsGIF | ExportSettingsWEBM): Promise<Uint8Array> {
     if (this._removed) throw new Error(`The node (id ${this.id}) does not exist`);
     const format = settings?.format ?? 'PNG';
+    if (format === 'MP4' || format === 'GIF' || format === 'WEBM') {
+      // Per the typings: only a top-level frame whose content is animated exports as video.
+      if (this.type !== 'FRAME' || !(this._parent instanceof FakePage)) throw new Error(`Video export needs a top-level frame; "${this.name}" is not one`);
+      if (!this._animation) throw new Error(`"${this.name}" has no animated content to export`);
+      this.fake.exports.push({ nodeId: this.id, settings: clonePlain(settings ?? {}) as ExportSettings, width: Math.round(this.width), height: Math.round(this.height) });
+      return new Uint8Array(this._animation);
+    }
     if (format !== 'PNG' && format !== 'JPG') throw new Error(`The fake only exports PNG and JPG, not ${format}`);
     const bounds = this.absoluteRenderBounds;
     if (!bounds || bounds.width <= 0 || bounds.height <= 0) throw new Error(`Cannot export "${this.name}": it has no visible area`);
@@ -351,8 +372,8 @@ abstract class FakeSceneNode extends FakeBaseNode {
 function normalizePaint(fake: FakeFigma, paint: unknown, index: number): Paint {
   if (!paint || typeof paint !== 'object') throw new Error(`fills[${index}] must be a paint object`);
   const p = paint as Record<string, unknown>;
-  const allowed = p.type === 'SOLID' ? SOLID_KEYS : p.type === 'IMAGE' ? IMAGE_KEYS : null;
-  if (!allowed) throw new Error(`fills[${index}].type ${String(p.type)} is not supported by the fake (SOLID, IMAGE)`);
+  const allowed = p.type === 'SOLID' ? SOLID_KEYS : p.type === 'IMAGE' ? IMAGE_KEYS : p.type === 'VIDEO' ? VIDEO_KEYS : null;
+  if (!allowed) throw new Error(`fills[${index}].type ${String(p.type)} is not supported by the fake (SOLID, IMAGE, VIDEO)`);
   for (const key of Object.keys(p)) {
     if (!allowed.has(key)) throw new Error(`fills[${index}] has unknown property "${key}"`);
   }
@@ -367,6 +388,12 @@ function normalizePaint(fake: FakeFigma, paint: unknown, index: number): Paint {
     return { type: 'SOLID', color: { r: c.r as number, g: c.g as number, b: c.b as number }, ...common } as SolidPaint;
   }
   if (typeof p.scaleMode !== 'string' || !SCALE_MODES.has(p.scaleMode)) throw new Error(`fills[${index}].scaleMode must be FILL, FIT, CROP or TILE`);
+  if (p.type === 'VIDEO') {
+    if (p.videoHash !== null && (typeof p.videoHash !== 'string' || !fake.videos.has(p.videoHash))) {
+      throw new Error(`fills[${index}].videoHash ${String(p.videoHash)} is not a video in this file (use figma.createVideoAsync)`);
+    }
+    return { type: 'VIDEO', scaleMode: p.scaleMode, videoHash: p.videoHash, ...common } as VideoPaint;
+  }
   if (p.imageHash !== null && (typeof p.imageHash !== 'string' || !fake.hasImage(p.imageHash))) {
     throw new Error(`fills[${index}].imageHash ${String(p.imageHash)} is not an image in this file (use figma.createImage)`);
   }
@@ -669,6 +696,9 @@ export class FakeFigma {
   readonly notifications: Notification[] = [];
   readonly exports: Array<{ nodeId: string; settings: ExportSettings; width: number; height: number }> = [];
   readonly images = new Map<string, StoredImage>();
+  readonly videos = new Map<string, Uint8Array>();
+  /** Video can be added only in paid teams (Education, Professional, Organization). */
+  paidPlan = true;
   /** Ids of nodes passed to viewport.scrollAndZoomIntoView. */
   readonly scrolledTo: string[][] = [];
   readonly pages: FakePage[] = [];
@@ -763,6 +793,10 @@ export class FakeFigma {
   addConnector(parent: Container, name: string, box: Partial<Box>): FakeConnector {
     return this.build(new FakeConnector(this, name, box), parent);
   }
+  /** Gives `frame` animated content: its video export returns `clip`. */
+  animate(frame: FakeFrame, clip: Uint8Array): void {
+    frame._animation = new Uint8Array(clip);
+  }
   /** The user selects nodes on the current page. */
   select(...nodes: FakeSceneNode[]): void {
     this.currentPageNode.selection = nodes;
@@ -841,6 +875,15 @@ export class FakeFigma {
         return fake.images.has(hash) ? fake.imageHandle(hash) : null;
       },
       createImage: (data: Uint8Array) => fake.createImage(data),
+      async createVideoAsync(data: Uint8Array) {
+        if (!(data instanceof Uint8Array)) throw new Error('createVideoAsync takes a Uint8Array');
+        if (data.length > FIGMA_MAX_VIDEO_BYTES) throw new Error('Video is too large: videos have a maximum size of 100MB');
+        if (!isVideoContainer(data)) throw new Error('Invalid video: the data must be encoded as .MP4, .MOV or .WebM');
+        if (!fake.paidPlan) throw new Error('Video can only be added to files in a paid Education, Professional, and Organization team');
+        const hash = createHash('sha1').update(data).digest('hex');
+        if (!fake.videos.has(hash)) fake.videos.set(hash, new Uint8Array(data));
+        return Object.freeze({ hash });
+      },
       createRectangle() {
         const rect = new FakeRectangle(fake, 'Rectangle', { width: 100, height: 100 });
         // Undoing the creation deletes the node (the other reverts run first, newest to oldest).

@@ -47,7 +47,7 @@ test('every task default model exists in the registry with the task and scale it
         const id = task.defaultModel(params);
         const card = reg.models.find((m) => m.id === id);
         assert.ok(card, `${task.id} default ${id} missing from registry`);
-        assert.equal(card.task, task.id);
+        assert.equal(card.task, task.modelTask ?? task.id);
         assert.doesNotThrow(() => task.checkModel?.(card, params));
       }
     }

@@ -80,7 +80,7 @@ test('a frame is exported as PNG at scale 1', async () => {
   fake.addRectangle(frame, 'inside', { width: 10, height: 10 });
   fake.select(frame);
   const summary = await summarizeSelection(fake.figma);
-  assert.deepEqual(summary.items, [{ nodeId: frame.id, name: 'Card', width: 300, height: 200, kind: 'frame' }]);
+  assert.deepEqual(summary.items, [{ nodeId: frame.id, name: 'Card', width: 300, height: 200, kind: 'frame', video: true }]);
   const answer = fake.ui.waitFor<ImageMsg>('image');
   await send({ type: 'read-image', requestId: 'f', nodeId: frame.id });
   const image = await answer;

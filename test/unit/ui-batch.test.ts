@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resultName, runBatch } from '../../ui/batch.ts';
-import type { BatchDeps, BatchProgress, BatchRequest } from '../../ui/batch.ts';
+import type { BatchDeps, BatchProgress, BatchRequest, ItemResult } from '../../ui/batch.ts';
 import { EngineError } from '../../ui/engine-client.ts';
 import type { Job, Progress, RgbaImage } from '../../worker/job.ts';
 import type { TaskInfo } from '../../worker/tasks/task.ts';
 
-const TASK: TaskInfo = { id: 'upscale', label: 'Upscale', description: '', inputs: ['image'], params: [] };
+const TASK: TaskInfo = { id: 'upscale', label: 'Upscale', description: '', inputs: ['image'], params: [], modelTask: 'upscale', serverOnly: false };
 const items = [
   { nodeId: '1:1', name: 'A', width: 2, height: 2, kind: 'image' as const },
   { nodeId: '1:2', name: 'B', width: 3, height: 1, kind: 'image' as const },
@@ -16,7 +16,7 @@ const request = (over: Partial<BatchRequest> = {}): BatchRequest => ({
 });
 
 /** Fake host and engine that log every call in order. */
-function fakes(options: { failRunOnWidth?: number } = {}) {
+function fakes(options: { failRunOnWidth?: number; failPlaceVideo?: string } = {}) {
   const calls: string[] = [];
   const jobs: Job[] = [];
   const deps: BatchDeps = {
@@ -29,6 +29,15 @@ function fakes(options: { failRunOnWidth?: number } = {}) {
         calls.push(`place ${req.sourceNodeId} ${req.width}x${req.height} "${req.name}" ${req.mode}`);
         return { type: 'placed', requestId: 'r', nodeId: `new-${req.sourceNodeId}` };
       },
+      readVideo: async (nodeId) => {
+        calls.push(`read-video ${nodeId}`);
+        return { type: 'video', requestId: 'r', nodeId, bytes: new Uint8Array([1, 2, 3]), mime: 'video/mp4', width: 32, height: 24 };
+      },
+      placeVideo: async (req) => {
+        calls.push(`place-video ${req.sourceNodeId} ${req.width}x${req.height} ${req.bytes.length} bytes "${req.name}"`);
+        if (options.failPlaceVideo) throw new Error(options.failPlaceVideo);
+        return { type: 'placed', requestId: 'r', nodeId: `video-${req.sourceNodeId}` };
+      },
     },
     engine: {
       decode: async (bytes) => {
@@ -39,6 +48,9 @@ function fakes(options: { failRunOnWidth?: number } = {}) {
         calls.push(`run ${job.id.startsWith('job-')}`);
         jobs.push(job);
         onProgress({ jobId: job.id, stage: 'run', done: 1, total: 2 });
+        if (job.video) {
+          return { jobId: job.id, images: [], video: { bytes: new Uint8Array(9), mime: 'video/mp4', width: 64, height: 48 }, meta: { task: 'upscale-video', model: 'esrgan-slim-x2', modelVariant: 'full', params: job.params, target: 'server', version: '0.1.0', runMs: 3 } };
+        }
         if (job.image!.width === options.failRunOnWidth) throw new EngineError('download-failed', 'HTTP 404. Start the local server: npm start.');
         const img: RgbaImage = { width: job.image!.width * 2, height: 2, data: new Uint8Array(16) };
         return { jobId: job.id, images: [img], meta: { task: 'upscale', model: 'esrgan-thick', modelVariant: 'full', params: job.params, target: 'wasm', version: '0.1.0', runMs: 3 } };
@@ -93,4 +105,36 @@ test('result names carry the scale when there is one', () => {
   assert.equal(resultName(TASK, { scale: 4 }, 'ESRGAN thick'), 'Upscale ×4 · ESRGAN thick');
   assert.equal(resultName(TASK, { scale: 2 }, 'ESRGAN slim ×2'), 'Upscale ×2 · ESRGAN slim', 'the scale is said once');
   assert.equal(resultName({ ...TASK, label: 'Denoise' }, {}, 'MAXIM'), 'Denoise · MAXIM');
+});
+
+const VIDEO_TASK: TaskInfo = { id: 'upscale-video', label: 'Upscale video', description: '', inputs: ['video'], params: [], modelTask: 'upscale', serverOnly: true };
+const clipItem = { nodeId: '2:1', name: 'Clip', width: 32, height: 24, kind: 'video' as const, video: true };
+const noEvents = (results: ItemResult[] = []) => ({ onProgress: () => {}, onJob: () => {}, onResult: (r: ItemResult) => results.push(r), isCancelled: () => false });
+
+test('a video item is read as a clip, run as a server job with a unique id and placed as video', async () => {
+  const { deps, calls, jobs } = fakes();
+  const results = await runBatch(deps, request({ task: VIDEO_TASK, items: [clipItem], hostTakesVideo: true }), noEvents());
+  assert.deepEqual(calls, ['read-video 2:1', 'run true', 'place-video 2:1 64x48 9 bytes "Upscale video ×2 · Label of esrgan-slim-x2"']);
+  assert.equal(jobs[0].video?.mime, 'video/mp4');
+  assert.equal(jobs[0].image, undefined);
+  assert.match(jobs[0].id, /^[A-Za-z0-9_-]{8,64}$/, 'the id is one the job API accepts');
+  assert.equal(results[0].placedNodeId, 'video-2:1');
+  assert.equal(results[0].video?.bytes.length, 9);
+});
+
+test('a clip the host refuses to place is kept for download and the error says so', async () => {
+  const { deps } = fakes({ failPlaceVideo: 'Video needs a paid Figma plan.' });
+  const kept: ItemResult[] = [];
+  await assert.rejects(runBatch(deps, request({ task: VIDEO_TASK, items: [clipItem], hostTakesVideo: true }), noEvents(kept)), /paid Figma plan\. The upscaled clip is kept below: download it\./);
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0].placedNodeId, null);
+  assert.equal(kept[0].video?.bytes.length, 9);
+});
+
+test('a host that cannot take video gets no place request; the clip is offered for download without an error', async () => {
+  const { deps, calls } = fakes();
+  const kept: ItemResult[] = [];
+  await runBatch(deps, request({ task: VIDEO_TASK, items: [clipItem], hostTakesVideo: false }), noEvents(kept));
+  assert.ok(!calls.some((c) => c.startsWith('place')), calls.join(', '));
+  assert.equal(kept[0].notPlaced, 'This host cannot place video.');
 });

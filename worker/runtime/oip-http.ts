@@ -22,7 +22,7 @@ export interface OipResponse {
 }
 
 export interface OipRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   headers?: Record<string, string>;
   body?: Uint8Array | string;
@@ -140,7 +140,12 @@ export class OipHttp {
     }
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
+  /** The URL of `path` on this server (for callers that stream with fetch themselves). */
+  url(path: string): string {
+    return this.root + path;
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
     const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream', ...extra };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     return headers;

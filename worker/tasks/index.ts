@@ -1,8 +1,9 @@
 // The task table: adding a task = one file in this folder + one row here.
 import type { TaskDef } from './task.ts';
 import { upscale } from './upscale.ts';
+import { upscaleVideo } from './upscale-video.ts';
 
-export const TASKS: readonly TaskDef[] = [upscale];
+export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo];
 
 export function findTask(id: string): TaskDef | undefined {
   return TASKS.find((t) => t.id === id);

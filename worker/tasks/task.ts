@@ -1,9 +1,10 @@
 // The task contract: one file per task in worker/tasks/, registered by one row in worker/tasks/index.ts.
 // Task code is free of DOM and host APIs: it sees pixels, params and a Session, and reports progress.
-import type { Job, Params, ParamValue, Progress, RgbaImage } from '../job.ts';
+import type { EncodedVideo, Job, Params, ParamValue, Progress, ResolvedTarget, RgbaImage } from '../job.ts';
 import { FrontierError } from '../job.ts';
 import type { ModelCard } from '../models/card.ts';
 import type { Session } from '../runtime/runtime.ts';
+import type { JobServer } from '../runtime/jobs-client.ts';
 
 export type ParamSpec =
   | { name: string; label: string; type: 'number' | 'integer'; default: number; min: number; max: number; step?: number; help?: string }
@@ -11,7 +12,7 @@ export type ParamSpec =
   | { name: string; label: string; type: 'boolean'; default: boolean; help?: string }
   | { name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string };
 
-export type TaskInput = 'image' | 'mask';
+export type TaskInput = 'image' | 'mask' | 'video';
 
 export interface TaskContext {
   job: Job;
@@ -25,6 +26,14 @@ export interface TaskContext {
   throwIfCancelled(): void;
   /** Aborted when the job is cancelled: pass it to Session.run so a remote call stops at once. */
   signal: AbortSignal;
+  /** The configured server's job API, for tasks that run there as a whole (video). Throws target-unavailable without one. */
+  jobServer(): JobServer;
+}
+
+/** What a task returns: images, or an encoded video for video tasks. */
+export interface TaskOutput {
+  images: RgbaImage[];
+  video?: EncodedVideo;
 }
 
 export interface TaskDef {
@@ -33,11 +42,15 @@ export interface TaskDef {
   description: string;
   inputs: TaskInput[];
   params: ParamSpec[];
+  /** Targets the task can run on (default: wherever its model runs). Video tasks name only 'server'. */
+  targets?: ResolvedTarget[];
+  /** The `task` of the model cards it uses, when not its own id (e.g. upscale-video uses upscale models). */
+  modelTask?: string;
   /** The model to use when the job names none. */
   defaultModel(params: Params): string;
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
   checkModel?(model: ModelCard, params: Params): void;
-  run(ctx: TaskContext): Promise<RgbaImage[]>;
+  run(ctx: TaskContext): Promise<TaskOutput>;
 }
 
 /** Applies defaults and bounds; throws a bad-input error that says what is allowed. */
@@ -88,8 +101,13 @@ export interface TaskInfo {
   description: string;
   inputs: TaskInput[];
   params: ParamSpec[];
+  /** The `task` of the model cards it uses. */
+  modelTask: string;
+  /** Set when the task runs only on a server (the UI says so). */
+  serverOnly: boolean;
 }
 
 export function taskInfo(t: TaskDef): TaskInfo {
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params };
+  const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, serverOnly };
 }

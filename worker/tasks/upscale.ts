@@ -77,6 +77,6 @@ export const upscale: TaskDef = {
     });
     ctx.throwIfCancelled();
     ctx.progress({ stage: 'run', done: tiles, total: tiles, message: `Upscaled ${tiles} tile${tiles === 1 ? '' : 's'}` });
-    return [result];
+    return { images: [result] };
   },
 };

@@ -16,6 +16,8 @@ const UPSCALE: TaskInfo = {
   label: 'Upscale',
   description: 'Enlarge an image with a super-resolution model.',
   inputs: ['image'],
+  modelTask: 'upscale',
+  serverOnly: false,
   params: [
     { name: 'scale', label: 'Scale', type: 'choice', default: 2, choices: [{ value: 2, label: '×2' }, { value: 3, label: '×3' }, { value: 4, label: '×4' }] },
     { name: 'quality', label: 'Quality', type: 'choice', default: 'best', choices: [{ value: 'fast', label: 'Fast' }, { value: 'best', label: 'Best' }] },

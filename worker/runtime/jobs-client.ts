@@ -1,0 +1,245 @@
+// Client of the server's job API (server/routes/jobs.ts; the open shape of ../shared/facts/serving.md): create a job
+// with a client-chosen id (idempotent, so a retried PUT cannot start it twice), upload the clip in resumable chunks,
+// follow progress as server-sent events read with fetch (EventSource cannot send a bearer token) with replay after
+// a reconnect and polling when streaming does not work (a buffering gateway), cancel on abort, download the result.
+// Only fetch is used: the same code runs in the browser worker and in Node.
+import { FrontierError, type EncodedVideo, type Progress } from '../job.ts';
+import { backoffMs, errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
+
+/** The job as the server reports it (GET /jobs/{id} and every event's data). */
+export interface JobSnapshot {
+  id: string;
+  state: 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'run' | 'encode' | 'done' };
+  upload: { offset: number; length: number };
+  error?: string;
+  result?: { bytes: number; width: number; height: number; frames: number; fps: number };
+  seq: number;
+}
+
+export interface VideoJobRequest {
+  /** Client-chosen id (8–64 of A-Z a-z 0-9 _ -): the same id resumes the same job. */
+  id: string;
+  model: string;
+  scale: number;
+  video: EncodedVideo;
+  signal: AbortSignal;
+  progress(p: Omit<Progress, 'jobId'>): void;
+}
+
+export interface JobServer {
+  /** The server as shown to users. */
+  readonly where: string;
+  runVideo(req: VideoJobRequest): Promise<EncodedVideo>;
+}
+
+export interface JobServerOptions extends OipClientOptions {
+  /** Upload chunk size (default 4 MiB: well under proxies' body limits). */
+  chunkBytes?: number;
+  /** Poll interval when events cannot be streamed (default 1 s). */
+  pollMs?: number;
+  /** Stream reconnects in a row without any new event before falling back to polling (default 3). */
+  maxReconnects?: number;
+}
+
+const TERMINAL = new Set<JobSnapshot['state']>(['succeeded', 'failed', 'cancelled']);
+
+export function createJobServer(opts: JobServerOptions): JobServer {
+  const http = new OipHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 60_000 });
+  const chunkBytes = Math.max(1, opts.chunkBytes ?? 4 * 2 ** 20);
+  const pollMs = opts.pollMs ?? 1000;
+  const maxReconnects = opts.maxReconnects ?? 3;
+  const fetchFn = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  /** Turns a non-2xx answer into an error that says what to do. */
+  const failed = (res: OipResponse, what: string): FrontierError => {
+    const detail = http.redact(errorText(res.body)) || `HTTP ${res.status}`;
+    if (res.status === 401 || res.status === 403) return new FrontierError('target-unavailable', `The server at ${http.where} refused ${what} (${res.status}): check the token in Settings.`);
+    if (res.status === 404 && what === 'the video job') {
+      return new FrontierError('target-unavailable', `The server at ${http.where} has no job API (a plain Triton/KServe endpoint has none): video runs on Frontier's server ("npm start"), which can send its frames to Triton.`);
+    }
+    if (res.status === 501) return new FrontierError('target-unavailable', `The server at ${http.where} cannot run video jobs: ${detail}`);
+    if (res.status === 413) return new FrontierError('too-large', detail);
+    if (res.status >= 400 && res.status < 500) return new FrontierError('bad-input', `The server refused ${what}: ${detail}`);
+    return new FrontierError('run-failed', `The server failed ${what} (${res.status}): ${detail}`);
+  };
+
+  const json = <T>(res: OipResponse): T => JSON.parse(new TextDecoder().decode(res.body)) as T;
+
+  async function create(req: VideoJobRequest): Promise<JobSnapshot> {
+    const body = JSON.stringify({ task: 'upscale-video', model: req.model, params: { scale: req.scale }, upload: { bytes: req.video.bytes.length, mime: req.video.mime } });
+    const res = await http.send({ method: 'PUT', path: `/jobs/${req.id}`, headers: { 'Content-Type': 'application/json' }, body, retry: 'always', signal: req.signal, what: 'create the video job' });
+    if (res.status !== 200 && res.status !== 201) throw failed(res, 'the video job');
+    return json<JobSnapshot>(res);
+  }
+
+  async function upload(req: VideoJobRequest, start: JobSnapshot): Promise<void> {
+    const { bytes } = req.video;
+    let offset = start.upload.offset;
+    let stalls = 0;
+    while (offset < bytes.length) {
+      req.progress({ stage: 'upload', done: offset, total: bytes.length, message: 'Sending the clip to the server' });
+      const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + chunkBytes));
+      let res: OipResponse;
+      try {
+        res = await http.send({
+          method: 'PATCH',
+          path: `/jobs/${req.id}/upload`,
+          headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Tus-Resumable': '1.0.0' },
+          body: chunk,
+          retry: 'before-response',
+          signal: req.signal,
+          what: 'upload the clip',
+        });
+      } catch (err) {
+        // A connection cut mid-chunk: the server kept what arrived; ask where to resume.
+        if ((err as FrontierError).code === 'cancelled' || ++stalls > 3) throw err;
+        offset = await serverOffset(req);
+        continue;
+      }
+      const told = Number(res.headers.get('upload-offset'));
+      if (res.status === 204) offset = Number.isFinite(told) ? told : offset + chunk.length;
+      else if (res.status === 409 && Number.isFinite(told) && told !== offset && ++stalls <= 3) offset = told; // resume where the server is
+      else throw failed(res, 'the upload');
+      if (res.status === 204) stalls = 0;
+    }
+    req.progress({ stage: 'upload', done: bytes.length, total: bytes.length, message: 'Clip sent' });
+  }
+
+  async function serverOffset(req: VideoJobRequest): Promise<number> {
+    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}/upload`, retry: 'always', signal: req.signal, what: 'resume the upload' });
+    if (res.status !== 200) throw failed(res, 'the upload');
+    return json<{ offset: number }>(res).offset;
+  }
+
+  async function snapshot(req: VideoJobRequest): Promise<JobSnapshot> {
+    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}`, retry: 'always', signal: req.signal, what: 'check the video job' });
+    if (res.status !== 200) throw failed(res, 'the video job');
+    return json<JobSnapshot>(res);
+  }
+
+  const report = (req: VideoJobRequest, job: JobSnapshot) => {
+    const p = job.progress;
+    if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `Upscaling frame ${Math.min(p.done + 1, p.total)} / ${p.total} on the server` });
+    else if (p.stage === 'encode') req.progress({ stage: 'encode', done: p.done, total: p.total, message: 'Encoding the video on the server' });
+    else if (p.stage === 'queued' || p.stage === 'probe') req.progress({ stage: 'run', done: 0, total: 1, message: p.stage === 'queued' ? 'Waiting for the server' : 'Reading the clip' });
+  };
+
+  /** Follows the job until it ends: server-sent events first, polling when streaming keeps failing. */
+  async function follow(req: VideoJobRequest, start: JobSnapshot): Promise<JobSnapshot> {
+    let last = start;
+    let reconnects = 0;
+    while (!TERMINAL.has(last.state) && reconnects <= maxReconnects) {
+      const seqBefore = last.seq;
+      try {
+        last = await streamEvents(req, last, (job) => report(req, job));
+      } catch (err) {
+        if (req.signal.aborted) throw err;
+      }
+      if (TERMINAL.has(last.state)) return last;
+      reconnects = last.seq > seqBefore ? 0 : reconnects + 1;
+      await sleep(backoffMs(reconnects), req.signal);
+    }
+    while (!TERMINAL.has(last.state)) {
+      last = await snapshot(req);
+      report(req, last);
+      if (!TERMINAL.has(last.state)) await sleep(pollMs, req.signal);
+    }
+    return last;
+  }
+
+  /** Reads events from `after.seq` until the stream ends; returns the newest snapshot seen. */
+  async function streamEvents(req: VideoJobRequest, after: JobSnapshot, onEvent: (job: JobSnapshot) => void): Promise<JobSnapshot> {
+    const res = await fetchFn(http.url(`/jobs/${req.id}/events`), {
+      headers: http.headers({ Accept: 'text/event-stream', 'Last-Event-ID': String(after.seq) }),
+      signal: req.signal,
+    });
+    if (res.status === 204) return snapshot(req); // the job ended and nothing is left to replay
+    if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      throw new Error(`no event stream (${res.status})`);
+    }
+    let latest = after;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return latest;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+          const data = block
+            .split(/\r?\n/)
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).replace(/^ /, ''))
+            .join('\n');
+          if (!data) continue; // a comment (heartbeat) or retry line
+          const job = JSON.parse(data) as JobSnapshot;
+          if (job.seq <= latest.seq) continue;
+          latest = job;
+          onEvent(job);
+          if (TERMINAL.has(job.state)) return job;
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  async function download(req: VideoJobRequest, job: JobSnapshot): Promise<Uint8Array> {
+    const total = job.result?.bytes ?? 0;
+    req.progress({ stage: 'download', done: 0, total, message: 'Downloading the result' });
+    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}/result`, retry: 'always', signal: req.signal, what: 'download the result', timeoutMs: 300_000 });
+    if (res.status !== 200) throw failed(res, 'the result download');
+    req.progress({ stage: 'download', done: res.body.length, total: res.body.length, message: 'Downloaded the result' });
+    return res.body;
+  }
+
+  /** Tells the server to stop (best effort: the job is cancelled for the user whatever the server says). */
+  async function cancel(id: string): Promise<void> {
+    await http.send({ method: 'POST', path: `/jobs/${id}/cancel`, retry: 'before-response', what: 'cancel the video job', timeoutMs: 5000 }).catch(() => {});
+  }
+
+  return {
+    where: http.where,
+    async runVideo(req) {
+      if (!(req.video.bytes instanceof Uint8Array) || req.video.bytes.length === 0) {
+        throw new FrontierError('bad-input', 'The clip is empty: select a video or an animated frame.');
+      }
+      try {
+        const created = await create(req);
+        if (created.state === 'uploading') await upload(req, created);
+        const last = await follow(req, await snapshot(req));
+        if (last.state === 'cancelled') throw new FrontierError('cancelled', 'Cancelled on the server: nothing was placed.');
+        if (last.state === 'failed') throw new FrontierError('run-failed', `The server could not upscale the clip: ${last.error ?? 'unknown error'}`);
+        const bytes = await download(req, last);
+        const r = last.result;
+        return { bytes, mime: 'video/mp4', ...(r ? { width: r.width, height: r.height, frames: r.frames, fps: r.fps } : {}) };
+      } catch (err) {
+        if (req.signal.aborted) {
+          await cancel(req.id);
+          throw new FrontierError('cancelled', 'Cancelled: the server job was stopped and nothing was placed.');
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new FrontierError('cancelled', 'Cancelled.'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new FrontierError('cancelled', 'Cancelled.'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
