@@ -44,7 +44,7 @@ export async function startFakeGateway(opts: { upstream: string; token: string; 
         const value = req.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
-      const payload = req.method === 'GET' || req.method === 'HEAD' ? undefined : await body(req);
+      const payload = req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(await body(req));
       const upstream = await fetch(opts.upstream + (req.url ?? '/'), { method: req.method, headers, body: payload });
       const out: Record<string, string> = {};
       for (const name of ['content-type', 'inference-header-content-length']) {
