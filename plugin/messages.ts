@@ -35,6 +35,8 @@ export interface SelectedItem {
   kind: 'image' | 'frame' | 'layer' | 'region' | 'video';
   /** The host can read this item as a video clip (a video layer, or a top-level frame Figma exports as MP4). */
   video?: boolean;
+  /** How the item was made, when Frontier made it (its stored ResultMeta): generated images can be varied or turned. */
+  meta?: ResultMeta;
 }
 
 export interface SelectionSummary {

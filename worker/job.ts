@@ -36,6 +36,8 @@ export interface Job {
   params: Params;
   image?: RgbaImage;
   mask?: RgbaImage;
+  /** How the selected results were made (their stored ResultMeta): the sources of variations, in-betweens, views. */
+  sources?: ResultMeta[];
   /** The clip of a video task; it runs on a server (see TaskDef.targets). */
   video?: EncodedVideo;
   seed?: number;
@@ -66,6 +68,9 @@ export interface ResultMeta {
   version: string;
   /** Milliseconds spent in the run stage. */
   runMs: number;
+  /** Generated results: the latent z (base64 of float32, worker/latent.ts), so variations, in-betweens and new views
+   *  start from exactly this result in a later session. */
+  latent?: string;
 }
 
 export interface JobResult {
