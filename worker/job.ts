@@ -73,6 +73,19 @@ export interface ResultMeta {
   latent?: string;
 }
 
+/** A stored ResultMeta (pluginData / layer metadata) read back, or undefined when absent or not Frontier's. */
+export function parseResultMeta(text: string | undefined): ResultMeta | undefined {
+  if (!text) return undefined;
+  try {
+    const meta = JSON.parse(text) as Partial<ResultMeta> | null;
+    if (!meta || typeof meta !== 'object' || typeof meta.task !== 'string' || typeof meta.model !== 'string') return undefined;
+    if (meta.latent !== undefined && typeof meta.latent !== 'string') return undefined;
+    return meta as ResultMeta;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface JobResult {
   jobId: string;
   /** Image results (empty for a video task). */

@@ -3,6 +3,8 @@
 // so the size the UI is promised is the size it gets.
 import { MAX_IMAGE_EDGE, type SelectedItem, type SelectionSummary } from '../messages.ts';
 import type { FigmaApi } from './api.ts';
+import { parseResultMeta } from '../../worker/job.ts';
+import { PLUGIN_DATA_KEY } from './place.ts';
 
 export type ReadPlan =
   | { type: 'image-fill'; imageHash: string }
@@ -70,10 +72,12 @@ export async function readingFor(figma: FigmaApi, node: BaseNode): Promise<NodeR
 
   const paint = hasChildren(scene) ? null : topImagePaint(scene);
   const image = paint?.imageHash ? figma.getImageByHash(paint.imageHash) : null;
+  // A Frontier result remembers how it was made (seed, latent, pose): tasks that vary or turn it need that.
+  const meta = parseResultMeta(scene.getPluginData(PLUGIN_DATA_KEY));
   if (paint?.imageHash && image) {
     const size = await image.getSizeAsync();
     return {
-      item: { nodeId: scene.id, name: scene.name, width: size.width, height: size.height, kind: 'image' },
+      item: { nodeId: scene.id, name: scene.name, width: size.width, height: size.height, kind: 'image', ...(meta ? { meta } : {}) },
       plan: { type: 'image-fill', imageHash: paint.imageHash },
     };
   }
@@ -86,7 +90,7 @@ export async function readingFor(figma: FigmaApi, node: BaseNode): Promise<NodeR
   // A top-level frame may hold animation: Figma exports it as MP4 (only then can a video task read it).
   const video = scene.type === 'FRAME' && scene.parent?.type === 'PAGE';
   return {
-    item: { nodeId: scene.id, name: scene.name, width: plan.width, height: plan.height, kind: kindOf(scene), ...(video ? { video } : {}) },
+    item: { nodeId: scene.id, name: scene.name, width: plan.width, height: plan.height, kind: kindOf(scene), ...(video ? { video } : {}), ...(meta ? { meta } : {}) },
     plan: { type: 'export', settings: plan.settings },
   };
 }

@@ -1,6 +1,7 @@
 // The playground's tiny document: image nodes on a canvas, a selection (nodes or one rectangular region), and an
 // undo history where every user-visible action is one step. Pure data: the bitmap type is whatever the page uses.
 import type { SelectedItem, SelectionSummary } from '../../plugin/messages.ts';
+import { parseResultMeta } from '../../worker/job.ts';
 
 export interface Sized {
   width: number;
@@ -232,7 +233,9 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
     }
     for (const id of this.selection) {
       const node = this.requireNode(id);
-      items.push(node.clip ? { nodeId: node.id, name: node.name, width: node.width, height: node.height, kind: 'video', video: true } : { nodeId: node.id, name: node.name, width: node.width, height: node.height, kind: 'image' });
+      const meta = parseResultMeta(node.pluginData.frontier);
+      const base = { nodeId: node.id, name: node.name, width: node.width, height: node.height, ...(meta ? { meta } : {}) };
+      items.push(node.clip ? { ...base, kind: 'video', video: true } : { ...base, kind: 'image' });
     }
     if (items.length > 0) return { items };
     return { items, problem: this.nodes.length === 0 ? EMPTY_CANVAS_PROBLEM : NOTHING_SELECTED_PROBLEM };

@@ -180,3 +180,17 @@ test('a GIF fill, which the UI cannot take as is, is rendered to PNG at the imag
   assert.deepEqual([image.width, image.height], [30, 20]);
   assert.deepEqual(fake.exports.at(-1)!.settings, { format: 'PNG', constraint: { type: 'WIDTH', value: 30 } });
 });
+
+test('a Frontier result carries its stored meta in the selection (so it can be varied or turned); foreign pluginData does not', async () => {
+  const { fake } = startSession();
+  const png = fixtureBytes('chelsea.png');
+  const made = fake.addImage(fake.currentPageNode, 'Generated', { width: 451, height: 300 }, png);
+  const meta = { task: 'generate', model: 'styleswin-ffhq-256-tiny', modelVariant: 'tiny', params: { seed: 7 }, seed: 7, target: 'wasm', version: '0.1.0', runMs: 5, latent: 'AAAA' };
+  made.setPluginData('frontier', JSON.stringify(meta));
+  const other = fake.addImage(fake.currentPageNode, 'Other', { x: 500, width: 451, height: 300 }, png);
+  other.setPluginData('frontier', '{"not":"ours"}');
+  fake.select(made, other);
+  const { items } = await summarizeSelection(fake.figma);
+  assert.deepEqual(items.find((i) => i.nodeId === made.id)?.meta, meta);
+  assert.equal(items.find((i) => i.nodeId === other.id)?.meta, undefined);
+});
