@@ -106,6 +106,8 @@ export async function build(): Promise<void> {
   if (!skipModels) {
     const { buildModels } = await import('../models/convert/build-models.ts');
     await buildModels({});
+    const { installTinyModels } = await import('../models/tiny.ts');
+    installTinyModels({ log: console.log });
   }
 }
 

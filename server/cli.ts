@@ -1,6 +1,11 @@
 // `frontier` CLI: runs the same task code as the plugin, on onnxruntime-node.
 //   frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node|server] [--server URL] [--threads N]
+//   frontier generate <output> [--seed N …]          (generators take no input image)
+//   frontier vary <made.png> <output>                (a PNG this CLI wrote remembers its latent in a tEXt chunk)
 import { readFile, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseResultMeta, type ResultMeta } from '../worker/job.ts';
+import { readPngText, withPngText } from '../worker/image/png-meta.ts';
 import { Engine } from '../worker/engine.ts';
 import { createNodePlatform } from '../worker/platform-node.ts';
 import { FrontierError, type Params, type Target } from '../worker/job.ts';
@@ -26,13 +31,23 @@ export function usage(): string {
     lines.push(`  ${t.id} — ${t.description}`);
     for (const p of t.params) lines.push(describeParam(p));
   }
-  lines.push('', 'Example: frontier upscale photo.png big.png --scale 4', 'Models: see models/registry.json (built by "npm run build").');
+  lines.push(
+    '',
+    'Examples:',
+    '  frontier upscale photo.png big.png --scale 4',
+    '  frontier generate face.png --seed 7 --count 3      (face.png, face-2.png, face-3.png)',
+    '  frontier vary face.png nearby.png --strength 0.2   (face.png made by this CLI remembers its latent)',
+    '  frontier interpolate a.png b.png between.png --steps 5',
+    '  frontier rotate-view turned.png --seed 7 --yaw 20',
+    'Models: see models/registry.json (built by "npm run build"; tiny ones are random-weight test models).',
+  );
   return lines.join('\n');
 }
 
 interface Parsed {
   task: string;
-  input: string;
+  /** Input files: an image, or for generators the PNGs of earlier results (zero or more). */
+  inputs: string[];
   output: string;
   params: Params;
   model?: string;
@@ -66,12 +81,19 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
     else if (key === 'server') server = value.replace(/\/+$/, '');
     else params[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
-  const [task, input, output, ...extra] = positional;
-  if (!task || !findTask(task)) throw new FrontierError('bad-input', `Unknown task "${task ?? ''}". Tasks: ${TASKS.map((t) => t.id).join(', ')}. See --help.`);
-  if (!input || !output) throw new FrontierError('bad-input', `Usage: frontier ${task} <input> <output> [--param value …]. See --help.`);
-  if (extra.length) throw new FrontierError('bad-input', `Unexpected argument ${extra[0]}. See --help.`);
+  const [task, ...files] = positional;
+  const def = task ? findTask(task) : undefined;
+  if (!task || !def) throw new FrontierError('bad-input', `Unknown task "${task ?? ''}". Tasks: ${TASKS.map((t) => t.id).join(', ')}. See --help.`);
+  const output = files.pop();
+  const generator = !def.inputs.includes('image') && !def.inputs.includes('video');
+  const needed = generator ? def.inputs.filter((i) => i === 'latent').length : 1;
+  if (!output || files.length < needed) {
+    const shape = generator ? `${Array.from({ length: needed }, (_, i) => `<made${needed > 1 ? i + 1 : ''}.png>`).join(' ')} <output>` : '<input> <output>';
+    throw new FrontierError('bad-input', `Usage: frontier ${task} ${shape.trim()} [--param value …]. See --help.`);
+  }
+  if (!generator && files.length > 1) throw new FrontierError('bad-input', `Unexpected argument ${files[1]}. See --help.`);
   if (server && target === 'auto') target = 'server';
-  return { task, input, output, params, model, target, threads, server };
+  return { task, inputs: files, output, params, model, target, threads, server };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -88,16 +110,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const engine = new Engine(createNodePlatform({ threads: parsed.threads, serverUrl: parsed.server, token: process.env.FRONTIER_TOKEN }));
   try {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(parsed.input));
-    } catch (err) {
-      throw new FrontierError('bad-input', `Cannot read ${parsed.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-    }
-    const image = await engine.decode(bytes);
+    const def = findTask(parsed.task)!;
+    const generator = !def.inputs.includes('image') && !def.inputs.includes('video');
+    const files = await Promise.all(parsed.inputs.map(readInput));
+    const sources = generator ? files.map((bytes, i) => sourceMeta(bytes, parsed.inputs[i])) : [];
+    const image = generator ? undefined : await engine.decode(files[0]);
     let lastLine = '';
     const result = await engine.run(
-      { id: 'cli', task: parsed.task, model: parsed.model, params: parsed.params, image, target: parsed.target },
+      { id: 'cli', task: parsed.task, model: parsed.model, params: parsed.params, ...(image ? { image } : {}), ...(sources.length ? { sources } : {}), target: parsed.target },
       (p) => {
         const line = `${p.message ?? p.stage} ${p.total ? Math.round((100 * p.done) / p.total) : 0}%`;
         if (process.stderr.isTTY && line !== lastLine) process.stderr.write(`\r${line.padEnd(60)}`);
@@ -105,13 +125,45 @@ export async function main(argv: string[]): Promise<number> {
       },
     );
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const png = await engine.encodePng(result.images[0]);
-    await writeFile(parsed.output, png);
-    const out = result.images[0];
-    process.stdout.write(`${parsed.output}: ${out.width}×${out.height} (${result.meta.model} on ${result.meta.target}, ${result.meta.runMs} ms)\n`);
+    for (const [i, out] of result.images.entries()) {
+      const meta = result.imageMeta?.[i] ?? result.meta;
+      // The PNG remembers how it was made (as a Figma node's pluginData does), so it can be varied or turned later.
+      const png = withPngText(await engine.encodePng(out), 'frontier', asciiJson(meta));
+      const path = numbered(parsed.output, i, result.images.length);
+      await writeFile(path, png);
+      const tiny = meta.modelVariant === 'tiny' ? ' — tiny random-weight TEST model' : '';
+      process.stdout.write(`${path}: ${out.width}×${out.height} (${meta.model}${tiny} on ${meta.target}${meta.seed !== undefined ? `, seed ${meta.seed}` : ''}, ${meta.runMs} ms)\n`);
+    }
     return 0;
   } catch (err) {
     process.stderr.write(`frontier: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    throw new FrontierError('bad-input', `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+}
+
+/** The ResultMeta a PNG written by this CLI carries, or a message saying where such PNGs come from. */
+function sourceMeta(png: Uint8Array, path: string): ResultMeta {
+  const meta = parseResultMeta(readPngText(png, 'frontier'));
+  if (!meta?.latent) throw new FrontierError('bad-input', `${path} does not say how it was made: use a PNG written by "frontier generate" (or vary, interpolate, rotate-view).`);
+  return meta;
+}
+
+/** JSON with non-ASCII escaped: PNG tEXt is Latin-1. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** out.png, out-2.png, out-3.png… for several images. */
+function numbered(path: string, index: number, count: number): string {
+  if (count === 1 || index === 0) return path;
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}-${index + 1}${ext}`;
 }

@@ -7,7 +7,7 @@ import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
 import type { ErrorCode, Params, ParamValue, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
-import { runBatch } from './batch.ts';
+import { isGenerator, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
@@ -83,8 +83,19 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const modelTask = task?.modelTask ?? taskId;
   const taskModels = useMemo(() => models.filter((m) => m.card.task === modelTask), [models, modelTask]);
   const videoTask = task?.inputs.includes('video') ?? false;
-  // A video task takes the items the host can read as clips; image tasks take everything but clips.
-  const items = useMemo(() => selection.items.filter((it) => (videoTask ? it.video === true : it.kind !== 'video')), [selection, videoTask]);
+  const generator = task ? isGenerator(task) : false;
+  const latentsNeeded = task?.inputs.filter((i) => i === 'latent').length ?? 0;
+  // A video task takes the items the host can read as clips; generators the results of their own models (which
+  // stored a latent); image tasks everything but clips.
+  const items = useMemo(
+    () =>
+      selection.items.filter((it) =>
+        videoTask ? it.video === true
+        : generator ? !!it.meta?.latent && taskModels.some((m) => m.card.id === it.meta?.model)
+        : it.kind !== 'video',
+      ),
+    [selection, videoTask, generator, taskModels],
+  );
   const scaleSpec = task?.params.find((p) => p.name === 'scale');
   const scale = scaleSpec && params.scale !== undefined ? Number(params.scale) : undefined;
   // The 4096 px limit is Figma's for images; video results have the server's frame limit instead.
@@ -195,6 +206,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const blocker: string | null =
     boot.phase !== 'ready' ? 'The engine is not ready.'
     : !task ? 'No task available.'
+    : generator ? (items.length < latentsNeeded ? `Select ${latentsNeeded === 1 ? 'an image' : `${latentsNeeded} images`} generated here with the same model: Frontier's results remember their latent.` : null)
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
     : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : 'A video is selected: choose Upscale video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
@@ -336,11 +348,11 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
               aria-keyshortcuts="Escape">{cancelling ? 'Cancelling…' : 'Cancel'}</button>
           ) : (
             <button type="button" ref={runButton} class="primary" data-testid="run" onClick={() => void run()} disabled={blocker !== null} aria-keyshortcuts="Enter"
-              title={blocker ?? undefined}>{runLabel(task, items.length, scale)}</button>
+              title={blocker ?? undefined}>{runLabel(task, generator ? 1 : items.length, scale)}</button>
           )}
           <kbd aria-hidden="true" title={running ? 'Escape cancels' : 'Enter runs'}>{running ? 'Esc' : '↵'}</kbd>
         </div>
-        {!running && blocker && boot.phase === 'ready' && selection.items.length > 0 && <p class="help error-text">{blocker}</p>}
+        {!running && blocker && boot.phase === 'ready' && (selection.items.length > 0 || generator) && <p class="help error-text">{blocker}</p>}
         {progress && <ProgressBar text={cancelling ? 'Cancelling…' : progress.text} fraction={progress.fraction} />}
       </div>
 

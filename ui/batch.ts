@@ -79,7 +79,67 @@ export function resultName(task: TaskInfo, params: Params, modelLabel: string): 
   return `${task.label}${scale} · ${model}`;
 }
 
+/** Name of a generated result: the task, what makes this image itself (seed, yaw, t) and the model. */
+export function generatedName(task: TaskInfo, meta: JobResult['meta'], modelLabel: string): string {
+  const p = meta.params;
+  const parts = [task.label];
+  if (meta.seed !== undefined && task.id !== 'vary' && task.id !== 'interpolate') parts.push(`seed ${meta.seed}`);
+  if (p.yaw !== undefined) parts.push(`yaw ${p.yaw}°`);
+  if (p.pitch !== undefined && Number(p.pitch) !== 0) parts.push(`pitch ${p.pitch}°`);
+  if (p.t !== undefined) parts.push(`t ${p.t}`);
+  parts.push(modelLabel);
+  return parts.join(' · ');
+}
+
+/** Tasks that read no pixels: they make images from a seed or from the latents selected results stored. */
+export function isGenerator(task: TaskInfo): boolean {
+  return !task.inputs.includes('image') && !task.inputs.includes('video');
+}
+
+/** One job for the whole selection: its images are placed side by side, each with its own meta (seed, latent). */
+async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEvents): Promise<ItemResult[]> {
+  const results: ItemResult[] = [];
+  const started = Date.now();
+  let furthest = 0;
+  const report = (text: string, fraction: number) => {
+    furthest = Math.max(furthest, fraction);
+    events.onProgress({ index: 0, count: 1, item: req.items[0] ?? NO_ITEM, text, fraction: furthest });
+  };
+  const jobId = newJobId();
+  events.onJob(jobId);
+  const sources = req.items.flatMap((it) => (it.meta?.latent ? [it.meta] : []));
+  try {
+    const result = await deps.engine.run(
+      { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, ...(sources.length ? { sources } : {}), target: req.target },
+      (p) => report(p.message ?? stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total)),
+    );
+    const count = result.images.length;
+    for (const [i, image] of result.images.entries()) {
+      if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));
+      const meta = result.imageMeta?.[i] ?? result.meta;
+      report(count > 1 ? `Placing ${i + 1} / ${count}` : 'Placing result', itemFraction('place', i, count));
+      const png = await deps.engine.encodePng(image);
+      const name = generatedName(req.task, meta, req.modelLabel(meta.model));
+      const source = req.items[0];
+      const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', png, width: image.width, height: image.height, name, mode: 'beside', meta });
+      const done: ItemResult = { item: source ?? NO_ITEM, png, width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, meta };
+      results.push(done);
+      events.onResult(done);
+    }
+    report('Placed', 1);
+    return results;
+  } catch (err) {
+    const code = err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as EngineError).code : undefined;
+    if (code === 'cancelled') throw new EngineError('cancelled', cancelledMessage(results.length));
+    throw err;
+  }
+}
+
+/** Stands in for the selection when a generator runs with nothing selected. */
+const NO_ITEM: SelectedItem = { nodeId: '', name: 'New image', width: 0, height: 0, kind: 'image' };
+
 export async function runBatch(deps: BatchDeps, req: BatchRequest, events: BatchEvents): Promise<ItemResult[]> {
+  if (isGenerator(req.task)) return runGenerator(deps, req, events);
   const results: ItemResult[] = [];
   const count = req.items.length;
   for (let index = 0; index < count; index++) {

@@ -1,7 +1,7 @@
 // The engine: runs jobs on whatever platform hosts it (browser worker or Node). It owns the task table,
 // the registry, sessions (one per model and target, reused) and cancellation; platforms supply codecs,
 // model sources and runtimes.
-import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params, type Progress, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
+import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params, type Progress, type ResultMeta, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
 import type { Capabilities, ModelStatus, ServerStatus, TargetChoice } from './engine-api.ts';
 import { probeServer } from './runtime/oip.ts';
 import { findModel, type ModelCard, type Registry } from './models/card.ts';
@@ -86,12 +86,16 @@ export class Engine {
     for (const s of sessions) await (await s.catch(() => null))?.dispose();
   }
 
-  private async modelFor(job: Pick<Job, 'task' | 'model' | 'params'>): Promise<{ task: TaskDef; card: ModelCard; params: Params }> {
+  private async modelFor(job: Pick<Job, 'task' | 'model' | 'params' | 'sources'>): Promise<{ task: TaskDef; card: ModelCard; params: Params }> {
     const task = findTask(job.task);
     if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
     const params = resolveParams(task, job.params);
     const registry = await this.loadRegistry();
-    const id = job.model ?? task.defaultModel(params);
+    // Full models first: a tiny (random-weight test) variant is the default only when no real one is installed.
+    const available = registry.models.filter((m) => m.task === (task.modelTask ?? task.id)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+    // A selected result made by a model of this task (e.g. the portrait to turn) brings its model along.
+    const fromSource = job.sources?.find((s) => s.latent && available.some((m) => m.id === s.model))?.model;
+    const id = job.model ?? fromSource ?? task.defaultModel(params, available);
     const card = findModel(registry, id);
     if (!card) {
       const known = registry.models.filter((m) => m.task === (task.modelTask ?? task.id)).map((m) => m.id);
@@ -157,6 +161,11 @@ export class Engine {
       if (!job.image) throw new FrontierError('bad-input', `${task.label} needs an image: select an image or a frame.`);
       checkRgba(job.image);
     }
+    const latentsNeeded = task.inputs.filter((i) => i === 'latent').length;
+    const latents = (job.sources ?? []).filter((s) => typeof s.latent === 'string');
+    if (latents.length < latentsNeeded) {
+      throw new FrontierError('bad-input', `${task.label} needs ${latentsNeeded === 1 ? 'a generated image' : `${latentsNeeded} generated images`} selected (made by Frontier, which remembers their latent).`);
+    }
     if (task.inputs.includes('video') && !(job.video?.bytes instanceof Uint8Array && job.video.bytes.length > 0)) {
       throw new FrontierError('bad-input', `${task.label} needs a video clip: select a video or an animated top-level frame.`);
     }
@@ -191,20 +200,23 @@ export class Engine {
           return server;
         },
       });
+      const meta: ResultMeta = {
+        task: task.id,
+        model: card.id,
+        modelVariant: card.variant,
+        params,
+        seed: job.seed,
+        target: choice.target,
+        version: FRONTIER_VERSION,
+        runMs: runStarted ? Date.now() - runStarted : 0,
+      };
+      const imageMeta = output.imageMeta?.map((m) => ({ ...meta, ...m, params: { ...params, ...m.params } }));
       return {
         jobId: job.id,
         images: output.images,
+        ...(imageMeta ? { imageMeta } : {}),
         ...(output.video ? { video: output.video } : {}),
-        meta: {
-          task: task.id,
-          model: card.id,
-          modelVariant: card.variant,
-          params,
-          seed: job.seed,
-          target: choice.target,
-          version: FRONTIER_VERSION,
-          runMs: runStarted ? Date.now() - runStarted : 0,
-        },
+        meta,
       };
     } finally {
       this.cancelled.delete(job.id);

@@ -90,6 +90,8 @@ export interface JobResult {
   jobId: string;
   /** Image results (empty for a video task). */
   images: RgbaImage[];
+  /** One per image when images differ in how they were made (seed, latent, params): `meta` with these merged in. */
+  imageMeta?: ResultMeta[];
   /** The encoded result of a video task. */
   video?: EncodedVideo;
   meta: ResultMeta;

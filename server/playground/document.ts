@@ -158,6 +158,27 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
     return node;
   }
 
+  /**
+   * Places a result that has no source (a generated image): on a new row below everything, or — when the previous
+   * action placed one too — right of it on the same row, so a batch lands side by side (one undo step each).
+   */
+  placeNew(name: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
+    const last = this.undoStack.at(-1);
+    const previous = last && this.lastNew?.action === last ? this.node(this.lastNew.id) : undefined;
+    const rowY = previous?.y ?? this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
+    const spot = this.freeSpotBeside({ x: -PLACE_GAP, y: rowY, width: 0, height: bitmap.height }, bitmap.width, bitmap.height);
+    const node: DocNode<B, C> = { id: this.newId('n'), name, ...spot, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData } };
+    const action: Action = {
+      label: `Place ${name}`,
+      apply: () => this.nodes.push(node),
+      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
+    };
+    this.perform(action);
+    this.lastNew = { action, id: node.id };
+    return node;
+  }
+  private lastNew: { action: Action; id: string } | null = null;
+
   /** Shows `bitmap` on the node instead of its image, keeping the first original restorable (one undo step). */
   replaceFill(nodeId: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
     const node = this.requireNode(nodeId);

@@ -186,9 +186,16 @@ export class SimulatedHost {
     }
     if (msg.mode !== 'beside' && msg.mode !== 'replace-fill') throw new Error(`Unknown place mode ${String(msg.mode)}: use 'beside' or 'replace-fill'.`);
     const doc = this.deps.doc;
-    const { node, region } = doc.resolve(msg.sourceNodeId);
     const result = await bitmapFromBytes(msg.png);
     const pluginData = { [META_KEY]: JSON.stringify(msg.meta) };
+    // A generated image has no source: like Figma, the host finds it a free spot.
+    if (msg.sourceNodeId === '' || (msg.mode === 'beside' && !doc.node(msg.sourceNodeId) && doc.region?.id !== msg.sourceNodeId)) {
+      const placed = doc.placeNew(msg.name, result, pluginData);
+      this.send({ type: 'placed', requestId: msg.requestId, nodeId: placed.id });
+      this.deps.toast(`Placed “${msg.name}”`);
+      return;
+    }
+    const { node, region } = doc.resolve(msg.sourceNodeId);
     let placedId: string;
     if (msg.mode === 'beside') {
       placedId = doc.placeBeside(msg.sourceNodeId, msg.name, result, pluginData).id;

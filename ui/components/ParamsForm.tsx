@@ -5,6 +5,7 @@ import type { ComponentChildren } from 'preact';
 import type { ParamValue, Params } from '../../worker/job.ts';
 import type { ParamSpec } from '../../worker/tasks/task.ts';
 import type { ScaleFit } from '../format.ts';
+import { randomSeed } from '../../worker/random.ts';
 
 const SEGMENTED_MAX = 4;
 
@@ -24,6 +25,7 @@ function Field({ spec, value, onChange, disabled, fit }: FieldProps) {
   switch (spec.type) {
     case 'number':
     case 'integer':
+      if (spec.name === 'seed') return <SeedField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} describedBy={describedBy} />;
       return <NumberField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} describedBy={describedBy} />;
     case 'choice': {
       if (spec.choices.length > SEGMENTED_MAX) {
@@ -127,6 +129,35 @@ function NumberField(props: { spec: NumberSpec; value: number; onChange(v: numbe
           {spec.type === 'integer' ? 'A whole number' : 'A number'} from {spec.min} to {spec.max}; using {value}.
         </p>
       )}
+      {props.help}
+    </div>
+  );
+}
+
+/** A seed: a number box and a dice button (a slider over 4 billion values would be no use). */
+function SeedField(props: { spec: NumberSpec; value: number; onChange(v: number): void; disabled: boolean; help: ComponentChildren; describedBy?: string }) {
+  const { spec, value } = props;
+  const id = `param-${spec.name}`;
+  const [text, setText] = useState(String(value));
+  useEffect(() => {
+    if (Number(text) !== value) setText(String(value));
+  }, [value]);
+  const valid = (n: number) => Number.isInteger(n) && n >= spec.min && n <= spec.max;
+  return (
+    <div class="field">
+      <label class="field-label" for={id}>{spec.label}</label>
+      <div class="slider-row">
+        <input type="number" id={id} data-testid={id} class="number seed" min={spec.min} max={spec.max} step={1} value={text} disabled={props.disabled}
+          aria-invalid={!valid(Number(text))} aria-describedby={props.describedBy}
+          onInput={(e) => {
+            const raw = e.currentTarget.value;
+            setText(raw);
+            if (raw.trim() !== '' && valid(Number(raw))) props.onChange(Number(raw));
+          }}
+          onBlur={() => setText(String(value))} />
+        <button type="button" class="secondary small" data-testid={`${id}-dice`} disabled={props.disabled} title="A new random seed"
+          aria-label="Roll a new random seed" onClick={() => props.onChange(randomSeed() % (spec.max + 1))}>🎲</button>
+      </div>
       {props.help}
     </div>
   );

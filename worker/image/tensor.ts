@@ -34,6 +34,12 @@ export function tensorReader(t: Tensor, io: ImageIo): (i: number, c: number) => 
   const k = 255 / (hi - lo);
   const data = t.data as Float32Array;
   if (t.dtype !== 'float32') throw new Error(`expected a float32 image tensor, got ${t.dtype}`);
+  const norm = io.normalize;
+  if (norm) {
+    const scale = norm.std.map((s) => s * k);
+    const offset = norm.mean.map((m) => (m - lo) * k);
+    return io.layout === 'NHWC' ? (i, c) => data[i * 3 + c] * scale[c] + offset[c] : (i, c) => data[c * plane + i] * scale[c] + offset[c];
+  }
   return io.layout === 'NHWC' ? (i, c) => (data[i * 3 + c] - lo) * k : (i, c) => (data[c * plane + i] - lo) * k;
 }
 

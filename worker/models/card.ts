@@ -14,6 +14,23 @@ export interface ImageIo {
   layout: Layout;
   /** Value range of the pixel tensor, e.g. [0, 255] or [0, 1]. */
   range: [number, number];
+  /** The tensor is normalised per channel: pixel = value·std + mean, then read in `range` (StyleSwin: ImageNet). */
+  normalize?: { mean: number[]; std: number[] };
+}
+
+/** A generator's latent input. */
+export interface LatentIo {
+  name: string;
+  size: number;
+}
+
+/** GRAM's camera: on a sphere around the origin, looking at it (worker/render/camera.ts; prose fields describe it). */
+export interface CameraIo {
+  /** Angle between the centres of the first and last pixel column, degrees. */
+  fovDeg: number;
+  /** The front view, radians: yaw θ and pitch φ of the camera position. */
+  default: { yaw: number; pitch: number };
+  [detail: string]: unknown;
 }
 
 export interface ModelFile {
@@ -38,6 +55,12 @@ export interface ModelCard {
     scale: number;
     /** Largest tile edge the model runs on at once, and the overlap between tiles, in input pixels. */
     tile: { size: number; overlap: number };
+    /** Generators: the latent input. */
+    latent?: LatentIo;
+    /** Renderers (GRAM): the camera convention. */
+    camera?: CameraIo;
+    /** Generators: the edge of the image they make. */
+    size?: number;
   };
   license: string;
   source: { paper?: string; checkpoint: string; converter?: string };

@@ -2,8 +2,12 @@
 import type { TaskDef } from './task.ts';
 import { upscale } from './upscale.ts';
 import { upscaleVideo } from './upscale-video.ts';
+import { generate } from './generate.ts';
+import { vary } from './vary.ts';
+import { interpolate } from './interpolate.ts';
+import { rotateView } from './rotate-view.ts';
 
-export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo];
+export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo, generate, vary, interpolate, rotateView];
 
 export function findTask(id: string): TaskDef | undefined {
   return TASKS.find((t) => t.id === id);

@@ -12,7 +12,8 @@ export type ParamSpec =
   | { name: string; label: string; type: 'boolean'; default: boolean; help?: string }
   | { name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string };
 
-export type TaskInput = 'image' | 'mask' | 'video';
+/** 'latent': a selected Frontier result that stored its latent (job.sources); one entry per source needed. */
+export type TaskInput = 'image' | 'mask' | 'video' | 'latent';
 
 export interface TaskContext {
   job: Job;
@@ -33,7 +34,16 @@ export interface TaskContext {
 /** What a task returns: images, or an encoded video for video tasks. */
 export interface TaskOutput {
   images: RgbaImage[];
+  /** Per image, what only it has (its seed, latent, pose): merged into that image's ResultMeta. */
+  imageMeta?: ImageMeta[];
   video?: EncodedVideo;
+}
+
+export interface ImageMeta {
+  seed?: number;
+  latent?: string;
+  /** Params that differ per image (e.g. a turntable frame's yaw). */
+  params?: Params;
 }
 
 export interface TaskDef {
@@ -46,8 +56,8 @@ export interface TaskDef {
   targets?: ResolvedTarget[];
   /** The `task` of the model cards it uses, when not its own id (e.g. upscale-video uses upscale models). */
   modelTask?: string;
-  /** The model to use when the job names none. */
-  defaultModel(params: Params): string;
+  /** The model to use when the job names none; `available` are the registry's cards for this task, full ones first. */
+  defaultModel(params: Params, available?: ModelCard[]): string;
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
   checkModel?(model: ModelCard, params: Params): void;
   run(ctx: TaskContext): Promise<TaskOutput>;
