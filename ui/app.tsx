@@ -220,7 +220,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     setProblem(null);
     setProgress({ text: 'Starting', fraction: 0 });
     try {
-      const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' ? `${m.card.label} (test model)` : m.card.label]));
+      const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' && !/test model/i.test(m.card.label) ? `${m.card.label} (test model)` : m.card.label]));
       await runBatch(
         { host, engine },
         {

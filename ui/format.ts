@@ -123,5 +123,5 @@ export function describeTargetChoice(requested: Target, choice: TargetChoice): {
   if (requested === 'auto') return { ok: true, text: /^auto\b/i.test(choice.reason) ? choice.reason : `auto → ${name}: ${choice.reason}` };
   // A forced target the engine would not honour cannot work: say why, and block Run.
   if (choice.target !== requested) return { ok: false, text: `${TARGET_NAMES[requested] ?? requested} cannot run this: ${choice.reason}` };
-  return { ok: true, text: `${name}: ${choice.reason}` };
+  return { ok: true, text: choice.reason.startsWith(`${name}:`) ? choice.reason : `${name}: ${choice.reason}` };
 }
