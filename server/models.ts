@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCard, Registry } from '../worker/models/card.ts';
 import type { ServerPaths } from './paths.ts';
+import { mergeRegistries, readLocalRegistry } from '../models/local-models.ts';
 
 export interface ServableRegistry {
   registry: Registry;
@@ -26,7 +27,8 @@ export async function readRegistry(paths: ServerPaths): Promise<Registry> {
   }
   const models = (parsed as Partial<Registry>)?.models;
   if (!Array.isArray(models)) throw new Error(`${paths.registry} has no "models" array.`);
-  return parsed as Registry;
+  // Models the user converted from official checkpoints (npm run convert) join the shipped ones.
+  return mergeRegistries(parsed as Registry, readLocalRegistry(paths.localRegistry));
 }
 
 async function whyNotServable(paths: ServerPaths, card: ModelCard): Promise<string | null> {

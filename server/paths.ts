@@ -15,6 +15,8 @@ export interface ServerPaths {
   dist: string;
   /** models/registry.json */
   registry: string;
+  /** Cards of models converted on this machine (models/build/local-registry.json; may not exist). */
+  localRegistry: string;
   /** Converted model files, content-addressed: models/build/files/<name>.onnx */
   modelFiles: string;
   /** Sample photos for the playground's picker. */
@@ -37,6 +39,7 @@ export function serverPaths(root = REPO_ROOT): ServerPaths {
     root: r,
     dist: join(r, 'dist'),
     registry: join(r, 'models', 'registry.json'),
+    localRegistry: join(r, 'models', 'build', 'local-registry.json'),
     modelFiles: join(r, 'models', 'build', 'files'),
     samples: join(r, 'test', 'fixtures', 'images'),
     playgroundHtml: join(serverDir, 'playground', 'index.html'),

@@ -6,6 +6,7 @@ import type { Capabilities, TargetChoice } from './engine-api.ts';
 import type { EnginePlatform } from './engine.ts';
 import type { ModelCard, Registry } from './models/card.ts';
 import { FileModelSource } from './models/file-source.ts';
+import { mergeRegistries, readLocalRegistry } from '../models/local-models.ts';
 import { nodeCodec } from './image/codec-node.ts';
 import { createOrtNodeRuntime } from './runtime/ort-node.ts';
 import { createOipRuntime } from './runtime/oip.ts';
@@ -33,7 +34,9 @@ export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatfo
     codec: nodeCodec,
     source: new FileModelSource(opts.modelDir ?? MODEL_FILES_DIR),
     async loadRegistry(): Promise<Registry> {
-      return JSON.parse(await readFile(opts.registryPath ?? REGISTRY_PATH, 'utf8')) as Registry;
+      const shipped = JSON.parse(await readFile(opts.registryPath ?? REGISTRY_PATH, 'utf8')) as Registry;
+      // Models converted on this machine (npm run convert) join the shipped ones, unless a test names its registry.
+      return opts.registryPath ? shipped : mergeRegistries(shipped, readLocalRegistry());
     },
     async capabilities(): Promise<Capabilities> {
       return {
