@@ -20,6 +20,8 @@ import { modelMismatch, ModelPicker } from './components/ModelPicker.tsx';
 import { ParamsForm } from './components/ParamsForm.tsx';
 import { ProgressBar } from './components/ProgressBar.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
+import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
+import { useViewPreview } from './view-preview.ts';
 import { Section } from './components/Section.tsx';
 import { SelectionPanel } from './components/SelectionPanel.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
@@ -103,6 +105,14 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     () => (scaleSpec && !videoTask ? scaleFit(items, scaleOptions(scaleSpec), hostInfo?.maxImageEdge ?? MAX_IMAGE_EDGE, hostInfo?.name, scale) : undefined),
     [scaleSpec, videoTask, items, hostInfo, scale],
   );
+
+  // Rotate-view: a small render follows the sliders, the chosen size renders when one is let go (Run places).
+  const [previewFull, setPreviewFull] = useState(true);
+  const previewRequest =
+    task?.id === 'rotate-view' && boot.phase === 'ready' && !running
+      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target: settings.target, full: previewFull }
+      : null;
+  const viewPreview = useViewPreview(engine, previewRequest);
 
   useEffect(() => engine.onState(setEngineState), [engine]);
 
@@ -337,7 +347,15 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           {task && <p class="help">{task.description}</p>}
         </div>
 
-        {task && <ParamsForm specs={task.params} values={params} disabled={running} scaleFit={fit} onChange={setParam} />}
+        {previewRequest && <ViewPreviewPanel {...viewPreview} />}
+        {task && (
+          <ParamsForm specs={task.params} values={params} disabled={running} scaleFit={fit}
+            onChange={(name, value, moving) => {
+              setParam(name, value);
+              setPreviewFull(!moving);
+            }}
+            onCommit={() => setPreviewFull(true)} />
+        )}
 
         <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
         <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />

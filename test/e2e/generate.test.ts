@@ -103,4 +103,24 @@ describe('generation in the plugin', { timeout: 300_000 }, () => {
     assert.equal(JSON.parse(view.pluginData.frontier).params.yaw, 20);
     assert.ok(maxDiff(await pixels(pg.page, view.id), reference) <= MAX_ABS_DIFF, 'WASM matches Node');
   });
+
+  test('rotate-view preview: dragging the yaw slider renders 64 px, letting go renders the chosen size; nothing is placed', async () => {
+    const before = (await nodes(pg.page)).length;
+    await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
+    await choose('rotate-view', GRAM, 'wasm', { seed: '4', size: '128' });
+    const panel = pg.ui.locator('[data-testid="view-preview"]');
+    await pg.ui.locator('[data-testid="view-preview"][data-size="128"][data-busy="false"]').waitFor({ timeout: 60_000 });
+    const slider = pg.ui.locator('[data-testid="param-yaw-slider"]');
+    // A drag sends input events; the release sends change.
+    await slider.evaluate((el: HTMLInputElement) => {
+      el.value = '25';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await pg.ui.locator('[data-testid="view-preview"][data-size="64"][data-busy="false"]').waitFor({ timeout: 60_000 });
+    await slider.evaluate((el: HTMLInputElement) => el.dispatchEvent(new Event('change', { bubbles: true })));
+    await pg.ui.locator('[data-testid="view-preview"][data-size="128"][data-busy="false"]').waitFor({ timeout: 60_000 });
+    assert.match((await panel.textContent()) ?? '', /Preview 128 px/);
+    assert.equal((await nodes(pg.page)).length, before, 'previews are not placed');
+    if (process.env.FRONTIER_SCREENSHOTS) await pg.page.screenshot({ path: join(process.env.FRONTIER_SCREENSHOTS, 'rotate-preview.png') });
+  });
 });

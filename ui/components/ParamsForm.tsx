@@ -12,13 +12,15 @@ const SEGMENTED_MAX = 4;
 interface FieldProps {
   spec: ParamSpec;
   value: ParamValue;
-  onChange(value: ParamValue): void;
+  /** `moving`: a slider is being dragged (a release follows as onCommit). */
+  onChange(value: ParamValue, moving?: boolean): void;
+  onCommit?(): void;
   disabled: boolean;
   /** Only for the `scale` param: which values fit the host. */
   fit?: ScaleFit;
 }
 
-function Field({ spec, value, onChange, disabled, fit }: FieldProps) {
+function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
   const id = `param-${spec.name}`;
   const help = spec.help ? <p class="help" id={`${id}-help`}>{spec.help}</p> : null;
   const describedBy = spec.help ? `${id}-help` : undefined;
@@ -26,7 +28,7 @@ function Field({ spec, value, onChange, disabled, fit }: FieldProps) {
     case 'number':
     case 'integer':
       if (spec.name === 'seed') return <SeedField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} describedBy={describedBy} />;
-      return <NumberField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} describedBy={describedBy} />;
+      return <NumberField spec={spec} value={Number(value)} onChange={onChange} onCommit={onCommit} disabled={disabled} help={help} describedBy={describedBy} />;
     case 'choice': {
       if (spec.choices.length > SEGMENTED_MAX) {
         return (
@@ -89,7 +91,7 @@ function Field({ spec, value, onChange, disabled, fit }: FieldProps) {
 type NumberSpec = Extract<ParamSpec, { type: 'number' | 'integer' }>;
 
 /** Slider + number box. The box keeps what is typed ("0.", "") until it parses to an allowed value. */
-function NumberField(props: { spec: NumberSpec; value: number; onChange(v: number): void; disabled: boolean; help: ComponentChildren; describedBy?: string }) {
+function NumberField(props: { spec: NumberSpec; value: number; onChange(v: number, moving?: boolean): void; onCommit?(): void; disabled: boolean; help: ComponentChildren; describedBy?: string }) {
   const { spec, value } = props;
   const id = `param-${spec.name}`;
   const [text, setText] = useState(String(value));
@@ -112,8 +114,9 @@ function NumberField(props: { spec: NumberSpec; value: number; onChange(v: numbe
           value={value} disabled={props.disabled} onInput={(e) => {
             const n = Number(e.currentTarget.value);
             setText(String(n));
-            props.onChange(n);
-          }} />
+            props.onChange(n, true);
+          }}
+          onChange={() => props.onCommit?.()} />
         <input type="number" id={id} data-testid={id} class="number" min={spec.min} max={spec.max} step={step}
           value={text} disabled={props.disabled} aria-invalid={invalid} aria-describedby={invalid ? `${id}-range` : props.describedBy}
           onInput={(e) => {
@@ -156,19 +159,33 @@ function SeedField(props: { spec: NumberSpec; value: number; onChange(v: number)
           }}
           onBlur={() => setText(String(value))} />
         <button type="button" class="secondary small" data-testid={`${id}-dice`} disabled={props.disabled} title="A new random seed"
-          aria-label="Roll a new random seed" onClick={() => props.onChange(randomSeed() % (spec.max + 1))}>🎲</button>
+          aria-label="Roll a new random seed" onClick={() => props.onChange(randomSeed() % (spec.max + 1))}>
+          <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" style={{ verticalAlign: '-2px' }}>
+            <rect x="1.5" y="1.5" width="13" height="13" rx="3" fill="none" stroke="currentColor" stroke-width="1.4" />
+            <circle cx="5" cy="5" r="1.3" fill="currentColor" /><circle cx="11" cy="11" r="1.3" fill="currentColor" /><circle cx="8" cy="8" r="1.3" fill="currentColor" />
+          </svg>
+        </button>
       </div>
       {props.help}
     </div>
   );
 }
 
-export function ParamsForm(props: { specs: ParamSpec[]; values: Params; onChange(name: string, value: ParamValue): void; disabled: boolean; scaleFit?: ScaleFit }) {
+export function ParamsForm(props: {
+  specs: ParamSpec[];
+  values: Params;
+  /** `moving`: from a slider being dragged; its release calls onCommit. */
+  onChange(name: string, value: ParamValue, moving?: boolean): void;
+  onCommit?(name: string): void;
+  disabled: boolean;
+  scaleFit?: ScaleFit;
+}) {
   return (
     <>
       {props.specs.map((spec) => (
         <Field key={spec.name} spec={spec} value={props.values[spec.name] ?? spec.default} disabled={props.disabled}
-          fit={spec.name === 'scale' ? props.scaleFit : undefined} onChange={(v) => props.onChange(spec.name, v)} />
+          fit={spec.name === 'scale' ? props.scaleFit : undefined} onChange={(v, moving) => props.onChange(spec.name, v, moving)}
+          onCommit={() => props.onCommit?.(spec.name)} />
       ))}
     </>
   );

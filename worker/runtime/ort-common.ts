@@ -15,13 +15,21 @@ interface OrtSessionLike {
 type OrtTensorCtor = new (type: string, data: Tensor['data'], dims: readonly number[]) => unknown;
 
 export function wrapOrtSession(session: OrtSessionLike, TensorCtor: OrtTensorCtor): Session {
+  // onnxruntime-web refuses a second run while one is in flight on the same session ("Session already started"):
+  // runs of overlapping jobs (a live preview and a Run) queue here, in order.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => {});
+    return next;
+  };
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
       const ortFeeds: Record<string, unknown> = {};
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new TensorCtor(t.dtype, t.data, t.dims);
-      const results = await session.run(ortFeeds);
+      const results = await exclusive(() => session.run(ortFeeds));
       const out: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(results)) {
         out[name] = { dtype: t.type as Tensor['dtype'], dims: [...t.dims], data: t.data as Tensor['data'] };

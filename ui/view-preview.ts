@@ -1,0 +1,85 @@
+// Live preview for tasks that render a view (rotate-view): while a slider moves, a small render (64 px) follows it;
+// when the slider is let go, the chosen size renders. Latest wins: a change while a render runs cancels it, and
+// only the newest request renders next. Nothing is placed: Run places.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Job, Params, ResultMeta, Target } from '../worker/job.ts';
+import type { EngineClient } from './engine-client.ts';
+
+export const PREVIEW_SIZE = 64;
+/** Params that change the view: moving one of these re-renders the preview. */
+const VIEW_PARAMS = ['seed', 'yaw', 'pitch', 'truncation'];
+
+export interface ViewPreview {
+  url: string;
+  size: number;
+  ms: number;
+}
+
+export interface PreviewRequest {
+  task: string;
+  model?: string;
+  params: Params;
+  sources: ResultMeta[];
+  target: Target;
+  /** Full size (the slider was released) or the quick small render (it is moving). */
+  full: boolean;
+}
+
+let previewCounter = 0;
+
+export function useViewPreview(engine: EngineClient, request: PreviewRequest | null): { preview: ViewPreview | null; busy: boolean; error: string | null } {
+  const [preview, setPreview] = useState<ViewPreview | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const running = useRef<string | null>(null);
+  const pending = useRef<PreviewRequest | null>(null);
+  const key = request ? JSON.stringify({ ...request, params: Object.fromEntries(Object.entries(request.params).filter(([k]) => VIEW_PARAMS.includes(k) || k === 'size')) }) : '';
+
+  useEffect(() => {
+    if (!request) {
+      // Run started (or another task was chosen): a preview in flight would only hold the engine up.
+      pending.current = null;
+      if (running.current) void engine.cancel(running.current);
+      return;
+    }
+    pending.current = request;
+    if (running.current) {
+      void engine.cancel(running.current); // the newer request renders as soon as this one stops
+      return;
+    }
+    void pump();
+  }, [key]); // `key` is the request's identity: a new object with the same content renders nothing new
+
+  useEffect(() => () => setPreview((p) => (p && URL.revokeObjectURL(p.url), null)), []);
+
+  async function pump(): Promise<void> {
+    while (pending.current) {
+      const req = pending.current;
+      pending.current = null;
+      const id = `preview-${++previewCounter}`;
+      running.current = id;
+      setBusy(true);
+      const size = req.full ? Number(req.params.size ?? PREVIEW_SIZE) : PREVIEW_SIZE;
+      const started = Date.now();
+      try {
+        const job: Job = { id, task: req.task, ...(req.model ? { model: req.model } : {}), params: { ...req.params, size, frames: 1 }, ...(req.sources.length ? { sources: req.sources } : {}), target: req.target };
+        const result = await engine.run(job, () => {});
+        const png = await engine.encodePng(result.images[0]);
+        const url = URL.createObjectURL(new Blob([png as BlobPart], { type: 'image/png' }));
+        setPreview((old) => {
+          if (old) URL.revokeObjectURL(old.url);
+          return { url, size, ms: Date.now() - started };
+        });
+        setError(null);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'cancelled') setError(err instanceof Error ? err.message : String(err));
+      } finally {
+        running.current = null;
+      }
+    }
+    setBusy(false);
+  }
+
+  return { preview, busy, error };
+}
