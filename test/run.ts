@@ -1,6 +1,6 @@
 // `npm test`: builds what the tests load, finds (or installs) a Chromium, then runs every suite with node's
 // test runner. Suites: unit (pure logic), node (engine on onnxruntime-node), convert (TF.js → ONNX checks),
-// server (HTTP), e2e (real Chromium on the playground).
+// export (PyTorch → ONNX exporters, Debian's python3-torch), server (HTTP), e2e (real Chromium on the playground).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { findChromium } from './browser.ts';
 
 const root = join(import.meta.dirname, '..');
 const only = process.argv.slice(2);
-const suites = only.length ? only : ['unit', 'node', 'convert', 'server', 'e2e'];
+const suites = only.length ? only : ['unit', 'node', 'convert', 'export', 'server', 'e2e'];
 
 const chrome = findChromium({ install: true });
 console.log(`browser: ${chrome}`);
