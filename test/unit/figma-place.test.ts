@@ -209,3 +209,14 @@ test('replace-fill with a deleted source fails and says to select again', async 
   await session.send(placeMessage(source.id, 10, 10, 'replace-fill'));
   assert.match((await failed).message, /Select it again/);
 });
+
+test('a generated image (no source node) goes mid-view; a second one lands beside it, not on top', async () => {
+  const session = startSession();
+  const first = await place(session, { ...placeMessage('', 64, 64, 'beside', 'g1'), name: 'Generate · seed 7 · StyleSwin' });
+  const second = await place(session, { ...placeMessage('', 64, 64, 'beside', 'g2'), name: 'Generate · seed 8 · StyleSwin' });
+  const a = first.absoluteBoundingBox!;
+  const b = second.absoluteBoundingBox!;
+  assert.ok(b.x >= a.x + a.width, 'side by side, no overlap');
+  assert.equal(b.y, a.y, 'on one row');
+  assert.equal(first.parent?.type, 'PAGE');
+});
