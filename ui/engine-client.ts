@@ -214,9 +214,10 @@ export class EngineClient {
 
   /**
    * Asks the engine to stop `jobId` at its next tile; if the run has not ended within hardCancelAfterMs,
-   * terminates the worker. Resolves once the run has ended either way.
+   * terminates the worker (unless `hard` is false: a superseded preview must not cost the loaded sessions).
+   * Resolves once the run has ended either way.
    */
-  async cancel(jobId: string): Promise<void> {
+  async cancel(jobId: string, opts: { hard?: boolean } = {}): Promise<void> {
     const run = this.runs.get(jobId);
     if (!run) return;
     this.cancelling.add(jobId);
@@ -226,6 +227,7 @@ export class EngineClient {
     );
     const session = this.session;
     if (session && !session.dead) session.remote.cancel(jobId).catch(() => undefined);
+    if (opts.hard === false) return void (await ended);
     const inTime = await withTimeout(ended, this.hardCancelAfterMs, { id: undefined }, () => false);
     if (!inTime) this.hardCancel();
     await ended;

@@ -39,12 +39,13 @@ export function useViewPreview(engine: EngineClient, request: PreviewRequest | n
     if (!request) {
       // Run started (or another task was chosen): a preview in flight would only hold the engine up.
       pending.current = null;
-      if (running.current) void engine.cancel(running.current);
+      if (running.current) void engine.cancel(running.current, { hard: false });
       return;
     }
     pending.current = request;
     if (running.current) {
-      void engine.cancel(running.current); // the newer request renders as soon as this one stops
+      // Soft: the render stops at its next tile; terminating the worker would drop the loaded model.
+      void engine.cancel(running.current, { hard: false }); // the newer request renders as soon as this one stops
       return;
     }
     void pump();

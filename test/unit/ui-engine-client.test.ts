@@ -159,6 +159,19 @@ test('cancel() terminates the worker when the job ignores the cooperative cancel
   engine.dispose();
 });
 
+test('a soft cancel (superseded preview) never terminates the worker, however long the tile takes', async () => {
+  const { workers, createWorker } = harness(() => ({ run: never, cancel: async () => {} }));
+  const engine = new EngineClient({ createWorker, hardCancelAfterMs: 20 });
+  await engine.init(CONFIG);
+  const run = engine.run(JOB, () => {});
+  run.catch(() => {});
+  void engine.cancel('j1', { hard: false });
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(workers[0].terminated, false, 'the loaded models survive');
+  assert.equal(workers.length, 1);
+  engine.dispose();
+});
+
 test('errors from the worker keep their code when it crosses Comlink, else become run-failed', async () => {
   const { createWorker } = harness(() => ({
     models: async () => { throw { code: 'download-failed', message: 'Could not download esrgan: HTTP 404. Start the local server: npm start.' }; },
