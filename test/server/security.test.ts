@@ -271,12 +271,13 @@ describe('per-request timeout', () => {
   });
 
   test('an upload that stalls past the deadline → 504 while the client waits', async () => {
-    const server = await startServer({ port: 0, requestTimeoutMs: 200 });
+    // 1.5 s: long enough that the request after it (which loads the model first) finishes on a busy 2-core machine.
+    const server = await startServer({ port: 0, requestTimeoutMs: 1500 });
     try {
       const stalled = slowUpload(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
       const reply = await stalled.reply;
       assert.equal(reply.status, 504);
-      assert.match((JSON.parse(reply.body) as { error: string }).error, /did not finish within 0\.2 s/);
+      assert.match((JSON.parse(reply.body) as { error: string }).error, /did not finish within 1\.5 s/);
       stalled.req.destroy();
       assert.equal((await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer)).status, 200);
       assert.equal(server.inferStats().admitted, 0);
