@@ -87,12 +87,18 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
           // Native onnxruntime on the companion server is 2–10× single-threaded WASM (bench/results/upscale.md).
           const oip = card.targets.includes('server') ? await probeOip() : null;
           if (oip?.ok) return { target: 'server', reason: `auto → local server (${oip.name ?? 'OIP'} at ${base}): native onnxruntime, faster than ${wasmReason}` };
+          if (!card.targets.includes('wasm')) {
+            // Too large for the browser (e.g. StyleSwin 1024: one attention tensor is over WebGPU's buffer limits).
+            if (gpuOk) return { target: 'webgpu', reason: `auto → WebGPU: ${gpu.detail}` };
+            throw new FrontierError('target-unavailable', `${card.label} runs only on a server, and none answers at ${base}: start it with "npm start" (or set a server in Settings).${oip?.error ? ` ${oip.error}` : ''}`);
+          }
           return { target: 'wasm', reason: `auto → ${wasmReason}: ${gpuOk ? `WebGPU has only a ${gpu.detail}` : why}${oip ? '; no inference server reachable' : ''}` };
         }
         case 'webgpu':
           if (!gpuOk) throw new FrontierError('target-unavailable', `WebGPU is unavailable: ${why}. Choose auto or WASM.`);
           return { target: 'webgpu', reason: `WebGPU: ${gpu.detail}` };
         case 'wasm':
+          if (!card.targets.includes('wasm')) throw new FrontierError('target-unavailable', `${card.label} does not run in the browser (WASM): choose Server or Auto.`);
           return { target: 'wasm', reason: wasmReason };
         case 'server': {
           if (!card.targets.includes('server')) throw new FrontierError('target-unavailable', `${card.label} does not run on a server.`);

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../worker/engine.ts';
+import type { ModelCard } from '../../worker/models/card.ts';
 import { createBrowserPlatform } from '../../worker/platform-browser.ts';
 import { nearestUpscaleModel, startFakeOipServer } from '../fakes/oip-server.ts';
 
@@ -30,6 +31,21 @@ test('a Triton-like server: built-in cards, auto → server, Test connection, an
     // The fake is nearest-neighbour ×2: pixel (5,3) comes from source pixel (2,1).
     assert.deepEqual([...out.data.subarray((3 * 6 + 5) * 4, (3 * 6 + 5) * 4 + 3)], [...image.data.subarray((1 * 3 + 2) * 4, (1 * 3 + 2) * 4 + 3)]);
     assert.ok(!triton.requests.some((r) => r.path.startsWith('/models/files/')), 'no model file was downloaded');
+  } finally {
+    await triton.close();
+  }
+});
+
+test('a server-only card (e.g. StyleSwin 1024) never falls back to WASM: auto picks the server, or says it needs one', async () => {
+  // chooseTarget reads only the card's label and targets.
+  const serverOnly = { id: 'styleswin-ffhq-1024', label: 'StyleSwin FFHQ 1024', targets: ['node', 'server'] } as ModelCard;
+  const down = createBrowserPlatform({ modelBaseUrl: 'http://127.0.0.1:9' });
+  await assert.rejects(down.chooseTarget(serverOnly, 'auto'), /StyleSwin FFHQ 1024 runs only on a server, and none answers at http:\/\/127\.0\.0\.1:9: start it with "npm start"/);
+  await assert.rejects(down.chooseTarget(serverOnly, 'wasm'), /does not run in the browser \(WASM\): choose Server or Auto/);
+  const triton = await startFakeOipServer({ models: [nearestUpscaleModel('styleswin-ffhq-1024', { scale: 1, gain: 1 })] });
+  try {
+    const choice = await createBrowserPlatform({ modelBaseUrl: triton.url }).chooseTarget(serverOnly, 'auto');
+    assert.equal(choice.target, 'server');
   } finally {
     await triton.close();
   }
