@@ -69,6 +69,9 @@ export interface UiToHost {
     name: string;
     mode: PlaceMode;
     meta: ResultMeta;
+    /** A batch laid out as a grid (generated variations): cell `index` of a `columns`-wide grid whose first cell is
+     *  the node `anchorNodeId` placed earlier. Hosts without a canvas (Photoshop layers) ignore it. */
+    grid?: { anchorNodeId: string; index: number; columns: number };
   };
   /** Ask for an item's clip (answered by `video`). */
   'read-video': { requestId: string; nodeId: string };

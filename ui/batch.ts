@@ -121,7 +121,9 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
       const png = await deps.engine.encodePng(image);
       const name = generatedName(req.task, meta, req.modelLabel(meta.model));
       const source = req.items[0];
-      const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', png, width: image.width, height: image.height, name, mode: 'beside', meta });
+      // Several images form a grid (about square) anchored at the first one placed.
+      const grid = i > 0 && results[0]?.placedNodeId ? { anchorNodeId: results[0].placedNodeId, index: i, columns: Math.ceil(Math.sqrt(count)) } : undefined;
+      const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', png, width: image.width, height: image.height, name, mode: 'beside', meta, ...(grid ? { grid } : {}) });
       const done: ItemResult = { item: source ?? NO_ITEM, png, width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, meta };
       results.push(done);
       events.onResult(done);

@@ -141,6 +141,38 @@ export function placeBeside(figma: FigmaApi, source: SceneNode | null, msg: { wi
   return rect;
 }
 
+/**
+ * Cell `index` of a grid whose first cell is `anchor` (same-size images, RESULT_GAP apart), in the anchor's container.
+ * A cell that would cover another layer falls back to the first free spot beside the anchor's row.
+ */
+function placeInGrid(figma: FigmaApi, anchor: SceneNode, grid: { index: number; columns: number }, msg: { width: number; height: number; name: string }, paint: Paint, metaJson: string): SceneNode {
+  const box = anchor.absoluteBoundingBox;
+  const container = anchor.parent && 'appendChild' in anchor.parent ? (anchor.parent as BaseNode & ChildrenMixin) : containerFor(anchor);
+  if (!box || !Number.isInteger(grid.index) || !Number.isInteger(grid.columns) || grid.index < 1 || grid.columns < 1) return placeBeside(figma, anchor, msg, paint, metaJson);
+  const column = grid.index % Math.max(1, grid.columns);
+  const row = Math.floor(grid.index / Math.max(1, grid.columns));
+  const cell: Box = { x: box.x + column * (msg.width + RESULT_GAP), y: box.y + row * (msg.height + RESULT_GAP), width: msg.width, height: msg.height };
+  const taken = container.children.some((child) => child.absoluteBoundingBox && boxesOverlap(cell, child.absoluteBoundingBox));
+  if (taken) return placeBeside(figma, anchor, msg, paint, metaJson);
+  const rect = figma.createRectangle();
+  try {
+    container.appendChild(rect);
+    rect.name = msg.name;
+    rect.resize(msg.width, msg.height);
+    const local = toLocal(container, cell.x, cell.y);
+    rect.x = local.x;
+    rect.y = local.y;
+    rect.fills = [paint];
+    rect.setPluginData(PLUGIN_DATA_KEY, metaJson);
+  } catch (err) {
+    rect.remove();
+    throw err;
+  }
+  const page = pageOf(rect);
+  if (page) page.selection = [rect];
+  return rect;
+}
+
 /** Tiled images repeat at their pixel size, so a larger result needs a smaller scaling factor to look the same. */
 async function newImagePaint(figma: FigmaApi, original: ImagePaint | null, image: Image, width: number): Promise<ImagePaint> {
   if (!original) return { type: 'IMAGE', imageHash: image.hash, scaleMode: 'FILL' };
@@ -187,8 +219,10 @@ export async function placeResult(figma: FigmaApi, msg: PlaceMessage): Promise<s
     placed = await replaceFill(figma, node, msg, image, metaJson);
   } else {
     const source = await sourceIfPresent(figma, msg.sourceNodeId);
+    const anchor = msg.grid ? await sourceIfPresent(figma, msg.grid.anchorNodeId) : null;
     const image = createImage(figma, msg.png);
-    placed = placeBeside(figma, source, msg, { type: 'IMAGE', imageHash: image.hash, scaleMode: 'FILL' }, metaJson);
+    const paint: ImagePaint = { type: 'IMAGE', imageHash: image.hash, scaleMode: 'FILL' };
+    placed = anchor && msg.grid ? placeInGrid(figma, anchor, msg.grid, msg, paint, metaJson) : placeBeside(figma, source, msg, paint, metaJson);
   }
   figma.commitUndo();
   return placed.id;

@@ -179,6 +179,25 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
   }
   private lastNew: { action: Action; id: string } | null = null;
 
+  /** Cell `index` of a `columns`-wide grid whose first cell is `anchorId`; a taken cell falls back to placeNew. */
+  placeInGrid(anchorId: string, index: number, columns: number, name: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
+    const anchor = this.requireNode(anchorId);
+    const cell = {
+      x: anchor.x + (index % columns) * (bitmap.width + PLACE_GAP),
+      y: anchor.y + Math.floor(index / columns) * (bitmap.height + PLACE_GAP),
+      width: bitmap.width,
+      height: bitmap.height,
+    };
+    if (this.nodes.some((n) => overlaps(cell, n))) return this.placeNew(name, bitmap, pluginData);
+    const node: DocNode<B, C> = { id: this.newId('n'), name, x: cell.x, y: cell.y, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData } };
+    this.perform({
+      label: `Place ${name}`,
+      apply: () => this.nodes.push(node),
+      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
+    });
+    return node;
+  }
+
   /** Shows `bitmap` on the node instead of its image, keeping the first original restorable (one undo step). */
   replaceFill(nodeId: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
     const node = this.requireNode(nodeId);

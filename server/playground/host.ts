@@ -190,7 +190,7 @@ export class SimulatedHost {
     const pluginData = { [META_KEY]: JSON.stringify(msg.meta) };
     // A generated image has no source: like Figma, the host finds it a free spot.
     if (msg.sourceNodeId === '' || (msg.mode === 'beside' && !doc.node(msg.sourceNodeId) && doc.region?.id !== msg.sourceNodeId)) {
-      const placed = doc.placeNew(msg.name, result, pluginData);
+      const placed = msg.grid && doc.node(msg.grid.anchorNodeId) ? doc.placeInGrid(msg.grid.anchorNodeId, msg.grid.index, msg.grid.columns, msg.name, result, pluginData) : doc.placeNew(msg.name, result, pluginData);
       this.send({ type: 'placed', requestId: msg.requestId, nodeId: placed.id });
       this.deps.toast(`Placed “${msg.name}”`);
       return;

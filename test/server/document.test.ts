@@ -92,3 +92,18 @@ test('stored settings are cleaned against the defaults', () => {
   const cleaned = cleanSettings({ serverUrl: 'http://x', token: 42, placeMode: 'replace-fill', extra: true }, defaults);
   assert.deepEqual(cleaned, { ...defaults, serverUrl: 'http://x', placeMode: 'replace-fill' });
 });
+
+test('generated images without a source: a new row below everything, then a grid from the first; each one undo step', () => {
+  const doc = new PlaygroundDocument<ReturnType<typeof bmp>>();
+  const photo = doc.addImage('photo', bmp(100, 80));
+  const first = doc.placeNew('g0', bmp(32, 32), {});
+  assert.ok(first.y >= photo.y + photo.height, 'below what is there');
+  const cells = [first, ...[1, 2, 3].map((i) => doc.placeInGrid(first.id, i, 2, `g${i}`, bmp(32, 32), {}))];
+  assert.deepEqual(cells.map((c) => [c.x - first.x, c.y - first.y]), [[0, 0], [32 + PLACE_GAP, 0], [0, 32 + PLACE_GAP], [32 + PLACE_GAP, 32 + PLACE_GAP]]);
+  for (const n of doc.nodes) for (const m of doc.nodes) if (n !== m) assert.ok(!overlap(n, m), `${n.name} overlaps ${m.name}`);
+  const taken = doc.placeInGrid(first.id, 1, 2, 'again', bmp(32, 32), {});
+  for (const n of doc.nodes) if (n !== taken) assert.ok(!overlap(n, taken), 'a taken cell falls back to a free spot');
+  doc.undo();
+  doc.undo();
+  assert.equal(doc.nodes.length, 4);
+});

@@ -220,3 +220,18 @@ test('a generated image (no source node) goes mid-view; a second one lands besid
   assert.equal(b.y, a.y, 'on one row');
   assert.equal(first.parent?.type, 'PAGE');
 });
+
+test('a batch of generated images is laid out as a grid from the first one; a taken cell falls back beside', async () => {
+  const session = startSession();
+  const msg = (i: number, grid?: { anchorNodeId: string; index: number; columns: number }) => ({ ...placeMessage('', 64, 64, 'beside', `c${i}`), name: `Generate · seed ${i}`, ...(grid ? { grid } : {}) });
+  const first = await place(session, msg(0));
+  const cells = [first];
+  for (let i = 1; i < 4; i++) cells.push(await place(session, msg(i, { anchorNodeId: first.id, index: i, columns: 2 })));
+  const [a, b, c, d] = cells.map((n) => n.absoluteBoundingBox!);
+  assert.deepEqual([b.x - a.x, b.y - a.y], [64 + RESULT_GAP, 0]);
+  assert.deepEqual([c.x - a.x, c.y - a.y], [0, 64 + RESULT_GAP]);
+  assert.deepEqual([d.x - a.x, d.y - a.y], [64 + RESULT_GAP, 64 + RESULT_GAP]);
+  // Cell 1 is taken now: the next image goes beside instead of on top.
+  const extra = (await place(session, msg(9, { anchorNodeId: first.id, index: 1, columns: 2 }))).absoluteBoundingBox!;
+  for (const box of [a, b, c, d]) assert.ok(extra.x >= box.x + box.width || extra.y >= box.y + box.height || extra.x + extra.width <= box.x || extra.y + extra.height <= box.y, 'no overlap');
+});
