@@ -2,6 +2,7 @@
 //   dist/figma/main.js     Figma main thread
 //   dist/figma/ui.html     ONE self-contained file: the Preact UI, its CSS, and the engine worker inlined as a string
 //   dist/playground/playground.js   the playground's simulated host
+//   dist/photoshop/        the UXP panel (manifest, panel.js, webview/index.html = the same UI)
 // and converts the ESRGAN weights shipped in npm packages to ONNX (models/build/files/).
 import * as esbuild from 'esbuild';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
@@ -101,6 +102,9 @@ export async function build(): Promise<void> {
   await buildUi(workerSource);
   if (await exists(join(root, 'plugin/figma/main.ts'))) await buildFigmaMain();
   if (await exists(join(root, 'server/playground/playground.ts'))) await buildPlayground();
+  // The Photoshop panel hosts the very same ui.html in its webview (the transport is chosen at run time).
+  const { buildPhotoshop } = await import('./build-photoshop.ts');
+  await buildPhotoshop({ uiHtmlPath: join(dist, 'figma', 'ui.html') });
   const uiBytes = (await readFile(join(dist, 'figma', 'ui.html'))).length;
   console.log(`built dist/figma (ui.html ${(uiBytes / 1e6).toFixed(2)} MB, worker ${(workerSource.length / 1e6).toFixed(2)} MB) in ${Date.now() - started} ms`);
   if (!skipModels) {

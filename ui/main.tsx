@@ -4,8 +4,10 @@ import './styles.css';
 import { App } from './app.tsx';
 import { EngineClient } from './engine-client.ts';
 import { HostClient } from './host-client.ts';
+import { hasUxpHost, uxpTransport } from './uxp-transport.ts';
 
-const host = new HostClient();
+// Photoshop's panel webview has window.uxpHost (a JSON-only bridge); everywhere else, Figma's postMessage.
+const host = new HostClient(hasUxpHost() ? uxpTransport() : undefined);
 const engine = new EngineClient();
 window.addEventListener('pagehide', () => {
   engine.dispose();

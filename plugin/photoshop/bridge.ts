@@ -1,0 +1,219 @@
+// The Photoshop end of the host bridge: speaks plugin/messages.ts with the UI in the panel's <webview>, over the
+// JSON-only message bridge (wire.ts), and reads and writes the document through Photoshop's DOM and imaging API.
+import { MAX_IMAGE_EDGE, checkHostMessage, checkUiMessage, type HostMessage, type SelectionSummary, type Settings, type UiMessage } from '../messages.ts';
+import {
+  consoleLog, errorMessage, findDocument, findLayer, HostRequestError,
+  type KeyValueStorage, type Log, type PhotoshopModule, type PsDocument, type UxpModule, type WebviewLike,
+} from './api.ts';
+import { documentProblem, nodeIdOf, parseNodeId, readingFor, summarizeSelection } from './document.ts';
+import { MetaStore } from './meta-store.ts';
+import { decodeResult, ModalQueue, placeTarget, readPixels, writeLayer } from './pixels.ts';
+import { encodePng } from './png.ts';
+import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
+import { FRAME_CHARS, WireReceiver, WireSender } from './wire.ts';
+
+/** Photoshop events after which the selection summary may have changed. */
+export const SELECTION_EVENTS = [
+  'select', 'selectNoLayers', 'set', 'make', 'delete', 'open', 'close', 'newDocument', 'historyStateChanged',
+  'convertMode', 'paste', 'crop', 'imageSize', 'canvasSize', 'transform', 'move', 'rasterizeLayer', 'mergeLayersNew',
+];
+/** Alerts are modal dialogs: keep them short. */
+export const ALERT_MAX_CHARS = 300;
+
+export interface ThemeSource {
+  current(): 'light' | 'dark';
+  /** Calls `listener` when Photoshop's UI theme changes. */
+  onChange?(listener: () => void): void;
+}
+
+export interface PhotoshopBridgeDeps {
+  photoshop: PhotoshopModule;
+  uxp: UxpModule;
+  /** The panel's localStorage. */
+  storage: KeyValueStorage;
+  webview: WebviewLike;
+  log?: Log;
+  theme?: ThemeSource;
+  /** Photoshop fires bursts of events; the summary is sent once they settle. */
+  selectionDebounceMs?: number;
+  frameChars?: number;
+}
+
+export interface PhotoshopBridge {
+  /** Handles one decoded UI→host message; resolves when its answer (if any) was posted. */
+  handleMessage(raw: unknown): Promise<void>;
+  /** Posts selection-changed when the summary differs from the last one sent. */
+  sendSelection(): Promise<void>;
+  /** Resolves when every message received so far has been handled. */
+  idle(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge {
+  const { photoshop: ps, uxp, storage, webview } = deps;
+  const baseLog = deps.log ?? consoleLog;
+  // Secrets never leave through logs or alerts, even when an error message happens to quote one.
+  let secrets: string[] = [];
+  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('•••'), text);
+  const log: Log = {
+    info: (m) => baseLog.info(redact(m)),
+    warn: (m) => baseLog.warn(redact(m)),
+    error: (m) => baseLog.error(redact(m)),
+  };
+  const remember = (settings: Settings) => {
+    if (settings.token && !secrets.includes(settings.token)) secrets = [...secrets, settings.token];
+  };
+
+  const modal = new ModalQueue(ps.core);
+  const metaStore = new MetaStore(uxp, log);
+  const metaFor = (doc: PsDocument, layerId: number) => metaStore.get(doc, layerId);
+
+  const sender = new WireSender('ui', (frame) => webview.postMessage(frame), deps.frameChars ?? FRAME_CHARS);
+  const post = (msg: HostMessage) => {
+    const problem = checkHostMessage(msg);
+    if (problem) throw new Error(`Frontier built an invalid ${msg.type} message (${problem}).`);
+    sender.send(msg);
+  };
+
+  let uiReady = false;
+  let lastSelection = '';
+  let selectionVersion = 0;
+  async function sendSelection(): Promise<void> {
+    if (!uiReady) return;
+    const version = ++selectionVersion;
+    const selection: SelectionSummary = await summarizeSelection(ps.app, metaFor);
+    const key = JSON.stringify(selection);
+    // A slower summary of an older selection must not overwrite a newer one; an unchanged one is not re-sent.
+    if (version !== selectionVersion || key === lastSelection) return;
+    lastSelection = key;
+    post({ type: 'selection-changed', selection });
+  }
+
+  async function handle(msg: UiMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ui-ready': {
+        const settings = await loadSettings(storage, uxp.storage.secureStorage);
+        remember(settings);
+        const selection = await summarizeSelection(ps.app, metaFor);
+        uiReady = true;
+        lastSelection = JSON.stringify(selection);
+        post({ type: 'init', host: { name: 'photoshop', version: ps.app.version, maxImageEdge: MAX_IMAGE_EDGE, video: false }, settings, selection });
+        if (deps.theme) post({ type: 'theme', mode: deps.theme.current() });
+        return;
+      }
+      case 'read-image': {
+        const ref = parseNodeId(msg.nodeId);
+        if (!ref) throw new HostRequestError(`“${msg.nodeId}” is not a Photoshop layer. Select a layer and retry.`);
+        const doc = findDocument(ps.app, ref.docId);
+        if (!doc) throw new HostRequestError('The document of this layer is closed. Open it, select the layer again and retry.');
+        const problem = documentProblem(doc);
+        if (problem) throw new HostRequestError(problem);
+        const layer = findLayer(doc, ref.layerId);
+        if (!layer) throw new HostRequestError('The layer is no longer in the document (deleted or undone). Select it again and retry.');
+        const reading = readingFor(doc, layer, ref.region, undefined, true);
+        if ('problem' in reading) throw new HostRequestError(reading.problem);
+        const pixels = await readPixels(ps, modal, reading.plan, layer.name);
+        const png = encodePng(pixels);
+        post({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: png, mime: 'image/png', width: pixels.width, height: pixels.height });
+        return;
+      }
+      case 'place-result': {
+        const image = decodeResult(msg);
+        const target = placeTarget(ps, msg.sourceNodeId, image.width, image.height);
+        const layerId = await writeLayer(ps, modal, target, image, msg.name);
+        await metaStore.set(target.doc, layerId, msg.meta);
+        post({ type: 'placed', requestId: msg.requestId, nodeId: nodeIdOf({ docId: target.doc.id, layerId, region: null }) });
+        void sendSelection().catch((err: unknown) => log.error(`Reading the selection failed: ${errorMessage(err)}`));
+        return;
+      }
+      case 'read-video':
+      case 'place-video':
+        throw new HostRequestError('The Photoshop panel does not read or place video: upscale the clip in Figma, the playground, or with the CLI.');
+      case 'notify':
+        if (msg.error) await ps.app.showAlert(redact(msg.message).slice(0, ALERT_MAX_CHARS));
+        else log.info(msg.message);
+        return;
+      case 'save-settings':
+        remember(sanitizeSettings(msg.settings));
+        await saveSettings(storage, uxp.storage.secureStorage, msg.settings);
+        return;
+    }
+  }
+
+  function reportFailure(msg: UiMessage, err: unknown): void {
+    const detail = errorMessage(err);
+    if (msg.type === 'read-image' || msg.type === 'place-result' || msg.type === 'read-video' || msg.type === 'place-video') {
+      const action = msg.type === 'read-image' ? 'read the layer' : 'place the result';
+      const message = err instanceof HostRequestError ? detail : `Frontier could not ${action}: ${detail}`;
+      log.warn(`${msg.type} ${msg.requestId} failed: ${message}`);
+      post({ type: 'request-failed', requestId: msg.requestId, message: redact(message) });
+    } else if (msg.type === 'save-settings') {
+      log.error(`Saving settings failed: ${detail}`);
+      void ps.app.showAlert('Frontier could not save its settings. Try again; if it repeats, reload the plugin.').catch(() => undefined);
+    } else {
+      log.error(`${msg.type} failed: ${detail}`);
+    }
+  }
+
+  async function handleMessage(raw: unknown): Promise<void> {
+    const problem = checkUiMessage(raw);
+    if (problem) {
+      log.warn(`Ignored a message from the UI: ${problem}.`);
+      return;
+    }
+    const msg = raw as UiMessage;
+    try {
+      await handle(msg);
+    } catch (err) {
+      try {
+        reportFailure(msg, err);
+      } catch (reportErr) {
+        log.error(`Could not report a failed ${msg.type}: ${errorMessage(reportErr)}`);
+      }
+    }
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+  const receiver = new WireReceiver('host', (msg) => track(handleMessage(msg)), { onProblem: (reason) => log.warn(`Dropped a message from the UI: ${reason}.`) });
+  const onWebviewMessage = (event: unknown) => receiver.push(event);
+  webview.addEventListener('message', onWebviewMessage);
+
+  // Photoshop fires several events per user action: summarize once they settle.
+  const debounceMs = deps.selectionDebounceMs ?? 120;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const onPhotoshopEvent = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      track(sendSelection().catch((err: unknown) => log.error(`Reading the selection failed: ${errorMessage(err)}`)));
+    }, debounceMs);
+  };
+  const listening = ps.action.addNotificationListener(SELECTION_EVENTS, onPhotoshopEvent).catch((err: unknown) => {
+    log.warn(`Photoshop did not accept the selection listener (${errorMessage(err)}); the panel updates when it is used.`);
+  });
+  deps.theme?.onChange?.(() => {
+    if (uiReady && deps.theme) post({ type: 'theme', mode: deps.theme.current() });
+  });
+
+  return {
+    handleMessage,
+    sendSelection,
+    async idle() {
+      while (inFlight.size > 0 || timer) {
+        await Promise.all([...inFlight]);
+        if (timer) await new Promise((resolve) => setTimeout(resolve, debounceMs));
+      }
+    },
+    async dispose() {
+      webview.removeEventListener('message', onWebviewMessage);
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await listening;
+      await ps.action.removeNotificationListener(SELECTION_EVENTS, onPhotoshopEvent).catch(() => undefined);
+    },
+  };
+}

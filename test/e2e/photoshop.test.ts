@@ -1,0 +1,215 @@
+// End to end in real Chromium: the built Photoshop webview page (dist/photoshop/webview/index.html, opened from
+// file:// as UXP's plugin:/ local content is) with a simulated `window.uxpHost` that carries JSON text only, wired to
+// the real panel bridge (plugin/photoshop/bridge.ts) running in Node against the fake Photoshop. The UI runs the
+// engine worker on onnxruntime-web with the real converted ESRGAN weights served by our server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
+import type { Browser, Page } from 'playwright-core';
+import { buildPhotoshop } from '../../plugin/build-photoshop.ts';
+import { startPhotoshopBridge, type PhotoshopBridge } from '../../plugin/photoshop/bridge.ts';
+import { META_FILE } from '../../plugin/photoshop/meta-store.ts';
+import { PLACE_CANCELLED } from '../../plugin/photoshop/pixels.ts';
+import { SETTINGS_KEY } from '../../plugin/photoshop/settings.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { Engine } from '../../worker/engine.ts';
+import { createNodePlatform, REPO_ROOT } from '../../worker/platform-node.ts';
+import type { RgbaImage } from '../../worker/job.ts';
+import { launchBrowser } from '../browser.ts';
+import { FakePhotoshop, type FakeDocument } from '../fakes/photoshop.ts';
+
+const TIMEOUT = { timeout: 240_000 };
+/** Browser (onnxruntime-web) and CLI (onnxruntime-node) may differ by a rounded byte here and there. */
+const MAX_ABS_DIFF = 3;
+const MAX_MEAN_DIFF = 0.05;
+
+let built: Promise<string> | null = null;
+/** Builds the panel once per run into a temporary folder (about 3 s), so the test checks this checkout's code. */
+function webviewPage(): Promise<string> {
+  built ??= (async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'frontier-photoshop-'));
+    await buildPhotoshop({ outDir, minify: false });
+    process.on('exit', () => rmSync(outDir, { recursive: true, force: true }));
+    return join(outDir, 'webview', 'index.html');
+  })();
+  return built;
+}
+
+async function chelsea(): Promise<RgbaImage> {
+  const png = PNG.sync.read(await readFile(join(REPO_ROOT, 'test', 'fixtures', 'images', 'chelsea.png')));
+  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
+}
+
+interface Session {
+  fake: FakePhotoshop;
+  doc: FakeDocument;
+  source: RgbaImage;
+  bridge: PhotoshopBridge;
+  server: RunningServer;
+  browser: Browser;
+  page: Page;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Photoshop (fake) with chelsea.png as a layer, the panel bridge, our server, and the webview page in Chromium. */
+async function openPanel(opts: { bitsPerChannel?: string } = {}): Promise<Session> {
+  const [pagePath, source, server, browser] = await Promise.all([webviewPage(), chelsea(), startServer({ port: 0 }), launchBrowser()]);
+  const fake = new FakePhotoshop();
+  const doc = fake.openDocument({
+    title: 'chelsea.psd', path: '/photos/chelsea.psd', width: source.width, height: source.height, bitsPerChannel: opts.bitsPerChannel,
+    layers: [{ name: 'Chelsea', rect: { left: 0, top: 0, width: source.width, height: source.height }, fill: (x, y) => Array.from(source.data.subarray((y * source.width + x) * 4, (y * source.width + x) * 4 + 4)) as [number, number, number, number] }],
+  });
+  // The user's saved settings point the panel at our server.
+  fake.localStorage.setItem(SETTINGS_KEY, JSON.stringify({ target: 'wasm', serverUrl: server.url, placeMode: 'beside' }));
+  const logs: string[] = [];
+  const bridge = startPhotoshopBridge({
+    photoshop: fake.photoshop, uxp: fake.uxp, storage: fake.localStorage, webview: fake.webview,
+    log: { info: (m) => logs.push(`[panel] ${m}`), warn: (m) => logs.push(`[panel warn] ${m}`), error: (m) => logs.push(`[panel error] ${m}`) },
+    theme: { current: () => 'dark' },
+  });
+
+  const page = await browser.newPage({ viewport: { width: 340, height: 900 } });
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.setDefaultTimeout(60_000);
+  // window.uxpHost.postMessage → JSON text → the fake webview's page side (which checks it is JSON) → the panel.
+  await page.exposeBinding('__frontierToPanel', (_source, json: string) => fake.webview.page.uxpHost.postMessage(JSON.parse(json)));
+  // As text: tsx-compiled functions can reference helpers (__name) that do not exist in the page.
+  await page.addInitScript({ content: 'window.uxpHost = { postMessage(message) { window.__frontierToPanel(JSON.stringify(message)); } };' });
+  // The panel's webview.postMessage → JSON text → a `message` event in the page.
+  fake.webview.page.onMessage((event) => {
+    const json = JSON.stringify((event as { data: unknown }).data);
+    void page.evaluate((text) => window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(text) })), json).catch(() => undefined);
+  });
+  await page.goto(pathToFileURL(pagePath).href);
+  await page.locator('[data-testid="run"]').waitFor();
+  return {
+    fake, doc, source, bridge, server, browser, page, logs,
+    async close() {
+      await browser.close().catch(() => undefined);
+      await bridge.dispose();
+      await server.close();
+    },
+  };
+}
+
+async function selectRegion(s: Session, region: { left: number; top: number; right: number; bottom: number }): Promise<void> {
+  s.doc.setMarquee(region);
+  const size = `${region.right - region.left} × ${region.bottom - region.top}`;
+  await s.page.locator('[data-testid="selection"]', { hasText: size }).waitFor({ timeout: 10_000 });
+}
+
+async function run(s: Session, opts: { scale: number; quality: string }): Promise<void> {
+  await s.page.locator(`[data-testid="param-scale-${opts.scale}"]`).click();
+  await s.page.locator(`[data-testid="param-quality-${opts.quality}"]`).click();
+  await s.page.locator('[data-testid="target-select"]').selectOption('wasm');
+  await s.page.locator('[data-testid="run"]').click();
+}
+
+async function waitForLayerCount(s: Session, count: number): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (s.doc.allLayers().length < count) {
+    const error = await s.page.locator('[data-testid="error"]').textContent({ timeout: 100 }).catch(() => null);
+    if (error) throw new Error(`the UI reported: ${error}\n${s.logs.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`no layer placed\n${s.logs.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function compare(a: RgbaImage, b: RgbaImage): { max: number; mean: number } {
+  assert.equal(a.width, b.width);
+  assert.equal(a.height, b.height);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    if (i % 4 === 3) continue;
+    const d = Math.abs(a.data[i] - b.data[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / ((a.data.length / 4) * 3) };
+}
+
+test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new layer with the upscaled pixels, one history step', TIMEOUT, async () => {
+  const s = await openPanel();
+  try {
+    const region = { left: 190, top: 120, right: 214, bottom: 140 };
+    await selectRegion(s, region);
+    await run(s, { scale: 2, quality: 'fast' });
+    await waitForLayerCount(s, 2);
+    await s.page.locator('[data-testid="progress"]').waitFor({ state: 'detached', timeout: 30_000 });
+
+    const layer = s.doc.activeLayers[0];
+    assert.notEqual(layer.name, 'Chelsea');
+    assert.match(layer.name, /^Upscale ×2/);
+    assert.deepEqual(s.doc.historyNames, [layer.name], 'one history step, named for the result');
+    const placed = { left: region.left, top: region.top, right: region.left + 48, bottom: region.top + 40 };
+    assert.deepEqual(layer.boundsNoEffects, placed, 'over the source region, twice its size');
+
+    const width = region.right - region.left;
+    const height = region.bottom - region.top;
+    const crop = s.doc.layerNamed('Chelsea').pixels(region);
+    const engine = new Engine(createNodePlatform());
+    const cli = (await engine.run({ id: 'cli', task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2 }, image: { width, height, data: crop } })).images[0];
+    const diff = compare({ width: 48, height: 40, data: layer.pixels(placed) }, cli);
+    console.log(`Photoshop panel (browser WASM) vs CLI: max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
+    assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `panel and CLI differ: ${JSON.stringify(diff)}`);
+
+    const meta = JSON.parse(s.fake.dataFiles.get(META_FILE)!) as { records: [string, string][] };
+    const [key, json] = meta.records.at(-1)!;
+    assert.equal(key, `file:/photos/chelsea.psd#${layer.id}`);
+    assert.equal(JSON.parse(json).model, 'esrgan-slim-x2');
+    assert.equal(s.fake.liveImageData, 0);
+    assert.deepEqual(s.fake.warnings, []);
+    assert.equal(s.doc.undo(), layer.name);
+    assert.deepEqual(s.doc.allLayers().map((l) => l.name), ['Chelsea'], 'one undo removes the result');
+  } finally {
+    await s.close();
+  }
+});
+
+test('Photoshop panel: Cancel in the UI mid-run, and Cancel on Photoshop’s progress while placing, leave the document as it was', TIMEOUT, async () => {
+  const s = await openPanel();
+  try {
+    // 1. The panel's own Cancel while the engine runs (a large region with the big model runs long enough).
+    await selectRegion(s, { left: 60, top: 40, right: 360, bottom: 260 });
+    await run(s, { scale: 4, quality: 'best' });
+    await s.page.locator('[data-testid="progress"]', { hasText: /tile/i }).waitFor({ timeout: 120_000 });
+    await s.page.locator('[data-testid="cancel"]').click();
+    await s.page.locator('[data-testid="error"]', { hasText: /cancel/i }).waitFor({ timeout: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // nothing arrives late
+    assert.deepEqual(s.doc.allLayers().map((l) => l.name), ['Chelsea']);
+    assert.deepEqual(s.doc.historyNames, []);
+
+    // 2. Photoshop's Cancel while the result is being written: the half-made layer is dropped with its history.
+    s.fake.cancelWhen = (e) => e.commandName.startsWith('Frontier: placing') && (e.progress ?? 0) >= 0.3;
+    await selectRegion(s, { left: 10, top: 10, right: 26, bottom: 26 });
+    await run(s, { scale: 2, quality: 'fast' });
+    await s.page.locator('[data-testid="error"]', { hasText: PLACE_CANCELLED }).waitFor({ timeout: 120_000 });
+    assert.deepEqual(s.doc.allLayers().map((l) => l.name), ['Chelsea']);
+    assert.deepEqual(s.doc.historyNames, []);
+    assert.ok(s.fake.modalScopes.some((c) => c.startsWith('Frontier: placing')), 'the write was attempted');
+  } finally {
+    await s.close();
+  }
+});
+
+test('Photoshop panel: a 16-bit document is explained in the panel and nothing runs', TIMEOUT, async () => {
+  const s = await openPanel({ bitsPerChannel: 'bitDepth16' });
+  try {
+    await s.page.locator('[data-testid="selection"]', { hasText: /16 bits per channel.*8 Bits\/Channel/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await s.page.locator('[data-testid="run"]').isDisabled(), true);
+    // Converting the document (here: a new 8-bit one becoming active) makes it usable without reopening the panel.
+    s.fake.openDocument({ title: 'copy.psd', width: 32, height: 32, layers: [{ name: 'Copy', rect: { left: 0, top: 0, width: 32, height: 32 }, fill: [1, 2, 3, 255] }] });
+    await s.page.locator('[data-testid="selection"]', { hasText: 'Copy' }).waitFor({ timeout: 10_000 });
+    await s.page.locator('[data-testid="run"]:not([disabled])').waitFor({ timeout: 30_000 });
+  } finally {
+    await s.close();
+  }
+});
