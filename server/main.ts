@@ -171,8 +171,8 @@ async function main(): Promise<void> {
     '',
     'Photoshop:',
     photoshopBuilt
-      ? `  UXP Developer Tool → Add plugin → ${join(REPO_ROOT, 'dist', 'photoshop', 'manifest.json')}`
-      : '  the panel is coming: dist/photoshop/ is not built yet.',
+      ? `  UXP Developer Tool → Add plugin → ${join(REPO_ROOT, 'dist', 'photoshop', 'manifest.json')} → Load; then Plugins → Frontier (Photoshop 26+)`
+      : '  dist/photoshop/ is not built: run npm run build.',
     '',
     'Models served:',
     ...(await modelLines()),

@@ -30,7 +30,7 @@ test('prints the playground URL and Figma instructions, serves, and stops on Ctr
     const url = /Frontier is running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output())?.[1];
     assert.ok(url, output());
     assert.match(output(), /Import plugin from manifest… → .*manifest\.json/);
-    assert.match(output(), /dist\/photoshop\/ is not built yet|UXP Developer Tool/);
+    assert.match(output(), /UXP Developer Tool → Add plugin → .*dist\/photoshop\/manifest.json/);
     assert.match(output(), /Models served:/);
     assert.equal((await raw(url, '/samples')).status, 200);
     child.kill('SIGINT');
