@@ -1,11 +1,11 @@
-// Live preview for tasks that render a view (rotate-view): while a slider moves, a small render (64 px) follows it;
+// Live preview for tasks that render a view (rotate-view): while a slider moves, a small render (32 px) follows it;
 // when the slider is let go, the chosen size renders. Latest wins: a change while a render runs cancels it, and
 // only the newest request renders next. Nothing is placed: Run places.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Job, Params, ResultMeta, Target } from '../worker/job.ts';
 import type { EngineClient } from './engine-client.ts';
 
-export const PREVIEW_SIZE = 64;
+export const PREVIEW_SIZE = 32;
 /** Params that change the view: moving one of these re-renders the preview. */
 const VIEW_PARAMS = ['seed', 'yaw', 'pitch', 'truncation'];
 

@@ -116,7 +116,7 @@ describe('generation in the plugin', { timeout: 900_000 }, () => {
     await pg.ui.locator('[data-testid="target-select"]').selectOption('wasm'); // later previews stay fast
   });
 
-  test('rotate-view preview: dragging the yaw slider renders 64 px, letting go renders the chosen size; nothing is placed', async () => {
+  test('rotate-view preview: dragging the yaw slider renders 32 px, letting go renders the chosen size; nothing is placed', async () => {
     const before = (await nodes(pg.page)).length;
     await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
     await choose('rotate-view', GRAM, 'wasm', { seed: '4', size: '128' });
@@ -128,7 +128,7 @@ describe('generation in the plugin', { timeout: 900_000 }, () => {
       el.value = '25';
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await pg.ui.locator('[data-testid="view-preview"][data-size="64"][data-busy="false"]').waitFor({ timeout: 60_000 });
+    await pg.ui.locator('[data-testid="view-preview"][data-size="32"][data-busy="false"]').waitFor({ timeout: 60_000 });
     await slider.evaluate((el: HTMLInputElement) => el.dispatchEvent(new Event('change', { bubbles: true })));
     await pg.ui.locator('[data-testid="view-preview"][data-size="128"][data-busy="false"]').waitFor({ timeout: 60_000 });
     assert.match((await panel.textContent()) ?? '', /Preview 128 px/);

@@ -21,7 +21,9 @@ export const rotateView: TaskDef = {
     { name: 'pitch', label: 'Pitch (°)', type: 'number', default: 0, min: -25, max: 25, step: 1, help: 'Look from below (−) or above (+).' },
     { name: 'frames', label: 'Turntable frames', type: 'integer', default: 1, min: 1, max: 36, help: 'More than 1: a row of views sweeping the yaw from −sweep to +sweep.' },
     { name: 'sweep', label: 'Sweep (°)', type: 'number', default: 30, min: 5, max: 40, step: 1 },
-    { name: 'size', label: 'Size', type: 'choice', default: 256, choices: [{ value: 64, label: 'Preview 64' }, { value: 128, label: '128' }, { value: 256, label: '256' }] },
+    // GRAM costs ≈1 TMAC per 256² frame (bench/results/generation.md: ≈5 min on WASM, ≈2.4 min on node): the live
+    // preview renders 32 px (1/64 of that) while a slider moves.
+    { name: 'size', label: 'Size', type: 'choice', default: 256, choices: [{ value: 32, label: '32' }, { value: 64, label: '64' }, { value: 128, label: '128' }, { value: 256, label: '256' }] },
     { name: 'truncation', label: 'Truncation', type: 'number', default: 0.7, min: 0.3, max: 1, step: 0.05 },
   ],
   defaultModel: (_params, available) => firstGenerator(available, 'gram-ffhq-256'),
