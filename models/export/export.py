@@ -27,7 +27,7 @@ import torch  # noqa: E402
 import common  # noqa: E402
 
 # Model-id prefix → family module (imported only when used, so one family's dependencies never block another).
-FAMILIES = {'styleswin': 'styleswin', 'gram': 'gram'}
+FAMILIES = {'styleswin': 'styleswin', 'gram': 'gram', 'simmim': 'simmim', 'vqdiffusion': 'vqdiffusion'}
 
 OPSET = 17
 CARD_ORDER = ('id', 'task', 'label', 'description', 'variant', 'files', 'io', 'license', 'source', 'targets', 'notes')
