@@ -90,7 +90,7 @@ def run_reference(spec, log):
 def name_output_dims(onnx_path, outputs, dynamic_axes):
     """Writes the outputs' static dims into the graph (the tracer leaves e.g. [batch, ?, ?, ?]), so onnxruntime's
     output metadata tells clients the image size; dynamic axes keep their names."""
-    model = onnx.load(onnx_path)
+    model = onnx.load(onnx_path, load_external_data=False)  # above 2 GB: rewrite the graph, weights stay outside
     for value in model.graph.output:
         if value.name not in outputs:
             continue
@@ -159,6 +159,10 @@ def export(args, log=print):
                               dynamic_axes=spec['dynamic_axes'], do_constant_folding=True)
         name_output_dims(tmp_path, reference[0][1], spec['dynamic_axes'])
         log(f'torch.onnx.export: {time.time() - t0:.1f} s')
+        # Optional family hook: writes the files the model ships with (external weights, vocabularies, embeddings)
+        # and may rewrite the ONNX (one external data file); returns their card entries.
+        extra_files = (family.finish(model, args.model_id, args.tiny, tmp_path, args.out, card_id, args.checkpoint)
+                       if hasattr(family, 'finish') else [])
         worst = check_onnx(tmp_path, spec, reference, log)
         sha = common.sha256_file(tmp_path)
         name = f'{card_id}.{sha[:16]}.onnx'
@@ -169,7 +173,7 @@ def export(args, log=print):
             os.remove(tmp_path)
 
     card = family.card(args.model_id, args.tiny)
-    card['files'] = [{'name': name, 'sha256': sha, 'bytes': os.path.getsize(onnx_path)}]
+    card['files'] = [{'name': name, 'sha256': sha, 'bytes': os.path.getsize(onnx_path)}] + extra_files
     if args.checkpoint:
         card['source']['checkpoint'] = os.path.basename(args.checkpoint)
     card = {k: card[k] for k in CARD_ORDER if k in card} | {k: v for k, v in card.items() if k not in CARD_ORDER}
