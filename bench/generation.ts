@@ -1,0 +1,210 @@
+// `npm run bench:generation`: full-size StyleSwin-256 and GRAM-256 (random weights, exported at bench time into a
+// temp folder, never committed) on every runtime, side by side in one run, the SAME model files everywhere:
+// onnxruntime-node CPU (2 and 1 threads, a child process each), onnxruntime-web WASM in Chromium (1 thread; 2 threads
+// on a COOP/COEP page) and WebGPU on Chromium's SwiftShader (software: one small correctness run, no speed claim).
+// Per image ms (GRAM: per 64×64 tile, ×16 per 256² frame), peak memory, GMAC from the graph, output differences to
+// onnxruntime-node. Written to bench/results/generation.{json,md}.
+// Env: BENCH_GEN_MODELS=DIR exports into DIR and reuses what is there (kept; for reruns while debugging),
+// BENCH_GEN_ONLY=styleswin|gram, BENCH_GEN_TARGETS=node-2,node-1,wasm-1,wasm-2,webgpu,
+// BENCH_GEN_WEBGPU_MIN=<minutes> caps each WebGPU run (default 6), BENCH_GEN_WEBGPU_STYLESWIN=<minutes> also tries
+// StyleSwin on WebGPU with that cap (skipped by default: one 256² image on SwiftShader did not finish in 25 min).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../worker/platform-node.ts';
+import { exportModel, countMacs, type ExportedModel, type MacCount } from './generation/export-models.ts';
+import type { Family, GramFrame, RunSpec } from './generation/cases.ts';
+import { benchServer } from './generation/serve.ts';
+import { browserBaselineBytes, nodeBaselineBytes, runBrowser, runNode, runtimeLabel, type TargetId, type TargetRun } from './generation/targets.ts';
+import { launchBenchBrowser } from './generation/chromium.ts';
+import { writeReport, type ModelSummary, type Row } from './generation/report.ts';
+
+const OUT = join(REPO_ROOT, 'bench', 'results');
+const TARGETS: TargetId[] = ['node-2', 'node-1', 'wasm-1', 'wasm-2', 'webgpu'];
+const FRAME_SIZE = 256;
+/** GRAM's correctness input: an 8×8 patch at the frame's centre (64 rays): SwiftShader takes ≈0.3–0.5 s per ray. */
+const CHECK_TILE = { x: 124, y: 124, width: 8, height: 8 };
+
+/** Why StyleSwin's WebGPU row is skipped unless BENCH_GEN_WEBGPU_STYLESWIN asks for it (the trial that decided it). */
+const STYLESWIN_WEBGPU_SKIPPED =
+  'one 256² image (the graph has no smaller input) did not finish within 25 min on SwiftShader in a trial run on this machine ' +
+  '(2026-11-28, 95.6 GMAC; renderer 860 MiB and GPU process 3.3 GiB peak RSS when stopped). Set BENCH_GEN_WEBGPU_STYLESWIN=<minutes> to try';
+
+/** Timed runs per target after one warm-up (these models take seconds to a minute per run on 2 cores). */
+const TIMED_RUNS: Record<Family, Record<TargetId, number>> = {
+  styleswin: { 'node-2': 3, 'node-1': 2, 'wasm-1': 2, 'wasm-2': 2, webgpu: 0 },
+  gram: { 'node-2': 4, 'node-1': 3, 'wasm-1': 2, 'wasm-2': 3, webgpu: 0 },
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Number.NaN;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= worst)) worst = d; // NaN wins
+  }
+  return worst;
+}
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
+
+function specFor(model: ExportedModel, target: TargetId, modelRef: string): RunSpec {
+  const webgpu = target === 'webgpu';
+  const spec: RunSpec = { family: model.family, card: model.card, model: modelRef, timedRuns: TIMED_RUNS[model.family][target], checkRuns: 0 };
+  if (model.family === 'styleswin') {
+    spec.checkRuns = webgpu ? 1 : 0; // node/WASM compare the image of their last timed run
+  } else {
+    const camera = model.card.io.camera!;
+    const frame: GramFrame = { size: FRAME_SIZE, tile: model.card.io.tile.size, fovDeg: camera.fovDeg, yaw: camera.default.yaw, pitch: camera.default.pitch };
+    Object.assign(spec, { frame, checkTile: CHECK_TILE, checkRuns: webgpu ? 2 : 1 });
+  }
+  return spec;
+}
+
+function toRow(model: ExportedModel, macs: MacCount, run: TargetRun, reference: TargetRun | undefined, tilesPerImage: number): Row {
+  const r = run.result;
+  const medianMs = r && r.runMs.length ? median(r.runMs) : undefined;
+  const diffs: Record<string, number> = {};
+  if (r && reference?.result && run !== reference) {
+    for (const [name, ref] of Object.entries(reference.result.check)) if (r.check[name]) diffs[name] = maxAbsDiff(r.check[name], ref);
+  }
+  return {
+    model: model.card.id,
+    family: model.family,
+    target: run.target,
+    runtime: run.runtime,
+    threads: run.threads,
+    adapter: run.adapter,
+    sessionMs: r?.sessionMs,
+    downloadMs: run.downloadMs,
+    warmupMs: r?.warmupMs,
+    runMs: r?.runMs ?? [],
+    medianMs,
+    cpuMs: r?.cpuMs ?? [],
+    medianCpuMs: r?.cpuMs?.length && r.cpuMs.every(Number.isFinite) ? median(r.cpuMs) : undefined,
+    msPerImage: medianMs !== undefined ? medianMs * tilesPerImage : undefined,
+    imageEstimated: tilesPerImage > 1,
+    checkMs: r?.checkMs ?? [],
+    gmacPerSecond: medianMs !== undefined ? macs.macs / 1e9 / (medianMs / 1000) : undefined,
+    memory: run.memory,
+    maxAbsDiffToNode2: run === reference ? undefined : diffs,
+    failed: run.failed,
+  };
+}
+
+async function main() {
+  const only = process.env.BENCH_GEN_ONLY?.split(',') as Family[] | undefined;
+  const families = (['styleswin', 'gram'] as Family[]).filter((f) => !only || only.includes(f));
+  const targets = process.env.BENCH_GEN_TARGETS ? (process.env.BENCH_GEN_TARGETS.split(',') as TargetId[]) : TARGETS;
+  const webgpuMinutes = Number(process.env.BENCH_GEN_WEBGPU_MIN ?? 6);
+  const styleswinWebgpuMinutes = Number(process.env.BENCH_GEN_WEBGPU_STYLESWIN ?? 0);
+  const keep = process.env.BENCH_GEN_MODELS;
+  const modelDir = keep ?? mkdtempSync(join(tmpdir(), 'frontier-genbench-'));
+  mkdirSync(modelDir, { recursive: true });
+  const workDir = mkdtempSync(join(tmpdir(), 'frontier-genbench-work-'));
+  const loadStart = loadavg();
+  log(`models in ${modelDir}${keep ? ' (kept)' : ' (temporary)'}; load average ${loadStart.map((l) => l.toFixed(1)).join(' ')}`);
+
+  const models: ExportedModel[] = [];
+  for (const family of families) models.push(await exportModel(family, modelDir, log));
+
+  const rows: Row[] = [];
+  const summaries: ModelSummary[] = [];
+  const { url, server } = await benchServer(modelDir);
+  let chromiumVersion = '';
+  try {
+    const probe = await launchBenchBrowser();
+    chromiumVersion = probe.version();
+    await probe.close();
+    const baselines = {
+      nodeBytes: targets.some((t) => t.startsWith('node')) ? await nodeBaselineBytes() : undefined,
+      rendererBytes: targets.some((t) => !t.startsWith('node')) ? await browserBaselineBytes(url) : undefined,
+    };
+    for (const model of models) {
+      const isGram = model.family === 'gram';
+      const tileRays = model.card.io.tile.size ** 2;
+      const shapes: Record<string, number[]> = isGram ? { z: [1, 256], ray_origins: [1, tileRays, 3], ray_directions: [1, tileRays, 3] } : { z: [1, 512] };
+      const macs = await countMacs(model.onnxPath, shapes);
+      const tilesPerImage = isGram ? (FRAME_SIZE / model.card.io.tile.size) ** 2 : 1;
+      log(`${model.card.id}: ${(macs.macs / 1e9).toFixed(1)} GMAC per ${isGram ? `${tileRays}-ray tile` : 'image'}${macs.uncounted.length ? ` (${macs.uncounted.length} nodes uncounted)` : ''}`);
+      const runs: TargetRun[] = [];
+      for (const target of targets) {
+        const t0 = performance.now();
+        const load0 = loadavg()[0];
+        log(`${model.card.id} on ${runtimeLabel(target)}…`);
+        let run: TargetRun;
+        if (target === 'webgpu' && model.family === 'styleswin' && !styleswinWebgpuMinutes) {
+          run = { target, runtime: runtimeLabel(target), failed: `skipped: ${STYLESWIN_WEBGPU_SKIPPED}` };
+        } else if (target === 'node-1' || target === 'node-2') {
+          run = await runNode(specFor(model, target, model.onnxPath), target === 'node-1' ? 1 : 2, workDir);
+        } else {
+          const minutes = target !== 'webgpu' ? 15 : model.family === 'styleswin' ? styleswinWebgpuMinutes : webgpuMinutes;
+          run = await runBrowser(specFor(model, target, `/models/${model.card.files[0].name}`), target, url, minutes * 60_000, log);
+        }
+        runs.push(run);
+        const reference = runs.find((r) => r.target === 'node-2');
+        const row = toRow(model, macs, run, reference, tilesPerImage);
+        row.wallSeconds = (performance.now() - t0) / 1000;
+        row.loadAverage = [load0, loadavg()[0]];
+        rows.push(row);
+        const diff = row.maxAbsDiffToNode2 && Object.keys(row.maxAbsDiffToNode2).length ? `, max |Δ| vs node-2 ${Object.entries(row.maxAbsDiffToNode2).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}` : '';
+        log(run.failed
+          ? `${model.card.id} ${target}: ${run.failed}`
+          : `${model.card.id} ${target}: median ${row.medianMs?.toFixed(0) ?? '-'} ms per run (CPU ${row.medianCpuMs?.toFixed(0) ?? '-'} ms)${row.checkMs.length ? `, check runs ${row.checkMs.map((m) => m.toFixed(0)).join('/')} ms` : ''}, peak ${((row.memory?.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB${diff} (${row.wallSeconds.toFixed(0)} s)`);
+      }
+      summaries.push({
+        id: model.card.id,
+        family: model.family,
+        file: model.card.files[0].name,
+        bytes: statSync(model.onnxPath).size,
+        checkpoint: model.checkpoint,
+        exportSeconds: model.exportSeconds,
+        macsPerRun: macs.macs,
+        macsByOp: macs.byOp,
+        macsUncounted: macs.uncounted,
+        runUnit: isGram ? `${model.card.io.tile.size}×${model.card.io.tile.size} tile (${tileRays} rays)` : `${FRAME_SIZE}×${FRAME_SIZE} image`,
+        runsPerImage: tilesPerImage,
+        checkInput: isGram ? `${CHECK_TILE.width}×${CHECK_TILE.height} rays at (${CHECK_TILE.x}, ${CHECK_TILE.y}) of the 256² front view` : 'the timed image (seed 1, ψ 0.7)',
+      });
+    }
+    const ortVersion = (pkg: string) => (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    const environment = {
+      machine: `${cpus().length}× ${cpus()[0]?.model}`,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      chromium: chromiumVersion,
+      onnxruntimeNode: ortVersion('onnxruntime-node'),
+      onnxruntimeWeb: ortVersion('onnxruntime-web'),
+      loadAverageStart: loadStart,
+      loadAverageEnd: loadavg(),
+      baselinePeakRss: baselines,
+    };
+    const durationSeconds = (performance.now() - started) / 1000;
+    const partial = families.length < 2 || targets.length < TARGETS.length;
+    const when = new Date().toISOString();
+    const json = { when, durationSeconds, partial, environment, seed: 1, truncation: 0.7, models: summaries, rows };
+    mkdirSync(OUT, { recursive: true });
+    await writeFile(join(OUT, 'generation.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2) + '\n');
+    const md = writeReport({ when, durationSeconds, partial, environment, models: summaries, rows, webgpuMinutes });
+    await writeFile(join(OUT, 'generation.md'), md);
+    console.log(md);
+    log(`done in ${(durationSeconds / 60).toFixed(1)} min`);
+  } finally {
+    server.close();
+    rmSync(workDir, { recursive: true, force: true });
+    if (!keep) rmSync(modelDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

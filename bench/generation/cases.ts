@@ -1,0 +1,144 @@
+// What the generation bench runs, shared by the Node child (onnxruntime-node) and the browser worker
+// (onnxruntime-web): the inputs are made as the tasks make them (worker/tasks/generate.ts, rotate-view.ts).
+import { latentFromSeed } from '../../worker/latent.ts';
+import { cameraRays, type Tile } from '../../worker/render/camera.ts';
+import type { Tensor } from '../../worker/runtime/runtime.ts';
+import type { ModelCard } from '../../worker/models/card.ts';
+
+export type Family = 'styleswin' | 'gram';
+
+export const SEED = 1;
+export const TRUNCATION = 0.7;
+
+/** GRAM's frame and tiles as rotate-view renders them at Size 256. */
+export interface GramFrame {
+  size: number;
+  tile: number;
+  fovDeg: number;
+  yaw: number;
+  pitch: number;
+}
+
+/** One model on one target. Serialisable: it travels to the Node child as JSON and into the page. */
+export interface RunSpec {
+  family: Family;
+  card: ModelCard;
+  /** A file path (Node) or URL (browser). */
+  model: string;
+  /** Timed runs after one untimed warm-up run; 0 = no warm-up and no timing (a WebGPU correctness run). */
+  timedRuns: number;
+  /** GRAM: the frame whose tiles are timed (warm-up on tile 0, run i on tile i + 1). */
+  frame?: GramFrame;
+  /** GRAM: the small ray set every target also renders, to compare outputs (StyleSwin compares its image). */
+  checkTile?: Tile;
+  /** How many times to run the check input (WebGPU: the first includes shader compilation). */
+  checkRuns: number;
+}
+
+export interface RunResult {
+  sessionMs: number;
+  /** The first run (includes first-run allocations; WebGPU: shader compilation). */
+  warmupMs?: number;
+  runMs: number[];
+  /** Wall-clock span of each timed run (epoch ms), so the caller can read the process's CPU time over it. */
+  runSpans: [number, number][];
+  /** CPU time of each timed run (all threads of the process), where the runner can read it itself (Node). */
+  cpuMs?: number[];
+  checkMs: number[];
+  /** Outputs of the check input, by output name. */
+  check: Record<string, Float32Array>;
+}
+
+export function gramTiles(frame: GramFrame): Tile[] {
+  const tiles: Tile[] = [];
+  for (let y = 0; y < frame.size; y += frame.tile) {
+    for (let x = 0; x < frame.size; x += frame.tile) tiles.push({ x, y, width: frame.tile, height: frame.tile });
+  }
+  return tiles;
+}
+
+function f32(data: Float32Array, dims: number[]): Tensor {
+  return { dtype: 'float32', dims, data };
+}
+
+export function styleswinFeeds(card: ModelCard): Record<string, Tensor> {
+  const z = latentFromSeed(SEED, card.io.latent!.size);
+  return { [card.io.latent!.name]: f32(z, [1, z.length]), truncation: f32(Float32Array.of(TRUNCATION), [1]) };
+}
+
+export function gramFeeds(card: ModelCard, frame: GramFrame, tile: Tile): Record<string, Tensor> {
+  const z = latentFromSeed(SEED, card.io.latent!.size);
+  const rays = cameraRays({ yaw: frame.yaw, pitch: frame.pitch }, frame.fovDeg, frame.size, tile);
+  return {
+    [card.io.latent!.name]: f32(z, [1, z.length]),
+    truncation: f32(Float32Array.of(TRUNCATION), [1]),
+    ray_origins: f32(rays.origins, [1, rays.count, 3]),
+    ray_directions: f32(rays.directions, [1, rays.count, 3]),
+  };
+}
+
+interface BenchSession {
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+}
+
+/** Warm-up, timed runs and check runs of `spec` on an open session; `cpuNow` = the process's CPU time in ms. */
+export async function runSpec(spec: RunSpec, session: BenchSession, log: (line: string) => void = () => {}, cpuNow?: () => number): Promise<Omit<RunResult, 'sessionMs'>> {
+  const runSpans: [number, number][] = [];
+  const cpuMs: number[] = [];
+  const run = async (feeds: Record<string, Tensor>) => {
+    const cpu = cpuNow?.();
+    const t = performance.now();
+    const out = await session.run(feeds);
+    const end = performance.now();
+    return { ms: end - t, out, span: [performance.timeOrigin + t, performance.timeOrigin + end] as [number, number], cpu: cpu === undefined ? undefined : cpuNow!() - cpu };
+  };
+  const recorded = async (feeds: Record<string, Tensor>) => {
+    const r = await run(feeds);
+    runSpans.push(r.span);
+    if (r.cpu !== undefined) cpuMs.push(r.cpu);
+    return r;
+  };
+  const outputsOf = (out: Record<string, Tensor>) => Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float32Array.from(v.data as Float32Array)]));
+  const runMs: number[] = [];
+  const checkMs: number[] = [];
+  let warmupMs: number | undefined;
+  let check: Record<string, Float32Array> = {};
+  if (spec.family === 'styleswin') {
+    const feeds = styleswinFeeds(spec.card);
+    if (spec.timedRuns > 0) {
+      warmupMs = (await run(feeds)).ms;
+      log(`warm-up ${warmupMs.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < spec.timedRuns; i++) {
+      const r = await recorded(feeds);
+      runMs.push(r.ms);
+      check = outputsOf(r.out); // the timed input is the check input
+      log(`run ${i + 1}/${spec.timedRuns}: ${r.ms.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < spec.checkRuns; i++) {
+      const r = await run(feeds);
+      checkMs.push(r.ms);
+      check = outputsOf(r.out);
+      log(`check run ${i + 1}/${spec.checkRuns}: ${r.ms.toFixed(0)} ms`);
+    }
+  } else {
+    const frame = spec.frame!;
+    const tiles = gramTiles(frame);
+    if (spec.timedRuns > 0) {
+      warmupMs = (await run(gramFeeds(spec.card, frame, tiles[0]))).ms;
+      log(`warm-up tile ${warmupMs.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < spec.timedRuns; i++) {
+      const r = await recorded(gramFeeds(spec.card, frame, tiles[(i + 1) % tiles.length]));
+      runMs.push(r.ms);
+      log(`tile ${i + 1}/${spec.timedRuns}: ${r.ms.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < spec.checkRuns; i++) {
+      const r = await run(gramFeeds(spec.card, frame, spec.checkTile!));
+      checkMs.push(r.ms);
+      check = outputsOf(r.out);
+      log(`check tile run ${i + 1}/${spec.checkRuns}: ${r.ms.toFixed(0)} ms`);
+    }
+  }
+  return { warmupMs, runMs, runSpans, cpuMs: cpuNow ? cpuMs : undefined, checkMs, check };
+}
