@@ -27,13 +27,20 @@ export interface PreviewRequest {
 
 let previewCounter = 0;
 
+/** What makes one preview differ from another: the task, model, target, sources, the view params and the size. */
+function keyOf(request: PreviewRequest): string {
+  return JSON.stringify({ ...request, params: Object.fromEntries(Object.entries(request.params).filter(([k]) => VIEW_PARAMS.includes(k) || k === 'size')) });
+}
+
 export function useViewPreview(engine: EngineClient, request: PreviewRequest | null): { preview: ViewPreview | null; busy: boolean; error: string | null } {
   const [preview, setPreview] = useState<ViewPreview | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const running = useRef<string | null>(null);
   const pending = useRef<PreviewRequest | null>(null);
-  const key = request ? JSON.stringify({ ...request, params: Object.fromEntries(Object.entries(request.params).filter(([k]) => VIEW_PARAMS.includes(k) || k === 'size')) }) : '';
+  /** The request the current preview shows: coming back to it (e.g. after a Run) renders nothing again. */
+  const shown = useRef('');
+  const key = request ? keyOf(request) : '';
 
   useEffect(() => {
     if (!request) {
@@ -42,6 +49,7 @@ export function useViewPreview(engine: EngineClient, request: PreviewRequest | n
       if (running.current) void engine.cancel(running.current, { hard: false });
       return;
     }
+    if (key === shown.current && !running.current) return;
     pending.current = request;
     if (running.current) {
       // Soft: the render stops at its next tile; terminating the worker would drop the loaded model.
@@ -71,6 +79,7 @@ export function useViewPreview(engine: EngineClient, request: PreviewRequest | n
           if (old) URL.revokeObjectURL(old.url);
           return { url, size, ms: Date.now() - started };
         });
+        shown.current = keyOf(req);
         setError(null);
       } catch (err) {
         const code = (err as { code?: string }).code;
