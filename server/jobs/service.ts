@@ -282,8 +282,8 @@ export class JobService {
     clearTimeout(this.expiry.get(job.id)); // an idle-upload timer
     if (this.closed) return;
     const timer = setTimeout(() => {
-      this.forget(job);
-      void rm(job.dir, { recursive: true, force: true });
+      // Files first, then the id: once GET /jobs/{id} says 404, nothing of the job is left on disk.
+      void rm(job.dir, { recursive: true, force: true }).finally(() => this.forget(job));
     }, this.retentionMs);
     (timer as unknown as { unref(): void }).unref(); // retention never keeps the process alive
     this.expiry.set(job.id, timer);
