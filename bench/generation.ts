@@ -8,6 +8,7 @@
 // BENCH_GEN_ONLY=styleswin|gram, BENCH_GEN_TARGETS=node-2,node-1,wasm-1,wasm-2,webgpu,
 // BENCH_GEN_WEBGPU_MIN=<minutes> caps each WebGPU run (default 6), BENCH_GEN_WEBGPU_STYLESWIN=<minutes> also tries
 // StyleSwin on WebGPU with that cap (skipped by default: one 256² image on SwiftShader did not finish in 25 min).
+// BENCH_GEN_REPORT_FROM=FILE.json only rewrites generation.md from an earlier run's JSON (after a report change).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -18,7 +19,7 @@ import type { Family, GramFrame, RunSpec } from './generation/cases.ts';
 import { benchServer } from './generation/serve.ts';
 import { browserBaselineBytes, nodeBaselineBytes, runBrowser, runNode, runtimeLabel, type TargetId, type TargetRun } from './generation/targets.ts';
 import { launchBenchBrowser } from './generation/chromium.ts';
-import { writeReport, type ModelSummary, type Row } from './generation/report.ts';
+import { writeReport, type ModelSummary, type Report, type Row } from './generation/report.ts';
 
 const OUT = join(REPO_ROOT, 'bench', 'results');
 const TARGETS: TargetId[] = ['node-2', 'node-1', 'wasm-1', 'wasm-2', 'webgpu'];
@@ -100,7 +101,16 @@ function toRow(model: ExportedModel, macs: MacCount, run: TargetRun, reference: 
   };
 }
 
+/** Rewrites generation.md from a results JSON, measuring nothing. */
+async function reportOnly(path: string) {
+  const json = JSON.parse(readFileSync(path, 'utf8')) as Omit<Report, 'webgpuMinutes'> & { webgpuMinutes?: number };
+  const md = writeReport({ ...json, webgpuMinutes: json.webgpuMinutes ?? 6 });
+  await writeFile(join(OUT, 'generation.md'), md);
+  console.log(md);
+}
+
 async function main() {
+  if (process.env.BENCH_GEN_REPORT_FROM) return reportOnly(process.env.BENCH_GEN_REPORT_FROM);
   const only = process.env.BENCH_GEN_ONLY?.split(',') as Family[] | undefined;
   const families = (['styleswin', 'gram'] as Family[]).filter((f) => !only || only.includes(f));
   const targets = process.env.BENCH_GEN_TARGETS ? (process.env.BENCH_GEN_TARGETS.split(',') as TargetId[]) : TARGETS;
@@ -190,7 +200,7 @@ async function main() {
     const durationSeconds = (performance.now() - started) / 1000;
     const partial = families.length < 2 || targets.length < TARGETS.length;
     const when = new Date().toISOString();
-    const json = { when, durationSeconds, partial, environment, seed: 1, truncation: 0.7, models: summaries, rows };
+    const json = { when, durationSeconds, partial, environment, seed: 1, truncation: 0.7, webgpuMinutes, models: summaries, rows };
     mkdirSync(OUT, { recursive: true });
     await writeFile(join(OUT, 'generation.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2) + '\n');
     const md = writeReport({ when, durationSeconds, partial, environment, models: summaries, rows, webgpuMinutes });

@@ -40,15 +40,19 @@ export function useViewPreview(engine: EngineClient, request: PreviewRequest | n
   const pending = useRef<PreviewRequest | null>(null);
   /** The request the current preview shows: coming back to it (e.g. after a Run) renders nothing again. */
   const shown = useRef('');
+  const lastKey = useRef('');
   const key = request ? keyOf(request) : '';
 
   useEffect(() => {
     if (!request) {
-      // Run started (or another task was chosen): a preview in flight would only hold the engine up.
+      // Run started (or another task was chosen): a preview in flight would only hold the engine up, and the Run
+      // renders the very view it was showing — so coming back to it afterwards renders nothing again.
+      if (lastKey.current) shown.current = lastKey.current;
       pending.current = null;
       if (running.current) void engine.cancel(running.current, { hard: false });
       return;
     }
+    lastKey.current = key;
     if (key === shown.current && !running.current) return;
     pending.current = request;
     if (running.current) {

@@ -205,7 +205,7 @@ export function writeReport(rep: Report): string {
   if (ss1?.msPerImage && ssn?.msPerImage) {
     lines.push(`- **StyleSwin-256, one image**: ${duration(ss1.msPerImage)} in the plugin's single-threaded WASM (${verdict(ss1.msPerImage)})` +
       `${ss2?.msPerImage ? `, ${duration(ss2.msPerImage)} with 2 wasm threads` : ''}, ${duration(ssn.msPerImage)} on the local companion server (onnxruntime-node, 2 threads: ${verdict(ssn.msPerImage)}), ` +
-      `${(ss1.msPerImage / ssn.msPerImage).toFixed(1)}× faster than WASM-1${ssNode1?.medianMs && ss1.medianMs ? ` (1 thread each: WASM is ${(ss1.medianMs / ssNode1.medianMs).toFixed(1)}× slower than native)` : ''}. ` +
+      `${(ss1.msPerImage / ssn.msPerImage).toFixed(1)}× faster than WASM-1${ssNode1?.medianMs && ss1.medianMs ? `; with 1 thread each, WASM is ${(ss1.medianMs / ssNode1.medianMs).toFixed(1)}× slower than native` : ''}. ` +
       'Generating in the plugin works without a server but each image is a wait; Count = 9 multiplies it by 9.');
   }
   const g1 = at(gram, 'wasm-1');
@@ -213,10 +213,22 @@ export function writeReport(rep: Report): string {
   if (g1?.medianMs && gn?.medianMs && g1.msPerImage && gn.msPerImage) {
     const gNode1 = at(gram, 'node-1');
     lines.push(`- **GRAM-256**: a 64-px preview is one tile: ${duration(g1.medianMs)} on WASM-1 (${verdict(g1.medianMs)}), ${duration(gn.medianMs)} on node 2 threads (${verdict(gn.medianMs)})` +
-      `${gNode1?.medianMs ? ` (1 thread each: WASM is ${(g1.medianMs / gNode1.medianMs).toFixed(1)}× slower than native)` : ''}. ` +
+      `${gNode1?.medianMs ? `; with 1 thread each, WASM is ${(g1.medianMs / gNode1.medianMs).toFixed(1)}× slower than native` : ''}. ` +
       `A 256² frame is 16 tiles: ≈${duration(g1.msPerImage)} on WASM-1 and ≈${duration(gn.msPerImage)} on node (${verdict(gn.msPerImage)}); a 36-frame turntable ≈${duration(gn.msPerImage * 36)} even on node. ` +
       `So in the plugin alone (WASM) even the 64-px preview that rotate-view renders while a slider moves is ${verdict(g1.medianMs)}; with the companion server it is ${verdict(gn.medianMs)} and a full frame ${verdict(gn.msPerImage)}. ` +
       'Smooth rotation or turntables at 256 px need a real GPU (WebGPU on hardware, or a GPU server); on a CPU, full frames want progress per tile and cancellation.');
+  }
+  for (const m of rep.models) {
+    const rows = rep.rows.filter((r) => r.model === m.id);
+    const n1 = at(rows, 'node-1');
+    const n2 = at(rows, 'node-2');
+    if (!n1?.medianMs || !n2?.medianMs || n1.medianMs >= n2.medianMs) continue;
+    const busy = n2.medianCpuMs !== undefined && n2.medianCpuMs < 1.3 * n2.medianMs;
+    const loaded = (n2.loadAverage?.[0] ?? 0) > 2.5;
+    lines.push(`- **${m.id} on onnxruntime-node: 1 intra-op thread beat 2** (${duration(n1.medianMs)} vs ${duration(n2.medianMs)} per run)` +
+      `${busy ? `; with 2 threads the CPU time per run (${duration(n2.medianCpuMs)}) is about the wall time, so the second thread added no parallel work` : ''}` +
+      `${loaded ? ` (load ${n2.loadAverage![0].toFixed(1)} on 2 cores during that row: contention may explain part of it)` : ''}. ` +
+      'The companion server runs onnxruntime-node on all cores by default (worker/runtime/ort-node.ts, intraOpNumThreads 0): the thread count is worth choosing per model.');
   }
   lines.push('- WebGPU on SwiftShader is only a correctness check here (outputs match onnxruntime-node within the tolerances above); its speed on a real GPU is not measured by this bench.');
   lines.push('');

@@ -104,18 +104,6 @@ describe('generation in the plugin', { timeout: 900_000 }, () => {
     assert.ok(maxDiff(await pixels(pg.page, view.id), reference) <= MAX_ABS_DIFF, 'WASM matches Node');
   });
 
-  test('GRAM tiny, a 64 px view on WebGPU (SwiftShader: ≈100× slower than WASM, minutes) matches onnxruntime-node too', async () => {
-    const reference = await nodeImage('rotate-view', GRAM, { seed: 3, yaw: -10, size: 64 });
-    await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
-    // Params first on WASM, then WebGPU: the live preview renders once on WebGPU (at 64 px), then the Run does.
-    await choose('rotate-view', GRAM, 'wasm', { seed: '3', yaw: '-10', size: '64' });
-    await pg.ui.locator('[data-testid="target-select"]').selectOption('webgpu');
-    const [view] = await runAndWait(1, 600_000);
-    assert.equal(JSON.parse(view.pluginData.frontier).target, 'webgpu');
-    assert.ok(maxDiff(await pixels(pg.page, view.id), reference) <= MAX_ABS_DIFF, 'WebGPU matches Node');
-    await pg.ui.locator('[data-testid="target-select"]').selectOption('wasm'); // later previews stay fast
-  });
-
   test('rotate-view preview: dragging the yaw slider renders 32 px, letting go renders the chosen size; nothing is placed', async () => {
     const before = (await nodes(pg.page)).length;
     await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
@@ -135,4 +123,16 @@ describe('generation in the plugin', { timeout: 900_000 }, () => {
     assert.equal((await nodes(pg.page)).length, before, 'previews are not placed');
     if (process.env.FRONTIER_SCREENSHOTS) await pg.page.screenshot({ path: join(process.env.FRONTIER_SCREENSHOTS, 'rotate-preview.png') });
   });
+
+  test('GRAM tiny, a 64 px view on WebGPU (SwiftShader: ≈100× slower than WASM, minutes) matches onnxruntime-node too', async () => {
+    const reference = await nodeImage('rotate-view', GRAM, { seed: 3, yaw: -10, size: 64 });
+    await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
+    // Params first on WASM, then WebGPU: the live preview renders once on WebGPU (at 64 px), then the Run does.
+    await choose('rotate-view', GRAM, 'wasm', { seed: '3', yaw: '-10', size: '64' });
+    await pg.ui.locator('[data-testid="target-select"]').selectOption('webgpu');
+    const [view] = await runAndWait(1, 600_000);
+    assert.equal(JSON.parse(view.pluginData.frontier).target, 'webgpu');
+    assert.ok(maxDiff(await pixels(pg.page, view.id), reference) <= MAX_ABS_DIFF, 'WebGPU matches Node');
+  });
+
 });
