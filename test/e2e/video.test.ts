@@ -66,8 +66,8 @@ describe('video in the playground', { timeout: 300_000 }, () => {
     // Video runs only on a server: auto must say it chose the local one.
     await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /auto → Server/ }).waitFor();
     await pg.ui.locator('[data-testid="run"]').click();
-    await pg.ui.locator('[data-testid="progress"]').filter({ hasText: /frame|Sending|Waiting|Reading/ }).first().waitFor();
-
+    // (An 8-frame clip can finish before a progress line could be observed: progress per stage is checked in
+    // test/node/video-job.test.ts, and the cancel test below waits for frame progress on a longer clip.)
     const list = await waitForNodes(pg, 2);
     const placed = list.find((n) => n.id !== sourceId)!;
     assert.equal((placed as NodeInfo & { video: boolean }).video, true);
