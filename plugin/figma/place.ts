@@ -120,13 +120,19 @@ export function placeBeside(figma: FigmaApi, source: SceneNode | null, msg: { wi
     height: msg.height,
   };
   const target = besidePosition(container, sourceBox, msg.width, msg.height);
+  const rect = addResultRect(figma, container, target, msg, paint, metaJson);
+  if (pageOf(rect) === figma.currentPage) figma.viewport.scrollAndZoomIntoView([rect]);
+  return rect;
+}
 
+/** A new rectangle in `container` at page position `at`, showing `paint`, with its meta; selected. Nothing is left on failure. */
+function addResultRect(figma: FigmaApi, container: BaseNode & ChildrenMixin, at: { x: number; y: number }, msg: { width: number; height: number; name: string }, paint: Paint, metaJson: string): RectangleNode {
   const rect = figma.createRectangle();
   try {
     container.appendChild(rect);
     rect.name = msg.name;
     rect.resize(msg.width, msg.height);
-    const local = toLocal(container, target.x, target.y);
+    const local = toLocal(container, at.x, at.y);
     rect.x = local.x;
     rect.y = local.y;
     rect.fills = [paint];
@@ -137,7 +143,6 @@ export function placeBeside(figma: FigmaApi, source: SceneNode | null, msg: { wi
   }
   const page = pageOf(rect);
   if (page) page.selection = [rect];
-  if (page === figma.currentPage) figma.viewport.scrollAndZoomIntoView([rect]);
   return rect;
 }
 
@@ -149,28 +154,12 @@ function placeInGrid(figma: FigmaApi, anchor: SceneNode, grid: { index: number; 
   const box = anchor.absoluteBoundingBox;
   const container = anchor.parent && 'appendChild' in anchor.parent ? (anchor.parent as BaseNode & ChildrenMixin) : containerFor(anchor);
   if (!box || !Number.isInteger(grid.index) || !Number.isInteger(grid.columns) || grid.index < 1 || grid.columns < 1) return placeBeside(figma, anchor, msg, paint, metaJson);
-  const column = grid.index % Math.max(1, grid.columns);
-  const row = Math.floor(grid.index / Math.max(1, grid.columns));
+  const column = grid.index % grid.columns;
+  const row = Math.floor(grid.index / grid.columns);
   const cell: Box = { x: box.x + column * (msg.width + RESULT_GAP), y: box.y + row * (msg.height + RESULT_GAP), width: msg.width, height: msg.height };
   const taken = container.children.some((child) => child.absoluteBoundingBox && boxesOverlap(cell, child.absoluteBoundingBox));
   if (taken) return placeBeside(figma, anchor, msg, paint, metaJson);
-  const rect = figma.createRectangle();
-  try {
-    container.appendChild(rect);
-    rect.name = msg.name;
-    rect.resize(msg.width, msg.height);
-    const local = toLocal(container, cell.x, cell.y);
-    rect.x = local.x;
-    rect.y = local.y;
-    rect.fills = [paint];
-    rect.setPluginData(PLUGIN_DATA_KEY, metaJson);
-  } catch (err) {
-    rect.remove();
-    throw err;
-  }
-  const page = pageOf(rect);
-  if (page) page.selection = [rect];
-  return rect;
+  return addResultRect(figma, container, cell, msg, paint, metaJson);
 }
 
 /** Tiled images repeat at their pixel size, so a larger result needs a smaller scaling factor to look the same. */

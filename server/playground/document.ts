@@ -135,27 +135,13 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
 
   /** Adds an opened image (or, with `clip`, a video whose first frame is `bitmap`) below the existing nodes (one undo step). */
   addImage(name: string, bitmap: B, clip?: C): DocNode<B, C> {
-    const bottom = this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
-    const node: DocNode<B, C> = { id: this.newId('n'), name, x: 0, y: bottom, width: bitmap.width, height: bitmap.height, bitmap, pluginData: {}, ...(clip ? { clip } : {}) };
-    this.perform({
-      label: `Open ${name}`,
-      apply: () => this.nodes.push(node),
-      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
-    });
-    return node;
+    return this.addNode(`Open ${name}`, name, { x: 0, y: this.bottomRow() }, bitmap, {}, clip).node;
   }
 
   /** Places a result as a new node to the right of the source, overlapping nothing (one undo step). */
   placeBeside(sourceId: string, name: string, bitmap: B, pluginData: Record<string, string>, clip?: C): DocNode<B, C> {
     const { node: source } = this.resolve(sourceId);
-    const spot = this.freeSpotBeside(source, bitmap.width, bitmap.height);
-    const node: DocNode<B, C> = { id: this.newId('n'), name, ...spot, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData }, ...(clip ? { clip } : {}) };
-    this.perform({
-      label: `Place ${name}`,
-      apply: () => this.nodes.push(node),
-      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
-    });
-    return node;
+    return this.addNode(`Place ${name}`, name, this.freeSpotBeside(source, bitmap.width, bitmap.height), bitmap, pluginData, clip).node;
   }
 
   /**
@@ -165,19 +151,30 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
   placeNew(name: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
     const last = this.undoStack.at(-1);
     const previous = last && this.lastNew?.action === last ? this.node(this.lastNew.id) : undefined;
-    const rowY = previous?.y ?? this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
+    const rowY = previous?.y ?? this.bottomRow();
     const spot = this.freeSpotBeside({ x: -PLACE_GAP, y: rowY, width: 0, height: bitmap.height }, bitmap.width, bitmap.height);
-    const node: DocNode<B, C> = { id: this.newId('n'), name, ...spot, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData } };
-    const action: Action = {
-      label: `Place ${name}`,
-      apply: () => this.nodes.push(node),
-      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
-    };
-    this.perform(action);
+    const { node, action } = this.addNode(`Place ${name}`, name, spot, bitmap, pluginData);
     this.lastNew = { action, id: node.id };
     return node;
   }
   private lastNew: { action: Action; id: string } | null = null;
+
+  /** The y of a new row below every node. */
+  private bottomRow(): number {
+    return this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
+  }
+
+  /** Adds a node at `at` as one undoable action. */
+  private addNode(label: string, name: string, at: { x: number; y: number }, bitmap: B, pluginData: Record<string, string>, clip?: C): { node: DocNode<B, C>; action: Action } {
+    const node: DocNode<B, C> = { id: this.newId('n'), name, x: at.x, y: at.y, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData }, ...(clip ? { clip } : {}) };
+    const action: Action = {
+      label,
+      apply: () => this.nodes.push(node),
+      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
+    };
+    this.perform(action);
+    return { node, action };
+  }
 
   /** Cell `index` of a `columns`-wide grid whose first cell is `anchorId`; a taken cell falls back to placeNew. */
   placeInGrid(anchorId: string, index: number, columns: number, name: string, bitmap: B, pluginData: Record<string, string>): DocNode<B, C> {
@@ -189,13 +186,7 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
       height: bitmap.height,
     };
     if (this.nodes.some((n) => overlaps(cell, n))) return this.placeNew(name, bitmap, pluginData);
-    const node: DocNode<B, C> = { id: this.newId('n'), name, x: cell.x, y: cell.y, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData } };
-    this.perform({
-      label: `Place ${name}`,
-      apply: () => this.nodes.push(node),
-      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
-    });
-    return node;
+    return this.addNode(`Place ${name}`, name, cell, bitmap, pluginData).node;
   }
 
   /** Shows `bitmap` on the node instead of its image, keeping the first original restorable (one undo step). */
