@@ -13,6 +13,8 @@ export interface Settings {
   /** Bearer token for a remote server; never logged. */
   token: string;
   placeMode: PlaceMode;
+  /** Photoshop: read the merged image of all visible layers instead of the active layer alone. */
+  readMerged?: boolean;
 }
 
 export const DEFAULT_PORT = 8740;
@@ -37,6 +39,20 @@ export interface SelectedItem {
   video?: boolean;
   /** How the item was made, when Frontier made it (its stored ResultMeta): generated images can be varied or turned. */
   meta?: ResultMeta;
+  /** A region marked on this item that inpainting fills: Figma shapes drawn over the image, Photoshop's marquee,
+   *  a mask drawn in the playground. `label` says which, for the UI ("Rectangle 2", "Marquee selection"). */
+  mask?: { label: string };
+}
+
+/** One piece of a mask, in the item's pixel coordinates (the `image` answer's width × height): a PNG whose alpha (or
+ *  grey level, when it has no alpha) is how much of each pixel to fill (255 = fill, 0 = keep). Pieces combine by
+ *  maximum; a piece may reach outside the image (a shape overlapping its edge) and is clipped there. */
+export interface MaskPart {
+  png: Uint8Array;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export interface SelectionSummary {
@@ -57,7 +73,9 @@ export interface HostInfo {
 /** Messages the UI sends to the host. */
 export interface UiToHost {
   'ui-ready': Record<never, never>;
-  'read-image': { requestId: string; nodeId: string };
+  /** Ask for an item's pixels (answered by `image`). `withMask`: inpainting wants the whole item plus its mask
+   *  (Photoshop then reads the whole layer instead of cutting it to the marquee). */
+  'read-image': { requestId: string; nodeId: string; withMask?: boolean };
   'place-result': {
     requestId: string;
     sourceNodeId: string;
@@ -95,7 +113,16 @@ export interface HostToUi {
   init: { host: HostInfo; settings: Settings; selection: SelectionSummary };
   'selection-changed': { selection: SelectionSummary };
   /** Answer to read-image: the item's pixels, PNG or JPEG encoded. */
-  image: { requestId: string; nodeId: string; bytes: Uint8Array; mime: 'image/png' | 'image/jpeg'; width: number; height: number };
+  image: {
+    requestId: string;
+    nodeId: string;
+    bytes: Uint8Array;
+    mime: 'image/png' | 'image/jpeg';
+    width: number;
+    height: number;
+    /** Only when read-image asked `withMask` and the item has a mask (SelectedItem.mask). */
+    mask?: MaskPart[];
+  };
   /** Answer to read-video: the item's clip, encoded (MP4, QuickTime or WebM). */
   video: { requestId: string; nodeId: string; bytes: Uint8Array; mime: string; width: number; height: number };
   /** Answer to place-result and place-video. */
