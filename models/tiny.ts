@@ -17,7 +17,10 @@ const REGISTRY = join(ROOT, 'models', 'registry.json');
 const FILES = join(ROOT, 'models', 'build', 'files');
 
 /** The tiny models this repository ships: export.py model ids (the card ids get "-tiny"). */
-export const TINY_EXPORTS = ['styleswin-ffhq-256', 'gram-ffhq-256'];
+export const TINY_EXPORTS = [
+  'styleswin-ffhq-256', 'gram-ffhq-256', 'simmim-swin-base-192',
+  'vqdiffusion-ithq-text', 'vqdiffusion-ithq-transformer', 'vqdiffusion-ithq-decoder',
+];
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -54,7 +57,9 @@ export function regenerateTinyModels(only?: string[]): void {
       const cardFile = readdirSync(work).find((f) => f === `${id}-tiny.card.json`);
       if (!cardFile) throw new Error(`export.py wrote no ${id}-tiny.card.json`);
       const card = JSON.parse(readFileSync(join(work, cardFile), 'utf8')) as ModelCard;
-      for (const old of readdirSync(TINY_DIR)) if (old.startsWith(`${card.id}.`) && old.endsWith('.onnx')) rmSync(join(TINY_DIR, old));
+      // A model's own files start with its id (the ONNX, its external data, a null-text embedding); shared files
+      // (CLIP's vocabulary) keep their name and are overwritten with the same bytes.
+      for (const old of readdirSync(TINY_DIR)) if (old.startsWith(`${card.id}.`) || old.startsWith(`${card.id}-null-text.`)) rmSync(join(TINY_DIR, old));
       for (const file of card.files) copyFileSync(join(work, file.name), join(TINY_DIR, file.name));
       const at = registry.models.findIndex((m) => m.id === card.id);
       if (at >= 0) registry.models[at] = card;

@@ -4,8 +4,8 @@
 import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params, type Progress, type ResultMeta, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
 import type { Capabilities, ModelStatus, ServerStatus, TargetChoice } from './engine-api.ts';
 import { probeServer } from './runtime/oip.ts';
-import { findModel, type ModelCard, type Registry } from './models/card.ts';
-import { loadModelBytes, type ModelSource } from './models/loader.ts';
+import { findModel, type ModelCard, type ModelFileKind, type Registry } from './models/card.ts';
+import { fileOfKind, graphFile, loadExternalData, loadModelBytes, loadModelFile, type ModelSource } from './models/loader.ts';
 import type { Runtime, Session } from './runtime/runtime.ts';
 import type { JobServer } from './runtime/jobs-client.ts';
 import type { ImageCodec } from './image/codec.ts';
@@ -143,7 +143,12 @@ export class Engine {
           progress({ stage: 'load', done: 0, total: 1, message: `Loading ${card.label}` });
           return bytes;
         };
-        const s = await this.platform.runtime(target).createSession(card, loadBytes);
+        const source = this.platform.source;
+        const downloading = (done: number, total: number) => progress({ stage: 'download', done, total, message: `Downloading ${card.label}` });
+        const s = await this.platform.runtime(target).createSession(card, loadBytes, {
+          externalData: () => loadExternalData(card, source, downloading),
+          ...(source.localPath ? { localPath: () => source.localPath!(card, graphFile(card)) } : {}),
+        });
         progress({ stage: 'load', done: 1, total: 1, message: `Loaded ${card.label}` });
         return s;
       })();
@@ -180,15 +185,30 @@ export class Engine {
     try {
       throwIfCancelled();
       let runStarted = 0;
+      const registry = await this.loadRegistry();
+      const part = (name?: string): ModelCard => {
+        if (!name) return card;
+        const id = card.pipeline?.[name];
+        const found = id ? findModel(registry, id) : undefined;
+        if (!found) throw new FrontierError('model-not-found', `${card.label} has no ${name} part${id ? ` ("${id}" is not installed)` : ''}. Re-export the pipeline with models/export/export.py, then "npm run build".`);
+        return found;
+      };
       const output = await task.run({
         job,
         params,
         model: card,
-        session: async () => {
-          const s = await this.session(card, choice.target, progress);
+        part,
+        session: async (name?: string) => {
+          const s = await this.session(part(name), choice.target, progress);
           throwIfCancelled();
-          runStarted = Date.now();
+          if (!runStarted) runStarted = Date.now();
           return s;
+        },
+        file: (kind: ModelFileKind, name?: string) => {
+          const owner = part(name);
+          return loadModelFile(owner, fileOfKind(owner, kind), this.platform.source, (done, total) =>
+            progress({ stage: 'download', done, total, message: `Downloading ${owner.label}` }),
+          );
         },
         progress,
         throwIfCancelled,

@@ -59,7 +59,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 BPE_FILE = 'bpe_simple_vocab_16e6.txt.gz'
 BPE_SHA256 = '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a'
 BPE_ENV = 'CLIP_BPE_VOCAB'
-BPE_TEST_COPY = os.path.join(REPO_ROOT, 'test', 'unit', 'fixtures', 'clip-bpe_simple_vocab_16e6.txt.gz')
+BPE_TEST_COPY = os.path.join(REPO_ROOT, 'models', 'tiny', 'clip-bpe-simple-vocab-16e6.924691ac288e5440.txt.gz')
 
 # Above this many bytes the ONNX weights go to one external data file (protobuf cannot hold 2 GiB; torch then
 # writes one file per tensor, which finish() gathers). Tests lower it through the environment variable.

@@ -103,6 +103,8 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
       params,
       model: card,
       session: async () => session,
+      part: () => card,
+      file: () => Promise.reject(new Error('upscaling models have no extra files')),
       progress: () => {},
       throwIfCancelled,
       signal,

@@ -1,4 +1,4 @@
-// worker/text/clip-tokenizer.ts against CLIP's real vocabulary (test/unit/fixtures/clip-bpe_simple_vocab_16e6.txt.gz,
+// worker/text/clip-tokenizer.ts against CLIP's real vocabulary (models/tiny/clip-bpe-simple-vocab-16e6.924691ac288e5440.txt.gz,
 // byte-identical to openai/CLIP clip/bpe_simple_vocab_16e6.txt.gz, MIT): ids quoted by an independent test suite,
 // ids from an independent Python implementation written here (no ftfy/regex: a scanner over unicodedata
 // categories), ftfy-like clean-up, truncation and padding as VQ-Diffusion does them.
@@ -17,7 +17,7 @@ import {
   parseClipMerges, toInt64, unescapeHtml,
 } from '../../worker/text/clip-tokenizer.ts';
 
-const VOCAB_PATH = fileURLToPath(new URL('./fixtures/clip-bpe_simple_vocab_16e6.txt.gz', import.meta.url));
+const VOCAB_PATH = fileURLToPath(new URL('../../models/tiny/clip-bpe-simple-vocab-16e6.924691ac288e5440.txt.gz', import.meta.url));
 const VOCAB_SHA256 = '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a'; // openai/CLIP's file
 const PYTHON = '/usr/bin/python3';
 

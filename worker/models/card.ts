@@ -33,11 +33,31 @@ export interface CameraIo {
   [detail: string]: unknown;
 }
 
+/** What a model file is. files[0] is always the ONNX graph; the others say their kind. */
+export type ModelFileKind =
+  | 'onnx'
+  /** Weights of a graph above protobuf's 2 GB limit; the graph names the file. */
+  | 'onnx-external-data'
+  /** CLIP's BPE vocabulary (gzip text), for the text encoder's tokenizer. */
+  | 'clip-bpe-vocabulary'
+  /** VQ-Diffusion's learned null text embedding, raw float32 little-endian, for classifier-free guidance. */
+  | 'null-text-embedding';
+
 export interface ModelFile {
   /** Content-addressed file name (contains the sha256 prefix), served under /models/files/. */
   name: string;
   sha256: string;
   bytes: number;
+  /** Absent on the ONNX graph (files[0]). */
+  kind?: ModelFileKind;
+}
+
+/** SimMIM's mask input: one value per `patch`-px token of a `tokens`×`tokens` grid, trained on `grid`-px cells. */
+export interface MaskIo {
+  name: string;
+  grid: number;
+  tokens: number;
+  patch: number;
 }
 
 export interface ModelCard {
@@ -61,7 +81,17 @@ export interface ModelCard {
     camera?: CameraIo;
     /** Generators: the edge of the image they make. */
     size?: number;
+    /** Inpainting (SimMIM): the mask input. */
+    mask?: MaskIo;
+    /** Text encoders: how prompts become tokens. */
+    tokenizer?: Record<string, unknown>;
+    /** VQ-Diffusion's transformer: the sampling schedule and guidance (see models/export/vqdiffusion.py). */
+    diffusion?: Record<string, unknown>;
   };
+  /** A part of a multi-model pipeline (VQ-Diffusion: 'text-encoder' | 'transformer' | 'decoder'). */
+  role?: string;
+  /** The pipeline a part belongs to: its id and the card id of each part, keyed by role name. */
+  pipeline?: { id: string } & Record<string, string>;
   license: string;
   source: { paper?: string; checkpoint: string; converter?: string };
   targets: ('webgpu' | 'wasm' | 'node' | 'server')[];

@@ -1,9 +1,11 @@
 // Model files from a local folder (the CLI and server use models/build/files).
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FrontierError } from '../job.ts';
-import type { ModelFile } from './card.ts';
-import type { ByteProgress, ModelSource } from './loader.ts';
+import type { ModelCard, ModelFile } from './card.ts';
+import { checkFile, type ByteProgress, type ModelSource } from './loader.ts';
 
 export class FileModelSource implements ModelSource {
   constructor(readonly dir: string) {}
@@ -23,5 +25,16 @@ export class FileModelSource implements ModelSource {
       }
       throw err;
     }
+  }
+
+  /** Checks size and sha256 by streaming (multi-GB weights never sit in memory), then returns the path. */
+  async localPath(card: ModelCard, file: ModelFile): Promise<string> {
+    const path = join(this.dir, file.name);
+    const size = await stat(path).then((s) => s.size, () => -1);
+    if (size < 0) throw new FrontierError('model-not-found', `Model file ${file.name} is missing from ${this.dir}. Run "npm run build" to convert the models.`);
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    checkFile(card, file, size, hash.digest('hex'));
+    return path;
   }
 }

@@ -44,12 +44,14 @@ export async function probeWebGpu(): Promise<{ available: boolean; detail: strin
 export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
   return {
     name: `ort-web/${ep}`,
-    async createSession(_card, loadBytes) {
+    async createSession(_card, loadBytes, more) {
       const modelBytes = await loadBytes();
+      const externalData = (await more?.externalData?.()) ?? [];
       try {
         const session = await ort.InferenceSession.create(modelBytes, {
           executionProviders: [ep],
           graphOptimizationLevel: 'all',
+          ...(externalData.length ? { externalData } : {}),
         });
         return wrapOrtSession(session, ort.Tensor as never);
       } catch (err) {

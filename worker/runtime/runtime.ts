@@ -23,5 +23,13 @@ export interface Runtime {
    * A session for `card`. Local runtimes call `loadBytes()` (download with progress + sha256 check by the model
    * loader); a remote runtime (Open Inference Protocol) never needs the bytes: the server has the model.
    */
-  createSession(card: ModelCard, loadBytes: () => Promise<Uint8Array>): Promise<Session>;
+  createSession(card: ModelCard, loadBytes: () => Promise<Uint8Array>, more?: ModelExtras): Promise<Session>;
+}
+
+/** What a graph above 2 GB needs besides its bytes (ONNX external data). */
+export interface ModelExtras {
+  /** The graph's external weight files, verified, named as the graph refers to them (onnxruntime-web). */
+  externalData?(): Promise<{ path: string; data: Uint8Array }[]>;
+  /** A verified path of the graph on disk, its weight files beside it (onnxruntime-node loads those by path). */
+  localPath?(): Promise<string>;
 }

@@ -2,7 +2,7 @@
 // Task code is free of DOM and host APIs: it sees pixels, params and a Session, and reports progress.
 import type { EncodedVideo, Job, Params, ParamValue, Progress, ResolvedTarget, RgbaImage } from '../job.ts';
 import { FrontierError } from '../job.ts';
-import type { ModelCard } from '../models/card.ts';
+import type { ModelCard, ModelFileKind } from '../models/card.ts';
 import type { Session } from '../runtime/runtime.ts';
 import type { JobServer } from '../runtime/jobs-client.ts';
 
@@ -20,8 +20,13 @@ export interface TaskContext {
   /** Params after defaults and bounds were applied. */
   params: Params;
   model: ModelCard;
-  /** Download (with progress), verify and load the job's model; sessions are cached by the engine. */
-  session(): Promise<Session>;
+  /** Download (with progress), verify and load the job's model, or the named part of its pipeline
+   *  (card.pipeline keys, e.g. 'textEncoder'); sessions are cached by the engine. */
+  session(part?: string): Promise<Session>;
+  /** The card of a pipeline part (card.pipeline keys); the job's model without a name. */
+  part(name?: string): ModelCard;
+  /** A verified file of the model (or of a pipeline part) that is not a graph: a vocabulary, a null embedding. */
+  file(kind: ModelFileKind, part?: string): Promise<Uint8Array>;
   progress(p: Omit<Progress, 'jobId'>): void;
   /** Throws FrontierError('cancelled') once the job was cancelled: call between tiles/steps. */
   throwIfCancelled(): void;
