@@ -1,6 +1,7 @@
 // `frontier` CLI: runs the same task code as the plugin, on onnxruntime-node.
 //   frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node|server] [--server URL] [--threads N]
 //   frontier generate <output> [--seed N …]          (generators take no input image)
+//   frontier inpaint <input> <output> --mask <mask.png>
 //   frontier vary <made.png> <output>                (a PNG this CLI wrote remembers its latent in a tEXt chunk)
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -39,6 +40,7 @@ export function usage(): string {
     '  frontier vary face.png nearby.png --strength 0.2   (face.png made by this CLI remembers its latent)',
     '  frontier interpolate a.png b.png between.png --steps 5',
     '  frontier rotate-view turned.png --seed 7 --yaw 20',
+    '  frontier inpaint photo.png filled.png --mask mask.png   (mask: white = fill, the size of photo.png)',
     'Models: see models/registry.json (built by "npm run build"; tiny ones are random-weight test models).',
   );
   return lines.join('\n');
@@ -54,6 +56,8 @@ interface Parsed {
   target: Target;
   threads?: number;
   server?: string;
+  /** Inpainting: the mask image (white = fill, black or transparent = keep), the input's size. */
+  mask?: string;
 }
 
 export function parseArgs(argv: string[]): Parsed | 'help' {
@@ -64,6 +68,7 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
   let target: Target = 'auto';
   let threads: number | undefined;
   let server: string | undefined;
+  let mask: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
@@ -79,6 +84,7 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
       target = value as Target;
     } else if (key === 'threads') threads = Number(value);
     else if (key === 'server') server = value.replace(/\/+$/, '');
+    else if (key === 'mask') mask = value;
     else params[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
   const [task, ...files] = positional;
@@ -92,8 +98,10 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
     throw new FrontierError('bad-input', `Usage: frontier ${task} ${shape.trim()} [--param value …]. See --help.`);
   }
   if (!generator && files.length > 1) throw new FrontierError('bad-input', `Unexpected argument ${files[1]}. See --help.`);
+  if (def.inputs.includes('mask') && !mask) throw new FrontierError('bad-input', `${def.label} needs --mask <mask.png>: white where to fill, black (or transparent) where to keep, the size of the input.`);
+  if (mask && !def.inputs.includes('mask')) throw new FrontierError('bad-input', `${def.label} takes no mask.`);
   if (server && target === 'auto') target = 'server';
-  return { task, inputs: files, output, params, model, target, threads, server };
+  return { task, inputs: files, output, params, model, target, threads, server, ...(mask ? { mask } : {}) };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -115,9 +123,10 @@ export async function main(argv: string[]): Promise<number> {
     const files = await Promise.all(parsed.inputs.map(readInput));
     const sources = generator ? files.map((bytes, i) => sourceMeta(bytes, parsed.inputs[i])) : [];
     const image = generator ? undefined : await engine.decode(files[0]);
+    const mask = parsed.mask ? await engine.decode(await readInput(parsed.mask)) : undefined;
     let lastLine = '';
     const result = await engine.run(
-      { id: 'cli', task: parsed.task, model: parsed.model, params: parsed.params, ...(image ? { image } : {}), ...(sources.length ? { sources } : {}), target: parsed.target },
+      { id: 'cli', task: parsed.task, model: parsed.model, params: parsed.params, ...(image ? { image } : {}), ...(mask ? { mask } : {}), ...(sources.length ? { sources } : {}), target: parsed.target },
       (p) => {
         const line = `${p.message ?? p.stage} ${p.total ? Math.round((100 * p.done) / p.total) : 0}%`;
         if (process.stderr.isTTY && line !== lastLine) process.stderr.write(`\r${line.padEnd(60)}`);

@@ -3,16 +3,20 @@ import type { ImageIo } from '../models/card.ts';
 import type { Tensor } from '../runtime/runtime.ts';
 import type { RgbaImage } from '../job.ts';
 
-/** RGB of `img` as a float32 tensor [1,3,H,W] (NCHW) or [1,H,W,3] (NHWC), mapped from 0..255 to io.range. */
+/** RGB of `img` as a float32 tensor [1,3,H,W] (NCHW) or [1,H,W,3] (NHWC), mapped from 0..255 to io.range (then
+ *  normalised when io.normalize is set). */
 export function rgbaToTensor(img: RgbaImage, io: ImageIo): Tensor {
   const { width: w, height: h, data } = img;
   const [lo, hi] = io.range;
   const k = (hi - lo) / 255;
   const out = new Float32Array(w * h * 3);
   const plane = w * h;
+  // Normalised models (ImageNet mean/std) take (value − mean)/std of the value in range.
+  const mean = io.normalize?.mean ?? [0, 0, 0];
+  const std = io.normalize?.std ?? [1, 1, 1];
   for (let i = 0; i < plane; i++) {
     for (let c = 0; c < 3; c++) {
-      const v = data[i * 4 + c] * k + lo;
+      const v = (data[i * 4 + c] * k + lo - mean[c]) / std[c];
       if (io.layout === 'NHWC') out[i * 3 + c] = v;
       else out[c * plane + i] = v;
     }

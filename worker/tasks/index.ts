@@ -6,8 +6,9 @@ import { generate } from './generate.ts';
 import { vary } from './vary.ts';
 import { interpolate } from './interpolate.ts';
 import { rotateView } from './rotate-view.ts';
+import { inpaint } from './inpaint.ts';
 
-export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo, generate, vary, interpolate, rotateView];
+export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo, generate, vary, interpolate, rotateView, inpaint];
 
 export function findTask(id: string): TaskDef | undefined {
   return TASKS.find((t) => t.id === id);
