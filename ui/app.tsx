@@ -7,7 +7,7 @@ import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
 import type { ErrorCode, Params, ParamValue, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
-import { isGenerator, runBatch } from './batch.ts';
+import { isGenerator, MASK_HINT, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
@@ -87,6 +87,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const videoTask = task?.inputs.includes('video') ?? false;
   const generator = task ? isGenerator(task) : false;
   const latentsNeeded = task?.inputs.filter((i) => i === 'latent').length ?? 0;
+  const maskTask = task?.inputs.includes('mask') ?? false;
   // A video task takes the items the host can read as clips; generators the results of their own models (which
   // stored a latent); image tasks everything but clips.
   const items = useMemo(
@@ -94,9 +95,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       selection.items.filter((it) =>
         videoTask ? it.video === true
         : generator ? !!it.meta?.latent && taskModels.some((m) => m.card.id === it.meta?.model)
+        : maskTask ? it.kind !== 'video' && !!it.mask
         : it.kind !== 'video',
       ),
-    [selection, videoTask, generator, taskModels],
+    [selection, videoTask, generator, maskTask, taskModels],
   );
   const scaleSpec = task?.params.find((p) => p.name === 'scale');
   const scale = scaleSpec && params.scale !== undefined ? Number(params.scale) : undefined;
@@ -218,7 +220,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     : !task ? 'No task available.'
     : generator ? (items.length < latentsNeeded ? `Select ${latentsNeeded === 1 ? 'an image' : `${latentsNeeded} images`} generated here with the same model: Frontier's results remember their latent.` : null)
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
-    : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : 'A video is selected: choose Upscale video in Task, or select an image.')
+    : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : maskTask ? `Mark what to fill: ${MASK_HINT}` : 'A video is selected: choose Upscale video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
     : targetStatus && !targetStatus.ok ? targetStatus.text
     : null;
@@ -382,7 +384,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels} onRefresh={() => void refreshModels()} />
       </Section>
       <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
-        <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} />
+        <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} host={hostInfo?.name} />
       </Section>
     </main>
   );

@@ -1,7 +1,8 @@
 // One Run click: for each selected item, in order, read its pixels from the host, run the job in the
 // engine and place the result. Sequential on purpose: one image in memory and one message in flight at a time.
-import type { PlaceMode, SelectedItem } from '../plugin/messages.ts';
-import type { EncodedVideo, JobResult, Params, Progress, Target } from '../worker/job.ts';
+import type { HostToUi, PlaceMode, SelectedItem } from '../plugin/messages.ts';
+import type { EncodedVideo, JobResult, Params, Progress, RgbaImage, Target } from '../worker/job.ts';
+import { composeMask } from '../worker/image/mask.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
 import { EngineError } from './engine-client.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -166,15 +167,18 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
         continue;
       }
       report(`Reading “${item.name}”`, 0);
-      const image = await deps.host.readImage(item.nodeId, item.name);
+      const withMask = req.task.inputs.includes('mask');
+      const image = await deps.host.readImage(item.nodeId, item.name, withMask ? { withMask } : {});
       checkCancelled();
       const rgba = await deps.engine.decode(image.bytes, image.mime);
+      checkCancelled();
+      const mask = withMask ? await readMask(deps, image, item) : undefined;
       checkCancelled();
       const jobId = newJobId();
       events.onJob(jobId);
       const onProgress = (p: Progress) => report(stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
       const result = await deps.engine.run(
-        { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, image: rgba, target: req.target },
+        { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, image: rgba, ...(mask ? { mask } : {}), target: req.target },
         onProgress,
       );
       const out = result.images[0];
@@ -185,7 +189,9 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       report('Placing result', itemFraction('place', 0, 1));
       const name = resultName(req.task, req.params, req.modelLabel(result.meta.model));
       const placed = await deps.host.placeResult({
-        sourceNodeId: item.nodeId, png, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
+        // A read with its mask names exactly what it read (Photoshop: the layer's bounds, not the marquee's): the
+        // result goes over those pixels.
+        sourceNodeId: withMask ? image.nodeId : item.nodeId, png, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
       });
       report('Placed', 1);
       const done: ItemResult = { item, png, width: out.width, height: out.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, meta: result.meta };
@@ -238,6 +244,17 @@ async function runVideoItem(
     return { ...base, placedNodeId: null, notPlaced: err instanceof Error ? err.message : String(err), ms: Date.now() - started };
   }
 }
+
+/** The item's mask as one image of its size, from the pieces the host sent (shapes, a marquee). */
+async function readMask(deps: BatchDeps, image: HostToUi['image'], item: SelectedItem): Promise<RgbaImage> {
+  if (!image.mask?.length) throw new EngineError('bad-input', `Nothing marks what to fill in “${item.name}”: ${MASK_HINT}`);
+  const parts = [];
+  for (const part of image.mask) parts.push({ image: await deps.engine.decode(part.png, 'image/png'), x: part.x, y: part.y });
+  return composeMask(image.width, image.height, parts);
+}
+
+/** How to mark a region, in each host. */
+export const MASK_HINT = 'in Figma draw a shape over the image and select both; in Photoshop make a marquee selection on the layer.';
 
 function cancelledMessage(placed: number): string {
   return placed ? `Cancelled — ${placed} placed, the rest were not.` : 'Cancelled — nothing was placed.';

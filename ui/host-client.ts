@@ -87,13 +87,13 @@ export class HostClient {
     return this.lastEvent.get(type) as EventPayload<K> | undefined;
   }
 
-  /** Asks the host for an item's pixels. `label` names the item in the timeout message. */
-  readImage(nodeId: string, label = nodeId): Promise<{ type: 'image' } & HostToUi['image']> {
+  /** Asks the host for an item's pixels (and its mask, for inpainting). `label` names the item in the timeout message. */
+  readImage(nodeId: string, label = nodeId, opts: { withMask?: boolean } = {}): Promise<{ type: 'image' } & HostToUi['image']> {
     const requestId = this.newRequestId();
     const seconds = Math.round(this.timeouts.readImageMs / 1000);
     const done = this.request(requestId, 'image', this.timeouts.readImageMs,
       `The host did not send the pixels of “${label}” within ${seconds} s. Try again, or select a smaller item.`);
-    this.send({ type: 'read-image', requestId, nodeId });
+    this.send({ type: 'read-image', requestId, nodeId, ...(opts.withMask ? { withMask: true } : {}) });
     return done as Promise<{ type: 'image' } & HostToUi['image']>;
   }
 

@@ -72,7 +72,7 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
         return;
       }
       case 'read-image':
-        post(await readImage(figma, msg.requestId, msg.nodeId));
+        post(await readImage(figma, msg.requestId, msg.nodeId, msg.withMask === true));
         return;
       case 'place-result': {
         const nodeId = await placeResult(figma, msg);

@@ -3,6 +3,7 @@ import type { HostToUi, Message } from '../messages.ts';
 import { errorMessage, type FigmaApi } from './api.ts';
 import { readImageHeader } from './bytes.ts';
 import { readingFor, type ReadPlan } from './selection.ts';
+import { maskParts } from './mask.ts';
 
 /** A failure whose message is meant for the user as is. */
 export class HostRequestError extends Error {
@@ -39,7 +40,7 @@ async function exportNode(node: SceneNode, settings: ExportSettingsImage): Promi
   }
 }
 
-export async function readImage(figma: FigmaApi, requestId: string, nodeId: string): Promise<Message<HostToUi, 'image'>> {
+export async function readImage(figma: FigmaApi, requestId: string, nodeId: string, withMask = false): Promise<Message<HostToUi, 'image'>> {
   const node = await findNode(figma, nodeId);
   const reading = await readingFor(figma, node);
   if ('problem' in reading) throw new HostRequestError(reading.problem);
@@ -50,5 +51,6 @@ export async function readImage(figma: FigmaApi, requestId: string, nodeId: stri
   }
   // A Buffer or a view into a larger buffer would not survive figma.ui.postMessage as a plain Uint8Array.
   const plain = bytes.constructor === Uint8Array && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
-  return { type: 'image', requestId, nodeId, bytes: plain, mime: header.mime, width: header.width, height: header.height };
+  const mask = withMask ? await maskParts(figma, node as SceneNode, header.width, header.height) : undefined;
+  return { type: 'image', requestId, nodeId, bytes: plain, mime: header.mime, width: header.width, height: header.height, ...(mask ? { mask } : {}) };
 }

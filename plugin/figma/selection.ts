@@ -5,6 +5,7 @@ import { MAX_IMAGE_EDGE, type SelectedItem, type SelectionSummary } from '../mes
 import type { FigmaApi } from './api.ts';
 import { parseResultMeta } from '../../worker/job.ts';
 import { PLUGIN_DATA_KEY } from './place.ts';
+import { attachMasks } from './mask.ts';
 
 export type ReadPlan =
   | { type: 'image-fill'; imageHash: string }
@@ -106,6 +107,6 @@ export async function summarizeSelection(figma: FigmaApi): Promise<SelectionSumm
     if ('item' in reading) items.push(reading.item);
     else problems.push(reading.problem);
   }
-  if (items.length > 0) return { items };
+  if (items.length > 0) return { items: attachMasks(selection, items) };
   return { items, problem: problems.length === 1 ? problems[0] : `None of the ${problems.length} selected layers can be used. ${problems[0]}` };
 }

@@ -1,14 +1,17 @@
 // The Photoshop end of the host bridge: speaks plugin/messages.ts with the UI in the panel's <webview>, over the
 // JSON-only message bridge (wire.ts), and reads and writes the document through Photoshop's DOM and imaging API.
-import { MAX_IMAGE_EDGE, checkHostMessage, checkUiMessage, type HostMessage, type SelectionSummary, type Settings, type UiMessage } from '../messages.ts';
+import { MAX_IMAGE_EDGE, checkHostMessage, checkUiMessage, type HostMessage, type Message, type SelectionSummary, type Settings, type UiMessage, type UiToHost } from '../messages.ts';
 import {
   consoleLog, errorMessage, findDocument, findLayer, HostRequestError,
-  type KeyValueStorage, type Log, type PhotoshopModule, type PsDocument, type UxpModule, type WebviewLike,
+  type KeyValueStorage, type Log, type PhotoshopModule, type PsDocument, type PsLayer, type UxpModule, type WebviewLike,
 } from './api.ts';
-import { documentProblem, nodeIdOf, parseNodeId, readingFor, summarizeSelection } from './document.ts';
+import {
+  documentProblem, intersect, marqueeBounds, MERGED_NAME, mergedReading, nodeIdOf, parseNodeId, readingFor, summarizeSelection, wholePlan,
+} from './document.ts';
 import { MetaStore } from './meta-store.ts';
 import { decodeResult, ModalQueue, placeTarget, readPixels, writeLayer } from './pixels.ts';
 import { encodePng } from './png.ts';
+import { maskOutsideProblem, maskParts } from './selection-mask.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
 import { FRAME_CHARS, WireReceiver, WireSender } from './wire.ts';
 
@@ -78,10 +81,13 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
   let uiReady = false;
   let lastSelection = '';
   let selectionVersion = 0;
+  /** Read merged (Settings.readMerged): known from ui-ready on, changed by save-settings. */
+  let readMerged = false;
+  const summarize = () => summarizeSelection(ps.app, metaFor, { readMerged });
   async function sendSelection(): Promise<void> {
     if (!uiReady) return;
     const version = ++selectionVersion;
-    const selection: SelectionSummary = await summarizeSelection(ps.app, metaFor);
+    const selection: SelectionSummary = await summarize();
     const key = JSON.stringify(selection);
     // A slower summary of an older selection must not overwrite a newer one; an unchanged one is not re-sent.
     if (version !== selectionVersion || key === lastSelection) return;
@@ -94,7 +100,8 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
       case 'ui-ready': {
         const settings = await loadSettings(storage, uxp.storage.secureStorage);
         remember(settings);
-        const selection = await summarizeSelection(ps.app, metaFor);
+        readMerged = settings.readMerged === true;
+        const selection = await summarize();
         uiReady = true;
         lastSelection = JSON.stringify(selection);
         post({ type: 'init', host: { name: 'photoshop', version: ps.app.version, maxImageEdge: MAX_IMAGE_EDGE, video: false }, settings, selection });
@@ -108,11 +115,12 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         if (!doc) throw new HostRequestError('The document of this layer is closed. Open it, select the layer again and retry.');
         const problem = documentProblem(doc);
         if (problem) throw new HostRequestError(problem);
-        const layer = findLayer(doc, ref.layerId);
-        if (!layer) throw new HostRequestError('The layer is no longer in the document (deleted or undone). Select it again and retry.');
-        const reading = readingFor(doc, layer, ref.region, undefined, true);
+        const layer = ref.layerId === null ? null : findLayer(doc, ref.layerId);
+        if (ref.layerId !== null && !layer) throw new HostRequestError('The layer is no longer in the document (deleted or undone). Select it again and retry.');
+        if (msg.withMask) return readWithMask(msg, doc, layer);
+        const reading = layer ? readingFor(doc, layer, ref.region, undefined, true) : mergedReading(doc, ref.region, true);
         if ('problem' in reading) throw new HostRequestError(reading.problem);
-        const pixels = await readPixels(ps, modal, reading.plan, layer.name);
+        const { pixels } = await readPixels(ps, modal, reading.plan, layer?.name ?? MERGED_NAME);
         const png = encodePng(pixels);
         post({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: png, mime: 'image/png', width: pixels.width, height: pixels.height });
         return;
@@ -133,11 +141,38 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         if (msg.error) await ps.app.showAlert(redact(msg.message).slice(0, ALERT_MAX_CHARS));
         else log.info(msg.message);
         return;
-      case 'save-settings':
+      case 'save-settings': {
         remember(sanitizeSettings(msg.settings));
-        await saveSettings(storage, uxp.storage.secureStorage, msg.settings);
+        const saved = await saveSettings(storage, uxp.storage.secureStorage, msg.settings);
+        if (saved.readMerged !== readMerged) {
+          readMerged = saved.readMerged === true;
+          // The items change between the active layers and the merged image; a failed summary is not a failed save.
+          await sendSelection().catch((err: unknown) => log.error(`Reading the selection failed: ${errorMessage(err)}`));
+        }
         return;
+      }
     }
+  }
+
+  /**
+   * Inpainting's read: the whole layer (clipped to the canvas) or the whole merged image, plus the marquee as mask
+   * parts in that image's pixels. The answer's nodeId names exactly the region read (ps:doc:layer@bounds), so a
+   * result placed with it as its source lands over those pixels, not at the marquee's corner.
+   */
+  async function readWithMask(msg: Message<UiToHost, 'read-image'>, doc: PsDocument, layer: PsLayer | null): Promise<void> {
+    const plan = wholePlan(doc, layer);
+    if ('problem' in plan) throw new HostRequestError(plan.problem);
+    const label = layer?.name ?? MERGED_NAME;
+    const selection = marqueeBounds(doc);
+    if (selection && !intersect(selection, plan.bounds)) throw new HostRequestError(maskOutsideProblem(label));
+    const read = await readPixels(ps, modal, plan, label, selection ? { selection } : {});
+    if (selection && !read.mask) throw new HostRequestError(maskOutsideProblem(label));
+    const mask = read.mask ? maskParts(read.mask) : undefined;
+    const png = encodePng(read.pixels);
+    post({
+      type: 'image', requestId: msg.requestId, nodeId: nodeIdOf({ docId: doc.id, layerId: plan.layerId, region: plan.bounds }),
+      bytes: png, mime: 'image/png', width: read.pixels.width, height: read.pixels.height, ...(mask ? { mask } : {}),
+    });
   }
 
   function reportFailure(msg: UiMessage, err: unknown): void {

@@ -2,13 +2,16 @@
 // progress bar and its Cancel (Escape) works. Modal scopes stay short: PNG encoding and decoding run outside them.
 // A placed result is one history step: suspendHistory before the first change, resumeHistory(commit) after the
 // last, and resumeHistory(…, false) on any failure or cancel, which drops the half-made layer.
+// 16-bit documents: pixels are read as 8-bit (getPixels componentSize 8: Photoshop converts) and results are written
+// at 16 bits in Photoshop's 16-bit range 0..32768 (Adobe's Imaging API reference, "value range" table).
 import { MAX_IMAGE_EDGE, type Message, type UiToHost } from '../messages.ts';
 import {
   activeDocument, errorMessage, findDocument, findLayer, HostRequestError,
   type ExecutionContext, type PhotoshopModule, type PsBounds, type PsCore, type PsDocument, type PsLayer,
 } from './api.ts';
-import { documentProblem, parseNodeId, type ReadPlan } from './document.ts';
+import { documentDepth, documentProblem, parseNodeId, type ReadPlan } from './document.ts';
 import { decodePng, PngError, type RgbaPixels } from './png.ts';
+import { readSelectionMask, to8Bit, type GreyPiece } from './selection-mask.ts';
 
 type PlaceMessage = Message<UiToHost, 'place-result'>;
 
@@ -72,40 +75,72 @@ function padInto(src: Uint8Array, srcWidth: number, srcHeight: number, width: nu
   return out;
 }
 
-/** The planned region's pixels as straight RGBA, read in one modal scope. */
-export async function readPixels(ps: PhotoshopModule, modal: ModalQueue, plan: ReadPlan, label: string): Promise<RgbaPixels> {
+export interface ReadImage {
+  pixels: RgbaPixels;
+  /** The selection over the image, when asked for with `selection`; null when it covers none of the image. */
+  mask?: GreyPiece | null;
+}
+
+/**
+ * The planned region's pixels as straight RGBA, read in one modal scope; with `selection` (the marquee's bounds),
+ * the selection mask over the same region in the same scope, so pixels and mask come from one document state.
+ */
+export async function readPixels(ps: PhotoshopModule, modal: ModalQueue, plan: ReadPlan, label: string, options: { selection?: PsBounds } = {}): Promise<ReadImage> {
   const commandName = `Frontier: reading “${label}”`;
   return modal.run(commandName, async (context) => {
     if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
     context.reportProgress({ value: 0, commandName });
-    const full = plan.width === plan.bounds.right - plan.bounds.left && plan.height === plan.bounds.bottom - plan.bounds.top;
-    const { imageData, sourceBounds } = await ps.imaging.getPixels({
-      documentID: plan.docId,
-      layerID: plan.layerId,
-      sourceBounds: plan.bounds,
-      ...(full ? {} : { targetSize: { width: plan.width, height: plan.height } }),
-      componentSize: 8,
-      colorSpace: 'RGB',
-    });
-    try {
-      if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
-      context.reportProgress({ value: 0.5, commandName });
-      if (imageData.componentSize !== 8) throw new HostRequestError(`Photoshop returned ${imageData.componentSize}-bit pixels where 8-bit were asked for. Convert the document to 8 bits per channel.`);
-      const raw = await imageData.getData({ chunky: true });
-      if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
-      if (!(raw instanceof Uint8Array)) throw new HostRequestError('Photoshop returned pixels in a format Frontier does not read. Convert the document to 8-bit RGB.');
-      const rgba = toRgba(raw, imageData.width, imageData.height, imageData.components);
+    const pixels = await pixelsOf(ps, context, plan, commandName);
+    if (!options.selection) {
       context.reportProgress({ value: 1, commandName });
-      if (imageData.width === plan.width && imageData.height === plan.height) return { width: plan.width, height: plan.height, data: rgba };
-      // Transparent edges were trimmed: put the pixels back where they belong in the planned region.
-      const scale = plan.width / (plan.bounds.right - plan.bounds.left);
-      const dx = Math.round((sourceBounds.left - plan.bounds.left) * scale);
-      const dy = Math.round((sourceBounds.top - plan.bounds.top) * scale);
-      return { width: plan.width, height: plan.height, data: padInto(rgba, imageData.width, imageData.height, plan.width, plan.height, dx, dy) };
-    } finally {
-      await imageData.dispose();
+      return { pixels };
     }
+    if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
+    const mask = await readSelectionMask(ps, plan, options.selection);
+    if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
+    context.reportProgress({ value: 1, commandName });
+    return { pixels, mask };
   });
+}
+
+async function pixelsOf(ps: PhotoshopModule, context: ExecutionContext, plan: ReadPlan, commandName: string): Promise<RgbaPixels> {
+  const full = plan.width === plan.bounds.right - plan.bounds.left && plan.height === plan.bounds.bottom - plan.bounds.top;
+  const { imageData, sourceBounds } = await ps.imaging.getPixels({
+    documentID: plan.docId,
+    // No layerID: the merged image of all visible layers (Imaging API reference, getPixels).
+    ...(plan.layerId === null ? {} : { layerID: plan.layerId }),
+    sourceBounds: plan.bounds,
+    ...(full ? {} : { targetSize: { width: plan.width, height: plan.height } }),
+    componentSize: 8,
+    colorSpace: 'RGB',
+  });
+  try {
+    if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
+    context.reportProgress({ value: 0.5, commandName });
+    const raw = await imageData.getData({ chunky: true });
+    if (context.isCancelled) throw new HostRequestError(READ_CANCELLED);
+    // 8-bit was asked for; a build that answers at the document's depth is converted here rather than refused.
+    const rgba = toRgba(to8Bit(raw, imageData.componentSize), imageData.width, imageData.height, imageData.components);
+    if (imageData.width === plan.width && imageData.height === plan.height) return { width: plan.width, height: plan.height, data: rgba };
+    // Transparent edges were trimmed: put the pixels back where they belong in the planned region.
+    const scale = plan.width / (plan.bounds.right - plan.bounds.left);
+    const dx = Math.round((sourceBounds.left - plan.bounds.left) * scale);
+    const dy = Math.round((sourceBounds.top - plan.bounds.top) * scale);
+    return { width: plan.width, height: plan.height, data: padInto(rgba, imageData.width, imageData.height, plan.width, plan.height, dx, dy) };
+  } finally {
+    await imageData.dispose();
+  }
+}
+
+/** 8-bit → Photoshop's 16-bit range 0..32768 (so 255 is 32768 and 16 → 8 bits gives the same byte back). */
+const TO_16 = Uint16Array.from({ length: 256 }, (_, v) => Math.round((v * 32768) / 255));
+
+/** RGBA bytes as samples of the document's depth, for createImageDataFromBuffer (the array type sets the depth). */
+export function samplesForDepth(rgba: Uint8Array, depth: 8 | 16): Uint8Array | Uint16Array {
+  if (depth === 8) return rgba;
+  const out = new Uint16Array(rgba.length);
+  for (let i = 0; i < rgba.length; i++) out[i] = TO_16[rgba[i]];
+  return out;
 }
 
 /** Checks a place-result message and decodes its PNG (outside any modal scope). */
@@ -153,8 +188,10 @@ export function placeTarget(ps: PhotoshopModule, sourceNodeId: string, width: nu
   if (!doc) throw new HostRequestError('No document is open to place the result in. Open or create a document, then run again.');
   const problem = documentProblem(doc);
   if (problem) throw new HostRequestError(problem);
-  const above = ref && sourceDoc ? findLayer(sourceDoc, ref.layerId) : null;
-  const corner: PsBounds | null = ref && sourceDoc ? (ref.region ?? above?.boundsNoEffects ?? null) : null;
+  // A merged source (layerId null) has no layer to go above: the result goes above the active layer.
+  const above = ref && sourceDoc && ref.layerId !== null ? findLayer(sourceDoc, ref.layerId) : null;
+  const merged = ref?.layerId === null ? { left: 0, top: 0 } : null; // the merged image starts at the canvas origin
+  const corner: Pick<PsBounds, 'left' | 'top'> | null = ref && sourceDoc ? (ref.region ?? above?.boundsNoEffects ?? merged) : null;
   if (corner) return { doc, above, left: Math.round(corner.left), top: Math.round(corner.top) };
   return { doc, above, left: Math.round((doc.width - width) / 2), top: Math.round((doc.height - height) / 2) };
 }
@@ -175,7 +212,7 @@ export async function writeLayer(ps: PhotoshopModule, modal: ModalQueue, target:
       if (above && above.id !== layer.id && layer.move) await layer.move(above, 'placeBefore');
       if (context.isCancelled) throw new HostRequestError(PLACE_CANCELLED);
       context.reportProgress({ value: 0.3, commandName });
-      const imageData = await ps.imaging.createImageDataFromBuffer(image.data, {
+      const imageData = await ps.imaging.createImageDataFromBuffer(samplesForDepth(image.data, documentDepth(doc) ?? 8), {
         width: image.width,
         height: image.height,
         components: 4,

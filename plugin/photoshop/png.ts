@@ -1,6 +1,7 @@
 // PNG in plain TypeScript for the UXP panel, which has no canvas, no createImageBitmap and no zlib:
 //   encodePng: straight RGBA → PNG with stored (uncompressed) deflate blocks. Fast and small in code; the bytes go
 //              over a local bridge, not a network, so size matters less than the panel's CPU time.
+//   encodeGrayPng: 8-bit grey levels → PNG the same way (selection masks).
 //   decodePng: any non-interlaced PNG (gray, RGB, palette, gray+alpha, RGBA; 1–16 bits) → straight RGBA 8-bit,
 //              with a complete inflate (stored, fixed and dynamic Huffman blocks), so results encoded by a browser's
 //              canvas, by pngjs or by our own encoder all decode. 16-bit samples keep their high byte.
@@ -99,7 +100,7 @@ export function zlibStored(raw: Uint8Array): Uint8Array {
 /** PNG of straight RGBA pixels: RGB (colour type 2) when every pixel is opaque, else RGBA (type 6). */
 export function encodePng(image: RgbaPixels): Uint8Array {
   const { width, height, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new PngError(`Cannot encode a ${width}×${height} image.`);
+  checkSize(width, height);
   if (data.length !== width * height * 4) throw new PngError(`RGBA data of ${data.length} bytes does not match ${width}×${height}.`);
   let opaque = true;
   for (let i = 3; i < data.length; i += 4) {
@@ -125,11 +126,29 @@ export function encodePng(image: RgbaPixels): Uint8Array {
       raw.set(data.subarray(row, row + width * 4), o);
     }
   }
+  return assemble(width, height, opaque ? 2 : 6, raw);
+}
+
+/** PNG of 8-bit grey levels (colour type 0), one byte per pixel: masks. */
+export function encodeGrayPng(width: number, height: number, grey: Uint8Array): Uint8Array {
+  checkSize(width, height);
+  if (grey.length !== width * height) throw new PngError(`Grey data of ${grey.length} bytes does not match ${width}×${height}.`);
+  const raw = new Uint8Array((width + 1) * height);
+  for (let y = 0; y < height; y++) raw.set(grey.subarray(y * width, (y + 1) * width), y * (width + 1) + 1); // filter 0: None
+  return assemble(width, height, 0, raw);
+}
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new PngError(`Cannot encode a ${width}×${height} image.`);
+}
+
+/** Signature, IHDR (8 bits per sample), IDAT chunks of the filtered scanlines `raw`, IEND. */
+function assemble(width: number, height: number, colorType: 0 | 2 | 6, raw: Uint8Array): Uint8Array {
   const ihdr = new Uint8Array(13);
   u32(ihdr, 0, width);
   u32(ihdr, 4, height);
   ihdr[8] = 8;
-  ihdr[9] = opaque ? 2 : 6;
+  ihdr[9] = colorType;
   const zlib = zlibStored(raw);
   const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr)];
   for (let i = 0; i < zlib.length; i += IDAT_BYTES) parts.push(chunk('IDAT', zlib.subarray(i, i + IDAT_BYTES)));

@@ -1,14 +1,18 @@
 // Settings: the server token in UXP's secureStorage (encrypted under the user's account), everything else in the
 // panel's localStorage (UXP keeps it per plugin). Nothing here logs settings or the values in their errors.
 import type { Settings } from '../messages.ts';
-import { sanitizeSettings } from '../figma/settings.ts';
+import { sanitizeSettings as sanitizeSharedSettings } from '../figma/settings.ts';
 import type { KeyValueStorage, UxpSecureStorage } from './api.ts';
 import { utf8Decode } from './wire.ts';
 
 export const SETTINGS_KEY = 'frontier.settings';
 export const TOKEN_KEY = 'frontier.token';
 
-export { sanitizeSettings };
+/** The shared fields (checked as Figma checks them) plus Photoshop's own: readMerged. */
+export function sanitizeSettings(value: unknown): Settings {
+  const readMerged = !!value && typeof value === 'object' && (value as { readMerged?: unknown }).readMerged === true;
+  return { ...sanitizeSharedSettings(value), readMerged };
+}
 
 async function readToken(secure: UxpSecureStorage): Promise<string> {
   try {

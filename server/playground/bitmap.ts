@@ -93,6 +93,15 @@ export async function crop(bitmap: Bitmap, rect: Rect): Promise<Bitmap> {
   return fromPng(await encodePng(c), rect.width, rect.height);
 }
 
+/** An opaque white PNG of the given size: a rectangular mask piece (white = fill). */
+export async function whitePng(width: number, height: number): Promise<Uint8Array> {
+  const c = canvas(width, height);
+  const ctx = context2d(c);
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  return encodePng(c);
+}
+
 /** `base` with `patch` drawn into `rect` (scaled to fit it): a result written back into a selected region. */
 export async function composite(base: Bitmap, patch: Bitmap, rect: Rect): Promise<Bitmap> {
   const [under, over] = await Promise.all([decode(base.png, 'image/png'), decode(patch.png, 'image/png')]);

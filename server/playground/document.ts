@@ -260,7 +260,8 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
     if (this.region) {
       const node = this.requireNode(this.region.nodeId);
       const r = this.region;
-      items.push({ nodeId: r.id, name: `${node.name} (region ${r.width}×${r.height} at ${r.x},${r.y})`, width: r.width, height: r.height, kind: 'region' });
+      // Like Photoshop's marquee: the region is what most tasks read, and the mask inpainting fills.
+      items.push({ nodeId: r.id, name: `${node.name} (region ${r.width}×${r.height} at ${r.x},${r.y})`, width: r.width, height: r.height, kind: 'region', mask: { label: 'Dragged region' } });
     }
     for (const id of this.selection) {
       const node = this.requireNode(id);

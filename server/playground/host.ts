@@ -11,7 +11,7 @@ import {
   type UiToHost,
 } from '../../plugin/messages.ts';
 import { FRONTIER_VERSION } from '../../worker/job.ts';
-import { bitmapFromBytes, composite, crop, pngSize, type Bitmap } from './bitmap.ts';
+import { bitmapFromBytes, composite, crop, whitePng, pngSize, type Bitmap } from './bitmap.ts';
 import { openClip, type Clip } from './video.ts';
 import type { DocNode, PlaygroundDocument, Region } from './document.ts';
 
@@ -152,6 +152,14 @@ export class SimulatedHost {
   private async readImage(msg: { type: 'read-image' } & UiToHost['read-image']): Promise<void> {
     const { node, region } = this.deps.doc.resolve(msg.nodeId);
     if (node.clip) throw new Error(`${node.name} is a video: choose Upscale video in Task, or select an image.`);
+    if (msg.withMask) {
+      // Inpainting reads the whole image and the region as its mask (as Photoshop does with a marquee).
+      if (!region) throw new Error(`Nothing marks what to fill in ${node.name}: drag across the image to select the region to fill.`);
+      const r = regionInBitmap(node, region);
+      const mask = [{ png: await whitePng(r.width, r.height), x: r.x, y: r.y, width: r.width, height: r.height }];
+      this.send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: node.bitmap.png, mime: 'image/png', width: node.bitmap.width, height: node.bitmap.height, mask });
+      return;
+    }
     const bitmap = region ? await crop(node.bitmap, regionInBitmap(node, region)) : node.bitmap;
     this.send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: bitmap.png, mime: 'image/png', width: bitmap.width, height: bitmap.height });
   }
@@ -200,7 +208,9 @@ export class SimulatedHost {
     if (msg.mode === 'beside') {
       placedId = doc.placeBeside(msg.sourceNodeId, msg.name, result, pluginData).id;
     } else {
-      const bitmap = region ? await composite(node.bitmap, result, regionInBitmap(node, region)) : result;
+      // A result of the whole image read with its region as mask (inpainting) replaces the whole fill.
+      const whole = result.width === node.bitmap.width && result.height === node.bitmap.height;
+      const bitmap = region && !whole ? await composite(node.bitmap, result, regionInBitmap(node, region)) : result;
       placedId = doc.replaceFill(node.id, bitmap, pluginData).id;
     }
     this.send({ type: 'placed', requestId: msg.requestId, nodeId: placedId });

@@ -58,7 +58,7 @@ interface Session {
 }
 
 /** Photoshop (fake) with chelsea.png as a layer, the panel bridge, our server, and the webview page in Chromium. */
-async function openPanel(opts: { bitsPerChannel?: string } = {}): Promise<Session> {
+async function openPanel(opts: { bitsPerChannel?: string; readMerged?: boolean } = {}): Promise<Session> {
   const [pagePath, source, server, browser] = await Promise.all([webviewPage(), chelsea(), startServer({ port: 0 }), launchBrowser()]);
   const fake = new FakePhotoshop();
   const doc = fake.openDocument({
@@ -66,7 +66,7 @@ async function openPanel(opts: { bitsPerChannel?: string } = {}): Promise<Sessio
     layers: [{ name: 'Chelsea', rect: { left: 0, top: 0, width: source.width, height: source.height }, fill: (x, y) => Array.from(source.data.subarray((y * source.width + x) * 4, (y * source.width + x) * 4 + 4)) as [number, number, number, number] }],
   });
   // The user's saved settings point the panel at our server.
-  fake.localStorage.setItem(SETTINGS_KEY, JSON.stringify({ target: 'wasm', serverUrl: server.url, placeMode: 'beside' }));
+  fake.localStorage.setItem(SETTINGS_KEY, JSON.stringify({ target: 'wasm', serverUrl: server.url, placeMode: 'beside', readMerged: opts.readMerged === true }));
   const logs: string[] = [];
   const bridge = startPhotoshopBridge({
     photoshop: fake.photoshop, uxp: fake.uxp, storage: fake.localStorage, webview: fake.webview,
@@ -200,15 +200,53 @@ test('Photoshop panel: Cancel in the UI mid-run, and Cancel on Photoshop’s pro
   }
 });
 
-test('Photoshop panel: a 16-bit document is explained in the panel and nothing runs', TIMEOUT, async () => {
+test('Photoshop panel: a 16-bit document is upscaled and written back at 16 bits; a 32-bit one is explained and nothing runs', TIMEOUT, async () => {
   const s = await openPanel({ bitsPerChannel: 'bitDepth16' });
   try {
-    await s.page.locator('[data-testid="selection"]', { hasText: /16 bits per channel.*8 Bits\/Channel/ }).waitFor({ timeout: 30_000 });
+    const region = { left: 100, top: 80, right: 116, bottom: 92 };
+    await selectRegion(s, region);
+    await run(s, { scale: 2, quality: 'fast' });
+    await waitForLayerCount(s, 2);
+    const layer = s.doc.activeLayers[0];
+    assert.match(layer.name, /^Upscale ×2/);
+    assert.deepEqual(s.doc.historyNames, [layer.name]);
+    const put = s.fake.puts.at(-1)!;
+    assert.equal(put.componentSize, 16, 'written at the document’s depth');
+    assert.deepEqual([put.width, put.height], [32, 24]);
+    assert.ok(put.samples.every((v) => v <= 32768), 'in Photoshop’s 16-bit range');
+    // The engine saw the same 8-bit pixels an 8-bit copy of the document gives: compare with the CLI on that crop.
+    const crop = s.doc.layerNamed('Chelsea').pixels(region);
+    const engine = new Engine(createNodePlatform());
+    const cli = (await engine.run({ id: 'cli16', task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2 }, image: { width: 16, height: 12, data: crop } })).images[0];
+    const placed = { left: region.left, top: region.top, right: region.left + 32, bottom: region.top + 24 };
+    const diff = compare({ width: 32, height: 24, data: layer.pixels(placed) }, cli);
+    assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `panel (16-bit document) and CLI differ: ${JSON.stringify(diff)}`);
+    assert.equal(s.fake.liveImageData, 0);
+
+    // A 32-bit document becoming active is explained, and Run is disabled until an RGB 8/16-bit document is active again.
+    s.fake.openDocument({ title: 'hdr.psd', width: 32, height: 32, bitsPerChannel: 'bitDepth32', layers: [{ name: 'Sky', rect: { left: 0, top: 0, width: 32, height: 32 }, fill: [1, 2, 3, 255] }] });
+    await s.page.locator('[data-testid="selection"]', { hasText: /32 bits per channel.*16 Bits\/Channel/ }).waitFor({ timeout: 30_000 });
     assert.equal(await s.page.locator('[data-testid="run"]').isDisabled(), true);
-    // Converting the document (here: a new 8-bit one becoming active) makes it usable without reopening the panel.
     s.fake.openDocument({ title: 'copy.psd', width: 32, height: 32, layers: [{ name: 'Copy', rect: { left: 0, top: 0, width: 32, height: 32 }, fill: [1, 2, 3, 255] }] });
     await s.page.locator('[data-testid="selection"]', { hasText: 'Copy' }).waitFor({ timeout: 10_000 });
     await s.page.locator('[data-testid="run"]:not([disabled])').waitFor({ timeout: 30_000 });
+  } finally {
+    await s.close();
+  }
+});
+
+test('Photoshop panel: with “read merged” saved, the panel offers and reads the merged image of the visible layers', TIMEOUT, async () => {
+  const s = await openPanel({ readMerged: true });
+  try {
+    await s.page.locator('[data-testid="selection"]', { hasText: 'Merged (visible layers)' }).waitFor({ timeout: 30_000 });
+    const region = { left: 40, top: 30, right: 56, bottom: 42 };
+    await selectRegion(s, region);
+    await run(s, { scale: 2, quality: 'fast' });
+    await waitForLayerCount(s, 2);
+    const layer = s.doc.activeLayers[0];
+    assert.match(layer.name, /^Upscale ×2/);
+    assert.deepEqual(layer.boundsNoEffects, { left: 40, top: 30, right: 72, bottom: 54 }, 'over the marquee on the canvas');
+    assert.equal(s.fake.liveImageData, 0);
   } finally {
     await s.close();
   }

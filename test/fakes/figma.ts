@@ -12,8 +12,10 @@
 //   - undo: commitUndo() closes a step, triggerUndo() reverts to the last commit (or the step before).
 //   - video: exportAsync MP4/GIF/WEBM only on a top-level frame with animated content (the clip a test gave it);
 //     createVideoAsync takes MP4/MOV/WebM bytes up to 100 MB, and only in a paid team (`paidPlan`).
+//   - shapes: a rectangle or ellipse with only solid fills exports as its coverage (pixel centres inside the shape,
+//     alpha = the top fill's opacity, colour = its colour), transparent outside, as Figma renders a shape alone.
 // Not modelled: rotation (absoluteTransform is a pure translation), effects, auto-layout positioning,
-// rendering (exportAsync draws a synthetic pattern of the right size, not the node's content).
+// rendering of other content (exportAsync draws a synthetic pattern of the right size, not the node's content).
 import { createHash } from 'node:crypto';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -339,6 +341,11 @@ abstract class FakeSceneNode extends FakeBaseNode {
     return this._visible ? this.absoluteBoundingBox : null;
   }
 
+  /** A shape's own rendering (rectangles and ellipses with solid fills), or null for the synthetic pattern. */
+  protected renderShape(width: number, height: number): Uint8Array | null {
+    return shapePng(this as unknown as { type: string; fills?: unknown }, width, height);
+  }
+
   /** The clip a video export of this node gives (set with FakeFigma.animate); null = nothing animates. */
   _animation: Uint8Array | null = null;
 
@@ -361,11 +368,34 @@ abstract class FakeSceneNode extends FakeBaseNode {
     const width = Math.max(1, Math.round(bounds.width * ratio));
     const height = Math.max(1, Math.round(bounds.height * ratio));
     this.fake.exports.push({ nodeId: this.id, settings: clonePlain(settings ?? {}) as ExportSettings, width, height });
-    const png = syntheticPng(width, height, Number(this.id.split(':')[1]));
+    const png = this.renderShape(width, height) ?? syntheticPng(width, height, Number(this.id.split(':')[1]));
     if (format === 'PNG') return png;
     const raw = PNG.sync.read(Buffer.from(png));
     return new Uint8Array(jpeg.encode({ width, height, data: raw.data }, 90).data);
   }
+}
+
+/** Reached through FakeSceneNode.renderShape: a shape alone, as Figma renders it (see the header). */
+function shapePng(node: { type: string; fills?: unknown }, width: number, height: number): Uint8Array | null {
+  if (node.type !== 'RECTANGLE' && node.type !== 'ELLIPSE') return null;
+  const fills = (Array.isArray(node.fills) ? node.fills : []) as Paint[];
+  const visible = fills.filter((f) => f.visible !== false);
+  if (visible.length === 0 || visible.some((f) => f.type !== 'SOLID')) return null;
+  const top = visible[visible.length - 1] as SolidPaint;
+  const png = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const u = (x + 0.5) / width - 0.5;
+      const v = (y + 0.5) / height - 0.5;
+      const inside = node.type === 'RECTANGLE' || u * u + v * v <= 0.25;
+      const i = (y * width + x) * 4;
+      png.data[i] = Math.round(top.color.r * 255);
+      png.data[i + 1] = Math.round(top.color.g * 255);
+      png.data[i + 2] = Math.round(top.color.b * 255);
+      png.data[i + 3] = inside ? Math.round((top.opacity ?? 1) * 255) : 0;
+    }
+  }
+  return new Uint8Array(PNG.sync.write(png, { deflateLevel: 1 }));
 }
 
 /** Mixin body for nodes with fills; kept as functions so every filled class shares the same rules. */
@@ -778,6 +808,12 @@ export class FakeFigma {
     if (fills) rect.fills = fills;
     this.history.clear();
     return rect;
+  }
+  addEllipse(parent: Container, name: string, box: Partial<Box>, fills?: Paint[]): FakeEllipse {
+    const ellipse = this.build(new FakeEllipse(this, name, box), parent);
+    if (fills) ellipse.fills = fills;
+    this.history.clear();
+    return ellipse;
   }
   /** A rectangle filled with `bytes` (stored as Figma stores an imported image). */
   addImage(parent: Container, name: string, box: Partial<Box>, bytes: Uint8Array, scaleMode: ImagePaint['scaleMode'] = 'FILL'): FakeRectangle {

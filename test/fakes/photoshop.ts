@@ -8,9 +8,16 @@
 //     hostControl.suspendHistory({ documentID, name }) → id, resumeHistory(id, commit): one history step for
 //     everything in between, or (commit false) everything since the suspension dropped.
 //   - imaging: getPixels trims to the layer's pixels and returns the trimmed sourceBounds; a Background layer has no
-//     alpha (3 components); componentSize follows the document (16-bit data runs 0..32768); putPixels needs a pixel
-//     layer and image data of the document's depth and colour space; image data must be disposed once
-//     (`liveImageData` counts what was not); createImageDataFromBuffer checks the buffer length.
+//     alpha (3 components); componentSize follows the document unless asked (16-bit data runs 0..32768); without
+//     layerID it returns the merged image of the visible layers; putPixels needs a pixel layer and image data of the
+//     document's depth and colour space, 16-bit samples within 0..32768; image data must be disposed once
+//     (`liveImageData` counts what was not); createImageDataFromBuffer checks the buffer length and honours fullRange.
+//   - the selection: a grey level per document pixel (255 selected, 0 not, feathered edges in between) within its
+//     bounds, which may pass the canvas (Selection.bounds, PS 25). getSelection returns one Grayscale component
+//     ("Gray Gamma 2.2"), cut to the requested bounds, the selection's bounds and the canvas, with those bounds as
+//     sourceBounds, scaled to targetSize when given. Adobe's reference does not state the depth (the fake answers 8
+//     bits, 16 in a 16-bit document, so both paths are exercised) nor what comes back with no selection (the fake
+//     answers zeros over the requested bounds; the panel never asks without one: it checks Selection.bounds first).
 //   - secureStorage: values come back as Uint8Array; empty values are refused; a missing key rejects.
 //   - the <webview> bridge carries JSON only (typed arrays, functions, undefined throw) and each message at most
 //     `maxBridgeMessageChars`; what arrives is a parsed copy, wrapped in an event envelope.
@@ -194,7 +201,8 @@ interface Suspension {
 export class FakeDocument implements PsDocument {
   layers: FakeLayer[] = [];
   activeIds: number[] = [];
-  marquee: PsBounds | null = null;
+  /** The selection: its bounds (document pixels, may pass the canvas) and its grey level per document pixel. */
+  selectionArea: { bounds: PsBounds; level: (x: number, y: number) => number } | null = null;
   /** Names of history steps, oldest first (the document's opening state is not listed). */
   readonly history: { name: string; before: Snapshot }[] = [];
   suspension: Suspension | null = null;
@@ -215,11 +223,11 @@ export class FakeDocument implements PsDocument {
     return this.activeIds.map((id) => this.layer(id)).filter((l): l is FakeLayer => l !== null);
   }
   get selection(): { readonly bounds: PsBounds | null } {
-    const marquee = () => this.marquee;
+    const area = () => this.selectionArea;
     return {
       get bounds() {
-        const m = marquee();
-        return m ? { ...m } : null;
+        const a = area();
+        return a ? { ...a.bounds } : null;
       },
     };
   }
@@ -307,8 +315,13 @@ export class FakeDocument implements PsDocument {
     this.activeIds = ids;
     this.fake.emit('select', { _obj: 'select', layerID: ids });
   }
+  /** A rectangular marquee (every pixel fully selected), or none. */
   setMarquee(bounds: PsBounds | null): void {
-    this.marquee = bounds ? { ...bounds } : null;
+    this.setSelection(bounds, () => 255);
+  }
+  /** Any selection (elliptical, feathered, anti-aliased): `level` (0..255) for each document pixel inside `bounds`. */
+  setSelection(bounds: PsBounds | null, level: (x: number, y: number) => number): void {
+    this.selectionArea = bounds ? { bounds: { ...bounds }, level } : null;
     this.fake.emit('set', { _obj: 'set', _target: [{ _ref: 'channel', _property: 'selection' }] });
   }
 }
@@ -525,6 +538,10 @@ export class FakePhotoshop {
   /** Contract slips that Photoshop forgives silently (e.g. a scope ending with history still suspended). */
   readonly warnings: string[] = [];
   liveImageData = 0;
+  /** imaging.getSelection calls. */
+  selectionReads = 0;
+  /** What each putPixels wrote: the samples as given, at their depth. */
+  readonly puts: { layerID: number; componentSize: number; width: number; height: number; samples: Uint8Array | Uint16Array | Float32Array }[] = [];
   readonly secrets = new Map<string, Uint8Array>();
   readonly dataFiles = new Map<string, string>();
   readonly localStorage = new FakeLocalStorage();
@@ -768,6 +785,8 @@ function photoshopModule(fake: FakePhotoshop): PhotoshopModule {
         const h = 'height' in tb ? tb.height : tb.bottom - tb.top;
         if (w !== data.width || h !== data.height) throw new Error(`targetBounds are ${w}×${h} but the image data is ${data.width}×${data.height}`);
       }
+      if (data.componentSize === 16 && data.samples.some((v) => v > 32768)) throw new Error('16-bit image data runs 0..32768 (or pass fullRange to createImageDataFromBuffer)');
+      fake.puts.push({ layerID: layer.id, componentSize: data.componentSize, width: data.width, height: data.height, samples: data.samples.slice() });
       const rgba = toRgba8(data.samples, data.components, data.componentSize);
       doc.mutate('set', 'Put Pixels', () => {
         const incoming: PixelStore = { left, top, width: data.width, height: data.height, data: rgba };
@@ -787,26 +806,37 @@ function photoshopModule(fake: FakePhotoshop): PhotoshopModule {
       });
     },
 
-    async getSelection(options: { documentID?: number; sourceBounds?: PsBounds }) {
+    async getSelection(options: { documentID?: number; sourceBounds?: PsBounds; targetSize?: { width?: number; height?: number } }) {
       const doc = fake.doc(options.documentID);
-      const bounds = options.sourceBounds ?? { left: 0, top: 0, right: doc.width, bottom: doc.height };
-      const width = bounds.right - bounds.left;
-      const height = bounds.bottom - bounds.top;
-      const mask = new Uint8Array(width * height);
-      const m = doc.marquee;
-      if (m) {
+      fake.selectionReads++;
+      const canvas = { left: 0, top: 0, right: doc.width, bottom: doc.height };
+      const area = doc.selectionArea;
+      const requested = options.sourceBounds ?? area?.bounds ?? canvas;
+      const bounds = area ? intersect(intersect(requested, canvas) ?? requested, area.bounds) : intersect(requested, canvas);
+      if (!bounds || !intersect(bounds, canvas)) throw new Error('The requested bounds contain no selection');
+      let width = bounds.right - bounds.left;
+      let height = bounds.bottom - bounds.top;
+      let levels = new Uint8Array(width * height);
+      if (area) {
         for (let y = 0; y < height; y++) {
-          for (let x = 0; x < width; x++) {
-            const dx = bounds.left + x;
-            const dy = bounds.top + y;
-            if (dx >= m.left && dx < m.right && dy >= m.top && dy < m.bottom) mask[y * width + x] = 255;
-          }
+          for (let x = 0; x < width; x++) levels[y * width + x] = Math.max(0, Math.min(255, Math.round(area.level(bounds.left + x, bounds.top + y))));
         }
       }
-      return { imageData: new FakeImageData(fake, width, height, 1, 8, 'Grayscale', 'Gray Gamma 2.2', mask), sourceBounds: bounds };
+      if (options.targetSize && (options.targetSize.width || options.targetSize.height)) {
+        const sx = options.targetSize.width ? options.targetSize.width / width : options.targetSize.height! / height;
+        const sy = options.targetSize.height ? options.targetSize.height / height : sx;
+        const w = Math.max(1, Math.round(width * sx));
+        const h = Math.max(1, Math.round(height * sy));
+        const scaled = new Uint8Array(w * h);
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) scaled[y * w + x] = levels[Math.min(height - 1, Math.floor(y / sy)) * width + Math.min(width - 1, Math.floor(x / sx))];
+        [levels, width, height] = [scaled, w, h];
+      }
+      const size = doc.depth === 16 ? 16 : 8;
+      const samples = size === 16 ? Uint16Array.from(levels, (v) => Math.round((v * 32768) / 255)) : levels;
+      return { imageData: new FakeImageData(fake, width, height, 1, size, 'Grayscale', 'Gray Gamma 2.2', samples), sourceBounds: bounds };
     },
 
-    async createImageDataFromBuffer(buffer: Uint8Array | Uint16Array | Float32Array, options: { width: number; height: number; components: number; chunky?: boolean; colorProfile?: string; colorSpace: string }) {
+    async createImageDataFromBuffer(buffer: Uint8Array | Uint16Array | Float32Array, options: { width: number; height: number; components: number; chunky?: boolean; colorProfile?: string; colorSpace: string; fullRange?: boolean }) {
       const size = buffer instanceof Uint8Array ? 8 : buffer instanceof Uint16Array ? 16 : buffer instanceof Float32Array ? 32 : null;
       if (!size) throw new TypeError('createImageDataFromBuffer takes a Uint8Array, Uint16Array or Float32Array');
       const { width, height, components, colorSpace } = options;
@@ -821,6 +851,7 @@ function photoshopModule(fake: FakePhotoshop): PhotoshopModule {
         for (let i = 0; i < n; i++) for (let c = 0; c < components; c++) chunky[i * components + c] = buffer[c * n + i];
         samples = chunky;
       }
+      if (size === 16 && options.fullRange) samples = Uint16Array.from(samples, (v) => Math.round((v * 32768) / 65535));
       return new FakeImageData(fake, width, height, components, size, colorSpace, options.colorProfile ?? '', samples);
     },
   };

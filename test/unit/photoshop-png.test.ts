@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
-import { crc32, decodePng, encodePng, inflateZlib, pngSize } from '../../plugin/photoshop/png.ts';
+import { crc32, decodePng, encodeGrayPng, encodePng, inflateZlib, pngSize } from '../../plugin/photoshop/png.ts';
 
 function image(width: number, height: number, alpha: (i: number) => number = () => 255): Uint8Array {
   const data = new Uint8Array(width * height * 4);
@@ -48,6 +48,24 @@ test('our encoder: pngjs reads back the exact pixels, RGB when opaque and RGBA o
     assert.equal(png[25], alpha(0) === 255 && alpha(1) === 255 && alpha(5) === 255 ? 2 : 6);
     assert.deepEqual(decodePng(png).data, data);
   }
+});
+
+test('grey encoder (masks): colour type 0, pngjs and our decoder read back every level', () => {
+  const width = 300;
+  const height = 250; // over one 64 KiB stored block
+  const grey = Uint8Array.from({ length: width * height }, (_, i) => (i * 31 + (i >> 9)) & 255);
+  const png = encodeGrayPng(width, height, grey);
+  assert.equal(png[25], 0, 'IHDR colour type 0 (grey)');
+  const read = PNG.sync.read(Buffer.from(png));
+  assert.deepEqual([read.width, read.height], [width, height]);
+  const ours = decodePng(png).data;
+  for (let i = 0; i < grey.length; i++) {
+    assert.equal(read.data[i * 4], grey[i]);
+    assert.equal(ours[i * 4 + 2], grey[i]);
+    assert.equal(ours[i * 4 + 3], 255);
+  }
+  assert.throws(() => encodeGrayPng(2, 2, new Uint8Array(3)), /does not match 2×2/);
+  assert.throws(() => encodeGrayPng(0, 2, new Uint8Array(0)), /Cannot encode a 0×2 image/);
 });
 
 test('decoder: PNGs from pngjs at every zlib level, colour type and filter', () => {

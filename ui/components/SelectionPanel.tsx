@@ -16,7 +16,8 @@ export function SelectionPanel({ selection }: { selection: SelectionSummary }) {
           <ul class="selection-list">
             {items.slice(0, SHOWN).map((it) => (
               <li key={it.nodeId}>
-                <span class="selection-name" title={it.name}>{it.name}</span>
+                <span class="selection-name" title={it.mask ? `${it.name} — mask: ${it.mask.label}` : it.name}>{it.name}</span>
+                {it.mask && <span class="muted nowrap" data-testid="selection-mask" title={`Inpaint fills ${it.mask.label}`}>◩ {it.mask.label}</span>}
                 <span class="muted nowrap">{it.width} × {it.height}</span>
               </li>
             ))}

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { PlaceMode, Settings } from '../../plugin/messages.ts';
+import type { HostName, PlaceMode, Settings } from '../../plugin/messages.ts';
 import type { ServerStatus } from '../../worker/engine-api.ts';
 
 export function SettingsPanel(props: {
   settings: Settings;
   disabled: boolean;
+  /** The host (init's HostInfo.name): Photoshop-only settings show only there. */
+  host?: HostName;
   onSave(next: Settings): void;
   onTest(url: string, token: string): Promise<ServerStatus>;
 }) {
@@ -19,7 +21,8 @@ export function SettingsPanel(props: {
     }
   };
   useEffect(() => setDraft(props.settings), [props.settings]);
-  const changed = draft.serverUrl !== props.settings.serverUrl || draft.token !== props.settings.token || draft.placeMode !== props.settings.placeMode;
+  const changed = draft.serverUrl !== props.settings.serverUrl || draft.token !== props.settings.token || draft.placeMode !== props.settings.placeMode
+    || !!draft.readMerged !== !!props.settings.readMerged;
   const urlProblem = checkUrl(draft.serverUrl);
   const canSave = !props.disabled && changed && urlProblem === null;
   const save = () => {
@@ -53,6 +56,16 @@ export function SettingsPanel(props: {
           <option value="replace-fill" selected={draft.placeMode === 'replace-fill'}>Replace the image fill</option>
         </select>
       </div>
+      {props.host === 'photoshop' && (
+        <div class="field">
+          <label class="checkbox">
+            <input type="checkbox" id="setting-read-merged" data-testid="setting-read-merged" checked={!!draft.readMerged}
+              aria-describedby="setting-read-merged-help" onChange={(e) => setDraft({ ...draft, readMerged: e.currentTarget.checked })} />
+            Read all visible layers (merged)
+          </label>
+          <p class="help" id="setting-read-merged-help">Off: the active layer alone.</p>
+        </div>
+      )}
       <div class="actions">
         <button type="button" class="secondary" data-testid="settings-save" disabled={!canSave} onClick={save}>Save</button>
         <button type="button" class="secondary" data-testid="settings-test" disabled={urlProblem !== null || test === 'testing'} onClick={() => void runTest()}>

@@ -137,3 +137,29 @@ export function padEdge(src: RgbaImage, width: number, height: number): RgbaImag
   }
   return { width, height, data };
 }
+
+/**
+ * One mask of width × height from pieces placed in its pixel coordinates (plugin/messages.ts MaskPart), combined by
+ * maximum and clipped to the image. A piece with transparency counts by its alpha, normalised by its most opaque
+ * pixel (a half-transparent shape drawn to see through still marks its whole area); an opaque piece by its grey
+ * level. Returns grey opaque RGBA (white = fill).
+ */
+export function composeMask(width: number, height: number, parts: { image: RgbaImage; x: number; y: number }[]): RgbaImage {
+  const amounts = new Float32Array(width * height);
+  for (const { image, x: ox, y: oy } of parts) {
+    const d = image.data;
+    let maxAlpha = 0;
+    for (let i = 3; i < d.length; i += 4) maxAlpha = Math.max(maxAlpha, d[i]);
+    const byAlpha = maxAlpha < 255 || d.some((v, i) => i % 4 === 3 && v < 255);
+    if (byAlpha && maxAlpha === 0) continue;
+    for (let y = Math.max(0, -oy); y < image.height && oy + y < height; y++) {
+      for (let x = Math.max(0, -ox); x < image.width && ox + x < width; x++) {
+        const i = (y * image.width + x) * 4;
+        const a = byAlpha ? d[i + 3] / maxAlpha : Math.max(d[i], d[i + 1], d[i + 2]) / 255;
+        const at = (oy + y) * width + ox + x;
+        if (a > amounts[at]) amounts[at] = a;
+      }
+    }
+  }
+  return amountsToRgba(amounts, width, height);
+}
