@@ -86,7 +86,7 @@ export interface ModelCard {
     /** Text encoders: how prompts become tokens. */
     tokenizer?: Record<string, unknown>;
     /** VQ-Diffusion's transformer: the sampling schedule and guidance (see models/export/vqdiffusion.py). */
-    diffusion?: Record<string, unknown>;
+    diffusion?: import('../diffusion/schedule.ts').DiffusionIo;
   };
   /** A part of a multi-model pipeline (VQ-Diffusion: 'text-encoder' | 'transformer' | 'decoder'). */
   role?: string;
