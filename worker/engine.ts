@@ -92,7 +92,7 @@ export class Engine {
     const params = resolveParams(task, job.params);
     const registry = await this.loadRegistry();
     // Full models first: a tiny (random-weight test) variant is the default only when no real one is installed.
-    const available = registry.models.filter((m) => m.task === (task.modelTask ?? task.id)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+    const available = registry.models.filter((m) => m.task === (task.modelTask ?? task.id) && (!task.modelRole || m.role === task.modelRole)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
     // A selected result made by a model of this task (e.g. the portrait to turn) brings its model along.
     const fromSource = job.sources?.find((s) => s.latent && available.some((m) => m.id === s.model))?.model;
     const id = job.model ?? fromSource ?? task.defaultModel(params, available);
@@ -197,6 +197,7 @@ export class Engine {
         job,
         params,
         model: card,
+        target: choice.target,
         part,
         session: async (name?: string) => {
           const s = await this.session(part(name), choice.target, progress);

@@ -102,6 +102,7 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
       job: { id: `${job.id}-frame-${index}`, task: upscale.id, params, image: rgbToRgba(rgb, clip.width, clip.height) },
       params,
       model: card,
+      target: 'server',
       session: async () => session,
       part: () => card,
       file: () => Promise.reject(new Error('upscaling models have no extra files')),

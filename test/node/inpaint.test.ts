@@ -73,6 +73,7 @@ async function runOracle(kind: Oracle, image: RgbaImage, mask: RgbaImage | undef
     job: { id: 'oracle', task: 'inpaint', params, image, ...(mask ? { mask } : {}) },
     params: resolveParams(inpaint, params),
     model: { ...tinyCard, id: `oracle-${kind}` },
+    target: 'node',
     session: async () => wrapped,
     part: () => tinyCard,
     file: () => Promise.reject(new Error('no files')),

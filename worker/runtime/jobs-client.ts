@@ -3,7 +3,8 @@
 // follow progress as server-sent events read with fetch (EventSource cannot send a bearer token) with replay after
 // a reconnect and polling when streaming does not work (a buffering gateway), cancel on abort, download the result.
 // Only fetch is used: the same code runs in the browser worker and in Node.
-import { FrontierError, type EncodedVideo, type Progress } from '../job.ts';
+import { FrontierError, type EncodedVideo, type Params, type Progress, type RgbaImage } from '../job.ts';
+import type { ImageMeta } from '../tasks/task.ts';
 import { backoffMs, errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
 
 /** The job as the server reports it (GET /jobs/{id} and every event's data). */
@@ -27,10 +28,24 @@ export interface VideoJobRequest {
   progress(p: Omit<Progress, 'jobId'>): void;
 }
 
+/** A task the server runs whole with its own engine (no upload): a text-to-image diffusion loop. */
+export interface EngineJobRequest {
+  /** Client-chosen id, as for video jobs. */
+  id: string;
+  task: string;
+  model: string;
+  params: Params;
+  signal: AbortSignal;
+  /** Progress as the server's engine reports it, previews included (decoded to RGBA). */
+  progress(p: Omit<Progress, 'jobId'>): void;
+}
+
 export interface JobServer {
   /** The server as shown to users. */
   readonly where: string;
   runVideo(req: VideoJobRequest): Promise<EncodedVideo>;
+  /** Runs a whole task on the server; resolves to its images (and per-image meta) as the engine returned them. */
+  runEngineJob(req: EngineJobRequest): Promise<{ images: RgbaImage[]; imageMeta?: ImageMeta[] }>;
 }
 
 export interface JobServerOptions extends OipClientOptions {
@@ -205,6 +220,10 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   return {
     where: http.where,
+    runEngineJob() {
+      // Implemented with the server's engine-job API (PUT /jobs/{id} without an upload).
+      return Promise.reject(new FrontierError('target-unavailable', `The server at ${http.where} cannot run this task yet.`));
+    },
     async runVideo(req) {
       if (!(req.video.bytes instanceof Uint8Array) || req.video.bytes.length === 0) {
         throw new FrontierError('bad-input', 'The clip is empty: select a video or an animated frame.');

@@ -20,6 +20,8 @@ export interface TaskContext {
   /** Params after defaults and bounds were applied. */
   params: Params;
   model: ModelCard;
+  /** Where the job runs: a task that runs whole on a server (a diffusion loop) asks jobServer() when 'server'. */
+  target: ResolvedTarget;
   /** Download (with progress), verify and load the job's model, or the named part of its pipeline
    *  (card.pipeline keys, e.g. 'textEncoder'); sessions are cached by the engine. */
   session(part?: string): Promise<Session>;
@@ -32,7 +34,8 @@ export interface TaskContext {
   throwIfCancelled(): void;
   /** Aborted when the job is cancelled: pass it to Session.run so a remote call stops at once. */
   signal: AbortSignal;
-  /** The configured server's job API, for tasks that run there as a whole (video). Throws target-unavailable without one. */
+  /** The configured server's job API, for tasks that run there as a whole (video, text-to-image). Throws
+   *  target-unavailable without one. */
   jobServer(): JobServer;
 }
 
@@ -61,6 +64,9 @@ export interface TaskDef {
   targets?: ResolvedTarget[];
   /** The `task` of the model cards it uses, when not its own id (e.g. upscale-video uses upscale models). */
   modelTask?: string;
+  /** For pipelines (card.pipeline): the role of the card a job names (text-to-image: 'transformer'); the other
+   *  parts are found through it and are not offered as models. */
+  modelRole?: string;
   /** The model to use when the job names none; `available` are the registry's cards for this task, full ones first. */
   defaultModel(params: Params, available?: ModelCard[]): string;
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
@@ -118,11 +124,13 @@ export interface TaskInfo {
   params: ParamSpec[];
   /** The `task` of the model cards it uses. */
   modelTask: string;
+  /** Pipelines: the role of the cards offered as models (TaskDef.modelRole). */
+  modelRole?: string;
   /** Set when the task runs only on a server (the UI says so). */
   serverOnly: boolean;
 }
 
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, serverOnly };
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), serverOnly };
 }
