@@ -22,6 +22,7 @@ import { ProgressBar } from './components/ProgressBar.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
 import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
 import { useViewPreview } from './view-preview.ts';
+import { SamplingPreview } from './components/SamplingPreview.tsx';
 import { Section } from './components/Section.tsx';
 import { SelectionPanel } from './components/SelectionPanel.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
@@ -83,7 +84,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const task = tasks.find((t) => t.id === taskId);
   const params: Params = useMemo(() => (task ? { ...defaults(task), ...paramsByTask[task.id] } : {}), [task, paramsByTask]);
   const modelTask = task?.modelTask ?? taskId;
-  const taskModels = useMemo(() => models.filter((m) => m.card.task === modelTask), [models, modelTask]);
+  const modelRole = task?.modelRole;
+  // A pipeline is offered by the part its jobs name (text-to-image: the transformer), not by each part.
+  const taskModels = useMemo(() => models.filter((m) => m.card.task === modelTask && (!modelRole || m.card.role === modelRole)), [models, modelTask, modelRole]);
   const videoTask = task?.inputs.includes('video') ?? false;
   const generator = task ? isGenerator(task) : false;
   const latentsNeeded = task?.inputs.filter((i) => i === 'latent').length ?? 0;
@@ -332,7 +335,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
       {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
       <div class="panel job" onKeyDown={(e) => {
-        if (e.key === 'Enter' && submitsOnEnter(e.target)) {
+        if (e.key === 'Enter' && submitsOnEnter(e.target, e.ctrlKey || e.metaKey)) {
           e.preventDefault();
           void run();
         }
@@ -374,6 +377,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         </div>
         {!running && blocker && boot.phase === 'ready' && (selection.items.length > 0 || generator) && <p class="help error-text">{blocker}</p>}
         {progress && <ProgressBar text={cancelling ? 'Cancelling…' : progress.text} fraction={progress.fraction} />}
+        {progress && 'preview' in progress && progress.preview && <SamplingPreview image={progress.preview} />}
       </div>
 
       {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={() => setProblem(null)} />}
@@ -391,9 +395,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 }
 
 /** Enter in a field runs the job; buttons keep Enter for themselves. */
-export function submitsOnEnter(target: EventTarget | null): boolean {
+/** Enter in a field runs the task; in a multi-line field (a prompt) Enter is a new line and Ctrl/⌘+Enter runs. */
+export function submitsOnEnter(target: EventTarget | null, modifier = false): boolean {
   const el = target as HTMLElement | null;
-  return !!el && (el.tagName === 'INPUT' || el.tagName === 'SELECT');
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'SELECT' || (el.tagName === 'TEXTAREA' && modifier));
 }
 
 function runLabel(task: TaskInfo | undefined, count: number, scale: number | undefined): string {

@@ -36,6 +36,8 @@ export interface BatchProgress {
   text: string;
   /** Whole-batch fraction, 0..1. */
   fraction: number;
+  /** The engine's latest preview of the result (text-to-image shows its guess every few steps). */
+  preview?: RgbaImage;
 }
 
 export interface ItemResult {
@@ -102,9 +104,10 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
   const results: ItemResult[] = [];
   const started = Date.now();
   let furthest = 0;
+  let preview: RgbaImage | undefined;
   const report = (text: string, fraction: number) => {
     furthest = Math.max(furthest, fraction);
-    events.onProgress({ index: 0, count: 1, item: req.items[0] ?? NO_ITEM, text, fraction: furthest });
+    events.onProgress({ index: 0, count: 1, item: req.items[0] ?? NO_ITEM, text, fraction: furthest, ...(preview ? { preview } : {}) });
   };
   const jobId = newJobId();
   events.onJob(jobId);
@@ -112,7 +115,10 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
   try {
     const result = await deps.engine.run(
       { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, ...(sources.length ? { sources } : {}), target: req.target },
-      (p) => report(p.message ?? stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total)),
+      (p) => {
+        if (p.preview) preview = p.preview;
+        report(p.message ?? stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+      },
     );
     const count = result.images.length;
     for (const [i, image] of result.images.entries()) {

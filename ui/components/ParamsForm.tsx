@@ -80,8 +80,14 @@ function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
       return (
         <div class="field">
           <label class="field-label" for={id}>{spec.label}</label>
-          <input type="text" id={id} data-testid={id} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
-            aria-describedby={describedBy} onInput={(e) => onChange(e.currentTarget.value)} />
+          {spec.maxLength > 120 ? (
+            // Long text (a prompt) wraps; Ctrl/⌘+Enter still runs.
+            <textarea id={id} data-testid={id} rows={3} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
+              aria-describedby={describedBy} onInput={(e) => onChange(e.currentTarget.value)} />
+          ) : (
+            <input type="text" id={id} data-testid={id} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
+              aria-describedby={describedBy} onInput={(e) => onChange(e.currentTarget.value)} />
+          )}
           {help}
         </div>
       );

@@ -7,8 +7,9 @@ import { vary } from './vary.ts';
 import { interpolate } from './interpolate.ts';
 import { rotateView } from './rotate-view.ts';
 import { inpaint } from './inpaint.ts';
+import { textToImage } from './text-to-image.ts';
 
-export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo, generate, vary, interpolate, rotateView, inpaint];
+export const TASKS: readonly TaskDef[] = [upscale, upscaleVideo, generate, vary, interpolate, rotateView, inpaint, textToImage];
 
 export function findTask(id: string): TaskDef | undefined {
   return TASKS.find((t) => t.id === id);
