@@ -41,6 +41,7 @@ describe('text-to-image in the plugin', { timeout: 600_000 }, () => {
 
   async function choose(target: string) {
     await pg.ui.locator('[data-testid="task-select"]').selectOption('text-to-image');
+    await pg.ui.locator('[data-testid="model-select"]').selectOption(TRANSFORMER);
     await pg.ui.locator('[data-testid="param-prompt"]').fill(PROMPT);
     await pg.ui.locator('input[data-testid="param-seed"]').fill('7');
     await pg.ui.locator('input[data-testid="param-steps"]').fill('30');
