@@ -55,6 +55,22 @@ export function addLocalModel(cardPath: string, opts: { filesDir?: string; regis
   return card;
 }
 
+/** Pipelines converted from one checkpoint as several parts (VQ-Diffusion: ithq_learnable.pth holds all three). */
+export const PIPELINES: Record<string, string[]> = {
+  'vqdiffusion-ithq': ['vqdiffusion-ithq-text', 'vqdiffusion-ithq-transformer', 'vqdiffusion-ithq-decoder'],
+};
+
+/** The export ids a convert command means: a pipeline's parts (by its id or any part's id), else the id itself. */
+export function exportIdsFor(modelId: string): string[] {
+  const pipeline = Object.entries(PIPELINES).find(([id, parts]) => id === modelId || parts.includes(modelId));
+  return pipeline ? pipeline[1] : [modelId];
+}
+
+/** Converts an official checkpoint with the Python exporter and installs the result (every part of a pipeline). */
+export function convertModel(modelId: string, checkpoint: string, opts: { filesDir?: string; registryPath?: string; log?: (line: string) => void } = {}): ModelCard[] {
+  return exportIdsFor(modelId).map((id) => convertCheckpoint(id, checkpoint, opts));
+}
+
 /** Converts an official checkpoint with the Python exporter and installs the result. */
 export function convertCheckpoint(
   modelId: string,
@@ -84,8 +100,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     else {
       const at = args.indexOf('--checkpoint');
       const model = args.find((a, i) => !a.startsWith('--') && i !== at + 1);
-      if (!model || at < 0 || !args[at + 1]) throw new Error('usage: npm run convert -- <model-id> --checkpoint FILE   (e.g. styleswin-ffhq-256, gram-ffhq-256)');
-      convertCheckpoint(model, args[at + 1]);
+      if (!model || at < 0 || !args[at + 1]) throw new Error('usage: npm run convert -- <model-id> --checkpoint FILE   (e.g. styleswin-ffhq-256, gram-ffhq-256, simmim-swin-base-192, vqdiffusion-ithq)');
+      convertModel(model, args[at + 1]);
       console.log('Restart "npm start" (or reload the plugin) to see it in the model list.');
     }
   } catch (err) {

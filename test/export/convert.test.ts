@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { convertCheckpoint, mergeRegistries, readLocalRegistry } from '../../models/local-models.ts';
+import { convertCheckpoint, exportIdsFor, mergeRegistries, readLocalRegistry } from '../../models/local-models.ts';
 import { Engine } from '../../worker/engine.ts';
 import type { Registry } from '../../worker/models/card.ts';
 import { createNodePlatform, REGISTRY_PATH } from '../../worker/platform-node.ts';
@@ -41,4 +41,11 @@ test('npm run convert: a GRAM checkpoint becomes a local full model that renders
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+});
+
+test('convert: a pipeline id (or any of its parts) converts every part from the one checkpoint', () => {
+  const parts = ['vqdiffusion-ithq-text', 'vqdiffusion-ithq-transformer', 'vqdiffusion-ithq-decoder'];
+  assert.deepEqual(exportIdsFor('vqdiffusion-ithq'), parts);
+  assert.deepEqual(exportIdsFor('vqdiffusion-ithq-transformer'), parts);
+  assert.deepEqual(exportIdsFor('simmim-swin-base-192'), ['simmim-swin-base-192']);
 });

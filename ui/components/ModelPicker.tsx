@@ -52,7 +52,8 @@ function officialId(tinyId: string): string {
 /** With only test models installed, say how to get real ones: one command on the user's own checkpoint. */
 function ConvertHint({ models }: { models: ModelStatus[] }) {
   if (models.length === 0 || models.some((m) => m.card.variant !== 'tiny')) return null;
-  const id = officialId(models[0].card.id);
+  // A pipeline converts as a whole (its parts come from one checkpoint).
+  const id = officialId(models[0].card.pipeline?.id ?? models[0].card.id);
   return (
     <p class="help warn" data-testid="convert-hint">
       Only random-weight test models are installed, so results are noise. For real images, download the official checkpoint
