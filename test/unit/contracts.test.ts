@@ -45,7 +45,7 @@ test('every task default model exists in the registry with the task and scale it
       for (const quality of qualitySpec?.type === 'choice' ? qualitySpec.choices.map((c) => c.value) : [undefined]) {
         const params = resolveParams(task, { ...(scale ? { scale } : {}), ...(quality ? { quality } : {}) });
         // As the engine calls it: the registry's cards for the task, full ones first.
-        const available = reg.models.filter((m) => m.task === (task.modelTask ?? task.id)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+        const available = reg.models.filter((m) => m.task === (task.modelTask ?? task.id) && (!task.modelRole || m.role === task.modelRole)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
         const id = task.defaultModel(params, available);
         const card = reg.models.find((m) => m.id === id);
         assert.ok(card, `${task.id} default ${id} missing from registry`);
