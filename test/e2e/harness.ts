@@ -77,3 +77,17 @@ export function uiFrame(page: Page): Frame {
   if (!frame) throw new Error('the UI iframe is missing');
   return frame;
 }
+
+/** Clicks Run and waits until one new node is placed (failing at once with the UI's error, if it shows one). */
+export async function runAndWaitForNode(pg: Playground, tries = 960): Promise<NodeInfo> {
+  const before = await nodes(pg.page);
+  await pg.ui.locator('[data-testid="run"]').click();
+  for (let i = 0; i < tries; i++) {
+    const list = await nodes(pg.page);
+    if (list.length > before.length) return list.find((n) => !before.some((b) => b.id === n.id))!;
+    const error = await pg.ui.locator('[data-testid="error"]').textContent({ timeout: 100 }).catch(() => null);
+    if (error) throw new Error(`the UI reported: ${error}\n${pg.logs.join('\n')}`);
+    await pg.page.waitForTimeout(250);
+  }
+  throw new Error(`nothing placed\n${pg.logs.join('\n')}`);
+}

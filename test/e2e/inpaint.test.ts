@@ -10,7 +10,7 @@ import { Engine } from '../../worker/engine.ts';
 import { nodeCodec } from '../../worker/image/codec-node.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform, REPO_ROOT } from '../../worker/platform-node.ts';
-import { nodes, openPlayground, openSampleRegion, pixels, type NodeInfo, type Playground } from './harness.ts';
+import { openPlayground, runAndWaitForNode, openSampleRegion, pixels, type Playground } from './harness.ts';
 
 const TINY = 'simmim-swin-base-192-tiny';
 /** Kernels differ between onnxruntime-web and -node by float rounding: a byte may flip by a few levels. */
@@ -42,18 +42,7 @@ describe('inpainting in the plugin', { timeout: 600_000 }, () => {
     await pg?.close();
   });
 
-  async function runAndWait(): Promise<NodeInfo> {
-    const before = await nodes(pg.page);
-    await pg.ui.locator('[data-testid="run"]').click();
-    for (let i = 0; i < 960; i++) {
-      const list = await nodes(pg.page);
-      if (list.length > before.length) return list.find((n) => !before.some((b) => b.id === n.id))!;
-      const error = await pg.ui.locator('[data-testid="error"]').textContent({ timeout: 100 }).catch(() => null);
-      if (error) throw new Error(`the UI reported: ${error}\n${pg.logs.join('\n')}`);
-      await pg.page.waitForTimeout(250);
-    }
-    throw new Error(`nothing placed\n${pg.logs.join('\n')}`);
-  }
+  const runAndWait = () => runAndWaitForNode(pg);
 
   function compare(out: { width: number; height: number; data: Uint8Array }): void {
     const { photo, out: ref } = reference;

@@ -12,7 +12,9 @@ import { Engine } from '../../worker/engine.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
 import type { DocumentInit, FakeLayer } from '../fakes/photoshop.ts';
-import { chelsea, chooseInpaint, fillFrom, openPanel, runAndWaitForLayer, select, TINY, type PanelSession } from './photoshop-inpaint/panel.ts';
+import { chelsea, fillFrom, openPanel, runAndWaitForLayer, selectAsMask, type PanelSession } from './photoshop-harness.ts';
+
+const TINY = 'simmim-swin-base-192-tiny';
 
 /** Kernels differ between onnxruntime-web and -node by float rounding: a byte may flip by a few levels. */
 const MAX_ABS_DIFF = 3;
@@ -32,6 +34,13 @@ function softLevel(x: number, y: number): number {
 }
 
 const engine = new Engine(createNodePlatform());
+
+/** Chooses Inpaint with the tiny model on WASM. */
+async function chooseInpaint(s: PanelSession): Promise<void> {
+  await s.page.locator('[data-testid="task-select"]').selectOption('inpaint');
+  await s.page.locator('[data-testid="model-select"]').selectOption(TINY);
+  await s.page.locator('[data-testid="target-select"]').selectOption('wasm');
+}
 
 /** Selection level (0..255) per pixel of the layer, from a selection given in document pixels. */
 function levelsOnLayer(bounds: PsBounds, level: (x: number, y: number) => number): Uint8Array {
@@ -108,7 +117,7 @@ describe('Photoshop panel: inpainting an offset layer with the marquee', { timeo
     assert.equal(await s.page.locator('[data-testid="run"]').isDisabled(), true);
 
     // A marquee enables Run; removing it brings the hint back.
-    await select(s, MARQUEE, MARQUEE_ON_LAYER);
+    await selectAsMask(s, MARQUEE, MARQUEE_ON_LAYER);
     await s.page.locator('[data-testid="run"]:not([disabled])').waitFor({ timeout: 30_000 });
     s.doc.setMarquee(null);
     await s.page.locator('text=Mark what to fill').first().waitFor({ timeout: 10_000 });
@@ -120,7 +129,7 @@ describe('Photoshop panel: inpainting an offset layer with the marquee', { timeo
 
   test('a marquee partly over the layer → one new layer over it: the photo outside, Node’s fill inside', async () => {
     const before = s.doc.allLayers();
-    await select(s, MARQUEE, MARQUEE_ON_LAYER);
+    await selectAsMask(s, MARQUEE, MARQUEE_ON_LAYER);
     await chooseInpaint(s);
     await runAndWaitForLayer(s);
 
@@ -166,7 +175,7 @@ describe('Photoshop panel: inpainting an offset layer with the marquee', { timeo
     const before = s.doc.allLayers();
     s.doc.setMarquee(null);
     await s.page.locator('text=Mark what to fill').first().waitFor({ timeout: 10_000 });
-    await select(s, SOFT, SOFT, softLevel);
+    await selectAsMask(s, SOFT, SOFT, softLevel);
     await chooseInpaint(s);
     await runAndWaitForLayer(s);
 
@@ -216,7 +225,7 @@ test('Photoshop panel: Cancel while inpainting runs leaves the document unchange
   try {
     const bounds = { left: mural.left, top: mural.top, right: mural.left + mural.width, bottom: mural.top + mural.height };
     const original = s.doc.layerNamed('Mural').pixels(bounds);
-    await select(s, bounds, bounds, (x, y) => ((x - mural.left) % 48 < 6 && (y - mural.top) % 48 < 6 ? 255 : 0));
+    await selectAsMask(s, bounds, bounds, (x, y) => ((x - mural.left) % 48 < 6 && (y - mural.top) % 48 < 6 ? 255 : 0));
     await chooseInpaint(s);
     await s.page.locator('[data-testid="run"]:not([disabled])').click();
     const progress = s.page.locator('[data-testid="progress"]', { hasText: /tile \d+ \/ \d+/i });

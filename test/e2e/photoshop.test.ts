@@ -1,125 +1,35 @@
-// End to end in real Chromium: the built Photoshop webview page (dist/photoshop/webview/index.html, opened from
-// file:// as UXP's plugin:/ local content is) with a simulated `window.uxpHost` that carries JSON text only, wired to
-// the real panel bridge (plugin/photoshop/bridge.ts) running in Node against the fake Photoshop. The UI runs the
-// engine worker on onnxruntime-web with the real converted ESRGAN weights served by our server.
+// End to end in real Chromium: the built Photoshop webview page with a simulated `window.uxpHost` that carries JSON
+// text only, wired to the real panel bridge running in Node against the fake Photoshop (test/e2e/photoshop-harness.ts).
+// The UI runs the engine worker on onnxruntime-web with the real converted ESRGAN weights served by our server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PNG } from 'pngjs';
-import type { Browser, Page } from 'playwright-core';
-import { buildPhotoshop } from '../../plugin/build-photoshop.ts';
-import { startPhotoshopBridge, type PhotoshopBridge } from '../../plugin/photoshop/bridge.ts';
 import { META_FILE } from '../../plugin/photoshop/meta-store.ts';
 import { PLACE_CANCELLED } from '../../plugin/photoshop/pixels.ts';
-import { SETTINGS_KEY } from '../../plugin/photoshop/settings.ts';
-import { startServer, type RunningServer } from '../../server/server.ts';
 import { Engine } from '../../worker/engine.ts';
-import { createNodePlatform, REPO_ROOT } from '../../worker/platform-node.ts';
+import { createNodePlatform } from '../../worker/platform-node.ts';
 import type { RgbaImage } from '../../worker/job.ts';
-import { launchBrowser } from '../browser.ts';
-import { FakePhotoshop, type FakeDocument } from '../fakes/photoshop.ts';
+import { chelsea, fillFrom, openPanel, selectRegion, waitForLayerCount, type PanelOptions, type PanelSession } from './photoshop-harness.ts';
 
 const TIMEOUT = { timeout: 240_000 };
 /** Browser (onnxruntime-web) and CLI (onnxruntime-node) may differ by a rounded byte here and there. */
 const MAX_ABS_DIFF = 3;
 const MAX_MEAN_DIFF = 0.05;
 
-let built: Promise<string> | null = null;
-/** Builds the panel once per run into a temporary folder (about 3 s), so the test checks this checkout's code. */
-function webviewPage(): Promise<string> {
-  built ??= (async () => {
-    const outDir = await mkdtemp(join(tmpdir(), 'frontier-photoshop-'));
-    await buildPhotoshop({ outDir, minify: false });
-    process.on('exit', () => rmSync(outDir, { recursive: true, force: true }));
-    return join(outDir, 'webview', 'index.html');
-  })();
-  return built;
-}
-
-async function chelsea(): Promise<RgbaImage> {
-  const png = PNG.sync.read(await readFile(join(REPO_ROOT, 'test', 'fixtures', 'images', 'chelsea.png')));
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-}
-
-interface Session {
-  fake: FakePhotoshop;
-  doc: FakeDocument;
-  source: RgbaImage;
-  bridge: PhotoshopBridge;
-  server: RunningServer;
-  browser: Browser;
-  page: Page;
-  logs: string[];
-  close(): Promise<void>;
-}
-
-/** Photoshop (fake) with chelsea.png as a layer, the panel bridge, our server, and the webview page in Chromium. */
-async function openPanel(opts: { bitsPerChannel?: string; readMerged?: boolean } = {}): Promise<Session> {
-  const [pagePath, source, server, browser] = await Promise.all([webviewPage(), chelsea(), startServer({ port: 0 }), launchBrowser()]);
-  const fake = new FakePhotoshop();
-  const doc = fake.openDocument({
+/** Photoshop (fake) with chelsea.png as its one layer, at the document's origin, and the panel on it. */
+async function openChelsea(opts: PanelOptions & { bitsPerChannel?: string } = {}): Promise<PanelSession> {
+  const source = await chelsea();
+  const rect = { left: 0, top: 0, width: source.width, height: source.height };
+  return openPanel({
     title: 'chelsea.psd', path: '/photos/chelsea.psd', width: source.width, height: source.height, bitsPerChannel: opts.bitsPerChannel,
-    layers: [{ name: 'Chelsea', rect: { left: 0, top: 0, width: source.width, height: source.height }, fill: (x, y) => Array.from(source.data.subarray((y * source.width + x) * 4, (y * source.width + x) * 4 + 4)) as [number, number, number, number] }],
-  });
-  // The user's saved settings point the panel at our server.
-  fake.localStorage.setItem(SETTINGS_KEY, JSON.stringify({ target: 'wasm', serverUrl: server.url, placeMode: 'beside', readMerged: opts.readMerged === true }));
-  const logs: string[] = [];
-  const bridge = startPhotoshopBridge({
-    photoshop: fake.photoshop, uxp: fake.uxp, storage: fake.localStorage, webview: fake.webview,
-    log: { info: (m) => logs.push(`[panel] ${m}`), warn: (m) => logs.push(`[panel warn] ${m}`), error: (m) => logs.push(`[panel error] ${m}`) },
-    theme: { current: () => 'dark' },
-  });
-
-  const page = await browser.newPage({ viewport: { width: 340, height: 900 } });
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  page.setDefaultTimeout(60_000);
-  // window.uxpHost.postMessage → JSON text → the fake webview's page side (which checks it is JSON) → the panel.
-  await page.exposeBinding('__frontierToPanel', (_source, json: string) => fake.webview.page.uxpHost.postMessage(JSON.parse(json)));
-  // As text: tsx-compiled functions can reference helpers (__name) that do not exist in the page.
-  await page.addInitScript({ content: 'window.uxpHost = { postMessage(message) { window.__frontierToPanel(JSON.stringify(message)); } };' });
-  // The panel's webview.postMessage → JSON text → a `message` event in the page.
-  fake.webview.page.onMessage((event) => {
-    const json = JSON.stringify((event as { data: unknown }).data);
-    void page.evaluate((text) => window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(text) })), json).catch(() => undefined);
-  });
-  await page.goto(pathToFileURL(pagePath).href);
-  await page.locator('[data-testid="run"]').waitFor();
-  return {
-    fake, doc, source, bridge, server, browser, page, logs,
-    async close() {
-      await browser.close().catch(() => undefined);
-      await bridge.dispose();
-      await server.close();
-    },
-  };
+    layers: [{ name: 'Chelsea', rect, fill: fillFrom(source, 0, 0) }],
+  }, opts);
 }
 
-async function selectRegion(s: Session, region: { left: number; top: number; right: number; bottom: number }): Promise<void> {
-  s.doc.setMarquee(region);
-  const size = `${region.right - region.left} × ${region.bottom - region.top}`;
-  await s.page.locator('[data-testid="selection"]', { hasText: size }).waitFor({ timeout: 10_000 });
-}
-
-async function run(s: Session, opts: { scale: number; quality: string }): Promise<void> {
+async function run(s: PanelSession, opts: { scale: number; quality: string }): Promise<void> {
   await s.page.locator(`[data-testid="param-scale-${opts.scale}"]`).click();
   await s.page.locator(`[data-testid="param-quality-${opts.quality}"]`).click();
   await s.page.locator('[data-testid="target-select"]').selectOption('wasm');
   await s.page.locator('[data-testid="run"]').click();
-}
-
-async function waitForLayerCount(s: Session, count: number): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (s.doc.allLayers().length < count) {
-    const error = await s.page.locator('[data-testid="error"]').textContent({ timeout: 100 }).catch(() => null);
-    if (error) throw new Error(`the UI reported: ${error}\n${s.logs.join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`no layer placed\n${s.logs.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 function compare(a: RgbaImage, b: RgbaImage): { max: number; mean: number } {
@@ -137,7 +47,7 @@ function compare(a: RgbaImage, b: RgbaImage): { max: number; mean: number } {
 }
 
 test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new layer with the upscaled pixels, one history step', TIMEOUT, async () => {
-  const s = await openPanel();
+  const s = await openChelsea();
   try {
     const region = { left: 190, top: 120, right: 214, bottom: 140 };
     await selectRegion(s, region);
@@ -175,7 +85,7 @@ test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new laye
 });
 
 test('Photoshop panel: Cancel in the UI mid-run, and Cancel on Photoshop’s progress while placing, leave the document as it was', TIMEOUT, async () => {
-  const s = await openPanel();
+  const s = await openChelsea();
   try {
     // 1. The panel's own Cancel while the engine runs (a large region with the big model runs long enough).
     await selectRegion(s, { left: 60, top: 40, right: 360, bottom: 260 });
@@ -201,7 +111,7 @@ test('Photoshop panel: Cancel in the UI mid-run, and Cancel on Photoshop’s pro
 });
 
 test('Photoshop panel: a 16-bit document is upscaled and written back at 16 bits; a 32-bit one is explained and nothing runs', TIMEOUT, async () => {
-  const s = await openPanel({ bitsPerChannel: 'bitDepth16' });
+  const s = await openChelsea({ bitsPerChannel: 'bitDepth16' });
   try {
     const region = { left: 100, top: 80, right: 116, bottom: 92 };
     await selectRegion(s, region);
@@ -236,7 +146,7 @@ test('Photoshop panel: a 16-bit document is upscaled and written back at 16 bits
 });
 
 test('Photoshop panel: with “read merged” saved, the panel offers and reads the merged image of the visible layers', TIMEOUT, async () => {
-  const s = await openPanel({ readMerged: true });
+  const s = await openChelsea({ readMerged: true });
   try {
     await s.page.locator('[data-testid="selection"]', { hasText: 'Merged (visible layers)' }).waitFor({ timeout: 30_000 });
     const region = { left: 40, top: 30, right: 56, bottom: 42 };

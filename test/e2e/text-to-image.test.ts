@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../worker/engine.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
-import { nodes, openPlayground, pixels, uiFrame, type NodeInfo, type Playground } from './harness.ts';
+import { openPlayground, runAndWaitForNode, pixels, uiFrame, type Playground } from './harness.ts';
 
 const TRANSFORMER = 'vqdiffusion-ithq-transformer-tiny';
 const PROMPT = 'a red fox in the snow';
@@ -26,18 +26,7 @@ describe('text-to-image in the plugin', { timeout: 600_000 }, () => {
     await pg?.close();
   });
 
-  async function runAndWait(): Promise<NodeInfo> {
-    const before = await nodes(pg.page);
-    await pg.ui.locator('[data-testid="run"]').click();
-    for (let i = 0; i < 960; i++) {
-      const list = await nodes(pg.page);
-      if (list.length > before.length) return list.find((n) => !before.some((b) => b.id === n.id))!;
-      const error = await pg.ui.locator('[data-testid="error"]').textContent({ timeout: 100 }).catch(() => null);
-      if (error) throw new Error(`the UI reported: ${error}\n${pg.logs.join('\n')}`);
-      await pg.page.waitForTimeout(250);
-    }
-    throw new Error(`nothing placed\n${pg.logs.join('\n')}`);
-  }
+  const runAndWait = () => runAndWaitForNode(pg);
 
   async function choose(target: string) {
     await pg.ui.locator('[data-testid="task-select"]').selectOption('text-to-image');
