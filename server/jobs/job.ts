@@ -1,18 +1,28 @@
-// One video job: its state machine, its progress, and the numbered event log that server-sent events replay to a
-// client that reconnects with Last-Event-ID. Every event carries the whole job snapshot, so a client that missed
-// some (or only polls GET /jobs/{id}) loses nothing but intermediate progress.
+// One job (a video upscale, or an engine job: a whole task run by the server's engine): its state machine, its
+// progress, and the numbered event log that server-sent events replay to a client that reconnects with
+// Last-Event-ID. Every event carries the whole job snapshot, so a client that missed some (or only polls
+// GET /jobs/{id}) loses nothing but intermediate progress.
+import type { EngineJobResult, EngineJobSpec, Preview } from './engine-spec.ts';
 
 export type JobState = 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type JobStage = 'upload' | 'queued' | 'probe' | 'run' | 'encode' | 'done';
+/** download and load: an engine job fetching and loading its model. */
+export type JobStage = 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'done';
 
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
-/** The job as the client created it (PUT /jobs/{id}); compared field by field for idempotency. */
+/** A video job as the client created it (PUT /jobs/{id}); compared field by field for idempotency. */
 export interface JobSpec {
   task: 'upscale-video';
   model: string;
   params: { scale: number };
   upload: { bytes: number; mime: string };
+}
+
+/** Any job's spec: a video job (with an upload) or an engine job (without). */
+export type AnyJobSpec = JobSpec | EngineJobSpec;
+
+export function isVideoSpec(spec: AnyJobSpec): spec is JobSpec {
+  return spec.task === 'upscale-video';
 }
 
 export interface JobResult {
@@ -40,18 +50,42 @@ export interface JobSnapshot {
   finished_at?: string;
 }
 
+/** An engine job as GET /jobs/{id} and its events show it: no upload; progress may say more and carry a preview. */
+export interface EngineJobSnapshot {
+  id: string;
+  task: string;
+  model: string;
+  params: EngineJobSpec['params'];
+  state: JobState;
+  progress: JobProgress;
+  error?: string;
+  result?: EngineJobResult;
+  seq: number;
+  created_at: string;
+  finished_at?: string;
+}
+
+export interface JobProgress {
+  done: number;
+  total: number;
+  stage: JobStage;
+  message?: string;
+  /** The engine's latest preview: on the event that brought it, and on GET /jobs/{id}. */
+  preview?: Preview;
+}
+
 export interface JobEvent {
   seq: number;
   type: 'state' | 'progress';
-  job: JobSnapshot;
+  job: JobSnapshot | EngineJobSnapshot;
 }
 
 export class Job {
-  state: JobState = 'uploading';
-  progress: JobSnapshot['progress'];
+  state: JobState;
+  progress: JobProgress;
   uploadOffset = 0;
   error?: string;
-  result?: JobResult;
+  result?: JobResult | EngineJobResult;
   readonly createdAt = new Date();
   finishedAt?: Date;
   /** Aborted on cancel or server close: the runner stops at the next window and aborts its in-flight calls. */
@@ -62,15 +96,27 @@ export class Job {
   private readonly events: JobEvent[] = [];
   private nextSeq = 1;
   private readonly listeners = new Set<(e: JobEvent) => void>();
+  /** The latest preview, and whether the next event is the one that brings it. */
+  private preview?: Preview;
+  private previewIsNew = false;
+  /** The stored event that carries a preview: only the newest keeps it, so the replay log stays small. */
+  private previewEvent?: JobEvent;
 
   constructor(
     readonly id: string,
-    readonly spec: JobSpec,
+    readonly spec: AnyJobSpec,
     readonly dir: string,
     /** Events kept for replay; older ones are dropped (each event carries the full snapshot anyway). */
     private readonly maxEvents: number,
   ) {
-    this.progress = { done: 0, total: spec.upload.bytes, stage: 'upload' };
+    // A video job waits for its upload; an engine job has none and goes straight to the queue.
+    if (isVideoSpec(spec)) {
+      this.state = 'uploading';
+      this.progress = { done: 0, total: spec.upload.bytes, stage: 'upload' };
+    } else {
+      this.state = 'queued';
+      this.progress = { done: 0, total: 0, stage: 'queued' };
+    }
     this.emit('state');
   }
 
@@ -78,7 +124,9 @@ export class Job {
     return TERMINAL_STATES.includes(this.state);
   }
 
-  snapshot(): JobSnapshot {
+  /** The job as the API shows it; `preview: false` leaves out a preview already sent. */
+  snapshot(options: { preview?: boolean } = {}): JobSnapshot | EngineJobSnapshot {
+    if (!isVideoSpec(this.spec)) return this.engineSnapshot(options.preview ?? true);
     const base = `/jobs/${this.id}`;
     return {
       id: this.id,
@@ -89,26 +137,51 @@ export class Job {
       progress: { ...this.progress },
       upload: { offset: this.uploadOffset, length: this.spec.upload.bytes, url: `${base}/upload` },
       ...(this.error !== undefined ? { error: this.error } : {}),
-      ...(this.result ? { result: this.result } : {}),
+      ...(this.result ? { result: this.result as JobResult } : {}),
       seq: this.nextSeq - 1,
       created_at: this.createdAt.toISOString(),
       ...(this.finishedAt ? { finished_at: this.finishedAt.toISOString() } : {}),
     };
   }
 
-  setProgress(stage: JobStage, done: number, total: number): void {
-    this.progress = { done, total, stage };
+  private engineSnapshot(withPreview: boolean): EngineJobSnapshot {
+    const preview = withPreview && this.preview ? { preview: this.preview } : {};
+    return {
+      id: this.id,
+      task: this.spec.task,
+      model: this.spec.model,
+      params: this.spec.params,
+      state: this.state,
+      progress: { ...this.progress, ...preview },
+      ...(this.error !== undefined ? { error: this.error } : {}),
+      ...(this.result ? { result: this.result as EngineJobResult } : {}),
+      seq: this.nextSeq - 1,
+      created_at: this.createdAt.toISOString(),
+      ...(this.finishedAt ? { finished_at: this.finishedAt.toISOString() } : {}),
+    };
+  }
+
+  /** `more` (engine jobs): the engine's message and a new preview. */
+  setProgress(stage: JobStage, done: number, total: number, more: { message?: string; preview?: Preview } = {}): void {
+    this.progress = { done, total, stage, ...(more.message !== undefined ? { message: more.message } : {}) };
+    if (more.preview) {
+      this.preview = more.preview;
+      this.previewIsNew = true;
+    }
     this.emit('progress');
   }
 
   /** Moves to `state` (ignored once terminal: a late runner error never overrides a cancel). */
-  setState(state: JobState, fields: { error?: string; result?: JobResult; stage?: JobStage } = {}): boolean {
+  setState(state: JobState, fields: { error?: string; result?: JobResult | EngineJobResult; stage?: JobStage } = {}): boolean {
     if (this.terminal) return false;
     this.state = state;
     if (fields.error !== undefined) this.error = fields.error;
     if (fields.result) this.result = fields.result;
     if (fields.stage) this.progress = { ...this.progress, stage: fields.stage };
-    if (this.terminal) this.finishedAt = new Date();
+    if (this.terminal) {
+      this.finishedAt = new Date();
+      this.preview = undefined; // the result (or nothing) replaces it
+    }
     this.emit('state');
     if (this.terminal) this.listeners.clear();
     return true;
@@ -127,7 +200,13 @@ export class Job {
 
   private emit(type: JobEvent['type']): void {
     const seq = this.nextSeq++;
-    const event: JobEvent = { seq, type, job: this.snapshot() };
+    const event: JobEvent = { seq, type, job: this.snapshot({ preview: this.previewIsNew }) };
+    if (this.previewIsNew) {
+      this.previewIsNew = false;
+      const old = this.previewEvent?.job as EngineJobSnapshot | undefined; // previews exist on engine jobs only
+      if (old) this.previewEvent!.job = { ...old, progress: { ...old.progress, preview: undefined } };
+      this.previewEvent = event;
+    }
     this.events.push(event);
     if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
     for (const listener of [...this.listeners]) listener(event);

@@ -1,6 +1,7 @@
 // The job service: jobs by id, their folders, the run queue, cancel and retention. Work runs independently of any
 // request, so a job survives its client disconnecting; a job's folder is deleted when it is cancelled or fails, N
-// minutes after it finishes, and when the server closes.
+// minutes after it finishes, and when the server closes. Video jobs (upload, ffmpeg, frames over OIP) and engine
+// jobs (a whole task on this server's engine, no upload: engine-runner.ts) share ids, queue, events and retention.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,10 @@ import { readRegistry, servableRegistry } from '../models.ts';
 import type { Registry } from '../../worker/models/card.ts';
 import type { ServerPaths } from '../paths.ts';
 import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
-import { Job } from './job.ts';
+import { EngineJobRunner } from './engine-runner.ts';
+import { isVideoSpec, Job, type JobSpec } from './job.ts';
 import { runUpscaleVideo, type RunnerConfig } from './runner.ts';
-import { checkJobId, parseJobSpec, sameSpec } from './spec.ts';
+import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec, VIDEO_TASK } from './spec.ts';
 import { appendChunk } from './upload.ts';
 
 export interface JobOptions {
@@ -49,6 +51,8 @@ export interface JobOptions {
    */
   inferUrl?: string;
   inferToken?: string;
+  /** Engine jobs: least time between two previews sent to clients (default 1000 ms). */
+  previewMs?: number;
 }
 
 const MINUTE = 60_000;
@@ -81,6 +85,7 @@ export class JobService {
   private instanceDir: Promise<string> | null = null;
   private toolsChecked: Promise<void> | null = null;
   private serverUrl: string | null = null;
+  private readonly engineRunner: EngineJobRunner;
 
   private readonly jobs = new Map<string, Job>();
   private readonly queue: Job[] = [];
@@ -107,6 +112,7 @@ export class JobService {
       maxFramePixels: positive(options.maxFramePixels, 1920 * 1080, 'maxFramePixels'),
     };
     this.baseDir = options.dir ?? join(tmpdir(), 'frontier-jobs');
+    this.engineRunner = new EngineJobRunner(paths, positive(options.previewMs, 1000, 'previewMs'));
   }
 
   /** The URL this server listens on (set once it listens): frame windows go there unless inferUrl is set. */
@@ -124,15 +130,15 @@ export class JobService {
   async create(id: string, body: string): Promise<{ job: Job; created: boolean }> {
     checkJobId(id);
     if (this.closed) throw new HttpError(503, 'The server is shutting down: create the job on it again once it is back.');
-    const { spec } = parseJobSpec(body, await this.registry(), { maxUploadBytes: this.maxUploadBytes });
+    const spec = await parseAnyJobSpec(body, { video: () => this.registry(), engine: async () => (await servableRegistry(this.paths)).registry }, { maxUploadBytes: this.maxUploadBytes });
     const existing = () => {
       const job = this.jobs.get(id);
-      if (!job || sameSpec(job.spec, spec)) return job;
-      throw new HttpError(409, `Job ${id} already exists with a different body (${job.spec.model}, ${job.spec.upload.bytes} bytes): choose a new id for a new job.`);
+      if (!job || sameAnySpec(job.spec, spec)) return job;
+      throw new HttpError(409, `Job ${id} already exists with a different body (${describeSpec(job.spec)}): choose a new id for a new job.`);
     };
     const before = existing();
     if (before) return { job: before, created: false };
-    await this.checkTools();
+    if (isVideoSpec(spec)) await this.checkTools();
     const parent = await this.ensureInstanceDir();
     // Checked again after the awaits, and the job registered before the next one: a concurrent PUT of the same id
     // gets this job (or its 409), never a second job.
@@ -145,27 +151,40 @@ export class JobService {
     this.jobs.set(id, job);
     try {
       await mkdir(job.dir);
-      await writeFile(this.inputPath(job), new Uint8Array(0));
+      if (isVideoSpec(spec)) await writeFile(this.inputPath(job), new Uint8Array(0));
     } catch (err) {
       this.jobs.delete(id);
       throw err;
     }
-    this.expireIfIdle(job);
+    if (isVideoSpec(spec)) {
+      this.expireIfIdle(job);
+    } else if (job.state === 'queued') {
+      // An engine job has nothing to upload: it is queued at once (unless cancelled during the mkdir).
+      this.queue.push(job);
+      this.pump();
+    }
     return { job, created: true };
+  }
+
+  /** The upload of a video job; 409 for an engine job, which has none. */
+  uploadOf(job: Job): JobSpec['upload'] {
+    if (isVideoSpec(job.spec)) return job.spec.upload;
+    throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job: it takes no upload (only ${VIDEO_TASK} jobs do). Follow it with GET /jobs/${job.id}/events.`);
   }
 
   /** PATCH /jobs/{id}/upload: appends a chunk; the job is queued once the upload is complete. */
   async upload(job: Job, req: IncomingMessage): Promise<void> {
+    const bytes = this.uploadOf(job).bytes;
     const before = job.uploadOffset;
     try {
       await appendChunk(job, req, this.inputPath(job), this.maxChunkBytes);
     } finally {
       if (job.state === 'uploading' && job.uploadOffset !== before) {
-        job.setProgress('upload', job.uploadOffset, job.spec.upload.bytes);
+        job.setProgress('upload', job.uploadOffset, bytes);
         this.expireIfIdle(job);
       }
     }
-    if (job.uploadOffset === job.spec.upload.bytes && job.state === 'uploading') {
+    if (job.uploadOffset === bytes && job.state === 'uploading') {
       job.setState('queued');
       job.setProgress('queued', 0, 0);
       this.queue.push(job);
@@ -190,7 +209,7 @@ export class JobService {
   }
 
   resultPath(job: Job): string {
-    return join(job.dir, 'result.mp4');
+    return join(job.dir, isVideoSpec(job.spec) ? 'result.mp4' : 'result.json');
   }
 
   /** Cancels every job, waits for the runs to stop and deletes every job folder. */
@@ -202,6 +221,7 @@ export class JobService {
       job.abort.abort();
     }
     await Promise.allSettled([...this.runs.values()]);
+    await this.engineRunner.close();
     for (const timer of this.expiry.values()) clearTimeout(timer);
     this.expiry.clear();
     this.jobs.clear();
@@ -246,6 +266,7 @@ export class JobService {
   }
 
   private async run(job: Job): Promise<void> {
+    if (!isVideoSpec(job.spec)) return this.runEngine(job);
     job.setState('running', { stage: 'probe' });
     try {
       const card = (await this.registry()).models.find((m) => m.id === job.spec.model);
@@ -262,13 +283,26 @@ export class JobService {
     await this.finished(job);
   }
 
+  private async runEngine(job: Job): Promise<void> {
+    job.setState('running', { stage: 'load' });
+    try {
+      if (isVideoSpec(job.spec)) throw new Error(`Job ${job.id} is a video job.`);
+      const result = await this.engineRunner.run(job, job.spec, this.resultPath(job));
+      job.setState('succeeded', { result, stage: 'done' });
+    } catch (err) {
+      // After a cancel the state is already "cancelled" and this is ignored.
+      job.setState('failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+    await this.finished(job);
+  }
+
   /** An upload nobody continues for the retention time is cancelled, so abandoned uploads do not fill the disk. */
   private expireIfIdle(job: Job): void {
     clearTimeout(this.expiry.get(job.id));
     const timer = setTimeout(() => {
       this.expiry.delete(job.id);
       if (job.state !== 'uploading') return;
-      job.setState('cancelled', { error: `The upload stopped at ${job.uploadOffset} of ${job.spec.upload.bytes} bytes and was not resumed within ${Math.round(this.retentionMs / 1000)} s.` });
+      job.setState('cancelled', { error: `The upload stopped at ${job.uploadOffset} of ${this.uploadOf(job).bytes} bytes and was not resumed within ${Math.round(this.retentionMs / 1000)} s.` });
       void this.finished(job);
     }, this.retentionMs);
     (timer as unknown as { unref(): void }).unref();
@@ -277,7 +311,7 @@ export class JobService {
 
   /** Deletes what a finished job no longer needs and schedules its expiry. */
   private async finished(job: Job): Promise<void> {
-    if (job.state === 'succeeded') await rm(this.inputPath(job), { force: true });
+    if (job.state === 'succeeded') await rm(this.inputPath(job), { force: true }); // none for an engine job
     else await rm(job.dir, { recursive: true, force: true });
     clearTimeout(this.expiry.get(job.id)); // an idle-upload timer
     if (this.closed) return;

@@ -1,9 +1,10 @@
-// Validation of PUT /jobs/{id}: the id, the body, the model. Errors are HttpErrors that say what is allowed.
+// Validation of PUT /jobs/{id}: the id, the body, the model (engine jobs: engine-spec.ts). Errors are HttpErrors that say what is allowed.
 import { FrontierError } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { upscale } from '../../worker/tasks/upscale.ts';
 import { HttpError } from '../http-util.ts';
-import type { JobSpec } from './job.ts';
+import { parseEngineSpec, sameEngineSpec } from './engine-spec.ts';
+import { isVideoSpec, type AnyJobSpec, type JobSpec } from './job.ts';
 
 export const JOB_ID = /^[A-Za-z0-9_-]{8,64}$/;
 export const VIDEO_TASK = 'upscale-video';
@@ -79,4 +80,31 @@ function mb(bytes: number): string {
 /** Same job twice? (The normalized specs are compared, so key order and defaults do not matter.) */
 export function sameSpec(a: JobSpec, b: JobSpec): boolean {
   return a.task === b.task && a.model === b.model && a.params.scale === b.params.scale && a.upload.bytes === b.upload.bytes && a.upload.mime === b.upload.mime;
+}
+
+/**
+ * Parses any PUT /jobs/{id} body: a video job (task upscale-video, with an upload) or an engine job (an allowlisted
+ * task without inputs, no upload). Anything not an engine job goes to the video parser, which explains itself. Video
+ * models may be served by a gateway; engine jobs run here, so they need models this server has built.
+ */
+export async function parseAnyJobSpec(text: string, registries: { video(): Promise<Registry>; engine(): Promise<Registry> }, limits: SpecLimits): Promise<AnyJobSpec> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  if (isObject(body) && body.task !== VIDEO_TASK) return parseEngineSpec(body, await registries.engine(), VIDEO_TASK);
+  return parseJobSpec(text, await registries.video(), limits).spec;
+}
+
+export function sameAnySpec(a: AnyJobSpec, b: AnyJobSpec): boolean {
+  if (isVideoSpec(a) && isVideoSpec(b)) return sameSpec(a, b);
+  if (!isVideoSpec(a) && !isVideoSpec(b)) return sameEngineSpec(a, b);
+  return false;
+}
+
+/** The spec in a few words, for a 409 message. */
+export function describeSpec(spec: AnyJobSpec): string {
+  return isVideoSpec(spec) ? `${spec.model}, ${spec.upload.bytes} bytes` : `${spec.task}, ${spec.model}, ${JSON.stringify(spec.params)}`;
 }

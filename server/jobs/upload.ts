@@ -4,13 +4,14 @@
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../http-util.ts';
-import type { Job } from './job.ts';
+import { isVideoSpec, type Job } from './job.ts';
 
 export const TUS_VERSION = '1.0.0';
 export const CHUNK_TYPE = 'application/offset+octet-stream';
 
 /** Headers every upload answer carries, so a client always knows where to resume. */
 export function uploadHeaders(job: Job): Record<string, string> {
+  if (!isVideoSpec(job.spec)) return { 'Cache-Control': 'no-store' }; // an engine job has no upload
   return {
     'Upload-Offset': String(job.uploadOffset),
     'Upload-Length': String(job.spec.upload.bytes),
@@ -29,6 +30,7 @@ function mb(bytes: number): string {
  * disk; the job's offset has moved on by what was written, even when the body was cut off.
  */
 export async function appendChunk(job: Job, req: IncomingMessage, file: string, maxChunkBytes: number): Promise<void> {
+  if (!isVideoSpec(job.spec)) throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job: it takes no upload.`);
   const length = job.spec.upload.bytes;
   const headers = uploadHeaders(job);
   if (job.state !== 'uploading') {

@@ -1,7 +1,8 @@
-// The video job API (../shared/facts/serving.md "Job API"): PUT /jobs/{id} creates a job with a client-chosen id
+// The job API (../shared/facts/serving.md "Job API"): PUT /jobs/{id} creates a job with a client-chosen id
 // (idempotent), HEAD/PATCH /jobs/{id}/upload upload the clip in resumable chunks (tus 1.0 style), GET
 // /jobs/{id}/events streams progress (server-sent events with replay), GET /jobs/{id} polls it (UXP has no
 // EventSource), POST /jobs/{id}/cancel stops it, GET /jobs/{id}/result downloads the MP4 (Range supported).
+// Engine jobs (a whole task such as generate or text-to-image, no upload) use the same routes; their result is JSON.
 import { HttpError, readBody, sendFile, sendJson } from '../http-util.ts';
 import type { JobService } from '../jobs/service.ts';
 import { lastEventId, streamJobEvents } from '../jobs/sse.ts';
@@ -53,7 +54,7 @@ export function jobRoutes(jobs: JobService): Route[] {
           return;
         }
         // HEAD (tus) and GET answer the offset in headers; GET also in the body, for clients that read JSON only.
-        sendJson(res, 200, { offset: job.uploadOffset, length: job.spec.upload.bytes, state: job.state }, uploadHeaders(job));
+        sendJson(res, 200, { offset: job.uploadOffset, length: jobs.uploadOf(job).bytes, state: job.state }, uploadHeaders(job));
       },
     },
     {
@@ -85,10 +86,11 @@ export function jobRoutes(jobs: JobService): Route[] {
             : `it is ${job.state} (${job.progress.stage} ${job.progress.done}/${job.progress.total})`;
           throw new HttpError(409, `Job ${job.id} has no result: ${why}. A result exists once the state is "succeeded" (GET /jobs/${job.id} or its events).`);
         }
+        const video = job.spec.task === 'upscale-video';
         await sendFile(req, res, jobs.resultPath(job), {
           cacheControl: 'private, no-cache',
-          contentType: 'video/mp4',
-          headers: { 'Content-Disposition': `inline; filename="${job.id}.mp4"` },
+          contentType: video ? 'video/mp4' : 'application/json',
+          headers: { 'Content-Disposition': `inline; filename="${job.id}.${video ? 'mp4' : 'json'}"` },
         });
       },
     },

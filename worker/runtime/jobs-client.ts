@@ -2,20 +2,37 @@
 // with a client-chosen id (idempotent, so a retried PUT cannot start it twice), upload the clip in resumable chunks,
 // follow progress as server-sent events read with fetch (EventSource cannot send a bearer token) with replay after
 // a reconnect and polling when streaming does not work (a buffering gateway), cancel on abort, download the result.
-// Only fetch is used: the same code runs in the browser worker and in Node.
+// Engine jobs (a whole task run by the server's engine, e.g. a diffusion loop) use the same create/follow/cancel
+// without an upload; their result is JSON images. Only fetch is used: the same code runs in the browser worker and
+// in Node.
 import { FrontierError, type EncodedVideo, type Params, type Progress, type RgbaImage } from '../job.ts';
 import type { ImageMeta } from '../tasks/task.ts';
 import { backoffMs, errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
 
-/** The job as the server reports it (GET /jobs/{id} and every event's data). */
+/** An image as the server sends it: straight RGBA, base64. */
+export interface ImageJson {
+  width: number;
+  height: number;
+  rgba: string;
+}
+
+/** The job as the server reports it (GET /jobs/{id} and every event's data). Engine jobs have no upload. */
 export interface JobSnapshot {
   id: string;
   state: 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'run' | 'encode' | 'done' };
-  upload: { offset: number; length: number };
+  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'done'; message?: string; preview?: ImageJson };
+  upload?: { offset: number; length: number };
   error?: string;
-  result?: { bytes: number; width: number; height: number; frames: number; fps: number };
+  /** Video: the clip; engine jobs: { images, width, height }. */
+  result?: { bytes?: number; width: number; height: number; frames?: number; fps?: number; images?: number };
   seq: number;
+}
+
+/** What follow, poll and cancel need of a job; `label` names it in errors ("the video job"). */
+interface JobRef {
+  id: string;
+  signal: AbortSignal;
+  label: string;
 }
 
 export interface VideoJobRequest {
@@ -90,7 +107,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   async function upload(req: VideoJobRequest, start: JobSnapshot): Promise<void> {
     const { bytes } = req.video;
-    let offset = start.upload.offset;
+    let offset = start.upload?.offset ?? 0;
     let stalls = 0;
     while (offset < bytes.length) {
       req.progress({ stage: 'upload', done: offset, total: bytes.length, message: 'Sending the clip to the server' });
@@ -127,13 +144,13 @@ export function createJobServer(opts: JobServerOptions): JobServer {
     return json<{ offset: number }>(res).offset;
   }
 
-  async function snapshot(req: VideoJobRequest): Promise<JobSnapshot> {
-    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}`, retry: 'always', signal: req.signal, what: 'check the video job' });
-    if (res.status !== 200) throw failed(res, 'the video job');
+  async function snapshot(req: JobRef): Promise<JobSnapshot> {
+    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}`, retry: 'always', signal: req.signal, what: `check ${req.label}` });
+    if (res.status !== 200) throw failed(res, req.label);
     return json<JobSnapshot>(res);
   }
 
-  const report = (req: VideoJobRequest, job: JobSnapshot) => {
+  const reportVideo = (req: VideoJobRequest, job: JobSnapshot) => {
     const p = job.progress;
     if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `Upscaling frame ${Math.min(p.done + 1, p.total)} / ${p.total} on the server` });
     else if (p.stage === 'encode') req.progress({ stage: 'encode', done: p.done, total: p.total, message: 'Encoding the video on the server' });
@@ -141,13 +158,13 @@ export function createJobServer(opts: JobServerOptions): JobServer {
   };
 
   /** Follows the job until it ends: server-sent events first, polling when streaming keeps failing. */
-  async function follow(req: VideoJobRequest, start: JobSnapshot): Promise<JobSnapshot> {
+  async function follow(req: JobRef, start: JobSnapshot, report: (job: JobSnapshot) => void): Promise<JobSnapshot> {
     let last = start;
     let reconnects = 0;
     while (!TERMINAL.has(last.state) && reconnects <= maxReconnects) {
       const seqBefore = last.seq;
       try {
-        last = await streamEvents(req, last, (job) => report(req, job));
+        last = await streamEvents(req, last, report);
       } catch (err) {
         if (req.signal.aborted) throw err;
       }
@@ -157,14 +174,14 @@ export function createJobServer(opts: JobServerOptions): JobServer {
     }
     while (!TERMINAL.has(last.state)) {
       last = await snapshot(req);
-      report(req, last);
+      report(last);
       if (!TERMINAL.has(last.state)) await sleep(pollMs, req.signal);
     }
     return last;
   }
 
   /** Reads events from `after.seq` until the stream ends; returns the newest snapshot seen. */
-  async function streamEvents(req: VideoJobRequest, after: JobSnapshot, onEvent: (job: JobSnapshot) => void): Promise<JobSnapshot> {
+  async function streamEvents(req: JobRef, after: JobSnapshot, onEvent: (job: JobSnapshot) => void): Promise<JobSnapshot> {
     const res = await fetchFn(http.url(`/jobs/${req.id}/events`), {
       headers: http.headers({ Accept: 'text/event-stream', 'Last-Event-ID': String(after.seq) }),
       signal: req.signal,
@@ -215,37 +232,95 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   /** Tells the server to stop (best effort: the job is cancelled for the user whatever the server says). */
   async function cancel(id: string): Promise<void> {
-    await http.send({ method: 'POST', path: `/jobs/${id}/cancel`, retry: 'before-response', what: 'cancel the video job', timeoutMs: 5000 }).catch(() => {});
+    await http.send({ method: 'POST', path: `/jobs/${id}/cancel`, retry: 'before-response', what: 'cancel the job', timeoutMs: 5000 }).catch(() => {});
+  }
+
+  /** Runs `work`; once the user aborted, stops the server job too and says nothing was placed. */
+  async function cancelOnAbort<T>(req: JobRef, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (req.signal.aborted) {
+        await cancel(req.id);
+        throw new FrontierError('cancelled', 'Cancelled: the server job was stopped and nothing was placed.');
+      }
+      throw err;
+    }
+  }
+
+  async function createEngineJob(req: EngineJobRequest): Promise<JobSnapshot> {
+    const body = JSON.stringify({ task: req.task, model: req.model, params: req.params });
+    const res = await http.send({ method: 'PUT', path: `/jobs/${req.id}`, headers: { 'Content-Type': 'application/json' }, body, retry: 'always', signal: req.signal, what: 'start the job' });
+    if (res.status === 200 || res.status === 201) return json<JobSnapshot>(res);
+    if (res.status === 404) {
+      throw new FrontierError('target-unavailable', `The server at ${http.where} has no job API (a plain Triton/KServe endpoint has none): ${req.task} runs as one job on Frontier's server (npm start); choose another target to run it here.`);
+    }
+    // A Frontier server from before engine jobs knows only video tasks.
+    if (res.status === 400 && /Unknown task/.test(errorText(res.body)) && !/engine jobs/.test(errorText(res.body))) {
+      throw new FrontierError('target-unavailable', `The server at ${http.where} cannot run ${req.task} jobs: update it (npm start runs the current Frontier server), or run the task here.`);
+    }
+    throw failed(res, 'the job');
+  }
+
+  const reportEngine = (req: EngineJobRequest, job: JobSnapshot) => {
+    const p = job.progress;
+    const preview = p.preview ? { preview: imageFromJson(p.preview) } : {};
+    if (p.stage === 'queued') req.progress({ stage: 'run', done: 0, total: 1, message: 'Waiting for the server', ...preview });
+    else if (p.stage === 'download' || p.stage === 'load' || p.stage === 'run') {
+      req.progress({ stage: p.stage, done: p.done, total: p.total, message: p.message ? `${p.message} (on the server)` : 'Running on the server', ...preview });
+    }
+  };
+
+  async function engineResult(req: EngineJobRequest, job: JobSnapshot): Promise<{ images: RgbaImage[]; imageMeta?: ImageMeta[] }> {
+    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}/result`, retry: 'always', signal: req.signal, what: 'download the result', timeoutMs: 300_000 });
+    if (res.status !== 200) throw failed(res, 'the result download');
+    const body = json<{ images?: ImageJson[]; imageMeta?: ImageMeta[] }>(res);
+    if (!Array.isArray(body.images) || body.images.length !== (job.result?.images ?? body.images.length)) {
+      throw new FrontierError('run-failed', `The server's result for job ${req.id} is not the ${job.result?.images ?? 'expected'} images it announced.`);
+    }
+    return { images: body.images.map(imageFromJson), ...(Array.isArray(body.imageMeta) ? { imageMeta: body.imageMeta } : {}) };
   }
 
   return {
     where: http.where,
-    runEngineJob() {
-      // Implemented with the server's engine-job API (PUT /jobs/{id} without an upload).
-      return Promise.reject(new FrontierError('target-unavailable', `The server at ${http.where} cannot run this task yet.`));
+    runEngineJob(req) {
+      const ref = { id: req.id, signal: req.signal, label: 'the job' };
+      return cancelOnAbort(ref, async () => {
+        const created = await createEngineJob(req);
+        const last = await follow(ref, created, (job) => reportEngine(req, job));
+        if (last.state === 'cancelled') throw new FrontierError('cancelled', 'Cancelled on the server: nothing was placed.');
+        if (last.state === 'failed') throw new FrontierError('run-failed', `The server could not run ${req.task}: ${last.error ?? 'unknown error'}`);
+        return engineResult(req, last);
+      });
     },
     async runVideo(req) {
       if (!(req.video.bytes instanceof Uint8Array) || req.video.bytes.length === 0) {
         throw new FrontierError('bad-input', 'The clip is empty: select a video or an animated frame.');
       }
-      try {
+      const ref = { id: req.id, signal: req.signal, label: 'the video job' };
+      return cancelOnAbort(ref, async () => {
         const created = await create(req);
         if (created.state === 'uploading') await upload(req, created);
-        const last = await follow(req, await snapshot(req));
+        const last = await follow(ref, await snapshot(ref), (job) => reportVideo(req, job));
         if (last.state === 'cancelled') throw new FrontierError('cancelled', 'Cancelled on the server: nothing was placed.');
         if (last.state === 'failed') throw new FrontierError('run-failed', `The server could not upscale the clip: ${last.error ?? 'unknown error'}`);
         const bytes = await download(req, last);
         const r = last.result;
         return { bytes, mime: 'video/mp4', ...(r ? { width: r.width, height: r.height, frames: r.frames, fps: r.fps } : {}) };
-      } catch (err) {
-        if (req.signal.aborted) {
-          await cancel(req.id);
-          throw new FrontierError('cancelled', 'Cancelled: the server job was stopped and nothing was placed.');
-        }
-        throw err;
-      }
+      });
     },
   };
+}
+
+/** Base64 RGBA from the server → an RgbaImage; a size that does not match is an error, not a garbled image. */
+export function imageFromJson(img: ImageJson): RgbaImage {
+  const bin = atob(img.rgba);
+  const data = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
+  if (!(img.width > 0 && img.height > 0) || data.length !== img.width * img.height * 4) {
+    throw new FrontierError('run-failed', `The server sent a ${img.width}×${img.height} image with ${data.length} bytes of pixels (expected ${img.width * img.height * 4}).`);
+  }
+  return { width: img.width, height: img.height, data };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
