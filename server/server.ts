@@ -29,7 +29,8 @@ export interface ServerOptions extends OipOptions {
   token?: string;
   /** Origins admitted by CORS besides "null" (Figma) and loopback pages, e.g. "https://app.example.com". */
   allowOrigins?: string[];
-  /** Video jobs under /jobs: job folder, retention, ffmpeg paths, limits (server/jobs/service.ts). */
+  /** Jobs under /jobs — video clips (uploaded) and whole engine tasks such as text-to-image: job folder, retention,
+   *  ffmpeg paths, limits (server/jobs/service.ts). */
   jobs?: JobOptions;
 }
 

@@ -90,7 +90,12 @@ export class Engine {
     const task = findTask(job.task);
     if (!task) throw new FrontierError('bad-input', `Unknown task "${job.task}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
     const params = resolveParams(task, job.params);
-    const registry = await this.loadRegistry();
+    let registry = await this.loadRegistry();
+    // A model converted while this engine runs (npm run convert next to a running server) is found on a second look.
+    if (job.model && !findModel(registry, job.model)) {
+      this.registry = null;
+      registry = await this.loadRegistry();
+    }
     // Full models first: a tiny (random-weight test) variant is the default only when no real one is installed.
     const available = registry.models.filter((m) => m.task === (task.modelTask ?? task.id) && (!task.modelRole || m.role === task.modelRole)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
     // A selected result made by a model of this task (e.g. the portrait to turn) brings its model along.
