@@ -86,6 +86,10 @@ export function resultName(task: TaskInfo, params: Params, modelLabel: string): 
 export function generatedName(task: TaskInfo, meta: JobResult['meta'], modelLabel: string): string {
   const p = meta.params;
   const parts = [task.label];
+  if (typeof p.prompt === 'string' && p.prompt.trim()) {
+    const prompt = p.prompt.trim();
+    parts.push(`“${prompt.length > 32 ? `${prompt.slice(0, 31)}…` : prompt}”`);
+  }
   if (meta.seed !== undefined && task.id !== 'vary' && task.id !== 'interpolate') parts.push(`seed ${meta.seed}`);
   if (p.yaw !== undefined) parts.push(`yaw ${p.yaw}°`);
   if (p.pitch !== undefined && Number(p.pitch) !== 0) parts.push(`pitch ${p.pitch}°`);

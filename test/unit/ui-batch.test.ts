@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resultName, runBatch } from '../../ui/batch.ts';
+import { generatedName, resultName, runBatch } from '../../ui/batch.ts';
 import type { BatchDeps, BatchProgress, BatchRequest, ItemResult } from '../../ui/batch.ts';
 import { EngineError } from '../../ui/engine-client.ts';
 import type { Job, Progress, RgbaImage } from '../../worker/job.ts';
@@ -137,4 +137,11 @@ test('a host that cannot take video gets no place request; the clip is offered f
   await runBatch(deps, request({ task: VIDEO_TASK, items: [clipItem], hostTakesVideo: false }), noEvents(kept));
   assert.ok(!calls.some((c) => c.startsWith('place')), calls.join(', '));
   assert.equal(kept[0].notPlaced, 'This host cannot place video.');
+});
+
+test('a generated result is named for what makes it itself: the prompt (shortened), the seed, the model', () => {
+  const task = { id: 'text-to-image', label: 'Text to image' } as TaskInfo;
+  const meta = { task: 'text-to-image', model: 'm', modelVariant: 'full', params: { prompt: '  a lighthouse on a rocky coast at sunset, oil painting ' }, seed: 7, target: 'wasm', version: '0', runMs: 1 } as const;
+  assert.equal(generatedName(task, meta, 'VQ-Diffusion'), 'Text to image · “a lighthouse on a rocky coast a…” · seed 7 · VQ-Diffusion');
+  assert.equal(generatedName(task, { ...meta, params: { prompt: 'a fox' } }, 'VQ'), 'Text to image · “a fox” · seed 7 · VQ');
 });
