@@ -36,7 +36,8 @@ def static_shape(value_info):
 def main(argv):
     path, specs = argv[0], argv[1:]
     shapes = {name: [int(d) for d in dims.split(',')] for name, dims in (s.split('=', 1) for s in specs)}
-    model = onnx.load(path)
+    # Shapes are all it needs: weights in ONNX external data (a 5 GB transformer) stay on disk.
+    model = onnx.load(path, load_external_data=False)
     fix_inputs(model, shapes)
     model = shape_inference.infer_shapes(model, data_prop=True)
     known = {}
