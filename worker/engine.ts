@@ -152,7 +152,13 @@ export class Engine {
         const downloading = (done: number, total: number) => progress({ stage: 'download', done, total, message: `Downloading ${card.label}` });
         const s = await this.platform.runtime(target).createSession(card, loadBytes, {
           externalData: () => loadExternalData(card, source, downloading),
-          ...(source.localPath ? { localPath: () => source.localPath!(card, graphFile(card)) } : {}),
+          // onnxruntime-node reads the weight files beside the graph itself: each is checked first.
+          ...(source.localPath ? {
+            localPath: async () => {
+              for (const file of card.files.filter((f) => f.kind === 'onnx-external-data')) await source.localPath!(card, file);
+              return source.localPath!(card, graphFile(card));
+            },
+          } : {}),
         });
         progress({ stage: 'load', done: 1, total: 1, message: `Loaded ${card.label}` });
         return s;
