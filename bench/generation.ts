@@ -9,20 +9,24 @@
 // BENCH_GEN_WEBGPU_MIN=<minutes> caps each WebGPU run (default 6), BENCH_GEN_WEBGPU_STYLESWIN=<minutes> also tries
 // StyleSwin on WebGPU with that cap (skipped by default: one 256² image on SwiftShader did not finish in 25 min).
 // BENCH_GEN_REPORT_FROM=FILE.json only rewrites generation.md from an earlier run's JSON (after a report change).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+// BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
+import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../worker/platform-node.ts';
-import { exportModel, countMacs, type ExportedModel, type MacCount } from './generation/export-models.ts';
+import { exportModel, type ExportedModel } from './generation/export-models.ts';
+import { countMacs, type MacCount } from './common/export.ts';
 import type { Family, GramFrame, RunSpec } from './generation/cases.ts';
 import { benchServer } from './generation/serve.ts';
-import { browserBaselineBytes, nodeBaselineBytes, runBrowser, runNode, runtimeLabel, type TargetId, type TargetRun } from './generation/targets.ts';
-import { launchBenchBrowser } from './generation/chromium.ts';
+import { READY, runBrowser, runNode, type TargetRun } from './generation/targets.ts';
 import { writeReport, type ModelSummary, type Report, type Row } from './generation/report.ts';
+import { environment } from './common/report.ts';
+import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
+import { benchSeconds, log } from './common/log.ts';
+import { benchFolders, withBenchPage } from './common/session.ts';
+import { maxAbsDiff, median } from './common/stats.ts';
+import { ALL_TARGETS as TARGETS, runtimeLabel, type TargetId } from './common/targets.ts';
 
-const OUT = join(REPO_ROOT, 'bench', 'results');
-const TARGETS: TargetId[] = ['node-2', 'node-1', 'wasm-1', 'wasm-2', 'webgpu'];
 const FRAME_SIZE = 256;
 /** GRAM's correctness input: an 8×8 patch at the frame's centre (64 rays): SwiftShader takes ≈0.3–0.5 s per ray. */
 const CHECK_TILE = { x: 124, y: 124, width: 8, height: 8 };
@@ -37,25 +41,6 @@ const TIMED_RUNS: Record<Family, Record<TargetId, number>> = {
   styleswin: { 'node-2': 3, 'node-1': 2, 'wasm-1': 2, 'wasm-2': 2, webgpu: 0 },
   gram: { 'node-2': 4, 'node-1': 3, 'wasm-1': 2, 'wasm-2': 3, webgpu: 0 },
 };
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Number.NaN;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= worst)) worst = d; // NaN wins
-  }
-  return worst;
-}
-
-const started = performance.now();
-const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
-const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
 
 function specFor(model: ExportedModel, target: TargetId, modelRef: string): RunSpec {
   const webgpu = target === 'webgpu';
@@ -105,7 +90,7 @@ function toRow(model: ExportedModel, macs: MacCount, run: TargetRun, reference: 
 async function reportOnly(path: string) {
   const json = JSON.parse(readFileSync(path, 'utf8')) as Omit<Report, 'webgpuMinutes'> & { webgpuMinutes?: number };
   const md = writeReport({ ...json, webgpuMinutes: json.webgpuMinutes ?? 6 });
-  await writeFile(join(OUT, 'generation.md'), md);
+  await writeFile(join(resultsDir(), 'generation.md'), md);
   console.log(md);
 }
 
@@ -116,105 +101,71 @@ async function main() {
   const targets = process.env.BENCH_GEN_TARGETS ? (process.env.BENCH_GEN_TARGETS.split(',') as TargetId[]) : TARGETS;
   const webgpuMinutes = Number(process.env.BENCH_GEN_WEBGPU_MIN ?? 6);
   const styleswinWebgpuMinutes = Number(process.env.BENCH_GEN_WEBGPU_STYLESWIN ?? 0);
-  const keep = process.env.BENCH_GEN_MODELS;
-  const modelDir = keep ?? mkdtempSync(join(tmpdir(), 'frontier-genbench-'));
-  mkdirSync(modelDir, { recursive: true });
-  const workDir = mkdtempSync(join(tmpdir(), 'frontier-genbench-work-'));
-  const loadStart = loadavg();
-  log(`models in ${modelDir}${keep ? ' (kept)' : ' (temporary)'}; load average ${loadStart.map((l) => l.toFixed(1)).join(' ')}`);
+  const folders = benchFolders(process.env.BENCH_GEN_MODELS, 'frontier-genbench');
+  const modelDir = folders.models;
 
-  const models: ExportedModel[] = [];
-  for (const family of families) models.push(await exportModel(family, modelDir, log));
+  await folders.use(async () => {
+    const models: ExportedModel[] = [];
+    for (const family of families) models.push(await exportModel(family, modelDir, log));
 
-  const rows: Row[] = [];
-  const summaries: ModelSummary[] = [];
-  const { url, server } = await benchServer(modelDir);
-  let chromiumVersion = '';
-  try {
-    const probe = await launchBenchBrowser();
-    chromiumVersion = probe.version();
-    await probe.close();
-    const baselines = {
-      nodeBytes: targets.some((t) => t.startsWith('node')) ? await nodeBaselineBytes() : undefined,
-      rendererBytes: targets.some((t) => !t.startsWith('node')) ? await browserBaselineBytes(url) : undefined,
-    };
-    for (const model of models) {
-      const isGram = model.family === 'gram';
-      const tileRays = model.card.io.tile.size ** 2;
-      const shapes: Record<string, number[]> = isGram ? { z: [1, 256], ray_origins: [1, tileRays, 3], ray_directions: [1, tileRays, 3] } : { z: [1, 512] };
-      const macs = await countMacs(model.onnxPath, shapes);
-      const tilesPerImage = isGram ? (FRAME_SIZE / model.card.io.tile.size) ** 2 : 1;
-      log(`${model.card.id}: ${(macs.macs / 1e9).toFixed(1)} GMAC per ${isGram ? `${tileRays}-ray tile` : 'image'}${macs.uncounted.length ? ` (${macs.uncounted.length} nodes uncounted)` : ''}`);
-      const runs: TargetRun[] = [];
-      for (const target of targets) {
-        const t0 = performance.now();
-        const load0 = loadavg()[0];
-        log(`${model.card.id} on ${runtimeLabel(target)}…`);
-        let run: TargetRun;
-        if (target === 'webgpu' && model.family === 'styleswin' && !styleswinWebgpuMinutes) {
-          run = { target, runtime: runtimeLabel(target), failed: `skipped: ${STYLESWIN_WEBGPU_SKIPPED}` };
-        } else if (target === 'node-1' || target === 'node-2') {
-          run = await runNode(specFor(model, target, model.onnxPath), target === 'node-1' ? 1 : 2, workDir);
-        } else {
-          const minutes = target !== 'webgpu' ? 15 : model.family === 'styleswin' ? styleswinWebgpuMinutes : webgpuMinutes;
-          run = await runBrowser(specFor(model, target, `/models/${model.card.files[0].name}`), target, url, minutes * 60_000, log);
+    const rows: Row[] = [];
+    const summaries: ModelSummary[] = [];
+    await withBenchPage(() => benchServer(modelDir), targets, READY, async ({ url, chromium: chromiumVersion, baselines }) => {
+      for (const model of models) {
+        const isGram = model.family === 'gram';
+        const tileRays = model.card.io.tile.size ** 2;
+        const shapes: Record<string, number[]> = isGram ? { z: [1, 256], ray_origins: [1, tileRays, 3], ray_directions: [1, tileRays, 3] } : { z: [1, 512] };
+        const macs = await countMacs(model.onnxPath, shapes);
+        const tilesPerImage = isGram ? (FRAME_SIZE / model.card.io.tile.size) ** 2 : 1;
+        log(`${model.card.id}: ${(macs.macs / 1e9).toFixed(1)} GMAC per ${isGram ? `${tileRays}-ray tile` : 'image'}${macs.uncounted.length ? ` (${macs.uncounted.length} nodes uncounted)` : ''}`);
+        const runs: TargetRun[] = [];
+        for (const target of targets) {
+          const t0 = performance.now();
+          const load0 = loadavg()[0];
+          log(`${model.card.id} on ${runtimeLabel(target)}…`);
+          let run: TargetRun;
+          if (target === 'webgpu' && model.family === 'styleswin' && !styleswinWebgpuMinutes) {
+            run = { target, runtime: runtimeLabel(target), failed: `skipped: ${STYLESWIN_WEBGPU_SKIPPED}` };
+          } else if (target === 'node-1' || target === 'node-2') {
+            run = await runNode(specFor(model, target, model.onnxPath), target === 'node-1' ? 1 : 2, folders.work);
+          } else {
+            const minutes = target !== 'webgpu' ? 15 : model.family === 'styleswin' ? styleswinWebgpuMinutes : webgpuMinutes;
+            run = await runBrowser(specFor(model, target, `/models/${model.card.files[0].name}`), target, url, minutes * 60_000, log);
+          }
+          runs.push(run);
+          const reference = runs.find((r) => r.target === 'node-2');
+          const row = toRow(model, macs, run, reference, tilesPerImage);
+          row.wallSeconds = (performance.now() - t0) / 1000;
+          row.loadAverage = [load0, loadavg()[0]];
+          rows.push(row);
+          const diff = row.maxAbsDiffToNode2 && Object.keys(row.maxAbsDiffToNode2).length ? `, max |Δ| vs node-2 ${Object.entries(row.maxAbsDiffToNode2).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}` : '';
+          log(run.failed
+            ? `${model.card.id} ${target}: ${run.failed}`
+            : `${model.card.id} ${target}: median ${row.medianMs?.toFixed(0) ?? '-'} ms per run (CPU ${row.medianCpuMs?.toFixed(0) ?? '-'} ms)${row.checkMs.length ? `, check runs ${row.checkMs.map((m) => m.toFixed(0)).join('/')} ms` : ''}, peak ${((row.memory?.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB${diff} (${row.wallSeconds.toFixed(0)} s)`);
         }
-        runs.push(run);
-        const reference = runs.find((r) => r.target === 'node-2');
-        const row = toRow(model, macs, run, reference, tilesPerImage);
-        row.wallSeconds = (performance.now() - t0) / 1000;
-        row.loadAverage = [load0, loadavg()[0]];
-        rows.push(row);
-        const diff = row.maxAbsDiffToNode2 && Object.keys(row.maxAbsDiffToNode2).length ? `, max |Δ| vs node-2 ${Object.entries(row.maxAbsDiffToNode2).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}` : '';
-        log(run.failed
-          ? `${model.card.id} ${target}: ${run.failed}`
-          : `${model.card.id} ${target}: median ${row.medianMs?.toFixed(0) ?? '-'} ms per run (CPU ${row.medianCpuMs?.toFixed(0) ?? '-'} ms)${row.checkMs.length ? `, check runs ${row.checkMs.map((m) => m.toFixed(0)).join('/')} ms` : ''}, peak ${((row.memory?.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB${diff} (${row.wallSeconds.toFixed(0)} s)`);
+        summaries.push({
+          id: model.card.id,
+          family: model.family,
+          file: model.card.files[0].name,
+          bytes: statSync(model.onnxPath).size,
+          checkpoint: model.checkpoint,
+          exportSeconds: model.exportSeconds,
+          macsPerRun: macs.macs,
+          macsByOp: macs.byOp,
+          macsUncounted: macs.uncounted,
+          runUnit: isGram ? `${model.card.io.tile.size}×${model.card.io.tile.size} tile (${tileRays} rays)` : `${FRAME_SIZE}×${FRAME_SIZE} image`,
+          runsPerImage: tilesPerImage,
+          checkInput: isGram ? `${CHECK_TILE.width}×${CHECK_TILE.height} rays at (${CHECK_TILE.x}, ${CHECK_TILE.y}) of the 256² front view` : 'the timed image (seed 1, ψ 0.7)',
+        });
       }
-      summaries.push({
-        id: model.card.id,
-        family: model.family,
-        file: model.card.files[0].name,
-        bytes: statSync(model.onnxPath).size,
-        checkpoint: model.checkpoint,
-        exportSeconds: model.exportSeconds,
-        macsPerRun: macs.macs,
-        macsByOp: macs.byOp,
-        macsUncounted: macs.uncounted,
-        runUnit: isGram ? `${model.card.io.tile.size}×${model.card.io.tile.size} tile (${tileRays} rays)` : `${FRAME_SIZE}×${FRAME_SIZE} image`,
-        runsPerImage: tilesPerImage,
-        checkInput: isGram ? `${CHECK_TILE.width}×${CHECK_TILE.height} rays at (${CHECK_TILE.x}, ${CHECK_TILE.y}) of the 256² front view` : 'the timed image (seed 1, ψ 0.7)',
-      });
-    }
-    const ortVersion = (pkg: string) => (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-    const environment = {
-      machine: `${cpus().length}× ${cpus()[0]?.model}`,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      chromium: chromiumVersion,
-      onnxruntimeNode: ortVersion('onnxruntime-node'),
-      onnxruntimeWeb: ortVersion('onnxruntime-web'),
-      loadAverageStart: loadStart,
-      loadAverageEnd: loadavg(),
-      baselinePeakRss: baselines,
-    };
-    const durationSeconds = (performance.now() - started) / 1000;
-    const partial = families.length < 2 || targets.length < TARGETS.length;
-    const when = new Date().toISOString();
-    const json = { when, durationSeconds, partial, environment, seed: 1, truncation: 0.7, webgpuMinutes, models: summaries, rows };
-    mkdirSync(OUT, { recursive: true });
-    await writeFile(join(OUT, 'generation.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2) + '\n');
-    const md = writeReport({ when, durationSeconds, partial, environment, models: summaries, rows, webgpuMinutes });
-    await writeFile(join(OUT, 'generation.md'), md);
-    console.log(md);
-    log(`done in ${(durationSeconds / 60).toFixed(1)} min`);
-  } finally {
-    server.close();
-    rmSync(workDir, { recursive: true, force: true });
-    if (!keep) rmSync(modelDir, { recursive: true, force: true });
-  }
+      const env = environment(chromiumVersion, folders.loadStart, baselines);
+      const durationSeconds = benchSeconds();
+      const partial = families.length < 2 || targets.length < TARGETS.length;
+      const when = new Date().toISOString();
+      const json = { when, durationSeconds, partial, environment: env, seed: 1, truncation: 0.7, webgpuMinutes, models: summaries, rows };
+      await writeResults('generation', resultsJson(json), writeReport({ when, durationSeconds, partial, environment: env, models: summaries, rows, webgpuMinutes }), durationSeconds);
+    });
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -8,6 +8,7 @@
 // (`npm run convert -- simmim-swin-base-192 --checkpoint FILE`) is measured with --model simmim-swin-base-192.
 // Every method gets the same holed image (hole pixels set to grey 128), so none can read what it fills.
 // Written to bench/results/inpaint-quality.{json,md}. --keep DIR keeps the holed inputs and every result PNG.
+// BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ import { PYTHON } from '../test/export/export-util.ts';
 import { holesFor, type Hole } from './inpaint/quality/holes.ts';
 import { meanFill, score, type Scores } from './inpaint/quality/metrics.ts';
 import { loadPhotos, readPng, skimageData, writePngBytes, type Photo } from './inpaint/quality/photos.ts';
-import { resultsJson } from './inpaint/report.ts';
+import { resultsDir, resultsJson } from './common/results.ts';
 
 type Method = 'mean' | 'telea' | 'ns' | 'frontier';
 const METHODS: Method[] = ['mean', 'telea', 'ns', 'frontier'];
@@ -32,7 +33,7 @@ const LABELS: Record<Method, string> = {
   ns: 'OpenCV Navier-Stokes (radius 3)',
   frontier: 'Frontier inpaint (CLI)',
 };
-const OUT = join(REPO_ROOT, 'bench', 'results');
+const OUT = resultsDir();
 const OPENCV_PY = fileURLToPath(new URL('inpaint/quality/opencv_inpaint.py', import.meta.url));
 const FRONTIER_CLI = join(REPO_ROOT, 'server', 'bin', 'frontier.js');
 const HOLE_GREY = 128;

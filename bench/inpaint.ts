@@ -7,22 +7,23 @@
 // Env: BENCH_INPAINT_MODELS=DIR exports into DIR and reuses what is there (kept; for reruns while debugging),
 // BENCH_INPAINT_TARGETS=node-2,node-1,wasm-1,wasm-2,webgpu, BENCH_INPAINT_WEBGPU_MIN=<minutes> caps the WebGPU run
 // (default 6; 0 skips it).
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+// BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../worker/platform-node.ts';
 import { planTiles } from '../worker/image/tiling.ts';
 import { Rng } from '../worker/random.ts';
-import { launchBenchBrowser } from './generation/chromium.ts';
-import { benchAll, type BenchModel, type Row } from './inpaint/driver.ts';
-import { countMacs, exportRandomModel } from './inpaint/export.ts';
-import { duration, environment, resultsJson, writeSpeedReport, type ModelInfo } from './inpaint/report.ts';
-import { benchServer } from './inpaint/serve.ts';
-import type { FeedFile } from './inpaint/spec.ts';
-import { ALL_TARGETS, browserBaselineBytes, nodeBaselineBytes, type TargetId } from './inpaint/targets.ts';
+import { environment, duration } from './common/report.ts';
+import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { benchSeconds, log } from './common/log.ts';
+import { benchFolders, withBenchPage } from './common/session.ts';
+import { ALL_TARGETS, type TargetId } from './common/targets.ts';
+import { benchAll, type BenchModel, type Row } from './common/feed-bench/driver.ts';
+import { countMacs, exportRandomModel } from './common/export.ts';
+import { writeSpeedReport, type ModelInfo } from './common/feed-bench/report.ts';
+import { benchServer } from './common/feed-bench/serve.ts';
+import type { FeedFile } from './common/feed-bench/spec.ts';
+import { READY } from './common/feed-bench/targets.ts';
 
-const OUT = join(REPO_ROOT, 'bench', 'results');
 const MODEL_ID = 'simmim-swin-base-192';
 const SIZE = 192;
 const TOKENS = 48;
@@ -42,9 +43,6 @@ torch.save({'model': model.state_dict()}, sys.argv[2])
 const CHECKPOINT = "random {'model': state_dict} from simmim.build + simmim.randomize (seed 0), official key layout";
 
 const TIMED: Record<TargetId, number> = { 'node-2': 5, 'node-1': 3, 'wasm-1': 3, 'wasm-2': 3, webgpu: 0 };
-
-const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`);
 
 /** A smooth random RGB tile in [0, 1] (bilinear upsampling of a 12×12 random field), ImageNet-normalised, NCHW. */
 function imageFeed(rng: Rng): Float32Array {
@@ -123,15 +121,11 @@ function meaning(rows: Row[]): string[] {
 async function main() {
   const targets = process.env.BENCH_INPAINT_TARGETS ? (process.env.BENCH_INPAINT_TARGETS.split(',') as TargetId[]) : ALL_TARGETS;
   const webgpuMinutes = Number(process.env.BENCH_INPAINT_WEBGPU_MIN ?? 6);
-  const keep = process.env.BENCH_INPAINT_MODELS;
-  const modelDir = keep ?? mkdtempSync(join(tmpdir(), 'frontier-inpaintbench-'));
-  mkdirSync(modelDir, { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'frontier-inpaintbench-work-'));
+  const folders = benchFolders(process.env.BENCH_INPAINT_MODELS, 'frontier-inpaintbench');
+  const { models: modelDir, work } = folders;
   const feedsDir = join(work, 'feeds');
   mkdirSync(feedsDir);
-  const loadStart = loadavg();
-  log(`models in ${modelDir}${keep ? ' (kept)' : ' (temporary)'}; load average ${loadStart.map((l) => l.toFixed(1)).join(' ')}`);
-  try {
+  await folders.use(async () => {
     const exported = await exportRandomModel(MODEL_ID, CHECKPOINT_PY, CHECKPOINT, modelDir, log);
     const feeds = writeFeeds(feedsDir);
     const macs = await countMacs(exported.onnxPath, { image: [1, 3, SIZE, SIZE], mask: [1, TOKENS, TOKENS] });
@@ -148,15 +142,7 @@ async function main() {
         return { timedRuns: TIMED[target], checkRuns: 0, timeoutMs: 15 * 60_000 };
       },
     };
-    const { url, server } = await benchServer({ models: modelDir, feeds: feedsDir, outputs: join(work, 'uploads') });
-    try {
-      const probe = await launchBenchBrowser();
-      const chromium = probe.version();
-      await probe.close();
-      const baselines = {
-        nodeBytes: targets.some((t) => t.startsWith('node')) ? await nodeBaselineBytes() : undefined,
-        rendererBytes: targets.some((t) => !t.startsWith('node')) ? await browserBaselineBytes(url) : undefined,
-      };
+    await withBenchPage(() => benchServer({ models: modelDir, feeds: feedsDir, outputs: join(work, 'uploads') }), targets, READY, async ({ url, chromium, baselines }) => {
       const rows = await benchAll([model], targets, { models: modelDir, feeds: feedsDir, work }, url, log);
       const models: ModelInfo[] = [{
         id: MODEL_ID,
@@ -169,13 +155,13 @@ async function main() {
         runUnit: 'one 192×192 tile at batch 1 (image [1,3,192,192] + token mask [1,48,48])',
         input: `a smooth random RGB tile (seeded), ImageNet-normalised; SimMIM's training mask (${HIDDEN_CELLS} of 36 32-px cells hidden, seeded)`,
       }];
-      const durationSeconds = (performance.now() - started) / 1000;
+      const durationSeconds = benchSeconds();
       const report = {
         title: 'Inpainting benchmark: SimMIM Swin-B 192, full size, random weights',
         when: new Date().toISOString(),
         durationSeconds,
         partial: targets.length < ALL_TARGETS.length,
-        environment: environment(chromium, loadStart, baselines),
+        environment: environment(chromium, folders.loadStart, baselines),
         models,
         rows,
         webgpuMinutes,
@@ -190,22 +176,9 @@ async function main() {
         ],
         meaning: meaning(rows),
       };
-      mkdirSync(OUT, { recursive: true });
-      await writeFile(join(OUT, 'inpaint.json'), resultsJson({ ...report, notes: undefined, meaning: undefined }));
-      const md = writeSpeedReport(report);
-      await writeFile(join(OUT, 'inpaint.md'), md);
-      console.log(md);
-      log(`done in ${(durationSeconds / 60).toFixed(1)} min`);
-    } finally {
-      server.close();
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    if (!keep) rmSync(modelDir, { recursive: true, force: true });
-  }
+      await writeResults('inpaint', resultsJson({ ...report, notes: undefined, meaning: undefined }), writeSpeedReport(report), durationSeconds);
+    });
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

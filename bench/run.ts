@@ -3,10 +3,9 @@
 // 2 threads (a COOP/COEP page), and WebGPU on Chromium's SwiftShader (software: correctness only, far slower
 // than a real GPU). Ratios are to onnxruntime-node on the same model and input.
 // Env for debugging one case: BENCH_ONLY=<input label prefix>, BENCH_BROWSER=wasm-1,wasm-2,webgpu, BENCH_DEBUG=1.
-import * as esbuild from 'esbuild';
-import { createServer, type Server } from 'node:http';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { createReadStream, statSync } from 'node:fs';
+// BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
+import type { Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import { cpus } from 'node:os';
 import { Engine } from '../worker/engine.ts';
@@ -15,9 +14,8 @@ import { crop, psnr, resizeBicubic } from '../worker/image/rgba.ts';
 import { nodeCodec } from '../worker/image/codec-node.ts';
 import type { RgbaImage } from '../worker/job.ts';
 import { launchBrowser } from '../test/browser.ts';
-import { ORT_MJS_FILE, ORT_WASM_FILE } from '../worker/runtime/ort-web.ts';
-
-const OUT = join(REPO_ROOT, 'bench', 'results');
+import { serveBenchPage } from './common/serve.ts';
+import { runMain, writeResults } from './common/results.ts';
 
 interface Row {
   model: string;
@@ -29,51 +27,16 @@ interface Row {
   note?: string;
 }
 
-async function bundle(): Promise<string> {
-  const r = await esbuild.build({
-    entryPoints: [join(REPO_ROOT, 'bench', 'browser-entry.ts')],
-    bundle: true,
-    // The build of onnxruntime-web that loads its wasm glue (.mjs) by URL: multi-threaded wasm starts its pthread
-    // workers from the glue's own URL, which a bundled glue does not have.
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    minify: true,
-    external: ['worker_threads', 'fs', 'path', 'url', 'module', 'os', 'crypto', 'perf_hooks'],
+/** The bench page (bench/common/serve.ts) with the model registry and files as the plugin fetches them. */
+function benchServer(): Promise<{ url: string; server: Server }> {
+  return serveBenchPage({
+    entry: join(REPO_ROOT, 'bench', 'browser-entry.ts'),
+    file(rel) {
+      if (rel === '/models/registry.json') return REGISTRY_PATH;
+      if (rel.startsWith('/models/files/')) return join(MODEL_FILES_DIR, basename(rel));
+      return null;
+    },
   });
-  return r.outputFiles[0].text;
-}
-
-/** A static server for the bench page; `/coi/` pages are cross-origin isolated so wasm can use threads. */
-async function benchServer(js: string): Promise<{ url: string; server: Server }> {
-  const ortDir = join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist');
-  const server = createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const isolated = path.startsWith('/coi/');
-    const rel = isolated ? path.slice(4) : path;
-    const headers: Record<string, string> = { 'Cross-Origin-Resource-Policy': 'same-origin' };
-    // onnxruntime's pthread workers are started from /ort/*.mjs: a worker in an isolated page needs COEP itself.
-    if (isolated || rel.startsWith('/ort/')) Object.assign(headers, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
-    if (rel === '/' || rel === '/index.html') {
-      res.writeHead(200, { ...headers, 'Content-Type': 'text/html' });
-      return res.end('<!doctype html><meta charset="utf-8"><script type="module" src="bench.js"></script>');
-    }
-    if (rel === '/bench.js') {
-      res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' });
-      return res.end(js);
-    }
-    let file: string | null = null;
-    if (rel === '/models/registry.json') file = REGISTRY_PATH;
-    else if (rel.startsWith('/models/files/')) file = join(MODEL_FILES_DIR, basename(rel));
-    else if (rel === `/ort/${ORT_WASM_FILE}` || rel === `/ort/${ORT_MJS_FILE}`) file = join(ortDir, basename(rel));
-    if (!file) return res.writeHead(404).end();
-    const type = file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.mjs') ? 'text/javascript' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
-    res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': statSync(file).size });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
 type BenchFn = (
@@ -93,8 +56,7 @@ async function main() {
   ];
   if (process.env.BENCH_ONLY) cases.splice(0, cases.length, ...cases.filter((c) => c.label.startsWith(process.env.BENCH_ONLY!)));
   const rows: Row[] = [];
-  const js = await bundle();
-  const { url, server } = await benchServer(js);
+  const { url, server } = await benchServer();
   const browser = await launchBrowser({ webgpu: true });
   try {
     for (const c of cases) {
@@ -155,9 +117,8 @@ async function main() {
     }
   }
 
-  await mkdir(OUT, { recursive: true });
   const when = new Date().toISOString();
-  await writeFile(join(OUT, 'upscale.json'), JSON.stringify({ when, machine: `${cpus().length}× ${cpus()[0]?.model}`, rows, quality }, null, 2) + '\n');
+  const json = JSON.stringify({ when, machine: `${cpus().length}× ${cpus()[0]?.model}`, rows, quality }, null, 2) + '\n';
   const md = [
     `# Upscale ×4 benchmark (${when.slice(0, 10)})`,
     '',
@@ -175,11 +136,7 @@ async function main() {
     ...quality.map((q) => `| ${q.photo} | ${q.model} | ${q.bicubicDb.toFixed(2)} | ${q.modelDb.toFixed(2)} | ${q.gainDb >= 0 ? '+' : ''}${q.gainDb.toFixed(2)} |`),
     '',
   ].join('\n');
-  await writeFile(join(OUT, 'upscale.md'), md);
-  console.log(md);
+  await writeResults('upscale', json, md);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -3,21 +3,21 @@
 //  - throughput and latency at 1, 4 and 16 concurrent clients, and p50/p99 under a 32-client load;
 //  - the malformed requests the server was checked against (test/server/oip-bad-inputs.ts), each answered 4xx while serving.
 // Written to bench/results/server.{json,md}.
-import { writeFile, mkdir, readFile } from 'node:fs/promises';
+// BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { startServer } from '../server/server.ts';
 import { percentile, runLoad } from '../server/oip/load.ts';
-import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../worker/platform-node.ts';
+import { MODEL_FILES_DIR, REGISTRY_PATH } from '../worker/platform-node.ts';
 import type { Registry } from '../worker/models/card.ts';
 import { BAD_REQUESTS } from '../test/server/oip-bad-inputs.ts';
+import { runMain, writeResults } from './common/results.ts';
 
 const MODEL = 'esrgan-slim-x2';
 const SIZES = [16, 64];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const OUT = join(REPO_ROOT, 'bench', 'results');
-
 async function directMs(size: number, seconds: number): Promise<number> {
   const registry = JSON.parse(await readFile(REGISTRY_PATH, 'utf8')) as Registry;
   const card = registry.models.find((m) => m.id === MODEL)!;
@@ -65,10 +65,9 @@ async function main() {
     await server.close();
   }
 
-  await mkdir(OUT, { recursive: true });
   const when = new Date().toISOString();
   const machine = `${cpus().length}× ${cpus()[0]?.model}`;
-  await writeFile(join(OUT, 'server.json'), JSON.stringify({ when, machine, model: MODEL, overhead, scaling, load, badInputs: BAD_REQUESTS.map((b) => ({ name: b.name, status: b.status })) }, null, 2) + '\n');
+  const json = JSON.stringify({ when, machine, model: MODEL, overhead, scaling, load, badInputs: BAD_REQUESTS.map((b) => ({ name: b.name, status: b.status })) }, null, 2) + '\n';
   const md = [
     `# Open Inference Protocol server benchmark (${when.slice(0, 10)})`,
     '',
@@ -95,11 +94,7 @@ async function main() {
     ...BAD_REQUESTS.map((b) => `- ${b.name} → ${b.status}`),
     '',
   ].join('\n');
-  await writeFile(join(OUT, 'server.md'), md);
-  console.log(md);
+  await writeResults('server', json, md);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -16,21 +16,22 @@
 // Env: BENCH_T2I_MODELS=DIR exports into DIR and reuses what is there (kept), BENCH_T2I_ONLY=text,transformer,decoder,
 // BENCH_T2I_TARGETS=node-2,node-1,wasm-1,wasm-2,webgpu, BENCH_T2I_WEBGPU_MIN=<minutes> caps each WebGPU run (default
 // 6), BENCH_T2I_WEBGPU_DECODER=<minutes> / BENCH_T2I_WEBGPU_TRANSFORMER=<minutes> also try those on WebGPU.
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+// BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
+import { mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from '../worker/platform-node.ts';
-import { launchBenchBrowser } from './generation/chromium.ts';
-import { benchAll, type BenchModel, type Row, type TargetPlan } from './inpaint/driver.ts';
-import { exportRandomModel, type ExportedModel } from './inpaint/export.ts';
-import { duration, environment, mib, resultsJson, writeSpeedReport, type ModelInfo } from './inpaint/report.ts';
-import { benchServer } from './inpaint/serve.ts';
-import type { FeedFile } from './inpaint/spec.ts';
-import { ALL_TARGETS, browserBaselineBytes, nodeBaselineBytes, type TargetId } from './inpaint/targets.ts';
+import { environment, duration } from './common/report.ts';
+import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { benchSeconds, log } from './common/log.ts';
+import { benchFolders, withBenchPage } from './common/session.ts';
+import { ALL_TARGETS, type TargetId } from './common/targets.ts';
+import { benchAll, type BenchModel, type Row, type TargetPlan } from './common/feed-bench/driver.ts';
+import { exportRandomModel, type ExportedModel } from './common/export.ts';
+import { mib, writeSpeedReport, type ModelInfo } from './common/feed-bench/report.ts';
+import { benchServer } from './common/feed-bench/serve.ts';
+import type { FeedFile } from './common/feed-bench/spec.ts';
+import { READY } from './common/feed-bench/targets.ts';
 import { blocksPatch, CHECKPOINT, CHECKPOINT_PY, countMacs, feedsFor, FULL_BLOCKS, IDS, PARTS, SHAPES, STEPS, WASM_MEMORY, type BlockMacs, type Part } from './text-to-image/parts.ts';
 
-const OUT = join(REPO_ROOT, 'bench', 'results');
 const TIMED: Record<Part, Record<TargetId, number>> = {
   text: { 'node-2': 5, 'node-1': 3, 'wasm-1': 3, 'wasm-2': 3, webgpu: 0 },
   transformer: { 'node-2': 3, 'node-1': 2, 'wasm-1': 2, 'wasm-2': 2, webgpu: 0 },
@@ -40,9 +41,6 @@ const TIMED: Record<Part, Record<TargetId, number>> = {
 const TIMED_FULL_TRANSFORMER = 1;
 /** vqdiffusion.build('vqdiffusion-ithq-transformer') at full size, counted on the development machine. */
 const FULL_TRANSFORMER_PARAMS = 1_359_314_048;
-
-const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`);
 
 interface Measured {
   part: Part;
@@ -112,16 +110,12 @@ async function main() {
     decoderWebgpu: Number(process.env.BENCH_T2I_WEBGPU_DECODER ?? 0),
     transformerWebgpu: Number(process.env.BENCH_T2I_WEBGPU_TRANSFORMER ?? 0),
   };
-  const keep = process.env.BENCH_T2I_MODELS;
-  const modelDir = keep ?? mkdtempSync(join(tmpdir(), 'frontier-t2ibench-'));
-  mkdirSync(modelDir, { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'frontier-t2ibench-work-'));
+  const folders = benchFolders(process.env.BENCH_T2I_MODELS, 'frontier-t2ibench', `transformer with ${blocks} of ${FULL_BLOCKS} blocks; `);
+  const { models: modelDir, work } = folders;
   const feedsDir = join(work, 'feeds');
   mkdirSync(feedsDir);
-  const loadStart = loadavg();
   const outName = blocks === FULL_BLOCKS ? 'text-to-image-full' : 'text-to-image';
-  log(`models in ${modelDir}${keep ? ' (kept)' : ' (temporary)'}; transformer with ${blocks} of ${FULL_BLOCKS} blocks; load average ${loadStart.map((l) => l.toFixed(1)).join(' ')}`);
-  try {
+  await folders.use(async () => {
     const measured: Measured[] = [];
     for (const part of parts) {
       const truncated = part === 'transformer' && blocks !== FULL_BLOCKS;
@@ -145,15 +139,7 @@ async function main() {
       macs: m.macs.macs,
       plan: (target: TargetId) => planFor(m, target, blocks, env),
     }));
-    const { url, server } = await benchServer({ models: modelDir, feeds: feedsDir, outputs: join(work, 'uploads') });
-    try {
-      const probe = await launchBenchBrowser();
-      const chromium = probe.version();
-      await probe.close();
-      const baselines = {
-        nodeBytes: targets.some((t) => t.startsWith('node')) ? await nodeBaselineBytes() : undefined,
-        rendererBytes: targets.some((t) => !t.startsWith('node')) ? await browserBaselineBytes(url) : undefined,
-      };
+    await withBenchPage(() => benchServer({ models: modelDir, feeds: feedsDir, outputs: join(work, 'uploads') }), targets, READY, async ({ url, chromium, baselines }) => {
       const rows = await benchAll(models, targets, { models: modelDir, feeds: feedsDir, work }, url, log);
       const images = perImage(rows, measured, blocks);
       const transformer = measured.find((m) => m.part === 'transformer');
@@ -168,7 +154,7 @@ async function main() {
         runUnit: m.part === 'text' ? 'one prompt (tokens [1,77])' : m.part === 'decoder' ? 'one 256×256 image (tokens [1,1024])' : `one denoising step at batch 2 (classifier-free guidance: prompt + null text), ${blocks} of ${FULL_BLOCKS} blocks`,
         input: m.input,
       }));
-      const durationSeconds = (performance.now() - started) / 1000;
+      const durationSeconds = benchSeconds();
       const notes = [
         'Same ONNX files and the same input bytes on every target, exported at bench time by models/export/export.py from random checkpoints in the official DALLE key layout (never committed). Random weights scaled as vqdiffusion.randomize does (unit-gain layers): time and memory do not depend on the weight values.',
         blocks === FULL_BLOCKS
@@ -199,28 +185,15 @@ async function main() {
         when: new Date().toISOString(),
         durationSeconds,
         partial: parts.length < PARTS.length || targets.length < ALL_TARGETS.length,
-        environment: environment(chromium, loadStart, baselines),
+        environment: environment(chromium, folders.loadStart, baselines),
         models: infos,
         rows,
         notes,
         meaning,
       };
-      mkdirSync(OUT, { recursive: true });
-      await writeFile(join(OUT, `${outName}.json`), resultsJson({ ...report, notes: undefined, meaning: undefined, blocks, steps: STEPS, fullStepMacs: transformer?.fullStepMacs, perImage: images }));
-      const md = writeSpeedReport(report);
-      await writeFile(join(OUT, `${outName}.md`), md);
-      console.log(md);
-      log(`done in ${(durationSeconds / 60).toFixed(1)} min`);
-    } finally {
-      server.close();
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    if (!keep) rmSync(modelDir, { recursive: true, force: true });
-  }
+      await writeResults(outName, resultsJson({ ...report, notes: undefined, meaning: undefined, blocks, steps: STEPS, fullStepMacs: transformer?.fullStepMacs, perImage: images }), writeSpeedReport(report), durationSeconds);
+    });
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -3,6 +3,7 @@
 import { latentFromSeed } from '../../worker/latent.ts';
 import { cameraRays, type Tile } from '../../worker/render/camera.ts';
 import type { Tensor } from '../../worker/runtime/runtime.ts';
+import { runLoop, type BenchSession, type RunTimes } from '../common/run-loop.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 
 export type Family = 'styleswin' | 'gram';
@@ -35,16 +36,7 @@ export interface RunSpec {
   checkRuns: number;
 }
 
-export interface RunResult {
-  sessionMs: number;
-  /** The first run (includes first-run allocations; WebGPU: shader compilation). */
-  warmupMs?: number;
-  runMs: number[];
-  /** Wall-clock span of each timed run (epoch ms), so the caller can read the process's CPU time over it. */
-  runSpans: [number, number][];
-  /** CPU time of each timed run (all threads of the process), where the runner can read it itself (Node). */
-  cpuMs?: number[];
-  checkMs: number[];
+export interface RunResult extends RunTimes {
   /** Outputs of the check input, by output name. */
   check: Record<string, Float32Array>;
 }
@@ -77,68 +69,28 @@ export function gramFeeds(card: ModelCard, frame: GramFrame, tile: Tile): Record
   };
 }
 
-interface BenchSession {
-  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
-}
-
 /** Warm-up, timed runs and check runs of `spec` on an open session; `cpuNow` = the process's CPU time in ms. */
 export async function runSpec(spec: RunSpec, session: BenchSession, log: (line: string) => void = () => {}, cpuNow?: () => number): Promise<Omit<RunResult, 'sessionMs'>> {
-  const runSpans: [number, number][] = [];
-  const cpuMs: number[] = [];
-  const run = async (feeds: Record<string, Tensor>) => {
-    const cpu = cpuNow?.();
-    const t = performance.now();
-    const out = await session.run(feeds);
-    const end = performance.now();
-    return { ms: end - t, out, span: [performance.timeOrigin + t, performance.timeOrigin + end] as [number, number], cpu: cpu === undefined ? undefined : cpuNow!() - cpu };
-  };
-  const recorded = async (feeds: Record<string, Tensor>) => {
-    const r = await run(feeds);
-    runSpans.push(r.span);
-    if (r.cpu !== undefined) cpuMs.push(r.cpu);
-    return r;
-  };
-  const outputsOf = (out: Record<string, Tensor>) => Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float32Array.from(v.data as Float32Array)]));
-  const runMs: number[] = [];
-  const checkMs: number[] = [];
-  let warmupMs: number | undefined;
-  let check: Record<string, Float32Array> = {};
+  const { timedRuns, checkRuns } = spec;
+  let loop;
   if (spec.family === 'styleswin') {
     const feeds = styleswinFeeds(spec.card);
-    if (spec.timedRuns > 0) {
-      warmupMs = (await run(feeds)).ms;
-      log(`warm-up ${warmupMs.toFixed(0)} ms`);
-    }
-    for (let i = 0; i < spec.timedRuns; i++) {
-      const r = await recorded(feeds);
-      runMs.push(r.ms);
-      check = outputsOf(r.out); // the timed input is the check input
-      log(`run ${i + 1}/${spec.timedRuns}: ${r.ms.toFixed(0)} ms`);
-    }
-    for (let i = 0; i < spec.checkRuns; i++) {
-      const r = await run(feeds);
-      checkMs.push(r.ms);
-      check = outputsOf(r.out);
-      log(`check run ${i + 1}/${spec.checkRuns}: ${r.ms.toFixed(0)} ms`);
-    }
+    loop = await runLoop(session, { timedRuns, checkRuns, warmup: () => feeds, timed: () => feeds, check: () => feeds }, log, cpuNow);
   } else {
     const frame = spec.frame!;
     const tiles = gramTiles(frame);
-    if (spec.timedRuns > 0) {
-      warmupMs = (await run(gramFeeds(spec.card, frame, tiles[0]))).ms;
-      log(`warm-up tile ${warmupMs.toFixed(0)} ms`);
-    }
-    for (let i = 0; i < spec.timedRuns; i++) {
-      const r = await recorded(gramFeeds(spec.card, frame, tiles[(i + 1) % tiles.length]));
-      runMs.push(r.ms);
-      log(`tile ${i + 1}/${spec.timedRuns}: ${r.ms.toFixed(0)} ms`);
-    }
-    for (let i = 0; i < spec.checkRuns; i++) {
-      const r = await run(gramFeeds(spec.card, frame, spec.checkTile!));
-      checkMs.push(r.ms);
-      check = outputsOf(r.out);
-      log(`check tile run ${i + 1}/${spec.checkRuns}: ${r.ms.toFixed(0)} ms`);
-    }
+    loop = await runLoop(session, {
+      timedRuns,
+      checkRuns,
+      unit: 'tile',
+      warmup: () => gramFeeds(spec.card, frame, tiles[0]),
+      timed: (i) => gramFeeds(spec.card, frame, tiles[(i + 1) % tiles.length]),
+      check: () => gramFeeds(spec.card, frame, spec.checkTile!),
+    }, log, cpuNow);
   }
-  return { warmupMs, runMs, runSpans, cpuMs: cpuNow ? cpuMs : undefined, checkMs, check };
+  const { lastTimed, lastCheck, ...times } = loop;
+  // StyleSwin's timed input is its check input; GRAM checks a patch of its own.
+  const out = lastCheck ?? (spec.family === 'styleswin' ? lastTimed : undefined) ?? {};
+  const check = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float32Array.from(v.data as Float32Array)]));
+  return { ...times, check };
 }

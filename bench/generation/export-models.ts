@@ -1,12 +1,11 @@
 // Full-size StyleSwin-256 and GRAM-256 with random weights, exported at bench time into a temp folder (never into
 // models/, never committed): a random checkpoint with the official key layout, then models/export/export.py, as a
 // user converts an official checkpoint.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ModelCard } from '../../worker/models/card.ts';
-import { EXPORT_DIR, EXPORT_PY, PYTHON } from '../../test/export/export-util.ts';
+import { EXPORT_DIR, EXPORT_PY } from '../../test/export/export-util.ts';
+import { python } from '../common/export.ts';
 import type { Family } from './cases.ts';
 
 export const MODEL_IDS: Record<Family, string> = { styleswin: 'styleswin-ffhq-256', gram: 'gram-ffhq-256' };
@@ -31,14 +30,6 @@ model = styleswin.build(sys.argv[1], False)
 styleswin.randomize(model)
 torch.save({'g_ema': model.state_dict()}, sys.argv[2])
 `;
-
-function python(args: string[], what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { cwd: EXPORT_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', (err) => reject(new Error(`${what}: cannot start ${PYTHON} (${err.message}); install apt-get install -y python3-torch python3-onnx`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}); see the output above`))));
-  });
-}
 
 function readExported(family: Family, dir: string): { card: ModelCard; onnxPath: string } | undefined {
   const cardPath = join(dir, `${MODEL_IDS[family]}.card.json`);
@@ -73,22 +64,4 @@ export async function exportModel(family: Family, dir: string, log: (line: strin
   const exportSeconds = (performance.now() - started) / 1000;
   log(`${id}: exported in ${exportSeconds.toFixed(0)} s`);
   return { family, ...exported, exportSeconds, checkpoint };
-}
-
-export interface MacCount {
-  macs: number;
-  byOp: Record<string, number>;
-  uncounted: string[];
-}
-
-/** MACs of one run with the given input shapes, counted from the graph (bench/generation/macs.py). */
-export function countMacs(onnxPath: string, shapes: Record<string, number[]>): Promise<MacCount> {
-  const args = [fileURLToPath(new URL('macs.py', import.meta.url)), onnxPath, ...Object.entries(shapes).map(([k, v]) => `${k}=${v.join(',')}`)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as MacCount) : reject(new Error(`macs.py exited ${code}`))));
-  });
 }

@@ -33,9 +33,11 @@ def static_shape(value_info):
     return [d.dim_value for d in dims]
 
 
-def main(argv):
-    path, specs = argv[0], argv[1:]
-    shapes = {name: [int(d) for d in dims.split(',')] for name, dims in (s.split('=', 1) for s in specs)}
+COUNTED = ('MatMul', 'Gemm', 'Conv', 'ConvTranspose')
+
+
+def load_with_shapes(path, shapes):
+    """The graph with `shapes` fixed and shapes inferred, and every static tensor shape by name."""
     # Shapes are all it needs: weights in ONNX external data (a 5 GB transformer) stay on disk.
     model = onnx.load(path, load_external_data=False)
     fix_inputs(model, shapes)
@@ -47,26 +49,41 @@ def main(argv):
             known[value.name] = shape
     for init in model.graph.initializer:
         known[init.name] = list(init.dims)
+    return model, known
 
+
+def node_macs(node, known):
+    """MACs of a COUNTED node, or None when its shapes are not static."""
+    a = known.get(node.input[0])
+    w = known.get(node.input[1])
+    out = known.get(node.output[0])
+    if a is None or w is None or out is None:
+        return None
+    if node.op_type == 'MatMul':
+        return math.prod(out) * a[-1]
+    if node.op_type == 'Gemm':
+        trans_a = next((attr.i for attr in node.attribute if attr.name == 'transA'), 0)
+        return math.prod(out) * (a[0] if trans_a else a[-1])
+    if node.op_type == 'Conv':  # out × (Cin/groups) × kernel area; W is [Cout, Cin/groups, kh, kw]
+        return math.prod(out) * math.prod(w[1:])
+    # ConvTranspose: every input element meets Cout/groups × kernel area weights; W is [Cin, Cout/g, kh, kw]
+    return math.prod(a) * math.prod(w[1:])
+
+
+def parse_shapes(specs):
+    return {name: [int(d) for d in dims.split(',')] for name, dims in (s.split('=', 1) for s in specs)}
+
+
+def main(argv):
+    model, known = load_with_shapes(argv[0], parse_shapes(argv[1:]))
     total, by_op, uncounted = 0, {}, []
     for node in model.graph.node:
-        if node.op_type not in ('MatMul', 'Gemm', 'Conv', 'ConvTranspose'):
+        if node.op_type not in COUNTED:
             continue
-        a = known.get(node.input[0])
-        w = known.get(node.input[1])
-        out = known.get(node.output[0])
-        if a is None or w is None or out is None:
+        macs = node_macs(node, known)
+        if macs is None:
             uncounted.append(node.name or node.op_type)
             continue
-        if node.op_type == 'MatMul':
-            macs = math.prod(out) * a[-1]
-        elif node.op_type == 'Gemm':
-            trans_a = next((attr.i for attr in node.attribute if attr.name == 'transA'), 0)
-            macs = math.prod(out) * (a[0] if trans_a else a[-1])
-        elif node.op_type == 'Conv':  # out × (Cin/groups) × kernel area; W is [Cout, Cin/groups, kh, kw]
-            macs = math.prod(out) * math.prod(w[1:])
-        else:  # ConvTranspose: every input element meets Cout/groups × kernel area weights; W is [Cin, Cout/g, kh, kw]
-            macs = math.prod(a) * math.prod(w[1:])
         total += macs
         by_op[node.op_type] = by_op.get(node.op_type, 0) + macs
     print(json.dumps({'macs': total, 'byOp': by_op, 'uncounted': uncounted}))

@@ -1,7 +1,8 @@
 // bench/results/generation.md from the measured rows: one table, the notes that say what was measured, estimated
 // or skipped, and what the numbers mean for a designer waiting on an image.
+import { duration, firstUseSection, loadText, type Environment } from '../common/report.ts';
+import type { Memory, TargetId } from '../common/targets.ts';
 import type { Family } from './cases.ts';
-import type { Memory, TargetId } from './targets.ts';
 
 export interface Row {
   model: string;
@@ -51,17 +52,7 @@ export interface Report {
   when: string;
   durationSeconds: number;
   partial: boolean;
-  environment: {
-    machine: string;
-    memoryGiB: number;
-    node: string;
-    chromium: string;
-    onnxruntimeNode: string;
-    onnxruntimeWeb: string;
-    loadAverageStart: number[];
-    loadAverageEnd: number[];
-    baselinePeakRss: { nodeBytes?: number; rendererBytes?: number };
-  };
+  environment: Environment;
   models: ModelSummary[];
   rows: Row[];
   webgpuMinutes: number;
@@ -69,14 +60,6 @@ export interface Report {
 
 const mib = (b?: number | null) => (b ? `${(b / 2 ** 20).toFixed(0)} MiB` : '–');
 const ms = (v?: number) => (v === undefined ? '–' : v.toFixed(0));
-
-/** 950 ms, 12.3 s, 4.1 min. */
-export function duration(msValue?: number): string {
-  if (msValue === undefined) return '–';
-  if (msValue < 1000) return `${msValue.toFixed(0)} ms`;
-  if (msValue < 120_000) return `${(msValue / 1000).toFixed(1)} s`;
-  return `${(msValue / 60_000).toFixed(1)} min`;
-}
 
 function diffText(r: Row): string {
   if (r.target === 'node-2') return 'reference';
@@ -95,11 +78,6 @@ function memoryText(r: Row): string {
   const extra = r.target === 'webgpu' && gpu ? ` (+ GPU process ${mib(gpu.peakRssBytes)})` : '';
   const page = r.memory.pageEstimateBytes ? `; page estimate ${mib(r.memory.pageEstimateBytes)}` : '';
   return `${mib(r.memory.peakBytes)}${extra}${page}`;
-}
-
-/** The machine's 1-minute load average at the row's start → end (2 cores: above 2 means contention). */
-function loadText(r: Row): string {
-  return r.loadAverage ? `${r.loadAverage[0].toFixed(1)}→${r.loadAverage[1].toFixed(1)}` : '–';
 }
 
 /** How a wait of `msValue` feels to someone at the canvas. */
@@ -128,33 +106,21 @@ export function writeReport(rep: Report): string {
     const ref = rows.find((r) => r.target === 'node-2');
     for (const r of rows) {
       if (r.failed) {
-        lines.push(`| ${m.id} | ${r.runtime} | – | ${r.failed} | – | – | – | – | ${memoryText(r)} | – | ${loadText(r)} |`);
+        lines.push(`| ${m.id} | ${r.runtime} | – | ${r.failed} | – | – | – | – | ${memoryText(r)} | – | ${loadText(r.loadAverage)} |`);
         continue;
       }
       if (r.target === 'webgpu') {
         const runs = r.checkMs.map((v) => duration(v)).join(', then ');
-        lines.push(`| ${m.id} | ${r.runtime} — correctness only | ${r.checkMs.length} check run${r.checkMs.length > 1 ? 's' : ''} | ${runs} for ${m.family === 'gram' ? 'the check patch' : 'one image'} | – | not measured | – | – | ${memoryText(r)} | ${diffText(r)} | ${loadText(r)} |`);
+        lines.push(`| ${m.id} | ${r.runtime} — correctness only | ${r.checkMs.length} check run${r.checkMs.length > 1 ? 's' : ''} | ${runs} for ${m.family === 'gram' ? 'the check patch' : 'one image'} | – | not measured | – | – | ${memoryText(r)} | ${diffText(r)} | ${loadText(r.loadAverage)} |`);
         continue;
       }
       const perImage = r.msPerImage !== undefined ? `${r.imageEstimated ? '≈' : ''}${ms(r.msPerImage)}` : '–';
       const best = r.runMs.length ? Math.min(...r.runMs) : undefined;
-      lines.push(`| ${m.id} | ${r.runtime} | ${r.runMs.length} | ${ms(r.medianMs)} / ${ms(best)} | ${ms(r.medianCpuMs)} | ${perImage} | ${ratio(r, ref)} | ${r.gmacPerSecond?.toFixed(1) ?? '–'} | ${memoryText(r)} | ${diffText(r)} | ${loadText(r)} |`);
+      lines.push(`| ${m.id} | ${r.runtime} | ${r.runMs.length} | ${ms(r.medianMs)} / ${ms(best)} | ${ms(r.medianCpuMs)} | ${perImage} | ${ratio(r, ref)} | ${r.gmacPerSecond?.toFixed(1) ?? '–'} | ${memoryText(r)} | ${diffText(r)} | ${loadText(r.loadAverage)} |`);
     }
   }
 
-  lines.push(
-    '',
-    '## First use: fetch, session creation, first run',
-    '',
-    'What a designer waits for before the first image (not in the medians above): fetching the model over loopback HTTP (browser), creating the onnxruntime session (graph optimisation, weight packing; WebGPU: upload), and the first run.',
-    '',
-    '| model | target | fetch | session | first run |',
-    '|---|---|---:|---:|---:|',
-  );
-  for (const r of rep.rows.filter((row) => !row.failed)) {
-    const first = r.warmupMs ?? r.checkMs[0];
-    lines.push(`| ${r.model} | ${r.runtime} | ${duration(r.downloadMs)} | ${duration(r.sessionMs)} | ${duration(first)}${r.warmupMs === undefined && first !== undefined ? ' (check input)' : ''} |`);
-  }
+  lines.push(...firstUseSection(rep.rows, 'What a designer waits for before the first image (not in the medians above): fetching the model over loopback HTTP (browser), creating the onnxruntime session (graph optimisation, weight packing; WebGPU: upload), and the first run.'));
 
   lines.push('', '## Models', '');
   for (const m of rep.models) {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../../worker/random.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
-import { python } from '../inpaint/export.ts';
-import type { FeedFile } from '../inpaint/spec.ts';
+import { python } from '../common/export.ts';
+import type { FeedFile } from '../common/feed-bench/spec.ts';
 
 export type Part = 'text' | 'transformer' | 'decoder';
 export const PARTS: Part[] = ['text', 'transformer', 'decoder'];

@@ -2,8 +2,9 @@
 // (onnxruntime-web). Generic over models: the inputs are raw little-endian files written once by the bench (so
 // every target runs the very same bytes), the loop is one untimed warm-up, timed runs, then check runs.
 // Used by bench/inpaint.ts (SimMIM) and bench/text-to-image.ts (VQ-Diffusion).
-import type { ModelCard } from '../../worker/models/card.ts';
-import type { Tensor } from '../../worker/runtime/runtime.ts';
+import type { ModelCard } from '../../../worker/models/card.ts';
+import type { Tensor } from '../../../worker/runtime/runtime.ts';
+import { runLoop, type BenchSession, type RunTimes } from '../run-loop.ts';
 
 /** One input tensor, stored as `file` (raw little-endian) in the bench's feeds folder. */
 export interface FeedFile {
@@ -26,21 +27,7 @@ export interface BenchSpec {
   checkRuns: number;
 }
 
-export interface RunResult {
-  sessionMs: number;
-  /** The first run (first-run allocations; WebGPU: shader compilation). */
-  warmupMs?: number;
-  runMs: number[];
-  /** Wall-clock span of each timed run (epoch ms), to read a process's CPU time over it afterwards. */
-  runSpans: [number, number][];
-  /** CPU time of each timed run (all threads), where the runner reads it itself (Node). */
-  cpuMs?: number[];
-  checkMs: number[];
-}
-
-interface BenchSession {
-  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
-}
+export type RunResult = RunTimes;
 
 export function feedTensor(feed: FeedFile, bytes: Uint8Array): Tensor {
   const copy = bytes.slice(); // own, aligned buffer
@@ -51,40 +38,13 @@ export function feedTensor(feed: FeedFile, bytes: Uint8Array): Tensor {
 }
 
 /**
- * Warm-up, timed runs and check runs on an open session; `cpuNow` = the process's CPU time in ms. Returns the
- * outputs of the last run (every run has the same input, so any run's output is the output).
+ * Warm-up, timed runs and check runs on an open session (every run gets `feeds`); `cpuNow` = the process's CPU time
+ * in ms. Returns the outputs of the last run (every run has the same input, so any run's output is the output).
  */
 export async function runBench(spec: BenchSpec, session: BenchSession, feeds: Record<string, Tensor>, log: (line: string) => void = () => {}, cpuNow?: () => number): Promise<Omit<RunResult, 'sessionMs'> & { outputs: Record<string, Tensor> }> {
-  const runSpans: [number, number][] = [];
-  const cpuMs: number[] = [];
-  const runMs: number[] = [];
-  const checkMs: number[] = [];
-  let outputs: Record<string, Tensor> = {};
-  const run = async () => {
-    const cpu = cpuNow?.();
-    const t = performance.now();
-    outputs = await session.run(feeds);
-    const end = performance.now();
-    return { ms: end - t, span: [performance.timeOrigin + t, performance.timeOrigin + end] as [number, number], cpu: cpu === undefined ? undefined : cpuNow!() - cpu };
-  };
-  let warmupMs: number | undefined;
-  if (spec.timedRuns > 0) {
-    warmupMs = (await run()).ms;
-    log(`warm-up ${warmupMs.toFixed(0)} ms`);
-  }
-  for (let i = 0; i < spec.timedRuns; i++) {
-    const r = await run();
-    runMs.push(r.ms);
-    runSpans.push(r.span);
-    if (r.cpu !== undefined) cpuMs.push(r.cpu);
-    log(`run ${i + 1}/${spec.timedRuns}: ${r.ms.toFixed(0)} ms`);
-  }
-  for (let i = 0; i < spec.checkRuns; i++) {
-    const r = await run();
-    checkMs.push(r.ms);
-    log(`check run ${i + 1}/${spec.checkRuns}: ${r.ms.toFixed(0)} ms`);
-  }
-  return { warmupMs, runMs, runSpans, cpuMs: cpuNow ? cpuMs : undefined, checkMs, outputs };
+  const same = () => feeds;
+  const { lastTimed, lastCheck, ...times } = await runLoop(session, { timedRuns: spec.timedRuns, checkRuns: spec.checkRuns, warmup: same, timed: same, check: same }, log, cpuNow);
+  return { ...times, outputs: lastCheck ?? lastTimed ?? {} };
 }
 
 /** A float32 output's bytes (what the targets hand back for the comparison with onnxruntime-node). */

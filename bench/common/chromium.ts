@@ -1,5 +1,5 @@
-// Chromium for the generation bench: a fresh browser per model and target (so a process's peak memory belongs to
-// one run), its processes from CDP SystemInfo.getProcessInfo, and their peak resident memory from /proc.
+// Chromium for the speed benches: a fresh browser per model and target (so a process's peak memory belongs to one
+// run), its processes from CDP SystemInfo.getProcessInfo, and their peak resident memory from /proc.
 import { readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../test/browser.ts';

@@ -2,7 +2,9 @@
 // bench/text-to-image.ts. Each model says per target how many runs to time, its time cap, or why it is skipped.
 import { loadavg } from 'node:os';
 import type { BenchSpec } from './spec.ts';
-import { runBrowser, runNode, runtimeLabel, type BenchDirs, type Memory, type TargetId, type TargetRun } from './targets.ts';
+import { median, maxAbsDiff } from '../stats.ts';
+import { runtimeLabel, type Memory, type TargetId } from '../targets.ts';
+import { runBrowser, runNode, type BenchDirs, type TargetRun } from './targets.ts';
 
 export interface TargetPlan {
   /** A reason not to run (stated in the report instead of a number). */
@@ -45,21 +47,6 @@ export interface Row {
   wallSeconds?: number;
   /** 1-minute load average at the row's start and end (the machine may be shared). */
   loadAverage?: [number, number];
-}
-
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Number.NaN;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= worst)) worst = d; // NaN wins
-  }
-  return worst;
 }
 
 function toRow(model: BenchModel, run: TargetRun, reference: TargetRun | undefined, skipped: boolean): Row {
