@@ -10,13 +10,12 @@ import { META_FILE } from '../../plugin/photoshop/meta-store.ts';
 import { PHOTOSHOP_BUSY, PLACE_CANCELLED, READ_CANCELLED } from '../../plugin/photoshop/pixels.ts';
 import { encodePng } from '../../plugin/photoshop/png.ts';
 import { SETTINGS_KEY, TOKEN_KEY } from '../../plugin/photoshop/settings.ts';
-import { FakePhotoshop, PHOTOSHOP_VERSION, startPanel, type FakeDocument, type PanelSession } from '../fakes/photoshop.ts';
+import { FakePhotoshop, PHOTOSHOP_VERSION, type FakeDocument } from '../fakes/photoshop.ts';
+import { decodePng, expectedPixels, pattern, ready } from './photoshop-util.ts';
 
-const UI_READY = { type: 'ui-ready' } as UiMessage;
 const META: ResultMeta = { task: 'upscale', model: 'esrgan-slim-x2', target: 'wasm', params: { scale: 2 }, seed: 7, version: '0.1.0' } as unknown as ResultMeta;
 
 /** A recognisable colour per document pixel. */
-const pattern = (x: number, y: number): [number, number, number, number] => [(x * 7) & 255, (y * 11) & 255, (x + y) & 255, 255];
 
 function photo(fake: FakePhotoshop, init: Partial<Parameters<FakePhotoshop['openDocument']>[0]> = {}): FakeDocument {
   return fake.openDocument({
@@ -24,24 +23,6 @@ function photo(fake: FakePhotoshop, init: Partial<Parameters<FakePhotoshop['open
     layers: [{ name: 'Cat', rect: { left: 8, top: 6, width: 40, height: 30 }, fill: pattern }],
     ...init,
   });
-}
-
-async function ready(fake: FakePhotoshop, options: Parameters<typeof startPanel>[1] = {}): Promise<PanelSession> {
-  const s = startPanel(fake, options);
-  await s.send(UI_READY);
-  await s.next('init');
-  return s;
-}
-
-function decode(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
-  const png = PNG.sync.read(Buffer.from(bytes));
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-}
-
-function expectedPixels(left: number, top: number, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.set(pattern(left + x, top + y), (y * width + x) * 4);
-  return out;
 }
 
 function placeMessage(requestId: string, sourceNodeId: string, width: number, height: number, fill: (x: number, y: number) => [number, number, number, number], name = 'Upscale ×2 · ESRGAN slim'): UiMessage {
@@ -84,7 +65,7 @@ test('select a region → read-image gives exactly its pixels as PNG, read in on
   const image = await s.next('image', before);
   assert.equal(image.mime, 'image/png');
   assert.deepEqual([image.width, image.height], [28, 10]);
-  const png = decode(image.bytes);
+  const png = decodePng(image.bytes);
   assert.deepEqual([png.width, png.height], [28, 10]);
   assert.deepEqual(png.data, expectedPixels(20, 10, 28, 10));
   assert.deepEqual(fake.modalScopes, ['Frontier: reading “Cat”']);
@@ -102,7 +83,7 @@ test('the Background layer (no alpha) reads as opaque pixels', async () => {
   doc.setMarquee({ left: 0, top: 0, right: 5, bottom: 4 });
   const { selection } = await s.next('selection-changed');
   await s.send({ type: 'read-image', requestId: 'bg', nodeId: selection.items[0].nodeId });
-  const png = decode((await s.next('image')).bytes);
+  const png = decodePng((await s.next('image')).bytes);
   assert.deepEqual(png.data, expectedPixels(0, 0, 5, 4));
   await s.close();
 });
@@ -118,7 +99,7 @@ test('a region whose layer lost pixels after the summary still reads at the prom
   const store = cat.store!;
   for (let y = 0; y < store.height; y++) for (let x = 0; x < 10; x++) store.data[(y * store.width + x) * 4 + 3] = 0; // erase the left 10 columns
   await s.send({ type: 'read-image', requestId: 'r', nodeId });
-  const png = decode((await s.next('image')).bytes);
+  const png = decodePng((await s.next('image')).bytes);
   assert.deepEqual([png.width, png.height], [40, 30]);
   assert.equal(png.data[3], 0, 'the erased column is transparent');
   assert.deepEqual(png.data.subarray(40, 44), Uint8Array.from(pattern(18, 6)), 'column 10 holds the pixel that was there');
@@ -317,7 +298,7 @@ test('the JSON bridge carries a result over 1 MB exactly, in frames, both ways',
   await s.send({ type: 'read-image', requestId: 'big-read', nodeId: item.nodeId });
   const image = await s.next('image', mark);
   assert.ok(fake.webview.framesToPage - toPage > 1);
-  assert.deepEqual(decode(image.bytes).data, doc.layerNamed('Noise').pixels({ left: 0, top: 0, right: 700, bottom: 700 }));
+  assert.deepEqual(decodePng(image.bytes).data, doc.layerNamed('Noise').pixels({ left: 0, top: 0, right: 700, bottom: 700 }));
   await s.close();
 });
 

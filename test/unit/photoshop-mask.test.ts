@@ -3,34 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import type { HostToUi, UiMessage } from '../../plugin/messages.ts';
+import type { HostToUi } from '../../plugin/messages.ts';
 import { MARQUEE_MASK_LABEL, parseNodeId } from '../../plugin/photoshop/document.ts';
 import { PHOTOSHOP_BUSY, READ_CANCELLED } from '../../plugin/photoshop/pixels.ts';
-import { FakePhotoshop, startPanel, type FakeDocument, type LayerInit, type PanelSession } from '../fakes/photoshop.ts';
+import { FakePhotoshop, type FakeDocument, type LayerInit, type PanelSession } from '../fakes/photoshop.ts';
+import { decodePng, expectedPixels, pattern, ready } from './photoshop-util.ts';
 
-type Rgba = [number, number, number, number];
-const pattern = (x: number, y: number): Rgba => [(x * 7) & 255, (y * 11) & 255, (x + y) & 255, 255];
 
 function photo(fake: FakePhotoshop, layer: LayerInit = { name: 'Cat', rect: { left: 8, top: 6, width: 40, height: 30 }, fill: pattern }, bitsPerChannel?: string): FakeDocument {
   return fake.openDocument({ title: 'photo.psd', width: 64, height: 48, background: [255, 255, 255, 255], layers: [layer], bitsPerChannel });
-}
-
-async function ready(fake: FakePhotoshop): Promise<PanelSession> {
-  const s = startPanel(fake);
-  await s.send({ type: 'ui-ready' } as UiMessage);
-  await s.next('init');
-  return s;
-}
-
-function decode(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
-  const png = PNG.sync.read(Buffer.from(bytes));
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-}
-
-function expectedPixels(left: number, top: number, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.set(pattern(left + x, top + y), (y * width + x) * 4);
-  return out;
 }
 
 /** The mask parts painted into one width×height grey image (max of the pieces), checking each piece's PNG. */
@@ -90,7 +71,7 @@ test('a marquee marks the active layer’s item as masked; withMask reads the wh
 
   const image = await readWithMask(s, item.nodeId);
   assert.deepEqual([image.width, image.height], [40, 30], 'the whole layer, not the marquee');
-  const png = decode(image.bytes);
+  const png = decodePng(image.bytes);
   assert.deepEqual(png.data, expectedPixels(8, 6, 40, 30));
   assert.deepEqual(maskImage(image), expectedMask(40, 30, 8, 6, inRect(marquee)));
   assert.deepEqual(image.mask!.map(({ x, y, width, height }) => ({ x, y, width, height })), [{ x: 12, y: 4, width: 10, height: 10 }], 'one piece, at the marquee in layer pixels');
@@ -113,7 +94,7 @@ test('a layer offset in the document and past the canvas: pixels clipped to the 
   const [item] = (await s.next('selection-changed')).selection.items;
   const image = await readWithMask(s, item.nodeId);
   assert.deepEqual([image.width, image.height], [30, 25]);
-  assert.deepEqual(decode(image.bytes).data, expectedPixels(0, 0, 30, 25));
+  assert.deepEqual(decodePng(image.bytes).data, expectedPixels(0, 0, 30, 25));
   assert.deepEqual(maskImage(image), expectedMask(30, 25, 0, 0, inRect(marquee)));
   assert.deepEqual(image.mask!.map(({ x, y, width, height }) => ({ x, y, width, height })), [{ x: 20, y: 10, width: 10, height: 15 }], 'cut at the layer’s edge');
   assert.equal(fake.liveImageData, 0);
@@ -129,7 +110,7 @@ test('a layer inside the document away from its origin: the marquee lands at its
   const [item] = (await s.next('selection-changed')).selection.items;
   const image = await readWithMask(s, item.nodeId);
   assert.deepEqual([image.width, image.height], [20, 16]);
-  assert.deepEqual(decode(image.bytes).data, expectedPixels(30, 20, 20, 16));
+  assert.deepEqual(decodePng(image.bytes).data, expectedPixels(30, 20, 20, 16));
   const mask = maskImage(image);
   assert.deepEqual(mask, expectedMask(20, 16, 30, 20, inRect(marquee)));
   assert.equal(mask.reduce((n, v) => n + (v === 255 ? 1 : 0), 0), 25, 'exactly the 5×5 overlap is 255');

@@ -9,7 +9,8 @@ import { MARQUEE_MASK_LABEL, MERGED_NAME, parseNodeId } from '../../plugin/photo
 import { samplesForDepth } from '../../plugin/photoshop/pixels.ts';
 import { encodePng } from '../../plugin/photoshop/png.ts';
 import { SETTINGS_KEY } from '../../plugin/photoshop/settings.ts';
-import { FakePhotoshop, startPanel, type FakeDocument, type PanelSession } from '../fakes/photoshop.ts';
+import { FakePhotoshop, type FakeDocument } from '../fakes/photoshop.ts';
+import { ready } from './photoshop-util.ts';
 
 type Rgba = [number, number, number, number];
 const pattern = (x: number, y: number): Rgba => [(x * 7) & 255, (y * 11) & 255, (x + y) & 255, 255];
@@ -35,13 +36,6 @@ function pixels(fill: (x: number, y: number) => Rgba, left: number, top: number,
   const out = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.set(fill(left + x, top + y), (y * width + x) * 4);
   return out;
-}
-
-async function ready(fake: FakePhotoshop): Promise<PanelSession> {
-  const s = startPanel(fake);
-  await s.send({ type: 'ui-ready' } as UiMessage);
-  await s.next('init');
-  return s;
 }
 
 const decode = (bytes: Uint8Array) => new Uint8Array(PNG.sync.read(Buffer.from(bytes)).data);
