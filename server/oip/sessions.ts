@@ -137,6 +137,10 @@ export class ModelSessions {
 
   private async load(id: string): Promise<LoadedModel> {
     const card = await this.card(id);
+    if (card.files.some((f) => f.kind === 'onnx-external-data')) {
+      // The inference threads load models from bytes; a graph with separate weight files (over 2 GB) cannot.
+      throw new HttpError(503, `Model ${id} keeps its weights in separate files (ONNX external data, over 2 GB): this endpoint serves single-file models. Its task runs on this server as a job (PUT /jobs/{id}), or serve it on Triton (npm run export:triton).`);
+    }
     let bytes: Uint8Array;
     try {
       bytes = await loadModelBytes(card, this.source, () => {});

@@ -2,6 +2,8 @@
 // <out>/<id>/1/model.onnx) for the registry's built models, so they can be served by Triton or KServe at scale.
 // Every model file is checked against the card's sha256 and its real signature against the card before anything
 // is written; the config is built from the model's real inputs and outputs.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,7 +91,8 @@ async function selectModels(registry: Registry, modelDir: string, ids: string[] 
   for (const card of registry.models) {
     if (ids && !ids.includes(card.id)) continue;
     let reason: string | null = null;
-    if (!Array.isArray(card.files) || card.files.length !== 1) reason = 'Triton export takes single-file models only';
+    // The graph and its weight files go to Triton; a vocabulary or null embedding is for the client's loop, not for it.
+    if (!Array.isArray(card.files) || card.files.length === 0 || (card.files[0].kind && card.files[0].kind !== 'onnx')) reason = 'its card lists no ONNX graph first';
     else if (basename(card.files[0].name) !== card.files[0].name) reason = `bad file name ${card.files[0].name} on its card`;
     else if (!(await isFile(join(modelDir, card.files[0].name)))) reason = `${card.files[0].name} is not built in ${modelDir}: run "npm run build"`;
     if (!reason) chosen.push(card);
@@ -131,6 +134,13 @@ async function verifiedBytes(card: ModelCard, path: string): Promise<Uint8Array>
   return bytes;
 }
 
+/** sha256 of a file, streamed: weight files of a large model (5 GB) never sit in memory at once. */
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /**
  * Puts the verified source at `dest`: a hard link when allowed (same filesystem, no --copy), a copy otherwise. It
  * goes through a temporary name and a rename, so a Triton polling the repository never sees a half-written file,
@@ -149,7 +159,7 @@ async function placeModel(source: string, dest: string, sha256: string, copy: bo
     }
   }
   if (placed === 'copy') await copyFile(source, tmp);
-  if ((await sha256Hex(await readFile(tmp))) !== sha256) {
+  if ((await sha256OfFile(tmp)) !== sha256) {
     await rm(tmp, { force: true });
     throw new Error(`The copy of ${source} at ${dest} does not match its sha256: check the disk, then export again.`);
   }
@@ -198,9 +208,12 @@ export async function exportTritonRepository(opts: TritonExportOptions): Promise
   for (const card of chosen) {
     const source = join(modelDir, card.files[0].name);
     const bytes = await verifiedBytes(card, source);
+    for (const data of card.files.filter((f) => f.kind === 'onnx-external-data')) {
+      if (!(await isFile(join(modelDir, data.name)))) throw new Error(`${card.id}: its weight file ${data.name} is not in ${modelDir}: convert the model again.`);
+    }
     let io: ModelIo;
     try {
-      io = await readModelIo(bytes);
+      io = await readModelIo(card.files.some((f) => f.kind === 'onnx-external-data') ? source : bytes);
     } catch (err) {
       throw new Error(`${card.id}: ${(err as Error).message}`);
     }
@@ -220,6 +233,10 @@ export async function exportTritonRepository(opts: TritonExportOptions): Promise
     try {
       await mkdir(join(dir, '1'), { recursive: true });
       const placed = await placeModel(source, join(dir, '1', 'model.onnx'), card.files[0].sha256, opts.copy ?? false);
+      // A graph over 2 GB names its weight file: it goes beside model.onnx under that name, where onnxruntime looks.
+      for (const data of card.files.filter((f) => f.kind === 'onnx-external-data')) {
+        await placeModel(join(modelDir, data.name), join(dir, '1', data.name), data.sha256, opts.copy ?? false);
+      }
       await writeAtomically(join(dir, 'config.pbtxt'), config.text);
       exported.push({ id: card.id, dir, sha256: card.files[0].sha256, io, maxBatchSize: config.maxBatchSize, placed });
       log(

@@ -27,10 +27,12 @@ function toTensor(meta: ort.InferenceSession.ValueMetadata, where: string): Mode
 }
 
 /** Loads the model on the CPU, without graph optimizations (only its signature is needed), and reads its I/O. */
-export async function readModelIo(modelBytes: Uint8Array): Promise<ModelIo> {
+export async function readModelIo(model: Uint8Array | string): Promise<ModelIo> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(modelBytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
+    // A path for graphs with external weights (onnxruntime finds them beside it); bytes otherwise.
+    const options = { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' } as const;
+    session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (err) {
     throw new Error(`onnxruntime-node could not load the model: ${(err as Error).message}`);
   }

@@ -6,6 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { exportTritonRepository } from '../../server/triton/export.ts';
 import { Engine } from '../../worker/engine.ts';
 import { FrontierError } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
@@ -39,6 +41,18 @@ test('graphs with external data: same image as the committed single-file tiny mo
   const external = await new Engine(createNodePlatform({ modelDir: dir, registryPath })).run({ id: 'x', ...JOB });
   const committed = await new Engine(createNodePlatform()).run({ id: 'c', ...JOB });
   assert.deepEqual(external.images[0].data, committed.images[0].data);
+});
+
+test('the Triton export puts the weight file beside model.onnx under the name the graph uses', async () => {
+  const registry = JSON.parse(readFileSync(registryPath, 'utf8')) as Registry;
+  const card = registry.models.find((m) => m.id === JOB.model)!;
+  const data = card.files.find((f) => f.kind === 'onnx-external-data')!;
+  const out = join(dir, 'triton');
+  await exportTritonRepository({ out, registryPath, modelDir: dir, models: [card.id], gpu: false, log: () => {} });
+  assert.deepEqual(readFileSync(join(out, card.id, '1', data.name)), readFileSync(join(dir, data.name)));
+  // What Triton's onnxruntime backend does: load model.onnx by path, its weights found beside it.
+  const session = await ort.InferenceSession.create(join(out, card.id, '1', 'model.onnx'));
+  assert.deepEqual([...session.inputNames], card.io.inputs.map((i) => i.name));
 });
 
 test('a damaged weight file is named, not loaded', async () => {
