@@ -21,6 +21,8 @@ export interface NodePlatformOptions {
   modelDir?: string;
   registryPath?: string;
   threads?: number;
+  /** Run models on CUDA when onnxruntime-node's CUDA files are installed (the server's engine jobs). */
+  cuda?: boolean;
   /** An Open Inference Protocol server (ours, Triton, KServe) for the `server` target. */
   serverUrl?: string;
   token?: string;
@@ -62,7 +64,7 @@ export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatfo
     runtime(target: ResolvedTarget): Runtime {
       if (target === 'server' && opts.serverUrl) return (remote ??= createOipRuntime({ baseUrl: opts.serverUrl, token: opts.token }));
       if (target !== 'node') throw new FrontierError('target-unavailable', `The Node engine cannot run on ${target}.`);
-      return (runtime ??= createOrtNodeRuntime({ threads: opts.threads }));
+      return (runtime ??= createOrtNodeRuntime({ threads: opts.threads, cuda: opts.cuda }));
     },
   };
 }

@@ -16,7 +16,8 @@ const paths = (workerData as { paths: ServerPaths }).paths;
 // The server's model folder and registry (shipped + converted on this machine); specs were checked against the
 // servable models before a job reaches here.
 const engine = new Engine({
-  ...createNodePlatform({ modelDir: paths.modelFiles, registryPath: paths.registry }),
+  // A GPU server runs its engine jobs (a diffusion loop) on CUDA when onnxruntime-node's CUDA files are installed.
+  ...createNodePlatform({ modelDir: paths.modelFiles, registryPath: paths.registry, cuda: true }),
   loadRegistry: () => readRegistry(paths),
 });
 const port = parentPort!;

@@ -1,10 +1,9 @@
 // A pool of inference threads (ort-worker.mjs). onnxruntime-node's run() blocks its thread, so each run gets a
 // worker of its own; the InferLimiter guarantees at most `size` runs at once, so an idle worker always exists.
 // Workers start lazily and load a model on first use (from bytes the main thread has already verified).
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionProviderState } from './sessions.ts';
+import { cudaLibraryPath } from '../../worker/runtime/ort-node.ts';
 
 export interface PlainTensor {
   type: string;
@@ -29,16 +28,6 @@ type Reply =
   | { type: 'load-failed'; id: string; message: string }
   | { type: 'result'; seq: number; outputs: Record<string, PlainTensor> }
   | { type: 'run-failed'; seq: number; message: string };
-
-/** The CUDA provider library onnxruntime-node would load (absent unless its CUDA files were installed). */
-function cudaLibraryPath(): string | null {
-  try {
-    const main = createRequire(import.meta.url).resolve('onnxruntime-node'); // …/onnxruntime-node/dist/index.js
-    return join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
-  } catch {
-    return null;
-  }
-}
 
 class PoolWorker {
   readonly worker: Worker;

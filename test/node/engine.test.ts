@@ -1,10 +1,12 @@
 // The engine on onnxruntime-node with the real converted ESRGAN weights (built by `npm run build`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../worker/engine.ts';
+import { cudaLibraryPath } from '../../worker/runtime/ort-node.ts';
 import { createNodePlatform, MODEL_FILES_DIR, REGISTRY_PATH } from '../../worker/platform-node.ts';
 import { crop, psnr, resizeBicubic } from '../../worker/image/rgba.ts';
 import type { Registry } from '../../worker/models/card.ts';
@@ -107,4 +109,14 @@ test('dispose releases every loaded session, and the engine loads again on the n
   assert.ok((await fresh.models()).every((m) => !m.loaded), 'no session is loaded after dispose');
   const again = await fresh.run({ id: 'd2', task: 'upscale', params: { scale: 2, quality: 'fast' }, image });
   assert.equal(again.images[0].width, 24);
+});
+
+test('asking for CUDA where onnxruntime-node has no CUDA files runs on the CPU with the same result', async () => {
+  assert.ok(!existsSync(cudaLibraryPath() ?? ''), 'this check needs a machine without onnxruntime-node\'s CUDA files (npm install skips them)');
+  const photo = await loadPhoto('chelsea.png');
+  const image = crop(photo, 100, 80, 32, 24);
+  const job = { task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2, quality: 'fast' }, image };
+  const cpu = await new Engine(createNodePlatform()).run({ id: 'cpu', ...job });
+  const asked = await new Engine(createNodePlatform({ cuda: true })).run({ id: 'cuda', ...job });
+  assert.deepEqual(asked.images[0].data, cpu.images[0].data);
 });
