@@ -1,18 +1,27 @@
 """Helpers shared by export.py and the family modules: checkpoints, key layouts, onnxruntime-node runs, files."""
 
+import collections
 import hashlib
+import io
 import json
+import math
 import os
+import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 import numpy as np
 import torch
 
 EXPORT_DIR = os.path.dirname(os.path.abspath(__file__))
 ORT_RUN = os.path.join(EXPORT_DIR, 'ort_run.mjs')
+KEYS_DIR = os.path.join(EXPORT_DIR, 'keys')
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class ExportError(Exception):
@@ -34,6 +43,67 @@ def read_checkpoint(path):
         return torch.load(path, map_location='cpu')
     except Exception as error:  # pickle/zip errors: say which file and why
         raise ExportError(f'cannot read checkpoint {path}: {error}') from error
+
+
+_STORAGE_DTYPES = {
+    'FloatStorage': torch.float32, 'DoubleStorage': torch.float64, 'HalfStorage': torch.float16,
+    'BFloat16Storage': torch.bfloat16, 'LongStorage': torch.int64, 'IntStorage': torch.int32,
+    'ShortStorage': torch.int16, 'CharStorage': torch.int8, 'ByteStorage': torch.uint8, 'BoolStorage': torch.bool,
+}
+
+
+def _rebuild_tensor(storage, offset, size, stride, *_rest):
+    return torch.as_strided(storage, tuple(size), tuple(stride), offset)
+
+
+def _rebuild_parameter(data, *_rest):
+    return data
+
+
+class TorchZipUnpickler(pickle.Unpickler):
+    """Reads torch.save's zip format (torch ≥ 1.6) without torch.load: tensors and OrderedDicts are rebuilt, every
+    other class goes to other_class (a family's stub or placeholder; refused here), so a checkpoint cannot run code.
+    torch.load(pickle_module=…) cannot do this on Debian's torch 1.13: it ignores pickle_module unless weights_only,
+    and weights_only refuses the classes the official files pickle (yacs CfgNode, torch_ema)."""
+
+    def __init__(self, file, archive, prefix):
+        super().__init__(file)
+        self.archive, self.prefix, self.storages = archive, prefix, {}
+
+    def find_class(self, module, name):
+        if (module, name) == ('collections', 'OrderedDict'):
+            return collections.OrderedDict
+        if module == 'torch._utils' and name in ('_rebuild_tensor_v2', '_rebuild_tensor'):
+            return _rebuild_tensor
+        if module == 'torch._utils' and name == '_rebuild_parameter':
+            return _rebuild_parameter
+        if module in ('torch', 'torch.cuda') and name in _STORAGE_DTYPES:
+            return _STORAGE_DTYPES[name]
+        return self.other_class(module, name)
+
+    def other_class(self, module, name):
+        raise pickle.UnpicklingError(f'refusing to unpickle {module}.{name}')
+
+    def persistent_load(self, pid):
+        kind, dtype, key, _location, _numel = pid
+        if kind != 'storage' or not isinstance(dtype, torch.dtype):
+            raise pickle.UnpicklingError(f'unknown persistent id {pid!r}')
+        if key not in self.storages:
+            raw = bytearray(self.archive.read(f'{self.prefix}data/{key}'))
+            self.storages[key] = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+        return self.storages[key]
+
+
+def read_torch_zip(path, make_unpickler):
+    """The object torch.save wrote to the zip archive `path`, read by make_unpickler(file, archive, prefix) (a
+    TorchZipUnpickler)."""
+    with zipfile.ZipFile(path) as archive:
+        pickles = [n for n in archive.namelist() if n.endswith('/data.pkl') and n.count('/') == 1]
+        if len(pickles) != 1:
+            raise ExportError(f'{path}: expected one <name>/data.pkl in the archive, found {pickles}')
+        prefix = pickles[0][:-len('data.pkl')]
+        with archive.open(pickles[0]) as f:
+            return make_unpickler(io.BytesIO(f.read()), archive, prefix).load()
 
 
 def pick_state_dict(obj, path, prefer, marker):
@@ -81,6 +151,22 @@ def load_strict(model, state, what, path):
     model.load_state_dict(state, strict=True)
 
 
+def buffer_copies(model, keep):
+    """{key: copy} of the state_dict entries whose key `keep` accepts: buffers whose values follow from the
+    architecture, copied before loading so warn_changed_buffers can compare."""
+    return {k: v.clone() for k, v in model.state_dict().items() if keep(k)}
+
+
+def warn_changed_buffers(model, fixed, path, kind='architecture buffers',
+                         effect='the export uses recomputed values, so outputs are not affected.', same=torch.equal):
+    """Warns when a checkpoint's values of such buffers differ from `fixed` (another code version or model?)."""
+    loaded = model.state_dict()
+    differ = [k for k, v in fixed.items() if not same(loaded[k], v)]
+    if differ:
+        warn(f'{len(differ)} {kind} in {path} differ from the values the official code computes '
+             f'(e.g. {differ[0]}); {effect}')
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Key layouts (models/export/keys/*.txt): "name dim×dim… dtype" per line, '#' comments
 
@@ -97,9 +183,60 @@ def read_key_layout(path):
     return entries
 
 
+def official_layout_file(name):
+    """[(name, shape, dtype)] from keys/<name>."""
+    return read_key_layout(os.path.join(KEYS_DIR, name))
+
+
+def layout_keys(layout):
+    """[(name, shape)] of a key layout: a family's official_keys from its official_layout."""
+    return [(name, shape) for name, shape, _ in layout]
+
+
 def format_key_layout(state):
     return ''.join(f"{k} {'x'.join(map(str, v.shape)) or 'scalar'} {str(v.dtype).replace('torch.', '')}\n"
                    for k, v in state.items())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Random weights of tiny models (torch's global RNG, which export.py seeds): one randn draw of p's shape each, so a
+# family's randomize() draws in registration order
+
+
+def random_norm_(p, leaf):
+    """A norm layer's weight (≈1) or bias (≈0)."""
+    p.copy_((1.0 if leaf == 'weight' else 0.0) + 0.1 * torch.randn(p.shape))
+
+
+def random_bias_(p):
+    p.copy_(0.1 * torch.randn(p.shape))
+
+
+def random_matrix_(p, gain=1.0):
+    """A linear or conv weight with output gain `gain` for unit-variance inputs (fan-in = one output's inputs)."""
+    p.copy_(torch.randn(p.shape) * gain / math.sqrt(p[0].numel()))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cards (export.py puts their fields in CARD_ORDER and adds files)
+
+TINY_LICENSE = 'MIT (code); random weights, no training data'
+TINY_CHECKPOINT = 'random (tiny)'
+
+
+def card_id(model_id, tiny):
+    return f'{model_id}-tiny' if tiny else model_id
+
+
+def card_head(model_id, tiny, task, label, description):
+    """The fields every card starts with."""
+    return {'id': card_id(model_id, tiny), 'task': task, 'label': label, 'description': description,
+            'variant': 'tiny' if tiny else 'full'}
+
+
+def imagenet_image():
+    """The io.image entry of a model whose images are NCHW, pixels in [0, 1], then ImageNet-normalised."""
+    return {'layout': 'NCHW', 'range': [0, 1], 'normalize': {'mean': list(IMAGENET_MEAN), 'std': list(IMAGENET_STD)}}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def check_onnx(onnx_path, spec, reference, log):
 def export(args, log=print):
     torch.set_num_threads(2)
     family = load_family(args.model_id)
-    card_id = f'{args.model_id}-tiny' if args.tiny else args.model_id
+    card_id = common.card_id(args.model_id, args.tiny)
     started = time.time()
 
     torch.manual_seed(args.seed)  # the tiny variant's random weights come from torch's global RNG

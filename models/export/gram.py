@@ -27,7 +27,6 @@ downloads them; users convert their own copy.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -424,51 +423,15 @@ class _PickledObject:
 
 
 _STUB_CLASSES = {('torch_ema.ema', 'ExponentialMovingAverage'), ('torch_ema', 'ExponentialMovingAverage')}
-_STORAGE_DTYPES = {
-    'FloatStorage': torch.float32, 'DoubleStorage': torch.float64, 'HalfStorage': torch.float16,
-    'BFloat16Storage': torch.bfloat16, 'LongStorage': torch.int64, 'IntStorage': torch.int32,
-    'ShortStorage': torch.int16, 'CharStorage': torch.int8, 'ByteStorage': torch.uint8, 'BoolStorage': torch.bool,
-}
 
 
-def _rebuild_tensor(storage, offset, size, stride, *_rest):
-    return torch.as_strided(storage, tuple(size), tuple(stride), offset)
+class _CheckpointUnpickler(common.TorchZipUnpickler):
+    """Maps torch_ema objects to a stub (so torch_ema need not be installed); refuses every other class."""
 
-
-def _rebuild_parameter(data, *_rest):
-    return data
-
-
-class _CheckpointUnpickler(pickle.Unpickler):
-    """Reads torch.save's zip format without torch.load: tensors, OrderedDicts and torch_ema objects (mapped to a
-    stub, so torch_ema need not be installed); refuses every other class, so a checkpoint cannot run code.
-    (torch.load(pickle_module=...) cannot do this on Debian's torch 1.13: it ignores pickle_module.)"""
-
-    def __init__(self, file, archive: zipfile.ZipFile, prefix: str):
-        super().__init__(file)
-        self.archive, self.prefix, self.storages = archive, prefix, {}
-
-    def find_class(self, module, name):
+    def other_class(self, module, name):
         if (module, name) in _STUB_CLASSES:
             return _PickledObject
-        if (module, name) == ('collections', 'OrderedDict'):
-            return OrderedDict
-        if module == 'torch._utils' and name in ('_rebuild_tensor_v2', '_rebuild_tensor'):
-            return _rebuild_tensor
-        if module == 'torch._utils' and name == '_rebuild_parameter':
-            return _rebuild_parameter
-        if module in ('torch', 'torch.cuda') and name in _STORAGE_DTYPES:
-            return _STORAGE_DTYPES[name]
         raise pickle.UnpicklingError(f'refusing to unpickle {module}.{name} (not part of a GRAM checkpoint)')
-
-    def persistent_load(self, pid):
-        kind, dtype, key, _location, _numel = pid
-        if kind != 'storage' or not isinstance(dtype, torch.dtype):
-            raise pickle.UnpicklingError(f'unknown persistent id {pid!r}')
-        if key not in self.storages:
-            raw = bytearray(self.archive.read(f'{self.prefix}data/{key}'))
-            self.storages[key] = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
-        return self.storages[key]
 
 
 def read_pickle(path: str):
@@ -477,16 +440,10 @@ def read_pickle(path: str):
         raise common.ExportError(f'checkpoint not found: {path}')
     if not zipfile.is_zipfile(path):
         raise common.ExportError(f'{path}: not a torch.save zip archive (torch ≥ 1.6 format)')
-    with zipfile.ZipFile(path) as archive:
-        pickles = [n for n in archive.namelist() if n.endswith('/data.pkl') and n.count('/') == 1]
-        if len(pickles) != 1:
-            raise common.ExportError(f'{path}: expected one <name>/data.pkl in the archive, found {pickles}')
-        prefix = pickles[0][:-len('data.pkl')]
-        try:
-            with archive.open(pickles[0]) as f:
-                return _CheckpointUnpickler(io.BytesIO(f.read()), archive, prefix).load()
-        except (pickle.UnpicklingError, KeyError, ValueError) as err:
-            raise common.ExportError(f'cannot read checkpoint {path}: {err}') from err
+    try:
+        return common.read_torch_zip(path, _CheckpointUnpickler)
+    except (pickle.UnpicklingError, KeyError, ValueError) as err:
+        raise common.ExportError(f'cannot read checkpoint {path}: {err}') from err
 
 
 def _sibling(path: str, old: str, new: str) -> str:
@@ -695,11 +652,7 @@ def card(model_id: str, tiny: bool) -> dict:
         'Renders world-space rays through 23 learned radiance manifolds + a background plane; camera maths and '
         'tiling happen in the caller. ≈1.95M parameters but ≈1 TMAC per 256² frame.')
     return {
-        'id': model_id + ('-tiny' if tiny else ''),
-        'task': 'rotate-view',
-        'label': label,
-        'description': description,
-        'variant': 'tiny' if tiny else 'full',
+        **common.card_head(model_id, tiny, 'rotate-view', label, description),
         'io': {
             'inputs': [
                 {'name': 'z', 'dtype': 'float32', 'shape': ['batch', cfg['z_dim']]},
@@ -817,7 +770,7 @@ def reference_render(model: GramGenerator, z, truncation: float, ray_origins, ra
 # ---------------------------------------------------------------------------------------------------------------
 # Command line: fixtures and checks for tests (export itself goes through export.py)
 
-KEYS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'keys', 'gram-ffhq-256.txt')
+KEYS_FILE = os.path.join(common.KEYS_DIR, 'gram-ffhq-256.txt')
 
 
 def key_layout_text(model_id: str) -> str:

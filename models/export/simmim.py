@@ -29,12 +29,9 @@ a bare state_dict, or Hugging Face's SwinForMaskedImageModeling layout (pytorch_
 renamed, query/key/value joined into qkv, missing architecture buffers filled in).
 """
 
-import collections
-import io
 import json
 import math
 import os
-import pickle
 import struct
 import zipfile
 
@@ -43,9 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import common
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+import swin
 
 # Official Swin-B SimMIM pretraining config (see the module docstring).
 SWIN_BASE = {'embed_dim': 128, 'depths': (2, 2, 18, 2), 'num_heads': (4, 8, 16, 32)}
@@ -73,8 +68,6 @@ MODELS = {
     },
 }
 
-KEYS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'keys')
-
 
 def config(model_id, tiny):
     if model_id not in MODELS:
@@ -83,68 +76,12 @@ def config(model_id, tiny):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Architecture buffers (values follow from the window size and the map size)
-
-
-def relative_position_index(window):
-    """[N, N] (N = window²) index into the (2w−1)² relative-bias table: (Δrow + w−1)·(2w−1) + (Δcol + w−1)."""
-    rows, cols = torch.meshgrid(torch.arange(window), torch.arange(window), indexing='ij')
-    coords = torch.stack([rows.flatten(), cols.flatten()])  # 2, N
-    rel = coords[:, :, None] - coords[:, None, :] + (window - 1)  # 2, N, N
-    return rel[0] * (2 * window - 1) + rel[1]
-
-
-def shift_mask(resolution, window, shift):
-    """The official attn_mask of a shifted block: [windows, N, N], −100 between tokens that come from different
-    regions of the cyclically shifted map (they are not neighbours in the image), else 0."""
-    labels = torch.zeros(resolution)
-    labels[resolution - window:resolution - shift] = 1
-    labels[resolution - shift:] = 2
-    region = labels[:, None] * 3 + labels[None, :]  # H, W
-    windows = window_partition(region.reshape(1, resolution, resolution, 1), window, resolution, 1).squeeze(-1)
-    diff = windows[:, None, :] - windows[:, :, None]
-    return torch.zeros_like(diff).masked_fill(diff != 0, -100.0)
-
-
-def window_partition(x, window, size, channels):
-    """[B, size, size, C] → [B·windows, window², C], windows in row-major order."""
-    count = size // window
-    x = x.reshape(-1, count, window, count, window, channels)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, channels)
-
-
-def window_reverse(windows, window, size, channels):
-    """Inverse of window_partition."""
-    count = size // window
-    x = windows.reshape(-1, count, count, window, window, channels)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, size, size, channels)
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Swin encoder (attribute names = the official ones; children registered in the official order)
 
 
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x)))  # exact (erf) GELU, as nn.GELU()
-
-
-class WindowAttention(nn.Module):
+class WindowAttention(swin.WindowAttentionBase):
     def __init__(self, dim, window, num_heads):
-        super().__init__()
-        self.dim = dim
-        self.window = window
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, num_heads))
-        # Saved in the official checkpoint; the forward pass reads the copy below, which no checkpoint overwrites.
-        self.register_buffer('relative_position_index', relative_position_index(window))
-        self.register_buffer('bias_index', relative_position_index(window).reshape(-1), persistent=False)
+        super().__init__(dim, window, num_heads)
         self.qkv = nn.Linear(dim, dim * 3)
         self.proj = nn.Linear(dim, dim)
 
@@ -154,8 +91,7 @@ class WindowAttention(nn.Module):
         qkv = self.qkv(x).reshape(-1, tokens, 3, heads, self.dim // heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         attn = (q * self.scale) @ k.transpose(-2, -1)
-        bias = self.relative_position_bias_table[self.bias_index].reshape(tokens, tokens, heads).permute(2, 0, 1)
-        attn = attn + bias
+        attn = attn + self.relative_bias()
         if mask is not None:
             windows = mask.shape[0]
             attn = (attn.reshape(-1, windows, heads, tokens, tokens) + mask).reshape(-1, heads, tokens, tokens)
@@ -175,9 +111,9 @@ class SwinTransformerBlock(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.attn = WindowAttention(dim, self.window, num_heads)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * MLP_RATIO))
+        self.mlp = swin.Mlp(dim, int(dim * MLP_RATIO))
         if self.shift > 0:  # official key layout only: the forward pass uses BasicLayer's shift_mask
-            self.register_buffer('attn_mask', shift_mask(resolution, self.window, self.shift))
+            self.register_buffer('attn_mask', swin.shift_mask(resolution, self.window, self.shift))
 
     def forward(self, x, mask):
         """x: [B, H·W, C]; mask: the stage's shift mask [windows, 1, N, N], used when this block shifts."""
@@ -186,9 +122,9 @@ class SwinTransformerBlock(nn.Module):
         x = self.norm1(x).reshape(-1, size, size, channels)
         if shift > 0:
             x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
-        x = window_partition(x, self.window, size, channels)
+        x = swin.window_partition(x, self.window, size, channels)
         x = self.attn(x, mask if shift > 0 else None)
-        x = window_reverse(x, self.window, size, channels)
+        x = swin.window_reverse(x, self.window, size, channels)
         if shift > 0:
             x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
         x = shortcut + x.reshape(-1, size * size, channels)
@@ -223,7 +159,7 @@ class BasicLayer(nn.Module):
         # One copy for all shifted blocks of the stage (the graph holds it once), broadcast over heads. The official
         # −100 values are kept exactly; a per-axis split would be smaller but needs a Max to stay exact, and
         # onnxruntime-web's WebGPU (JSEP) kernels have no Max.
-        mask = shift_mask(resolution, shifted[0].window, shifted[0].shift).unsqueeze(1) if shifted else None
+        mask = swin.shift_mask(resolution, shifted[0].window, shifted[0].shift).unsqueeze(1) if shifted else None
         self.register_buffer('shift_mask', mask, persistent=False)
 
     def forward(self, x):
@@ -334,60 +270,16 @@ class _Unresolved(dict):
         self.setdefault('_items', []).extend(items)
 
 
-_STORAGE_DTYPES = {
-    'FloatStorage': torch.float32, 'DoubleStorage': torch.float64, 'HalfStorage': torch.float16,
-    'BFloat16Storage': torch.bfloat16, 'LongStorage': torch.int64, 'IntStorage': torch.int32,
-    'ShortStorage': torch.int16, 'CharStorage': torch.int8, 'ByteStorage': torch.uint8, 'BoolStorage': torch.bool,
-}
-
-
-def _rebuild_tensor(storage, offset, size, stride, *_rest):
-    return torch.as_strided(storage, tuple(size), tuple(stride), offset)
-
-
-def _rebuild_parameter(data, *_rest):
-    return data
-
-
-class _CheckpointUnpickler(pickle.Unpickler):
-    """Reads torch.save's zip format (torch ≥ 1.6) without torch.load: tensors and OrderedDicts are rebuilt, every
-    other class becomes an _Unresolved placeholder (named in `unresolved`). torch.load(pickle_module=…) cannot do
-    this on Debian's torch 1.13: it ignores pickle_module unless weights_only, and weights_only refuses yacs."""
+class _PlaceholderUnpickler(common.TorchZipUnpickler):
+    """Turns every class outside the tensor machinery into an _Unresolved placeholder (named in `unresolved`)."""
 
     def __init__(self, file, archive, prefix, unresolved):
-        super().__init__(file)
-        self.archive, self.prefix, self.unresolved, self.storages = archive, prefix, unresolved, {}
+        super().__init__(file, archive, prefix)
+        self.unresolved = unresolved
 
-    def find_class(self, module, name):
-        if (module, name) == ('collections', 'OrderedDict'):
-            return collections.OrderedDict
-        if module == 'torch._utils' and name in ('_rebuild_tensor_v2', '_rebuild_tensor'):
-            return _rebuild_tensor
-        if module == 'torch._utils' and name == '_rebuild_parameter':
-            return _rebuild_parameter
-        if module in ('torch', 'torch.cuda') and name in _STORAGE_DTYPES:
-            return _STORAGE_DTYPES[name]
+    def other_class(self, module, name):
         self.unresolved.add(f'{module}.{name}')
         return type(name, (_Unresolved,), {'__module__': module})
-
-    def persistent_load(self, pid):
-        kind, dtype, key, _location, _numel = pid
-        if kind != 'storage' or not isinstance(dtype, torch.dtype):
-            raise pickle.UnpicklingError(f'unknown persistent id {pid!r}')
-        if key not in self.storages:
-            raw = bytearray(self.archive.read(f'{self.prefix}data/{key}'))
-            self.storages[key] = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
-        return self.storages[key]
-
-
-def read_torch_zip(path, unresolved):
-    with zipfile.ZipFile(path) as archive:
-        pickles = [n for n in archive.namelist() if n.endswith('/data.pkl') and n.count('/') == 1]
-        if len(pickles) != 1:
-            raise common.ExportError(f'{path}: expected one <name>/data.pkl in the archive, found {pickles}')
-        prefix = pickles[0][:-len('data.pkl')]
-        with archive.open(pickles[0]) as f:
-            return _CheckpointUnpickler(io.BytesIO(f.read()), archive, prefix, unresolved).load()
 
 
 _SAFETENSORS_DTYPES = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'F64': torch.float64,
@@ -428,7 +320,8 @@ def read_checkpoint(path):
     unresolved = set()
     try:
         if zipfile.is_zipfile(path):
-            return read_torch_zip(path, unresolved), unresolved
+            return common.read_torch_zip(
+                path, lambda f, archive, prefix: _PlaceholderUnpickler(f, archive, prefix, unresolved)), unresolved
         return torch.load(path, map_location='cpu'), unresolved
     except common.ExportError:
         raise
@@ -506,30 +399,25 @@ def load_checkpoint(model, model_id, path):
         common.warn(f'{path}: read as placeholders, not run: {", ".join(sorted(unresolved))} (only the weights '
                     'are used)')
     state, layout = pick_state(obj, path)
-    own = model.state_dict()
-    fixed = {k: v.clone() for k, v in own.items() if k.endswith(ARCHITECTURE_BUFFERS)}
+    fixed = common.buffer_copies(model, lambda k: k.endswith(ARCHITECTURE_BUFFERS))
     if layout == 'hf':
         state = dict(state)
         for key, value in fixed.items():
             state.setdefault(key, value)
     what = f'{model_id} (SimMIM Swin-B, {"Hugging Face layout" if layout == "hf" else "official layout"})'
     common.load_strict(model, state, what, path)
-    loaded = model.state_dict()
-    differ = [k for k, v in fixed.items() if not torch.equal(loaded[k], v)]
-    if differ:
-        common.warn(f'{len(differ)} architecture buffers in {path} differ from the values the official code computes '
-                    f'(e.g. {differ[0]}); the export uses recomputed values, so outputs are not affected.')
+    common.warn_changed_buffers(model, fixed, path)
 
 
 def official_layout(model_id):
     """[(name, shape, dtype)] of the official checkpoint's 'model' dict, from keys/<model id>.txt."""
     if model_id not in MODELS:
         raise KeyError(f'unknown SimMIM model {model_id!r}')
-    return common.read_key_layout(os.path.join(KEYS_DIR, f'{model_id}.txt'))
+    return common.official_layout_file(f'{model_id}.txt')
 
 
 def official_keys(model_id):
-    return [(name, shape) for name, shape, _ in official_layout(model_id)]
+    return common.layout_keys(official_layout(model_id))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -555,12 +443,12 @@ def randomize(model):
             elif leaf == 'relative_position_bias_table':
                 p.copy_(0.5 * torch.randn(p.shape))
             elif 'norm' in name.rsplit('.', 2)[-2]:  # LayerNorms: norm, norm1, norm2, patch_embed.norm
-                p.copy_((1.0 if leaf == 'weight' else 0.0) + 0.1 * torch.randn(p.shape))
+                common.random_norm_(p, leaf)
             elif leaf == 'weight':  # linear / conv: unit gain; residual branches damped
                 gain = 0.5 if name.endswith(('attn.proj.weight', 'fc2.weight')) else 1.0
-                p.copy_(torch.randn(p.shape) * gain / math.sqrt(p[0].numel()))
+                common.random_matrix_(p, gain)
             else:  # biases
-                p.copy_(0.1 * torch.randn(p.shape))
+                common.random_bias_(p)
 
 
 def prepare(model, model_id, tiny):
@@ -579,8 +467,8 @@ def example_images(batch, generator):
     coarse = torch.rand(batch, 3, 12, 12, generator=generator)
     pixels = F.interpolate(coarse, size=(IMAGE_SIZE, IMAGE_SIZE), mode='bilinear', align_corners=False)
     pixels = (pixels + 0.05 * torch.randn(pixels.shape, generator=generator)).clamp(0, 1)
-    mean = torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1)
+    mean = torch.tensor(common.IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = torch.tensor(common.IMAGENET_STD).reshape(1, 3, 1, 1)
     return (pixels - mean) / std
 
 
@@ -605,15 +493,14 @@ def export_spec(model, model_id, tiny):
 def card(model_id, tiny):
     entry = MODELS[model_id]
     cfg = config(model_id, tiny)
-    card_id = f'{model_id}-tiny' if tiny else model_id
     size = IMAGE_SIZE
     if tiny:
         label = f'SimMIM tiny {size}px (random weights, test model)'
         description = (f'Random-weight test model: the SimMIM Swin encoder + linear decoder architecture of '
                        f'{model_id} at tiny width (embed {cfg["embed_dim"]}, depths {list(cfg["depths"])}); '
                        f'same inputs and outputs, but fills masked cells with noise, not image content.')
-        license_text = 'MIT (code); random weights, no training data'
-        checkpoint = 'random (tiny)'
+        license_text = common.TINY_LICENSE
+        checkpoint = common.TINY_CHECKPOINT
     else:
         label = entry['label']
         description = (f'Fills masked 32-px cells of a {size}×{size} tile from the visible ones: SimMIM masked image '
@@ -622,19 +509,14 @@ def card(model_id, tiny):
         license_text = "MIT (code); weights: see the checkpoint's source"
         checkpoint = entry['checkpoint']
     return {
-        'id': card_id,
-        'task': 'inpaint',
-        'label': label,
-        'description': description,
-        'variant': 'tiny' if tiny else 'full',
+        **common.card_head(model_id, tiny, 'inpaint', label, description),
         'io': {
             'inputs': [
                 {'name': 'image', 'dtype': 'float32', 'shape': ['batch', 3, size, size]},
                 {'name': 'mask', 'dtype': 'float32', 'shape': ['batch', TOKENS, TOKENS]},
             ],
             'outputs': [{'name': 'reconstruction', 'dtype': 'float32', 'shape': ['batch', 3, size, size]}],
-            'image': {'layout': 'NCHW', 'range': [0, 1],
-                      'normalize': {'mean': list(IMAGENET_MEAN), 'std': list(IMAGENET_STD)}},
+            'image': common.imagenet_image(),
             'scale': 1,
             # Tiles of 192 px stepping 128 px: every masked cell keeps ≥ 32 px of visible context around it in some
             # tile, and neighbouring fills blend over 64 px.

@@ -17,16 +17,13 @@ same order (keys/styleswin-*.txt). The forward pass is our own and written for e
 """
 
 import math
-import os
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 import common
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+import swin
 
 # Official hyper-parameters (train_styleswin.py defaults, README commands).
 STYLE_DIM = 512
@@ -57,8 +54,6 @@ MODELS = {
     'styleswin-celebahq-1024': {'size': 1024, 'channel_multiplier': 1, 'dataset': 'CelebA-HQ',
                                 'checkpoint': 'CelebAHQ_1024.pt', 'fid': 4.43, 'license': _FACES},
 }
-
-KEYS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'keys')
 
 
 def official_channels(size, channel_multiplier):
@@ -137,48 +132,12 @@ class AdaptiveInstanceNorm(nn.Module):
         return gamma * (centred * torch.rsqrt(var + 1e-5)) + beta
 
 
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
-def relative_position_index(window):
-    """[N, N] index into the (2w−1)² bias table for every pair of tokens in a window (Swin's layout)."""
-    ys, xs = torch.meshgrid(torch.arange(window), torch.arange(window), indexing='ij')
-    coords = torch.stack([ys.flatten(), xs.flatten()])  # 2, N
-    rel = coords[:, :, None] - coords[:, None, :] + (window - 1)  # 2, N, N, each in [0, 2w−2]
-    return rel[0] * (2 * window - 1) + rel[1]
-
-
-def _shift_labels(length, window, shift):
-    """Region label of every row (or column) after the cyclic shift: 0 inside, 1 and 2 in the wrapped strips."""
-    labels = torch.zeros(length)
-    labels[length - window:length - shift] = 1
-    labels[length - shift:] = 2
-    return labels
-
-
-def official_shift_mask(resolution, window, shift):
-    """The official attn_mask2 buffer: [windows, N, N], −100 between tokens from different regions, else 0."""
-    labels = _shift_labels(resolution, window, shift)
-    region = labels[:, None] * 3 + labels[None, :]  # H, W
-    windows = window_partition(region.reshape(1, resolution, resolution, 1), window, resolution, 1)
-    windows = windows.reshape(-1, window * window)
-    diff = windows[:, None, :] - windows[:, :, None]
-    return torch.zeros_like(diff).masked_fill(diff != 0, -100.0)
-
-
 def axis_shift_masks(resolution, window, shift):
     """The shift mask split per axis: row term [rows, 1, 1, N, N] and column term [1, cols, 1, N, N].
 
     Only the last window row (column) straddles the wrap-around, so every other row (column) term is zero."""
     count = resolution // window
-    labels = _shift_labels(resolution, window, shift).reshape(count, window)  # label of each row in each window row
+    labels = swin.shift_labels(resolution, window, shift).reshape(count, window)  # label of each row per window row
     token_rows = labels.repeat_interleave(window, dim=1)  # count, N: row label of token (a, b) = labels[a]
     token_cols = labels.repeat(1, window)  # count, N: column label of token (a, b) = labels[b]
 
@@ -190,34 +149,8 @@ def axis_shift_masks(resolution, window, shift):
             pairwise(token_cols).reshape(1, count, 1, window * window, window * window))
 
 
-# Sizes are passed as Python ints (not read from tensors) so the traced graph has static reshapes, no Shape ops.
-def window_partition(x, window, size, channels):
-    """[B, size, size, C] → [B·windows, window·window, C], windows in row-major order."""
-    count = size // window
-    x = x.reshape(-1, count, window, count, window, channels)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, channels)
-
-
-def window_reverse(windows, window, size, channels):
-    """Inverse of window_partition: [B·windows, window·window, C] → [B, size, size, C]."""
-    count = size // window
-    x = windows.reshape(-1, count, count, window, window, channels)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, size, size, channels)
-
-
-class WindowAttention(nn.Module):
-    """Multi-head attention inside each window, with Swin's learned relative position bias."""
-
-    def __init__(self, dim, window, num_heads):
-        super().__init__()
-        self.dim = dim
-        self.window = window
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, num_heads))
-        # Kept for the official key layout; the forward pass reads the copy below, which no checkpoint overwrites.
-        self.register_buffer('relative_position_index', relative_position_index(window))
-        self.register_buffer('bias_index', relative_position_index(window).reshape(-1), persistent=False)
+class WindowAttention(swin.WindowAttentionBase):
+    """Multi-head attention inside each window, with Swin's learned relative position bias (q, k, v come in)."""
 
     def forward(self, q, k, v, row_mask=None, col_mask=None, count=0):
         """q, k, v: [B·windows, N, dim] → [B·windows, N, dim]; the masks index windows as (row, col), count per
@@ -229,8 +162,7 @@ class WindowAttention(nn.Module):
             return t.reshape(-1, tokens, self.num_heads, head_dim).transpose(1, 2)
 
         attn = (heads(q) * self.scale) @ heads(k).transpose(-2, -1)
-        bias = self.relative_position_bias_table[self.bias_index].reshape(tokens, tokens, -1).permute(2, 0, 1)
-        attn = attn + bias
+        attn = attn + self.relative_bias()
         if row_mask is not None:
             grid = (-1, count, count, self.num_heads, tokens, tokens)
             attn = (attn.reshape(grid) + row_mask + col_mask).reshape(-1, self.num_heads, tokens, tokens)
@@ -255,24 +187,24 @@ class StyleSwinTransformerBlock(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.attn = nn.ModuleList([WindowAttention(dim // 2, self.window, num_heads // 2) for _ in range(2)])
         if self.shift > 0:
-            self.register_buffer('attn_mask2', official_shift_mask(resolution, self.window, self.shift))
+            self.register_buffer('attn_mask2', swin.shift_mask(resolution, self.window, self.shift))
             row_mask, col_mask = axis_shift_masks(resolution, self.window, self.shift)
             self.register_buffer('row_mask', row_mask, persistent=False)
             self.register_buffer('col_mask', col_mask, persistent=False)
         self.norm2 = AdaptiveInstanceNorm(dim, style_dim)
-        self.mlp = Mlp(dim, dim * MLP_RATIO)
+        self.mlp = swin.Mlp(dim, dim * MLP_RATIO)
 
     def _attend(self, qkv, attn, masked):
         """qkv: [B, H, W, 3·C/2] → attention inside windows → [B, H, W, C/2]."""
         half = self.dim // 2
-        windows = window_partition(qkv, self.window, self.resolution, 3 * half)
+        windows = swin.window_partition(qkv, self.window, self.resolution, 3 * half)
         windows = windows.reshape(-1, self.window * self.window, 3, half)
         q, k, v = windows[:, :, 0], windows[:, :, 1], windows[:, :, 2]
         if masked:
             out = attn(q, k, v, self.row_mask, self.col_mask, self.resolution // self.window)
         else:
             out = attn(q, k, v)
-        return window_reverse(out, self.window, self.resolution, half)
+        return swin.window_reverse(out, self.window, self.resolution, half)
 
     def forward(self, x, w):
         size, half, shift = self.resolution, self.dim // 2, self.shift
@@ -459,7 +391,7 @@ def randomize(model):
             elif name == 'input.input':
                 p.copy_(torch.randn(p.shape))
             elif '.norm.' in name:  # LayerNorm
-                p.copy_((1.0 if leaf == 'weight' else 0.0) + 0.1 * torch.randn(p.shape))
+                common.random_norm_(p, leaf)
             elif name.startswith('style.'):  # mapping EqualLinear: stored values are divided by lr_mul
                 p.copy_(torch.randn(p.shape) * (1.0 if leaf == 'weight' else 0.1) / LR_MLP)
             elif '.style.' in name:  # AdaIN: gamma around 1, beta around 0
@@ -469,11 +401,10 @@ def randomize(model):
                     channels = p.shape[0] // 2
                     p.copy_(torch.cat([torch.ones(channels), torch.zeros(channels)]) + 0.1 * torch.randn(p.shape))
             elif leaf == 'weight':  # nn.Linear / 1×1 conv: unit gain; residual branches and RGB outputs damped
-                fan_in = p[0].numel()
                 gain = 0.5 if name.endswith(('proj.weight', 'fc2.weight')) else 0.3 if 'to_rgbs' in name else 1.0
-                p.copy_(torch.randn(p.shape) * gain / math.sqrt(fan_in))
+                common.random_matrix_(p, gain)
             else:  # biases
-                p.copy_(0.1 * torch.randn(p.shape))
+                common.random_bias_(p)
 
 
 def load_checkpoint(model, model_id, path):
@@ -481,24 +412,21 @@ def load_checkpoint(model, model_id, path):
     state = common.pick_state_dict(common.read_checkpoint(path), path, prefer=('g_ema',), marker='style.1.weight')
     # Buffers that follow from the architecture: the forward pass uses its own copies; a checkpoint whose values
     # differ is suspicious (another code version?), so say so.
-    fixed = {k: v.clone() for k, v in model.state_dict().items()
-             if k.endswith(('relative_position_index', 'attn_mask2', 'upsample.kernel'))}
+    fixed = common.buffer_copies(model, lambda k: k.endswith(('relative_position_index', 'attn_mask2',
+                                                              'upsample.kernel')))
     common.load_strict(model, state, f'{model_id} (g_ema)', path)
-    differ = [k for k, v in fixed.items() if not torch.equal(model.state_dict()[k], v)]
-    if differ:
-        common.warn(f'{len(differ)} architecture buffers in {path} differ from the values the official code computes '
-                    f'(e.g. {differ[0]}); the export uses recomputed values, so outputs are not affected.')
+    common.warn_changed_buffers(model, fixed, path)
 
 
 def official_layout(model_id):
     """[(name, shape, dtype)] of the official g_ema for this model's config, from keys/styleswin-<size>.txt."""
     if model_id not in MODELS:
         raise KeyError(f'unknown StyleSwin model {model_id!r}')
-    return common.read_key_layout(os.path.join(KEYS_DIR, f'styleswin-{MODELS[model_id]["size"]}.txt'))
+    return common.official_layout_file(f'styleswin-{MODELS[model_id]["size"]}.txt')
 
 
 def official_keys(model_id):
-    return [(name, shape) for name, shape, _ in official_layout(model_id)]
+    return common.layout_keys(official_layout(model_id))
 
 
 def prepare(model, model_id, tiny):
@@ -543,13 +471,12 @@ def card(model_id, tiny):
     entry = MODELS[model_id]
     cfg = config(model_id, tiny)
     size, style_dim = cfg['size'], cfg['style_dim']
-    card_id = f'{model_id}-tiny' if tiny else model_id
     if tiny:
         label = f'StyleSwin tiny {size}px (random weights, test model)'
         description = (f'Random-weight test model: the StyleSwin generator architecture of {model_id} at tiny width '
                        f'({size}×{size}, style {style_dim}); produces noise-like images, not faces or scenes.')
-        license_text = 'MIT (code); random weights, no training data'
-        checkpoint = 'random (tiny)'
+        license_text = common.TINY_LICENSE
+        checkpoint = common.TINY_CHECKPOINT
     else:
         label = f'StyleSwin {entry["dataset"]} {size}'
         description = (f'Generates {size}×{size} images like {entry["dataset"]} from a random latent '
@@ -559,19 +486,14 @@ def card(model_id, tiny):
         checkpoint = entry['checkpoint']
     big = size >= 1024 and not tiny
     return {
-        'id': card_id,
-        'task': 'generate',
-        'label': label,
-        'description': description,
-        'variant': 'tiny' if tiny else 'full',
+        **common.card_head(model_id, tiny, 'generate', label, description),
         'io': {
             'inputs': [
                 {'name': 'z', 'dtype': 'float32', 'shape': ['batch', style_dim]},
                 {'name': 'truncation', 'dtype': 'float32', 'shape': [1]},
             ],
             'outputs': [{'name': 'image', 'dtype': 'float32', 'shape': ['batch', 3, size, size]}],
-            'image': {'layout': 'NCHW', 'range': [0, 1],
-                      'normalize': {'mean': list(IMAGENET_MEAN), 'std': list(IMAGENET_STD)}},
+            'image': common.imagenet_image(),
             'scale': 1,
             'tile': {'size': size, 'overlap': 0},
             'latent': {'name': 'z', 'size': style_dim},

@@ -38,7 +38,6 @@ float32 little-endian [77, 512]; a graph above the external-data threshold keeps
 content-addressed `.onnx.data` file.
 """
 
-import math
 import os
 import shutil
 
@@ -52,7 +51,6 @@ import common
 
 PAPER = 'Vector Quantized Diffusion Model for Text-to-Image Synthesis (CVPR 2022)'
 CONVERTER = 'models/export/vqdiffusion.py'
-KEYS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'keys')
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # CLIP's BPE merges (openai/CLIP clip/bpe_simple_vocab_16e6.txt.gz, MIT; byte-identical copy in VQ-Diffusion).
@@ -566,16 +564,15 @@ def randomize(model):
         for name, p in model.named_parameters():
             leaf = name.rsplit('.', 1)[-1]
             if isinstance(_owner(model, name), (nn.LayerNorm, nn.GroupNorm)):
-                p.copy_((1.0 if leaf == 'weight' else 0.0) + 0.1 * torch.randn(p.shape))
+                common.random_norm_(p, leaf)
             elif name == 'empty_text_embed':
                 p.copy_(F.normalize(torch.randn(p.shape), dim=-1))
             elif name.endswith(('emb.weight', 'embedding.weight', 'positional_embedding')):
                 p.copy_(torch.randn(p.shape) * (0.1 if 'position' in name or 'height' in name or 'width' in name
                                                 else 1.0))
             elif leaf == 'bias' or name.endswith('in_proj_bias'):
-                p.copy_(0.1 * torch.randn(p.shape))
+                common.random_bias_(p)
             else:  # matrices and kernels: unit gain; residual branches damped; AdaLN modulation small
-                fan_in = p[0].numel()
                 gain = 1.0
                 if name.endswith(('proj.weight', 'mlp.2.weight', 'c_proj.weight', 'proj_out.weight',
                                   'conv2.weight')):
@@ -584,7 +581,7 @@ def randomize(model):
                     gain = 0.2
                 elif name.endswith('to_logits.1.weight'):
                     gain = 3.0
-                p.copy_(torch.randn(p.shape) * gain / math.sqrt(fan_in))
+                common.random_matrix_(p, gain)
         for name, b in model.named_buffers():
             if name.endswith(('quantize.embedding', 'quantize.embedding_avg')):
                 b.copy_(torch.randn(b.shape))
@@ -636,22 +633,21 @@ def select_state(obj, model_id, path):
 def load_checkpoint(model, model_id, path):
     """Loads this part from the official file (see _SOURCES) with strict=True."""
     state, where = select_state(common.read_checkpoint(path), model_id, path)
-    fixed = {k: v.clone() for k, v in model.state_dict().items() if k.startswith('log_') or k.endswith('attn2.mask')}
+    fixed = common.buffer_copies(model, lambda k: k.startswith('log_') or k.endswith('attn2.mask'))
     common.load_strict(model, state, f'{model_id} ({where})', path)
-    differ = [k for k, v in fixed.items() if not torch.allclose(model.state_dict()[k], v, atol=1e-4, equal_nan=True)]
-    if differ:
-        common.warn(f'{len(differ)} schedule/mask buffers in {path} differ from the values the official code computes '
-                    f'(e.g. {differ[0]}); the graph does not use them, but is this the ITHQ model?')
+    common.warn_changed_buffers(model, fixed, path, kind='schedule/mask buffers',
+                                effect='the graph does not use them, but is this the ITHQ model?',
+                                same=lambda a, b: torch.allclose(a, b, atol=1e-4, equal_nan=True))
 
 
 def official_layout(model_id):
     """[(name, shape, dtype)] of this part in the official checkpoint, prefixes stripped."""
     part(model_id)
-    return common.read_key_layout(os.path.join(KEYS_DIR, f'{model_id}.txt'))
+    return common.official_layout_file(f'{model_id}.txt')
 
 
 def official_keys(model_id):
-    return [(name, shape) for name, shape, _ in official_layout(model_id)]
+    return common.layout_keys(official_layout(model_id))
 
 
 def prepare(model, model_id, tiny):
@@ -734,7 +730,6 @@ def card(model_id, tiny):
         'decoder']
     size = 8 * d['latent']
     length = x['latent'] ** 2
-    card_id = f'{model_id}-tiny' if tiny else model_id
     io = {'image': {'layout': 'NCHW', 'range': [-1, 1]}, 'scale': 1, 'tile': {'size': size, 'overlap': 0},
           'size': size}
     if which == 'text':
@@ -780,8 +775,8 @@ def card(model_id, tiny):
     if tiny:
         label = f'VQ-Diffusion tiny {role} (random-weight test model)'
         description = f'Random-weight test model: {what} Tiny width; produces noise, not pictures.'
-        license_text = 'MIT (code); random weights, no training data'
-        checkpoint = 'random (tiny)'
+        license_text = common.TINY_LICENSE
+        checkpoint = common.TINY_CHECKPOINT
         targets = ['webgpu', 'wasm', 'node', 'server']
     else:
         label = f'VQ-Diffusion ITHQ {role}'
@@ -793,13 +788,9 @@ def card(model_id, tiny):
         # WebGPU's default 128 MiB binding limit.
         targets = ['node', 'server'] if which == 'transformer' else ['webgpu', 'wasm', 'node', 'server']
     return {
-        'id': card_id,
-        'task': 'text-to-image',
+        **common.card_head(model_id, tiny, 'text-to-image', label, description),
         'role': role,
         'pipeline': _ids(tiny),
-        'label': label,
-        'description': description,
-        'variant': 'tiny' if tiny else 'full',
         'io': io,
         'license': license_text,
         'source': {'paper': PAPER, 'checkpoint': checkpoint, 'converter': CONVERTER},
