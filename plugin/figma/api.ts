@@ -18,20 +18,4 @@ export type FigmaApi = Pick<
   | 'on'
 >;
 
-/** Logger the bridge writes to; console in Figma, a capture in tests. Never given settings or tokens. */
-export interface Log {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const consoleLog: Log = {
-  info: (message) => console.info(`[frontier] ${message}`),
-  warn: (message) => console.warn(`[frontier] ${message}`),
-  error: (message) => console.error(`[frontier] ${message}`),
-};
-
-/** Message of any thrown value, for request-failed answers and logs. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { consoleLog, errorMessage, HostRequestError, type Log } from '../host-common.ts';

@@ -1,9 +1,10 @@
 // The Figma end of the host bridge: speaks plugin/messages.ts with the UI iframe over figma.ui.
-import { MAX_IMAGE_EDGE, checkHostMessage, checkUiMessage, type HostMessage, type Settings, type UiMessage } from '../messages.ts';
-import { consoleLog, errorMessage, type FigmaApi, type Log } from './api.ts';
+import { MAX_IMAGE_EDGE, checkHostMessage, type HostMessage, type Settings, type UiMessage } from '../messages.ts';
+import { consoleLog, errorMessage, HostRequestError, type FigmaApi, type Log } from './api.ts';
 import { placeResult } from './place.ts';
-import { HostRequestError, readImage } from './read.ts';
+import { readImage } from './read.ts';
 import { summarizeSelection } from './selection.ts';
+import { handleUiMessage } from '../host-common.ts';
 import { placeVideo, readVideo } from './video.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
 
@@ -97,23 +98,7 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
     }
   }
 
-  async function handleMessage(raw: unknown): Promise<void> {
-    const problem = checkUiMessage(raw);
-    if (problem) {
-      log.warn(`Ignored a message from the UI: ${problem}.`);
-      return;
-    }
-    const msg = raw as UiMessage;
-    try {
-      await handle(msg);
-    } catch (err) {
-      try {
-        reportFailure(msg, err);
-      } catch (reportErr) {
-        log.error(`Could not report a failed ${msg.type}: ${errorMessage(reportErr)}`);
-      }
-    }
-  }
+  const handleMessage = (raw: unknown): Promise<void> => handleUiMessage(raw, log, handle, reportFailure);
 
   function reportFailure(msg: UiMessage, err: unknown): void {
     const detail = errorMessage(err);

@@ -3,9 +3,8 @@
 // grid exactly; the UI combines the pieces (plugin/messages.ts MaskPart).
 import type { MaskPart, SelectedItem } from '../messages.ts';
 import type { FigmaApi } from './api.ts';
-import { errorMessage } from './api.ts';
+import { errorMessage, HostRequestError } from './api.ts';
 import { readImageHeader } from './bytes.ts';
-import { HostRequestError } from './read.ts';
 
 /** Node types a user draws to mark a region. */
 const SHAPE_TYPES = new Set(['RECTANGLE', 'ELLIPSE', 'POLYGON', 'STAR', 'VECTOR', 'BOOLEAN_OPERATION']);

@@ -3,8 +3,8 @@
 // synchronously after the last await, so no other message's changes interleave with this undo step.
 import { MAX_IMAGE_EDGE, type Message, type UiToHost } from '../messages.ts';
 import type { FigmaApi } from './api.ts';
-import { errorMessage } from './api.ts';
-import { HostRequestError, findNode } from './read.ts';
+import { errorMessage, HostRequestError } from './api.ts';
+import { findNode } from './read.ts';
 import { topImagePaint } from './selection.ts';
 
 type PlaceMessage = Message<UiToHost, 'place-result'>;

@@ -1,14 +1,9 @@
 // read-image: the pixels of one selected node, as encoded bytes the UI decodes itself.
 import type { HostToUi, Message } from '../messages.ts';
-import { errorMessage, type FigmaApi } from './api.ts';
+import { errorMessage, HostRequestError, type FigmaApi } from './api.ts';
 import { readImageHeader } from './bytes.ts';
 import { readingFor, type ReadPlan } from './selection.ts';
 import { maskParts } from './mask.ts';
-
-/** A failure whose message is meant for the user as is. */
-export class HostRequestError extends Error {
-  override name = 'HostRequestError';
-}
 
 export const NODE_GONE = 'The layer is no longer in the document (deleted or undone). Select it again and retry.';
 

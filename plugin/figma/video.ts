@@ -2,9 +2,9 @@
 // top-level frame's animation as MP4 (exportAsync), and a result goes back as a new rectangle with a video fill
 // (createVideoAsync: MP4/MOV/WebM, at most 100 MB, paid teams only), in one undo step.
 import type { HostToUi, Message, UiToHost } from '../messages.ts';
-import { errorMessage, type FigmaApi } from './api.ts';
+import { errorMessage, HostRequestError, type FigmaApi } from './api.ts';
 import { MAX_PLUGIN_DATA_BYTES, placeBeside, sourceIfPresent, utf8Length } from './place.ts';
-import { findNode, HostRequestError } from './read.ts';
+import { findNode } from './read.ts';
 
 /** createVideoAsync's limit. */
 export const MAX_VIDEO_BYTES = 100 * 1024 * 1024;

@@ -192,27 +192,7 @@ export interface WebviewLike {
   removeEventListener(type: 'message', listener: (event: unknown) => void): void;
 }
 
-/** Logger the panel writes to; never given settings or tokens. */
-export interface Log {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const consoleLog: Log = {
-  info: (message) => console.info(`[frontier] ${message}`),
-  warn: (message) => console.warn(`[frontier] ${message}`),
-  error: (message) => console.error(`[frontier] ${message}`),
-};
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** A failure whose message is meant for the user as is. */
-export class HostRequestError extends Error {
-  override name = 'HostRequestError';
-}
+export { consoleLog, errorMessage, HostRequestError, type Log } from '../host-common.ts';
 
 /** The active document, or null; tolerant of builds whose getter throws when none is open. */
 export function activeDocument(app: PsApp): PsDocument | null {

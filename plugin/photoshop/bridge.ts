@@ -1,6 +1,6 @@
 // The Photoshop end of the host bridge: speaks plugin/messages.ts with the UI in the panel's <webview>, over the
 // JSON-only message bridge (wire.ts), and reads and writes the document through Photoshop's DOM and imaging API.
-import { MAX_IMAGE_EDGE, checkHostMessage, checkUiMessage, type HostMessage, type Message, type SelectionSummary, type Settings, type UiMessage, type UiToHost } from '../messages.ts';
+import { MAX_IMAGE_EDGE, checkHostMessage, type HostMessage, type Message, type SelectionSummary, type Settings, type UiMessage, type UiToHost } from '../messages.ts';
 import {
   consoleLog, errorMessage, findDocument, findLayer, HostRequestError,
   type KeyValueStorage, type Log, type PhotoshopModule, type PsDocument, type PsLayer, type UxpModule, type WebviewLike,
@@ -9,6 +9,7 @@ import {
   documentProblem, intersect, marqueeBounds, MERGED_NAME, mergedReading, nodeIdOf, parseNodeId, readingFor, summarizeSelection, wholePlan,
 } from './document.ts';
 import { MetaStore } from './meta-store.ts';
+import { handleUiMessage } from '../host-common.ts';
 import { decodeResult, ModalQueue, placeTarget, readPixels, writeLayer } from './pixels.ts';
 import { encodePng } from './png.ts';
 import { maskOutsideProblem, maskParts } from './selection-mask.ts';
@@ -190,23 +191,7 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
     }
   }
 
-  async function handleMessage(raw: unknown): Promise<void> {
-    const problem = checkUiMessage(raw);
-    if (problem) {
-      log.warn(`Ignored a message from the UI: ${problem}.`);
-      return;
-    }
-    const msg = raw as UiMessage;
-    try {
-      await handle(msg);
-    } catch (err) {
-      try {
-        reportFailure(msg, err);
-      } catch (reportErr) {
-        log.error(`Could not report a failed ${msg.type}: ${errorMessage(reportErr)}`);
-      }
-    }
-  }
+  const handleMessage = (raw: unknown): Promise<void> => handleUiMessage(raw, log, handle, reportFailure);
 
   const inFlight = new Set<Promise<void>>();
   const track = (work: Promise<void>) => {
