@@ -6,6 +6,8 @@
 //              with a complete inflate (stored, fixed and dynamic Huffman blocks), so results encoded by a browser's
 //              canvas, by pngjs or by our own encoder all decode. 16-bit samples keep their high byte.
 
+import { crc32 } from '../../worker/image/crc32.ts';
+
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export interface RgbaPixels {
@@ -21,22 +23,8 @@ export class PngError extends Error {
 
 // ---------------------------------------------------------------------------------------------- checksums
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (PNG chunks, zip entries); `crc` continues an earlier run. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = (crc ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+// One CRC-32 for PNG chunks here, the CLI's PNG text chunks and the .ccx zip writer.
+export { crc32 };
 
 export function adler32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let a = 1;

@@ -1,22 +1,8 @@
 // A PNG's tEXt chunk as a result's memory outside a host: the CLI writes the ResultMeta (seed, latent) into the PNG
 // it saves, so `frontier vary made.png more.png` starts from the exact latent, like a Figma node's pluginData.
+import { crc32 } from './crc32.ts';
+
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function isPng(png: Uint8Array): boolean {
   return png.length >= 8 && SIGNATURE.every((b, i) => png[i] === b);
