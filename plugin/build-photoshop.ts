@@ -12,6 +12,7 @@ import { deflateRawSync } from 'node:zlib';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, encodePng } from './photoshop/png.ts';
+import { buildUiHtml, commonOptions } from './build-ui.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,57 +28,9 @@ export interface PhotoshopBuildOptions {
   minify?: boolean;
 }
 
-const common = (minify: boolean): esbuild.BuildOptions => ({
-  bundle: true,
-  minify,
-  sourcemap: false,
-  target: 'es2022',
-  logLevel: 'warning',
-  absWorkingDir: root,
-  legalComments: 'none',
-});
-
-/** The engine worker as a classic script (it starts from a blob: or data: URL), as plugin/build.ts bundles it. */
-async function buildWorker(minify: boolean): Promise<string> {
-  const result = await esbuild.build({
-    ...common(minify),
-    entryPoints: ['worker/worker.ts'],
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    format: 'iife',
-    platform: 'browser',
-    write: false,
-    external: ['worker_threads', 'fs', 'path', 'url', 'module', 'os', 'crypto', 'perf_hooks'],
-  });
-  return result.outputFiles[0].text;
-}
-
-/** The UI as one self-contained HTML page (JS and CSS inline), as plugin/build.ts makes dist/figma/ui.html. */
-async function buildUiHtml(minify: boolean): Promise<string> {
-  const workerSource = await buildWorker(minify);
-  const result = await esbuild.build({
-    ...common(minify),
-    entryPoints: ['ui/main.tsx'],
-    format: 'iife',
-    platform: 'browser',
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    write: false,
-    outdir: join(root, 'dist', 'photoshop', 'webview'),
-    define: { __WORKER_SOURCE__: JSON.stringify(workerSource) },
-  });
-  const js = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
-  const css = result.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
-  const safeJs = js.replace(/<\/script/gi, '<\\/script');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Frontier</title><style>${css}</style></head>
-<body><div id="app"></div><script>${safeJs}</script></body></html>
-`;
-}
-
 async function buildPanelJs(minify: boolean): Promise<string> {
   const result = await esbuild.build({
-    ...common(minify),
+    ...commonOptions(minify),
     entryPoints: ['plugin/photoshop/panel.ts'],
     format: 'iife',
     platform: 'browser',

@@ -8,21 +8,14 @@ import * as esbuild from 'esbuild';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildUiHtml, buildWorker, commonOptions } from './build-ui.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const watch = process.argv.includes('--watch');
 const skipModels = process.argv.includes('--skip-models');
 
-const common: esbuild.BuildOptions = {
-  bundle: true,
-  minify: !watch,
-  sourcemap: false,
-  target: 'es2022',
-  logLevel: 'warning',
-  absWorkingDir: root,
-  legalComments: 'none',
-};
+const common = commonOptions(!watch);
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -31,45 +24,12 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The engine worker, bundled as a classic (iife) script so it can start from a blob: or data: URL. */
-async function buildWorker(): Promise<string> {
-  const result = await esbuild.build({
-    ...common,
-    entryPoints: ['worker/worker.ts'],
-    // onnxruntime-web's build that loads its wasm glue by URL (see worker/runtime/ort-web.ts ORT_MJS_FILE).
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    format: 'iife',
-    platform: 'browser',
-    write: false,
-    // onnxruntime-web's bundle references node modules behind runtime checks; they are never reached in a browser.
-    external: ['worker_threads', 'fs', 'path', 'url', 'module', 'os', 'crypto', 'perf_hooks'],
-  });
-  return result.outputFiles[0].text;
-}
-
-async function buildUi(workerSource: string): Promise<void> {
-  const result = await esbuild.build({
-    ...common,
-    entryPoints: ['ui/main.tsx'],
-    format: 'iife',
-    platform: 'browser',
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    write: false,
-    outdir: join(dist, 'figma'),
-    define: { __WORKER_SOURCE__: JSON.stringify(workerSource) },
-  });
-  const js = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
-  const css = result.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
-  // `</script` inside the bundle would end the inline script early.
-  const safeJs = js.replace(/<\/script/gi, '<\\/script');
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Frontier</title><style>${css}</style></head>
-<body><div id="app"></div><script>${safeJs}</script></body></html>
-`;
+/** dist/figma/ui.html; returns the worker's source (its size is reported). */
+async function buildUi(): Promise<string> {
+  const workerSource = await buildWorker(!watch);
   await mkdir(join(dist, 'figma'), { recursive: true });
-  await writeFile(join(dist, 'figma', 'ui.html'), html);
+  await writeFile(join(dist, 'figma', 'ui.html'), await buildUiHtml(!watch, workerSource));
+  return workerSource;
 }
 
 async function buildFigmaMain(): Promise<void> {
@@ -98,8 +58,7 @@ async function buildPlayground(): Promise<void> {
 
 export async function build(): Promise<void> {
   const started = Date.now();
-  const workerSource = await buildWorker();
-  await buildUi(workerSource);
+  const workerSource = await buildUi();
   if (await exists(join(root, 'plugin/figma/main.ts'))) await buildFigmaMain();
   if (await exists(join(root, 'server/playground/playground.ts'))) await buildPlayground();
   // The Photoshop panel hosts the very same ui.html in its webview (the transport is chosen at run time).
