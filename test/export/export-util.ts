@@ -230,3 +230,14 @@ Promise<{ tensors: number; differ: string[]; layoutIsOfficial: boolean; stderr: 
   assertOk(result, 'checkpoint round trip');
   return { ...JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}'), stderr: result.stderr };
 }
+
+/** The seed-0 tiny export of `modelId` into `work`/seed0 with its check inputs and PyTorch outputs dumped beside it;
+ *  asserts that export.py ran its ONNX-vs-PyTorch check and that the card matches the file. */
+export async function exportTinyWithReference(modelId: string, work: string): Promise<{ card: ExportedCard; onnxPath: string; referencePath: string; ms: number }> {
+  const out = join(work, 'seed0');
+  const referencePath = join(work, 'reference.json');
+  const result = await runExport([modelId, '--tiny', '--out', out, '--seed', '0', '--dump-reference', referencePath]);
+  assertOk(result, 'tiny export');
+  assert.match(result.stdout, /max \|ONNX − PyTorch\|/, 'export.py reports its ONNX-vs-PyTorch check');
+  return { ...readCheckedCard(out, `${modelId}-tiny`), referencePath, ms: result.ms };
+}

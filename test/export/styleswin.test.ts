@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  type ExportedCard, assertOk, makeFakeCheckpoint, maxAbsDiff, meanAbsDiff, readCheckedCard, readReference,
+  type ExportedCard, assertOk, exportTinyWithReference, makeFakeCheckpoint, maxAbsDiff, meanAbsDiff, readCheckedCard, readReference,
   requireTorch, roundTripCheckpoint, runExport, toOrtTensor,
 } from './export-util.ts';
 
@@ -35,14 +35,7 @@ after(() => {
 
 /** The seed-0 tiny export, run once and shared by the tests below. */
 function tinyExport() {
-  tiny ??= (async () => {
-    const out = join(work, 'seed0');
-    const referencePath = join(work, 'reference.json');
-    const result = await runExport([MODEL, '--tiny', '--out', out, '--seed', '0', '--dump-reference', referencePath]);
-    assertOk(result, 'tiny export');
-    assert.match(result.stdout, /max \|ONNX − PyTorch\|/, 'export.py reports its ONNX-vs-PyTorch check');
-    return { ...readCheckedCard(out, TINY), referencePath, ms: result.ms };
-  })();
+  tiny ??= exportTinyWithReference(MODEL, work);
   return tiny;
 }
 
