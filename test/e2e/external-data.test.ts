@@ -11,7 +11,7 @@ import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform, REPO_ROOT } from '../../worker/platform-node.ts';
 import { assertOk, requireTorch, runExport } from '../export/export-util.ts';
 import { tempRoot } from '../server/helpers.ts';
-import { openPlayground, pixels, runAndWaitForNode, type Playground } from './harness.ts';
+import { compareImages, openPlayground, pixels, runAndWaitForNode, type Playground } from './harness.ts';
 
 const PARTS = ['vqdiffusion-ithq-text', 'vqdiffusion-ithq-transformer', 'vqdiffusion-ithq-decoder'];
 const PROMPT = 'a red fox in the snow';
@@ -56,7 +56,6 @@ test('WASM loads the graphs with their external weight files and gives the singl
   const placed = await runAndWaitForNode(pg);
   assert.equal((JSON.parse(placed.pluginData.frontier) as ResultMeta).target, 'wasm');
   const out = await pixels(pg.page, placed.id);
-  let max = 0;
-  for (let i = 0; i < out.data.length; i++) if (i % 4 !== 3) max = Math.max(max, Math.abs(out.data[i] - reference.data[i]));
+  const { max } = compareImages(out, reference);
   assert.ok(max <= MAX_ABS_DIFF, `max diff ${max}`);
 });

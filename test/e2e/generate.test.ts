@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../worker/engine.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
-import { nodes, openPlayground, pixels, type NodeInfo, type Playground } from './harness.ts';
+import { compareImages, nodes, openPlayground, pixels, type NodeInfo, type Playground } from './harness.ts';
 
 const STYLESWIN = 'styleswin-ffhq-256-tiny';
 const GRAM = 'gram-ffhq-256-tiny';
@@ -18,12 +18,7 @@ async function nodeImage(task: string, model: string, params: Record<string, num
   return (await new Engine(createNodePlatform()).run({ id: 'ref', task, model, params })).images[0];
 }
 
-function maxDiff(a: { width: number; height: number; data: Uint8Array }, b: RgbaImage): number {
-  assert.deepEqual([a.width, a.height], [b.width, b.height]);
-  let max = 0;
-  for (let i = 0; i < a.data.length; i++) if (i % 4 !== 3) max = Math.max(max, Math.abs(a.data[i] - b.data[i]));
-  return max;
-}
+const maxDiff = (a: { width: number; height: number; data: Uint8Array }, b: RgbaImage): number => compareImages(a, b).max;
 
 describe('generation in the plugin', { timeout: 900_000 }, () => {
   let pg: Playground;

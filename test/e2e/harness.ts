@@ -1,5 +1,6 @@
 // e2e harness: a real server on an ephemeral port, a real Chromium on the playground, and helpers that drive
 // the very same UI the Figma plugin shows (inside the playground's sandboxed, null-origin iframe).
+import assert from 'node:assert/strict';
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/server.ts';
 import { launchBrowser } from '../browser.ts';
@@ -90,4 +91,18 @@ export async function runAndWaitForNode(pg: Playground, tries = 960): Promise<No
     await pg.page.waitForTimeout(250);
   }
   throw new Error(`nothing placed\n${pg.logs.join('\n')}`);
+}
+
+/** Largest and mean absolute difference over the RGB channels of two images of the same size (0..255). */
+export function compareImages(a: { width: number; height: number; data: Uint8Array }, b: { width: number; height: number; data: Uint8Array }): { max: number; mean: number } {
+  assert.deepEqual([a.width, a.height], [b.width, b.height], 'same size');
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    if (i % 4 === 3) continue;
+    const d = Math.abs(a.data[i] - b.data[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / ((a.data.length / 4) * 3) };
 }

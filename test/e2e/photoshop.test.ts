@@ -7,8 +7,8 @@ import { META_FILE } from '../../plugin/photoshop/meta-store.ts';
 import { PLACE_CANCELLED } from '../../plugin/photoshop/pixels.ts';
 import { Engine } from '../../worker/engine.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
-import type { RgbaImage } from '../../worker/job.ts';
 import { chelsea, fillFrom, openPanel, selectRegion, waitForLayerCount, type PanelOptions, type PanelSession } from './photoshop-harness.ts';
+import { compareImages } from './harness.ts';
 
 const TIMEOUT = { timeout: 240_000 };
 /** Browser (onnxruntime-web) and CLI (onnxruntime-node) may differ by a rounded byte here and there. */
@@ -32,20 +32,6 @@ async function run(s: PanelSession, opts: { scale: number; quality: string }): P
   await s.page.locator('[data-testid="run"]').click();
 }
 
-function compare(a: RgbaImage, b: RgbaImage): { max: number; mean: number } {
-  assert.equal(a.width, b.width);
-  assert.equal(a.height, b.height);
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = Math.abs(a.data[i] - b.data[i]);
-    max = Math.max(max, d);
-    sum += d;
-  }
-  return { max, mean: sum / ((a.data.length / 4) * 3) };
-}
-
 test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new layer with the upscaled pixels, one history step', TIMEOUT, async () => {
   const s = await openChelsea();
   try {
@@ -67,7 +53,7 @@ test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new laye
     const crop = s.doc.layerNamed('Chelsea').pixels(region);
     const engine = new Engine(createNodePlatform());
     const cli = (await engine.run({ id: 'cli', task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2 }, image: { width, height, data: crop } })).images[0];
-    const diff = compare({ width: 48, height: 40, data: layer.pixels(placed) }, cli);
+    const diff = compareImages({ width: 48, height: 40, data: layer.pixels(placed) }, cli);
     console.log(`Photoshop panel (browser WASM) vs CLI: max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
     assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `panel and CLI differ: ${JSON.stringify(diff)}`);
 
@@ -129,7 +115,7 @@ test('Photoshop panel: a 16-bit document is upscaled and written back at 16 bits
     const engine = new Engine(createNodePlatform());
     const cli = (await engine.run({ id: 'cli16', task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2 }, image: { width: 16, height: 12, data: crop } })).images[0];
     const placed = { left: region.left, top: region.top, right: region.left + 32, bottom: region.top + 24 };
-    const diff = compare({ width: 32, height: 24, data: layer.pixels(placed) }, cli);
+    const diff = compareImages({ width: 32, height: 24, data: layer.pixels(placed) }, cli);
     assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `panel (16-bit document) and CLI differ: ${JSON.stringify(diff)}`);
     assert.equal(s.fake.liveImageData, 0);
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../worker/engine.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
-import { openPlayground, runAndWaitForNode, pixels, uiFrame, type Playground } from './harness.ts';
+import { compareImages, openPlayground, runAndWaitForNode, pixels, uiFrame, type Playground } from './harness.ts';
 
 const TRANSFORMER = 'vqdiffusion-ithq-transformer-tiny';
 const PROMPT = 'a red fox in the snow';
@@ -37,12 +37,7 @@ describe('text-to-image in the plugin', { timeout: 600_000 }, () => {
     await pg.ui.locator('[data-testid="target-select"]').selectOption(target);
   }
 
-  function maxDiff(out: { width: number; height: number; data: Uint8Array }): number {
-    assert.deepEqual([out.width, out.height], [reference.width, reference.height]);
-    let max = 0;
-    for (let i = 0; i < out.data.length; i++) if (i % 4 !== 3) max = Math.max(max, Math.abs(out.data[i] - reference.data[i]));
-    return max;
-  }
+  const maxDiff = (out: { width: number; height: number; data: Uint8Array }): number => compareImages(out, reference).max;
 
   test('WASM: the placed image equals Node\'s for the same prompt and seed; previews show while sampling', async () => {
     await choose('wasm');

@@ -8,7 +8,7 @@ import { Engine } from '../../worker/engine.ts';
 import { createNodePlatform, MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import type { Registry } from '../../worker/models/card.ts';
-import { nodes, openPlayground, openSampleRegion, pixels, type NodeInfo, type Playground } from './harness.ts';
+import { compareImages, nodes, openPlayground, openSampleRegion, pixels, type NodeInfo, type Playground } from './harness.ts';
 import { tempRoot } from '../server/helpers.ts';
 
 const TIMEOUT = { timeout: 240_000 };
@@ -35,20 +35,6 @@ async function cliResult(source: RgbaImage, model: string, scale: number): Promi
   const engine = new Engine(createNodePlatform());
   const result = await engine.run({ id: 'cli', task: 'upscale', model, params: { scale }, image: source });
   return result.images[0];
-}
-
-function compare(a: RgbaImage, b: RgbaImage): { max: number; mean: number } {
-  assert.equal(a.width, b.width);
-  assert.equal(a.height, b.height);
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = Math.abs(a.data[i] - b.data[i]);
-    max = Math.max(max, d);
-    sum += d;
-  }
-  return { max, mean: sum / ((a.data.length / 4) * 3) };
 }
 
 /** Picks the params and target in the UI, as a user would, and presses Run. */
@@ -88,7 +74,7 @@ for (const variant of [
 
       const browser = await pixels(pg.page, result.id);
       const cli = await cliResult(sourcePixels, variant.model, variant.scale);
-      const diff = compare(browser, cli);
+      const diff = compareImages(browser, cli);
       console.log(`${variant.name} vs CLI (onnxruntime-node): max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
       assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `browser and CLI differ: ${JSON.stringify(diff)}`);
 
@@ -162,7 +148,7 @@ test('the same job through the local server (Open Inference Protocol) and throug
     await chooseAndRun(pg, { scale: 2, quality: 'fast', target: 'wasm' });
     const viaWorker = (await waitForNodeCount(pg, 3)).find((n) => n.id !== sourceId && n.id !== viaServer.id)!;
     assert.equal((JSON.parse(viaWorker.pluginData.frontier) as ResultMeta).target, 'wasm');
-    const diff = compare(await pixels(pg.page, viaServer.id), await pixels(pg.page, viaWorker.id));
+    const diff = compareImages(await pixels(pg.page, viaServer.id), await pixels(pg.page, viaWorker.id));
     console.log(`server vs worker: max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
     assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `server and worker differ: ${JSON.stringify(diff)}`);
   } finally {
