@@ -5,7 +5,7 @@ import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params,
 import type { Capabilities, ModelStatus, ServerStatus, TargetChoice } from './engine-api.ts';
 import { probeServer } from './runtime/oip.ts';
 import { findModel, type ModelCard, type ModelFileKind, type Registry } from './models/card.ts';
-import { fileOfKind, graphFile, loadExternalData, loadModelBytes, loadModelFile, type ModelSource } from './models/loader.ts';
+import { fileOfKind, graphFile, loadExternalData, loadModelBytes, loadModelFile, type ByteProgress, type ModelSource } from './models/loader.ts';
 import type { Runtime, Session } from './runtime/runtime.ts';
 import type { JobServer } from './runtime/jobs-client.ts';
 import type { ImageCodec } from './image/codec.ts';
@@ -25,6 +25,11 @@ export interface EnginePlatform {
   jobServer?(): JobServer | undefined;
   cachedBytes?(card: ModelCard): Promise<number>;
   clearCache?(card: ModelCard): Promise<void>;
+}
+
+/** Byte progress of a model's files as the job's 'download' stage. */
+function downloadProgress(card: ModelCard, progress: (p: Omit<Progress, 'jobId'>) => void): ByteProgress {
+  return (done, total) => progress({ stage: 'download', done, total, message: `Downloading ${card.label}` });
 }
 
 export class Engine {
@@ -141,15 +146,13 @@ export class Engine {
     let session = this.sessions.get(key);
     if (!session) {
       session = (async () => {
+        const source = this.platform.source;
+        const downloading = downloadProgress(card, progress);
         const loadBytes = async () => {
-          const bytes = await loadModelBytes(card, this.platform.source, (done, total) =>
-            progress({ stage: 'download', done, total, message: `Downloading ${card.label}` }),
-          );
+          const bytes = await loadModelBytes(card, source, downloading);
           progress({ stage: 'load', done: 0, total: 1, message: `Loading ${card.label}` });
           return bytes;
         };
-        const source = this.platform.source;
-        const downloading = (done: number, total: number) => progress({ stage: 'download', done, total, message: `Downloading ${card.label}` });
         const s = await this.platform.runtime(target).createSession(card, loadBytes, {
           externalData: () => loadExternalData(card, source, downloading),
           // onnxruntime-node reads the weight files beside the graph itself: each is checked first.
@@ -218,9 +221,7 @@ export class Engine {
         },
         file: (kind: ModelFileKind, name?: string) => {
           const owner = part(name);
-          return loadModelFile(owner, fileOfKind(owner, kind), this.platform.source, (done, total) =>
-            progress({ stage: 'download', done, total, message: `Downloading ${owner.label}` }),
-          );
+          return loadModelFile(owner, fileOfKind(owner, kind), this.platform.source, downloadProgress(owner, progress));
         },
         progress,
         throwIfCancelled,

@@ -2,14 +2,13 @@
 // <out>/<id>/1/model.onnx) for the registry's built models, so they can be served by Triton or KServe at scale.
 // Every model file is checked against the card's sha256 and its real signature against the card before anything
 // is written; the config is built from the model's real inputs and outputs.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { sha256Hex } from '../../worker/models/loader.ts';
+import { sha256OfFile } from '../../worker/models/file-source.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH } from '../../worker/platform-node.ts';
 import { buildTritonConfig } from './config.ts';
 import { checkAgainstCard, readModelIo, type ModelIo, type ModelTensor } from './model-io.ts';
@@ -132,13 +131,6 @@ async function verifiedBytes(card: ModelCard, path: string): Promise<Uint8Array>
     );
   }
   return bytes;
-}
-
-/** sha256 of a file, streamed: weight files of a large model (5 GB) never sit in memory at once. */
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
