@@ -157,7 +157,8 @@ export class SimulatedHost {
       if (!region) throw new Error(`Nothing marks what to fill in ${node.name}: drag across the image to select the region to fill.`);
       const r = regionInBitmap(node, region);
       const mask = [{ png: await whitePng(r.width, r.height), x: r.x, y: r.y, width: r.width, height: r.height }];
-      this.send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: node.bitmap.png, mime: 'image/png', width: node.bitmap.width, height: node.bitmap.height, mask });
+      // The answer names what was read (the whole node, as Photoshop names the whole layer): the result goes over it.
+      this.send({ type: 'image', requestId: msg.requestId, nodeId: node.id, bytes: node.bitmap.png, mime: 'image/png', width: node.bitmap.width, height: node.bitmap.height, mask });
       return;
     }
     const bitmap = region ? await crop(node.bitmap, regionInBitmap(node, region)) : node.bitmap;
@@ -208,9 +209,7 @@ export class SimulatedHost {
     if (msg.mode === 'beside') {
       placedId = doc.placeBeside(msg.sourceNodeId, msg.name, result, pluginData).id;
     } else {
-      // A result of the whole image read with its region as mask (inpainting) replaces the whole fill.
-      const whole = result.width === node.bitmap.width && result.height === node.bitmap.height;
-      const bitmap = region && !whole ? await composite(node.bitmap, result, regionInBitmap(node, region)) : result;
+      const bitmap = region ? await composite(node.bitmap, result, regionInBitmap(node, region)) : result;
       placedId = doc.replaceFill(node.id, bitmap, pluginData).id;
     }
     this.send({ type: 'placed', requestId: msg.requestId, nodeId: placedId });

@@ -10,7 +10,7 @@ import { Engine } from '../../worker/engine.ts';
 import { nodeCodec } from '../../worker/image/codec-node.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform, REPO_ROOT } from '../../worker/platform-node.ts';
-import { openPlayground, runAndWaitForNode, openSampleRegion, pixels, type Playground } from './harness.ts';
+import { nodes, openPlayground, runAndWaitForNode, openSampleRegion, pixels, type Playground } from './harness.ts';
 
 const TINY = 'simmim-swin-base-192-tiny';
 /** Kernels differ between onnxruntime-web and -node by float rounding: a byte may flip by a few levels. */
@@ -92,5 +92,31 @@ describe('inpainting in the plugin', { timeout: 600_000 }, () => {
     const placed = await runAndWait();
     assert.equal((JSON.parse(placed.pluginData.frontier) as ResultMeta).target, 'webgpu');
     compare(await pixels(pg.page, placed.id));
+  });
+
+  // Last: it leaves the place mode set to replace-fill.
+  test('with "Replace the image fill" the filled image replaces the photo in place; one undo brings the photo back', async () => {
+    await pg.ui.locator('[data-testid="settings-panel"] summary').click();
+    await pg.ui.locator('[data-testid="setting-place"]').selectOption('replace-fill');
+    await pg.ui.locator('[data-testid="settings-save"]').click();
+    const sourceId = await openSampleRegion(pg.page, 'chelsea.png', REGION);
+    const before = await nodes(pg.page);
+    await pg.ui.locator('[data-testid="task-select"]').selectOption('inpaint');
+    await pg.ui.locator('[data-testid="model-select"]').selectOption(TINY);
+    await pg.ui.locator('[data-testid="target-select"]').selectOption('wasm');
+    await pg.ui.locator('[data-testid="run"]').click();
+    // Nothing new is placed: wait until the photo's own pixels change.
+    let filled = await pixels(pg.page, sourceId);
+    for (let i = 0; i < 480 && filled.data.every((v, j) => v === reference.photo.data[j]); i++) {
+      const error = await pg.ui.locator('[data-testid="error"]').textContent({ timeout: 100 }).catch(() => null);
+      if (error) throw new Error(`the UI reported: ${error}\n${pg.logs.join('\n')}`);
+      await pg.page.waitForTimeout(250);
+      filled = await pixels(pg.page, sourceId);
+    }
+    assert.equal((await nodes(pg.page)).length, before.length, 'no new node');
+    compare(filled);
+    await pg.page.evaluate(() => (window as unknown as { playground: { undo(): void } }).playground.undo());
+    const photo = await pixels(pg.page, sourceId);
+    assert.deepEqual(photo.data, reference.photo.data, 'the photo is back');
   });
 });
