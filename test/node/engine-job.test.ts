@@ -102,11 +102,16 @@ describe('engine jobs through the client', () => {
     const id = jobId('client-cancel');
     const controller = new AbortController();
     let aborted = false;
-    const run = generate({ seed: 30, count: 9 }, {
+    // A 100-step text-to-image job: 9 tiny generate images could finish before the abort reached a loaded server.
+    const steps = 100;
+    const run = client().runEngineJob({
       id,
+      task: 'text-to-image',
+      model: VQ,
+      params: { prompt: 'a slow boat', steps, seed: 30 },
       signal: controller.signal,
       progress: (p) => {
-        if (p.stage === 'run' && p.total === 9 && p.done >= 1 && !aborted) {
+        if (p.stage === 'run' && p.done >= 1 && !aborted) {
           aborted = true;
           controller.abort();
         }
@@ -121,7 +126,7 @@ describe('engine jobs through the client', () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
     const snapshot = (await (await fetch(`${server.url}/jobs/${id}`, { headers: auth })).json()) as { state: string; progress: { done: number } };
     assert.equal(snapshot.state, 'cancelled');
-    assert.ok(snapshot.progress.done < 9, `stopped before the end (${snapshot.progress.done} of 9)`);
+    assert.ok(snapshot.progress.done < steps, `stopped before the end (${snapshot.progress.done} of ${steps} steps)`);
     assert.equal((await fetch(`${server.url}/jobs/${id}/result`, { headers: auth })).status, 409);
   });
 

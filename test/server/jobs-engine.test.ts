@@ -139,7 +139,10 @@ describe('engine jobs', () => {
   test('cancel: a queued job and a running one end "cancelled" with no result and no files; the queue goes on', async () => {
     const running = 'engine-cancel-run';
     const queued = 'engine-cancel-queue';
-    assert.equal((await call(server.url, 'PUT', `/jobs/${running}`, { body: engineBody({ seed: 20, count: 9 }) })).status, 201);
+    // 100 sampling steps: a wide window for the cancel to land mid-job even on a loaded 2-core machine
+    // (9 tiny generate images once finished before the cancel arrived in CI).
+    const steps = 100;
+    assert.equal((await call(server.url, 'PUT', `/jobs/${running}`, { body: engineBody({ prompt: 'a slow boat', steps, seed: 20 }, 'text-to-image', VQ) })).status, 201);
     const second = await call(server.url, 'PUT', `/jobs/${queued}`, { body: engineBody({ seed: 40 }) });
     assert.equal(second.json?.state, 'queued', 'one job runs at a time (maxRunningJobs 1)');
     const cancelQueued = await call(server.url, 'POST', `/jobs/${queued}/cancel`);
@@ -151,7 +154,7 @@ describe('engine jobs', () => {
     assert.equal(cancel.json?.state, 'cancelled');
     const replay = await readEvents(server.url, running, { lastEventId: 0 });
     const lastRun = replay.events.map(snap).filter((j) => j.progress.stage === 'run').at(-1)!;
-    assert.ok(lastRun.progress.done < 9, `stopped mid-job (${lastRun.progress.done} of 9 images)`);
+    assert.ok(lastRun.progress.done < steps, `stopped mid-job (${lastRun.progress.done} of ${steps} steps)`);
     assert.equal(snap(replay.events.at(-1)!).state, 'cancelled');
     for (const id of [running, queued]) {
       const result = await call(server.url, 'GET', `/jobs/${id}/result`);
