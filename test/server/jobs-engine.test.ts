@@ -139,8 +139,8 @@ describe('engine jobs', () => {
   test('cancel: a queued job and a running one end "cancelled" with no result and no files; the queue goes on', async () => {
     const running = 'engine-cancel-run';
     const queued = 'engine-cancel-queue';
-    // 100 sampling steps: a wide window for the cancel to land mid-job even on a loaded 2-core machine
-    // (9 tiny generate images once finished before the cancel arrived in CI).
+    // Cancelled at its first run event, a 100-step job leaves the whole sampling loop for the cancel to land in, even on
+    // a loaded 2-core machine (a 9-image tiny generate job cancelled after its first image once finished first in CI).
     const steps = 100;
     assert.equal((await call(server.url, 'PUT', `/jobs/${running}`, { body: engineBody({ prompt: 'a slow boat', steps, seed: 20 }, 'text-to-image', VQ) })).status, 201);
     const second = await call(server.url, 'PUT', `/jobs/${queued}`, { body: engineBody({ seed: 40 }) });
@@ -148,7 +148,7 @@ describe('engine jobs', () => {
     const cancelQueued = await call(server.url, 'POST', `/jobs/${queued}/cancel`);
     assert.equal(cancelQueued.json?.state, 'cancelled');
 
-    await readEvents(server.url, running, { stopAfter: (e) => snap(e).progress.stage === 'run' && snap(e).progress.done >= 1 });
+    await readEvents(server.url, running, { stopAfter: (e) => snap(e).state === 'running' && snap(e).progress.stage === 'run' });
     const cancel = await call(server.url, 'POST', `/jobs/${running}/cancel`);
     assert.equal(cancel.status, 200);
     assert.equal(cancel.json?.state, 'cancelled');
