@@ -126,35 +126,36 @@ export class Job {
 
   /** The job as the API shows it; `preview: false` leaves out a preview already sent. */
   snapshot(options: { preview?: boolean } = {}): JobSnapshot | EngineJobSnapshot {
-    if (!isVideoSpec(this.spec)) return this.engineSnapshot(options.preview ?? true);
-    const base = `/jobs/${this.id}`;
+    const { id, spec } = this;
+    if (isVideoSpec(spec)) {
+      return {
+        id,
+        task: spec.task,
+        model: spec.model,
+        params: spec.params,
+        progress: { ...this.progress },
+        upload: { offset: this.uploadOffset, length: spec.upload.bytes, url: `/jobs/${id}/upload` },
+        ...(this.result ? { result: this.result as JobResult } : {}),
+        ...this.lifecycle(),
+      };
+    }
+    const preview = (options.preview ?? true) && this.preview ? { preview: this.preview } : {};
     return {
-      id: this.id,
-      task: this.spec.task,
-      model: this.spec.model,
-      params: this.spec.params,
-      state: this.state,
-      progress: { ...this.progress },
-      upload: { offset: this.uploadOffset, length: this.spec.upload.bytes, url: `${base}/upload` },
-      ...(this.error !== undefined ? { error: this.error } : {}),
-      ...(this.result ? { result: this.result as JobResult } : {}),
-      seq: this.nextSeq - 1,
-      created_at: this.createdAt.toISOString(),
-      ...(this.finishedAt ? { finished_at: this.finishedAt.toISOString() } : {}),
+      id,
+      task: spec.task,
+      model: spec.model,
+      params: spec.params,
+      progress: { ...this.progress, ...preview },
+      ...(this.result ? { result: this.result as EngineJobResult } : {}),
+      ...this.lifecycle(),
     };
   }
 
-  private engineSnapshot(withPreview: boolean): EngineJobSnapshot {
-    const preview = withPreview && this.preview ? { preview: this.preview } : {};
+  /** What every job's snapshot says beside its spec and progress: where it stands, and since when. */
+  private lifecycle(): Pick<JobSnapshot, 'state' | 'error' | 'seq' | 'created_at' | 'finished_at'> {
     return {
-      id: this.id,
-      task: this.spec.task,
-      model: this.spec.model,
-      params: this.spec.params,
       state: this.state,
-      progress: { ...this.progress, ...preview },
       ...(this.error !== undefined ? { error: this.error } : {}),
-      ...(this.result ? { result: this.result as EngineJobResult } : {}),
       seq: this.nextSeq - 1,
       created_at: this.createdAt.toISOString(),
       ...(this.finishedAt ? { finished_at: this.finishedAt.toISOString() } : {}),
