@@ -85,6 +85,25 @@ function placedLayer(s: PanelSession, before: FakeLayer[]): FakeLayer {
   return layer;
 }
 
+/**
+ * Walks the placed layer's pixels against the source photo's: a pixel the selection leaves out (level 0) must be the
+ * photo's exactly, a selected one stays opaque; `selected` gets each selected pixel's offset, level and position.
+ */
+function eachSelectedPixel(out: Uint8Array, source: Uint8Array, levels: Uint8Array, selected: (at: number, level: number, x: number, y: number) => void): void {
+  for (let i = 0; i < levels.length; i++) {
+    const x = i % LAYER.width, y = Math.floor(i / LAYER.width);
+    const at = i * 4;
+    if (levels[i] === 0) {
+      if ([0, 1, 2, 3].some((c) => out[at + c] !== source[at + c])) {
+        assert.fail(`(${x}, ${y}) of the layer is not selected but changed: ${[...out.subarray(at, at + 4)]} vs ${[...source.subarray(at, at + 4)]}`);
+      }
+      continue;
+    }
+    assert.equal(out[at + 3], 255, `(${x}, ${y}) stays opaque`);
+    selected(at, levels[i], x, y);
+  }
+}
+
 describe('Photoshop panel: inpainting an offset layer with the marquee', { timeout: 900_000 }, () => {
   let s: PanelSession;
   let photo: RgbaImage;
@@ -139,20 +158,11 @@ describe('Photoshop panel: inpainting an offset layer with the marquee', { timeo
     let max = 0;
     let changed = 0;
     let inside = 0;
-    for (let i = 0; i < hardLevels.length; i++) {
-      const x = i % LAYER.width, y = Math.floor(i / LAYER.width);
-      const at = i * 4;
-      if (hardLevels[i] === 0) {
-        if (out[at] !== photo.data[at] || out[at + 1] !== photo.data[at + 1] || out[at + 2] !== photo.data[at + 2] || out[at + 3] !== photo.data[at + 3]) {
-          assert.fail(`(${x}, ${y}) of the layer is outside the marquee but changed: ${[...out.subarray(at, at + 4)]} vs ${[...photo.data.subarray(at, at + 4)]}`);
-        }
-        continue;
-      }
+    eachSelectedPixel(out, photo.data, hardLevels, (at) => {
       inside++;
-      assert.equal(out[at + 3], 255, `(${x}, ${y}) stays opaque`);
       for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(out[at + c] - hardRef.data[at + c]));
       if ([0, 1, 2].some((c) => out[at + c] !== photo.data[at + c])) changed++;
-    }
+    });
     assert.equal(inside, 39 * 55, 'the marquee covers 39×55 px of the layer');
     console.log(`Photoshop inpaint (browser WASM) vs Node: max abs diff ${max} over ${inside} px, ${changed} changed`);
     assert.ok(max <= MAX_ABS_DIFF, `the fill equals onnxruntime-node's within ${MAX_ABS_DIFF} levels (max ${max})`);
@@ -185,17 +195,9 @@ describe('Photoshop panel: inpainting an offset layer with the marquee', { timeo
     let maxBlend = 0;
     let half = 0;
     let between = 0;
-    for (let i = 0; i < softLevels.length; i++) {
-      const x = i % LAYER.width, y = Math.floor(i / LAYER.width);
-      const at = i * 4;
-      const level = softLevels[i];
-      if (level === 0) {
-        if ([0, 1, 2, 3].some((c) => out[at + c] !== photo.data[at + c])) assert.fail(`(${x}, ${y}) of the layer is not selected but changed`);
-        continue;
-      }
-      assert.equal(out[at + 3], 255, `(${x}, ${y}) stays opaque`);
+    eachSelectedPixel(out, photo.data, softLevels, (at, level) => {
       for (let c = 0; c < 3; c++) maxRef = Math.max(maxRef, Math.abs(out[at + c] - softRef.data[at + c]));
-      if (level === 255) continue;
+      if (level === 255) return;
       // Partly selected: photo·(1 − a) + fill·a, the fill being what a full selection of the same pixels gets.
       const a = level / 255;
       for (let c = 0; c < 3; c++) maxBlend = Math.max(maxBlend, Math.abs(out[at + c] - Math.round(photo.data[at + c] * (1 - a) + softFull.data[at + c] * a)));
@@ -204,7 +206,7 @@ describe('Photoshop panel: inpainting an offset layer with the marquee', { timeo
         // Neither the photo nor the fill where the two differ clearly: a blend of both.
         if ([0, 1, 2].some((c) => Math.abs(photo.data[at + c] - softFull.data[at + c]) >= 24 && Math.abs(out[at + c] - photo.data[at + c]) > MAX_ABS_DIFF && Math.abs(out[at + c] - softFull.data[at + c]) > MAX_ABS_DIFF)) between++;
       }
-    }
+    });
     console.log(`feathered: max diff vs Node ${maxRef}, vs photo/fill blend ${maxBlend}; ${between} of ${half} half-selected px are a visible blend`);
     assert.ok(maxRef <= MAX_ABS_DIFF, `equals onnxruntime-node's result for the grey mask within ${MAX_ABS_DIFF} (max ${maxRef})`);
     assert.ok(maxBlend <= MAX_ABS_DIFF, `partly selected pixels are photo·(1 − a) + fill·a within ${MAX_ABS_DIFF} (max ${maxBlend})`);
