@@ -37,13 +37,12 @@ function megabytes(bytes: number): string {
 }
 
 /**
- * Reads a request body of at most `limit` bytes. A larger body (declared or actually sent) is a 413 before it is
- * buffered; `signal` (a timeout, the client leaving) stops the read. The caller's error response then lets node
+ * Reads a request body of at most `limit` bytes. A larger body (declared or actually sent) is a 413 (saying
+ * `tooLargeMessage`) before it is buffered; `signal` (a timeout, the client leaving) stops the read. The caller's error response then lets node
  * discard the rest of the body (see `discardBody`).
  */
-export function readBody(req: IncomingMessage, limit: number, signal?: AbortSignal): Promise<Buffer> {
-  const tooLarge = () =>
-    new HttpError(413, `The request body is larger than this server's ${megabytes(limit)} limit: send a smaller tensor (e.g. tile the image) or raise --max-body-mb.`);
+export function readBody(req: IncomingMessage, limit: number, signal?: AbortSignal, tooLargeMessage = `The request body is larger than this server's ${megabytes(limit)} limit: send a smaller tensor (e.g. tile the image) or raise --max-body-mb.`): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, tooLargeMessage);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
   signal?.throwIfAborted();
@@ -90,13 +89,16 @@ export function readBody(req: IncomingMessage, limit: number, signal?: AbortSign
 
 /**
  * After an early answer (413, 401, …) to a request whose body was not read: discard the rest so the connection
- * stays usable, but close it if the client keeps sending for more than `graceMs`.
+ * stays usable, but close it if the client keeps sending for more than `graceMs`. The timer must not touch
+ * `req.socket`: once the answer is out, node detaches the socket from the request and that property is null (the
+ * crash of issue 11: a TypeError from this timer ended the process ten seconds after an aborted upload).
  */
 export function discardBody(req: IncomingMessage, graceMs = 10_000): void {
-  if (req.complete) return;
+  if (req.complete || req.destroyed) return;
+  const socket = req.socket; // captured now, while it is still attached
   req.resume();
   const timer = setTimeout(() => {
-    if (!req.complete) req.socket.destroy();
+    if (!req.complete) (socket ?? req).destroy();
   }, graceMs);
   (timer as unknown as { unref(): void }).unref(); // never keeps the process alive
   req.once('end', () => clearTimeout(timer));

@@ -12,7 +12,8 @@ export interface ServableRegistry {
   missing: { id: string; reason: string }[];
 }
 
-export async function readRegistry(paths: ServerPaths): Promise<Registry> {
+/** The registry this repository ships (models/registry.json), without the models converted on this machine. */
+export async function readShippedRegistry(paths: ServerPaths): Promise<Registry> {
   let text: string;
   try {
     text = await readFile(paths.registry, 'utf8');
@@ -27,8 +28,12 @@ export async function readRegistry(paths: ServerPaths): Promise<Registry> {
   }
   const models = (parsed as Partial<Registry>)?.models;
   if (!Array.isArray(models)) throw new Error(`${paths.registry} has no "models" array.`);
+  return parsed as Registry;
+}
+
+export async function readRegistry(paths: ServerPaths): Promise<Registry> {
   // Models the user converted from official checkpoints (npm run convert) join the shipped ones.
-  return mergeRegistries(parsed as Registry, readLocalRegistry(paths.localRegistry));
+  return mergeRegistries(await readShippedRegistry(paths), readLocalRegistry(paths.localRegistry));
 }
 
 async function whyNotServable(paths: ServerPaths, card: ModelCard): Promise<string | null> {

@@ -1,5 +1,9 @@
-// The local companion server: node:http and a small route table (server/routes/*). Loopback only unless a bearer
-// token is configured (server/security.ts); the Open Inference Protocol v2 API lives under /v2.
+// The local companion server: node:http and a small route table (server/routes/*). Every route that computes,
+// changes state or shows a user's data needs the server's token, also on loopback (server/security.ts); the Open
+// Inference Protocol v2 API lives under /v2. Each request runs in its own async context, so an error that escapes
+// its handler (a timer, an event listener) is answered with 500 for that request instead of ending the process
+// (installCrashGuard, used by server/main.ts).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_PORT } from '../plugin/messages.ts';
@@ -14,7 +18,8 @@ import { oipRoutes } from './routes/oip.ts';
 import { playgroundRoutes } from './routes/playground.ts';
 import type { Method, Route } from './routes/route.ts';
 import { staticRoutes } from './routes/static.ts';
-import { assertBindAllowed, BearerAuth, isLoopbackHost, isProtectedPath, parseOrigin, type LimiterStats } from './security.ts';
+import { redactPaths } from './redact.ts';
+import { AccessGate, assertBindAllowed, BearerAuth, generateToken, isLoopbackHost, parseOrigin, type BackoffOptions, type LimiterStats } from './security.ts';
 
 export { isLoopbackHost } from './security.ts';
 
@@ -25,8 +30,16 @@ export interface ServerOptions extends OipOptions {
   port?: number;
   /** Folder holding dist/, models/ and test/fixtures/images (defaults to this repository). */
   root?: string;
-  /** Bearer token required on the API routes (/v2, /models, /jobs). Never logged. */
+  /**
+   * Bearer token required on every route that computes, changes state or shows a user's data (/v2 but its health
+   * checks, /jobs, models converted on this machine). Never logged. Without one the server makes up a random token
+   * (RunningServer.token) and binds to loopback only; npm start passes the pairing token (server/pairing.ts).
+   */
   token?: string;
+  /** Where a user finds the token, said in every 401 (default: the pairing code printed by npm start). */
+  tokenHint?: string;
+  /** Lockout of remote addresses that keep sending wrong tokens (server/security.ts WrongTokenBackoff). */
+  backoff?: BackoffOptions;
   /** Origins admitted by CORS besides "null" (Figma) and loopback pages, e.g. "https://app.example.com". */
   allowOrigins?: string[];
   /** Jobs under /jobs — video clips (uploaded) and whole engine tasks such as text-to-image: job folder, retention,
@@ -37,6 +50,8 @@ export interface ServerOptions extends OipOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** The token clients must send (the one given, or the one made up for this run). */
+  token: string;
   /** Inference admission counts, for monitoring and tests. */
   inferStats(): LimiterStats;
   close(): Promise<void>;
@@ -54,17 +69,39 @@ export function buildRoutes(oip: OipService, jobs: JobService): Route[] {
 }
 
 interface Guard {
-  auth: BearerAuth | null;
+  gate: AccessGate;
+  /** Bound to loopback: requests must name a loopback host (DNS rebinding guard). */
+  loopbackOnly: boolean;
   allowOrigins: readonly string[];
+}
+
+/** What an error escaping a request's handler needs to answer that request. */
+interface RequestScope {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+const requestScope = new AsyncLocalStorage<RequestScope>();
+
+// Body types a web page can send cross-site without a preflight (HTML forms, text/plain). No route that computes or
+// changes state takes them: with the token required this is a second lock, not the first.
+const SIMPLE_BODY_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+
+function assertNoFormBody(req: IncomingMessage): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (SIMPLE_BODY_TYPES.has(type)) {
+    throw new HttpError(415, `${req.method} does not take ${type} bodies here: send application/json (inference also takes application/octet-stream with the binary tensor extension).`);
+  }
 }
 
 async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: IncomingMessage, res: ServerResponse): Promise<void> {
   applyCommonHeaders(req, res, guard.allowOrigins);
 
-  // DNS-rebinding guard for token-less (loopback) serving: a page on evil.example resolved to 127.0.0.1 still sends
-  // Host: evil.example. With a token it is moot (such a page cannot know the token) and remote names are expected.
+  // DNS-rebinding guard: a page on evil.example resolved to 127.0.0.1 still sends Host: evil.example. A server bound
+  // to a network address expects remote names.
   const hostHeader = req.headers.host;
-  if (!guard.auth && hostHeader && !isLoopbackHost(hostnameOf(hostHeader))) {
+  if (guard.loopbackOnly && hostHeader && !isLoopbackHost(hostnameOf(hostHeader))) {
     throw new HttpError(421, `Host ${hostHeader} is not this server: it answers loopback names only (127.0.0.1, localhost, [::1]).`);
   }
 
@@ -82,7 +119,6 @@ async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: 
     answerPreflight(req, res, guard.allowOrigins);
     return;
   }
-  if (guard.auth && isProtectedPath(url.pathname)) guard.auth.check(req);
 
   const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
   const allowed: Method[] = [];
@@ -93,7 +129,10 @@ async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: 
       allowed.push(...route.methods);
       continue;
     }
-    await route.handle({ req, res, url, params, paths });
+    // The credential comes first: nothing is read, parsed, loaded or computed for a request without it.
+    if ((route.access ?? 'token') === 'token') guard.gate.check(req);
+    assertNoFormBody(req);
+    await route.handle({ req, res, url, params, paths, requireToken: () => guard.gate.check(req) });
     return;
   }
   if (allowed.length > 0) {
@@ -104,38 +143,80 @@ async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: 
   throw new HttpError(
     404,
     `Nothing at ${url.pathname}. This server serves / (playground), /dist/…, /ort/…, /models/registry.json, /models/files/<name>, /samples/<name>, ` +
-      'and the Open Inference Protocol under /v2 (/v2/health/ready, /v2/models/<model>, /v2/models/<model>/infer).',
+      'the Open Inference Protocol under /v2 (/v2/health/ready, /v2/models/<model>, /v2/models/<model>/infer) and jobs under /jobs/<id>.',
   );
+}
+
+/** Answers a request whose handler failed: the HttpError's status, else 500 (logged); never throws. */
+function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const status = err instanceof HttpError ? err.status : 500;
+  if (status === 500) console.error(`[frontier] ${req.method} ${pathOf(req)}:`, err);
+  if (res.headersSent || res.destroyed) {
+    // Mid-stream (an event stream, a file): the client sees a cut connection, not a truncated success.
+    res.destroy();
+    return;
+  }
+  const message = err instanceof HttpError ? err.message : 'Internal error while answering this request: the server logged it and keeps serving. Try again; if it happens again, report it with the server log.';
+  try {
+    sendError(res, status, redactPaths(message), err instanceof HttpError ? err.headers : {});
+    discardBody(req); // an unread body (413, 401, 503) must not block the connection
+  } catch {
+    res.destroy();
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? '/', 'http://x').pathname;
+  } catch {
+    return '(malformed path)';
+  }
+}
+
+/**
+ * Keeps the process alive when an error escapes a request's async work (a throw in a timer or an event listener the
+ * handler set up, a promise nobody awaited): that request is answered with 500 (or its stream cut), the error is
+ * logged, and every other request and job goes on. Errors outside any request are logged too. For the server's own
+ * process (server/main.ts), not for a library user's.
+ */
+export function installCrashGuard(log: (message: string, err: unknown) => void = (m, e) => console.error(m, e)): () => void {
+  const onError = (kind: string) => (err: unknown) => {
+    const scope = requestScope.getStore();
+    if (scope) {
+      log(`[frontier] ${kind} while answering ${scope.req.method} ${pathOf(scope.req)} (answered 500; the server keeps serving):`, err);
+      answerFailure(scope.req, scope.res, new Error('escaped its handler'));
+    } else {
+      log(`[frontier] ${kind} outside any request (the server keeps serving):`, err);
+    }
+  };
+  const uncaught = onError('uncaught error');
+  const unhandled = onError('unhandled rejection');
+  process.on('uncaughtException', uncaught);
+  process.on('unhandledRejection', unhandled);
+  return () => {
+    process.off('uncaughtException', uncaught);
+    process.off('unhandledRejection', unhandled);
+  };
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   assertBindAllowed(host, opts.token);
+  const token = opts.token ?? generateToken();
   const guard: Guard = {
-    auth: opts.token ? new BearerAuth(opts.token) : null,
+    gate: new AccessGate(new BearerAuth(token), opts.backoff, opts.tokenHint),
+    loopbackOnly: isLoopbackHost(host),
     allowOrigins: (opts.allowOrigins ?? []).map(parseOrigin),
   };
   const paths = serverPaths(opts.root);
   const oip = new OipService(paths, opts);
   // The job runner sends frame windows to this server's own /v2 (with its token), like any OIP client.
-  const jobs = new JobService(paths, { ...opts.jobs, token: opts.token });
+  const jobs = new JobService(paths, { ...opts.jobs, token });
   const routes = buildRoutes(oip, jobs);
 
   const server = createServer((req, res) => {
-    dispatch(routes, paths, guard, req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
-      const message = err instanceof HttpError ? err.message : `Internal error: ${(err as Error)?.message ?? String(err)}`;
-      if (status === 500) console.error(`[frontier] ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}:`, err);
-      if (res.headersSent || res.destroyed) {
-        res.destroy();
-        return;
-      }
-      try {
-        sendError(res, status, message, err instanceof HttpError ? err.headers : {});
-        discardBody(req); // an unread body (413, 401, 503) must not block the connection
-      } catch {
-        res.destroy();
-      }
+    requestScope.run({ req, res }, () => {
+      dispatch(routes, paths, guard, req, res).catch((err: unknown) => answerFailure(req, res, err));
     });
   });
   // Unparseable requests never reach the handler: answer 400 and keep serving.
@@ -164,6 +245,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    token,
     inferStats: () => oip.limiter.stats,
     close: async () => {
       await jobs.close(); // first: running jobs still call this server's /v2

@@ -6,6 +6,7 @@
 // JOB.json: {"model": "m.onnx", "threads": 2, "runs": [{"inputs": [{"name", "dtype", "shape", "file"}]}]}
 // Writes OUT_DIR/out<run>.<name>.bin per output and OUT_DIR/result.json:
 //   {"runs": [{"outputs": [{"name", "dtype", "shape", "file"}], "ms": 12.3}], "loadMs": 45.6}
+import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-node initialises
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';

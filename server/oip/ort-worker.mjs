@@ -6,6 +6,7 @@
 //               { type: 'run', seq, id, feeds: { [name]: { type, data, dims } }, fetches: string[] }
 // Messages out: { type: 'loaded', id, inputs, outputs, executionProvider: { name, detail } } | { type: 'load-failed', id, message }
 //               { type: 'result', seq, outputs: { [name]: { type, data, dims } } } | { type: 'run-failed', seq, message }
+import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-node initialises
 import { existsSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';

@@ -27,7 +27,7 @@ export function jobRoutes(jobs: JobService): Route[] {
       match: jobPath(''),
       async handle({ req, res, params }) {
         if (req.method === 'PUT') {
-          const body = await readBody(req, MAX_JOB_BODY);
+          const body = await readBody(req, MAX_JOB_BODY, undefined, `A job's description may be at most ${MAX_JOB_BODY / 1024} KB of JSON: {"task", "model", "params"} (and "upload" for a clip, whose bytes go to PATCH /jobs/{id}/upload).`);
           const { job, created } = await jobs.create(params.id, body.toString('utf8'));
           sendJson(res, created ? 201 : 200, job.snapshot(), { Location: `/jobs/${job.id}`, ...uploadHeaders(job) });
           return;

@@ -90,13 +90,16 @@ export function oipRoutes(oip: OipService): Route[] {
   return [
     { methods: ['GET'], match: exact('/v2'), handle: serverMetadata },
     { methods: ['GET'], match: exact('/v2/'), handle: serverMetadata },
+    // Health checks stay open for load balancers and Kubernetes probes; they compute nothing and name no model.
     {
       methods: ['GET'],
+      access: 'public',
       match: exact('/v2/health/live'),
       handle: ({ res }) => sendJson(res, 200, { live: true }),
     },
     {
       methods: ['GET'],
+      access: 'public',
       match: exact('/v2/health/ready'),
       async handle({ res }) {
         let count = 0;

@@ -9,6 +9,7 @@ export function playgroundRoutes(): Route[] {
   return [
     {
       methods: ['GET'],
+      access: 'public',
       match: exact('/'),
       async handle({ req, res, url, paths }) {
         const html = await readFile(paths.playgroundHtml);
@@ -28,6 +29,7 @@ export function playgroundRoutes(): Route[] {
     },
     {
       methods: ['GET'],
+      access: 'public',
       match: exact('/playground.js'),
       async handle({ req, res, paths }) {
         try {

@@ -12,11 +12,22 @@ export interface RequestContext {
   /** Captures from the route's pattern, e.g. the file name after /models/files/. */
   params: Record<string, string>;
   paths: ServerPaths;
+  /** Throws 401/429 unless the request carries the server's token: for public routes that are protected in part. */
+  requireToken(): void;
 }
+
+/**
+ * Who may use a route. 'token' (the default): only requests with the server's token, checked before the handler
+ * runs, so nothing is read, computed or changed for anyone else. 'public': files anyone may read (the playground
+ * page, the build output, onnxruntime's wasm, sample photos, public model files) and health checks.
+ */
+export type Access = 'token' | 'public';
 
 export interface Route {
   /** Methods this route answers; HEAD is answered by GET routes automatically. */
   methods: Method[];
+  /** Default 'token'. */
+  access?: Access;
   /** Returns the captures when `pathname` (still percent-encoded) belongs to this route, else null. */
   match(pathname: string): Record<string, string> | null;
   handle(ctx: RequestContext): Promise<void> | void;

@@ -22,6 +22,7 @@ export function staticRoutes(): Route[] {
   return [
     {
       methods: ['GET'],
+      access: 'public',
       match: under('/dist/'),
       async handle({ req, res, params, paths }) {
         const path = resolveInside(paths.dist, params.rest);
@@ -37,6 +38,7 @@ export function staticRoutes(): Route[] {
     },
     {
       methods: ['GET'],
+      access: 'public',
       match: under('/ort/'),
       async handle({ req, res, params, paths }) {
         ortFiles ??= readdir(paths.ortDist).then((names) => new Set(names.filter((n) => n.endsWith('.wasm') || n.endsWith('.mjs'))));
@@ -59,6 +61,7 @@ export function staticRoutes(): Route[] {
     },
     {
       methods: ['GET'],
+      access: 'public',
       match: exact('/samples'),
       async handle({ res, paths }) {
         sendJson(res, 200, { samples: await sampleNames(paths.samples) });
@@ -66,6 +69,7 @@ export function staticRoutes(): Route[] {
     },
     {
       methods: ['GET'],
+      access: 'public',
       match: under('/samples/'),
       async handle({ req, res, params, paths }) {
         const names = await sampleNames(paths.samples);

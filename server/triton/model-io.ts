@@ -1,6 +1,7 @@
 // The inputs and outputs an ONNX model really declares, read by onnxruntime-node (inputMetadata/outputMetadata),
 // and the check that they are what the model card promises: a config built from a card that drifted from its
 // model would load in Triton and then reject every request.
+import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-node initialises
 import * as ort from 'onnxruntime-node';
 import type { ModelCard, TensorSpec } from '../../worker/models/card.ts';
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertBindAllowed, BearerAuth, InferLimiter, isProtectedPath, parseOrigin } from '../../server/security.ts';
+import { assertBindAllowed, BearerAuth, InferLimiter, parseOrigin } from '../../server/security.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { raw, REPO } from './helpers.ts';
 import { MODEL, pixels, post } from './oip-util.ts';

@@ -1,4 +1,5 @@
 // Runtime `ort-node`: onnxruntime-node for the CLI and server (CPU; CUDA when its libraries are installed).
+import './no-telemetry.mjs'; // first: before onnxruntime-node initialises
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
