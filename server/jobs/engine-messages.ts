@@ -1,10 +1,10 @@
-// What the HTTP thread and the engine thread (engine-thread.ts) say to each other.
+// What the server and an engine process (engine-process.ts) say to each other. Typed arrays (images, previews)
+// cross as they are: the channel uses the V8 serializer.
 import type { Params, Progress, ResultMeta, RgbaImage } from '../../worker/job.ts';
 
-export type EngineThreadIn = { type: 'run'; job: { id: string; task: string; model: string; params: Params } } | { type: 'cancel'; id: string } | { type: 'dispose' };
+export type EngineIn = { type: 'run'; job: { id: string; task: string; model: string; params: Params } } | { type: 'cancel'; id: string };
 
-export type EngineThreadOut =
+export type EngineOut =
   | { type: 'progress'; id: string; progress: Omit<Progress, 'jobId'> }
   | { type: 'done'; id: string; images: RgbaImage[]; imageMeta?: ResultMeta[]; params: Params }
-  | { type: 'failed'; id: string; message: string }
-  | { type: 'disposed' };
+  | { type: 'failed'; id: string; message: string };

@@ -1,17 +1,22 @@
-// Runs engine jobs with the server's own engine (onnxruntime-node on this machine, target 'node') on its own thread
-// (engine-thread.ts), forwards its progress to the job (previews at most every `previewMs`), and writes the result
-// as JSON into the job's folder: { images: [{ width, height, rgba }], imageMeta? } (rgba: base64 of straight RGBA).
+// Runs engine jobs with the server's own engine (onnxruntime-node on this machine, target 'node') in a child process
+// (engine-process.ts, a WorkProcess), forwards its progress to the job (previews at most every `previewMs`), and
+// writes the result as JSON into the job's folder: { images: [{ width, height, rgba }], imageMeta? } (rgba: base64
+// of straight RGBA). Each running job has a process of its own; an idle one is kept for the next job (its sessions
+// stay loaded). A cancel asks the engine to stop at its next step; a job still running `cancelGraceMs` later is
+// stopped by killing its process, which never harms the server (killing a worker thread mid-run would abort it).
 import { writeFile } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import type { Params, Progress, ResultMeta, RgbaImage } from '../../worker/job.ts';
 import type { ImageMeta } from '../../worker/tasks/task.ts';
 import type { ServerPaths } from '../paths.ts';
-import type { EngineThreadIn, EngineThreadOut } from './engine-messages.ts';
+import { WorkProcess } from '../work-process.ts';
+import type { EngineIn, EngineOut } from './engine-messages.ts';
 import type { EngineJobResult, EngineJobSpec, Preview } from './engine-spec.ts';
 import type { Job } from './job.ts';
 
 /** Progress without a new preview is sent at most this often (a model download reports every chunk). */
 const PROGRESS_MS = 100;
+/** How long a cancelled job may take to stop at its next step before its process is killed. */
+export const DEFAULT_CANCEL_GRACE_MS = 5000;
 
 export function imageJson(img: RgbaImage): Preview {
   return { width: img.width, height: img.height, rgba: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength).toString('base64') };
@@ -23,54 +28,71 @@ function ownMeta(m: ResultMeta, jobParams: Params): ImageMeta {
   return { ...(m.seed !== undefined ? { seed: m.seed } : {}), ...(m.latent !== undefined ? { latent: m.latent } : {}), ...(Object.keys(params).length ? { params } : {}) };
 }
 
-interface Pending {
-  progress(p: Omit<Progress, 'jobId'>): void;
-  done(out: Extract<EngineThreadOut, { type: 'done' }>): void;
-  failed(err: Error): void;
+type Done = Extract<EngineOut, { type: 'done' }>;
+
+/** One engine process and the job it runs. */
+class EngineProcess {
+  readonly process: WorkProcess<EngineIn, EngineOut>;
+  private job: { id: string; progress(p: Omit<Progress, 'jobId'>): void; done(out: Done): void; failed(err: Error): void } | null = null;
+
+  constructor(paths: ServerPaths) {
+    this.process = new WorkProcess(new URL('./engine-process.mjs', import.meta.url), 'the engine process', (msg) => this.onMessage(msg), [JSON.stringify(paths)]);
+    void this.process.exited.then((why) => this.job?.failed(why));
+  }
+
+  get alive(): boolean {
+    return this.process.endedWith === null;
+  }
+
+  /** Runs one job to its end; rejects on failure or when the process ends. */
+  async run(job: EngineIn & { type: 'run' }, progress: (p: Omit<Progress, 'jobId'>) => void): Promise<Done> {
+    this.process.hold();
+    try {
+      return await new Promise<Done>((done, failed) => {
+        this.job = { id: job.job.id, progress, done, failed };
+        if (this.process.endedWith) failed(this.process.endedWith);
+        else this.process.send(job);
+      });
+    } finally {
+      this.job = null;
+      this.process.release();
+    }
+  }
+
+  cancel(id: string): void {
+    if (this.alive) this.process.send({ type: 'cancel', id });
+  }
+
+  private onMessage(msg: EngineOut): void {
+    const job = this.job;
+    if (!job || msg.id !== job.id) return;
+    if (msg.type === 'progress') job.progress(msg.progress);
+    else if (msg.type === 'done') job.done(msg);
+    else job.failed(new Error(msg.message));
+  }
 }
 
 export class EngineJobRunner {
-  private thread: Worker | null = null;
-  private readonly pending = new Map<string, Pending>();
+  private readonly idle: EngineProcess[] = [];
+  private readonly busy = new Set<EngineProcess>();
+  private closed = false;
 
   constructor(
     private readonly paths: ServerPaths,
     private readonly previewMs: number,
+    private readonly cancelGraceMs = DEFAULT_CANCEL_GRACE_MS,
   ) {}
 
-  /** The engine thread, started on the first job; a thread that died is replaced on the next one. */
-  private start(): Worker {
-    if (this.thread) return this.thread;
-    const thread = new Worker(new URL('./engine-thread.mjs', import.meta.url), { workerData: { paths: this.paths } });
-    thread.unref(); // an idle engine never keeps the process alive
-    thread.on('message', (msg: EngineThreadOut) => {
-      if (msg.type === 'disposed') return;
-      const run = this.pending.get(msg.id);
-      if (!run) return;
-      if (msg.type === 'progress') run.progress(msg.progress);
-      else if (msg.type === 'done') run.done(msg);
-      else run.failed(new Error(msg.message));
-    });
-    const die = (err: Error) => {
-      if (this.thread !== thread) return;
-      this.thread = null;
-      for (const run of this.pending.values()) run.failed(new Error(`The engine thread stopped (${err.message}): run the job again.`));
-      this.pending.clear();
-    };
-    thread.on('error', die);
-    thread.on('exit', (code) => die(new Error(`exit code ${code}`)));
-    this.thread = thread;
-    return thread;
-  }
-
-  private post(msg: EngineThreadIn): void {
-    this.start().postMessage(msg);
+  /** The pids of the engine processes (running and idle), for tests. */
+  get processIds(): number[] {
+    return [...this.idle, ...this.busy].map((p) => p.process.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   /** Runs the job's task; throws on failure or cancel (job.abort). */
   async run(job: Job, spec: EngineJobSpec, resultPath: string): Promise<EngineJobResult> {
     const signal = job.abort.signal;
     if (signal.aborted) throw new Error('The job was cancelled.');
+    if (this.closed) throw new Error('The server is shutting down: run the job again once it is back.');
     let lastSent = 0;
     let lastPreview = 0;
     let lastStage = '';
@@ -84,37 +106,45 @@ export class EngineJobRunner {
       const stage = p.stage === 'download' || p.stage === 'load' ? p.stage : 'run';
       job.setProgress(stage, p.done, p.total, { ...(p.message !== undefined ? { message: p.message } : {}), ...(preview ? { preview } : {}) });
     };
-    const cancel = () => this.thread?.postMessage({ type: 'cancel', id: job.id } satisfies EngineThreadIn);
+
+    let engine = this.idle.pop();
+    while (engine && !engine.alive) engine = this.idle.pop(); // one that died while idle is dropped
+    engine ??= new EngineProcess(this.paths);
+    this.busy.add(engine);
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    const cancel = () => {
+      engine.cancel(job.id);
+      // A job stuck in a long native call does not see the cancel: end its process (only it dies).
+      killTimer = setTimeout(() => void engine.process.kill(), this.cancelGraceMs);
+    };
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      const out = await new Promise<Extract<EngineThreadOut, { type: 'done' }>>((done, failed) => {
-        this.pending.set(job.id, { progress, done, failed });
-        this.post({ type: 'run', job: { id: job.id, task: spec.task, model: spec.model, params: spec.params } });
-      });
+      let out: Done;
+      try {
+        out = await engine.run({ type: 'run', job: { id: job.id, task: spec.task, model: spec.model, params: spec.params } }, progress);
+      } catch (err) {
+        if (signal.aborted) throw new Error('The job was cancelled.');
+        if (this.closed) throw new Error('The server shut down while the job ran: run it again once the server is back.');
+        if (!engine.alive) throw new Error(`The engine stopped while running the job (${(err as Error).message}): run it again.`);
+        throw err;
+      }
       if (out.images.length === 0) throw new Error(`${spec.task} returned no images.`);
       const imageMeta = out.imageMeta?.map((m) => ownMeta(m, out.params));
       await writeFile(resultPath, JSON.stringify({ images: out.images.map(imageJson), ...(imageMeta ? { imageMeta } : {}) }));
       return { url: `/jobs/${job.id}/result`, images: out.images.length, width: out.images[0].width, height: out.images[0].height };
     } finally {
-      this.pending.delete(job.id);
+      clearTimeout(killTimer);
       signal.removeEventListener('abort', cancel);
+      this.busy.delete(engine);
+      if (engine.alive && !this.closed) this.idle.push(engine);
+      else void engine.process.kill();
     }
   }
 
-  /** Releases the engine's sessions and stops its thread (the server is closing; runs were cancelled first). */
+  /** Stops every engine process (the server is closing; its jobs were cancelled first). Never harms this process. */
   async close(): Promise<void> {
-    const thread = this.thread;
-    if (!thread) return;
-    this.thread = null;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      thread.on('message', (msg: EngineThreadOut) => {
-        if (msg.type !== 'disposed') return;
-        clearTimeout(timer);
-        resolve();
-      });
-      thread.postMessage({ type: 'dispose' } satisfies EngineThreadIn);
-    });
-    await thread.terminate();
+    this.closed = true;
+    const all = [...this.idle.splice(0), ...this.busy];
+    await Promise.all(all.map((p) => p.process.kill()));
   }
 }

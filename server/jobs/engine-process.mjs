@@ -1,0 +1,8 @@
+// Bootstrap of an engine process (engine-process.ts, started by engine-runner.ts). The engine's task code is
+// TypeScript and a child process does not inherit the server's tsx loader, so it is registered here first.
+import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-node initialises
+import '../work-child.mjs'; // ends with the server; ignores Ctrl-C (the server decides)
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./engine-process.ts');
