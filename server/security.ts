@@ -230,7 +230,7 @@ export function parseOrigin(value: string): string {
 export interface LimiterStats {
   /** Requests admitted and not finished (reading their body, queued or running). */
   admitted: number;
-  /** Model runs in progress (including runs whose request already timed out: onnxruntime cannot stop them). */
+  /** Model runs in progress (a run whose request gave up counts until its work has stopped). */
   running: number;
   /** Runs waiting for a slot. */
   waiting: number;
@@ -239,8 +239,11 @@ export interface LimiterStats {
 }
 
 export interface Admission {
-  /** Runs `work` when a slot is free. `signal` abandons the wait, or the result of a run that cannot be stopped. */
-  run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * Runs `work` when a slot is free. When `signal` aborts, a waiting request leaves the queue, and a running one is
+   * answered at once while `work` (which gets the signal) stops its run; the slot is held until `work` settles.
+   */
+  run<T>(work: (signal?: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Ends the admission (idempotent); call it when the response is done. */
   release(): void;
 }
@@ -286,7 +289,7 @@ export class InferLimiter {
     };
   }
 
-  private async runWhenFree<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async runWhenFree<T>(work: (signal?: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
     if (this.running < this.maxRunning) {
       this.running++;
@@ -311,11 +314,11 @@ export class InferLimiter {
         throw signal.reason;
       }
     }
-    // Hold the slot until the work settles, even if the request gives up on it first (onnxruntime cannot stop a
-    // run): the count never drops below what the machine is actually running.
+    // Hold the slot until the work settles, even if the request gives up on it first (the work stops its run on the
+    // signal, which takes a moment): the count never drops below what the machine is actually running.
     this.started++;
     const done = Promise.resolve()
-      .then(work)
+      .then(() => work(signal))
       .finally(() => this.finished());
     return raceAbort(done, signal);
   }

@@ -128,13 +128,47 @@ export function toBytes(data: TypedData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** A value named in an error message without serializing it (a deeply nested value would overflow the stack). */
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}
+
+/**
+ * Flattens row-major JSON data, flat or nested, without recursion: arrays may nest at most `maxDepth` levels (the
+ * tensor's rank), so JSON nested thousands of levels deep is a 400, never a stack overflow.
+ */
+function flatten(data: unknown[], maxDepth: number, where: string, rankText: string): unknown[] {
+  const out: unknown[] = [];
+  const stack: { array: unknown[]; index: number }[] = [{ array: data, index: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.index >= top.array.length) {
+      stack.pop();
+      continue;
+    }
+    const value = top.array[top.index++];
+    if (!Array.isArray(value)) {
+      out.push(value);
+      continue;
+    }
+    if (stack.length >= maxDepth) {
+      throw new HttpError(400, `${where}: "data" nests arrays deeper than the tensor's ${rankText}: send a flat array of numbers (row-major), or nest it as the shape.`);
+    }
+    stack.push({ array: value, index: 0 });
+  }
+  return out;
+}
+
 /** Flattens JSON tensor data (flat or nested row-major arrays) and checks every element for `datatype`. */
-export function fromJson(datatype: OipDatatype, data: unknown, count: number, where: string): TypedData {
+export function fromJson(datatype: OipDatatype, data: unknown, count: number, where: string, rank = 1): TypedData {
   if (datatype === 'FP16') {
     throw new HttpError(400, `${where}: FP16 cannot travel as JSON numbers; send it with the binary tensor data extension (parameters.binary_data_size) or as FP32.`);
   }
   if (!Array.isArray(data)) throw new HttpError(400, `${where}: "data" must be an array of numbers (row-major), or use parameters.binary_data_size.`);
-  const flat: unknown[] = data.flat(Infinity);
+  const flat = flatten(data, Math.max(1, rank), where, `${rank} dimension${rank === 1 ? '' : 's'}`);
   if (flat.length !== count) {
     throw new HttpError(400, `${where}: the shape holds ${count} elements but "data" has ${flat.length}.`);
   }
@@ -142,7 +176,7 @@ export function fromJson(datatype: OipDatatype, data: unknown, count: number, wh
   for (let i = 0; i < count; i++) {
     const v = flat[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new HttpError(400, `${where}: data[${i}] is ${JSON.stringify(v) ?? String(v)}, not a finite number.`);
+      throw new HttpError(400, `${where}: data[${i}] is ${describe(v)}, not a finite number.`);
     }
     if (datatype === 'FP32') {
       out[i] = v;

@@ -1,7 +1,9 @@
-// One inference request: validate it against the loaded model (names, datatypes, shapes, byte sizes), build the
-// onnxruntime feeds, and encode the outputs as JSON or with the binary tensor data extension.
+// One inference request: validate it against the loaded model (names, datatypes, shapes, byte sizes, and the
+// bounds its card sets: bounds.ts) before any tensor is decoded, build the onnxruntime feeds, and encode the outputs
+// as JSON or with the binary tensor data extension.
 import { HttpError } from '../http-util.ts';
 import { BinaryReader, binaryResponseBody, type SplitBody } from './binary.ts';
+import { checkInputBounds, checkIntegerRange, checkSharedDimensions } from './bounds.ts';
 import { bytesPerElement, convertTo, fromBytes, fromJson, isOrtType, oipOfOrt, parseDatatype, toBytes, toJson, type TypedData } from './datatypes.ts';
 import type { PlainTensor } from './pool.ts';
 import type { LoadedModel, TensorInfo } from './sessions.ts';
@@ -74,6 +76,7 @@ export function parseInferRequest(model: LoadedModel, { json, binary }: SplitBod
 
   const reader = new BinaryReader(binary);
   const feeds: Record<string, PlainTensor> = {};
+  const shapes = new Map<string, number[]>();
   inputs.forEach((input: unknown, i) => {
     if (!isObject(input) || typeof input.name !== 'string') throw new HttpError(400, `inputs[${i}] must be an object with a "name".`);
     const where = `Input ${input.name}`;
@@ -82,6 +85,8 @@ export function parseInferRequest(model: LoadedModel, { json, binary }: SplitBod
     if (feeds[info.name]) throw new HttpError(400, `${where} is given twice.`);
     const datatype = parseDatatype(input.datatype, where);
     const shape = checkShape(input.shape, info, where);
+    checkInputBounds(model.card.id, model.bounds, info, shape, where); // 413 before any data is decoded
+    shapes.set(info.name, shape);
     const count = elementCount(shape, where);
     const params = optionalParameters(input.parameters, where);
 
@@ -96,13 +101,15 @@ export function parseInferRequest(model: LoadedModel, { json, binary }: SplitBod
       }
       data = fromBytes(datatype, reader.take(size as number, where));
     } else {
-      data = fromJson(datatype, input.data, count, where);
+      data = fromJson(datatype, input.data, count, where, shape.length);
     }
+    checkIntegerRange(model.card.id, model.bounds, info.name, data, where);
     feeds[info.name] = { type: info.type, data: convertTo(info.type, datatype, data, where), dims: shape };
   });
   reader.finish();
   const missing = model.inputs.filter((t) => !feeds[t.name]);
   if (missing.length) throw new HttpError(400, `Missing input(s) ${names(missing)} for ${model.card.id}.`);
+  checkSharedDimensions(model.inputs, shapes);
 
   let wanted: ParsedInfer['outputs'];
   if (outputs === undefined) {

@@ -1,9 +1,12 @@
-// A pool of inference threads (ort-worker.mjs). onnxruntime-node's run() blocks its thread, so each run gets a
-// worker of its own; the InferLimiter guarantees at most `size` runs at once, so an idle worker always exists.
-// Workers start lazily and load a model on first use (from bytes the main thread has already verified).
-import { Worker } from 'node:worker_threads';
-import type { ExecutionProviderState } from './sessions.ts';
+// A pool of inference processes (ort-process.mjs, each a WorkProcess). onnxruntime-node's run() blocks the thread
+// it runs on and cannot be stopped safely inside the server, so each run gets a process of its own; the InferLimiter
+// guarantees at most `size` runs at once, so an idle process always exists. A run whose request gives up (deadline,
+// client gone) is stopped for real: its process is killed, and a fresh one starts on demand. Processes start lazily
+// and load a model on first use, from the bytes the server has verified (sha256), sent once per process and model.
 import { cudaLibraryPath } from '../../worker/runtime/ort-node.ts';
+import { WorkProcess } from '../work-process.ts';
+import { ortRunFailure, RunFailure } from './run-errors.ts';
+import type { ExecutionProviderState } from './sessions.ts';
 
 export interface PlainTensor {
   type: string;
@@ -21,49 +24,60 @@ export interface ValueMetadata {
 export interface WorkerModelInfo {
   inputs: ValueMetadata[];
   outputs: ValueMetadata[];
+  executionProvider: ExecutionProviderState | null;
 }
+
+type Request =
+  | { type: 'load'; id: string; bytes: Uint8Array; executionProvider: string; threads: number; cudaLibrary: string | null }
+  | { type: 'run'; seq: number; id: string; feeds: Record<string, PlainTensor>; fetches: string[] };
 
 type Reply =
   | { type: 'loaded'; id: string; inputs: ValueMetadata[]; outputs: ValueMetadata[]; executionProvider: ExecutionProviderState | null }
   | { type: 'load-failed'; id: string; message: string }
   | { type: 'result'; seq: number; outputs: Record<string, PlainTensor> }
-  | { type: 'run-failed'; seq: number; message: string };
+  | { type: 'run-failed'; seq: number; message: string; source: 'onnxruntime' | 'process' };
 
-class PoolWorker {
-  readonly worker: Worker;
-  readonly models = new Map<string, Promise<WorkerModelInfo & { executionProvider: ExecutionProviderState | null }>>();
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+}
+
+class InferenceProcess {
+  readonly process: WorkProcess<Request, Reply>;
+  readonly models = new Map<string, Promise<WorkerModelInfo>>();
   busy = false;
-  dead: Error | null = null;
   private seq = 0;
-  private readonly runs = new Map<number, { resolve(o: Record<string, PlainTensor>): void; reject(e: Error): void }>();
-  private readonly loads = new Map<string, { resolve(v: WorkerModelInfo & { executionProvider: ExecutionProviderState | null }): void; reject(e: Error): void }>();
-  private readonly idleWaiters: (() => void)[] = [];
+  private readonly runs = new Map<number, Waiter<Record<string, PlainTensor>>>();
+  private readonly loads = new Map<string, Waiter<WorkerModelInfo>>();
 
-  constructor(onDeath: (w: PoolWorker) => void) {
-    this.worker = new Worker(new URL('./ort-worker.mjs', import.meta.url));
-    this.worker.unref(); // an idle pool never keeps the process alive
-    this.worker.on('message', (m: Reply) => this.onReply(m));
-    const die = (err: Error) => {
-      if (this.dead) return;
-      this.dead = err;
-      for (const r of this.runs.values()) r.reject(err);
-      for (const l of this.loads.values()) l.reject(err);
+  constructor(onExit: (p: InferenceProcess) => void) {
+    this.process = new WorkProcess(new URL('./ort-process.mjs', import.meta.url), 'the inference process', (m) => this.onReply(m));
+    void this.process.exited.then((why) => {
+      // Loads and runs in flight fail; a signal nobody here sent is most likely the system's out-of-memory killer.
+      const outside = this.process.signalFromOutside;
+      const failure =
+        outside === 'SIGKILL'
+          ? new RunFailure('memory', `${why.message}, which usually means the machine ran out of memory`)
+          : new RunFailure('crashed', why.message);
+      for (const r of this.runs.values()) r.reject(failure);
+      for (const l of this.loads.values()) l.reject(why);
       this.runs.clear();
       this.loads.clear();
-      this.notifyIdle();
-      onDeath(this);
-    };
-    this.worker.on('error', die);
-    this.worker.on('exit', (code) => die(new Error(`the inference thread exited (code ${code})`)));
+      onExit(this);
+    });
   }
 
-  load(id: string, bytes: Uint8Array, executionProvider: string, threads: number): Promise<WorkerModelInfo & { executionProvider: ExecutionProviderState | null }> {
+  get alive(): boolean {
+    return this.process.endedWith === null;
+  }
+
+  load(id: string, bytes: Uint8Array, executionProvider: string, threads: number): Promise<WorkerModelInfo> {
     let entry = this.models.get(id);
     if (!entry) {
-      entry = new Promise((resolve, reject) => {
+      entry = this.request(() => new Promise<WorkerModelInfo>((resolve, reject) => {
         this.loads.set(id, { resolve, reject });
-        this.worker.postMessage({ type: 'load', id, bytes, executionProvider, threads, cudaLibrary: cudaLibraryPath() });
-      });
+        this.process.send({ type: 'load', id, bytes, executionProvider, threads, cudaLibrary: cudaLibraryPath() });
+      }));
       this.models.set(id, entry);
       entry.catch(() => this.models.delete(id));
     }
@@ -71,36 +85,24 @@ class PoolWorker {
   }
 
   run(id: string, feeds: Record<string, PlainTensor>, fetches: string[]): Promise<Record<string, PlainTensor>> {
-    if (this.dead) return Promise.reject(this.dead);
     const seq = ++this.seq;
-    return new Promise((resolve, reject) => {
+    return this.request(() => new Promise((resolve, reject) => {
       this.runs.set(seq, { resolve, reject });
-      // Request buffers are ours alone: move them instead of copying.
-      const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
-      this.worker.postMessage({ type: 'run', seq, id, feeds, fetches }, transfer);
-    });
+      this.process.send({ type: 'run', seq, id, feeds, fetches });
+    }));
   }
 
-  /** Resolves once no load or run is in flight on this thread. */
-  settled(): Promise<void> {
-    if (this.runs.size === 0 && this.loads.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private notifyIdle(): void {
-    if (this.runs.size > 0 || this.loads.size > 0) return;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  private onReply(m: Reply): void {
+  /** Holds the server's event loop for the request's duration; a process already gone rejects with why. */
+  private async request<T>(start: () => Promise<T>): Promise<T> {
+    this.process.hold();
     try {
-      this.handleReply(m);
+      return await start();
     } finally {
-      this.notifyIdle();
+      this.process.release();
     }
   }
 
-  private handleReply(m: Reply): void {
+  private onReply(m: Reply): void {
     if (m.type === 'loaded' || m.type === 'load-failed') {
       const pending = this.loads.get(m.id);
       this.loads.delete(m.id);
@@ -111,7 +113,7 @@ class PoolWorker {
     const pending = this.runs.get(m.seq);
     this.runs.delete(m.seq);
     if (m.type === 'result') pending?.resolve(m.outputs);
-    else pending?.reject(new Error(m.message));
+    else pending?.reject(m.source === 'onnxruntime' ? ortRunFailure(m.message) : new RunFailure('internal', m.message));
   }
 }
 
@@ -121,57 +123,93 @@ export interface PoolOptions {
   threads: number;
 }
 
+export interface PoolStats {
+  /** Processes alive now. */
+  processes: number;
+  /** Processes started since the pool was made. */
+  started: number;
+  /** Runs stopped by killing their process (their request gave up). */
+  stopped: number;
+}
+
 export class InferencePool {
-  private readonly workers: PoolWorker[] = [];
+  private readonly processes: InferenceProcess[] = [];
   private closed = false;
+  private started = 0;
+  private stopped = 0;
 
   constructor(private readonly options: PoolOptions) {}
 
-  /** Loads `id` on one worker (starting one if needed) and returns the graph's metadata. */
-  load(id: string, bytes: Uint8Array, executionProvider: string) {
-    const worker =
-      this.workers.find((w) => w.models.has(id)) ??
-      this.workers.find((w) => !w.busy) ??
-      (this.workers.length < this.options.size ? this.spawn() : this.workers[0]);
-    return worker.load(id, bytes, executionProvider, this.options.threads);
+  get stats(): PoolStats {
+    return { processes: this.processes.length, started: this.started, stopped: this.stopped };
   }
 
-  /** Runs on an idle worker, preferring one that has the model loaded already. */
-  async run(id: string, bytes: Uint8Array, executionProvider: string, feeds: Record<string, PlainTensor>, fetches: string[]): Promise<Record<string, PlainTensor>> {
-    if (this.closed) throw new Error('the server is shutting down');
-    const idle = this.workers.filter((w) => !w.busy);
-    const worker = idle.find((w) => w.models.has(id)) ?? (this.workers.length < this.options.size ? this.spawn() : idle[0]);
-    if (!worker) throw new Error('no idle inference thread (the limiter should prevent this)');
-    worker.busy = true;
-    try {
-      await worker.load(id, bytes, executionProvider, this.options.threads);
-      return await worker.run(id, feeds, fetches);
-    } finally {
-      worker.busy = false;
-    }
+  /** The pids of the live processes (for tests and the benchmark's memory readings). */
+  get pids(): number[] {
+    return this.processes.map((p) => p.process.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Loads `id` in one process (starting one if needed) and returns the graph's metadata. */
+  load(id: string, bytes: Uint8Array, executionProvider: string): Promise<WorkerModelInfo> {
+    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
+    const target =
+      this.processes.find((p) => p.models.has(id)) ??
+      this.processes.find((p) => !p.busy) ??
+      (this.processes.length < this.options.size ? this.spawn() : this.processes[0]);
+    return target.load(id, bytes, executionProvider, this.options.threads);
   }
 
   /**
-   * Stops taking runs, lets the ones in flight finish (up to `graceMs`), then ends the threads. Terminating a thread
-   * in the middle of onnxruntime-node's run() aborts the whole process (a native exception), so a cancelled video
-   * job's last window is waited for rather than cut.
+   * Runs on an idle process, preferring one that has the model loaded already. When `signal` aborts first, the
+   * process is killed (the native run stops with it) and this rejects with the signal's reason once it is gone.
    */
-  async close(graceMs = 30_000): Promise<void> {
-    this.closed = true;
-    const all = this.workers.splice(0);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.all(all.map((w) => w.settled())), grace]);
-    clearTimeout(timer);
-    await Promise.allSettled(all.map((w) => w.worker.terminate()));
+  async run(
+    id: string,
+    bytes: Uint8Array,
+    executionProvider: string,
+    feeds: Record<string, PlainTensor>,
+    fetches: string[],
+    signal?: AbortSignal,
+  ): Promise<Record<string, PlainTensor>> {
+    if (this.closed) throw new Error('the server is shutting down');
+    signal?.throwIfAborted();
+    const idle = this.processes.filter((p) => !p.busy && p.alive);
+    const target = idle.find((p) => p.models.has(id)) ?? (this.processes.length < this.options.size ? this.spawn() : idle[0]);
+    if (!target) throw new RunFailure('internal', 'no idle inference process (the limiter should prevent this)');
+    target.busy = true;
+    const stop = () => {
+      this.stopped++;
+      void target.process.kill();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await target.load(id, bytes, executionProvider, this.options.threads);
+      return await target.run(id, feeds, fetches);
+    } catch (err) {
+      if (signal?.aborted) {
+        await target.process.exited; // the slot is given back only once the work has really stopped
+        throw signal.reason;
+      }
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      target.busy = false;
+    }
   }
 
-  private spawn(): PoolWorker {
-    const worker = new PoolWorker((dead) => {
-      const i = this.workers.indexOf(dead);
-      if (i >= 0) this.workers.splice(i, 1); // a fresh one starts on demand
+  /** Stops taking runs and kills every process (safe at any time: only those processes die). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.processes.splice(0).map((p) => p.process.kill()));
+  }
+
+  private spawn(): InferenceProcess {
+    const p = new InferenceProcess((gone) => {
+      const i = this.processes.indexOf(gone);
+      if (i >= 0) this.processes.splice(i, 1); // a fresh one starts on demand
     });
-    this.workers.push(worker);
-    return worker;
+    this.started++;
+    this.processes.push(p);
+    return p;
   }
 }

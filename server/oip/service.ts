@@ -33,7 +33,7 @@ export class OipService {
     this.requestTimeoutMs = positive(options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs');
     const concurrency = positive(options.maxConcurrentInfers, defaultMaxConcurrent(), 'maxConcurrentInfers');
     this.limiter = new InferLimiter(concurrency, options.maxQueuedInfers ?? DEFAULT_MAX_QUEUED);
-    // One inference thread per concurrent run: onnxruntime-node's run() blocks the thread it is called on.
+    // One inference process per concurrent run: onnxruntime-node's run() blocks the thread it is called on.
     this.sessions = new ModelSessions(paths, { executionProvider: options.executionProvider, poolSize: concurrency, threads: options.threads });
   }
 

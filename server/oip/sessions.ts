@@ -1,6 +1,6 @@
-// The registry's models as the inference threads run them: each model's file is read and its sha256 verified once
-// (by the model loader), its graph's inputs and outputs read from a real onnxruntime session, and every run goes
-// to the thread pool. The CUDA execution provider is tried on the first load; when its libraries are missing or it
+// The registry's models as the inference processes run them: each model's file is read and its sha256 verified once
+// (by the model loader), its graph's inputs and outputs read from a real onnxruntime session, its request bounds
+// derived from its card (bounds.ts), and every run goes to the process pool. The CUDA execution provider is tried on the first load; when its libraries are missing or it
 // fails, every model runs on the CPU and the server says so.
 import { availableParallelism } from 'node:os';
 import { FrontierError } from '../../worker/job.ts';
@@ -10,8 +10,9 @@ import { loadModelBytes } from '../../worker/models/loader.ts';
 import { HttpError } from '../http-util.ts';
 import { servableRegistry } from '../models.ts';
 import type { ServerPaths } from '../paths.ts';
+import { requestBounds, type RequestBounds } from './bounds.ts';
 import { isOrtType, type OrtType } from './datatypes.ts';
-import { InferencePool, type PlainTensor, type ValueMetadata } from './pool.ts';
+import { InferencePool, type PlainTensor, type PoolStats, type ValueMetadata } from './pool.ts';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu';
 
@@ -27,19 +28,23 @@ export interface TensorInfo {
   type: OrtType;
   /** -1 marks a dynamic dimension. */
   shape: number[];
+  /** Dimension names from the graph or the card ("batch", "height"), null where there is none. */
+  symbols: (string | null)[];
 }
 
 export interface LoadedModel {
   card: ModelCard;
-  /** The verified model file, sent to each inference thread that runs it. */
+  /** The verified model file, sent to each inference process that runs it. */
   bytes: Uint8Array;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
+  /** What one request may ask of it (bounds.ts). */
+  bounds: RequestBounds;
 }
 
 export interface SessionOptions {
   executionProvider?: ExecutionProviderChoice;
-  /** Inference threads (runs at once). */
+  /** Inference processes (runs at once). */
   poolSize?: number;
   /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
   threads?: number;
@@ -54,6 +59,15 @@ function shapeOf(graphShape: readonly (number | string)[], cardShape: readonly (
   });
 }
 
+/** The names of the dims, from the graph (dim_param) or else the card. */
+function symbolsOf(graphShape: readonly (number | string)[], cardShape: readonly (number | string)[] | undefined): (string | null)[] {
+  return graphShape.map((d, i) => {
+    if (typeof d === 'string' && d !== '') return d;
+    const fromCard = cardShape?.[i];
+    return typeof fromCard === 'string' && fromCard !== '' ? fromCard : null;
+  });
+}
+
 function tensorInfos(metadata: ValueMetadata[], cardSpecs: ModelCard['io']['inputs'], modelId: string): TensorInfo[] {
   return metadata.map((m) => {
     if (!m.isTensor || !m.type || !isOrtType(m.type)) {
@@ -61,7 +75,7 @@ function tensorInfos(metadata: ValueMetadata[], cardSpecs: ModelCard['io']['inpu
       throw new FrontierError('model-load-failed', `${modelId}: ${m.name} is ${type}, which this server cannot serve (FP32, FP16, UINT8, INT64 only).`);
     }
     const card = cardSpecs.find((s) => s.name === m.name);
-    return { name: m.name, type: m.type, shape: shapeOf(m.shape ?? [], card?.shape) };
+    return { name: m.name, type: m.type, shape: shapeOf(m.shape ?? [], card?.shape), symbols: symbolsOf(m.shape ?? [], card?.shape) };
   });
 }
 
@@ -106,9 +120,22 @@ export class ModelSessions {
     return entry;
   }
 
-  /** Runs the model on an inference thread. The caller holds an InferLimiter slot. */
-  run(model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[]): Promise<Record<string, PlainTensor>> {
-    return this.pool.run(model.card.id, model.bytes, this.providerForLoads(), feeds, fetches);
+  /**
+   * Runs the model in an inference process. The caller holds an InferLimiter slot. When `signal` aborts, the run is
+   * stopped (its process killed) and this rejects with the signal's reason once it has.
+   */
+  run(model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[], signal?: AbortSignal): Promise<Record<string, PlainTensor>> {
+    return this.pool.run(model.card.id, model.bytes, this.providerForLoads(), feeds, fetches, signal);
+  }
+
+  /** The inference processes: how many, started, stopped. */
+  get poolStats(): PoolStats {
+    return this.pool.stats;
+  }
+
+  /** The pids of the live inference processes. */
+  get processIds(): number[] {
+    return this.pool.pids;
   }
 
   /** Settles the execution provider question by loading the smallest servable model, if none is loaded yet. */
@@ -130,7 +157,7 @@ export class ModelSessions {
     await this.pool.close();
   }
 
-  /** 'auto' until the first load has decided; then the decision, so every thread uses the same provider. */
+  /** 'auto' until the first load has decided; then the decision, so every process uses the same provider. */
   private providerForLoads(): string {
     return this.epState.name === 'unknown' ? 'auto' : this.epState.name;
   }
@@ -138,7 +165,7 @@ export class ModelSessions {
   private async load(id: string): Promise<LoadedModel> {
     const card = await this.card(id);
     if (card.files.some((f) => f.kind === 'onnx-external-data')) {
-      // The inference threads load models from bytes; a graph with separate weight files (over 2 GB) cannot.
+      // The inference processes load models from bytes; a graph with separate weight files (over 2 GB) cannot.
       throw new HttpError(503, `Model ${id} keeps its weights in separate files (ONNX external data, over 2 GB): this endpoint serves single-file models. Its task runs on this server as a job (PUT /jobs/{id}), or serve it on Triton (npm run export:triton).`);
     }
     let bytes: Uint8Array;
@@ -156,7 +183,8 @@ export class ModelSessions {
     }
     if (info.executionProvider && this.epState.name === 'unknown') this.epState = info.executionProvider;
     try {
-      return { card, bytes, inputs: tensorInfos(info.inputs, card.io.inputs, id), outputs: tensorInfos(info.outputs, card.io.outputs, id) };
+      const inputs = tensorInfos(info.inputs, card.io.inputs, id);
+      return { card, bytes, inputs, outputs: tensorInfos(info.outputs, card.io.outputs, id), bounds: requestBounds(card, inputs) };
     } catch (err) {
       throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
     }

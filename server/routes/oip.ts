@@ -4,9 +4,11 @@ import { FRONTIER_VERSION } from '../../worker/job.ts';
 import { HttpError, readBody, sendJson } from '../http-util.ts';
 import { servableRegistry } from '../models.ts';
 import { HEADER_LENGTH, splitRequestBody } from '../oip/binary.ts';
+import { bodyTooLargeMessage } from '../oip/bounds.ts';
 import { oipOfOrt } from '../oip/datatypes.ts';
 import { encodeInferResponse, MODEL_VERSION, parseInferRequest } from '../oip/infer.ts';
 import type { PlainTensor } from '../oip/pool.ts';
+import { RunFailure, runFailureResponse } from '../oip/run-errors.ts';
 import type { OipService } from '../oip/service.ts';
 import type { LoadedModel } from '../oip/sessions.ts';
 import { raceAbort, requestDeadline } from '../security.ts';
@@ -67,11 +69,14 @@ function modelMetadata(model: LoadedModel, oip: OipService) {
   };
 }
 
-async function runSession(oip: OipService, model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[]) {
+/** Runs the model; `signal` (deadline, client gone) stops the run. Failures become 400 (the input), 503, or 500. */
+async function runSession(oip: OipService, model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[], signal?: AbortSignal) {
   try {
-    return await oip.sessions.run(model, feeds, fetches);
+    return await oip.sessions.run(model, feeds, fetches, signal);
   } catch (err) {
-    throw new HttpError(500, `onnxruntime failed to run ${model.card.id}: ${(err as Error).message}`);
+    if (err instanceof HttpError) throw err; // the deadline's 504, the client's 499
+    if (err instanceof RunFailure) throw runFailureResponse(model.card.id, err);
+    throw new HttpError(503, `${model.card.id} could not run: ${(err as Error).message}. Retry in a moment.`, { 'Retry-After': '1' });
   }
 }
 
@@ -145,10 +150,12 @@ export function oipRoutes(oip: OipService): Route[] {
         res.on('close', onClose);
         try {
           const model = await raceAbort(oip.sessions.get(id), deadline.signal);
-          const body = await readBody(req, oip.maxBodyBytes, deadline.signal);
+          // The smaller of the server's limit and what this model can take: an oversized body is refused unread.
+          const limit = Math.min(oip.maxBodyBytes, model.bounds.maxBodyBytes);
+          const body = await readBody(req, limit, deadline.signal, limit < oip.maxBodyBytes ? bodyTooLargeMessage(id, model.bounds) : undefined);
           const parsed = parseInferRequest(model, splitRequestBody(body, req.headers[HEADER_LENGTH]));
           const fetches = parsed.outputs.map((o) => o.name);
-          const results = await admission.run(() => runSession(oip, model, parsed.feeds, fetches), deadline.signal);
+          const results = await admission.run((signal) => runSession(oip, model, parsed.feeds, fetches, signal), deadline.signal);
           const { body: out, headers } = encodeInferResponse(model, parsed, results);
           res.writeHead(200, { ...headers, 'Content-Length': out.length, 'Cache-Control': 'no-store' });
           res.end(out);

@@ -1,14 +1,15 @@
-// One inference thread of the server's pool. onnxruntime-node's session.run() blocks the thread it runs on, so
-// runs happen here, never on the HTTP thread: the server stays responsive and request deadlines can fire.
-// Plain JavaScript on purpose: worker threads do not inherit tsx's TypeScript loader.
+// One inference process of the server's pool (pool.ts). onnxruntime-node's session.run() blocks the thread it runs
+// on and cannot be interrupted safely in-process; here it blocks only this process, which the server kills when a
+// request's deadline passes or its client leaves. Plain JavaScript: a child process has no TypeScript loader.
 //
 // Messages in:  { type: 'load', id, bytes, executionProvider: 'auto' | 'cpu' | 'cuda', threads, cudaLibrary }
 //               { type: 'run', seq, id, feeds: { [name]: { type, data, dims } }, fetches: string[] }
 // Messages out: { type: 'loaded', id, inputs, outputs, executionProvider: { name, detail } } | { type: 'load-failed', id, message }
-//               { type: 'result', seq, outputs: { [name]: { type, data, dims } } } | { type: 'run-failed', seq, message }
+//               { type: 'result', seq, outputs: { [name]: { type, data, dims } } }
+//               | { type: 'run-failed', seq, message, source: 'onnxruntime' | 'process' }
 import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-node initialises
+import { reply } from '../work-child.mjs';
 import { existsSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 /** @type {Map<string, import('onnxruntime-node').InferenceSession>} */
@@ -18,7 +19,7 @@ function baseOptions(threads) {
   return {
     intraOpNumThreads: threads,
     graphOptimizationLevel: 'all',
-    // Several sessions share the cores: idle threads must sleep, not spin.
+    // Several processes share the cores: idle threads must sleep, not spin.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
@@ -56,46 +57,37 @@ async function load(msg) {
     const { session, executionProvider } = await create(msg);
     sessions.get(msg.id)?.release();
     sessions.set(msg.id, session);
-    parentPort.postMessage({
-      type: 'loaded',
-      id: msg.id,
-      inputs: metadata(session.inputMetadata),
-      outputs: metadata(session.outputMetadata),
-      executionProvider,
-    });
+    reply({ type: 'loaded', id: msg.id, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata), executionProvider });
   } catch (err) {
-    parentPort.postMessage({ type: 'load-failed', id: msg.id, message: String(err?.message ?? err) });
+    reply({ type: 'load-failed', id: msg.id, message: String(err?.message ?? err) });
   }
 }
+
+// A run that fails on its input is answered to the client; the server's log need not repeat it for every request.
+const RUN_OPTIONS = { logSeverityLevel: 4 };
 
 async function run(msg) {
   const session = sessions.get(msg.id);
   if (!session) {
-    parentPort.postMessage({ type: 'run-failed', seq: msg.seq, message: `model ${msg.id} is not loaded on this worker` });
+    reply({ type: 'run-failed', seq: msg.seq, message: `model ${msg.id} is not loaded in this process`, source: 'process' });
     return;
   }
+  let results;
   try {
     const feeds = {};
     for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-    const results = await session.run(feeds, msg.fetches);
-    const outputs = {};
-    const transfer = [];
-    for (const [name, t] of Object.entries(results)) {
-      outputs[name] = { type: t.type, data: t.data, dims: [...t.dims] };
-      if (t.data?.buffer instanceof ArrayBuffer) transfer.push(t.data.buffer);
-    }
-    try {
-      parentPort.postMessage({ type: 'result', seq: msg.seq, outputs }, transfer);
-    } catch {
-      parentPort.postMessage({ type: 'result', seq: msg.seq, outputs }); // a buffer that cannot be detached: copy
-    }
+    results = await session.run(feeds, msg.fetches, RUN_OPTIONS);
   } catch (err) {
-    parentPort.postMessage({ type: 'run-failed', seq: msg.seq, message: String(err?.message ?? err) });
+    reply({ type: 'run-failed', seq: msg.seq, message: String(err?.message ?? err), source: 'onnxruntime' });
+    return;
   }
+  const outputs = {};
+  for (const [name, t] of Object.entries(results)) outputs[name] = { type: t.type, data: t.data, dims: [...t.dims] };
+  reply({ type: 'result', seq: msg.seq, outputs });
 }
 
-// Messages are handled one at a time, in order: a run never overlaps a load on this thread.
+// Messages are handled one at a time, in order: a run never overlaps a load in this process.
 let queue = Promise.resolve();
-parentPort.on('message', (msg) => {
+process.on('message', (msg) => {
   queue = queue.then(() => (msg.type === 'load' ? load(msg) : run(msg)));
 });
