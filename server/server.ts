@@ -83,6 +83,18 @@ interface RequestScope {
 
 const requestScope = new AsyncLocalStorage<RequestScope>();
 
+/**
+ * Runs every listener of `emitter` inside the request's scope. Events that node emits later on its own (body 'data'
+ * arriving in another packet, 'close', 'drain') come from the socket's context, not the handler's, so without this
+ * an error in such a listener could not be traced to its request.
+ */
+function bindToScope(emitter: IncomingMessage | ServerResponse, scope: RequestScope): void {
+  const emit = emitter.emit;
+  emitter.emit = function (this: typeof emitter, ...args: Parameters<typeof emit>) {
+    return requestScope.run(scope, () => emit.apply(this, args));
+  } as typeof emit;
+}
+
 // Body types a web page can send cross-site without a preflight (HTML forms, text/plain). No route that computes or
 // changes state takes them: with the token required this is a second lock, not the first.
 const SIMPLE_BODY_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']);
@@ -215,7 +227,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const routes = buildRoutes(oip, jobs);
 
   const server = createServer((req, res) => {
-    requestScope.run({ req, res }, () => {
+    const scope = { req, res };
+    bindToScope(req, scope);
+    bindToScope(res, scope);
+    requestScope.run(scope, () => {
       dispatch(routes, paths, guard, req, res).catch((err: unknown) => answerFailure(req, res, err));
     });
   });

@@ -17,6 +17,7 @@ import { ErrorPanel } from './components/ErrorPanel.tsx';
 import type { ErrorAction } from './components/ErrorPanel.tsx';
 import { ModelManager } from './components/ModelManager.tsx';
 import { modelMismatch, ModelPicker } from './components/ModelPicker.tsx';
+import { PairingPrompt, type PairingState } from './components/PairingPrompt.tsx';
 import { ParamsForm } from './components/ParamsForm.tsx';
 import { ProgressBar } from './components/ProgressBar.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
@@ -74,6 +75,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const [problem, setProblem] = useState<Problem | null>(null);
   const [result, setResult] = useState<ItemResult | null>(null);
   const [modelsBusy, setModelsBusy] = useState(false);
+  /** The server asks for its pairing code (null: it does not, or the user said "not now" this session). */
+  const [pairing, setPairing] = useState<PairingState | null>(null);
+  const pairingDismissed = useRef(false);
   const bootGeneration = useRef(0);
   const cancelRequested = useRef(false);
   const currentJob = useRef<string | null>(null);
@@ -155,6 +159,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         setModels(modelList);
         setTaskId((prev) => (taskList.some((t) => t.id === prev) ? prev : (taskList[0]?.id ?? '')));
         setBoot({ phase: 'ready' });
+        // Does the server take our pairing code? Asked without its model list: that would load every model there.
+        const access = await engine.testServer(s.serverUrl.replace(/\/+$/, ''), s.token, { models: false }).catch(() => null);
+        if (generation !== bootGeneration.current) return;
+        setPairing(access?.pairing && !(pairingDismissed.current && access.pairing === 'needed') ? { state: access.pairing, hint: access.pairingHint } : null);
       } catch (err) {
         if (generation !== bootGeneration.current) return;
         setBoot({ phase: 'failed', problem: asProblem(err) });
@@ -330,6 +338,15 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   return (
     <main class="app">
       <StatusLine boot={boot} hostSilent={hostSilent} engineState={engineState} caps={caps} serverUrl={settings.serverUrl} onRestart={restartEngine} />
+
+      {pairing && (
+        <PairingPrompt pairing={pairing} serverUrl={settings.serverUrl} disabled={running}
+          onPair={(code) => saveSettings({ ...settings, token: code })}
+          onDismiss={() => {
+            pairingDismissed.current = true;
+            setPairing(null);
+          }} />
+      )}
 
       <SelectionPanel selection={selection} />
 

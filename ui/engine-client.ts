@@ -183,8 +183,8 @@ export class EngineClient {
   clearModels(ids?: string[]): Promise<void> {
     return this.call((api) => api.clearModels(ids));
   }
-  testServer(url: string, token: string): Promise<ServerStatus> {
-    return this.call((api) => api.testServer(url, token));
+  testServer(url: string, token: string, options?: { models?: boolean }): Promise<ServerStatus> {
+    return this.call((api) => api.testServer(url, token, options));
   }
 
   chooseTarget(task: string, model: string | undefined, requested: Target, params?: Params): Promise<TargetChoice> {

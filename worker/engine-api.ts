@@ -50,8 +50,11 @@ export interface EngineApi {
   run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult>;
   /** Cooperative cancel: the job stops at its next tile/step boundary with a 'cancelled' error. */
   cancel(jobId: string): Promise<void>;
-  /** Checks an inference server (ours, Triton, KServe) at `url`: health, metadata, which known models are ready. */
-  testServer(url: string, token: string): Promise<ServerStatus>;
+  /**
+   * Checks an inference server (ours, Triton, KServe) at `url`: health, metadata, whether it takes the pairing code,
+   * and which known models are ready (unless `models` is false: asking loads each model on the server).
+   */
+  testServer(url: string, token: string, options?: { models?: boolean }): Promise<ServerStatus>;
   decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage>;
   encodePng(image: RgbaImage): Promise<Uint8Array>;
 }

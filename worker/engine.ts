@@ -262,9 +262,9 @@ export class Engine {
     this.running.get(jobId)?.abort();
   }
 
-  async testServer(url: string, token: string): Promise<ServerStatus> {
+  async testServer(url: string, token: string, options: { models?: boolean } = {}): Promise<ServerStatus> {
     // The registry names the models to ask for; without it (model host down) the probe still checks the server.
-    const registry = await this.loadRegistry().catch(() => null);
+    const registry = options.models === false ? null : await this.loadRegistry().catch(() => null);
     return probeServer({ baseUrl: url.replace(/\/+$/, ''), token, modelIds: registry?.models.map((m) => m.id), timeoutMs: 10_000 });
   }
 

@@ -40,7 +40,7 @@ const api: EngineApi = {
       return Comlink.transfer(result, result.images.map((i) => i.data.buffer as ArrayBuffer));
     }),
   cancel: (jobId) => guard(() => current().cancel(jobId)),
-  testServer: (url, token) => guard(() => current().testServer(url, token)),
+  testServer: (url, token, options) => guard(() => current().testServer(url, token, options)),
   decode: (bytes, mime) =>
     guard(async () => {
       const image = await current().decode(bytes, mime);

@@ -5,7 +5,7 @@ import { MAX_IMAGE_EDGE } from '../../plugin/messages.ts';
 import { bitmapFromBytes, rgbaOf, type Bitmap } from './bitmap.ts';
 import { PlaygroundDocument } from './document.ts';
 import { SimulatedHost, type LogEntry } from './host.ts';
-import { loadSettings, saveSettings } from './settings.ts';
+import { applyPairingLink, loadSettings, saveSettings } from './settings.ts';
 import { DEFAULT_UI_URL, uiUrlFrom } from './ui-url.ts';
 import { CanvasView } from './view.ts';
 import { openClip, VIDEO_TYPES, type Clip } from './video.ts';
@@ -71,6 +71,10 @@ function applyTheme(): void {
   themeButton.textContent = theme === 'dark' ? 'Light' : 'Dark';
 }
 applyTheme();
+
+// A link from npm start carries the pairing code in its fragment: keep it, then take it out of the address bar
+// (and so out of the history, bookmarks and screenshots).
+if (applyPairingLink(localStorage, location.origin, location.hash)) history.replaceState(null, '', location.pathname + location.search);
 
 const doc = new PlaygroundDocument<Bitmap, Clip>();
 const logList = byId('log');

@@ -32,3 +32,20 @@ export function loadSettings(storage: Storage, origin: string): Settings {
 export function saveSettings(storage: Storage, settings: Settings): void {
   storage.setItem(KEY, JSON.stringify(settings));
 }
+
+/**
+ * The pairing code in a playground link (`#pair=<code>`, printed by npm start), or null. The fragment never reaches
+ * the server or its logs; the page keeps the code with its settings and drops it from the address bar.
+ */
+export function pairingCodeFrom(hash: string): string | null {
+  const code = new URLSearchParams(hash.replace(/^#/, '')).get('pair');
+  return code && /^[\x21-\x7e]+$/.test(code) ? code : null;
+}
+
+/** Keeps a pairing code from the link: the page's own server becomes the server, with that code. */
+export function applyPairingLink(storage: Storage, origin: string, hash: string): boolean {
+  const code = pairingCodeFrom(hash);
+  if (!code) return false;
+  saveSettings(storage, { ...loadSettings(storage, origin), serverUrl: origin, token: code });
+  return true;
+}

@@ -9,10 +9,14 @@ export function uiUrlFrom(search: string): string {
   return ui && ui.startsWith('/') && !ui.startsWith('//') ? ui : DEFAULT_UI_URL;
 }
 
-/** The playground's address on `serverUrl`, hosting `ui` (a path on that server) and optionally cross-origin isolated. */
-export function playgroundUrl(serverUrl: string, opts: { ui?: string; coi?: boolean } = {}): string {
+/**
+ * The playground's address on `serverUrl`, hosting `ui` (a path on that server), optionally cross-origin isolated,
+ * and paired with the server's `token` (in the fragment, as npm start prints it).
+ */
+export function playgroundUrl(serverUrl: string, opts: { ui?: string; coi?: boolean; token?: string } = {}): string {
   const url = new URL('/', serverUrl);
   if (opts.ui) url.searchParams.set('ui', opts.ui);
   if (opts.coi) url.searchParams.set('coi', '1');
+  if (opts.token) url.hash = `pair=${encodeURIComponent(opts.token)}`;
   return url.href;
 }

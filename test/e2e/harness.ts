@@ -23,7 +23,8 @@ export async function openPlayground(opts: { webgpu?: boolean; root?: string; qu
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   page.setDefaultTimeout(60_000);
-  await page.goto(`${server.url}/${opts.query ?? ''}`);
+  // Opened as npm start prints it: the link pairs the playground with the server.
+  await page.goto(`${server.url}/${opts.query ?? ''}#pair=${server.token}`);
   await page.waitForFunction(() => (window as unknown as { playground?: unknown }).playground !== undefined);
   await page.evaluate(() => (window as unknown as { playground: { ready: Promise<void> } }).playground.ready);
   const ui = page.frameLocator('iframe');

@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildPhotoshop } from '../../plugin/build-photoshop.ts';
 import type { PsBounds } from '../../plugin/photoshop/api.ts';
 import { startPhotoshopBridge, type PhotoshopBridge } from '../../plugin/photoshop/bridge.ts';
-import { SETTINGS_KEY } from '../../plugin/photoshop/settings.ts';
+import { SETTINGS_KEY, TOKEN_KEY } from '../../plugin/photoshop/settings.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import type { RgbaImage } from '../../worker/job.ts';
 import { REPO_ROOT } from '../../worker/platform-node.ts';
@@ -71,6 +71,8 @@ export async function openPanel(init: DocumentInit, opts: PanelOptions = {}): Pr
   const doc = fake.openDocument(init);
   // The user's saved settings point the panel at our server.
   fake.localStorage.setItem(SETTINGS_KEY, JSON.stringify({ target: 'wasm', serverUrl: server.url, placeMode: 'beside', readMerged: opts.readMerged === true }));
+  // …and the panel is paired with it (the code kept in secureStorage, as the panel saves it).
+  await fake.uxp.storage.secureStorage.setItem(TOKEN_KEY, server.token);
   const logs: string[] = [];
   const bridge = startPhotoshopBridge({
     photoshop: fake.photoshop, uxp: fake.uxp, storage: fake.localStorage, webview: fake.webview,

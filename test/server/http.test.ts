@@ -1,6 +1,7 @@
 // The server over real HTTP on an ephemeral port, against a throwaway root folder.
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,14 +10,21 @@ import { startServer, type RunningServer } from '../../server/server.ts';
 import { raw, tempRoot, type TempRoot } from './helpers.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-DIST';
-const MODEL_NAME = 'tiny-up.0123456789abcdef.onnx';
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const MODEL_BYTES = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 256);
+const MODEL_SHA = sha256(MODEL_BYTES);
+const MODEL_NAME = `tiny-up.${MODEL_SHA.slice(0, 16)}.onnx`;
+// Right size, wrong content: what a disk error or a half-finished copy leaves behind.
+const DAMAGED_NAME = 'damaged.cccccccccccccccc.onnx';
+// A model converted on this machine (the local registry): the user's own weights, served with the token only.
+const CONVERTED_BYTES = Uint8Array.from({ length: 300 }, (_, i) => (i * 13) % 256);
+const CONVERTED_NAME = `converted.${sha256(CONVERTED_BYTES).slice(0, 16)}.onnx`;
 
-function card(id: string, file: string, bytes: number) {
+function card(id: string, file: string, bytes: number, hash = file.split('.')[1].padEnd(64, '0')) {
   return {
     id, task: 'upscale', label: id, description: '', variant: 'tiny', license: 'MIT', targets: ['wasm'],
     source: { checkpoint: 'seeded random' },
-    files: [{ name: file, sha256: file.split('.')[1].padEnd(64, '0'), bytes }],
+    files: [{ name: file, sha256: hash, bytes }],
     io: { inputs: [], outputs: [], image: { layout: 'NCHW', range: [0, 1] }, scale: 2, tile: { size: 64, overlap: 8 } },
   };
 }
@@ -24,11 +32,13 @@ function card(id: string, file: string, bytes: number) {
 const REGISTRY = {
   version: 1,
   models: [
-    card('present', MODEL_NAME, MODEL_BYTES.length),
+    card('present', MODEL_NAME, MODEL_BYTES.length, MODEL_SHA),
     card('absent', 'absent.aaaaaaaaaaaaaaaa.onnx', 10),
     card('truncated', 'truncated.bbbbbbbbbbbbbbbb.onnx', 999),
+    card('damaged', DAMAGED_NAME, MODEL_BYTES.length),
   ],
 };
+const LOCAL_REGISTRY = { version: 1, models: [card('converted', CONVERTED_NAME, CONVERTED_BYTES.length, sha256(CONVERTED_BYTES))] };
 
 let root: TempRoot;
 let server: RunningServer;
@@ -39,6 +49,10 @@ before(async () => {
     'models/registry.json': JSON.stringify(REGISTRY),
     [`models/build/files/${MODEL_NAME}`]: MODEL_BYTES,
     'models/build/files/truncated.bbbbbbbbbbbbbbbb.onnx': new Uint8Array(10),
+    [`models/build/files/${DAMAGED_NAME}`]: MODEL_BYTES,
+    'models/build/local-registry.json': JSON.stringify(LOCAL_REGISTRY),
+    [`models/build/files/${CONVERTED_NAME}`]: CONVERTED_BYTES,
+    'models/build/files/stray.dddddddddddddddd.onnx': MODEL_BYTES,
     'dist/figma/ui.html': '<!doctype html><p>plugin ui</p>',
     'dist/playground/playground.js': 'console.log("playground")',
   });
@@ -167,7 +181,7 @@ describe('models', () => {
     assert.equal(res.headers['cache-control'], 'no-cache');
     const body = json(res.body) as unknown as typeof REGISTRY;
     assert.equal(body.version, 1);
-    assert.deepEqual(body.models.map((m) => m.id), ['present']);
+    assert.deepEqual(body.models.map((m) => m.id), ['present', 'damaged', 'converted']);
     assert.deepEqual(body.models[0], REGISTRY.models[0]);
   });
 
@@ -176,7 +190,7 @@ describe('models', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(new Uint8Array(res.body), MODEL_BYTES);
     assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
-    assert.equal(res.headers.etag, '"0123456789abcdef"');
+    assert.equal(res.headers.etag, `"${MODEL_SHA}"`);
     assert.equal(res.headers['accept-ranges'], 'bytes');
     assert.equal(res.headers['content-length'], '1000');
     assert.equal(res.headers['content-type'], 'application/octet-stream');
@@ -186,7 +200,7 @@ describe('models', () => {
     const res = await raw(server.url, `/models/files/${MODEL_NAME}`, { method: 'HEAD' });
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-length'], '1000');
-    assert.equal(res.headers.etag, '"0123456789abcdef"');
+    assert.equal(res.headers.etag, `"${MODEL_SHA}"`);
     assert.equal(res.body.length, 0);
   });
 
@@ -220,7 +234,7 @@ describe('models', () => {
   });
 
   test('If-None-Match with the hash answers 304', async () => {
-    const res = await raw(server.url, `/models/files/${MODEL_NAME}`, { headers: { 'If-None-Match': '"0123456789abcdef"' } });
+    const res = await raw(server.url, `/models/files/${MODEL_NAME}`, { headers: { 'If-None-Match': `"${MODEL_SHA}"` } });
     assert.equal(res.status, 304);
     assert.equal(res.body.length, 0);
   });
@@ -229,6 +243,55 @@ describe('models', () => {
     const res = await raw(server.url, '/models/files/absent.aaaaaaaaaaaaaaaa.onnx');
     assert.equal(res.status, 404);
     assert.match(json(res.body).error ?? '', /npm run build/);
+  });
+
+  test('a damaged file (right size, wrong sha256) is never served, let alone as immutable', async () => {
+    const res = await raw(server.url, `/models/files/${DAMAGED_NAME}`);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.etag, undefined);
+    assert.doesNotMatch(String(res.headers['cache-control']), /immutable/);
+    assert.match(json(res.body).error ?? '', /damaged on the server.*sha256.*npm run build/);
+    assert.doesNotMatch(json(res.body).error ?? '', new RegExp(root.root.replace(/[/\\.]/g, '\\$&')));
+    // Truncated: known from the size alone.
+    const short = await raw(server.url, '/models/files/truncated.bbbbbbbbbbbbbbbb.onnx');
+    assert.equal(short.status, 503);
+    assert.match(json(short.body).error ?? '', /10 bytes where its card says 999/);
+  });
+
+  test('a file that goes bad after it was served is checked again', async () => {
+    const name = `later.${sha256(CONVERTED_BYTES.slice(0, 200)).slice(0, 16)}.onnx`;
+    const bytes = CONVERTED_BYTES.slice(0, 200);
+    const dir = join(root.root, 'models', 'build', 'files');
+    const registry = { ...REGISTRY, models: [...REGISTRY.models, card('later', name, bytes.length, sha256(bytes))] };
+    await writeFile(join(root.root, 'models', 'registry.json'), JSON.stringify(registry));
+    try {
+      await writeFile(join(dir, name), bytes);
+      assert.equal((await raw(server.url, `/models/files/${name}`)).status, 200);
+      const flipped = new Uint8Array(bytes);
+      flipped[100] ^= 0xff;
+      await writeFile(join(dir, name), flipped);
+      const later = new Date(Date.now() + 5000); // a new modification time, whatever the clock's resolution
+      await utimes(join(dir, name), later, later);
+      assert.equal((await raw(server.url, `/models/files/${name}`)).status, 503);
+    } finally {
+      await writeFile(join(root.root, 'models', 'registry.json'), JSON.stringify(REGISTRY));
+    }
+  });
+
+  test('files no card names are not served', async () => {
+    const res = await raw(server.url, '/models/files/stray.dddddddddddddddd.onnx');
+    assert.equal(res.status, 404);
+    assert.match(json(res.body).error ?? '', /No model file named stray/);
+  });
+
+  test("a model converted on this machine needs the token; the shipped ones don't", async () => {
+    const without = await raw(server.url, `/models/files/${CONVERTED_NAME}`);
+    assert.equal(without.status, 401);
+    const withToken = await raw(server.url, `/models/files/${CONVERTED_NAME}`, { headers: { Authorization: `Bearer ${server.token}` } });
+    assert.equal(withToken.status, 200);
+    assert.deepEqual(new Uint8Array(withToken.body), CONVERTED_BYTES);
+    assert.equal(withToken.headers['cache-control'], 'private, max-age=31536000, immutable');
+    assert.equal((await raw(server.url, `/models/files/${MODEL_NAME}`)).status, 200);
   });
 
   test('a root without a registry answers 404 with the path it looked for', async () => {

@@ -1,12 +1,15 @@
-// Secure by default: bearer token on the API (not on the static pages), loopback-only without a token, CORS for
-// origin null / loopback / configured origins only, the inference queue (503 + Retry-After when full) and the
+// Secure by default: the token on everything that computes, changes state or shows a user's data, also on loopback
+// (not on the public files), loopback-only unless a token is given, a lockout for remote guessers, no form bodies on
+// state changes, CORS for origin null / loopback / configured origins only, the inference queue (503 + Retry-After when full) and the
 // per-request timeout (504, and the server keeps serving without leaking the abandoned work).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request, type ClientRequest } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertBindAllowed, BearerAuth, InferLimiter, parseOrigin } from '../../server/security.ts';
+import { AccessGate, assertBindAllowed, BearerAuth, InferLimiter, parseOrigin, WrongTokenBackoff } from '../../server/security.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { raw, REPO } from './helpers.ts';
 import { MODEL, pixels, post } from './oip-util.ts';
@@ -24,17 +27,22 @@ describe('with a token', () => {
     await server.close();
   });
 
-  const apiPaths = ['/v2', '/v2/', '/v2/health/live', `/v2/models/${MODEL}`, '/models/registry.json', `/models/files/whatever.onnx`, '/jobs/abc', '/v2/not-a-route'];
+  // Everything that computes, changes state or shows a user's data.
+  const protectedPaths = ['/v2', '/v2/', `/v2/models/${MODEL}`, `/v2/models/${MODEL}/ready`, `/v2/models/${MODEL}/versions/1`, '/jobs/abcdefgh', '/jobs/abcdefgh/events', '/jobs/abcdefgh/result', '/jobs/abcdefgh/upload'];
 
-  test('missing token → 401 with WWW-Authenticate: Bearer on /v2, /models and /jobs', async () => {
-    for (const path of apiPaths) {
+  test('missing token → 401 with WWW-Authenticate: Bearer and where to find the code, before any work', async () => {
+    for (const path of protectedPaths) {
       const res = await raw(server.url, path);
       assert.equal(res.status, 401, path);
       assert.match(String(res.headers['www-authenticate']), /^Bearer realm="frontier"$/, path);
-      assert.match(json(res.body).error ?? '', /bearer token.*plugin's Settings/, path);
+      assert.match(json(res.body).error ?? '', /pairing code.*Settings → Pairing code/, path);
     }
     const infer = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
     assert.equal(infer.status, 401);
+    for (const [method, path] of [['PUT', '/jobs/abcdefgh'], ['POST', '/jobs/abcdefgh/cancel'], ['PATCH', '/jobs/abcdefgh/upload'], ['DELETE', '/jobs/abcdefgh']]) {
+      assert.equal((await raw(server.url, path, { method })).status, 401, `${method} ${path}`);
+    }
+    assert.equal(server.inferStats().started, 0, 'nothing ran');
   });
 
   test('wrong token (any length, any scheme) → 401 invalid_token', async () => {
@@ -45,29 +53,38 @@ describe('with a token', () => {
     }
     const wrong = await raw(server.url, '/v2', { headers: { Authorization: 'Bearer nope' } });
     assert.match(String(wrong.headers['www-authenticate']), /invalid_token/);
-    assert.match(json(wrong.body).error ?? '', /token is wrong/);
+    assert.match(json(wrong.body).error ?? '', /pairing code is wrong/);
   });
 
-  test('right token → 200 on /v2, /models/registry.json and infer', async () => {
+  test('right token → 200 on /v2, its models and infer', async () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
     assert.equal((await raw(server.url, '/v2', { headers: auth })).status, 200);
-    assert.equal((await raw(server.url, '/v2/health/ready', { headers: { Authorization: `bearer   ${TOKEN}` } })).status, 200);
-    assert.equal((await raw(server.url, '/models/registry.json', { headers: auth })).status, 200);
+    assert.equal((await raw(server.url, `/v2/models/${MODEL}`, { headers: { Authorization: `bearer   ${TOKEN}` } })).status, 200);
     const infer = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, auth);
     assert.equal(infer.status, 200, JSON.stringify(infer.json));
   });
 
-  test('the static pages stay public', async () => {
-    assert.equal((await raw(server.url, '/')).status, 200);
-    assert.equal((await raw(server.url, '/samples')).status, 200);
-    for (const path of ['/dist/figma/ui.html', '/ort/ort-wasm-simd-threaded.wasm', '/samples/astronaut.png', '/playground.js']) {
-      assert.notEqual((await raw(server.url, path)).status, 401, path);
+  test('public files and health checks stay open: the playground, the build, onnxruntime, samples, shipped models', async () => {
+    for (const path of ['/', '/samples', '/dist/figma/ui.html', '/ort/ort-wasm-simd-threaded.wasm', '/samples/astronaut.png', '/playground.js', '/models/registry.json', '/v2/health/live', '/v2/health/ready']) {
+      assert.equal((await raw(server.url, path)).status, 200, path);
     }
   });
 
-  test('remote Host names are accepted (the DNS-rebinding guard is for token-less serving)', async () => {
-    const res = await raw(server.url, '/v2/health/live', { headers: { Host: 'gpu-box.example:8740', Authorization: `Bearer ${TOKEN}` } });
-    assert.equal(res.status, 200);
+  test('state changes never take form or text/plain bodies, even with the token', async () => {
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const started = server.inferStats().started;
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const infer = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, { ...auth, 'Content-Type': type });
+      assert.equal(infer.status, 415, type);
+      assert.match(infer.json.error ?? '', /application\/json/);
+      assert.equal((await raw(server.url, '/jobs/abcdefgh/cancel', { method: 'POST', headers: { ...auth, 'Content-Type': type } })).status, 415, type);
+    }
+    assert.equal(server.inferStats().started, started, 'nothing ran');
+  });
+
+  test('a loopback server refuses foreign Host names even with the token (DNS rebinding)', async () => {
+    const res = await raw(server.url, '/v2', { headers: { Host: 'gpu-box.example:8740', Authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 421);
   });
 
   test('CORS preflight for origin null allows Authorization and the binary header, without a token', async () => {
@@ -103,13 +120,12 @@ describe('with a token', () => {
   });
 });
 
-describe('without a token', () => {
+describe('without a token given', () => {
   test('a non-loopback host is refused with why and how', async () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.20']) {
       await assert.rejects(startServer({ host, port: 0 }), (err: Error) => {
         assert.match(err.message, /Refusing to listen on .* without a token/);
         assert.match(err.message, /loopback/);
-        assert.match(err.message, /--token <secret>.*FRONTIER_TOKEN/);
         return true;
       });
     }
@@ -118,12 +134,17 @@ describe('without a token', () => {
     assert.doesNotThrow(() => assertBindAllowed('127.0.0.1', undefined));
   });
 
-  test('the API is open on loopback, and the DNS-rebinding guard stays', async () => {
+  test('the server makes up a token: the API needs it on loopback too, and the DNS-rebinding guard stays', async () => {
     const server = await startServer({ port: 0 });
     try {
-      assert.equal((await raw(server.url, '/v2')).status, 200);
-      const rebound = await raw(server.url, '/v2', { headers: { Host: 'evil.example' } });
+      assert.match(server.token, /^[A-Za-z0-9_-]{27}$/, '160 random bits, base64url');
+      assert.equal((await raw(server.url, '/v2')).status, 401);
+      assert.equal((await raw(server.url, '/v2', { headers: { Authorization: `Bearer ${server.token}` } })).status, 200);
+      const rebound = await raw(server.url, '/v2', { headers: { Host: 'evil.example', Authorization: `Bearer ${server.token}` } });
       assert.equal(rebound.status, 421);
+      const other = await startServer({ port: 0 });
+      assert.notEqual(other.token, server.token);
+      await other.close();
     } finally {
       await server.close();
     }
@@ -138,22 +159,66 @@ describe('without a token', () => {
 });
 
 describe('token checking', () => {
-  test('protected paths are exactly /v2, /models and /jobs', () => {
-    for (const p of ['/v2', '/v2/', '/v2/models/x/infer', '/models', '/models/registry.json', '/jobs', '/jobs/1/events']) assert.ok(isProtectedPath(p), p);
-    for (const p of ['/', '/dist/figma/ui.html', '/ort/x.wasm', '/samples', '/playground.js', '/v2x', '/modelsx']) assert.ok(!isProtectedPath(p), p);
-  });
+  const fakeRequest = (authorization: string | undefined, remoteAddress: string) => ({ headers: { authorization }, socket: { remoteAddress } }) as never;
 
   test('BearerAuth accepts only the exact token', () => {
     const auth = new BearerAuth(TOKEN);
-    const req = (authorization?: string) => ({ headers: { authorization } }) as never;
+    const req = (authorization?: string) => fakeRequest(authorization, '127.0.0.1');
     assert.doesNotThrow(() => auth.check(req(`Bearer ${TOKEN}`)));
     assert.throws(() => auth.check(req(undefined)), (e: { status: number }) => e.status === 401);
     assert.throws(() => auth.check(req(`Bearer ${TOKEN.slice(0, -1)}`)), (e: { status: number }) => e.status === 401);
   });
 
-  test('npm start prints that a token is set, never the token', { timeout: 30_000 }, async () => {
+  test('a remote address that keeps guessing is locked out (429, even with the right token), for longer each time', () => {
+    let now = 1_000_000;
+    const gate = new AccessGate(new BearerAuth(TOKEN), { maxFailures: 3, windowMs: 60_000, lockMs: 30_000, maxLockMs: 100_000, now: () => now });
+    const guesser = '203.0.113.9';
+    const status = (auth: string | undefined, address: string) => {
+      try {
+        gate.check(fakeRequest(auth, address));
+        return 200;
+      } catch (err) {
+        return (err as { status: number }).status;
+      }
+    };
+    assert.deepEqual([1, 2, 3].map(() => status('Bearer guess', guesser)), [401, 401, 401]);
+    assert.equal(status(`Bearer ${TOKEN}`, guesser), 429, 'locked: the token is not even compared');
+    assert.equal(status(`Bearer ${TOKEN}`, '198.51.100.7'), 200, 'other addresses are not affected');
+    try {
+      gate.check(fakeRequest('Bearer guess', guesser));
+    } catch (err) {
+      assert.equal((err as { headers: Record<string, string> }).headers['Retry-After'], '30');
+    }
+    now += 30_001;
+    assert.equal(status(`Bearer ${TOKEN}`, guesser), 200, 'the lockout ends');
+    assert.deepEqual([1, 2, 3].map(() => status('Bearer guess', guesser)), [401, 401, 401]);
+    now += 30_001;
+    assert.equal(status(`Bearer ${TOKEN}`, guesser), 429, 'the second lockout is twice as long');
+    now += 30_000;
+    assert.equal(status(`Bearer ${TOKEN}`, guesser), 200);
+    // No Authorization header at all is not a guess (a client that was never paired).
+    for (let i = 0; i < 10; i++) assert.equal(status(undefined, '192.0.2.1'), 401);
+    assert.equal(status(`Bearer ${TOKEN}`, '192.0.2.1'), 200);
+  });
+
+  test('loopback is never locked out: any web page reaches 127.0.0.1 and must not lock the designer out', () => {
+    const gate = new AccessGate(new BearerAuth(TOKEN), { maxFailures: 2 });
+    for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      for (let i = 0; i < 20; i++) assert.throws(() => gate.check(fakeRequest('Bearer guess', address)), (e: { status: number }) => e.status === 401);
+      assert.doesNotThrow(() => gate.check(fakeRequest(`Bearer ${TOKEN}`, address)));
+    }
+  });
+
+  test('the lockout table stays bounded however many addresses guess', () => {
+    const backoff = new WrongTokenBackoff({ maxFailures: 1, maxTracked: 100 });
+    for (let i = 0; i < 10_000; i++) backoff.failed(`10.0.${i >> 8}.${i & 255}`);
+    assert.ok((backoff as unknown as { strikes: Map<string, unknown> }).strikes.size <= 100);
+  });
+
+  test('npm start prints that a token is set, never the token, and warns that --token shows in ps', { timeout: 30_000 }, async () => {
     const secret = 'do-not-print-me-0123456789';
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0', '--token', secret], { cwd: REPO });
+    const home = await mkdtemp(join(tmpdir(), 'frontier-home-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0', '--token', secret], { cwd: REPO, env: { ...process.env, FRONTIER_HOME: home } });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -168,10 +233,12 @@ describe('token checking', () => {
         });
         child.on('exit', () => reject(new Error(`exited early:\n${out}`)));
       });
-      assert.match(out, /token: set/i);
+      assert.match(out, /Token: set from --token \(not shown\)/);
+      assert.match(out, /visible to every user of this machine \(ps\): prefer --token-file/);
       assert.ok(!out.includes(secret), 'the token appears in the output');
     } finally {
       child.kill('SIGTERM');
+      await rm(home, { recursive: true, force: true });
     }
   });
 });

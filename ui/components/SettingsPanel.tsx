@@ -45,9 +45,11 @@ export function SettingsPanel(props: {
         </p>
       </div>
       <div class="field">
-        <label class="field-label" for="setting-token">Token</label>
-        <input id="setting-token" data-testid="setting-token" type="password" value={draft.token} autocomplete="off" placeholder="Only for a remote server"
+        <label class="field-label" for="setting-token">Pairing code</label>
+        <input id="setting-token" data-testid="setting-token" type="password" value={draft.token} autocomplete="off" spellcheck={false}
+          placeholder="Shown by npm start" aria-describedby="setting-token-help"
           onInput={(e) => setDraft({ ...draft, token: e.currentTarget.value })} />
+        <p class="help" id="setting-token-help">The server asks for it before it runs anything. Frontier on this computer shows it when it starts.</p>
       </div>
       <div class="field">
         <label class="field-label" for="setting-place">Place result</label>

@@ -197,11 +197,25 @@ function inferError(http: OipHttp, card: ModelCard, res: OipResponse, sentBytes:
   return new FrontierError('run-failed', `The server at ${http.where} failed to run ${what}: ${describe(http, res)}. Check the server's log, then run again.`);
 }
 
+/** A server that refused for want of the right pairing code (401/403): the UI offers to pair. */
+export class PairingError extends FrontierError {
+  constructor(
+    message: string,
+    /** 'needed': no code was sent; 'refused': the code sent is not the server's. */
+    readonly pairing: 'needed' | 'refused',
+    /** What the server said (where its code is), if anything. */
+    readonly serverMessage?: string,
+  ) {
+    super('target-unavailable', message);
+  }
+}
+
 function authError(http: OipHttp, res: OipResponse): FrontierError {
   const todo = http.hasToken
-    ? `did not accept the access token (HTTP ${res.status}): check the server's token in Settings → Server, then test the connection.`
-    : `asks for an access token (HTTP ${res.status}): enter the server's token in Settings → Server, then test the connection.`;
-  return new FrontierError('target-unavailable', `The server at ${http.where} ${todo}${serverSays(http, res)}`);
+    ? `did not accept the pairing code (HTTP ${res.status}): check it in Settings → Pairing code, then test the connection.`
+    : `asks for its pairing code (HTTP ${res.status}): enter it in Settings → Pairing code, then test the connection.`;
+  const said = http.redact(errorText(res.body));
+  return new PairingError(`The server at ${http.where} ${todo}${serverSays(http, res)}`, http.hasToken ? 'refused' : 'needed', said || undefined);
 }
 
 /** "HTTP 400: <the server's error>" (the token removed from anything the server echoed). */
@@ -240,6 +254,10 @@ export interface ProbeResult {
   latencyMs: number;
   /** What went wrong and what to do, when not ok. */
   error?: string;
+  /** Set when the server refused for want of the right pairing code: 'needed' (none sent) or 'refused' (wrong). */
+  pairing?: 'needed' | 'refused';
+  /** The server's own words on where its pairing code is, when it said (HTTP 401). */
+  pairingHint?: string;
 }
 
 /** For the UI's "Test connection": one quick check of the server, never throws. */
@@ -274,6 +292,10 @@ export async function probeServer(opts: OipClientOptions & { modelIds?: string[]
   } catch (err) {
     result.ok = false;
     result.error = err instanceof Error ? err.message : String(err);
+    if (err instanceof PairingError) {
+      result.pairing = err.pairing;
+      result.pairingHint = err.serverMessage;
+    }
   }
   return result;
 }
