@@ -3,8 +3,11 @@
 //   frontier generate <output> [--seed N …]          (generators take no input image)
 //   frontier inpaint <input> <output> --mask <mask.png>
 //   frontier vary <made.png> <output>                (a PNG this CLI wrote remembers its latent in a tEXt chunk)
+import '../worker/runtime/no-telemetry.mjs'; // first: before anything loads onnxruntime-node
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
+import { frontierHome, PAIRING_FILE, readTokenFile } from './pairing.ts';
 import { parseResultMeta, type ResultMeta } from '../worker/job.ts';
 import { readPngText, withPngText } from '../worker/image/png-meta.ts';
 import { Engine } from '../worker/engine.ts';
@@ -24,7 +27,8 @@ export function usage(): string {
     'Usage: frontier <task> <input> <output> [--param value …] [--model id] [--target auto|node|server] [--server URL] [--threads N]',
     '',
     'Runs a Frontier task on onnxruntime-node, or with --target server on an Open Inference Protocol server',
-    '(npm start, Triton, KServe; bearer token from the FRONTIER_TOKEN environment variable). Input: PNG or JPEG. Output: PNG.',
+    '(npm start, Triton, KServe). Its token: FRONTIER_TOKEN, or FRONTIER_TOKEN_FILE, or for a server on this computer the',
+    'pairing code npm start keeps in Frontier\'s folder. Input: PNG or JPEG. Output: PNG.',
     '',
     'Tasks:',
   ];
@@ -104,6 +108,24 @@ export function parseArgs(argv: string[]): Parsed | 'help' {
   return { task, inputs: files, output, params, model, target, threads, server, ...(mask ? { mask } : {}) };
 }
 
+/**
+ * The token for `server`: FRONTIER_TOKEN, FRONTIER_TOKEN_FILE, or, for a server on this computer, the pairing code
+ * npm start keeps in Frontier's folder (the same user runs both, so no copying is needed).
+ */
+function serverToken(server: string | undefined): string | undefined {
+  if (process.env.FRONTIER_TOKEN) return process.env.FRONTIER_TOKEN;
+  if (process.env.FRONTIER_TOKEN_FILE) return readTokenFile(process.env.FRONTIER_TOKEN_FILE);
+  if (!server) return undefined;
+  let host = '';
+  try {
+    host = new URL(server).hostname;
+  } catch {
+    return undefined; // the engine explains a malformed URL
+  }
+  const pairing = join(frontierHome(), PAIRING_FILE);
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(host) && existsSync(pairing) ? readTokenFile(pairing) : undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed: Parsed | 'help';
   try {
@@ -116,7 +138,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return 0;
   }
-  const engine = new Engine(createNodePlatform({ threads: parsed.threads, serverUrl: parsed.server, token: process.env.FRONTIER_TOKEN }));
+  let token: string | undefined;
+  try {
+    token = serverToken(parsed.server);
+  } catch (err) {
+    process.stderr.write(`frontier: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const engine = new Engine(createNodePlatform({ threads: parsed.threads, serverUrl: parsed.server, token }));
   try {
     const def = findTask(parsed.task)!;
     const generator = !def.inputs.includes('image') && !def.inputs.includes('video');

@@ -104,8 +104,8 @@ function options(): MainOptions | null {
     tokenSource: source,
     tokenHint:
       source.kind === 'pairing'
-        ? `enter the pairing code that npm start printed (also in ${tildePath(source.file)} on the server) in the plugin's Settings → Pairing code.`
-        : "enter the token this server was started with in the plugin's Settings → Pairing code.",
+        ? `npm start prints it, and the server keeps it in ${tildePath(source.file)}: enter it in the plugin's Settings → Pairing code.`
+        : "It is the token this server was started with: enter it in the plugin's Settings → Pairing code.",
     // Jobs are journalled here, so a restart resumes them (or says why not).
     jobs: { dir: join(home, 'jobs') },
     allowOrigins: (values['allow-origin'] ?? []).map(parseOrigin),

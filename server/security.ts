@@ -76,17 +76,18 @@ export class BearerAuth {
   /** Throws 401 (with WWW-Authenticate) unless the request carries the token. `where` says where the user finds it. */
   check(req: IncomingMessage, where = PAIRING_HINT): void {
     const token = bearerOf(req);
+    // API clients learn the scheme from WWW-Authenticate; the message is for the designer reading it in the plugin.
     if (token === null) {
-      throw new HttpError(401, `This server needs its pairing code (Authorization: Bearer <code>): ${where}`, { 'WWW-Authenticate': 'Bearer realm="frontier"' });
+      throw new HttpError(401, `This server asks for its pairing code. ${where}`, { 'WWW-Authenticate': 'Bearer realm="frontier"' });
     }
     if (!this.matches(token)) {
-      throw new HttpError(401, `The pairing code is wrong: ${where}`, { 'WWW-Authenticate': 'Bearer realm="frontier", error="invalid_token"' });
+      throw new HttpError(401, `That is not this server's pairing code. ${where}`, { 'WWW-Authenticate': 'Bearer realm="frontier", error="invalid_token"' });
     }
   }
 }
 
 /** Where a user finds the token, for 401 messages (servers started with an explicit token refine it). */
-export const PAIRING_HINT = "enter the code the server prints at start (npm start) in the plugin's Settings → Pairing code.";
+export const PAIRING_HINT = "The server prints it when it starts (npm start): enter it in the plugin's Settings → Pairing code.";
 
 // --- wrong-token backoff ---------------------------------------------------------------------------------------------
 

@@ -36,6 +36,8 @@ for (const suite of suites) {
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, CHROME_PATH: chrome },
+  // ORT_DISABLE_TELEMETRY: tests that load onnxruntime-node directly (as a reference) must not queue telemetry in
+  // the CI user's home either; the product sets it itself (test/node/telemetry.test.ts removes it to prove that).
+  env: { ...process.env, CHROME_PATH: chrome, ORT_DISABLE_TELEMETRY: '1' },
 });
 process.exit(run.status ?? 1);

@@ -1,6 +1,7 @@
 // The five targets every speed bench compares, and how one run on each is measured: onnxruntime-node in a child
 // process (its maxRSS is the run's peak), onnxruntime-web in a fresh headless Chromium (renderer/GPU process VmHWM,
 // plus Chromium's own page estimate where the page is cross-origin isolated).
+import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-node initialises
 import { spawn } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { browserProcessMemory, launchBenchBrowser, rendererPids, sampleCpu, type ProcessMemory } from './chromium.ts';

@@ -17,6 +17,9 @@ export function playgroundRoutes(): Route[] {
           'Content-Type': 'text/html; charset=utf-8',
           'Content-Length': html.length,
           'Cache-Control': 'no-cache',
+          // The page holds the pairing code once paired: no other site may frame it (and trick a click into Run).
+          'Content-Security-Policy': "frame-ancestors 'self'",
+          'X-Frame-Options': 'SAMEORIGIN',
         };
         if (url.searchParams.get('coi') === '1') {
           // Cross-origin isolation gives SharedArrayBuffer, so onnxruntime-web can run multi-threaded wasm (benchmarks).

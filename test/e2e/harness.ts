@@ -15,7 +15,8 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-export async function openPlayground(opts: { webgpu?: boolean; root?: string; query?: string; server?: Partial<ServerOptions> } = {}): Promise<Playground> {
+/** `pair: false` opens the playground without the pairing code in its link, as a user who typed the address would. */
+export async function openPlayground(opts: { webgpu?: boolean; root?: string; query?: string; server?: Partial<ServerOptions>; pair?: boolean } = {}): Promise<Playground> {
   const server = await startServer({ ...opts.server, port: 0, root: opts.root });
   const browser = await launchBrowser({ webgpu: opts.webgpu });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -24,7 +25,7 @@ export async function openPlayground(opts: { webgpu?: boolean; root?: string; qu
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   page.setDefaultTimeout(60_000);
   // Opened as npm start prints it: the link pairs the playground with the server.
-  await page.goto(`${server.url}/${opts.query ?? ''}#pair=${server.token}`);
+  await page.goto(`${server.url}/${opts.query ?? ''}${opts.pair === false ? '' : `#pair=${server.token}`}`);
   await page.waitForFunction(() => (window as unknown as { playground?: unknown }).playground !== undefined);
   await page.evaluate(() => (window as unknown as { playground: { ready: Promise<void> } }).playground.ready);
   const ui = page.frameLocator('iframe');

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeCodec } from '../../worker/image/codec-node.ts';
@@ -13,9 +13,9 @@ const BIN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'frontier.js'
 const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
 
 /** Like `cli`, without blocking this process's event loop (needed when this process also serves the CLI). */
-function cliAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -68,7 +68,18 @@ test('--server runs the job on an Open Inference Protocol server and gives the s
     const dir = await mkdtemp(join(tmpdir(), 'frontier-cli-'));
     const input = join(dir, 'in.png');
     await writeFile(input, await nodeCodec.encodePng(crop(await loadPhoto('astronaut.png'), 200, 200, 24, 24)));
-    const remote = await cliAsync('upscale', input, join(dir, 'remote.png'), '--scale', '2', '--quality', 'fast', '--server', server.url);
+    const args = (out: string) => ['upscale', input, join(dir, out), '--scale', '2', '--quality', 'fast', '--server', server.url];
+    // Without the code the server refuses, and the CLI says where the code comes from.
+    const home = join(dir, 'home');
+    const refused = await cliAsync(args('refused.png'), { FRONTIER_HOME: home, FRONTIER_TOKEN: '' });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /asks for its pairing code/);
+    // The pairing code npm start keeps in Frontier's folder is found for a server on this computer.
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, 'pairing-token'), `${server.token}\n`);
+    const paired = await cliAsync(args('paired.png'), { FRONTIER_HOME: home, FRONTIER_TOKEN: '' });
+    assert.equal(paired.status, 0, paired.stderr);
+    const remote = await cliAsync(args('remote.png'), { FRONTIER_TOKEN: server.token });
     assert.equal(remote.status, 0, remote.stderr);
     assert.match(remote.stdout, /on server/);
     const local = cli('upscale', input, join(dir, 'local.png'), '--scale', '2', '--quality', 'fast');

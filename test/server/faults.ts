@@ -6,7 +6,7 @@
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 
 const emit = Server.prototype.emit;
-Server.prototype.emit = function (this: Server, event: string, ...args: unknown[]) {
+Server.prototype.emit = function (this: Server, event: string, ...args: unknown[]): boolean {
   if (event === 'request') {
     const [req, res] = args as [IncomingMessage, ServerResponse];
     const fault = req.headers['x-frontier-test-fault'];
@@ -25,5 +25,5 @@ Server.prototype.emit = function (this: Server, event: string, ...args: unknown[
       } as typeof writeHead;
     }
   }
-  return emit.call(this, event, ...args);
+  return (emit as (this: Server, event: string, ...rest: unknown[]) => boolean).call(this, event, ...args);
 } as typeof Server.prototype.emit;

@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { AccessGate, assertBindAllowed, BearerAuth, InferLimiter, parseOrigin, WrongTokenBackoff } from '../../server/security.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { raw, REPO } from './helpers.ts';
-import { MODEL, pixels, post } from './oip-util.ts';
+import type { TempRoot } from './helpers.ts';
+import { bearer, heldUpload, isAlive, MODEL, NEVER_ENDS, pixels, post, probeRoot, SPIN, spinRequest, waitFor, workPids } from './oip-util.ts';
 
 const TOKEN = 'correct-horse-battery-staple-42';
 const json = (body: Buffer) => JSON.parse(body.toString('utf8')) as { error?: string };
@@ -53,7 +54,7 @@ describe('with a token', () => {
     }
     const wrong = await raw(server.url, '/v2', { headers: { Authorization: 'Bearer nope' } });
     assert.match(String(wrong.headers['www-authenticate']), /invalid_token/);
-    assert.match(json(wrong.body).error ?? '', /pairing code is wrong/);
+    assert.match(json(wrong.body).error ?? '', /not this server's pairing code/);
   });
 
   test('right token → 200 on /v2, its models and infer', async () => {
@@ -269,39 +270,53 @@ async function until(check: () => boolean, what: string, ms = 20_000): Promise<v
 }
 
 describe('inference queue', () => {
-  test('queue full → 503 with Retry-After: 1; the held requests then complete and the server serves', async () => {
-    const server = await startServer({ port: 0, maxConcurrentInfers: 1, maxQueuedInfers: 1 });
+  // A run that never ends on its own (oip-util spinModel) holds the one slot, whatever the machine's speed.
+  let root: TempRoot;
+  before(async () => {
+    root = await probeRoot([MODEL]);
+  });
+  after(() => root.remove());
+
+  test('queue full → 503 with Retry-After: 1 before the body is read; the queued request then runs and the server serves', { timeout: 60_000 }, async () => {
+    const server = await startServer({ port: 0, root: root.root, maxConcurrentInfers: 1, maxQueuedInfers: 1 });
     try {
-      const url = `${server.url}/v2/models/${MODEL}/infer`;
-      const a = slowUpload(url, smallInfer);
-      const b = slowUpload(url, smallInfer);
-      await until(() => server.inferStats().admitted === 2, 'two admitted requests');
-      const third = await post(url, smallInfer);
+      const client = new AbortController();
+      const stuck = fetch(`${server.url}/v2/models/${SPIN}/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(server) }, body: spinRequest(NEVER_ENDS), signal: client.signal });
+      stuck.catch(() => {});
+      await waitFor(() => server.inferStats().running === 1);
+      const queued = post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
+      await waitFor(() => server.inferStats().waiting === 1);
+      const third = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
       assert.equal(third.status, 503);
       assert.equal(third.headers.get('retry-after'), '1');
       assert.match(third.json.error ?? '', /busy: 1 inference\(s\) running and 1 queued. Retry/);
-      a.finish();
-      b.finish();
-      assert.equal((await a.reply).status, 200);
-      assert.equal((await b.reply).status, 200);
-      assert.equal((await post(url, smallInfer)).status, 200);
+      client.abort(); // the stuck run's client leaves: the run is stopped, and the queued request gets the slot
+      const served = await queued;
+      assert.equal(served.status, 200, JSON.stringify(served.json));
+      assert.deepEqual(served.json.outputs?.[0].shape, [1, 4, 4, 3]);
+      assert.equal((await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server))).status, 200);
+      await waitFor(() => server.inferStats().admitted === 0);
       assert.deepEqual(server.inferStats(), { admitted: 0, running: 0, waiting: 0, started: 3 });
     } finally {
       await server.close();
     }
   });
 
-  test('with real runs: concurrency 1 and queue 1 take two of three simultaneous requests, refuse one', { timeout: 60_000 }, async () => {
+  test('requests still uploading hold their admission: the one past running + queued gets 503; the held ones complete', async () => {
     const server = await startServer({ port: 0, maxConcurrentInfers: 1, maxQueuedInfers: 1 });
     try {
-      const model = 'esrgan-thick-x4';
-      assert.equal((await fetch(`${server.url}/v2/models/${model}`)).status, 200); // load it first
-      const size = 48;
-      const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, size, size, 3], datatype: 'FP32', data: Array.from(pixels(size * size * 3)) }], parameters: { binary_data_output: true } });
-      const replies = await Promise.all([0, 1, 2].map(() => post(`${server.url}/v2/models/${model}/infer`, body)));
-      const statuses = replies.map((r) => r.status).sort();
-      assert.deepEqual(statuses, [200, 200, 503]);
-      assert.equal(server.inferStats().started, 2);
+      const url = `${server.url}/v2/models/${MODEL}/infer`;
+      const a = heldUpload(url, smallInfer, bearer(server));
+      const b = heldUpload(url, smallInfer, bearer(server));
+      await waitFor(() => server.inferStats().admitted === 2);
+      const third = await post(url, smallInfer, bearer(server));
+      assert.equal(third.status, 503);
+      a.finish();
+      b.finish();
+      assert.equal((await a.reply).status, 200);
+      assert.equal((await b.reply).status, 200);
+      await waitFor(() => server.inferStats().admitted === 0);
+      assert.deepEqual(server.inferStats(), { admitted: 0, running: 0, waiting: 0, started: 2 });
     } finally {
       await server.close();
     }
@@ -309,29 +324,37 @@ describe('inference queue', () => {
 });
 
 describe('per-request timeout', () => {
-  test('a run past the deadline → 504; a queued request that times out never runs; the server keeps serving', { timeout: 60_000 }, async () => {
-    const server = await startServer({ port: 0, maxConcurrentInfers: 1, maxQueuedInfers: 4, requestTimeoutMs: 300 });
-    try {
-      const slow = 'esrgan-thick-x4';
-      assert.equal((await fetch(`${server.url}/v2/models/${slow}`)).status, 200); // loaded outside any deadline
-      assert.equal((await fetch(`${server.url}/v2/models/${MODEL}`)).status, 200);
-      const size = 128; // about 1.5 s on a 2-core CPU: far past 300 ms
-      const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, size, size, 3], datatype: 'FP32', data: Array.from(pixels(size * size * 3)) }], parameters: { binary_data_output: true } });
-      const [first, second] = await Promise.all([0, 1].map(() => post(`${server.url}/v2/models/${slow}/infer`, body)));
-      for (const res of [first, second]) {
-        assert.equal(res.status, 504);
-        assert.match(res.json.error ?? '', /did not finish within 0\.3 s.*--timeout/);
-      }
-      // The first run cannot be stopped: it keeps its slot until it ends; the queued one left the queue unstarted.
-      const stats = server.inferStats();
-      assert.equal(stats.waiting, 0);
-      assert.equal(stats.started, 1);
-      await until(() => server.inferStats().running === 0, 'the abandoned run to end');
-      assert.equal(server.inferStats().started, 1);
-      assert.equal(server.inferStats().admitted, 0);
+  let root: TempRoot;
+  before(async () => {
+    root = await probeRoot([MODEL]);
+  });
+  after(() => root.remove());
 
-      const ok = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
+  test('a run past the deadline → 504: the run is stopped, its process replaced, its slot freed; a queued request that gives up never runs; the server keeps serving', { timeout: 60_000 }, async () => {
+    const server = await startServer({ port: 0, root: root.root, maxConcurrentInfers: 1, maxQueuedInfers: 4, requestTimeoutMs: 1500 });
+    try {
+      // Both models loaded outside any deadline.
+      assert.equal((await post(`${server.url}/v2/models/${SPIN}/infer`, spinRequest(1), bearer(server))).status, 200);
+      assert.equal((await fetch(`${server.url}/v2/models/${MODEL}`, { headers: bearer(server) })).status, 200);
+      const [process] = workPids('inference');
+      const first = post(`${server.url}/v2/models/${SPIN}/infer`, spinRequest(NEVER_ENDS), bearer(server)); // never ends on its own
+      await waitFor(() => server.inferStats().running === 1);
+      const client = new AbortController();
+      const second = fetch(`${server.url}/v2/models/${SPIN}/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(server) }, body: spinRequest(1), signal: client.signal });
+      second.catch(() => {});
+      await waitFor(() => server.inferStats().waiting === 1);
+      client.abort(); // gives up while queued
+      await waitFor(() => server.inferStats().waiting === 0);
+
+      const res = await first;
+      assert.equal(res.status, 504);
+      assert.match(res.json.error ?? '', /did not finish within 1\.5 s.*--timeout/);
+      await waitFor(() => !isAlive(process) && server.inferStats().running === 0 && server.inferStats().admitted === 0);
+      assert.equal(server.inferStats().started, 2, 'the warm-up and the stopped run; the queued one never started');
+
+      const ok = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
+      assert.notDeepEqual(workPids('inference'), [process], 'a fresh inference process');
     } finally {
       await server.close();
     }
@@ -341,12 +364,12 @@ describe('per-request timeout', () => {
     // 1.5 s: long enough that the request after it (which loads the model first) finishes on a busy 2-core machine.
     const server = await startServer({ port: 0, requestTimeoutMs: 1500 });
     try {
-      const stalled = slowUpload(`${server.url}/v2/models/${MODEL}/infer`, smallInfer);
+      const stalled = heldUpload(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
       const reply = await stalled.reply;
       assert.equal(reply.status, 504);
       assert.match((JSON.parse(reply.body) as { error: string }).error, /did not finish within 1\.5 s/);
       stalled.req.destroy();
-      assert.equal((await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer)).status, 200);
+      assert.equal((await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server))).status, 200);
       assert.equal(server.inferStats().admitted, 0);
     } finally {
       await server.close();
