@@ -108,18 +108,18 @@ test('a per-call timeout reports run-failed "timed out"', async () => {
   }
 });
 
-test('401 says to set the token in Settings; the right token is sent as a bearer token', async () => {
+test('401 says to enter the pairing code in Settings; the right code is sent as a bearer token', async () => {
   const token = 'correct-horse-battery-staple';
   const server = await startFakeOipServer({ behaviour: { token } });
   try {
     const missing = await rejection(createOipRuntime({ baseUrl: server.url }).createSession(upscaleCard(), noBytes));
     assert.equal(missing.code, 'target-unavailable');
-    assert.match(missing.message, /token in Settings/);
+    assert.match(missing.message, /asks for its pairing code \(HTTP 401\): enter it in Settings → Pairing code/);
     assert.ok(missing.message.includes(server.url));
 
     const wrong = await rejection(createOipRuntime({ baseUrl: server.url, token: 'not-it' }).createSession(upscaleCard(), noBytes));
     assert.equal(wrong.code, 'target-unavailable');
-    assert.match(wrong.message, /did not accept the access token \(HTTP 401\): check the server's token in Settings/);
+    assert.match(wrong.message, /did not accept the pairing code \(HTTP 401\): check it in Settings → Pairing code/);
     server.requests.length = 0;
 
     const session = await createOipRuntime({ baseUrl: server.url, token }).createSession(upscaleCard(), noBytes);
@@ -129,7 +129,11 @@ test('401 says to set the token in Settings; the right token is sent as a bearer
 
     const probe = await probeServer({ baseUrl: server.url });
     assert.equal(probe.ok, false);
-    assert.match(probe.error ?? '', /token/);
+    assert.match(probe.error ?? '', /pairing code/);
+    assert.equal(probe.pairing, 'needed', 'the UI offers to pair');
+    assert.equal(probe.pairingHint, 'missing or wrong bearer token', "the server's own words");
+    assert.equal((await probeServer({ baseUrl: server.url, token: 'not-it' })).pairing, 'refused');
+    assert.equal((await probeServer({ baseUrl: server.url, token })).pairing, undefined);
   } finally {
     await server.close();
   }
