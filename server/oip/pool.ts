@@ -71,6 +71,11 @@ class InferenceProcess {
     return this.process.endedWith === null;
   }
 
+  /** Alive, not taken for a run, nothing in flight. */
+  get idle(): boolean {
+    return this.alive && !this.busy && this.runs.size === 0 && this.loads.size === 0;
+  }
+
   load(id: string, bytes: Uint8Array, executionProvider: string, threads: number): Promise<WorkerModelInfo> {
     let entry = this.models.get(id);
     if (!entry) {
@@ -149,14 +154,19 @@ export class InferencePool {
     return this.processes.map((p) => p.process.pid).filter((pid): pid is number => pid !== undefined);
   }
 
-  /** Loads `id` in one process (starting one if needed) and returns the graph's metadata. */
+  /**
+   * Loads `id` in one process and returns the graph's metadata. It never waits behind a run (which may last until its
+   * deadline): with every process busy, a process beyond `size` starts for it, and goes again once idle.
+   */
   load(id: string, bytes: Uint8Array, executionProvider: string): Promise<WorkerModelInfo> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
-    const target =
-      this.processes.find((p) => p.models.has(id)) ??
-      this.processes.find((p) => !p.busy) ??
-      (this.processes.length < this.options.size ? this.spawn() : this.processes[0]);
-    return target.load(id, bytes, executionProvider, this.options.threads);
+    const target = this.processes.find((p) => p.alive && p.models.has(id)) ?? this.processes.find((p) => p.idle) ?? this.spawn();
+    const loaded = target.load(id, bytes, executionProvider, this.options.threads);
+    void loaded.then(
+      () => this.trim(),
+      () => this.trim(),
+    );
+    return loaded;
   }
 
   /**
@@ -190,10 +200,12 @@ export class InferencePool {
         await target.process.exited; // the slot is given back only once the work has really stopped
         throw signal.reason;
       }
+      if (this.closed) throw new Error('the server is shutting down'); // close() killed the process
       throw err;
     } finally {
       signal?.removeEventListener('abort', stop);
       target.busy = false;
+      this.trim();
     }
   }
 
@@ -201,6 +213,16 @@ export class InferencePool {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.processes.splice(0).map((p) => p.process.kill()));
+  }
+
+  /** Ends idle processes beyond `size` (started for a load while every process was busy). */
+  private trim(): void {
+    while (this.processes.length > this.options.size) {
+      const extra = this.processes.find((p) => p.idle);
+      if (!extra) return;
+      this.processes.splice(this.processes.indexOf(extra), 1);
+      void extra.process.kill();
+    }
   }
 
   private spawn(): InferenceProcess {
