@@ -1,5 +1,6 @@
 // The malformed inference requests the server must refuse with a 4xx and a message, while it keeps serving.
-// Used by oip-errors.test.ts; the benchmark can import the list to record which bad inputs were tried.
+// Used by oip-errors.test.ts (which adds the server's token to each); the benchmark imports the list to record
+// which bad inputs were tried.
 import { binaryRequest, bytesOf, MODEL } from './oip-util.ts';
 
 export interface BadRequest {
@@ -19,6 +20,10 @@ const shape = [1, 2, 2, 3];
 const twelve = Array.from({ length: 12 }, (_, i) => i * 10);
 const input = (over: Record<string, unknown> = {}) => JSON.stringify({ inputs: [{ name: 'input', shape, datatype: 'FP32', data: twelve, ...over }] });
 const floats = new Float32Array(12).fill(7);
+const DEPTH = 20_000; // thousands of levels: far past what a recursive flatten or JSON.stringify survives
+const deepArrays = `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`;
+const deepObject = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+const withData = (data: string) => `{"inputs":[{"name":"input","shape":[1,2,2,3],"datatype":"FP32","data":${data}}]}`;
 
 export const BAD_REQUESTS: BadRequest[] = [
   { name: 'not JSON at all', path: INFER, body: 'hello', status: 400, message: /not valid JSON/ },
@@ -76,6 +81,14 @@ export const BAD_REQUESTS: BadRequest[] = [
     return { name: 'binary tensors without Inference-Header-Content-Length', path: INFER, body: req.body, headers: { 'Content-Type': 'application/octet-stream' }, status: 400, message: /not valid JSON.*Inference-Header-Content-Length/ };
   })(),
   { name: 'both data and binary_data_size', path: INFER, body: input({ parameters: { binary_data_size: 48 } }), status: 400, message: /either "data" or parameters.binary_data_size/ },
+  { name: `data nested ${DEPTH.toLocaleString('en-US')} levels deep`, path: INFER, body: withData(deepArrays), status: 400, message: /nests arrays deeper than the tensor's 4 dimensions/ },
+  { name: `an object nested ${DEPTH.toLocaleString('en-US')} levels deep among the numbers`, path: INFER, body: withData(`[${deepObject},1,2,3,4,5,6,7,8,9,10,11]`), status: 400, message: /data\[0\] is an object, not a finite number/ },
+  { name: 'an image larger than one tile (256×256 on a 128 tile)', path: INFER, body: input({ shape: [1, 256, 256, 3], data: [] }), status: 413, message: /height × width is 256 × 256 = 65,536, more than esrgan-slim-x2 takes in one request: 16,384 \(one 128 × 128 tile\)\. Split the image into tiles/ },
+  { name: 'a strip as large as two tiles (1×32768)', path: INFER, body: input({ shape: [1, 1, 32768, 3], data: [] }), status: 413, message: /1 × 32768 = 32,768, more than esrgan-slim-x2 takes/ },
+  { name: 'a batch over the bound (8 latents)', path: '/v2/models/styleswin-ffhq-256-tiny/infer', body: JSON.stringify({ inputs: [{ name: 'z', shape: [8, 32], datatype: 'FP32', data: [] }] }), status: 413, message: /a batch of 8 is more than styleswin-ffhq-256-tiny takes in one request \(4\)/ },
+  { name: 'a token id outside the vocabulary (INT64)', path: '/v2/models/vqdiffusion-ithq-text-tiny/infer', body: JSON.stringify({ inputs: [{ name: 'tokens', shape: [1, 77], datatype: 'INT64', data: [49406, 60000, ...Array(75).fill(0)] }] }), status: 400, message: /element 1 is 60000; vqdiffusion-ithq-text-tiny takes token ids of its vocabulary there, 0\.\.49407/ },
+  { name: 'a timestep past the schedule (INT64)', path: '/v2/models/vqdiffusion-ithq-transformer-tiny/infer', body: JSON.stringify({ inputs: [{ name: 'tokens', shape: [1, 64], datatype: 'INT64', data: Array(64).fill(64) }, { name: 'timestep', shape: [1], datatype: 'INT64', data: [100] }, { name: 'text', shape: [1, 77, 12], datatype: 'FP32', data: Array(924).fill(0) }] }), status: 400, message: /element 0 is 100; .* timesteps of its 100-step schedule there, 0\.\.99/ },
+  { name: 'inputs that disagree on a named dimension (rays)', path: '/v2/models/gram-ffhq-256-tiny/infer', body: JSON.stringify({ inputs: [{ name: 'z', shape: [1, 256], datatype: 'FP32', data: Array(256).fill(0) }, { name: 'truncation', shape: [1], datatype: 'FP32', data: [0.7] }, { name: 'ray_origins', shape: [1, 10, 3], datatype: 'FP32', data: Array(30).fill(0) }, { name: 'ray_directions', shape: [1, 20, 3], datatype: 'FP32', data: Array(60).fill(1) }] }), status: 400, message: /Input ray_directions: its "rays" dimension is 20 but input ray_origins has 10 there/ },
   { name: 'unknown model', path: '/v2/models/esrgan-huge-x8/infer', body: input(), status: 404, message: /No model named esrgan-huge-x8/ },
   { name: 'unknown version', path: `/v2/models/${MODEL}/versions/2/infer`, body: input(), status: 404, message: /no version 2/ },
   { name: 'malformed percent-encoding in the model name', path: '/v2/models/%E0%A4%A/infer', body: input(), status: 400, message: /percent-encoding/ },

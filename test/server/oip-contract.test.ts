@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { REPO } from './helpers.ts';
-import { MODEL, pixels } from './oip-util.ts';
+import { bearer, MODEL, pixels } from './oip-util.ts';
 
 const SPEC_PATH = join(REPO, '..', 'shared', 'specs', 'open-inference-protocol', 'open_inference_rest.yaml');
 if (!existsSync(SPEC_PATH)) {
@@ -131,7 +131,7 @@ let server: RunningServer;
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; contentType: string | null }> {
   const res = await fetch(server.url + path, {
     method: method.toUpperCase(),
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers: { ...bearer(server), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

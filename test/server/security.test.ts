@@ -13,7 +13,7 @@ import { AccessGate, assertBindAllowed, BearerAuth, InferLimiter, parseOrigin, W
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { raw, REPO } from './helpers.ts';
 import type { TempRoot } from './helpers.ts';
-import { bearer, heldUpload, isAlive, MODEL, NEVER_ENDS, pixels, post, probeRoot, SPIN, spinRequest, waitFor, workPids } from './oip-util.ts';
+import { bearer, heldUpload, isAlive, MODEL, NEVER_ENDS, post, probeRoot, SPIN, spinRequest, workPids } from './oip-util.ts';
 
 const TOKEN = 'correct-horse-battery-staple-42';
 const json = (body: Buffer) => JSON.parse(body.toString('utf8')) as { error?: string };
@@ -283,9 +283,9 @@ describe('inference queue', () => {
       const client = new AbortController();
       const stuck = fetch(`${server.url}/v2/models/${SPIN}/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(server) }, body: spinRequest(NEVER_ENDS), signal: client.signal });
       stuck.catch(() => {});
-      await waitFor(() => server.inferStats().running === 1);
+      await until(() => server.inferStats().running === 1, 'the stuck run');
       const queued = post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
-      await waitFor(() => server.inferStats().waiting === 1);
+      await until(() => server.inferStats().waiting === 1, 'a queued request');
       const third = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
       assert.equal(third.status, 503);
       assert.equal(third.headers.get('retry-after'), '1');
@@ -295,7 +295,7 @@ describe('inference queue', () => {
       assert.equal(served.status, 200, JSON.stringify(served.json));
       assert.deepEqual(served.json.outputs?.[0].shape, [1, 4, 4, 3]);
       assert.equal((await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server))).status, 200);
-      await waitFor(() => server.inferStats().admitted === 0);
+      await until(() => server.inferStats().admitted === 0, 'every admission released');
       assert.deepEqual(server.inferStats(), { admitted: 0, running: 0, waiting: 0, started: 3 });
     } finally {
       await server.close();
@@ -308,14 +308,14 @@ describe('inference queue', () => {
       const url = `${server.url}/v2/models/${MODEL}/infer`;
       const a = heldUpload(url, smallInfer, bearer(server));
       const b = heldUpload(url, smallInfer, bearer(server));
-      await waitFor(() => server.inferStats().admitted === 2);
+      await until(() => server.inferStats().admitted === 2, 'two admitted requests');
       const third = await post(url, smallInfer, bearer(server));
       assert.equal(third.status, 503);
       a.finish();
       b.finish();
       assert.equal((await a.reply).status, 200);
       assert.equal((await b.reply).status, 200);
-      await waitFor(() => server.inferStats().admitted === 0);
+      await until(() => server.inferStats().admitted === 0, 'every admission released');
       assert.deepEqual(server.inferStats(), { admitted: 0, running: 0, waiting: 0, started: 2 });
     } finally {
       await server.close();
@@ -338,18 +338,18 @@ describe('per-request timeout', () => {
       assert.equal((await fetch(`${server.url}/v2/models/${MODEL}`, { headers: bearer(server) })).status, 200);
       const [process] = workPids('inference');
       const first = post(`${server.url}/v2/models/${SPIN}/infer`, spinRequest(NEVER_ENDS), bearer(server)); // never ends on its own
-      await waitFor(() => server.inferStats().running === 1);
+      await until(() => server.inferStats().running === 1, 'the stuck run');
       const client = new AbortController();
       const second = fetch(`${server.url}/v2/models/${SPIN}/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(server) }, body: spinRequest(1), signal: client.signal });
       second.catch(() => {});
-      await waitFor(() => server.inferStats().waiting === 1);
+      await until(() => server.inferStats().waiting === 1, 'a queued request');
       client.abort(); // gives up while queued
-      await waitFor(() => server.inferStats().waiting === 0);
+      await until(() => server.inferStats().waiting === 0, 'the queued request to leave');
 
       const res = await first;
       assert.equal(res.status, 504);
       assert.match(res.json.error ?? '', /did not finish within 1\.5 s.*--timeout/);
-      await waitFor(() => !isAlive(process) && server.inferStats().running === 0 && server.inferStats().admitted === 0);
+      await until(() => !isAlive(process) && server.inferStats().running === 0 && server.inferStats().admitted === 0, 'the stopped run\'s process to end and its slot to be freed');
       assert.equal(server.inferStats().started, 2, 'the warm-up and the stopped run; the queued one never started');
 
       const ok = await post(`${server.url}/v2/models/${MODEL}/infer`, smallInfer, bearer(server));
