@@ -224,6 +224,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const oip = new OipService(paths, opts);
   // The job runner sends frame windows to this server's own /v2 (with its token), like any OIP client.
   const jobs = new JobService(paths, { ...opts.jobs, token });
+  await jobs.open(); // takes the jobs folder and restores its jobs; refused while another server uses it
   const routes = buildRoutes(oip, jobs);
 
   const server = createServer((req, res) => {

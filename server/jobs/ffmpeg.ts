@@ -1,7 +1,10 @@
 // ffmpeg and ffprobe as child processes: the presence check (at job creation, with how to install them), probing a
 // clip, a decoder that streams raw RGB frames out and an encoder that takes raw RGB frames in (H.264 MP4). Frames go
-// through pipes one at a time, so memory stays bounded whatever the clip's length.
-import { spawn, type ChildProcess } from 'node:child_process';
+// through pipes one at a time, so memory stays bounded whatever the clip's length. What ffmpeg says about a file
+// names it as the user knows it ("the uploaded clip"), never by its path on the server. The processes run in a
+// process group of their own: a Ctrl-C in the server's terminal reaches the whole foreground group, and ffmpeg
+// would die of it before the server could stop its job cleanly; the server stops them itself (SIGKILL).
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 
@@ -15,18 +18,36 @@ export const INSTALL_HINT =
   'Install ffmpeg (it includes ffprobe) on the server: Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; ' +
   'Windows: winget install ffmpeg. Then create the job again.';
 
-/** What the processes print on stderr, bounded (errors only: they run with -v error). */
+/** A file path on the server and the words a message uses for it instead. */
+export type FileNames = [path: string, name: string][];
+
+/** `text` with every file path in `names` replaced by its name. */
+function nameFiles(text: string, names: FileNames): string {
+  let out = text;
+  for (const [path, name] of names) if (path) out = out.split(path).join(name);
+  return out;
+}
+
+/** What the processes print on stderr, bounded (errors only: they run with -v error), with files named. */
 class StderrTail {
   private text = '';
-  constructor(stream: Readable | null) {
+  constructor(
+    stream: Readable | null,
+    private readonly names: FileNames,
+  ) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
       this.text = (this.text + chunk).slice(-2000);
     });
   }
   get value(): string {
-    return this.text.trim();
+    return nameFiles(this.text, this.names).trim();
   }
+}
+
+function spawnTool(exe: string, args: string[], stdio: StdioOptions): ChildProcess {
+  // windowsHide: no console window; a new process group only where Ctrl-C signals groups (not Windows).
+  return spawn(exe, args, { stdio, detached: process.platform !== 'win32', windowsHide: true });
 }
 
 interface Exit {
@@ -53,11 +74,11 @@ function exitOf(child: ChildProcess): Promise<Exit> {
 }
 
 /** Runs a tool to completion and returns its stdout; throws with its stderr when it fails. */
-async function runTool(exe: string, args: string[], what: string): Promise<string> {
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runTool(exe: string, args: string[], what: string, names: FileNames): Promise<string> {
+  const child = spawnTool(exe, args, ['ignore', 'pipe', 'pipe']);
   const out: Buffer[] = [];
   child.stdout?.on('data', (c: Buffer) => out.push(c));
-  const err = new StderrTail(child.stderr);
+  const err = new StderrTail(child.stderr, names);
   const exit = await exitOf(child);
   if (exit.spawnError) throw missingTool(exe, exit.spawnError);
   if (exit.code !== 0) throw new Error(`${what} failed (${exe} exited with ${exit.code ?? exit.signal}): ${err.value || 'no message'}`);
@@ -79,7 +100,7 @@ function missingTool(exe: string, err: NodeJS.ErrnoException): ToolMissingError 
 /** Throws ToolMissingError (saying how to install them) unless both tools start. */
 export async function checkTools(tools: VideoTools): Promise<void> {
   for (const exe of [tools.ffmpeg, tools.ffprobe]) {
-    const child = spawn(exe, ['-version'], { stdio: 'ignore' });
+    const child = spawnTool(exe, ['-version'], 'ignore');
     const exit = await exitOf(child);
     if (exit.spawnError) throw missingTool(exe, exit.spawnError);
     if (exit.code !== 0) throw new ToolMissingError(`Video jobs need ffmpeg and ffprobe, but "${exe} -version" exited with ${exit.code ?? exit.signal}. ${INSTALL_HINT}`);
@@ -120,14 +141,19 @@ function rate(text: string | undefined): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-/** Size, frame rate, frame count and audio of a clip. Throws a message a user can act on when it is no video. */
-export async function probeClip(tools: VideoTools, file: string): Promise<ClipInfo> {
+/**
+ * Size, frame rate, frame count and audio of a clip; `name` is how messages call it ("the uploaded clip"). Throws a
+ * message a user can act on when it is no video.
+ */
+export async function probeClip(tools: VideoTools, file: string, name: string): Promise<ClipInfo> {
   let text: string;
   try {
-    text = await runTool(tools.ffprobe, ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', file], 'Reading the clip');
+    text = await runTool(tools.ffprobe, ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', file], `Reading ${name}`, [[file, name]]);
   } catch (err) {
     if (err instanceof ToolMissingError) throw err;
-    throw new Error(`The uploaded file is not a video ffmpeg can read: ${(err as Error).message.replace(/^.*?: /, '')}`);
+    // ffprobe's own words after "<file>: ", e.g. "Invalid data found when processing input".
+    const said = (err as Error).message.replace(/^.*?\): /, '').split(`${name}: `).join('');
+    throw new Error(`${name[0].toUpperCase()}${name.slice(1)} is not a video ffmpeg can read (${said}): upload a video clip (MP4, MOV, WebM).`);
   }
   const parsed = JSON.parse(text) as { streams?: ProbeStream[]; format?: { duration?: string } };
   const streams = parsed.streams ?? [];
@@ -162,9 +188,10 @@ class Tool {
   constructor(
     readonly child: ChildProcess,
     private readonly what: string,
+    names: FileNames,
   ) {
     this.exit = exitOf(child);
-    this.stderr = new StderrTail(child.stderr);
+    this.stderr = new StderrTail(child.stderr, names);
   }
 
   /** Resolves when ffmpeg exited 0; otherwise throws what it said. */
@@ -186,10 +213,10 @@ export class FrameDecoder {
   private readonly tool: Tool;
   readonly frameBytes: number;
 
-  constructor(tools: VideoTools, file: string, info: ClipInfo) {
+  constructor(tools: VideoTools, file: string, info: ClipInfo, name: string) {
     this.frameBytes = info.width * info.height * 3;
     const args = ['-v', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
-    this.tool = new Tool(spawn(tools.ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] }), 'Decoding the clip');
+    this.tool = new Tool(spawnTool(tools.ffmpeg, args, ['ignore', 'pipe', 'pipe']), `Decoding ${name}`, [[file, name]]);
   }
 
   async *frames(): AsyncGenerator<Uint8Array> {
@@ -221,8 +248,8 @@ export interface EncodeOptions {
   width: number;
   height: number;
   fpsText: string;
-  /** The source clip, to copy its audio from (null: no audio). */
-  audioFrom: { file: string; codec: string } | null;
+  /** The source clip, to copy its audio from (null: no audio), and how messages name it. */
+  audioFrom: { file: string; codec: string; name: string } | null;
   output: string;
 }
 
@@ -246,7 +273,8 @@ export class FrameEncoder {
     if (opts.audioFrom) args.push('-i', opts.audioFrom.file, '-map', '0:v:0', '-map', '1:a:0', '-c:a', MP4_AUDIO.has(opts.audioFrom.codec) ? 'copy' : 'aac');
     if (even.width !== opts.width || even.height !== opts.height) args.push('-vf', `crop=${even.width}:${even.height}:0:0`);
     args.push('-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-y', opts.output);
-    this.tool = new Tool(spawn(tools.ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] }), 'Encoding the result');
+    const names: FileNames = [[opts.output, 'the result'], ...(opts.audioFrom ? [[opts.audioFrom.file, opts.audioFrom.name] as [string, string]] : [])];
+    this.tool = new Tool(spawnTool(tools.ffmpeg, args, ['pipe', 'ignore', 'pipe']), 'Encoding the result', names);
     // A dead ffmpeg makes writes fail with EPIPE; the exit status carries the real reason.
     this.tool.child.stdin!.on('error', () => {});
   }

@@ -1,8 +1,10 @@
 // One job (a video upscale, or an engine job: a whole task run by the server's engine): its state machine, its
 // progress, and the numbered event log that server-sent events replay to a client that reconnects with
 // Last-Event-ID. Every event carries the whole job snapshot, so a client that missed some (or only polls
-// GET /jobs/{id}) loses nothing but intermediate progress.
+// GET /jobs/{id}) loses nothing but intermediate progress. The service journals every change (journal.ts); a job
+// restored after a restart continues its numbering past the journalled one, with one new state event.
 import type { EngineJobResult, EngineJobSpec, Preview } from './engine-spec.ts';
+import type { UploadWriter } from './upload.ts';
 
 export type JobState = 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 /** download and load: an engine job fetching and loading its model. */
@@ -80,18 +82,41 @@ export interface JobEvent {
   job: JobSnapshot | EngineJobSnapshot;
 }
 
+/** A job as the journal had it: what a restored job starts from (restore.ts decides its state). */
+export interface RestoredJob {
+  state: JobState;
+  progress: Omit<JobProgress, 'preview'>;
+  uploadOffset: number;
+  error?: string;
+  result?: JobResult | EngineJobResult;
+  createdAt: Date;
+  finishedAt?: Date;
+  /** The first sequence number this job's new events use. */
+  nextSeq: number;
+  attempts: number;
+  interrupted: number;
+  owner?: string;
+}
+
 export class Job {
   state: JobState;
   progress: JobProgress;
   uploadOffset = 0;
   error?: string;
   result?: JobResult | EngineJobResult;
-  readonly createdAt = new Date();
+  readonly createdAt: Date = new Date();
   finishedAt?: Date;
+  /** Runs started, and runs cut short by a server that stopped without a clean shutdown (journalled). */
+  attempts = 0;
+  interrupted = 0;
+  /** The client that created it (a key from its address and credential), for the per-client cap. */
+  owner?: string;
   /** Aborted on cancel or server close: the runner stops at the next window and aborts its in-flight calls. */
   readonly abort = new AbortController();
-  /** True while a PATCH is writing: a second one at the same time is refused. */
-  uploadBusy = false;
+  /** The PATCH writing the upload right now, if any: a newer one takes over from it. */
+  activeUpload: UploadWriter | null = null;
+  /** Called after every event (the service journals the job). */
+  onChange?: (kind: JobEvent['type']) => void;
 
   private readonly events: JobEvent[] = [];
   private nextSeq = 1;
@@ -108,9 +133,22 @@ export class Job {
     readonly dir: string,
     /** Events kept for replay; older ones are dropped (each event carries the full snapshot anyway). */
     private readonly maxEvents: number,
+    restored?: RestoredJob,
   ) {
-    // A video job waits for its upload; an engine job has none and goes straight to the queue.
-    if (isVideoSpec(spec)) {
+    if (restored) {
+      this.state = restored.state;
+      this.progress = { ...restored.progress };
+      this.uploadOffset = restored.uploadOffset;
+      this.error = restored.error;
+      this.result = restored.result;
+      this.createdAt = restored.createdAt;
+      this.finishedAt = restored.finishedAt;
+      this.nextSeq = restored.nextSeq;
+      this.attempts = restored.attempts;
+      this.interrupted = restored.interrupted;
+      this.owner = restored.owner;
+    } else if (isVideoSpec(spec)) {
+      // A video job waits for its upload; an engine job has none and goes straight to the queue.
       this.state = 'uploading';
       this.progress = { done: 0, total: spec.upload.bytes, stage: 'upload' };
     } else {
@@ -122,6 +160,11 @@ export class Job {
 
   get terminal(): boolean {
     return TERMINAL_STATES.includes(this.state);
+  }
+
+  /** Sequence number of the newest event. */
+  get seq(): number {
+    return this.nextSeq - 1;
   }
 
   /** The job as the API shows it; `preview: false` leaves out a preview already sent. */
@@ -156,7 +199,7 @@ export class Job {
     return {
       state: this.state,
       ...(this.error !== undefined ? { error: this.error } : {}),
-      seq: this.nextSeq - 1,
+      seq: this.seq,
       created_at: this.createdAt.toISOString(),
       ...(this.finishedAt ? { finished_at: this.finishedAt.toISOString() } : {}),
     };
@@ -172,12 +215,19 @@ export class Job {
     this.emit('progress');
   }
 
-  /** Moves to `state` (ignored once terminal: a late runner error never overrides a cancel). */
-  setState(state: JobState, fields: { error?: string; result?: JobResult | EngineJobResult; stage?: JobStage } = {}): boolean {
+  /**
+   * Moves to `state` (ignored once terminal: a late runner error never overrides a cancel). `progress` replaces the
+   * whole progress (a job sent back to the queue), `stage` only its stage.
+   */
+  setState(state: JobState, fields: { error?: string; result?: JobResult | EngineJobResult; stage?: JobStage; progress?: Omit<JobProgress, 'preview'> } = {}): boolean {
     if (this.terminal) return false;
     this.state = state;
     if (fields.error !== undefined) this.error = fields.error;
     if (fields.result) this.result = fields.result;
+    if (fields.progress) {
+      this.progress = { ...fields.progress };
+      this.preview = undefined;
+    }
     if (fields.stage) this.progress = { ...this.progress, stage: fields.stage };
     if (this.terminal) {
       this.finishedAt = new Date();
@@ -211,5 +261,6 @@ export class Job {
     this.events.push(event);
     if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
     for (const listener of [...this.listeners]) listener(event);
+    this.onChange?.(type);
   }
 }

@@ -31,6 +31,9 @@ export interface RunFiles {
   output: string;
 }
 
+/** How messages name the input: a user knows the clip they uploaded, not where the server keeps it. */
+const CLIP = 'the uploaded clip';
+
 /** Packed RGB24 → straight RGBA with opaque alpha (what the image tasks take). */
 function rgbToRgba(rgb: Uint8Array, width: number, height: number): RgbaImage {
   const data = new Uint8Array(width * height * 4);
@@ -79,7 +82,7 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
   };
 
   job.setProgress('probe', 0, 0);
-  const clip = await probeClip(cfg.tools, files.input);
+  const clip = await probeClip(cfg.tools, files.input, CLIP);
   throwIfCancelled();
   if (clip.durationSeconds > cfg.maxDurationSeconds) {
     throw new Error(`The clip is ${clip.durationSeconds.toFixed(1)} s long; this server upscales clips up to ${cfg.maxDurationSeconds} s. Trim it and upload it again.`);
@@ -119,12 +122,12 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
     return rgbaToRgb(out);
   };
 
-  const decoder = new FrameDecoder(cfg.tools, files.input, clip);
+  const decoder = new FrameDecoder(cfg.tools, files.input, clip, CLIP);
   const encoder = new FrameEncoder(cfg.tools, {
     width: outWidth,
     height: outHeight,
     fpsText: clip.fpsText,
-    audioFrom: clip.audioCodec ? { file: files.input, codec: clip.audioCodec } : null,
+    audioFrom: clip.audioCodec ? { file: files.input, codec: clip.audioCodec, name: CLIP } : null,
     output: files.output,
   });
   let done = 0;
@@ -154,7 +157,7 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
   }
   throwIfCancelled();
 
-  const [made, info] = await Promise.all([probeClip(cfg.tools, files.output), stat(files.output)]);
+  const [made, info] = await Promise.all([probeClip(cfg.tools, files.output, 'the encoded result'), stat(files.output)]);
   const even = encodedSize(outWidth, outHeight);
   if (made.width !== even.width || made.height !== even.height) {
     throw new Error(`The encoded result is ${made.width}×${made.height}, expected ${even.width}×${even.height}.`);

@@ -1,24 +1,40 @@
 // The job service: jobs by id, their folders, the run queue, cancel and retention. Work runs independently of any
-// request, so a job survives its client disconnecting; a job's folder is deleted when it is cancelled or fails, N
-// minutes after it finishes, and when the server closes. Video jobs (upload, ffmpeg, frames over OIP) and engine
-// jobs (a whole task on this server's engine, no upload: engine-runner.ts) share ids, queue, events and retention.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// request, so a job survives its client disconnecting, and its state is journalled in its folder (journal.ts), so it
+// survives the server stopping too: the next start resumes it or says why not (restore.ts). A job's files go when
+// it ends (all but its journal, and its result if it succeeded), and its folder when its retention ends or it is
+// deleted. Video jobs (upload, ffmpeg, frames over OIP) and engine jobs (a whole task on this server's engine, no
+// upload: engine-runner.ts) share ids, queue, events and retention.
+//
+// close() is a clean stop: uploads and runs are stopped (ffmpeg and engine processes killed, partial results
+// deleted), every job is journalled as the next start should find it (a running job back in the queue) and the
+// jobs folder is released. Nothing is deleted that a restart needs; a test's temporary folder takes the rest.
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HttpError } from '../http-util.ts';
 import { readRegistry, servableRegistry } from '../models.ts';
+import { addRedactedRoot, redactPaths } from '../redact.ts';
 import type { Registry } from '../../worker/models/card.ts';
 import type { ServerPaths } from '../paths.ts';
-import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
+import { freeBytes, mb, storageError } from './disk.ts';
 import { EngineJobRunner } from './engine-runner.ts';
+import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
 import { isVideoSpec, Job, type JobSpec } from './job.ts';
+import { Journal, JOURNAL_FILE } from './journal.ts';
+import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
+import { JobsDirBusyError, JobsDirLock } from './lock.ts';
+import { restoreJobs } from './restore.ts';
 import { runUpscaleVideo, type RunnerConfig } from './runner.ts';
 import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec, VIDEO_TASK } from './spec.ts';
-import { appendChunk } from './upload.ts';
+import { appendChunk, uploadHeaders, type ChunkReader } from './upload.ts';
 
 export interface JobOptions {
-  /** Folder that holds the job folders (default: <os temp dir>/frontier-jobs); each server uses its own subfolder. */
+  /**
+   * Folder that holds the job folders and their journals (default: <os temp dir>/frontier-jobs). One server per
+   * folder: a second live server on it is refused. A folder given here is taken (and its jobs restored) when the
+   * server starts; the default one on the first job request, so servers that run no jobs never compete for it.
+   */
   dir?: string;
   /** A job's files are deleted this long after it finishes, or after its upload stalls (default 30 minutes). */
   retentionMs?: number;
@@ -29,6 +45,10 @@ export interface JobOptions {
   maxUploadBytes?: number;
   /** Largest PATCH chunk, in bytes (default 64 MiB). */
   maxChunkBytes?: number;
+  /** A PATCH whose body sends no byte for this long is ended with 408; the client resumes (default 60 s). */
+  uploadIdleMs?: number;
+  /** Disk space a new job must leave free beyond its declared upload and the uploads in progress (default 256 MiB). */
+  diskMarginBytes?: number;
   /** Longest clip accepted, in seconds (default 600). */
   maxDurationSeconds?: number;
   /** Largest input frame, in pixels (default 1920×1080). */
@@ -41,10 +61,14 @@ export interface JobOptions {
   maxRunningJobs?: number;
   /** Jobs kept at once, finished ones included (default 100); more are refused with 503. */
   maxJobs?: number;
+  /** Unfinished jobs (uploading, queued, running) one client may have at once (default 16); more get 429. */
+  maxJobsPerClient?: number;
   /** Seconds between heartbeat comments on an event stream (default 15). */
   heartbeatMs?: number;
   /** Events kept per job for replay after a reconnect (default 1000). */
   maxEventsPerJob?: number;
+  /** Least time between two journal writes of a job's progress (default 1000 ms); state changes are written at once. */
+  journalMs?: number;
   /**
    * Send the frame windows to another Open Inference Protocol server (a gateway, Triton) instead of this one, with
    * its token. Default: this server, with this server's token.
@@ -63,6 +87,12 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || !Number.isFinite(value)) throw new Error(`jobs.${name} must be a number ≥ 0, got ${value}.`);
+  return value;
+}
+
 /** An address a client on this machine can reach: a wildcard bind (0.0.0.0, ::) is reached on loopback. */
 function reachable(url: string): string {
   const u = new URL(url);
@@ -71,6 +101,13 @@ function reachable(url: string): string {
   return u.origin;
 }
 
+/** An error's message as a client may see it: no path on the server's disk. */
+function publicMessage(err: unknown): string {
+  return redactPaths(err instanceof Error ? err.message : String(err));
+}
+
+const log = (message: string) => console.error(message);
+
 export class JobService {
   readonly heartbeatMs: number;
   readonly maxEventsPerJob: number;
@@ -78,11 +115,19 @@ export class JobService {
   private readonly retentionMs: number;
   private readonly maxUploadBytes: number;
   private readonly maxChunkBytes: number;
+  private readonly uploadIdleMs: number;
+  private readonly diskMarginBytes: number;
   private readonly maxRunningJobs: number;
   private readonly maxJobs: number;
+  private readonly maxJobsPerClient: number;
   private readonly runner: Omit<RunnerConfig, 'infer' | 'tools'>;
-  private readonly baseDir: string;
-  private instanceDir: Promise<string> | null = null;
+  private readonly dir: string;
+  /** Whether the folder was named in the options (taken at start) or is the default (taken on first use). */
+  private readonly dirGiven: boolean;
+  private readonly journal: Journal;
+  private lock: JobsDirLock | null = null;
+  private opening: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
   private toolsChecked: Promise<void> | null = null;
   private serverUrl: string | null = null;
   private readonly engineRunner: EngineJobRunner;
@@ -101,8 +146,11 @@ export class JobService {
     this.retentionMs = positive(options.retentionMs, 30 * MINUTE, 'retentionMs');
     this.maxUploadBytes = positive(options.maxUploadBytes, 2 ** 30, 'maxUploadBytes');
     this.maxChunkBytes = positive(options.maxChunkBytes, 64 * 2 ** 20, 'maxChunkBytes');
+    this.uploadIdleMs = positive(options.uploadIdleMs, MINUTE, 'uploadIdleMs');
+    this.diskMarginBytes = nonNegative(options.diskMarginBytes, 256 * 2 ** 20, 'diskMarginBytes');
     this.maxRunningJobs = positive(options.maxRunningJobs, 1, 'maxRunningJobs');
     this.maxJobs = positive(options.maxJobs, 100, 'maxJobs');
+    this.maxJobsPerClient = positive(options.maxJobsPerClient, 16, 'maxJobsPerClient');
     this.heartbeatMs = positive(options.heartbeatMs, 15_000, 'heartbeatMs');
     this.maxEventsPerJob = positive(options.maxEventsPerJob, 1000, 'maxEventsPerJob');
     this.runner = {
@@ -111,26 +159,52 @@ export class JobService {
       maxDurationSeconds: positive(options.maxDurationSeconds, 600, 'maxDurationSeconds'),
       maxFramePixels: positive(options.maxFramePixels, 1920 * 1080, 'maxFramePixels'),
     };
-    this.baseDir = options.dir ?? join(tmpdir(), 'frontier-jobs');
+    this.dirGiven = options.dir !== undefined;
+    this.dir = resolve(options.dir ?? join(tmpdir(), 'frontier-jobs'));
+    addRedactedRoot(this.dir); // ffmpeg and fs errors name files in it: never shown to a client
+    this.journal = new Journal(positive(options.journalMs, 1000, 'journalMs'));
     this.engineRunner = new EngineJobRunner(paths, positive(options.previewMs, 1000, 'previewMs'));
+  }
+
+  /**
+   * Takes the jobs folder given in the options and restores its jobs (startServer awaits this before it listens).
+   * Throws JobsDirBusyError when another live server has the folder, or why it cannot be created. Without a folder
+   * in the options this does nothing: the default folder is taken on the first job request.
+   */
+  async open(): Promise<void> {
+    if (this.dirGiven) await this.ready();
   }
 
   /** The URL this server listens on (set once it listens): frame windows go there unless inferUrl is set. */
   setServerUrl(url: string): void {
     this.serverUrl = reachable(url);
+    this.pump(); // restored jobs wait for it
   }
 
-  get(id: string): Job {
-    const job = this.jobs.get(checkJobId(id));
-    if (!job) throw new HttpError(404, `No job ${id}: create it with PUT /jobs/${id} (finished jobs are deleted ${Math.round(this.retentionMs / 1000)} s after they end).`);
+  /** The job `id`; 404 if this server has none of that id. */
+  async get(id: string): Promise<Job> {
+    checkJobId(id);
+    await this.ready();
+    const job = this.jobs.get(id);
+    if (!job) {
+      throw new HttpError(
+        404,
+        `No job ${id} on this server: create it with PUT /jobs/${id}. (A job that ended is kept for ${Math.round(this.retentionMs / 1000)} s after it ended, also across restarts.)`,
+      );
+    }
     return job;
   }
 
-  /** PUT /jobs/{id}: creates the job, or returns the same job again (created: false). 409 for a different body. */
-  async create(id: string, body: string): Promise<{ job: Job; created: boolean }> {
+  /**
+   * PUT /jobs/{id}: creates the job, or returns the same job again (created: false). 409 for a different body, 429
+   * when `owner` (the client) has too many unfinished jobs, 503 when the server holds too many, 507 for a disk
+   * without room for the upload.
+   */
+  async create(id: string, body: string, owner: string): Promise<{ job: Job; created: boolean }> {
     checkJobId(id);
     if (this.closed) throw new HttpError(503, 'The server is shutting down: create the job on it again once it is back.');
     const spec = await parseAnyJobSpec(body, { video: () => this.registry(), engine: async () => (await servableRegistry(this.paths)).registry }, { maxUploadBytes: this.maxUploadBytes });
+    await this.ready();
     const existing = () => {
       const job = this.jobs.get(id);
       if (!job || sameAnySpec(job.spec, spec)) return job;
@@ -139,23 +213,29 @@ export class JobService {
     const before = existing();
     if (before) return { job: before, created: false };
     if (isVideoSpec(spec)) await this.checkTools();
-    const parent = await this.ensureInstanceDir();
+    const upload = isVideoSpec(spec) ? spec.upload.bytes : 0;
+    const free = await freeBytes(this.dir);
     // Checked again after the awaits, and the job registered before the next one: a concurrent PUT of the same id
     // gets this job (or its 409), never a second job.
     const raced = existing();
     if (raced) return { job: raced, created: false };
-    if (this.jobs.size >= this.maxJobs) {
-      throw new HttpError(503, `The server holds ${this.jobs.size} jobs, its limit: retry once some have finished and expired.`, { 'Retry-After': '30' });
-    }
-    const job = new Job(id, spec, join(parent, id), this.maxEventsPerJob);
+    if (this.closed) throw new HttpError(503, 'The server is shutting down: create the job on it again once it is back.');
+    this.checkLimits(owner, upload, free);
+
+    const job = new Job(id, spec, join(this.dir, id), this.maxEventsPerJob);
+    job.owner = owner;
     this.jobs.set(id, job);
     try {
       await mkdir(job.dir);
       if (isVideoSpec(spec)) await writeFile(this.inputPath(job), new Uint8Array(0));
+      await this.journal.create(job);
     } catch (err) {
       this.jobs.delete(id);
-      throw err;
+      await rm(job.dir, { recursive: true, force: true }).catch(() => {});
+      log(`[frontier] could not create job ${id} in ${this.dir}: ${(err as Error).message}`);
+      throw storageError(err, 'creating the job', 'create the job again');
     }
+    this.track(job);
     if (isVideoSpec(spec)) {
       this.expireIfIdle(job);
     } else if (job.state === 'queued') {
@@ -172,12 +252,13 @@ export class JobService {
     throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job: it takes no upload (only ${VIDEO_TASK} jobs do). Follow it with GET /jobs/${job.id}/events.`);
   }
 
-  /** PATCH /jobs/{id}/upload: appends a chunk; the job is queued once the upload is complete. */
-  async upload(job: Job, req: IncomingMessage): Promise<void> {
+  /** PATCH /jobs/{id}/upload: appends a chunk (taken by `reader`); the job is queued once the upload is complete. */
+  async upload(job: Job, req: IncomingMessage, reader: ChunkReader): Promise<void> {
     const bytes = this.uploadOf(job).bytes;
+    if (this.closed) throw new HttpError(503, 'The server is shutting down: resume the upload (HEAD the upload URL) once it is back.', uploadHeaders(job));
     const before = job.uploadOffset;
     try {
-      await appendChunk(job, req, this.inputPath(job), this.maxChunkBytes);
+      await appendChunk(job, req, reader, this.inputPath(job), { maxChunkBytes: this.maxChunkBytes, idleMs: this.uploadIdleMs });
     } finally {
       if (job.state === 'uploading' && job.uploadOffset !== before) {
         job.setProgress('upload', job.uploadOffset, bytes);
@@ -192,40 +273,52 @@ export class JobService {
     }
   }
 
-  /** POST /jobs/{id}/cancel: stops the work (waiting for it to stop) and deletes the job's files. */
+  /** POST /jobs/{id}/cancel: stops the work (waiting for it to stop) and deletes the job's files but its journal. */
   async cancel(job: Job): Promise<void> {
     if (!job.setState('cancelled')) return; // already finished: nothing to stop
     job.abort.abort();
+    const upload = job.activeUpload;
+    upload?.stop(new HttpError(409, `Job ${job.id} was cancelled during the upload: it takes no more chunks.`, uploadHeaders(job)));
+    await upload?.done;
     const run = this.runs.get(job.id);
-    if (run) await run; // the run's own cleanup removes the folder once ffmpeg is gone
+    if (run) await run; // the run's own cleanup removes the files once ffmpeg is gone
     else await this.finished(job);
   }
 
-  /** DELETE /jobs/{id}: cancels it if needed and forgets it at once. */
+  /** DELETE /jobs/{id}: cancels it if needed and forgets it at once, with its folder. */
   async remove(job: Job): Promise<void> {
     await this.cancel(job);
     this.forget(job);
+    await this.journal.stop(job);
     await rm(job.dir, { recursive: true, force: true });
   }
 
   resultPath(job: Job): string {
-    return join(job.dir, isVideoSpec(job.spec) ? 'result.mp4' : 'result.json');
+    return join(job.dir, resultFile(job.spec));
   }
 
-  /** Cancels every job, waits for the runs to stop and deletes every job folder. */
-  async close(): Promise<void> {
+  /** A clean stop (see the top of this file); safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
     this.closed = true;
+    await this.opening?.catch(() => {});
     const jobs = [...this.jobs.values()];
-    for (const job of jobs) {
-      job.setState('cancelled', { error: 'The server shut down.' });
-      job.abort.abort();
-    }
-    await Promise.allSettled([...this.runs.values()]);
-    await this.engineRunner.close();
+    const uploads = jobs.flatMap((job) => (job.activeUpload ? [job.activeUpload] : []));
+    for (const upload of uploads) upload.stop(new HttpError(503, 'The server is shutting down: resume the upload (HEAD the upload URL) once it is back.'));
+    this.queue.length = 0;
+    for (const job of jobs) if (this.runs.has(job.id)) job.abort.abort();
+    // The engine's processes are killed at once (a job's own cancel may wait for its next step).
+    await Promise.all([Promise.all(uploads.map((u) => u.done)), Promise.allSettled([...this.runs.values()]), this.engineRunner.close()]);
     for (const timer of this.expiry.values()) clearTimeout(timer);
     this.expiry.clear();
+    await this.journal.close(jobs);
+    await this.lock?.release();
+    this.lock = null;
     this.jobs.clear();
-    if (this.instanceDir) await rm(await this.instanceDir, { recursive: true, force: true });
   }
 
   /** The models frames can go to: those this server can serve, or every registry model when a gateway serves them. */
@@ -234,7 +327,82 @@ export class JobService {
   }
 
   private inputPath(job: Job): string {
-    return join(job.dir, 'input');
+    return join(job.dir, INPUT_FILE);
+  }
+
+  /** The jobs folder, taken and restored (once; a failure is not kept, so the next request tries again). */
+  private ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new HttpError(503, 'The server is shutting down: try again once it is back.'));
+    this.opening ??= this.openDir().catch((err: unknown) => {
+      this.opening = null;
+      throw err;
+    });
+    if (this.dirGiven) return this.opening;
+    // The default folder, taken on a request: answer in HTTP terms.
+    return this.opening.catch((err: unknown) => {
+      if (err instanceof JobsDirBusyError) {
+        log(`[frontier] ${err.message}`);
+        throw new HttpError(503, `Another Frontier server (process ${err.pid}) keeps its jobs in this server's jobs folder: stop it, or start this server with a jobs folder of its own.`, { 'Retry-After': '30' });
+      }
+      log(`[frontier] cannot use the jobs folder ${this.dir}: ${(err as Error).message}`);
+      throw storageError(err, 'opening the jobs folder', 'try again');
+    });
+  }
+
+  private async openDir(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const lock = await JobsDirLock.acquire(this.dir);
+    try {
+      const restored = await restoreJobs(this.dir, { retentionMs: this.retentionMs, maxEvents: this.maxEventsPerJob, now: Date.now(), log });
+      for (const { job, queue } of restored) {
+        this.jobs.set(job.id, job);
+        this.track(job);
+        await this.journal.write(job); // its restored state, and the sequence number it continues from
+        if (job.terminal) this.scheduleExpiry(job, job.finishedAt!.getTime() + this.retentionMs - Date.now());
+        else if (job.state === 'uploading') this.expireIfIdle(job);
+        else if (queue) this.queue.push(job);
+      }
+      if (restored.length > 0) {
+        const count = (pred: (j: Job) => boolean) => restored.filter((r) => pred(r.job)).length;
+        log(`[frontier] restored ${restored.length} job(s): ${count((j) => j.state === 'queued')} queued again, ${count((j) => j.state === 'uploading')} resumable uploads, ${count((j) => j.terminal)} ended.`);
+      }
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    if (this.closed) {
+      await lock.release();
+      return;
+    }
+    this.lock = lock;
+    this.pump();
+  }
+
+  /** Journals every change of the job from now on. */
+  private track(job: Job): void {
+    job.onChange = (kind) => this.journal.changed(job, kind);
+  }
+
+  private checkLimits(owner: string, uploadBytes: number, free: number | null): void {
+    if (this.jobs.size >= this.maxJobs) {
+      throw new HttpError(503, `The server holds ${this.jobs.size} jobs, its limit: retry once some have finished and expired.`, { 'Retry-After': '30' });
+    }
+    const mine = [...this.jobs.values()].filter((j) => j.owner === owner && !j.terminal).length;
+    if (mine >= this.maxJobsPerClient) {
+      throw new HttpError(
+        429,
+        `You already have ${mine} unfinished jobs on this server, the most one client may have: wait for some to finish, or cancel those you no longer need (POST /jobs/{id}/cancel), then create this one again.`,
+        { 'Retry-After': '30' },
+      );
+    }
+    if (free === null) return;
+    // Uploads in progress will take their remaining bytes too.
+    const reserved = [...this.jobs.values()].reduce((sum, j) => sum + (j.state === 'uploading' && isVideoSpec(j.spec) ? j.spec.upload.bytes - j.uploadOffset : 0), 0);
+    const needed = uploadBytes + reserved + this.diskMarginBytes;
+    if (free < needed) {
+      const parts = [uploadBytes > 0 ? `${mb(uploadBytes)} for this clip` : '', reserved > 0 ? `${mb(reserved)} for uploads in progress` : '', `${mb(this.diskMarginBytes)} kept free for results`].filter(Boolean);
+      throw new HttpError(507, `The server's disk has ${mb(free)} free, and this job needs ${mb(needed)} (${parts.join(', ')}): free some space on the server${uploadBytes > 0 ? ', or send a shorter clip' : ''}, then create the job again.`);
+    }
   }
 
   private checkTools(): Promise<void> {
@@ -248,12 +416,8 @@ export class JobService {
     return this.toolsChecked;
   }
 
-  private ensureInstanceDir(): Promise<string> {
-    this.instanceDir ??= mkdir(this.baseDir, { recursive: true }).then(() => mkdtemp(join(this.baseDir, 'server-')));
-    return this.instanceDir;
-  }
-
   private pump(): void {
+    if (this.closed || !this.lock || (!this.serverUrl && !this.options.inferUrl)) return;
     while (this.runs.size < this.maxRunningJobs && this.queue.length > 0) {
       const job = this.queue.shift()!;
       if (job.state !== 'queued') continue;
@@ -266,42 +430,49 @@ export class JobService {
   }
 
   private async run(job: Job): Promise<void> {
-    if (!isVideoSpec(job.spec)) return this.runEngine(job);
-    job.setState('running', { stage: 'probe' });
+    const video = isVideoSpec(job.spec);
+    job.attempts++;
+    job.setState('running', { stage: video ? 'probe' : 'load' });
+    await this.journal.write(job); // from here a server that dies counts as an interrupted run
+    const partial = join(job.dir, partialResultFile(job.spec));
     try {
-      const card = (await this.registry()).models.find((m) => m.id === job.spec.model);
-      if (!card) throw new Error(`Model ${job.spec.model} is no longer available on this server.`);
-      const baseUrl = this.options.inferUrl ?? this.serverUrl;
-      if (!baseUrl) throw new Error('The server has no URL yet to send frames to.');
-      const token = this.options.inferUrl ? this.options.inferToken : this.options.token;
-      const result = await runUpscaleVideo(job, card, { input: this.inputPath(job), output: this.resultPath(job) }, { ...this.runner, tools: this.tools, infer: { baseUrl, token } });
+      const result = video ? await this.runVideo(job, partial) : await this.runEngine(job, partial);
+      await rename(partial, this.resultPath(job));
       job.setState('succeeded', { result, stage: 'done' });
     } catch (err) {
+      if (this.closed && !job.terminal) {
+        // A clean stop, not the job's failure: the next start runs it again.
+        job.setState('queued', { progress: { done: 0, total: 0, stage: 'queued', message: 'The server stopped while the job ran: it runs again from the start once the server is back.' } });
+        await rm(partial, { force: true });
+        return;
+      }
       // After a cancel the state is already "cancelled" and this is ignored.
-      job.setState('failed', { error: err instanceof Error ? err.message : String(err) });
+      job.setState('failed', { error: publicMessage(err) });
     }
     await this.finished(job);
   }
 
-  private async runEngine(job: Job): Promise<void> {
-    job.setState('running', { stage: 'load' });
-    try {
-      if (isVideoSpec(job.spec)) throw new Error(`Job ${job.id} is a video job.`);
-      const result = await this.engineRunner.run(job, job.spec, this.resultPath(job));
-      job.setState('succeeded', { result, stage: 'done' });
-    } catch (err) {
-      // After a cancel the state is already "cancelled" and this is ignored.
-      job.setState('failed', { error: err instanceof Error ? err.message : String(err) });
-    }
-    await this.finished(job);
+  private async runVideo(job: Job, output: string) {
+    const card = (await this.registry()).models.find((m) => m.id === job.spec.model);
+    if (!card) throw new Error(`Model ${job.spec.model} is no longer available on this server.`);
+    const baseUrl = this.options.inferUrl ?? this.serverUrl;
+    if (!baseUrl) throw new Error('The server has no URL yet to send frames to.');
+    const token = this.options.inferUrl ? this.options.inferToken : this.options.token;
+    return runUpscaleVideo(job, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token } });
+  }
+
+  private runEngine(job: Job, output: string) {
+    if (isVideoSpec(job.spec)) throw new Error(`Job ${job.id} is a video job.`);
+    return this.engineRunner.run(job, job.spec, output);
   }
 
   /** An upload nobody continues for the retention time is cancelled, so abandoned uploads do not fill the disk. */
   private expireIfIdle(job: Job): void {
+    if (this.closed) return;
     clearTimeout(this.expiry.get(job.id));
     const timer = setTimeout(() => {
       this.expiry.delete(job.id);
-      if (job.state !== 'uploading') return;
+      if (this.closed || job.state !== 'uploading') return;
       job.setState('cancelled', { error: `The upload stopped at ${job.uploadOffset} of ${this.uploadOf(job).bytes} bytes and was not resumed within ${Math.round(this.retentionMs / 1000)} s.` });
       void this.finished(job);
     }, this.retentionMs);
@@ -309,16 +480,31 @@ export class JobService {
     this.expiry.set(job.id, timer);
   }
 
-  /** Deletes what a finished job no longer needs and schedules its expiry. */
+  /** Deletes what an ended job no longer needs (all but its journal and result), journals it, schedules its expiry. */
   private async finished(job: Job): Promise<void> {
-    if (job.state === 'succeeded') await rm(this.inputPath(job), { force: true }); // none for an engine job
-    else await rm(job.dir, { recursive: true, force: true });
+    const keep = new Set([JOURNAL_FILE, ...(job.state === 'succeeded' ? [resultFile(job.spec)] : [])]);
+    const names = await readdir(job.dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => !keep.has(n) && !n.startsWith(`${JOURNAL_FILE}.`)).map((n) => rm(join(job.dir, n), { recursive: true, force: true })));
+    await this.journal.write(job);
     clearTimeout(this.expiry.get(job.id)); // an idle-upload timer
+    this.scheduleExpiry(job, this.retentionMs);
+  }
+
+  /** Deletes the job's folder, then forgets it, `delayMs` from now. */
+  private scheduleExpiry(job: Job, delayMs: number): void {
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      // Files first, then the id: once GET /jobs/{id} says 404, nothing of the job is left on disk.
-      void rm(job.dir, { recursive: true, force: true }).finally(() => this.forget(job));
-    }, this.retentionMs);
+    clearTimeout(this.expiry.get(job.id));
+    const timer = setTimeout(
+      () => {
+        if (this.closed) return;
+        // Files first, then the id: once GET /jobs/{id} says 404, nothing of the job is left on disk.
+        void this.journal
+          .stop(job)
+          .then(() => rm(job.dir, { recursive: true, force: true }))
+          .finally(() => this.forget(job));
+      },
+      Math.max(0, delayMs),
+    );
     (timer as unknown as { unref(): void }).unref(); // retention never keeps the process alive
     this.expiry.set(job.id, timer);
   }

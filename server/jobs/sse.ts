@@ -1,7 +1,9 @@
 // Server-sent events for a job's progress (https://html.spec.whatwg.org/multipage/server-sent-events.html): each
 // event has an `id:` (its sequence number), so EventSource resends it as Last-Event-ID on reconnect and gets only
 // what it missed. Heartbeat comments keep proxies from closing an idle stream. Once the job has ended and nothing
-// is left to replay the answer is 204, which tells EventSource to stop reconnecting.
+// is left to replay the answer is 204, which tells EventSource to stop reconnecting. A job restored after a restart
+// numbers its events past anything sent before (journal.ts), and a Last-Event-ID beyond the newest event can only
+// come from before a restart: that client gets the events kept since.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../http-util.ts';
 import { TERMINAL_STATES, type Job, type JobEvent } from './job.ts';
@@ -20,7 +22,7 @@ function format(event: JobEvent): string {
 }
 
 export function streamJobEvents(req: IncomingMessage, res: ServerResponse, job: Job, after: number, heartbeatMs: number): void {
-  const missed = job.eventsAfter(after);
+  const missed = job.eventsAfter(after > job.seq ? 0 : after);
   if (job.terminal && missed.length === 0) {
     res.writeHead(204, { 'Cache-Control': 'no-store' });
     res.end();

@@ -1,9 +1,12 @@
 // Resumable upload in the style of tus 1.0 (https://tus.io/protocols/resumable-upload): HEAD tells the offset the
-// server has, PATCH appends a chunk at exactly that offset. Bytes are written to disk as they arrive, so a chunk cut
-// off by a dropped connection still counts up to where it stopped, and the client resumes from HEAD's offset.
+// server has, PATCH appends a chunk at exactly that offset. Every byte the connection delivers is written to disk
+// and counted before the request ends, so a chunk cut off by a dropped connection counts up to where it stopped and
+// the client resumes from HEAD's offset. A newer PATCH takes over from one whose client vanished without closing
+// its connection, and a body that stops arriving times out.
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../http-util.ts';
+import { isDiskFull, mb, storageError } from './disk.ts';
 import { isVideoSpec, type Job } from './job.ts';
 
 export const TUS_VERSION = '1.0.0';
@@ -20,60 +23,204 @@ export function uploadHeaders(job: Job): Record<string, string> {
   };
 }
 
-function mb(bytes: number): string {
-  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
+/**
+ * A request body taken chunk by chunk from the moment its handler starts. The request is paused while a chunk
+ * waits to be written, and chunks that arrived before the connection dropped are handed out before the error
+ * (async iteration would throw at once and drop them).
+ */
+export class ChunkReader {
+  private readonly queue: Buffer[] = [];
+  private ended = false;
+  private failure: Error | null = null;
+  private stopped: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly req: IncomingMessage) {
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onError);
+    req.on('close', this.onClose);
+  }
+
+  /** The next chunk, or null at the end of the body; throws after the last chunk that arrived before a cut. */
+  async next(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.stopped) throw this.stopped;
+      if (this.queue.length > 0) return this.queue.shift()!;
+      if (this.ended) return null;
+      if (this.failure) throw this.failure;
+      this.req.resume();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Makes next() throw `err` now (a takeover, a cancel, a stalled body); a write in progress still completes. */
+  interrupt(err: Error): void {
+    this.stopped ??= err;
+    this.notify();
+  }
+
+  /** Stops taking the body: what is left goes to the error answer's discard (or the cut connection). */
+  detach(): void {
+    this.req.off('data', this.onData);
+    this.req.off('end', this.onEnd);
+    this.req.off('error', this.onError);
+    this.req.off('close', this.onClose);
+    this.queue.length = 0;
+  }
+
+  private readonly onData = (chunk: Buffer) => {
+    this.queue.push(chunk);
+    this.req.pause();
+    this.notify();
+  };
+  private readonly onEnd = () => {
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (err: Error) => {
+    this.failure ??= err;
+    this.notify();
+  };
+  private readonly onClose = () => {
+    if (!this.req.complete) this.failure ??= new Error('the connection closed before the end of the chunk');
+    this.notify();
+  };
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+/** The PATCH that is writing a job's upload. */
+export class UploadWriter {
+  private settle!: () => void;
+  /** Resolves once this PATCH has stopped writing (never rejects). */
+  readonly done = new Promise<void>((resolve) => (this.settle = resolve));
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly reader: ChunkReader,
+  ) {}
+
+  /** Stops the PATCH after its write in progress; `cut` also closes its connection (a client that vanished). */
+  stop(err: HttpError, cut = false): void {
+    this.reader.interrupt(err);
+    if (cut) this.req.destroy();
+  }
+
+  finished(): void {
+    this.settle();
+  }
+}
+
+export interface UploadLimits {
+  maxChunkBytes: number;
+  /** A body that delivers no byte for this long is ended (408). */
+  idleMs: number;
 }
 
 /**
  * Appends the request body to `file` at the job's upload offset. Throws HttpError for a wrong content type (415),
- * offset (409), a job that takes no more bytes (409) or a chunk that is too large (413). Returns when the chunk is on
- * disk; the job's offset has moved on by what was written, even when the body was cut off.
+ * offset (409), a job that takes no more bytes (409), a chunk that is too large (413), a stalled body (408), a full
+ * disk (507) or a cut connection (400). However it ends, the job's offset counts every byte written.
  */
-export async function appendChunk(job: Job, req: IncomingMessage, file: string, maxChunkBytes: number): Promise<void> {
+export async function appendChunk(job: Job, req: IncomingMessage, reader: ChunkReader, file: string, limits: UploadLimits): Promise<void> {
   if (!isVideoSpec(job.spec)) throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job: it takes no upload.`);
   const length = job.spec.upload.bytes;
-  const headers = uploadHeaders(job);
-  if (job.state !== 'uploading') {
+  const refuseUnlessUploading = () => {
+    if (job.state === 'uploading') return;
     const why = job.state === 'cancelled' ? 'was cancelled' : job.terminal ? `has ${job.state}` : 'has its whole upload already';
-    throw new HttpError(409, `Job ${job.id} ${why}: it takes no more upload chunks.`, headers);
-  }
+    throw new HttpError(409, `Job ${job.id} ${why}: it takes no more upload chunks.`, uploadHeaders(job));
+  };
+  refuseUnlessUploading();
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== CHUNK_TYPE) throw new HttpError(415, `Upload chunks must be sent with Content-Type: ${CHUNK_TYPE} (got ${type || 'none'}).`, headers);
+  if (type !== CHUNK_TYPE) throw new HttpError(415, `Upload chunks must be sent with Content-Type: ${CHUNK_TYPE} (got ${type || 'none'}).`, uploadHeaders(job));
   const offsetHeader = req.headers['upload-offset'];
   if (typeof offsetHeader !== 'string' || !/^\d+$/.test(offsetHeader)) {
-    throw new HttpError(400, 'PATCH needs an Upload-Offset header: the byte offset this chunk starts at (HEAD the upload URL to learn it).', headers);
+    throw new HttpError(400, 'PATCH needs an Upload-Offset header: the byte offset this chunk starts at (HEAD the upload URL to learn it).', uploadHeaders(job));
   }
   const offset = Number(offsetHeader);
-  if (offset !== job.uploadOffset) {
-    throw new HttpError(409, `Upload-Offset ${offset} does not match the ${job.uploadOffset} bytes the server has: resume from offset ${job.uploadOffset}.`, headers);
-  }
-  if (job.uploadBusy) throw new HttpError(409, `Another chunk of job ${job.id} is being written: wait for it, then HEAD the upload URL and resume.`, headers);
-
+  const checkOffset = () => {
+    if (offset !== job.uploadOffset) {
+      throw new HttpError(409, `Upload-Offset ${offset} does not match the ${job.uploadOffset} bytes the server has: resume from offset ${job.uploadOffset}.`, uploadHeaders(job));
+    }
+  };
+  checkOffset();
   const remaining = length - offset;
-  const limit = Math.min(remaining, maxChunkBytes);
+  const limit = Math.min(remaining, limits.maxChunkBytes);
   const tooLarge = () =>
-    remaining <= maxChunkBytes
+    remaining <= limits.maxChunkBytes
       ? new HttpError(413, `The chunk goes past the end of the upload: ${remaining} bytes remain of the ${length} declared.`, uploadHeaders(job))
-      : new HttpError(413, `Chunks may be at most ${mb(maxChunkBytes)}: send smaller ones.`, uploadHeaders(job));
+      : new HttpError(413, `Chunks may be at most ${mb(limits.maxChunkBytes)}: send smaller ones.`, uploadHeaders(job));
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
 
-  job.uploadBusy = true;
-  const handle = await open(file, 'r+');
+  // A PATCH still holding the upload belongs to a client that came back (its old connection never closed): stop it,
+  // let its last write land, then continue from where it got to.
+  while (job.activeUpload) {
+    const stale = job.activeUpload;
+    stale.stop(new HttpError(409, `A newer PATCH of job ${job.id} took over its upload: HEAD the upload URL and resume from its Upload-Offset.`), true);
+    await stale.done;
+  }
+  refuseUnlessUploading();
+  checkOffset();
+
+  const writer = new UploadWriter(req, reader);
+  job.activeUpload = writer;
   try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      if (job.state !== 'uploading') throw new HttpError(409, `Job ${job.id} was cancelled during the upload.`);
-      const room = offset + limit - job.uploadOffset;
+    await writeBody(job, reader, file, { offset, limit, idleMs: limits.idleMs, tooLarge });
+  } finally {
+    if (job.activeUpload === writer) job.activeUpload = null;
+    writer.finished();
+  }
+}
+
+async function writeBody(job: Job, reader: ChunkReader, file: string, o: { offset: number; limit: number; idleMs: number; tooLarge: () => HttpError }): Promise<void> {
+  const length = isVideoSpec(job.spec) ? job.spec.upload.bytes : 0;
+  const resume = () => `resume the upload from Upload-Offset ${job.uploadOffset} (HEAD the upload URL)`;
+  let handle;
+  try {
+    handle = await open(file, 'r+');
+  } catch (err) {
+    throw storageError(err, 'opening the uploaded clip', resume(), uploadHeaders(job));
+  }
+  try {
+    for (;;) {
+      const idle = setTimeout(() => {
+        reader.interrupt(new HttpError(408, `No bytes of the chunk arrived for ${Math.round(o.idleMs / 1000)} s, so the server ended it: ${resume()}.`, { ...uploadHeaders(job), Connection: 'close' }));
+      }, o.idleMs);
+      let chunk: Buffer | null;
+      try {
+        chunk = await reader.next();
+      } finally {
+        clearTimeout(idle);
+      }
+      if (chunk === null) return;
+      if (job.state !== 'uploading') throw new HttpError(409, `Job ${job.id} was cancelled during the upload.`, uploadHeaders(job));
+      const room = o.offset + o.limit - job.uploadOffset;
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      await handle.write(part, 0, part.length, job.uploadOffset);
-      job.uploadOffset += part.length;
-      if (part.length < chunk.length) throw tooLarge();
+      for (let written = 0; written < part.length; ) {
+        let bytesWritten: number;
+        try {
+          ({ bytesWritten } = await handle.write(part, written, part.length - written, job.uploadOffset));
+        } catch (err) {
+          if (isDiskFull(err)) {
+            throw new HttpError(507, `The server's disk is full: it holds ${job.uploadOffset} of the clip's ${length} bytes. Free some space on the server, then ${resume()}.`, uploadHeaders(job));
+          }
+          throw storageError(err, 'writing the uploaded clip', resume(), uploadHeaders(job));
+        }
+        job.uploadOffset += bytesWritten;
+        written += bytesWritten;
+      }
+      if (part.length < chunk.length) throw o.tooLarge();
     }
   } catch (err) {
     if (err instanceof HttpError) throw err;
-    throw new HttpError(400, `The chunk was cut off after ${job.uploadOffset - offset} bytes (${(err as Error).message}): HEAD the upload URL and resume from its Upload-Offset.`, uploadHeaders(job));
+    throw new HttpError(400, `The chunk was cut off after ${job.uploadOffset - o.offset} bytes (${(err as Error).message}): HEAD the upload URL and resume from its Upload-Offset.`, uploadHeaders(job));
   } finally {
-    job.uploadBusy = false;
-    await handle.close();
+    await handle.close().catch(() => {});
   }
 }

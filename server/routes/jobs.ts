@@ -3,10 +3,13 @@
 // /jobs/{id}/events streams progress (server-sent events with replay), GET /jobs/{id} polls it (UXP has no
 // EventSource), POST /jobs/{id}/cancel stops it, GET /jobs/{id}/result downloads the MP4 (Range supported).
 // Engine jobs (a whole task such as generate or text-to-image, no upload) use the same routes; their result is JSON.
+// Jobs are journalled: after a restart the same routes find them (server/jobs/restore.ts).
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { HttpError, readBody, sendFile, sendJson } from '../http-util.ts';
 import type { JobService } from '../jobs/service.ts';
 import { lastEventId, streamJobEvents } from '../jobs/sse.ts';
-import { uploadHeaders } from '../jobs/upload.ts';
+import { ChunkReader, uploadHeaders } from '../jobs/upload.ts';
 import type { Route } from './route.ts';
 
 const JOB_PATH = /^\/jobs\/([^/]+)(?:\/(upload|events|cancel|result))?$/;
@@ -20,6 +23,16 @@ function jobPath(sub: '' | 'upload' | 'events' | 'cancel' | 'result'): Route['ma
   };
 }
 
+/**
+ * Who created a job, for the per-client cap: the remote address and (hashed) the credential it used. Every client on
+ * this machine shares the loopback address and the pairing code, so the cap is generous.
+ */
+export function clientKey(req: IncomingMessage): string {
+  const address = (req.socket?.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+  const credential = createHash('sha256').update(req.headers.authorization ?? '').digest('hex').slice(0, 16);
+  return `${address} ${credential}`;
+}
+
 export function jobRoutes(jobs: JobService): Route[] {
   return [
     {
@@ -28,11 +41,11 @@ export function jobRoutes(jobs: JobService): Route[] {
       async handle({ req, res, params }) {
         if (req.method === 'PUT') {
           const body = await readBody(req, MAX_JOB_BODY, undefined, `A job's description may be at most ${MAX_JOB_BODY / 1024} KB of JSON: {"task", "model", "params"} (and "upload" for a clip, whose bytes go to PATCH /jobs/{id}/upload).`);
-          const { job, created } = await jobs.create(params.id, body.toString('utf8'));
+          const { job, created } = await jobs.create(params.id, body.toString('utf8'), clientKey(req));
           sendJson(res, created ? 201 : 200, job.snapshot(), { Location: `/jobs/${job.id}`, ...uploadHeaders(job) });
           return;
         }
-        const job = jobs.get(params.id);
+        const job = await jobs.get(params.id);
         if (req.method === 'DELETE') {
           await jobs.remove(job);
           res.writeHead(204, { 'Cache-Control': 'no-store' });
@@ -46,22 +59,28 @@ export function jobRoutes(jobs: JobService): Route[] {
       methods: ['GET', 'PATCH'],
       match: jobPath('upload'),
       async handle({ req, res, params }) {
-        const job = jobs.get(params.id);
-        if (req.method === 'PATCH') {
-          await jobs.upload(job, req);
-          res.writeHead(204, uploadHeaders(job));
-          res.end();
-          return;
+        // The body is taken from the first moment: bytes that arrive before the connection drops still count.
+        const reader = req.method === 'PATCH' ? new ChunkReader(req) : null;
+        try {
+          const job = await jobs.get(params.id);
+          if (reader) {
+            await jobs.upload(job, req, reader);
+            res.writeHead(204, uploadHeaders(job));
+            res.end();
+            return;
+          }
+          // HEAD (tus) and GET answer the offset in headers; GET also in the body, for clients that read JSON only.
+          sendJson(res, 200, { offset: job.uploadOffset, length: jobs.uploadOf(job).bytes, state: job.state }, uploadHeaders(job));
+        } finally {
+          reader?.detach(); // an error answer then discards the rest of the body
         }
-        // HEAD (tus) and GET answer the offset in headers; GET also in the body, for clients that read JSON only.
-        sendJson(res, 200, { offset: job.uploadOffset, length: jobs.uploadOf(job).bytes, state: job.state }, uploadHeaders(job));
       },
     },
     {
       methods: ['GET'],
       match: jobPath('events'),
-      handle({ req, res, url, params }) {
-        const job = jobs.get(params.id);
+      async handle({ req, res, url, params }) {
+        const job = await jobs.get(params.id);
         streamJobEvents(req, res, job, lastEventId(req, url), jobs.heartbeatMs);
       },
     },
@@ -69,7 +88,7 @@ export function jobRoutes(jobs: JobService): Route[] {
       methods: ['POST'],
       match: jobPath('cancel'),
       async handle({ res, params }) {
-        const job = jobs.get(params.id);
+        const job = await jobs.get(params.id);
         await jobs.cancel(job);
         sendJson(res, 200, job.snapshot(), { 'Cache-Control': 'no-store' });
       },
@@ -78,7 +97,7 @@ export function jobRoutes(jobs: JobService): Route[] {
       methods: ['GET'],
       match: jobPath('result'),
       async handle({ req, res, params }) {
-        const job = jobs.get(params.id);
+        const job = await jobs.get(params.id);
         if (job.state !== 'succeeded') {
           const why =
             job.state === 'cancelled' ? 'it was cancelled'

@@ -1,6 +1,7 @@
 // The job API's edges on a real server: bad ids and bodies (4xx, the server keeps serving), an upload cut off mid-chunk
 // and resumed, ffmpeg missing (a clear 501 saying how to install it), the token on /jobs (and the runner using it for
-// its own /v2 calls), retention, folders removed on close, and the frame windows.
+// its own /v2 calls), retention, close() as a clean stop that keeps the journal, and the frame windows. Restarts,
+// disk and crash cases have files of their own (jobs-restart, jobs-upload, jobs-crash).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { frameWindows } from '../../server/jobs/windows.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { call, filesUnder, jobBody, makeClip, patch, poll, readEvents, requireFfmpeg, submit } from './jobs-util.ts';
+import { authHeaders, call, filesUnder, jobBody, makeClip, patch, poll, readEvents, requireFfmpeg, submit } from './jobs-util.ts';
 
 let work: string;
 let clip: Uint8Array;
@@ -32,7 +33,7 @@ describe('requests the API refuses', () => {
   after(() => server?.close());
 
   test('bad ids, bodies, models and sizes → 4xx with a message; the server keeps serving', async () => {
-    const put = (id: string, body: string) => call(server.url, 'PUT', `/jobs/${id}`, { body });
+    const put = (id: string, body: string) => call(server, 'PUT', `/jobs/${id}`, { body });
     const cases: [string, string, number, RegExp][] = [
       ['short', jobBody(100), 400, /not a job id: use 8 to 64 characters/],
       ['has.dots.in.it', jobBody(100), 400, /not a job id/],
@@ -73,56 +74,56 @@ describe('requests the API refuses', () => {
       ['POST', '/jobs/by-scale-only', 405],
       ['GET', '/jobs/by-scale-only/cancel', 405],
     ] as const) {
-      const res = await call(server.url, method, path);
+      const res = await call(server, method, path);
       assert.equal(res.status, status, `${method} ${path}`);
     }
-    assert.equal((await call(server.url, 'GET', '/jobs/unknown-job-1')).json?.error?.includes('create it with PUT /jobs/unknown-job-1'), true);
+    assert.equal((await call(server, 'GET', '/jobs/unknown-job-1')).json?.error?.includes('create it with PUT /jobs/unknown-job-1'), true);
 
     // Upload refusals.
     const id = 'upload-errors-1';
     assert.equal((await put(id, jobBody(10_000))).status, 201);
-    const noOffset = await call(server.url, 'PATCH', `/jobs/${id}/upload`, { headers: { 'Content-Type': 'application/offset+octet-stream' }, body: new Uint8Array(10) });
+    const noOffset = await call(server, 'PATCH', `/jobs/${id}/upload`, { headers: { 'Content-Type': 'application/offset+octet-stream' }, body: new Uint8Array(10) });
     assert.equal(noOffset.status, 400);
     assert.match(noOffset.json?.error ?? '', /needs an Upload-Offset header/);
-    const bigChunk = await patch(server.url, id, 0, new Uint8Array(5000));
+    const bigChunk = await patch(server, id, 0, new Uint8Array(5000));
     assert.equal(bigChunk.status, 413);
     assert.match(bigChunk.json?.error ?? '', /Chunks may be at most/);
-    const early = await call(server.url, 'GET', `/jobs/${id}/result`);
+    const early = await call(server, 'GET', `/jobs/${id}/result`);
     assert.equal(early.status, 409);
     assert.match(early.json?.error ?? '', /is uploading/);
 
     // DELETE forgets a job and its files at once.
-    assert.equal((await call(server.url, 'DELETE', `/jobs/${id}`)).status, 204);
-    assert.equal((await call(server.url, 'GET', `/jobs/${id}`)).status, 404);
+    assert.equal((await call(server, 'DELETE', `/jobs/${id}`)).status, 204);
+    assert.equal((await call(server, 'GET', `/jobs/${id}`)).status, 404);
     assert.deepEqual((await filesUnder(join(work, 'refuse'))).filter((f) => f.includes(id)), []);
 
-    assert.equal((await call(server.url, 'GET', '/v2/health/ready')).status, 200, 'still serving');
+    assert.equal((await call(server, 'GET', '/v2/health/ready')).status, 200, 'still serving');
   });
 
   test('a chunk cut off by a dropped connection counts up to where it stopped; the client resumes from HEAD', async () => {
     const id = 'cut-off-upload-1';
-    assert.equal((await call(server.url, 'PUT', `/jobs/${id}`, { body: jobBody(3000) })).status, 201);
+    assert.equal((await call(server, 'PUT', `/jobs/${id}`, { body: jobBody(3000) })).status, 201);
     const url = new URL(server.url);
     const req = request({
       host: url.hostname,
       port: url.port,
       path: `/jobs/${id}/upload`,
       method: 'PATCH',
-      headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': '3000' },
+      headers: authHeaders(server, { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': '3000' }),
     });
     req.on('error', () => {}); // we cut it ourselves
     req.write(new Uint8Array(1200).fill(7));
-    const partial = await poll(server.url, id, (j) => j.upload.offset === 1200, 5000);
+    const partial = await poll(server, id, (j) => j.upload.offset === 1200, 5000);
     assert.equal(partial.at(-1)?.state, 'uploading');
     req.destroy();
     await new Promise((r) => setTimeout(r, 100));
 
-    const head = await call(server.url, 'HEAD', `/jobs/${id}/upload`);
+    const head = await call(server, 'HEAD', `/jobs/${id}/upload`);
     assert.equal(head.headers.get('upload-offset'), '1200');
-    const rest = await patch(server.url, id, 1200, new Uint8Array(1800).fill(7));
+    const rest = await patch(server, id, 1200, new Uint8Array(1800).fill(7));
     assert.equal(rest.status, 204, rest.text);
     // 3000 bytes of 7s are no video: the job is queued, then fails at the probe, which proves the upload completed.
-    const end = (await poll(server.url, id)).at(-1)!;
+    const end = (await poll(server, id)).at(-1)!;
     assert.equal(end.state, 'failed');
     assert.match(end.error ?? '', /not a video/);
   });
@@ -131,36 +132,42 @@ describe('requests the API refuses', () => {
 test('ffmpeg missing → 501 saying how to install it; nothing is created and the server keeps serving', async () => {
   const server = await startServer({ port: 0, jobs: { dir: join(work, 'no-ffmpeg'), ffmpegPath: join(work, 'no-such-dir', 'ffmpeg') } });
   try {
-    const res = await call(server.url, 'PUT', '/jobs/needs-ffmpeg-1', { body: jobBody(clip.length) });
+    const res = await call(server, 'PUT', '/jobs/needs-ffmpeg-1', { body: jobBody(clip.length) });
     assert.equal(res.status, 501);
-    assert.match(res.json?.error ?? '', /Video jobs need ffmpeg and ffprobe, but .*no-such-dir\/ffmpeg was not found/);
+    assert.match(res.json?.error ?? '', /Video jobs need ffmpeg and ffprobe, but …\/ffmpeg was not found/);
+    assert.doesNotMatch(res.json?.error ?? '', /no-such-dir/, 'no server path');
     assert.match(res.json?.error ?? '', /Debian\/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg/);
-    assert.equal((await call(server.url, 'GET', '/jobs/needs-ffmpeg-1')).status, 404);
-    assert.equal((await call(server.url, 'GET', '/v2/health/ready')).status, 200);
+    assert.equal((await call(server, 'GET', '/jobs/needs-ffmpeg-1')).status, 404);
+    assert.equal((await call(server, 'GET', '/v2/health/ready')).status, 200);
   } finally {
     await server.close();
   }
 });
 
-test('with a token: /jobs needs it, and the runner uses it for its own /v2 calls', async () => {
+test('without the token every job route answers 401 before any work; with it the runner uses the token for its own /v2 calls', async () => {
   const token = 'jobs-token-for-tests-123';
-  const server = await startServer({ port: 0, token, jobs: { dir: join(work, 'token') } });
-  const auth = { Authorization: `Bearer ${token}` };
+  const dir = join(work, 'token');
+  const server = await startServer({ port: 0, token, jobs: { dir } });
+  const stranger = server.url; // a bare URL: requests without the token
   try {
     const id = 'with-token-0001';
-    for (const [method, path] of [['PUT', `/jobs/${id}`], ['GET', `/jobs/${id}`], ['HEAD', `/jobs/${id}/upload`], ['GET', `/jobs/${id}/events`], ['POST', `/jobs/${id}/cancel`], ['GET', `/jobs/${id}/result`]] as const) {
-      const res = await call(server.url, method, path, { body: method === 'PUT' ? jobBody(clip.length) : undefined });
+    for (const [method, path] of [['PUT', `/jobs/${id}`], ['GET', `/jobs/${id}`], ['HEAD', `/jobs/${id}/upload`], ['GET', `/jobs/${id}/events`], ['POST', `/jobs/${id}/cancel`], ['GET', `/jobs/${id}/result`], ['DELETE', `/jobs/${id}`]] as const) {
+      const res = await call(stranger, method, path, { body: method === 'PUT' ? jobBody(clip.length) : undefined });
       assert.equal(res.status, 401, `${method} ${path}`);
       assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
     }
-    const wrong = await call(server.url, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length), headers: { Authorization: 'Bearer wrong' } });
+    const noToken = await patch(stranger, id, 0, clip);
+    assert.equal(noToken.status, 401);
+    const wrong = await call(stranger, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length), headers: { Authorization: 'Bearer wrong' } });
     assert.equal(wrong.status, 401);
+    assert.deepEqual((await filesUnder(dir)).filter((f) => f !== 'server.lock'), [], 'no job folder was made');
+    assert.equal((await call(server, 'GET', `/jobs/${id}`)).status, 404, 'no job was created');
 
-    await submit(server.url, id, clip, jobBody(clip.length), auth);
-    const events = await readEvents(server.url, id, { headers: auth });
+    await submit(server, id, clip);
+    const events = await readEvents(server, id);
     const end = events.events.at(-1)!.job;
     assert.equal(end.state, 'succeeded', end.error);
-    const result = await fetch(`${server.url}/jobs/${id}/result`, { headers: auth });
+    const result = await fetch(`${server.url}/jobs/${id}/result`, { headers: authHeaders(server) });
     assert.equal(result.status, 200);
     assert.equal((await result.arrayBuffer()).byteLength, end.result?.bytes);
   } finally {
@@ -174,13 +181,13 @@ test('retention: a finished job and its folder are deleted after the retention t
   const server = await startServer({ port: 0, jobs: { dir, retentionMs } });
   try {
     const abandoned = 'abandoned-upload';
-    assert.equal((await call(server.url, 'PUT', `/jobs/${abandoned}`, { body: jobBody(clip.length) })).status, 201);
-    assert.equal((await patch(server.url, abandoned, 0, clip.subarray(0, 10))).status, 204);
-    const stalledEvents = readEvents(server.url, abandoned); // ends when the job ends
+    assert.equal((await call(server, 'PUT', `/jobs/${abandoned}`, { body: jobBody(clip.length) })).status, 201);
+    assert.equal((await patch(server, abandoned, 0, clip.subarray(0, 10))).status, 204);
+    const stalledEvents = readEvents(server, abandoned); // ends when the job ends
 
     const id = 'retained-job-01';
-    await submit(server.url, id, clip);
-    const [finished, stalled] = await Promise.all([readEvents(server.url, id), stalledEvents]);
+    await submit(server, id, clip);
+    const [finished, stalled] = await Promise.all([readEvents(server, id), stalledEvents]);
     const done = finished.events.at(-1)!.job as { state: string; finished_at?: string };
     assert.equal(done.state, 'succeeded');
     const cancelled = stalled.events.at(-1)!.job;
@@ -190,7 +197,7 @@ test('retention: a finished job and its folder are deleted after the retention t
     const deadline = Date.now() + 15_000;
     let goneAt = 0;
     for (;;) {
-      const [a, b] = await Promise.all([id, abandoned].map((j) => call(server.url, 'GET', `/jobs/${j}`)));
+      const [a, b] = await Promise.all([id, abandoned].map((j) => call(server, 'GET', `/jobs/${j}`)));
       if (a.status === 404 && !goneAt) goneAt = Date.now();
       if (a.status === 404 && b.status === 404) break;
       assert.ok(Date.now() < deadline, `jobs still there: ${a.status} ${b.text}`);
@@ -203,15 +210,17 @@ test('retention: a finished job and its folder are deleted after the retention t
   }
 });
 
-test('closing the server deletes every job folder, unfinished uploads included', async () => {
+test('close() is a clean stop: every job stays journalled for the next start, with no lock, partial or temporary file left', async () => {
   const dir = join(work, 'close');
   const server = await startServer({ port: 0, jobs: { dir } });
   const id = 'closed-with-job';
-  assert.equal((await call(server.url, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length) })).status, 201);
-  assert.equal((await patch(server.url, id, 0, clip.subarray(0, 50))).status, 204);
-  assert.ok((await filesUnder(dir)).some((f) => f.endsWith(`${id}/input`)));
+  assert.equal((await call(server, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length) })).status, 201);
+  assert.equal((await patch(server, id, 0, clip.subarray(0, 50))).status, 204);
+  assert.ok((await filesUnder(dir)).includes('server.lock'), 'the server holds its jobs folder');
   await server.close();
-  assert.deepEqual(await filesUnder(dir), []);
+  assert.deepEqual((await filesUnder(dir)).sort(), [id, `${id}/input`, `${id}/job.json`]);
+  const record = JSON.parse(await readFile(join(dir, id, 'job.json'), 'utf8')) as { state: string; uploadOffset: number };
+  assert.deepEqual([record.state, record.uploadOffset], ['uploading', 50]);
 });
 
 test('frame windows: produced frames cover the clip once, with clamped context on both sides', async () => {

@@ -1,5 +1,6 @@
 // Shared by the video job tests: synthetic clips made with the real ffmpeg, ffprobe of results, the job API over
-// fetch, and a server-sent events reader that can stop (disconnect) after any event.
+// fetch, and a server-sent events reader that can stop (disconnect) after any event. Every API helper takes a
+// server (its URL and token: the bearer token goes along) or a bare URL (no token: what a stranger sends).
 import { execFile, spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -61,8 +62,23 @@ export interface Answer {
   json: (JobJson & { error?: string }) | null;
 }
 
-export async function call(base: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Answer> {
-  const res = await fetch(base + path, { method, headers: init.headers, body: init.body as BodyInit | undefined });
+/** A server to call: its URL and token (RunningServer fits), or a bare URL to call without a token. */
+export type Target = string | { url: string; token?: string };
+
+export function urlOf(target: Target): string {
+  return typeof target === 'string' ? target : target.url;
+}
+
+/** The Authorization header for `target`'s token (none for a bare URL), merged under `headers`. */
+export function authHeaders(target: Target, headers: Record<string, string> = {}): Record<string, string> {
+  const token = typeof target === 'string' ? undefined : target.token;
+  return token ? { Authorization: `Bearer ${token}`, ...headers } : { ...headers };
+}
+
+export async function call(base: Target, method: string, path: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Answer> {
+  // A string body is JSON here (fetch would label it text/plain, which no state change takes).
+  const jsonType = typeof init.body === 'string' && !Object.keys(init.headers ?? {}).some((h) => h.toLowerCase() === 'content-type') ? { 'Content-Type': 'application/json' } : {};
+  const res = await fetch(urlOf(base) + path, { method, headers: authHeaders(base, { ...jsonType, ...init.headers }), body: init.body as BodyInit | undefined });
   const text = await res.text();
   let json = null;
   try {
@@ -77,7 +93,7 @@ export function jobBody(bytes: number, model = 'esrgan-slim-x2', scale = 2): str
   return JSON.stringify({ task: 'upscale-video', model, params: { scale }, upload: { bytes, mime: 'video/mp4' } });
 }
 
-export function patch(base: string, id: string, offset: number, chunk: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
+export function patch(base: Target, id: string, offset: number, chunk: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
   return call(base, 'PATCH', `/jobs/${id}/upload`, {
     headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), ...headers },
     body: chunk,
@@ -85,7 +101,7 @@ export function patch(base: string, id: string, offset: number, chunk: Uint8Arra
 }
 
 /** Creates the job and uploads `clip` in one chunk. */
-export async function submit(base: string, id: string, clip: Uint8Array, body = jobBody(clip.length), headers: Record<string, string> = {}): Promise<void> {
+export async function submit(base: Target, id: string, clip: Uint8Array, body = jobBody(clip.length), headers: Record<string, string> = {}): Promise<void> {
   const put = await call(base, 'PUT', `/jobs/${id}`, { headers, body });
   if (put.status !== 201) throw new Error(`PUT /jobs/${id} gave ${put.status}: ${put.text}`);
   const up = await patch(base, id, 0, clip, headers);
@@ -93,7 +109,7 @@ export async function submit(base: string, id: string, clip: Uint8Array, body = 
 }
 
 /** Polls GET /jobs/{id} until it ends (or `until` holds); returns every distinct snapshot seen. */
-export async function poll(base: string, id: string, until: (j: JobJson) => boolean = (j) => ['succeeded', 'failed', 'cancelled'].includes(j.state), timeoutMs = 40_000): Promise<JobJson[]> {
+export async function poll(base: Target, id: string, until: (j: JobJson) => boolean = (j) => ['succeeded', 'failed', 'cancelled'].includes(j.state), timeoutMs = 40_000): Promise<JobJson[]> {
   const seen: JobJson[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -127,7 +143,7 @@ export interface SseRead {
  * after `listenMs`.
  */
 export async function readEvents(
-  base: string,
+  base: Target,
   id: string,
   o: { lastEventId?: number; headers?: Record<string, string>; stopAfter?: (e: SseEvent) => boolean; listenMs?: number; timeoutMs?: number } = {},
 ): Promise<SseRead> {
@@ -135,10 +151,10 @@ export async function readEvents(
   let hungUp = false;
   const listen = o.listenMs === undefined ? undefined : setTimeout(() => ((hungUp = true), controller.abort()), o.listenMs);
   const timer = setTimeout(() => controller.abort(new Error(`event stream of ${id} still open after ${o.timeoutMs ?? 40_000} ms`)), o.timeoutMs ?? 40_000);
-  const headers: Record<string, string> = { Accept: 'text/event-stream', ...o.headers };
+  const headers = authHeaders(base, { Accept: 'text/event-stream', ...o.headers });
   if (o.lastEventId !== undefined) headers['Last-Event-ID'] = String(o.lastEventId);
   try {
-    const res = await fetch(`${base}/jobs/${id}/events`, { headers, signal: controller.signal });
+    const res = await fetch(`${urlOf(base)}/jobs/${id}/events`, { headers, signal: controller.signal });
     const out: SseRead = { status: res.status, contentType: res.headers.get('content-type') ?? '', events: [], comments: 0, ended: true };
     if (!res.body) return out;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
