@@ -38,11 +38,13 @@ export async function restoreJobs(dir: string, o: RestoreOptions): Promise<Resto
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.name === LOCK_FILE) continue;
-    if (entry.isDirectory() && JOB_ID.test(entry.name)) {
+    // A job id may look like one too: only a folder without a journal is an old per-server folder.
+    const legacy = entry.isDirectory() && /^server-[A-Za-z0-9]{6}$/.test(entry.name) && !(await stat(join(path, JOURNAL_FILE)).catch(() => null));
+    if (legacy) {
+      await rm(path, { recursive: true, force: true }); // an earlier version's per-server folder (mkdtemp)
+    } else if (entry.isDirectory() && JOB_ID.test(entry.name)) {
       const one = await restoreJob(path, entry.name, o);
       if (one) restored.push(one);
-    } else if (entry.isDirectory() && /^server-[A-Za-z0-9]{6}$/.test(entry.name)) {
-      await rm(path, { recursive: true, force: true }); // an earlier version's per-server folder
     } else if (entry.isFile() && /\.(tmp|stale)$/.test(entry.name)) {
       await rm(path, { force: true });
     }

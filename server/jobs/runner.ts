@@ -74,6 +74,16 @@ function cancelled(): FrontierError {
   return new FrontierError('cancelled', 'The job was cancelled.');
 }
 
+/** `work`'s outcome, or a cancel error as soon as `signal` aborts (the work itself is left to settle). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Upscales the clip at `files.input` into `files.output`; progress goes to `job`. Throws on failure or cancel. */
 export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles, cfg: RunnerConfig): Promise<JobResult> {
   const signal = job.abort.signal;
@@ -93,7 +103,11 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
 
   // Frames never reach the model locally: a remote runtime needs no model bytes.
   const runtime = createOipRuntime({ baseUrl: cfg.infer.baseUrl, token: cfg.infer.token });
-  const session: Session = await runtime.createSession(card, () => Promise.reject(new Error('the OIP runtime does not load model bytes')));
+  // Metadata requests take no signal: a server that does not answer must not hold up a cancel or a clean stop.
+  const session: Session = await untilAborted(
+    runtime.createSession(card, () => Promise.reject(new Error('the OIP runtime does not load model bytes'))),
+    signal,
+  );
   throwIfCancelled();
 
   const scale = card.io.scale;

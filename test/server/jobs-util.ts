@@ -2,7 +2,10 @@
 // fetch, and a server-sent events reader that can stop (disconnect) after any event. Every API helper takes a
 // server (its URL and token: the bearer token goes along) or a bare URL (no token: what a stranger sends).
 import { execFile, spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { JobSnapshot } from '../../server/jobs/job.ts';
 
@@ -195,4 +198,70 @@ export async function readEvents(
     clearTimeout(timer);
     clearTimeout(listen);
   }
+}
+
+/** A job's journal (job.json) as the server wrote it. */
+export async function readJournal(jobsDir: string, id: string): Promise<Record<string, unknown> & { state: string; seq: number; uploadOffset: number; interrupted: number }> {
+  return JSON.parse(await readFile(join(jobsDir, id, 'job.json'), 'utf8'));
+}
+
+/** Rewrites fields of a job's journal: what a server that died at another moment would have left. */
+export async function editJournal(jobsDir: string, id: string, fields: Record<string, unknown>): Promise<void> {
+  const record = await readJournal(jobsDir, id);
+  await writeFile(join(jobsDir, id, 'job.json'), JSON.stringify({ ...record, ...fields }));
+}
+
+/** Waits until `check` holds (polling); fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface StallingGateway {
+  url: string;
+  /** Where GET requests go (set once that server listens). */
+  target: { url: string; token?: string };
+  /** Inference requests received (and held). */
+  held: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * An inference gateway in front of a real server: it passes every GET on (metadata) and holds every inference
+ * request without answering, so a video job that reaches its first frame stays "running" until it is stopped.
+ */
+export async function startStallingGateway(): Promise<StallingGateway> {
+  const held = new Set<ServerResponse>();
+  const target = { url: '', token: undefined as string | undefined };
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET') {
+      held.add(res);
+      req.resume();
+      return;
+    }
+    void fetch(target.url + req.url, { headers: authHeaders(target) }).then(
+      async (upstream) => {
+        res.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      },
+      () => res.destroy(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    target,
+    held: () => held.size,
+    close: async () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
