@@ -80,7 +80,7 @@ export function authHeaders(target: Target, headers: Record<string, string> = {}
 
 export async function call(base: Target, method: string, path: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Answer> {
   // A string body is JSON here (fetch would label it text/plain, which no state change takes).
-  const jsonType = typeof init.body === 'string' && !Object.keys(init.headers ?? {}).some((h) => h.toLowerCase() === 'content-type') ? { 'Content-Type': 'application/json' } : {};
+  const jsonType: Record<string, string> = typeof init.body === 'string' && !Object.keys(init.headers ?? {}).some((h) => h.toLowerCase() === 'content-type') ? { 'Content-Type': 'application/json' } : {};
   const res = await fetch(urlOf(base) + path, { method, headers: authHeaders(base, { ...jsonType, ...init.headers }), body: init.body as BodyInit | undefined });
   const text = await res.text();
   let json = null;
