@@ -28,7 +28,8 @@ export class WorkProcess<In, Out> {
     this.child = fork(fileURLToPath(entry), args, {
       serialization: 'advanced',
       execArgv: [], // not the parent's (a test runner's or a loader's flags); the entry registers what it needs
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Anything a child prints goes to the server's stderr: its stdout may be a protocol (a test runner, a bench).
+      stdio: ['ignore', 2, 2, 'ipc'],
     });
     this.child.on('message', (msg) => onMessage(msg as Out));
     this.exited = new Promise((resolve) => {

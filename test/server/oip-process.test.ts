@@ -125,8 +125,19 @@ async function nextJson(lines: AsyncIterator<string>): Promise<Record<string, nu
 }
 
 describe('the server process and its children', () => {
+  const started: ChildProcess[] = [];
+  after(() => {
+    // A failed test must not leave its server group running.
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+  });
+  const start = () => {
+    const server = serverProcess();
+    started.push(server.child);
+    return server;
+  };
+
   test('kill -9 of the server leaves no inference or engine process behind (even one blocked in a native run)', { timeout: 90_000 }, async () => {
-    const { child, lines } = serverProcess();
+    const { child, lines } = start();
     const { pids } = (await nextJson(lines)) as { pids: number[] };
     assert.equal(pids.length, 2, `the inference process and the engine process: ${pids}`);
     assert.ok(pids.every(isAlive));
@@ -135,7 +146,7 @@ describe('the server process and its children', () => {
   });
 
   test('Ctrl-C to the process group: the children keep working; the server stops them when it closes', { timeout: 90_000 }, async () => {
-    const { child, lines } = serverProcess();
+    const { child, lines } = start();
     const { pids } = (await nextJson(lines)) as { pids: number[] };
     assert.equal(pids.length, 2);
     process.kill(-child.pid!, 'SIGINT'); // the whole group, as a terminal's Ctrl-C
