@@ -83,11 +83,6 @@ export class EngineJobRunner {
     private readonly cancelGraceMs = DEFAULT_CANCEL_GRACE_MS,
   ) {}
 
-  /** The pids of the engine processes (running and idle), for tests. */
-  get processIds(): number[] {
-    return [...this.idle, ...this.busy].map((p) => p.process.pid).filter((pid): pid is number => pid !== undefined);
-  }
-
   /** Runs the job's task; throws on failure or cancel (job.abort). */
   async run(job: Job, spec: EngineJobSpec, resultPath: string): Promise<EngineJobResult> {
     const signal = job.abort.signal;

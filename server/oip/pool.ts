@@ -128,31 +128,11 @@ export interface PoolOptions {
   threads: number;
 }
 
-export interface PoolStats {
-  /** Processes alive now. */
-  processes: number;
-  /** Processes started since the pool was made. */
-  started: number;
-  /** Runs stopped by killing their process (their request gave up). */
-  stopped: number;
-}
-
 export class InferencePool {
   private readonly processes: InferenceProcess[] = [];
   private closed = false;
-  private started = 0;
-  private stopped = 0;
 
   constructor(private readonly options: PoolOptions) {}
-
-  get stats(): PoolStats {
-    return { processes: this.processes.length, started: this.started, stopped: this.stopped };
-  }
-
-  /** The pids of the live processes (for tests and the benchmark's memory readings). */
-  get pids(): number[] {
-    return this.processes.map((p) => p.process.pid).filter((pid): pid is number => pid !== undefined);
-  }
 
   /**
    * Loads `id` in one process and returns the graph's metadata. It never waits behind a run (which may last until its
@@ -187,10 +167,7 @@ export class InferencePool {
     const target = idle.find((p) => p.models.has(id)) ?? (this.processes.length < this.options.size ? this.spawn() : idle[0]);
     if (!target) throw new RunFailure('internal', 'no idle inference process (the limiter should prevent this)');
     target.busy = true;
-    const stop = () => {
-      this.stopped++;
-      void target.process.kill();
-    };
+    const stop = () => void target.process.kill();
     signal?.addEventListener('abort', stop, { once: true });
     try {
       await target.load(id, bytes, executionProvider, this.options.threads);
@@ -230,7 +207,6 @@ export class InferencePool {
       const i = this.processes.indexOf(gone);
       if (i >= 0) this.processes.splice(i, 1); // a fresh one starts on demand
     });
-    this.started++;
     this.processes.push(p);
     return p;
   }

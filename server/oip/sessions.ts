@@ -12,7 +12,7 @@ import { servableRegistry } from '../models.ts';
 import type { ServerPaths } from '../paths.ts';
 import { requestBounds, type RequestBounds } from './bounds.ts';
 import { isOrtType, type OrtType } from './datatypes.ts';
-import { InferencePool, type PlainTensor, type PoolStats, type ValueMetadata } from './pool.ts';
+import { InferencePool, type PlainTensor, type ValueMetadata } from './pool.ts';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu';
 
@@ -126,16 +126,6 @@ export class ModelSessions {
    */
   run(model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[], signal?: AbortSignal): Promise<Record<string, PlainTensor>> {
     return this.pool.run(model.card.id, model.bytes, this.providerForLoads(), feeds, fetches, signal);
-  }
-
-  /** The inference processes: how many, started, stopped. */
-  get poolStats(): PoolStats {
-    return this.pool.stats;
-  }
-
-  /** The pids of the live inference processes. */
-  get processIds(): number[] {
-    return this.pool.pids;
   }
 
   /** Settles the execution provider question by loading the smallest servable model, if none is loaded yet. */
