@@ -11,6 +11,8 @@ export class HttpError extends Error {
     message: string,
     /** Extra response headers, e.g. Retry-After on 503 or WWW-Authenticate on 401. */
     readonly headers: Record<string, string> = {},
+    /** A stable name for the error, sent as `code` beside `error`, for clients that act on it. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -28,8 +30,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { error: message }, headers);
+export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code?: string): void {
+  sendJson(res, status, { error: message, ...(code ? { code } : {}) }, headers);
 }
 
 function megabytes(bytes: number): string {

@@ -170,7 +170,7 @@ function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown):
   }
   const message = err instanceof HttpError ? err.message : 'Internal error while answering this request: the server logged it and keeps serving. Try again; if it happens again, report it with the server log.';
   try {
-    sendError(res, status, redactPaths(message), err instanceof HttpError ? err.headers : {});
+    sendError(res, status, redactPaths(message), err instanceof HttpError ? err.headers : {}, err instanceof HttpError ? err.code : undefined);
     discardBody(req); // an unread body (413, 401, 503) must not block the connection
   } catch {
     res.destroy();

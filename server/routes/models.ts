@@ -50,8 +50,11 @@ class VerifiedFiles {
   }
 }
 
+/** The code clients act on (the plugin reports a corrupt model file, not a busy server). */
+export const DAMAGED_MODEL_FILE = 'model-file-damaged';
+
 function damaged(name: string, why: string): HttpError {
-  return new HttpError(503, `Model file ${name} is damaged on the server (${why}): run \`npm run build\` on the server to convert it again.`, { 'Retry-After': '60' });
+  return new HttpError(503, `Model file ${name} is damaged on the server (${why}): run \`npm run build\` on the server to convert it again.`, { 'Retry-After': '60' }, DAMAGED_MODEL_FILE);
 }
 
 export function modelRoutes(): Route[] {

@@ -106,7 +106,7 @@ test('cancel mid-run leaves the document unchanged', TIMEOUT, async () => {
   }
 });
 
-test('a corrupted model file gives the hash-mismatch error and places nothing', TIMEOUT, async () => {
+test('a corrupted model file on the server: the server will not send it, the plugin says it is corrupt (hash-mismatch) and places nothing', TIMEOUT, async () => {
   const registry = JSON.parse(await readFile(REGISTRY_PATH, 'utf8')) as Registry;
   const file = registry.models.find((m) => m.id === 'esrgan-slim-x2')!.files[0];
   const corrupt = new Uint8Array(await readFile(join(MODEL_FILES_DIR, file.name)));

@@ -87,7 +87,11 @@ export class HttpModelSource implements ModelSource {
         rangeOk = false; // server ignored Range: start over from byte 0
         received = 0;
       } else if (!response.ok) {
-        throw new FrontierError('download-failed', `The model host answered ${response.status} for ${file.name}. Retry; if it persists, check the server's log.`);
+        const said = await serverError(response);
+        if (said.code === 'model-file-damaged') {
+          throw new FrontierError('hash-mismatch', `The model file ${file.name} is corrupt on the server at ${this.baseUrl}: its sha256 does not match its card. Run "npm run build" on the server, then retry.`);
+        }
+        throw new FrontierError('download-failed', `The model host answered ${response.status} for ${file.name}${said.error ? ` (${said.error})` : ''}. Retry; if it persists, check the server's log.`);
       }
       if (!response.body) throw new FrontierError('download-failed', 'The model download has no body. Retry.');
       const reader = response.body.getReader();
@@ -131,4 +135,14 @@ export async function cachedFiles(urls: string[]): Promise<Map<string, number>> 
     if (hit) sizes.set(url, Number(hit.headers.get('X-Frontier-Bytes')) || (await hit.arrayBuffer()).byteLength);
   }
   return sizes;
+}
+
+/** The `{ error, code }` a Frontier server sends with a refusal (other hosts may send anything: then nothing). */
+async function serverError(response: Response): Promise<{ error?: string; code?: string }> {
+  try {
+    const body = (await response.json()) as { error?: unknown; code?: unknown };
+    return { error: typeof body.error === 'string' ? body.error.slice(0, 300) : undefined, code: typeof body.code === 'string' ? body.code : undefined };
+  } catch {
+    return {};
+  }
 }
