@@ -4,7 +4,6 @@
 // per-request timeout (504, and the server keeps serving without leaking the abandoned work).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request, type ClientRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,23 +242,6 @@ describe('token checking', () => {
     }
   });
 });
-
-/** Starts a request that declares a body and sends only part of it: it holds its admission until finished. */
-function slowUpload(url: string, body: string): { req: ClientRequest; finish(): void; reply: Promise<{ status: number; body: string }> } {
-  const u = new URL(url);
-  let req!: ClientRequest;
-  const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-  });
-  req.write(body.slice(0, 10));
-  req.flushHeaders();
-  return { req, reply, finish: () => req.end(body.slice(10)) };
-}
 
 async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
