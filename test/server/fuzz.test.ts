@@ -129,7 +129,7 @@ interface FuzzRequest {
 function generate(r: Rng, token: string, jobIds: string[]): FuzzRequest {
   const auth: Record<string, string> = r.chance(0.75)
     ? { Authorization: `Bearer ${token}` }
-    : r.pick([{}, { Authorization: 'Bearer wrong' }, { Authorization: junkString(r, 30).replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '') }, { Authorization: `Basic ${token}` }]);
+    : r.pick<Record<string, string>>([{}, { Authorization: 'Bearer wrong' }, { Authorization: junkString(r, 30).replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '') }, { Authorization: `Basic ${token}` }]);
   const id = r.chance(0.6) && jobIds.length ? r.pick(jobIds) : junkId(r);
   const model = r.chance(0.8) ? r.pick(MODELS) : junkString(r, 20);
   const raw = (s: string) => s.replace(/[^\x21-\x7e]/g, '%FF');
