@@ -190,7 +190,7 @@ async function writeBody(job: Job, reader: ChunkReader, file: string, o: { offse
   try {
     for (;;) {
       const idle = setTimeout(() => {
-        reader.interrupt(new HttpError(408, `No bytes of the chunk arrived for ${Math.round(o.idleMs / 1000)} s, so the server ended it: ${resume()}.`, { ...uploadHeaders(job), Connection: 'close' }));
+        reader.interrupt(new HttpError(408, `No bytes of the chunk arrived for ${Math.round(o.idleMs / 100) / 10} s, so the server ended it: ${resume()}.`, { ...uploadHeaders(job), Connection: 'close' }));
       }, o.idleMs);
       let chunk: Buffer | null;
       try {

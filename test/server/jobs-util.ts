@@ -265,3 +265,10 @@ export async function startStallingGateway(): Promise<StallingGateway> {
     },
   };
 }
+
+/** The path of a job's file `name` under `jobsDir`, wherever the server keeps the job's folder in it. */
+export async function jobFile(jobsDir: string, id: string, name: string): Promise<string> {
+  const found = (await filesUnder(jobsDir)).find((f) => f === `${id}/${name}` || f.endsWith(`/${id}/${name}`));
+  if (!found) throw new Error(`no ${name} of job ${id} under ${jobsDir}`);
+  return join(jobsDir, found);
+}
