@@ -5,24 +5,21 @@
 // /dev/full); and a fourth way an upload request ends early: a new PATCH taking over from a quiet one. The test waits until the server has closed each still-streaming connection (the discard grace, 10 s),
 // then proves the server still answers. The old crash surfaces here as an uncaught exception: a failure.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { call, jobBody, jobFile, makeClip, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
+import { call, jobBody, jobFile, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
 
 let work: string;
-let clip: Uint8Array;
 /** discardBody's default grace (server/http-util.ts): how long the server reads a refused body before it hangs up. */
 const DISCARD_GRACE_MS = 10_000;
 
 before(async () => {
   requireFfmpeg();
   work = await mkdtemp(join(tmpdir(), 'frontier-jobs-crash-'));
-  await makeClip(join(work, 'clip.mp4'), { width: 32, height: 24, fps: 8, seconds: 1 });
-  clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
 });
 after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
