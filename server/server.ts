@@ -170,6 +170,9 @@ function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown):
   }
   const message = err instanceof HttpError ? err.message : 'Internal error while answering this request: the server logged it and keeps serving. Try again; if it happens again, report it with the server log.';
   try {
+    // After a fault, or a body left half-read by a handler that failed, the connection's state is unknown: the
+    // answer closes it, so the client's next request starts on a clean one.
+    if (status === 500 || (!req.complete && !(err instanceof HttpError))) res.setHeader('Connection', 'close');
     sendError(res, status, redactPaths(message), err instanceof HttpError ? err.headers : {}, err instanceof HttpError ? err.code : undefined);
     discardBody(req); // an unread body (413, 401, 503) must not block the connection
   } catch {

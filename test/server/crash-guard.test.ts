@@ -71,8 +71,15 @@ async function assertAlive(): Promise<void> {
   assert.equal((await send(base, '/v2/health/live')).status, 200);
 }
 
-function loggedFault(path: string): boolean {
-  return new RegExp(`uncaught error while answering [A-Z]+ ${path.replace(/[/.]/g, '\\$&')}`).test(output);
+/** Waits for the server's log line about the fault (its stderr may arrive after the HTTP answer). */
+async function loggedFault(path: string): Promise<boolean> {
+  const line = new RegExp(`uncaught error while answering [A-Z]+ ${path.replace(/[/.]/g, '\\$&')}`);
+  const end = Date.now() + 20_000;
+  while (!line.test(output)) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 const tinyInfer = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4, 4, 3], datatype: 'FP32', data: Array.from({ length: 48 }, (_, i) => i) }] });
@@ -84,7 +91,7 @@ test('inference: a throw in a body listener → 500 for that request; the next i
   const message = (JSON.parse(faulty.body.toString()) as { error: string }).error;
   assert.match(message, /the server logged it and keeps serving/);
   assert.doesNotMatch(message, /injected|\//, 'no internals in the answer');
-  assert.ok(loggedFault(path), output);
+  assert.ok(await loggedFault(path), output);
   await assertAlive();
   const ok = await send(base, path, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: tinyInfer });
   assert.equal(ok.status, 200, ok.body.toString());
@@ -106,7 +113,7 @@ test('upload: a throw in a body listener → 500; the job keeps its upload and t
     });
   const faulty = await chunk(0, 'body-data');
   assert.equal(faulty.status, 500);
-  assert.ok(loggedFault(`/jobs/${id}/upload`), output);
+  assert.ok(await loggedFault(`/jobs/${id}/upload`), output);
   await assertAlive();
   // Resume from what the server says it has, as a client would.
   let offset = -1;
@@ -137,7 +144,7 @@ test('event stream: a throw after its headers → that stream is cut; the job an
   assert.equal(put.status, 201, put.body.toString());
   const faulty = await send(base, `/jobs/${id}/events`, { headers: { ...auth, 'X-Frontier-Test-Fault': 'after-head' } });
   assert.ok(faulty.cut, 'the stream was cut, not ended as if complete');
-  assert.ok(loggedFault(`/jobs/${id}/events`), output);
+  assert.ok(await loggedFault(`/jobs/${id}/events`), output);
   await assertAlive();
   assert.equal(JSON.parse((await send(base, `/jobs/${id}`, { headers: auth })).body.toString()).state, 'uploading');
   // Another stream of the same job works: cancel the job and read its final event.
@@ -152,7 +159,7 @@ test('static file: a throw after its headers is caught and logged; the file serv
   const path = '/samples/astronaut.png';
   // Whether this download is cut depends on how far the file got before the throw: not asserted.
   await send(base, path, { headers: { 'X-Frontier-Test-Fault': 'after-head' } });
-  assert.ok(loggedFault(path), output);
+  assert.ok(await loggedFault(path), output);
   await assertAlive();
   const whole = await send(base, path);
   assert.equal(whole.status, 200);
