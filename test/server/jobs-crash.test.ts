@@ -67,6 +67,7 @@ test('uploads the server answers early while their clients keep streaming (too l
   const dir = join(work, 'jobs');
   const server = await startServer({ port: 0, jobs: { dir } });
   const streams: ReturnType<typeof endlessPatch>[] = [];
+  const quiet: ReturnType<typeof endlessPatch>[] = [];
   try {
     const big = 50_000_000; // one chunk of a 50 MB clip; the clients stream far less before the server answers
     for (const id of ['too-many-bytes', 'cancel-mid-upload', 'disk-full-upload', 'taken-over-upload']) {
@@ -88,6 +89,7 @@ test('uploads the server answers early while their clients keep streaming (too l
     streams.push(endlessPatch(server, 'disk-full-upload', big));
     // 4. A client whose connection went quiet comes back: its new PATCH takes over, the stale request is cut.
     const stale = endlessPatch(server, 'taken-over-upload', big, { quietAfter: 2 });
+    quiet.push(stale);
     await poll(server, 'taken-over-upload', (j) => j.upload.offset === 1024, 20_000);
     const takeover = await patch(server, 'taken-over-upload', 1024, new Uint8Array(1000));
     assert.equal(takeover.status, 204, takeover.text);
@@ -109,7 +111,7 @@ test('uploads the server answers early while their clients keep streaming (too l
     assert.equal((await call(server, 'GET', '/jobs/too-many-bytes')).json?.state, 'uploading');
     assert.equal((await patch(server, 'too-many-bytes', 0, new Uint8Array(3000))).status, 204, 'the refused upload can still be sent');
   } finally {
-    for (const s of streams) s.stop();
+    for (const s of [...streams, ...quiet]) s.stop();
     await server.close();
   }
 });
