@@ -3,6 +3,7 @@
 // server restarted twice), an upload resumes from its offset, and a client reconnecting with its Last-Event-ID gets
 // new events and the end. Ctrl-C to the whole process group (as a terminal sends it, to ffmpeg too) stops the server
 // cleanly, several times over: exit code 0, every job journalled to resume, no lock, partial file or process left.
+// A second server on the same folder refuses to start.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -169,9 +170,16 @@ test('Ctrl-C to the process group stops the server cleanly, again and again: exi
     assert.equal(uploaded.uploadOffset, (await stat(join(jobsDir, upload, 'input'))).size, 'the journal counts every byte on disk');
     assert.deepEqual(await processesNaming(jobsDir), [], 'no ffmpeg left');
   }
-  // A last start: both jobs are there to go on.
+  // A last start: both jobs are there to go on. A second server on the same folder meanwhile is refused.
   const main = await startMain(home);
   try {
+    const second = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FRONTIER_HOME: home } });
+    let said = '';
+    second.stdout!.on('data', (d) => (said += d));
+    second.stderr!.on('data', (d) => (said += d));
+    const [code] = await once(second, 'exit');
+    assert.equal(code, 1, said);
+    assert.match(said, new RegExp(`Another Frontier server \\(process ${main.child.pid}\\) is using the jobs folder .*: stop it first, or give this server a folder of its own`));
     assert.ok(['queued', 'running'].includes((await call(main.server, 'GET', `/jobs/${slow}`)).json?.state ?? ''), 'the job goes on');
     const offset = Number((await call(main.server, 'HEAD', `/jobs/${upload}/upload`)).headers.get('upload-offset'));
     assert.ok(offset >= 900, `the upload resumes from ${offset}`);

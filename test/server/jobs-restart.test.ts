@@ -173,7 +173,27 @@ test('one server per jobs folder: a second is refused with a clear message; the 
     await third.close();
   }
   await assert.rejects(stat(join(dir, 'server.lock')), { code: 'ENOENT' }, 'a clean stop gives the folder up');
-  // Servers that run no jobs take no folder: two without jobs.dir start side by side.
+});
+
+test('without jobs.dir, the default folder is taken on the first job request, not at start: a second server gets 503 saying why until the first stops', async () => {
+  const saved = process.env.TMPDIR;
+  const temp = await mkdtemp(join(work, 'tmp-'));
+  process.env.TMPDIR = temp; // os.tmpdir(): the default folder is <temp>/frontier-jobs
+  // Servers that run no jobs take no folder: two start side by side.
   const [a, b] = await Promise.all([startServer({ port: 0 }), startServer({ port: 0 })]);
-  await Promise.all([a.close(), b.close()]);
+  try {
+    const id = 'default-folder-01';
+    assert.equal((await call(a, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length) })).status, 201);
+    assert.ok((await filesUnder(join(temp, 'frontier-jobs'))).includes(`${id}/job.json`));
+    const refused = await call(b, 'GET', `/jobs/${id}`);
+    assert.equal(refused.status, 503, refused.text);
+    assert.match(refused.json?.error ?? '', /^Another Frontier server \(process \d+\) keeps its jobs in this server's jobs folder: stop it, or start this server with a jobs folder of its own\.$/);
+    assert.equal(refused.headers.get('retry-after'), '30');
+    await a.close();
+    assert.equal((await call(b, 'GET', `/jobs/${id}`)).json?.state, 'uploading', 'the folder and its job pass to the server still running');
+  } finally {
+    process.env.TMPDIR = saved;
+    if (saved === undefined) delete process.env.TMPDIR;
+    await Promise.allSettled([a.close(), b.close()]);
+  }
 });
