@@ -432,7 +432,7 @@ export class JobService {
   private async run(job: Job): Promise<void> {
     const video = isVideoSpec(job.spec);
     job.attempts++;
-    job.setState('running', { stage: video ? 'probe' : 'load' });
+    job.setState('running', { progress: { done: 0, total: 0, stage: video ? 'probe' : 'load' } });
     await this.journal.write(job); // from here a server that dies counts as an interrupted run
     const partial = join(job.dir, partialResultFile(job.spec));
     try {
@@ -473,6 +473,7 @@ export class JobService {
     const timer = setTimeout(() => {
       this.expiry.delete(job.id);
       if (this.closed || job.state !== 'uploading') return;
+      if (job.activeUpload) return this.expireIfIdle(job); // a chunk is still arriving: not abandoned
       job.setState('cancelled', { error: `The upload stopped at ${job.uploadOffset} of ${this.uploadOf(job).bytes} bytes and was not resumed within ${Math.round(this.retentionMs / 1000)} s.` });
       void this.finished(job);
     }, this.retentionMs);
