@@ -3,7 +3,7 @@
 // server restarted twice), an upload resumes from its offset, and a client reconnecting with its Last-Event-ID gets
 // new events and the end. Ctrl-C to the whole process group (as a terminal sends it, to ffmpeg too) stops the server
 // cleanly, several times over: exit code 0, every job journalled to resume, no lock, partial file or process left.
-// A second server on the same folder refuses to start.
+// SIGTERM does the same. A second server on the same folder refuses to start.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -188,9 +188,10 @@ test('Ctrl-C to the process group stops the server cleanly, again and again: exi
     const done = (await poll(main.server, upload, undefined, 60_000)).at(-1)!;
     assert.equal(done.state, 'succeeded', done.error);
   } finally {
-    main.child.kill('SIGINT');
-    assert.equal(await main.exit, 0);
+    main.child.kill('SIGTERM'); // a service manager's stop, to the server alone
+    assert.equal(await main.exit, 0, main.output());
   }
+  assert.ok(!(await filesUnder(jobsDir)).includes('server.lock'), 'SIGTERM gives the folder up too');
 });
 
 /**
