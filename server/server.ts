@@ -248,31 +248,40 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(opts.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', onError);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.once('error', onError);
+      server.listen(opts.port ?? DEFAULT_PORT, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // Not listening (port in use): give the jobs folder and the work processes back before saying why.
+    await jobs.close();
+    await oip.close();
+    throw err;
+  }
   server.on('error', (err) => console.error('[frontier] server error:', err));
 
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   jobs.setServerUrl(`http://${urlHost}:${address.port}`);
+  let closing: Promise<void> | undefined;
+  const stop = async () => {
+    await jobs.close(); // first: running jobs still call this server's /v2
+    await new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
+    await oip.close();
+  };
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     token,
     inferStats: () => oip.limiter.stats,
-    close: async () => {
-      await jobs.close(); // first: running jobs still call this server's /v2
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      await oip.close();
-    },
+    close: () => (closing ??= stop()), // the same stop for every caller, however many
   };
 }

@@ -8,6 +8,7 @@
 // close() is a clean stop: uploads and runs are stopped (ffmpeg and engine processes killed, partial results
 // deleted), every job is journalled as the next start should find it (a running job back in the queue) and the
 // jobs folder is released. Nothing is deleted that a restart needs; a test's temporary folder takes the rest.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
 import { isVideoSpec, Job, type JobSpec } from './job.ts';
 import { Journal, JOURNAL_FILE } from './journal.ts';
 import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
-import { JobsDirBusyError, JobsDirLock } from './lock.ts';
+import { JobsDirLock } from './lock.ts';
 import { restoreJobs } from './restore.ts';
 import { runUpscaleVideo, type RunnerConfig } from './runner.ts';
 import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec, VIDEO_TASK } from './spec.ts';
@@ -31,9 +32,11 @@ import { appendChunk, uploadHeaders, type ChunkReader } from './upload.ts';
 
 export interface JobOptions {
   /**
-   * Folder that holds the job folders and their journals (default: <os temp dir>/frontier-jobs). One server per
-   * folder: a second live server on it is refused. A folder given here is taken (and its jobs restored) when the
-   * server starts; the default one on the first job request, so servers that run no jobs never compete for it.
+   * Folder that holds the job folders and their journals; jobs in it survive a restart (npm start gives
+   * <FRONTIER_HOME>/jobs). One server per folder: a second live server on it is refused. It is taken (and its jobs
+   * restored) when the server starts. Without one, the server keeps its jobs in a private temporary folder, made on
+   * the first job request and removed when it stops: an embedder or a test that did not ask for jobs to outlive the
+   * server gets no folder shared with other servers.
    */
   dir?: string;
   /** A job's files are deleted this long after it finishes, or after its upload stalls (default 30 minutes). */
@@ -160,7 +163,7 @@ export class JobService {
       maxFramePixels: positive(options.maxFramePixels, 1920 * 1080, 'maxFramePixels'),
     };
     this.dirGiven = options.dir !== undefined;
-    this.dir = resolve(options.dir ?? join(tmpdir(), 'frontier-jobs'));
+    this.dir = resolve(options.dir ?? join(tmpdir(), 'frontier-jobs', `server-${process.pid}-${randomBytes(6).toString('hex')}`));
     addRedactedRoot(this.dir); // ffmpeg and fs errors name files in it: never shown to a client
     this.journal = new Journal(positive(options.journalMs, 1000, 'journalMs'));
     this.engineRunner = new EngineJobRunner(paths, positive(options.previewMs, 1000, 'previewMs'));
@@ -169,7 +172,7 @@ export class JobService {
   /**
    * Takes the jobs folder given in the options and restores its jobs (startServer awaits this before it listens).
    * Throws JobsDirBusyError when another live server has the folder, or why it cannot be created. Without a folder
-   * in the options this does nothing: the default folder is taken on the first job request.
+   * in the options this does nothing: the private folder is made on the first job request.
    */
   async open(): Promise<void> {
     if (this.dirGiven) await this.ready();
@@ -319,6 +322,8 @@ export class JobService {
     await this.lock?.release();
     this.lock = null;
     this.jobs.clear();
+    // A private folder has nobody to resume it.
+    if (!this.dirGiven) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** The models frames can go to: those this server can serve, or every registry model when a gateway serves them. */
@@ -338,12 +343,8 @@ export class JobService {
       throw err;
     });
     if (this.dirGiven) return this.opening;
-    // The default folder, taken on a request: answer in HTTP terms.
+    // The private folder, made on a request: answer in HTTP terms.
     return this.opening.catch((err: unknown) => {
-      if (err instanceof JobsDirBusyError) {
-        log(`[frontier] ${err.message}`);
-        throw new HttpError(503, `Another Frontier server (process ${err.pid}) keeps its jobs in this server's jobs folder: stop it, or start this server with a jobs folder of its own.`, { 'Retry-After': '30' });
-      }
       log(`[frontier] cannot use the jobs folder ${this.dir}: ${(err as Error).message}`);
       throw storageError(err, 'opening the jobs folder', 'try again');
     });

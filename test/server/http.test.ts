@@ -425,9 +425,17 @@ describe('safety', () => {
     assert.equal(after.status, 200);
   });
 
-  test('close() stops listening', async () => {
+  test('close() stops listening, and a second close() is the same stop', async () => {
     const extra = await startServer({ port: 0, root: root.root });
+    await Promise.all([extra.close(), extra.close()]);
     await extra.close();
     await assert.rejects(raw(extra.url, '/'), /ECONNREFUSED/);
+  });
+
+  test('a server that cannot listen gives its jobs folder back at once', async () => {
+    const jobsDir = join(root.root, 'jobs-of-a-failed-start');
+    await assert.rejects(startServer({ port: server.port, root: root.root, jobs: { dir: jobsDir } }), /EADDRINUSE/);
+    const next = await startServer({ port: 0, root: root.root, jobs: { dir: jobsDir } }); // would be refused if the lock stayed
+    await next.close();
   });
 });

@@ -175,22 +175,24 @@ test('one server per jobs folder: a second is refused with a clear message; the 
   await assert.rejects(stat(join(dir, 'server.lock')), { code: 'ENOENT' }, 'a clean stop gives the folder up');
 });
 
-test('without jobs.dir, the default folder is taken on the first job request, not at start: a second server gets 503 saying why until the first stops', async () => {
+test('without jobs.dir, each server keeps its jobs in a private temporary folder, made on the first job request and removed when it stops', async () => {
   const saved = process.env.TMPDIR;
   const temp = await mkdtemp(join(work, 'tmp-'));
-  process.env.TMPDIR = temp; // os.tmpdir(): the default folder is <temp>/frontier-jobs
-  // Servers that run no jobs take no folder: two start side by side.
+  process.env.TMPDIR = temp; // os.tmpdir(): private folders go under <temp>/frontier-jobs
   const [a, b] = await Promise.all([startServer({ port: 0 }), startServer({ port: 0 })]);
   try {
+    assert.deepEqual(await filesUnder(join(temp, 'frontier-jobs')), [], 'servers that run no jobs make no folder');
     const id = 'default-folder-01';
+    // Two servers side by side, the same job id on each: neither sees the other's.
     assert.equal((await call(a, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length) })).status, 201);
-    assert.ok((await filesUnder(join(temp, 'frontier-jobs'))).includes(`${id}/job.json`));
-    const refused = await call(b, 'GET', `/jobs/${id}`);
-    assert.equal(refused.status, 503, refused.text);
-    assert.match(refused.json?.error ?? '', /^Another Frontier server \(process \d+\) keeps its jobs in this server's jobs folder: stop it, or start this server with a jobs folder of its own\.$/);
-    assert.equal(refused.headers.get('retry-after'), '30');
+    assert.equal((await call(b, 'GET', `/jobs/${id}`)).status, 404);
+    assert.equal((await call(b, 'PUT', `/jobs/${id}`, { body: jobBody(clip.length + 1) })).status, 201);
+    const journals = (await filesUnder(join(temp, 'frontier-jobs'))).filter((f) => f.endsWith(`${id}/job.json`));
+    assert.equal(journals.length, 2, journals.join(', '));
     await a.close();
-    assert.equal((await call(b, 'GET', `/jobs/${id}`)).json?.state, 'uploading', 'the folder and its job pass to the server still running');
+    assert.equal((await call(b, 'GET', `/jobs/${id}`)).json?.state, 'uploading');
+    await b.close();
+    assert.deepEqual(await filesUnder(join(temp, 'frontier-jobs')), [], 'a stop removes a private folder: nobody would resume it');
   } finally {
     process.env.TMPDIR = saved;
     if (saved === undefined) delete process.env.TMPDIR;
