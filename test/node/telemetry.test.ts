@@ -4,13 +4,13 @@
 // environment: the CLI and the server (inference processes included) write nothing there, while a plain script that
 // loads onnxruntime-node the same way does — so this check can see telemetry when it is on.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { REPO } from '../server/helpers.ts';
+import { REPO, startMainProcess } from '../server/helpers.ts';
 
 const homes: string[] = [];
 after(() => Promise.all(homes.map((h) => rm(h, { recursive: true, force: true }))));
@@ -59,27 +59,17 @@ test('the CLI writes no telemetry', { timeout: 120_000 }, async () => {
 
 test('the server writes no telemetry, its inference processes included', { timeout: 120_000 }, async () => {
   const { home, env } = await freshEnv();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
+  const main = await startMainProcess(env.FRONTIER_HOME!, { env });
   try {
-    const end = Date.now() + 60_000;
-    while (!out.includes('Press Ctrl-C')) {
-      if (child.exitCode !== null || Date.now() > end) throw new Error(`the server did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const url = /Frontier is running at (http:\/\/\S+)/.exec(out)![1];
-    const code = /Pairing code: {2}(\S+)/.exec(out)![1];
-    const res = await fetch(`${url}/v2/models/esrgan-slim-x2/infer`, {
+    const res = await fetch(`${main.url}/v2/models/esrgan-slim-x2/infer`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${code}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${main.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4, 4, 3], datatype: 'FP32', data: Array.from({ length: 48 }, () => 0.5) }] }),
     });
     assert.equal(res.status, 200, await res.text());
   } finally {
-    child.kill('SIGINT');
-    await new Promise((r) => child.once('exit', r));
+    main.child.kill('SIGINT');
+    await main.exit;
   }
   assert.deepEqual(await cacheFiles(home), []);
 });

@@ -3,13 +3,13 @@
 // Each failing request is answered with 500 (or, once its headers are out, its connection is cut), the error is
 // logged, and the same process keeps serving every other request and job.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO } from './helpers.ts';
+import { REPO, startMainProcess, type MainProcess } from './helpers.ts';
 import { MODEL } from './oip-util.ts';
 
 interface Reply {
@@ -36,28 +36,19 @@ function send(base: string, path: string, o: { method?: string; headers?: Record
   });
 }
 
+let main: MainProcess;
 let child: ChildProcess;
-let output = '';
 let base = '';
 let auth: Record<string, string> = {};
 let home = '';
+const output = () => main.output();
 
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'frontier-home-'));
-  child = spawn(process.execPath, ['--import', 'tsx', '--import', join(REPO, 'test', 'server', 'faults.ts'), join(REPO, 'server', 'main.ts'), '--port', '0'], {
-    cwd: REPO,
-    env: { ...process.env, FRONTIER_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const end = Date.now() + 30_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`the server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  base = /Frontier is running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1];
-  auth = { Authorization: `Bearer ${/Pairing code: {2}(\S+)/.exec(output)![1]}` };
+  main = await startMainProcess(home, { preload: [join(REPO, 'test', 'server', 'faults.ts')] });
+  child = main.child;
+  base = main.url;
+  auth = { Authorization: `Bearer ${main.token}` };
 });
 
 after(async () => {
@@ -67,7 +58,7 @@ after(async () => {
 
 /** The process is the one that started, and it still answers. */
 async function assertAlive(): Promise<void> {
-  assert.equal(child.exitCode, null, `the server exited:\n${output}`);
+  assert.equal(child.exitCode, null, `the server exited:\n${output()}`);
   assert.equal((await send(base, '/v2/health/live')).status, 200);
 }
 
@@ -75,7 +66,7 @@ async function assertAlive(): Promise<void> {
 async function loggedFault(path: string): Promise<boolean> {
   const line = new RegExp(`uncaught error while answering [A-Z]+ ${path.replace(/[/.]/g, '\\$&')}`);
   const end = Date.now() + 20_000;
-  while (!line.test(output)) {
+  while (!line.test(output())) {
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -91,7 +82,7 @@ test('inference: a throw in a body listener → 500 for that request; the next i
   const message = (JSON.parse(faulty.body.toString()) as { error: string }).error;
   assert.match(message, /the server logged it and keeps serving/);
   assert.doesNotMatch(message, /injected|\//, 'no internals in the answer');
-  assert.ok(await loggedFault(path), output);
+  assert.ok(await loggedFault(path), output());
   await assertAlive();
   const ok = await send(base, path, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: tinyInfer });
   assert.equal(ok.status, 200, ok.body.toString());
@@ -113,7 +104,7 @@ test('upload: a throw in a body listener → 500; the job keeps its upload and t
     });
   const faulty = await chunk(0, 'body-data');
   assert.equal(faulty.status, 500);
-  assert.ok(await loggedFault(`/jobs/${id}/upload`), output);
+  assert.ok(await loggedFault(`/jobs/${id}/upload`), output());
   await assertAlive();
   // Resume from what the server says it has, as a client would.
   let offset = -1;
@@ -144,7 +135,7 @@ test('event stream: a throw after its headers → that stream is cut; the job an
   assert.equal(put.status, 201, put.body.toString());
   const faulty = await send(base, `/jobs/${id}/events`, { headers: { ...auth, 'X-Frontier-Test-Fault': 'after-head' } });
   assert.ok(faulty.cut, 'the stream was cut, not ended as if complete');
-  assert.ok(await loggedFault(`/jobs/${id}/events`), output);
+  assert.ok(await loggedFault(`/jobs/${id}/events`), output());
   await assertAlive();
   assert.equal(JSON.parse((await send(base, `/jobs/${id}`, { headers: auth })).body.toString()).state, 'uploading');
   // Another stream of the same job works: cancel the job and read its final event.
@@ -159,7 +150,7 @@ test('static file: a throw after its headers is caught and logged; the file serv
   const path = '/samples/astronaut.png';
   // Whether this download is cut depends on how far the file got before the throw: not asserted.
   await send(base, path, { headers: { 'X-Frontier-Test-Fault': 'after-head' } });
-  assert.ok(await loggedFault(path), output);
+  assert.ok(await loggedFault(path), output());
   await assertAlive();
   const whole = await send(base, path);
   assert.equal(whole.status, 200);

@@ -3,7 +3,7 @@
 // no 5xx except those that are by design (503 busy/not ready, 504 deadline, 507 disk full); the server must answer its
 // health check after every batch, and its memory (the server and its work processes) must stay bounded.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO } from './helpers.ts';
+import { startMainProcess, type MainProcess } from './helpers.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
 const REQUESTS = 1200;
@@ -261,29 +261,21 @@ function treeRssMb(pid: number): number {
   return kb / 1024;
 }
 
+let main: MainProcess;
 let child: ChildProcess;
-let output = '';
 let base = '';
 let token = '';
 let home = '';
 
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'frontier-fuzz-'));
-  child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0'], { cwd: REPO, env: { ...process.env, FRONTIER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => (output = (output + d).slice(-200_000)));
-  child.stderr!.on('data', (d) => (output = (output + d).slice(-200_000)));
-  const end = Date.now() + 60_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`the server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  base = /Frontier is running at (http:\/\/\S+)/.exec(output)![1];
-  token = /Pairing code: {2}(\S+)/.exec(output)![1];
+  main = await startMainProcess(home);
+  ({ child, url: base, token } = main);
 });
 
 after(async () => {
   child.kill('SIGINT');
-  await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  await main.exit;
   await rm(home, { recursive: true, force: true });
 });
 
@@ -308,7 +300,7 @@ test(`${REQUESTS} generated malformed requests over every route: only deliberate
       const created = /"id":"(fuzz-[0-9]+)"/.exec(o.body)?.[1];
       if (created && !jobIds.includes(created)) jobIds.push(created);
     }
-    assert.equal(child.exitCode, null, `the server exited after ${sent + BATCH} requests:\n${output.slice(-3000)}`);
+    assert.equal(child.exitCode, null, `the server exited after ${sent + BATCH} requests:\n${main.output().slice(-3000)}`);
     const health = await send(base, { method: 'GET', path: '/v2/health/live', headers: {} });
     assert.equal(health.status, 200, `no health after ${sent + BATCH} requests`);
     peakMb = Math.max(peakMb, treeRssMb(child.pid!));
@@ -319,5 +311,5 @@ test(`${REQUESTS} generated malformed requests over every route: only deliberate
   assert.ok(peakMb < RSS_LIMIT_MB, `peak RSS ${peakMb.toFixed(0)} MB`);
   // A malformed request that slipped through as a success would show here: most must have been refused.
   assert.ok((statuses.get(400) ?? 0) + (statuses.get(401) ?? 0) + (statuses.get(404) ?? 0) > REQUESTS / 3, summary);
-  assert.ok(!/uncaught error/.test(output), `an error escaped a handler:\n${output.slice(-3000)}`);
+  assert.ok(!/uncaught error/.test(main.output()), `an error escaped a handler:\n${main.output().slice(-3000)}`);
 });

@@ -1,6 +1,8 @@
 // Shared setup for the server tests: a throwaway root folder shaped like the repository, the playground bundle,
 // raw HTTP requests (fetch cannot send Origin or malformed paths), and a headless Chromium.
 import { build } from 'esbuild';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -67,3 +69,47 @@ export function raw(base: string, path: string, options: { method?: string; head
 export const CHROMIUM_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export { findChromium as chromiumPath } from '../browser.ts';
+
+/** A real `npm start` (server/main.ts in a process of its own) and what its start banner said. */
+export interface MainProcess {
+  child: ChildProcess;
+  url: string;
+  /** The pairing code the banner printed. */
+  token: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with its exit code. */
+  exit: Promise<number | null>;
+}
+
+/**
+ * Starts server/main.ts on a free port with Frontier's folder at `home` (never the user's), and waits for its
+ * banner. `preload`: modules loaded first (test fault injection); `group`: in a process group of its own, so a test can
+ * signal the whole group as a terminal's Ctrl-C does.
+ */
+export async function startMainProcess(home: string, o: { preload?: string[]; env?: NodeJS.ProcessEnv; group?: boolean; timeoutMs?: number } = {}): Promise<MainProcess> {
+  const imports = ['tsx', ...(o.preload ?? [])].flatMap((m) => ['--import', m]);
+  const child = spawn(process.execPath, [...imports, join(REPO, 'server', 'main.ts'), '--port', '0'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...(o.env ?? process.env), FRONTIER_HOME: home },
+    detached: o.group ?? false,
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-500_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-500_000)));
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+  while (!/Press Ctrl-C to stop/.test(out)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server/main.ts exited before it started:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server/main.ts did not start within ${o.timeoutMs ?? 60_000} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /Frontier is running at (http:\/\/\S+)/.exec(out)?.[1];
+  const token = /Pairing code: +(\S+)/.exec(out)?.[1];
+  if (!url || !token) throw new Error(`no URL or pairing code in the banner:\n${out}`);
+  return { child, url, token, output: () => out, exit };
+}

@@ -12,7 +12,7 @@ import { request, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO } from './helpers.ts';
+import { REPO, startMainProcess } from './helpers.ts';
 import { call, filesUnder, jobBody, makeClip, patch, poll, readEvents, readJournal, requireFfmpeg, submit, waitFor, type Target } from './jobs-util.ts';
 
 let work: string;
@@ -41,26 +41,8 @@ interface Main {
 
 /** Starts server/main.ts on a free port with Frontier's folder at `home` (in its own process group when `group`). */
 async function startMain(home: string, group = false): Promise<Main> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server', 'main.ts'), '--port', '0'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FRONTIER_HOME: home },
-    detached: group,
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  await Promise.race([
-    waitFor(() => /Ctrl-C to stop/.test(out), 'the start banner', 60_000),
-    exit.then((code) => {
-      throw new Error(`server/main.ts exited with ${code} before it started:\n${out}`);
-    }),
-  ]);
-  const url = /Frontier is running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-  const token = /Pairing code: +(\S+)/.exec(out)?.[1];
-  assert.ok(url && token, out);
-  return { child, server: { url, token }, output: () => out, exit };
+  const main = await startMainProcess(home, { group });
+  return { child: main.child, server: { url: main.url, token: main.token }, output: main.output, exit: main.exit };
 }
 
 async function kill9(main: Main): Promise<void> {
