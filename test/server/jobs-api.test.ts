@@ -4,13 +4,12 @@
 // disk and crash cases have files of their own (jobs-restart, jobs-upload, jobs-crash).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { frameWindows } from '../../server/jobs/windows.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { authHeaders, call, filesUnder, jobBody, makeClip, patch, poll, readEvents, requireFfmpeg, submit } from './jobs-util.ts';
+import { authHeaders, call, filesUnder, jobBody, makeClip, openPatch, patch, poll, readEvents, requireFfmpeg, submit } from './jobs-util.ts';
 
 let work: string;
 let clip: Uint8Array;
@@ -103,20 +102,11 @@ describe('requests the API refuses', () => {
   test('a chunk cut off by a dropped connection counts up to where it stopped; the client resumes from HEAD', async () => {
     const id = 'cut-off-upload-1';
     assert.equal((await call(server, 'PUT', `/jobs/${id}`, { body: jobBody(3000) })).status, 201);
-    const url = new URL(server.url);
-    const req = request({
-      host: url.hostname,
-      port: url.port,
-      path: `/jobs/${id}/upload`,
-      method: 'PATCH',
-      headers: authHeaders(server, { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': '3000' }),
-    });
-    req.on('error', () => {}); // we cut it ourselves
+    const { req } = openPatch(server, id, 0, 3000);
     req.write(new Uint8Array(1200).fill(7));
     const partial = await poll(server, id, (j) => j.upload.offset === 1200, 5000);
     assert.equal(partial.at(-1)?.state, 'uploading');
     req.destroy();
-    await new Promise((r) => setTimeout(r, 100));
 
     const head = await call(server, 'HEAD', `/jobs/${id}/upload`);
     assert.equal(head.headers.get('upload-offset'), '1200');

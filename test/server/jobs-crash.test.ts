@@ -6,12 +6,11 @@
 // then proves the server still answers. The old crash surfaces here as an uncaught exception: a failure.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { call, jobBody, jobFile, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
+import { call, jobBody, jobFile, openPatch, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
 
 let work: string;
 /** discardBody's default grace (server/http-util.ts): how long the server reads a refused body before it hangs up. */
@@ -31,31 +30,15 @@ after(async () => {
  * writes without closing its connection.
  */
 function endlessPatch(server: RunningServer, id: string, declared: number, o: { quietAfter?: number } = {}) {
-  const url = new URL(server.url);
-  const req = request({
-    host: url.hostname,
-    port: url.port,
-    path: `/jobs/${id}/upload`,
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': String(declared) },
-  });
-  let answer: { status: number; text: string } | null = null;
-  let closed = false;
-  req.on('error', () => {}); // the server cuts it: expected
-  req.on('close', () => (closed = true));
-  req.on('response', (res: IncomingMessage) => {
-    let text = '';
-    res.on('data', (d) => (text += d));
-    res.on('end', () => (answer = { status: res.statusCode ?? 0, text }));
-  });
+  const { req, answer, closed } = openPatch(server, id, 0, declared);
   const chunk = new Uint8Array(512).fill(9);
   let writes = 0;
   const timer = setInterval(() => {
     if (!req.destroyed && writes++ < (o.quietAfter ?? Infinity)) req.write(chunk);
   }, 50);
   return {
-    answer: () => answer,
-    closedByServer: () => closed,
+    answer,
+    closedByServer: closed,
     stop: () => {
       clearInterval(timer);
       req.destroy();

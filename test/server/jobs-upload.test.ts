@@ -8,13 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { request, type IncomingMessage } from 'node:http';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { call, jobBody, jobFile, makeClip, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
+import { call, jobBody, jobFile, makeClip, openPatch, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
 
 let work: string;
 let clip: Uint8Array;
@@ -33,26 +33,9 @@ const offsetOf = async (server: RunningServer, id: string) => Number((await call
 
 /** A PATCH of `total` declared bytes that sends `first` of them and then waits (its client's network went quiet). */
 function stalledPatch(server: RunningServer, id: string, offset: number, total: number, first: number) {
-  const url = new URL(server.url);
-  const req = request({
-    host: url.hostname,
-    port: url.port,
-    path: `/jobs/${id}/upload`,
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Content-Length': String(total) },
-  });
-  let closed = false;
-  req.on('error', () => {});
-  req.on('close', () => (closed = true));
-  const response = new Promise<IncomingMessage & { text: string }>((resolve) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve(Object.assign(res, { text })));
-    });
-  });
-  req.write(clip.subarray(offset, offset + first));
-  return { req, response, closed: () => closed };
+  const open = openPatch(server, id, offset, total);
+  open.req.write(clip.subarray(offset, offset + first));
+  return open;
 }
 
 test('(a) a jobs folder that could not be written: 503 saying what to do (no path), and jobs work again once it is fixed, without a restart', async () => {

@@ -3,7 +3,7 @@
 // server (its URL and token: the bearer token goes along) or a bare URL (no token: what a stranger sends).
 import { execFile, spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -271,4 +271,42 @@ export async function jobFile(jobsDir: string, id: string, name: string): Promis
   const found = (await filesUnder(jobsDir)).find((f) => f === `${id}/${name}` || f.endsWith(`/${id}/${name}`));
   if (!found) throw new Error(`no ${name} of job ${id} under ${jobsDir}`);
   return join(jobsDir, found);
+}
+
+export interface OpenPatch {
+  /** The request: the test writes to it, cuts it (destroy) or lets it go quiet. */
+  req: ClientRequest;
+  /** The server's answer, whenever it comes (it may come while the test still writes). */
+  response: Promise<IncomingMessage & { text: string }>;
+  /** The answer if it came. */
+  answer(): { status: number; text: string } | null;
+  /** The connection is closed (by the server, or by the test's destroy). */
+  closed(): boolean;
+}
+
+/** A PATCH of a chunk that declares `declared` bytes at `offset`, left open: the bytes are the test's to send. */
+export function openPatch(server: Target, id: string, offset: number, declared: number): OpenPatch {
+  const url = new URL(urlOf(server));
+  const req = request({
+    host: url.hostname,
+    port: url.port,
+    path: `/jobs/${id}/upload`,
+    method: 'PATCH',
+    headers: authHeaders(server, { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Content-Length': String(declared) }),
+  });
+  let closed = false;
+  let answer: { status: number; text: string } | null = null;
+  req.on('error', () => {}); // cut by the server or the test: expected here
+  req.on('close', () => (closed = true));
+  const response = new Promise<IncomingMessage & { text: string }>((resolve) => {
+    req.on('response', (res: IncomingMessage) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        answer = { status: res.statusCode ?? 0, text };
+        resolve(Object.assign(res, { text }));
+      });
+    });
+  });
+  return { req, response, answer: () => answer, closed: () => closed };
 }
