@@ -10,7 +10,8 @@ import { DEFAULT_PORT } from '../plugin/messages.ts';
 import { servableRegistry } from './models.ts';
 import { frontierHome, loadOrCreatePairingToken, PAIRING_FILE, readTokenFile, tildePath } from './pairing.ts';
 import { REPO_ROOT, serverPaths } from './paths.ts';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUEUED, DEFAULT_REQUEST_TIMEOUT_MS, defaultMaxConcurrent, isLoopbackHost, parseOrigin, validateToken } from './security.ts';
+import { validateToken } from './access.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUEUED, DEFAULT_REQUEST_TIMEOUT_MS, defaultMaxConcurrent, isLoopbackHost, parseOrigin } from './security.ts';
 import { installCrashGuard, startServer, type ServerOptions } from './server.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host 127.0.0.1] [--token-file F] [options]

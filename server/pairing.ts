@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { generateToken, validateToken } from './security.ts';
+import { generateToken, validateToken } from './access.ts';
 
 /**
  * Frontier's own folder: FRONTIER_HOME, else the platform's per-user configuration folder (Linux: $XDG_CONFIG_HOME

@@ -19,7 +19,8 @@ import { playgroundRoutes } from './routes/playground.ts';
 import type { Method, Route } from './routes/route.ts';
 import { staticRoutes } from './routes/static.ts';
 import { redactPaths } from './redact.ts';
-import { AccessGate, assertBindAllowed, BearerAuth, generateToken, isLoopbackHost, parseOrigin, type BackoffOptions, type LimiterStats } from './security.ts';
+import { AccessGate, BearerAuth, generateToken, type BackoffOptions } from './access.ts';
+import { assertBindAllowed, isLoopbackHost, parseOrigin, type LimiterStats } from './security.ts';
 
 export { isLoopbackHost } from './security.ts';
 
