@@ -47,6 +47,8 @@ describe('requests the API refuses', () => {
       ['valid-id-08', JSON.stringify({ task: 'upscale-video', model: 'esrgan-slim-x2', upload: { bytes: 10, mime: 'image/png' } }), 415, /must be a video type/],
       ['valid-id-09', JSON.stringify({ task: 'upscale-video', model: 'esrgan-slim-x2', upload: { bytes: 10, mime: 'video/mp4' }, extra: 1 }), 400, /Unknown field extra/],
       ['valid-id-10', JSON.stringify({ task: 'upscale-video', model: 'esrgan-slim-x2', params: { scale: 2, tile: 3 }, upload: { bytes: 10, mime: 'video/mp4' } }), 400, /Unknown parameter tile/],
+      // The job's description is small; the clip goes to PATCH. The 413 says so (it once cited the /infer limit and its flag).
+      ['valid-id-11', JSON.stringify({ task: 'generate', params: { prompt: 'x'.repeat(70_000) } }), 413, /^A job's description may be at most 64 KB of JSON: .*PATCH \/jobs\/\{id\}\/upload\)\.$/],
     ];
     for (const [id, body, status, message] of cases) {
       const res = await put(id, body);
