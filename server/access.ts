@@ -151,10 +151,10 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 
 /** The credential check every protected route passes before any work: lockout, token, count. */
 export class AccessGate {
-  readonly backoff: WrongTokenBackoff;
+  private readonly backoff: WrongTokenBackoff;
 
   constructor(
-    readonly auth: BearerAuth,
+    private readonly auth: BearerAuth,
     backoff: BackoffOptions = {},
     /** Where a user finds the token, for 401 messages. */
     private readonly hint = PAIRING_HINT,
@@ -174,11 +174,5 @@ export class AccessGate {
       throw err;
     }
     if (!loopback) this.backoff.succeeded(address);
-  }
-
-  /** Whether the request carries the token (no error, no counting): for routes that are public in part. */
-  admits(req: IncomingMessage): boolean {
-    const token = bearerOf(req);
-    return token !== null && this.auth.matches(token);
   }
 }

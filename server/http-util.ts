@@ -34,7 +34,8 @@ export function sendError(res: ServerResponse, status: number, message: string, 
   sendJson(res, status, { error: message, ...(code ? { code } : {}) }, headers);
 }
 
-function megabytes(bytes: number): string {
+/** A byte count as people read it in a message: "12.3 MB". */
+export function megabytes(bytes: number): string {
   return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
 }
 

@@ -62,12 +62,3 @@ export async function servableRegistry(paths: ServerPaths): Promise<ServableRegi
   }
   return { registry: { ...full, models }, missing };
 }
-
-/** The sha256 (or its prefix) a content-addressed file name carries: "esrgan-slim-x2.204ff673bbfeb620.onnx" → "204ff673bbfeb620". */
-export function hashInName(name: string): string | null {
-  const parts = name.toLowerCase().split('.');
-  for (let i = parts.length - 1; i >= 0; i--) {
-    if (/^[0-9a-f]{8,64}$/.test(parts[i])) return parts[i];
-  }
-  return null;
-}

@@ -1,5 +1,5 @@
 // The local companion server: node:http and a small route table (server/routes/*). Every route that computes,
-// changes state or shows a user's data needs the server's token, also on loopback (server/security.ts); the Open
+// changes state or shows a user's data needs the server's token, also on loopback (server/access.ts); the Open
 // Inference Protocol v2 API lives under /v2. Each request runs in its own async context, so an error that escapes
 // its handler (a timer, an event listener) is answered with 500 for that request instead of ending the process
 // (installCrashGuard, used by server/main.ts).
@@ -39,7 +39,7 @@ export interface ServerOptions extends OipOptions {
   token?: string;
   /** Where a user finds the token, said in every 401 (default: the pairing code printed by npm start). */
   tokenHint?: string;
-  /** Lockout of remote addresses that keep sending wrong tokens (server/security.ts WrongTokenBackoff). */
+  /** Lockout of remote addresses that keep sending wrong tokens (server/access.ts WrongTokenBackoff). */
   backoff?: BackoffOptions;
   /** Origins admitted by CORS besides "null" (Figma) and loopback pages, e.g. "https://app.example.com". */
   allowOrigins?: string[];
@@ -171,9 +171,9 @@ function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown):
   }
   const message = err instanceof HttpError ? err.message : 'Internal error while answering this request: the server logged it and keeps serving. Try again; if it happens again, report it with the server log.';
   try {
-    // After a fault, or a body left half-read by a handler that failed, the connection's state is unknown: the
+    // After a fault (a handler that failed may have left its body half-read) the connection's state is unknown: the
     // answer closes it, so the client's next request starts on a clean one.
-    if (status === 500 || (!req.complete && !(err instanceof HttpError))) res.setHeader('Connection', 'close');
+    if (status === 500) res.setHeader('Connection', 'close');
     sendError(res, status, redactPaths(message), err instanceof HttpError ? err.headers : {}, err instanceof HttpError ? err.code : undefined);
     discardBody(req); // an unread body (413, 401, 503) must not block the connection
   } catch {

@@ -4,10 +4,6 @@
 import { statfs } from 'node:fs/promises';
 import { HttpError } from '../http-util.ts';
 
-export function mb(bytes: number): string {
-  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
-}
-
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOENT', 'EISDIR', 'EEXIST']);
 

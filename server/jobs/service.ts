@@ -13,12 +13,12 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HttpError } from '../http-util.ts';
+import { HttpError, megabytes } from '../http-util.ts';
 import { readRegistry, servableRegistry } from '../models.ts';
 import { addRedactedRoot, redactPaths } from '../redact.ts';
 import type { Registry } from '../../worker/models/card.ts';
 import type { ServerPaths } from '../paths.ts';
-import { freeBytes, mb, storageError } from './disk.ts';
+import { freeBytes, storageError } from './disk.ts';
 import { EngineJobRunner } from './engine-runner.ts';
 import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
 import { isVideoSpec, Job, type JobSpec } from './job.ts';
@@ -401,8 +401,8 @@ export class JobService {
     const reserved = [...this.jobs.values()].reduce((sum, j) => sum + (j.state === 'uploading' && isVideoSpec(j.spec) ? j.spec.upload.bytes - j.uploadOffset : 0), 0);
     const needed = uploadBytes + reserved + this.diskMarginBytes;
     if (free < needed) {
-      const parts = [uploadBytes > 0 ? `${mb(uploadBytes)} for this clip` : '', reserved > 0 ? `${mb(reserved)} for uploads in progress` : '', `${mb(this.diskMarginBytes)} kept free for results`].filter(Boolean);
-      throw new HttpError(507, `The server's disk has ${mb(free)} free, and this job needs ${mb(needed)} (${parts.join(', ')}): free some space on the server${uploadBytes > 0 ? ', or send a shorter clip' : ''}, then create the job again.`);
+      const parts = [uploadBytes > 0 ? `${megabytes(uploadBytes)} for this clip` : '', reserved > 0 ? `${megabytes(reserved)} for uploads in progress` : '', `${megabytes(this.diskMarginBytes)} kept free for results`].filter(Boolean);
+      throw new HttpError(507, `The server's disk has ${megabytes(free)} free, and this job needs ${megabytes(needed)} (${parts.join(', ')}): free some space on the server${uploadBytes > 0 ? ', or send a shorter clip' : ''}, then create the job again.`);
     }
   }
 

@@ -2,7 +2,7 @@
 import { FrontierError } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { upscale } from '../../worker/tasks/upscale.ts';
-import { HttpError } from '../http-util.ts';
+import { HttpError, megabytes } from '../http-util.ts';
 import { parseEngineSpec, sameEngineSpec } from './engine-spec.ts';
 import { isVideoSpec, type AnyJobSpec, type JobSpec } from './job.ts';
 
@@ -64,17 +64,13 @@ export function parseJobSpec(text: string, registry: Registry, limits: SpecLimit
   const bytes = upload.bytes;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw new HttpError(400, `upload.bytes must be the clip's size in bytes, a whole number ≥ 1 (got ${JSON.stringify(bytes)}).`);
   if (bytes > limits.maxUploadBytes) {
-    throw new HttpError(413, `The clip (${mb(bytes)}) is larger than this server accepts (${mb(limits.maxUploadBytes)}): trim or compress it first.`);
+    throw new HttpError(413, `The clip (${megabytes(bytes)}) is larger than this server accepts (${megabytes(limits.maxUploadBytes)}): trim or compress it first.`);
   }
   const mime = upload.mime;
   if (typeof mime !== 'string' || !/^video\/[a-z0-9.+-]+$/i.test(mime)) {
     throw new HttpError(415, `upload.mime must be a video type such as video/mp4, video/quicktime or video/webm (got ${JSON.stringify(mime)}).`);
   }
   return { spec: { task: VIDEO_TASK, model: card.id, params: { scale }, upload: { bytes, mime: mime.toLowerCase() } }, card };
-}
-
-function mb(bytes: number): string {
-  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
 }
 
 /** Same job twice? (The normalized specs are compared, so key order and defaults do not matter.) */

@@ -5,8 +5,8 @@
 // its connection, and a body that stops arriving times out.
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../http-util.ts';
-import { isDiskFull, mb, storageError } from './disk.ts';
+import { HttpError, megabytes } from '../http-util.ts';
+import { isDiskFull, storageError } from './disk.ts';
 import { isVideoSpec, type Job } from './job.ts';
 
 export const TUS_VERSION = '1.0.0';
@@ -154,7 +154,7 @@ export async function appendChunk(job: Job, req: IncomingMessage, reader: ChunkR
   const tooLarge = () =>
     remaining <= limits.maxChunkBytes
       ? new HttpError(413, `The chunk goes past the end of the upload: ${remaining} bytes remain of the ${length} declared.`, uploadHeaders(job))
-      : new HttpError(413, `Chunks may be at most ${mb(limits.maxChunkBytes)}: send smaller ones.`, uploadHeaders(job));
+      : new HttpError(413, `Chunks may be at most ${megabytes(limits.maxChunkBytes)}: send smaller ones.`, uploadHeaders(job));
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
 
