@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { frontierHome, PAIRING_FILE, readTokenFile } from './pairing.ts';
+import { isLoopbackHost } from './security.ts';
 import { parseResultMeta, type ResultMeta } from '../worker/job.ts';
 import { readPngText, withPngText } from '../worker/image/png-meta.ts';
 import { Engine } from '../worker/engine.ts';
@@ -123,7 +124,7 @@ function serverToken(server: string | undefined): string | undefined {
     return undefined; // the engine explains a malformed URL
   }
   const pairing = join(frontierHome(), PAIRING_FILE);
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(host) && existsSync(pairing) ? readTokenFile(pairing) : undefined;
+  return isLoopbackHost(host) && existsSync(pairing) ? readTokenFile(pairing) : undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {

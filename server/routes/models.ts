@@ -7,6 +7,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelFile, Registry } from '../../worker/models/card.ts';
 import { sha256OfFile } from '../../worker/models/file-source.ts';
+// The code the plugin acts on: it reports a corrupt model file, not a busy server.
+import { DAMAGED_MODEL_FILE } from '../../worker/models/http-source.ts';
 import { readLocalRegistry } from '../../models/local-models.ts';
 import { HttpError, resolveInside, sendFile, sendJson } from '../http-util.ts';
 import { readShippedRegistry, servableRegistry } from '../models.ts';
@@ -49,9 +51,6 @@ class VerifiedFiles {
     return check;
   }
 }
-
-/** The code clients act on (the plugin reports a corrupt model file, not a busy server). */
-export const DAMAGED_MODEL_FILE = 'model-file-damaged';
 
 function damaged(name: string, why: string): HttpError {
   return new HttpError(503, `Model file ${name} is damaged on the server (${why}): run \`npm run build\` on the server to convert it again.`, { 'Retry-After': '60' }, DAMAGED_MODEL_FILE);

@@ -7,6 +7,8 @@ import type { ModelFile } from './card.ts';
 import type { ByteProgress, ModelSource } from './loader.ts';
 
 const CACHE_NAME = 'frontier-models-v1';
+/** The `code` a Frontier server answers for a model file that fails its own size or sha256 check (server/routes/models.ts). */
+export const DAMAGED_MODEL_FILE = 'model-file-damaged';
 const MAX_RESUMES = 3;
 
 export async function openModelCache(): Promise<Cache | null> {
@@ -88,7 +90,7 @@ export class HttpModelSource implements ModelSource {
         received = 0;
       } else if (!response.ok) {
         const said = await serverError(response);
-        if (said.code === 'model-file-damaged') {
+        if (said.code === DAMAGED_MODEL_FILE) {
           throw new FrontierError('hash-mismatch', `The model file ${file.name} is corrupt on the server at ${this.baseUrl}: its sha256 does not match its card. Run "npm run build" on the server, then retry.`);
         }
         throw new FrontierError('download-failed', `The model host answered ${response.status} for ${file.name}${said.error ? ` (${said.error})` : ''}. Retry; if it persists, check the server's log.`);
