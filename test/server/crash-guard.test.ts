@@ -73,6 +73,17 @@ async function loggedFault(path: string): Promise<boolean> {
   return true;
 }
 
+/** A video job waiting for its 4 KB upload (the job those tests fault around). */
+async function createUploadJob(id: string): Promise<string> {
+  const put = await send(base, `/jobs/${id}`, {
+    method: 'PUT',
+    headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ task: 'upscale-video', model: MODEL, params: { scale: 2 }, upload: { bytes: 4096, mime: 'video/mp4' } }),
+  });
+  assert.equal(put.status, 201, put.body.toString());
+  return id;
+}
+
 const tinyInfer = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4, 4, 3], datatype: 'FP32', data: Array.from({ length: 48 }, (_, i) => i) }] });
 
 test('inference: a throw in a body listener → 500 for that request; the next inference runs', { timeout: 60_000 }, async () => {
@@ -89,13 +100,7 @@ test('inference: a throw in a body listener → 500 for that request; the next i
 });
 
 test('upload: a throw in a body listener → 500; the job keeps its upload and takes the next chunk', { timeout: 60_000 }, async () => {
-  const id = 'crash-guard-upload';
-  const put = await send(base, `/jobs/${id}`, {
-    method: 'PUT',
-    headers: { ...auth, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ task: 'upscale-video', model: MODEL, params: { scale: 2 }, upload: { bytes: 4096, mime: 'video/mp4' } }),
-  });
-  assert.equal(put.status, 201, put.body.toString());
+  const id = await createUploadJob('crash-guard-upload');
   const chunk = (offset: number, fault?: string) =>
     send(base, `/jobs/${id}/upload`, {
       method: 'PATCH',
@@ -126,13 +131,7 @@ test('upload: a throw in a body listener → 500; the job keeps its upload and t
 });
 
 test('event stream: a throw after its headers → that stream is cut; the job and other streams go on', { timeout: 60_000 }, async () => {
-  const id = 'crash-guard-events';
-  const put = await send(base, `/jobs/${id}`, {
-    method: 'PUT',
-    headers: { ...auth, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ task: 'upscale-video', model: MODEL, params: { scale: 2 }, upload: { bytes: 4096, mime: 'video/mp4' } }),
-  });
-  assert.equal(put.status, 201, put.body.toString());
+  const id = await createUploadJob('crash-guard-events');
   const faulty = await send(base, `/jobs/${id}/events`, { headers: { ...auth, 'X-Frontier-Test-Fault': 'after-head' } });
   assert.ok(faulty.cut, 'the stream was cut, not ended as if complete');
   assert.ok(await loggedFault(`/jobs/${id}/events`), output());

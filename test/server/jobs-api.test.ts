@@ -3,22 +3,18 @@
 // its own /v2 calls), retention, close() as a clean stop that keeps the journal, and the frame windows. Restarts,
 // disk and crash cases have files of their own (jobs-restart, jobs-upload, jobs-crash).
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { frameWindows } from '../../server/jobs/windows.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { authHeaders, call, filesUnder, jobBody, makeClip, openPatch, patch, poll, readEvents, requireFfmpeg, submit } from './jobs-util.ts';
+import { authHeaders, call, clipWorkspace, filesUnder, jobBody, openPatch, patch, poll, readEvents, submit } from './jobs-util.ts';
 
 let work: string;
 let clip: Uint8Array;
 
 before(async () => {
-  requireFfmpeg();
-  work = await mkdtemp(join(tmpdir(), 'frontier-jobs-api-'));
-  await makeClip(join(work, 'clip.mp4'), { width: 32, height: 24, fps: 8, seconds: 1 });
-  clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
+  ({ work, clip } = await clipWorkspace('frontier-jobs-api-'));
 });
 after(async () => {
   if (work) await rm(work, { recursive: true, force: true });

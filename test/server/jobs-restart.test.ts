@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer } from '../../server/server.ts';
-import { authHeaders, call, editJournal, filesUnder, jobBody, makeClip, patch, poll, probe, readEvents, readJournal, requireFfmpeg, startStallingGateway, submit, waitFor } from './jobs-util.ts';
+import { authHeaders, call, clipWorkspace, editJournal, filesUnder, jobBody, patch, poll, probe, readEvents, readJournal, startStallingGateway, submit, waitFor } from './jobs-util.ts';
 
 let work: string;
 let clip: Uint8Array; // 8 frames, 32×24
@@ -18,10 +17,7 @@ const TOKEN = 'restart-test-token-0917';
 const HOUR = 3_600_000;
 
 before(async () => {
-  requireFfmpeg();
-  work = await mkdtemp(join(tmpdir(), 'frontier-jobs-restart-'));
-  await makeClip(join(work, 'clip.mp4'), { width: 32, height: 24, fps: 8, seconds: 1 });
-  clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
+  ({ work, clip } = await clipWorkspace('frontier-jobs-restart-'));
 });
 after(async () => {
   if (work) await rm(work, { recursive: true, force: true });

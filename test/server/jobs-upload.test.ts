@@ -7,23 +7,19 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { call, jobBody, jobFile, makeClip, openPatch, patch, poll, requireFfmpeg, waitFor } from './jobs-util.ts';
+import { call, clipWorkspace, jobBody, jobFile, openPatch, patch, poll, waitFor } from './jobs-util.ts';
 
 let work: string;
 let clip: Uint8Array;
 
 before(async () => {
-  requireFfmpeg();
-  work = await mkdtemp(join(tmpdir(), 'frontier-jobs-upload-'));
-  await makeClip(join(work, 'clip.mp4'), { width: 32, height: 24, fps: 8, seconds: 1 });
-  clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
+  ({ work, clip } = await clipWorkspace('frontier-jobs-upload-'));
 });
 after(async () => {
   if (work) await rm(work, { recursive: true, force: true });

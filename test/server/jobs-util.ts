@@ -2,9 +2,10 @@
 // fetch, and a server-sent events reader that can stop (disconnect) after any event. Every API helper takes a
 // server (its URL and token: the bearer token goes along) or a bare URL (no token: what a stranger sends).
 import { execFile, spawnSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { JobSnapshot } from '../../server/jobs/job.ts';
@@ -19,6 +20,14 @@ export function requireFfmpeg(): void {
       throw new Error(`${tool} is not installed, and the video job tests need it: apt-get install -y ffmpeg (macOS: brew install ffmpeg).`);
     }
   }
+}
+
+/** A fresh temporary folder (`prefix`…) holding a short clip (8 frames, 32×24, H.264): what most job tests upload. */
+export async function clipWorkspace(prefix: string): Promise<{ work: string; clip: Uint8Array }> {
+  requireFfmpeg();
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  await makeClip(join(work, 'clip.mp4'), { width: 32, height: 24, fps: 8, seconds: 1 });
+  return { work, clip: new Uint8Array(await readFile(join(work, 'clip.mp4'))) };
 }
 
 /** A synthetic clip (ffmpeg's testsrc pattern), H.264 MP4, optionally with a sine tone as AAC audio. */
