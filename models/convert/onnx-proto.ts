@@ -6,7 +6,7 @@ export const IR_VERSION = 8;
 export const OPSET_VERSION = 17;
 
 /** TensorProto.DataType values we use. */
-export const ElemType = { float32: 1, int64: 7 } as const;
+export const ElemType = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
 export type ElemTypeName = keyof typeof ElemType;
 
 // Protobuf wire types.
@@ -129,10 +129,13 @@ export interface NodeSpec {
   attributes?: Attribute[];
 }
 
+export type InitializerData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+
 export interface InitializerSpec {
   name: string;
   dims: number[];
-  data: Float32Array | BigInt64Array;
+  /** A Uint8Array holds bools (0 or 1). */
+  data: InitializerData;
 }
 
 export interface ValueInfoSpec {
@@ -184,12 +187,21 @@ function writeNode(w: ProtoWriter, n: NodeSpec): void {
 }
 
 /** Little-endian bytes of a typed array, independent of the host's byte order. */
-function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(data: InitializerData): Uint8Array {
+  if (data instanceof Uint8Array) return data;
   const out = new Uint8Array(data.length * data.BYTES_PER_ELEMENT);
   const view = new DataView(out.buffer);
   if (data instanceof Float32Array) data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  else if (data instanceof Int32Array) data.forEach((v, i) => view.setInt32(i * 4, v, true));
   else data.forEach((v, i) => view.setBigInt64(i * 8, v, true));
   return out;
+}
+
+function elemTypeOf(data: InitializerData): number {
+  if (data instanceof Float32Array) return ElemType.float32;
+  if (data instanceof Int32Array) return ElemType.int32;
+  if (data instanceof BigInt64Array) return ElemType.int64;
+  return ElemType.bool;
 }
 
 function writeTensor(w: ProtoWriter, t: InitializerSpec): void {
@@ -198,7 +210,7 @@ function writeTensor(w: ProtoWriter, t: InitializerSpec): void {
     throw new Error(`ONNX writer: initializer ${t.name} has dims [${t.dims}] (${count} values) but ${t.data.length} values`);
   }
   w.packedInts(1, t.dims); // dims
-  w.int(2, t.data instanceof Float32Array ? ElemType.float32 : ElemType.int64); // data_type
+  w.int(2, elemTypeOf(t.data)); // data_type
   w.string(8, t.name); // name
   w.bytes(9, littleEndianBytes(t.data)); // raw_data
 }

@@ -7,15 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attr, type Attribute, type InitializerSpec, type ModelSpec, type NodeSpec } from './onnx-proto.ts';
+import { decodeWeights, readWeightShards, type ShardedWeights, type WeightsManifestGroup } from './tfjs-weights.ts';
+
+export type { WeightSpec } from './tfjs-weights.ts';
 
 // ---- The TF.js files -----------------------------------------------------------------------------
-
-export interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: unknown;
-}
 
 export interface KerasLayer {
   class_name: string;
@@ -42,37 +38,20 @@ export interface LayersModelJson {
       };
     };
   };
-  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  weightsManifest: WeightsManifestGroup[];
 }
 
-export interface LayersModelFiles {
+export interface LayersModelFiles extends ShardedWeights {
   json: LayersModelJson;
-  weightSpecs: WeightSpec[];
-  /** All shards of all manifest groups, concatenated in manifest order. */
-  weightData: ArrayBuffer;
 }
 
 /** Reads model.json and its weight shards from a directory. */
 export function readLayersModel(modelJsonPath: string): LayersModelFiles {
   const json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as LayersModelJson;
   if (json.format !== undefined && json.format !== 'layers-model') {
-    throw new Error(`${modelJsonPath}: format "${json.format}" is not a TF.js layers model (graph models need another converter)`);
+    throw new Error(`${modelJsonPath}: format "${json.format}" is not a TF.js layers model (graph models: models/convert/tfjs-graph.ts)`);
   }
-  const dir = join(modelJsonPath, '..');
-  const shards: Uint8Array[] = [];
-  const weightSpecs: WeightSpec[] = [];
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths) shards.push(readFileSync(join(dir, path)));
-    weightSpecs.push(...group.weights);
-  }
-  const total = shards.reduce((n, s) => n + s.length, 0);
-  const weightData = new Uint8Array(total);
-  let offset = 0;
-  for (const s of shards) {
-    weightData.set(s, offset);
-    offset += s.length;
-  }
-  return { json, weightSpecs, weightData: weightData.buffer };
+  return { json, ...readWeightShards(join(modelJsonPath, '..'), json.weightsManifest) };
 }
 
 interface Weight {
@@ -80,27 +59,10 @@ interface Weight {
   data: Float32Array;
 }
 
-/** Splits the concatenated weight bytes into named float32 arrays (little-endian, as TF.js writes them). */
+/** Splits the concatenated weight bytes into named float32 arrays. */
 export function splitWeights(files: LayersModelFiles): Map<string, Weight> {
-  const view = new DataView(files.weightData);
   const weights = new Map<string, Weight>();
-  let offset = 0;
-  for (const spec of files.weightSpecs) {
-    if (spec.dtype !== 'float32' || spec.quantization) {
-      throw new Error(`weight ${spec.name}: only unquantised float32 weights are supported (got ${spec.dtype}${spec.quantization ? ', quantised' : ''})`);
-    }
-    const count = spec.shape.reduce((a, b) => a * b, 1);
-    if (offset + count * 4 > view.byteLength) {
-      throw new Error(`weight ${spec.name}: the shards hold ${view.byteLength} bytes, fewer than the manifest lists; are all group*-shard*.bin files present?`);
-    }
-    const data = new Float32Array(count);
-    for (let i = 0; i < count; i++) data[i] = view.getFloat32(offset + i * 4, true);
-    weights.set(spec.name, { shape: spec.shape, data });
-    offset += count * 4;
-  }
-  if (offset !== view.byteLength) {
-    throw new Error(`weight shards hold ${view.byteLength} bytes but the manifest describes ${offset}: the manifest and shards do not match`);
-  }
+  for (const [name, w] of decodeWeights(files, ['float32'])) weights.set(name, { shape: w.shape, data: w.data as Float32Array });
   return weights;
 }
 
