@@ -1,7 +1,7 @@
-// Converts the ESRGAN upscalers shipped in the @upscalerjs/esrgan-* npm packages to ONNX and checks the
-// results against models/registry.json.
+// Converts the models shipped in npm packages to ONNX — the ESRGAN upscalers (@upscalerjs/esrgan-*, layers models)
+// and the MAXIM restorers (@upscalerjs/maxim-*, graph models) — and checks the results against models/registry.json.
 //
-//   npx tsx models/convert/build-models.ts [--only esrgan-thick-x4,...] [--update-registry] [--force]
+//   npx tsx models/convert/build-models.ts [--only esrgan-thick-x4,maxim-denoise,...] [--update-registry] [--force]
 //
 // Output: models/build/files/<id>.<first 16 hex of sha256>.onnx (content-addressed, gitignored).
 // A hash that differs from the registry fails the build unless --update-registry is given.
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { encodeModel } from './onnx-proto.ts';
 import { convertLayersModel, readLayersModel } from './tfjs-layers.ts';
+import { MAXIM_MODELS, convertMaxim, describeMaximModel, maximCard } from './maxim.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_REGISTRY_PATH = join(REPO_ROOT, 'models', 'registry.json');
@@ -157,8 +158,29 @@ export function readRegistry(path: string): Registry {
 
 // ---- Build ---------------------------------------------------------------------------------------
 
+/** A model this script builds: its id, its conversion, and its registry card for a built file. */
+interface Buildable {
+  id: string;
+  convert(): Uint8Array;
+  card(file: ModelCard['files'][number]): ModelCard;
+}
+
+function buildables(): Buildable[] {
+  const esrgan = ESRGAN_VARIANTS.flatMap((v) => ESRGAN_SCALES.map((s): Buildable => ({
+    id: `esrgan-${v}-x${s}`,
+    convert: () => convertEsrgan(describeEsrganModel(v, s)),
+    card: (file) => cardFor(describeEsrganModel(v, s), file),
+  })));
+  const maxim = MAXIM_MODELS.map((m): Buildable => ({
+    id: m.id,
+    convert: () => convertMaxim(describeMaximModel(m.package), m.tile.size).bytes,
+    card: (file) => maximCard(m, describeMaximModel(m.package), file),
+  }));
+  return [...esrgan, ...maxim];
+}
+
 export interface BuildOptions {
-  /** Model ids to build (default: all nine). */
+  /** Model ids to build (default: all). */
   only?: string[];
   /** Rewrite files[] of the cards (adding missing cards) instead of failing on a mismatch. */
   updateRegistry?: boolean;
@@ -186,10 +208,10 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
   const outDir = opts.outDir ?? DEFAULT_OUT_DIR;
   const registryPath = opts.registryPath ?? DEFAULT_REGISTRY_PATH;
   const log = opts.log ?? ((line: string) => console.log(line));
-  const known = ESRGAN_VARIANTS.flatMap((v) => ESRGAN_SCALES.map((s) => `esrgan-${v}-x${s}`));
-  const unknown = (opts.only ?? []).filter((id) => !known.includes(id));
-  if (unknown.length) throw new Error(`unknown model id(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
-  const models = allEsrganModels().filter((m) => !opts.only || opts.only.includes(m.id));
+  const all = buildables();
+  const unknown = (opts.only ?? []).filter((id) => !all.some((b) => b.id === id));
+  if (unknown.length) throw new Error(`unknown model id(s) ${unknown.join(', ')}; known: ${all.map((b) => b.id).join(', ')}`);
+  const models = all.filter((m) => !opts.only || opts.only.includes(m.id));
 
   mkdirSync(outDir, { recursive: true });
   const registry = readRegistry(registryPath);
@@ -210,7 +232,7 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
       }
     }
     if (!result) {
-      const bytes = convertEsrgan(model);
+      const bytes = model.convert();
       const sha256 = sha256Hex(bytes);
       const name = `${model.id}.${sha256.slice(0, 16)}.onnx`;
       const path = join(outDir, name);
@@ -225,7 +247,7 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
     if (!expected || expected.sha256 !== file.sha256 || expected.bytes !== file.bytes || expected.name !== file.name) {
       if (opts.updateRegistry) {
         if (card) card.files = [file];
-        else registry.models.push(cardFor(model, file));
+        else registry.models.push(model.card(file));
         registryChanged = true;
         status += card ? ', registry updated' : ', card added';
       } else {
@@ -235,7 +257,7 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
           : `${model.id}: built ${file.name} but the registry has no card for it`);
       }
     }
-    log(`${model.id.padEnd(18)} ${(result.bytes / 1e6).toFixed(2).padStart(6)} MB  ${result.seconds.toFixed(2).padStart(6)} s  ${result.name}  (${status})`);
+    log(`${model.id.padEnd(22)} ${(result.bytes / 1e6).toFixed(2).padStart(6)} MB  ${result.seconds.toFixed(2).padStart(6)} s  ${result.name}  (${status})`);
   }
 
   if (registryChanged) {

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { ModelCard } from '../../worker/models/card.ts';
 import { encodeModel } from './onnx-proto.ts';
 import { convertGraphModel, readGraphModel, type GraphConvertResult } from './tfjs-graph.ts';
 
@@ -72,4 +73,60 @@ export function convertMaxim(model: MaximModel, size: number, onProgress?: (done
     onProgress,
   });
   return { bytes: encodeModel(spec), stats };
+}
+
+// ---- The registry cards ----------------------------------------------------------------------------------
+
+/** One restoration mode as designers see it, and the package that provides it. */
+export interface MaximCardSpec {
+  id: string;
+  /** The restore task's `mode` value (also the CLI's --mode). */
+  mode: string;
+  package: MaximMode;
+  label: string;
+  description: string;
+  /** Tile edge the graph is specialised to, and the overlap between tiles (input pixels). */
+  tile: { size: number; overlap: number };
+}
+
+/**
+ * 128-px tiles: every target runs the same file. A 128² tile peaks at ≈1 GB in onnxruntime-node (256²: 2.3 GB, too
+ * much for a browser tab's WASM heap) and costs about the same per pixel as 256²; the 32-px overlap hides seams.
+ */
+const TILE = { size: 128, overlap: 32 };
+
+export const MAXIM_MODELS: MaximCardSpec[] = [
+  { id: 'maxim-denoise', mode: 'denoise', package: 'denoising', label: 'Denoise', description: 'Removes sensor noise and grain from photos (MAXIM trained on SIDD smartphone photos).', tile: TILE },
+  { id: 'maxim-deblur', mode: 'deblur', package: 'deblurring', label: 'Deblur', description: 'Sharpens photos blurred by camera shake or motion (MAXIM trained on GoPro motion blur).', tile: TILE },
+  { id: 'maxim-derain', mode: 'derain', package: 'deraining', label: 'Remove rain', description: 'Removes rain streaks from photos (MAXIM trained on Rain13k).', tile: TILE },
+  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: TILE },
+  { id: 'maxim-dehaze-outdoor', mode: 'dehaze-outdoor', package: 'dehazing-outdoor', label: 'Remove haze (outdoor)', description: 'Clears haze and fog from outdoor scenes and landscapes (MAXIM trained on RESIDE outdoor).', tile: TILE },
+  { id: 'maxim-low-light', mode: 'low-light', package: 'enhancement', label: 'Brighten dark photo', description: 'Brightens photos taken in low light and recovers their colours (MAXIM trained on LOL).', tile: TILE },
+  { id: 'maxim-retouch', mode: 'retouch', package: 'retouching', label: 'Retouch colours', description: 'Adjusts exposure and colour the way a photo editor would (MAXIM trained on MIT-Adobe FiveK expert retouching).', tile: TILE },
+];
+
+export function maximCard(spec: MaximCardSpec, model: MaximModel, file: ModelCard['files'][number]): ModelCard {
+  const { size } = spec.tile;
+  return {
+    id: spec.id,
+    task: 'restore',
+    label: spec.label,
+    description: spec.description,
+    variant: 'full',
+    files: [file],
+    io: {
+      inputs: [{ name: 'input', dtype: 'float32', shape: [1, size, size, 3] }],
+      outputs: [{ name: 'output', dtype: 'float32', shape: [1, size, size, 3] }],
+      image: { layout: 'NHWC', range: [0, 1] },
+      scale: 1,
+      tile: spec.tile,
+    },
+    license: 'MIT (package); weights Apache-2.0 upstream (google-research/maxim)',
+    source: {
+      paper: 'MAXIM: Multi-Axis MLP for Image Processing (Tu et al., CVPR 2022)',
+      checkpoint: `${model.packageName}@${model.packageVersion} (${model.definition.meta.dataset ?? 'unknown dataset'})`,
+      converter: 'models/convert/tfjs-graph.ts',
+    },
+    targets: ['webgpu', 'wasm', 'node'],
+  };
 }

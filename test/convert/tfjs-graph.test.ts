@@ -69,7 +69,7 @@ function graphJson(c: Case): { json: GraphModelJson; weightData: ArrayBuffer } {
     },
     modelTopology: {
       versions: { producer: 1395 },
-      node: [{ name: 'x', op: 'Placeholder', attr: { dtype: a.T(), shape: { dim: c.inputShape.map(() => ({ size: '-1' })) } } }, ...constNodes, ...c.nodes],
+      node: [{ name: 'x', op: 'Placeholder', attr: { dtype: a.T(), shape: { shape: { dim: c.inputShape.map(() => ({ size: '-1' })) } } } }, ...constNodes, ...c.nodes],
     },
     weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: c.consts.map((k) => ({ name: k.name, shape: k.shape, dtype: k.dtype })) }],
   };

@@ -120,3 +120,28 @@ export function psnr(a: RgbaImage, b: RgbaImage): number {
   const mse = se / (a.width * a.height * 3);
   return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
 }
+
+/**
+ * `img` grown to at least `width`×`height` by mirroring its edges (…cba|abc…|cba…), placed at the top left:
+ * models that take fixed-size tiles see natural-looking content instead of a flat border. Crop the result back.
+ */
+export function padMirror(img: RgbaImage, width: number, height: number): RgbaImage {
+  const w = Math.max(width, img.width);
+  const h = Math.max(height, img.height);
+  if (w === img.width && h === img.height) return img;
+  const mirror = (i: number, n: number): number => {
+    if (n === 1) return 0;
+    const period = 2 * n;
+    const k = ((i % period) + period) % period;
+    return k < n ? k : period - 1 - k;
+  };
+  const out = createRgba(w, h);
+  for (let y = 0; y < h; y++) {
+    const sy = mirror(y, img.height);
+    for (let x = 0; x < w; x++) {
+      const s = (sy * img.width + mirror(x, img.width)) * 4;
+      out.data.set(img.data.subarray(s, s + 4), (y * w + x) * 4);
+    }
+  }
+  return out;
+}
