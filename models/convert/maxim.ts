@@ -34,8 +34,8 @@ const requireFromHere = createRequire(import.meta.url);
 
 export const maximPackage = (mode: MaximMode): string => `@upscalerjs/maxim-${mode}`;
 
-export function describeMaximModel(mode: MaximMode): MaximModel {
-  const name = maximPackage(mode);
+/** `name` overrides the package (tests: a package that is not installed). */
+export function describeMaximModel(mode: MaximMode, name = maximPackage(mode)): MaximModel {
   let definition: MaximPackageDefinition;
   let packageDir: string;
   try {
@@ -127,6 +127,6 @@ export function maximCard(spec: MaximCardSpec, model: MaximModel, file: ModelCar
       checkpoint: `${model.packageName}@${model.packageVersion} (${model.definition.meta.dataset ?? 'unknown dataset'})`,
       converter: 'models/convert/tfjs-graph.ts',
     },
-    targets: ['webgpu', 'wasm', 'node'],
+    targets: ['webgpu', 'wasm', 'node', 'server'],
   };
 }
