@@ -12,6 +12,7 @@ import { attr, type Attribute, type InitializerData, type InitializerSpec, type 
 import { decodeWeights, readWeightShards, type WeightsManifestGroup } from './tfjs-weights.ts';
 import { isConst, sizeOf, type DType, type Value, type ValueData } from './tf-values.ts';
 import { OPS, type OpContext } from './tfjs-graph-ops.ts';
+import { fuseLayerNorms } from './onnx-fuse.ts';
 
 // ---- The TF.js files ------------------------------------------------------------------------------
 
@@ -235,9 +236,9 @@ export function convertGraphModel(model: GraphModel, options: GraphConvertOption
     result = emitter.emit('output', 'Identity', [result.onnx!], result.shape, 'float32');
     renameTensor(emitter.nodes, result.onnx!, outputName);
   }
-  const onnxNodes = simplify(emitter.nodes, inputName, outputName);
-  const usedInitializers = new Set(onnxNodes.flatMap((n) => n.inputs));
-  const initializers = emitter.initializers.filter((t) => usedInitializers.has(t.name));
+  const simplified = simplify(emitter.nodes, inputName, outputName);
+  const usedInitializers = new Set(simplified.flatMap((n) => n.inputs));
+  const { nodes: onnxNodes, initializers } = fuseLayerNorms({ nodes: simplified, initializers: emitter.initializers.filter((t) => usedInitializers.has(t.name)) });
   options.onProgress?.(1);
 
   const ops: Record<string, number> = {};
