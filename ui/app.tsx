@@ -90,7 +90,12 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const modelTask = task?.modelTask ?? taskId;
   const modelRole = task?.modelRole;
   // A pipeline is offered by the part its jobs name (text-to-image: the transformer), not by each part.
-  const taskModels = useMemo(() => models.filter((m) => m.card.task === modelTask && (!modelRole || m.card.role === modelRole)), [models, modelTask, modelRole]);
+  // Tasks with a mode (restore) offer only the models for the chosen mode.
+  const mode = params.mode === undefined ? undefined : String(params.mode);
+  const taskModels = useMemo(
+    () => models.filter((m) => m.card.task === modelTask && (!modelRole || m.card.role === modelRole) && (!m.card.mode || mode === undefined || m.card.mode === mode)),
+    [models, modelTask, modelRole, mode],
+  );
   const videoTask = task?.inputs.includes('video') ?? false;
   const generator = task ? isGenerator(task) : false;
   const latentsNeeded = task?.inputs.filter((i) => i === 'latent').length ?? 0;

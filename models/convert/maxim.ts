@@ -110,6 +110,7 @@ export function maximCard(spec: MaximCardSpec, model: MaximModel, file: ModelCar
   return {
     id: spec.id,
     task: 'restore',
+    mode: spec.mode,
     label: spec.label,
     description: spec.description,
     variant: 'full',

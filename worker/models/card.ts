@@ -88,6 +88,8 @@ export interface ModelCard {
     /** VQ-Diffusion's transformer: the sampling schedule and guidance (see models/export/vqdiffusion.py). */
     diffusion?: import('../diffusion/schedule.ts').DiffusionIo;
   };
+  /** For tasks with a `mode` param (restore): the mode this model does, e.g. 'denoise'. */
+  mode?: string;
   /** A part of a multi-model pipeline (VQ-Diffusion: 'text-encoder' | 'transformer' | 'decoder'). */
   role?: string;
   /** The pipeline a part belongs to: its id and the card id of each part, keyed by role name. */

@@ -36,11 +36,15 @@ export const restore: TaskDef = {
   description: 'Clean up a photo: remove noise, blur, rain or haze, brighten a dark shot, or retouch its colours.',
   inputs: ['image'],
   params: [modeParam],
-  defaultModel(params) {
-    return `maxim-${params.mode}`;
+  defaultModel(params, available = []) {
+    return available.find((m) => m.mode === params.mode)?.id ?? `maxim-${params.mode}`;
   },
-  checkModel(model) {
+  checkModel(model, params) {
     if (model.task !== 'restore') throw new FrontierError('bad-input', `${model.label} is not a restoration model.`);
+    if (model.mode && model.mode !== params.mode) {
+      const wanted = RESTORE_MODES.find((m) => m.value === model.mode)?.label ?? model.mode;
+      throw new FrontierError('bad-input', `${model.label} does "${wanted}": set Fix to ${wanted}, or pick a model for ${RESTORE_MODES.find((m) => m.value === params.mode)?.label ?? params.mode}.`);
+    }
   },
   async run(ctx) {
     const image = ctx.job.image;
