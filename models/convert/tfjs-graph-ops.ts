@@ -375,6 +375,11 @@ function conv2d(node: TfNode, inputs: Value[], ctx: OpContext): Value {
   const g = convGeometry(node, [h, wd], [kh, kw]);
   const oh = Math.floor((h + g.pads[0] + g.pads[2] - ((kh - 1) * g.dilations[0] + 1)) / g.strides[0]) + 1;
   const ow = Math.floor((wd + g.pads[1] + g.pads[3] - ((kw - 1) * g.dilations[1] + 1)) / g.strides[1]) + 1;
+  if (kh === 1 && kw === 1 && g.strides.every((s) => s === 1) && g.pads.every((p) => p === 0)) {
+    // A 1×1 convolution mixes channels only: in NHWC that is a MatMul with [Cin, Cout], and needs no transposes.
+    const matrix = { dtype: w.dtype, shape: [cin, cout], data: w.data };
+    return ctx.emit(node.name, 'MatMul', [x.onnx!, ctx.tensor(matrix, `${node.name}/weight`)], [n, oh, ow, cout], 'float32');
+  }
   const weight = transpose(w, [3, 2, 0, 1]); // HWIO → OIHW
   const xt = ctx.emit(node.name, 'Transpose', [x.onnx!], toNchw.map((p) => x.shape[p]), 'float32', [attr.ints('perm', toNchw)], '/nchw');
   const y = ctx.emit(node.name, 'Conv', [xt.onnx!, ctx.tensor(weight, `${node.name}/weight`)], [n, cout, oh, ow], 'float32', [

@@ -293,10 +293,13 @@ test('Conv2D (SAME, VALID, strided, dilated) and Conv2DBackpropInput (stride 2, 
     { input: [1, 7, 6, 3], filter: [3, 3, 3, 4], attrs: convAttrs('SAME', [1, 2, 2, 1]) },
     { input: [1, 8, 8, 2], filter: [3, 2, 2, 3], attrs: convAttrs('VALID', [1, 1, 2, 1]) },
     { input: [1, 9, 9, 2], filter: [3, 3, 2, 2], attrs: convAttrs('SAME', [1, 1, 1, 1], [1, 2, 2, 1]) },
+    { input: [1, 5, 4, 6], filter: [1, 1, 6, 3], attrs: convAttrs('SAME', [1, 1, 1, 1]) }, // 1×1: a MatMul over channels
+    { input: [1, 6, 6, 2], filter: [1, 1, 2, 3], attrs: convAttrs('VALID', [1, 2, 2, 1]) }, // 1×1 strided: a real Conv
   ];
   for (const k of convs) {
     const ops = await check({ inputShape: k.input, consts: [c('w', k.filter, fill(k.filter))], nodes: [node('out', 'Conv2D', ['x', 'w'], k.attrs)] }, 1e-5);
-    assert.equal(ops.Conv, 1);
+    const pointwise = k.filter[0] === 1 && k.filter[1] === 1 && k.attrs.strides.list!.i!.every((s) => Number(s) === 1);
+    assert.deepEqual([ops.Conv ?? 0, ops.MatMul ?? 0], pointwise ? [0, 1] : [1, 0]);
   }
   const transposed = [
     { input: [1, 3, 4, 4], filter: [2, 2, 3, 4], sizes: [1, 6, 8, 3], padding: 'VALID' },
