@@ -1,0 +1,306 @@
+// bench/results/restore.md from the restore bench's results (bench/restore.ts): where WASM stands against the 4× goal,
+// the speed table, conversion, WebGPU, the per-op profile, the experiments, and the recommendations they support.
+import type { Environment } from './common/report.ts';
+import type { ModelCard } from '../worker/models/card.ts';
+import type { OpProfile } from './restore-profile.ts';
+import type { RewriteName, RewriteReport } from './restore-rewrites.ts';
+import type { Row } from './restore-targets.ts';
+
+export interface ConversionRow {
+  mode: string;
+  cardId: string;
+  size: number;
+  ms: number;
+  cpuMs: number;
+  bytes: number;
+  sha256: string;
+  tfNodes: number;
+  folded: number;
+  onnxNodes: number;
+  initializers: number;
+  ops: Record<string, number>;
+  /** At the card's tile size: whether the bytes equal the registry's built file. */
+  sameAsRegistry?: boolean;
+  file?: string;
+}
+
+export interface ProfileResult {
+  id: string;
+  /** 'product' or 'all rewrites'. */
+  model: string;
+  runtime: string;
+  profile: OpProfile;
+  medianMs?: number;
+  cpuMs: number[];
+}
+
+export interface Experiment {
+  name: string;
+  question: string;
+  referenceId: string;
+  rows: Row[];
+}
+
+export interface RestoreResults {
+  when: string;
+  durationSeconds: number;
+  machine?: string;
+  environment: Environment;
+  phases: string[];
+  conversions: ConversionRow[];
+  serverCards?: ModelCard[];
+  speed: Row[];
+  webgpu?: Row;
+  profiles?: ProfileResult[];
+  rewrites?: { name: string; rewrites: RewriteName[]; reports: RewriteReport[]; ms: number; bytes: number }[];
+  experiments: Experiment[];
+  optimized?: { model: string; level: string; before: Record<string, number>; after: Record<string, number> }[];
+  notes: string[];
+}
+
+const mib = (b?: number) => (b ? (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`) : '–');
+const s1 = (ms?: number) => (ms === undefined ? '–' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`);
+const x = (v?: number) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`);
+const pct = (v?: number) => (v === undefined || !Number.isFinite(v) ? '–' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)}%`);
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+const load = (r: Row) => `${r.loadAverage[0].toFixed(1)}→${r.loadAverage[1].toFixed(1)}`;
+const diff = (r: Row) => (r.maxAbsDiff === undefined ? '–' : r.maxAbsDiff.toExponential(1));
+
+function memoryCell(r: Row): string {
+  const m = r.memory;
+  if (!m) return '–';
+  const parts = [mib(m.peakBytes)];
+  if (m.wasmHeapBytes) parts.push(`wasm heap ${mib(m.wasmHeapBytes)}`);
+  if (m.gpuProcessBytes) parts.push(`GPU process ${mib(m.gpuProcessBytes)}`);
+  return parts.join('; ');
+}
+
+/** wasm-1 / node-1 at a size: wall and CPU medians. */
+function ratio(rows: Row[], a: string, b: string, size: number): { wall?: number; cpu?: number; aRow?: Row; bRow?: Row } {
+  const aRow = rows.find((r) => r.id === a && r.size === size && r.medianMs !== undefined);
+  const bRow = rows.find((r) => r.id === b && r.size === size && r.medianMs !== undefined);
+  return {
+    wall: aRow && bRow ? aRow.medianMs! / bRow.medianMs! : undefined,
+    cpu: aRow?.medianCpuMs && bRow?.medianCpuMs ? aRow.medianCpuMs / bRow.medianCpuMs : undefined,
+    aRow,
+    bRow,
+  };
+}
+
+function speedTable(rows: Row[]): string[] {
+  const out = [
+    '| tile | target | timed runs | wall ms: median (best) | CPU ms: median | × node 1 thr (wall) | × node 1 thr (CPU) | peak memory | max abs diff vs node 1 thr | load |',
+    '|---|---|---:|---:|---:|---:|---:|---|---|---|',
+  ];
+  for (const r of rows) {
+    const ref = rows.find((n) => n.id === 'node-1' && n.size === r.size && n.medianMs !== undefined);
+    const label = `${r.runtime}${r.config !== 'product' && !r.runtime.startsWith('Frontier') ? ` (${r.config})` : ''}`;
+    if (r.failed && !r.runMs.length) {
+      out.push(`| ${r.size}² | ${cell(label)} | – | **${cell(r.failed)}** | – | – | – | ${memoryCell(r)} | – | ${load(r)} |`);
+      continue;
+    }
+    const wall = r.medianMs !== undefined ? `${r.medianMs.toFixed(0)} (${Math.min(...r.runMs).toFixed(0)})` : r.warmupMs !== undefined ? `check run ${r.warmupMs.toFixed(0)}` : '–';
+    const rw = ref && r.medianMs !== undefined ? r.medianMs / ref.medianMs! : undefined;
+    const rc = ref?.medianCpuMs && r.medianCpuMs ? r.medianCpuMs / ref.medianCpuMs : undefined;
+    out.push(`| ${r.size}² | ${cell(label)}${r.failed ? ` — then failed: ${cell(r.failed)}` : ''} | ${r.runMs.length} | ${wall} | ${r.medianCpuMs?.toFixed(0) ?? '–'} | ${r.id === 'node-1' ? '1 (reference)' : x(rw)} | ${r.id === 'node-1' ? '1' : x(rc)} | ${memoryCell(r)} | ${r.id === 'node-1' ? 'reference' : diff(r)} | ${load(r)} |`);
+  }
+  return out;
+}
+
+function firstUse(rows: Row[]): string[] {
+  const out = ['| tile | target | fetch | session | first run (untimed) |', '|---|---|---:|---:|---:|'];
+  for (const r of rows) out.push(`| ${r.size}² | ${cell(r.runtime)} | ${s1(r.downloadMs)} | ${s1(r.sessionMs)} | ${s1(r.warmupMs)} |`);
+  return out;
+}
+
+/** Per-op table: node and WASM side by side, ms per run, share, node count. */
+function profileTable(node: ProfileResult | undefined, wasm: ProfileResult | undefined): string[] {
+  if (!node || !wasm) return ['(profile phase not run or failed)'];
+  const per = (p: OpProfile, op: string) => (p.kernelUs[op] ?? 0) / 1000 / Math.max(1, p.runs);
+  const total = (p: OpProfile) => Object.values(p.kernelUs).reduce((a, b) => a + b, 0) / 1000 / Math.max(1, p.runs);
+  const nt = total(node.profile);
+  const wt = total(wasm.profile);
+  const ops = [...new Set([...Object.keys(node.profile.kernelUs), ...Object.keys(wasm.profile.kernelUs)])].sort((a, b) => per(wasm.profile, b) - per(wasm.profile, a));
+  const out = [
+    `| op type | node 1 thr: ms/run | share | nodes | WASM 1 thr: ms/run | share | nodes | WASM ÷ node | share of the WASM−node gap |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const op of ops) {
+    const n = per(node.profile, op);
+    const w = per(wasm.profile, op);
+    out.push(`| ${op} | ${n.toFixed(0)} | ${((100 * n) / nt).toFixed(1)}% | ${node.profile.nodes[op] ?? 0} | ${w.toFixed(0)} | ${((100 * w) / wt).toFixed(1)}% | ${wasm.profile.nodes[op] ?? 0} | ${n > 0 ? `${(w / n).toFixed(1)}×` : '–'} | ${(((w - n) / (wt - nt)) * 100).toFixed(0)}% |`);
+  }
+  const nn = Object.values(node.profile.nodes).reduce((a, b) => a + b, 0);
+  const wn = Object.values(wasm.profile.nodes).reduce((a, b) => a + b, 0);
+  out.push(`| **all kernels** | **${nt.toFixed(0)}** | | ${nn} | **${wt.toFixed(0)}** | | ${wn} | **${(wt / nt).toFixed(1)}×** | 100% |`);
+  return out;
+}
+
+function experimentTable(e: Experiment): string[] {
+  const base = e.rows.find((r) => r.id === e.referenceId);
+  const out = [
+    `**${e.name}.** ${e.question}`,
+    '',
+    '| row | setting | timed runs | wall ms: median | CPU ms: median | wall vs first row | CPU vs first row | peak memory | max abs diff vs node 1 thr (product) | load |',
+    '|---|---|---:|---:|---:|---:|---:|---|---|---|',
+  ];
+  for (const r of e.rows) {
+    if (r.failed && !r.runMs.length) {
+      out.push(`| ${r.id} | ${cell(r.config)} | – | **${cell(r.failed)}** | – | – | – | ${memoryCell(r)} | – | ${load(r)} |`);
+      continue;
+    }
+    const dw = base?.medianMs && r.medianMs !== undefined ? r.medianMs / base.medianMs - 1 : undefined;
+    const dc = base?.medianCpuMs && r.medianCpuMs !== undefined ? r.medianCpuMs / base.medianCpuMs - 1 : undefined;
+    out.push(`| ${r.id} | ${cell(r.config)} | ${r.runMs.length} | ${r.medianMs?.toFixed(0) ?? '–'} | ${r.medianCpuMs?.toFixed(0) ?? '–'} | ${r === base ? 'reference' : pct(dw)} | ${r === base ? 'reference' : pct(dc)} | ${memoryCell(r)} | ${diff(r)} | ${load(r)} |`);
+  }
+  return out;
+}
+
+/** CPU-median change of row `id` against the reference of the experiment that holds it. */
+export function change(results: RestoreResults, id: string): { wall?: number; cpu?: number; row?: Row; base?: Row } {
+  for (const e of results.experiments) {
+    const row = e.rows.find((r) => r.id === id && r.medianMs !== undefined);
+    const base = e.rows.find((r) => r.id === e.referenceId && r.medianMs !== undefined);
+    if (row && base && row !== base) {
+      return { wall: row.medianMs! / base.medianMs! - 1, cpu: row.medianCpuMs && base.medianCpuMs ? row.medianCpuMs / base.medianCpuMs - 1 : undefined, row, base };
+    }
+  }
+  return {};
+}
+
+export function restoreReport(r: RestoreResults): string {
+  const env = r.environment;
+  const lines: string[] = [
+    `# Restore benchmark: MAXIM (converted from TF.js) on every runtime (${r.when.slice(0, 10)})`,
+    '',
+    `Machine: ${r.machine ?? env.machine}, no GPU; Node ${env.node}, onnxruntime-node ${env.onnxruntimeNode}, onnxruntime-web ${env.onnxruntimeWeb}, Chromium ${env.chromium || '–'}. ` +
+      `The whole bench took ${(r.durationSeconds / 60).toFixed(1)} min (phases: ${r.phases.join(', ')}). 1-minute load average ${env.loadAverageStart[0].toFixed(1)} at the start, ${env.loadAverageEnd[0].toFixed(1)} at the end.`,
+    '',
+    '**The machine is shared (2 cores; other benches and conversions ran at the same time: the load column shows it).** Wall-clock times are inflated by waiting for a core, unevenly. Two defences: targets of a group take turns run by run (each round starts at the next target) so load bursts fall on all of them, and CPU time per run is reported beside wall time. For 1-thread targets CPU time is what the run would take on an idle core (± cache effects), so **the CPU column is the like-for-like comparison**; for 2-thread targets CPU ≈ 2 × wall means both threads had a core.',
+    '',
+  ];
+
+  // Where it stands.
+  lines.push('## The goal: WASM single-thread within 4× of onnxruntime-node single-thread', '');
+  for (const size of [...new Set(r.speed.map((s) => s.size))]) {
+    const q = ratio(r.speed, 'wasm-1', 'node-1', size);
+    if (q.aRow && q.bRow) {
+      lines.push(`- **${size}×${size}**: WASM 1 thread ${s1(q.aRow.medianMs)} wall / ${s1(q.aRow.medianCpuMs)} CPU, node 1 thread ${s1(q.bRow.medianMs)} / ${s1(q.bRow.medianCpuMs)}: **${x(q.cpu)} by CPU time**, ${x(q.wall)} by wall time — ${q.cpu !== undefined ? (q.cpu <= 4 ? 'within' : 'outside') : '?'} the 4× goal.`);
+    } else {
+      const w = r.speed.find((s) => s.id === 'wasm-1' && s.size === size);
+      if (w?.failed) lines.push(`- **${size}×${size}**: WASM 1 thread: ${w.failed}.`);
+    }
+  }
+  const best = change(r, 'wasm-1 all+arena');
+  if (best.row) lines.push(`- Best WASM setting tried at 128 (graph rewrites + arena, bench/restore-rewrites.ts): CPU ${pct(best.cpu)}, wall ${pct(best.wall)} against the product settings in the same interleaved group.`);
+  lines.push('');
+
+  // Speed.
+  if (r.speed.length) {
+    lines.push('## Speed and memory: maxim-denoise, one tile (NHWC float32 [1,S,S,3])', '');
+    lines.push(...speedTable(r.speed), '');
+    lines.push('Ratios are median ÷ median of onnxruntime-node 1 thread on the same tile (higher = slower). Output difference = max |output − node 1 thread output| on the same input (values in [0, 1]; one 8-bit level is 0.0039).', '');
+    lines.push('### First use (not in the medians)', '', ...firstUse(r.speed), '');
+  }
+  if (r.webgpu) {
+    const w = r.webgpu;
+    lines.push('## WebGPU (Chromium SwiftShader: correctness only)', '');
+    lines.push(w.failed
+      ? `128×128: **${w.failed}** (renderer peak ${mib(w.memory?.peakBytes)}${w.memory?.gpuProcessBytes ? `, GPU process ${mib(w.memory.gpuProcessBytes)}` : ''}). No speed or correctness claim.`
+      : `128×128: one run took ${s1(w.warmupMs)} (shader compilation included; SwiftShader is a CPU implementation of Vulkan, so this says nothing about a real GPU). Output vs onnxruntime-node 1 thread: max abs diff **${diff(w)}** — ${w.maxAbsDiff !== undefined && w.maxAbsDiff < 1e-3 ? 'equal within 1e-3 (a quarter of an 8-bit level)' : 'NOT within 1e-3'}. Session ${s1(w.sessionMs)}; renderer peak ${mib(w.memory?.peakBytes)}, GPU process peak ${mib(w.memory?.gpuProcessBytes)}.`);
+    lines.push(`256×256 and 512×512 were not run on WebGPU: at 4× and 16× the pixels of the 128 tile they would take ≈${w.warmupMs ? `${((w.warmupMs * 4) / 60_000).toFixed(0)} and ${((w.warmupMs * 16) / 60_000).toFixed(0)}` : '4× and 16× as many'} minutes on SwiftShader, and a SwiftShader run proves nothing more about correctness than the 128 tile does (same graph, same kernels).`, '');
+  }
+
+  // Conversion.
+  if (r.conversions.length) {
+    lines.push('## Conversion (models/convert/maxim.ts convertMaxim, in this process)', '');
+    lines.push('| mode | card | tile | wall | CPU | ONNX size | TF nodes | folded | ONNX nodes | initializers | same bytes as the registry\'s built file |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const c of r.conversions) {
+      lines.push(`| ${c.mode} | ${c.cardId} | ${c.size} | ${s1(c.ms)} | ${s1(c.cpuMs)} | ${mib(c.bytes)} (${c.bytes.toLocaleString('en-US')} B) | ${c.tfNodes} | ${c.folded} | ${c.onnxNodes} | ${c.initializers} | ${c.sameAsRegistry === undefined ? '–' : c.sameAsRegistry ? 'yes' : '**no**'} |`);
+    }
+    lines.push('');
+  }
+
+  // Profile.
+  const prof = (id: string) => r.profiles?.find((p) => p.id === id);
+  if (r.profiles?.length) {
+    const np = prof('node-1');
+    const wp = prof('wasm-1');
+    lines.push('## Where WASM loses: onnxruntime profiler, time per op type (128 tile, product graph)', '');
+    lines.push(`onnxruntime's own profiler (\`enableProfiling\`), kernel time summed per op type, mean of ${wp?.profile.runs ?? '?'} profiled runs after one unprofiled-in-the-sums warm-up; node and WASM took turns. "nodes" = kernels executed per run after onnxruntime's graph optimisations (so fusions show: FusedMatMul, the NCHWc nodes, FastGelu, ...). Kernel times are wall-clock inside each kernel: on this shared machine they are inflated by waiting like the run times, so read the shares and the WASM ÷ node column, not the absolute ms. Profiled run CPU (median): node ${s1(np?.cpuMs.length ? [...np.cpuMs].sort((a, b) => a - b)[Math.floor(np.cpuMs.length / 2)] : undefined)}, WASM ${s1(wp?.cpuMs.length ? [...wp.cpuMs].sort((a, b) => a - b)[Math.floor(wp.cpuMs.length / 2)] : undefined)}.`, '');
+    lines.push(...profileTable(np, wp), '');
+    const nr = prof('node-1-rw');
+    const wr = prof('wasm-1-rw');
+    if (nr && wr) {
+      lines.push(`### The same with all rewrites applied (${(r.rewrites?.find((v) => v.name === 'all')?.rewrites ?? []).join(' + ')})`, '');
+      lines.push(...profileTable(nr, wr), '');
+    }
+  }
+
+  // What onnxruntime-node's optimiser makes of the graph.
+  if (r.optimized?.length) {
+    lines.push('## What onnxruntime\'s graph optimiser does with the converted graph (onnxruntime-node, optimizedModelFilePath)', '');
+    const ops = [...new Set(r.optimized.flatMap((o) => [...Object.keys(o.before), ...Object.keys(o.after)]))];
+    const cols = r.optimized.map((o) => `${o.model} @ '${o.level}'`);
+    lines.push(`| op | ${[...new Set(r.optimized.map((o) => o.model))].map((m) => `${m}: as converted`).join(' | ')} | ${cols.join(' | ')} |`);
+    lines.push(`|---|${[...new Set(r.optimized.map((o) => o.model))].map(() => '---:').join('|')}|${cols.map(() => '---:').join('|')}|`);
+    const models = [...new Set(r.optimized.map((o) => o.model))];
+    for (const op of ops.sort((a, b) => (r.optimized![0].before[b] ?? 0) - (r.optimized![0].before[a] ?? 0))) {
+      lines.push(`| ${op} | ${models.map((m) => r.optimized!.find((o) => o.model === m)!.before[op] ?? '').join(' | ')} | ${r.optimized.map((o) => o.after[op] ?? '').join(' | ')} |`);
+    }
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    lines.push(`| **nodes** | ${models.map((m) => sum(r.optimized!.find((o) => o.model === m)!.before)).join(' | ')} | ${r.optimized.map((o) => sum(o.after)).join(' | ')} |`, '');
+    lines.push("WASM runs the same optimiser minus the NCHWc layout pass (no MLAS NCHWc kernels in wasm): its executed kernels per run are the \"nodes\" columns of the profile tables above.", '');
+  }
+
+  // Experiments.
+  if (r.experiments.length) {
+    lines.push('## Experiments at 128 (each group interleaved; "vs first row" compares medians inside the group)', '');
+    if (r.rewrites?.length) {
+      lines.push('Graph variants, made by post-processing the converted ONNX in the bench (bench/restore-rewrites.ts, models/convert untouched):', '');
+      lines.push('| variant | rewrites | matched (not matched) | nodes | ONNX size | rewrite time |', '|---|---|---|---:|---:|---:|');
+      for (const v of r.rewrites) {
+        lines.push(`| ${v.name} | ${v.rewrites.join(' + ')} | ${v.reports.map((p) => `${p.name} ${p.matched} (${p.unmatched})`).join(', ')} | ${v.reports[0].nodesBefore} → ${v.reports[v.reports.length - 1].nodesAfter} | ${mib(v.bytes)} | ${s1(v.ms)} |`);
+      }
+      lines.push('');
+    }
+    for (const e of r.experiments) lines.push(...experimentTable(e), '');
+  }
+
+  lines.push(...recommendations(r), '');
+  lines.push('## How it was measured', '');
+  lines.push(...[
+    'Input: a 128/256/512 crop of test/fixtures/images/astronaut.png with seeded Gaussian noise (σ = 25/255), NHWC float32 in [0,1]; the same bytes on every target.',
+    `Models: maxim-denoise converted by convertMaxim at each tile size into a temp folder (the 128 file is byte-compared with the registry's built file above). The server gets a model root of its own (a registry with one card per size, content-addressed files), started in this process (server/server.ts startServer) as npm start would, except for a longer request deadline; the client is the product's OIP runtime (worker/runtime/oip.ts, binary tensors).`,
+    "Sessions: onnxruntime-node with { executionProviders: ['cpu'], intraOpNumThreads, graphOptimizationLevel: 'all' } in a child process per target (bench/restore-node.ts), as worker/runtime/ort-node.ts; onnxruntime-web in a Web Worker of a fresh headless Chromium per target with { executionProviders: [ep], graphOptimizationLevel: 'all' } and the product's wasm files and thread setting (configureOrtWeb), as worker/runtime/ort-web.ts — the bench page opens the session itself (bench/restore-entry.ts) only so experiments can add options. 2 wasm threads: the COOP/COEP page (crossOriginIsolated checked).",
+    'Timing: one untimed first run per target, then rounds in which every target of the group runs once (the first target rotates). Wall = session.run in the worker / child / the OIP call (the server row includes HTTP and tensor encoding). CPU: node child = process.cpuUsage() over the run (all threads); Chromium = utime+stime of the renderer process (page + worker + wasm threads) from /proc over the call; server = CPU of its inference process(es) from /proc.',
+    `Memory: node = the child's maxRSS (a child that only loads onnxruntime-node peaks at ${mib(env.baselinePeakRss.nodeBytes)}); Chromium = VmHWM of the renderer process, and onnxruntime-web's wasm heap = byteLength of its WebAssembly.Memory after the runs (wasm memory never shrinks: the heap's high-water mark; wasm32 caps it at 4 GiB); server = VmHWM of the inference process that ran the model (the server process itself is this bench's).`,
+    '512×512 runs one target at a time (≈10 GB per onnxruntime-node session would not fit three at once in this machine\'s memory); 128 and 256 interleave all five targets.',
+    'Profiles: onnxruntime-node writes its profile JSON when the session is released; onnxruntime-web prints the same events through the wasm\'s stdout, captured in the worker. Profiling costs time itself (one event per kernel).',
+  ].map((n) => `- ${n}`), '');
+  return lines.join('\n');
+}
+
+function recommendations(r: RestoreResults): string[] {
+  const out = ['## Recommendations for the converter (models/convert/tfjs-graph-ops.ts), with the evidence above', ''];
+  const item = (id: string, text: (c: ReturnType<typeof change>, n: ReturnType<typeof change>) => string) => {
+    const c = change(r, `wasm-1 ${id}`);
+    const n = change(r, `node-1 ${id}`);
+    if (c.row || n.row) out.push(`- ${text(c, n)}`);
+  };
+  const variant = (name: string) => r.rewrites?.find((v) => v.name === name)?.reports;
+  const nodes = (name: string) => {
+    const rep = variant(name);
+    return rep ? `${rep[0].nodesBefore} → ${rep[rep.length - 1].nodesAfter} nodes` : '';
+  };
+  item('layerNorm', (c, n) => `**Emit LayerNormalization (opset 17) for jax's LayerNorm** — pattern ReduceSum(x,-1)·(1/C) = m; Max(0, ReduceSum(x·x,-1)·(1/C) − m·m) + eps → Sqrt → Reciprocal → ·gamma; (x − m)·that + beta (${variant('layerNorm')?.[0].matched ?? '?'} occurrences; ${nodes('layerNorm')}). onnxruntime fuses none of these today (its LayerNormFusion looks for ReduceMean/Pow/Div). Measured: WASM 1 thread CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node 1 thread CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${c.row?.maxAbsDiff?.toExponential(1) ?? '–'}. In TF the op is a chain of Mean/SquaredDifference-like nodes after jax2tf: match it on the TF side (Sum → Mul(1/C) twice, Square, Sub, Maximum, Rsqrt) before folding.`);
+  item('geluPow', (c, n) => `**Emit GELU so onnxruntime fuses it** — jax's tanh GELU is 0.5x·(1 + tanh(0.79788·(x + (0.044715x)·(x·x)))): onnxruntime's FastGeluFusion does not match it because x³ is written as (c·x)·(x·x). Writing Pow(x, 3)·0.044715 + x → ·0.79788 → Tanh → +1 → ·(0.5·x) (FastGeluFusion's second formula) makes onnxruntime fuse all ${variant('geluPow')?.[0].matched ?? '?'} into com.microsoft FastGelu on both CPU and WASM. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  item('geluSigmoid', (c, n) => `Alternative GELU form in plain opset 17 (no reliance on a fusion): x·Sigmoid(1.59577·(x + 0.044715·x³)) (exact: ½(1+tanh z) = sigmoid(2z)). Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  item('sigmoid', (c, n) => `**Emit Sigmoid for 1/(1 + exp(−x))** (${variant('sigmoid')?.[0].matched ?? '?'} occurrences, written Neg → Exp → Add 1 → Reciprocal): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  item('all', (c, n) => `All three together (${nodes('all')}): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  const arena = change(r, 'wasm-1 arena+pattern');
+  if (arena.row) out.push(`- **Runtime, not converter: set enableCpuMemArena and enableMemPattern in worker/runtime/ort-web.ts.** onnxruntime-web passes \`!!options.enableCpuMemArena\` and \`!!options.enableMemPattern\` to the wasm, so leaving them unset turns both OFF (onnxruntime-node keeps them ON). Measured on WASM 1 thread: CPU ${pct(arena.cpu)}, wall ${pct(arena.wall)}, renderer peak ${mib(arena.base?.memory?.peakBytes)} → ${mib(arena.row.memory?.peakBytes)}, wasm heap ${mib(arena.base?.memory?.wasmHeapBytes)} → ${mib(arena.row.memory?.wasmHeapBytes)}.`);
+  const nchwc = change(r, 'node-1 extended');
+  if (nchwc.row) out.push(`- Part of node's lead that no converter change can give WASM: the NCHWc layout (level 'all' on x86) — node 1 thread at 'extended' is CPU ${pct(nchwc.cpu)} against 'all'.`);
+  return out;
+}
