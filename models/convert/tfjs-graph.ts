@@ -116,6 +116,8 @@ export interface GraphConvertOptions {
   /** ONNX input and output names (default 'input', 'output'). */
   inputName?: string;
   outputName?: string;
+  /** Convert up to this node instead of the signature's output (to check a part of a graph). */
+  outputNode?: string;
   /** Called now and then with the share of nodes done (0..1). */
   onProgress?: (done: number) => void;
 }
@@ -184,7 +186,7 @@ export function convertGraphModel(model: GraphModel, options: GraphConvertOption
   if (placeholders.length !== 1) throw new Error(`expected one input (Placeholder), found ${placeholders.length}`);
   const outputRef = model.json.signature?.outputs ? Object.values(model.json.signature.outputs) : [];
   if (outputRef.length !== 1) throw new Error(`expected one output in the signature, found ${outputRef.length}`);
-  const outputNode = outputRef[0].name.replace(/:0$/, '');
+  const outputNode = options.outputNode ?? outputRef[0].name.replace(/:0$/, '');
   if (!byName.has(outputNode)) throw new Error(`output node ${outputNode} is not in the graph`);
 
   const inputName = options.inputName ?? 'input';
