@@ -1,10 +1,14 @@
 // e2e harness: a real server on an ephemeral port, a real Chromium on the playground, and helpers that drive
 // the very same UI the Figma plugin shows (inside the playground's sandboxed, null-origin iframe).
 import assert from 'node:assert/strict';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/server.ts';
 import { launchBrowser } from '../browser.ts';
 import type { DocNode, Sized } from '../../server/playground/document.ts';
+import { REPO_ROOT } from '../../worker/platform-node.ts';
+import { tempRoot, type TempRoot } from '../server/helpers.ts';
 
 export interface Playground {
   server: RunningServer;
@@ -41,6 +45,19 @@ export async function openPlayground(opts: { webgpu?: boolean; root?: string; qu
       await server.close();
     },
   };
+}
+
+/**
+ * A temporary server root for openPlayground({ root }): this checkout's built UI and playground with `files` (e.g. a
+ * test's models/registry.json and models/build/files/…) and the sample photos.
+ */
+export async function tempPlaygroundRoot(files: Record<string, string | Uint8Array>): Promise<TempRoot> {
+  const tmp = await tempRoot(files);
+  for (const file of [join('dist', 'figma', 'ui.html'), join('dist', 'playground', 'playground.js')]) {
+    await mkdir(join(tmp.root, file, '..'), { recursive: true });
+    await copyFile(join(REPO_ROOT, file), join(tmp.root, file));
+  }
+  return tmp;
 }
 
 /** What the playground's test hook reports per node (its document nodes without the bitmaps). */
