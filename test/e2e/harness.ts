@@ -7,8 +7,7 @@ import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/server.ts';
 import { launchBrowser } from '../browser.ts';
 import type { DocNode, Sized } from '../../server/playground/document.ts';
-import { REPO_ROOT } from '../../worker/platform-node.ts';
-import { tempRoot, type TempRoot } from '../server/helpers.ts';
+import { REPO, tempRoot, type TempRoot } from '../server/helpers.ts';
 
 export interface Playground {
   server: RunningServer;
@@ -55,7 +54,7 @@ export async function tempPlaygroundRoot(files: Record<string, string | Uint8Arr
   const tmp = await tempRoot(files);
   for (const file of [join('dist', 'figma', 'ui.html'), join('dist', 'playground', 'playground.js')]) {
     await mkdir(join(tmp.root, file, '..'), { recursive: true });
-    await copyFile(join(REPO_ROOT, file), join(tmp.root, file));
+    await copyFile(join(REPO, file), join(tmp.root, file));
   }
   return tmp;
 }

@@ -14,7 +14,7 @@ import { Engine } from '../../worker/engine.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { createNodePlatform, REGISTRY_PATH } from '../../worker/platform-node.ts';
-import { compareImages, nodes, openPlayground, openSampleRegion, pixels, tempPlaygroundRoot, type NodeInfo, type Playground } from './harness.ts';
+import { compareImages, nodes, openPlayground, openSampleRegion, pixels, tempPlaygroundRoot, uiFrame, type NodeInfo, type Playground } from './harness.ts';
 
 /**
  * onnxruntime-web and -node differ by float rounding between kernels, which can flip a rounded byte. Measured on
@@ -105,6 +105,8 @@ describe('restore in the playground (real Chromium, WASM)', { timeout: 600_000 }
     assert.equal(await run.getAttribute('title'), NOTHING_SELECTED_PROBLEM, 'Run says why it is disabled');
     const before = await nodes(pg.page);
     await pg.ui.locator('[data-testid="param-mode"]').press('Enter'); // Enter in a field runs, when anything can run
+    // Whatever Enter set off has rendered by the second animation frame after it.
+    await uiFrame(pg.page).evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     assert.equal(await pg.ui.locator('[data-testid="progress"]').count(), 0, 'no run started');
     assert.equal(await uiError(pg), null);
     assert.deepEqual(await nodes(pg.page), before, 'nothing placed');
@@ -116,7 +118,7 @@ describe('restore in the playground (real Chromium, WASM)', { timeout: 600_000 }
     const before = await nodes(pg.page);
     await chooseRestore(pg, 'wasm');
     await pg.ui.locator('[data-testid="run"]').click();
-    await pg.ui.locator('[data-testid="progress"]', { hasText: /Restoring tile 1 \/ 6/ }).waitFor({ timeout: 180_000 });
+    await pg.ui.locator('[data-testid="progress"]', { hasText: /Restoring tile \d \/ 6/ }).waitFor({ timeout: 180_000 });
     await pg.ui.locator('[data-testid="cancel"]').click();
     await pg.ui.locator('[data-testid="error"]', { hasText: /cancel/i }).waitFor({ timeout: 30_000 });
     // The run has ended (Run is back); what the engine had made is dropped, not placed late: the next test places
@@ -141,6 +143,9 @@ describe('restore in the playground (real Chromium, WASM)', { timeout: 600_000 }
     const diff = compareImages(await pixels(pg.page, placed.id), await nodeResult(await pixels(pg.page, sourceId, region)));
     console.log(`WASM vs onnxruntime-node: max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
     assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `browser and node differ: ${JSON.stringify(diff)}`);
+
+    await pg.page.evaluate(() => (window as unknown as { playground: { undo(): string | undefined } }).playground.undo());
+    assert.ok(!(await nodes(pg.page)).some((n) => n.id === placed.id), 'one undo removes the result');
   });
 });
 
