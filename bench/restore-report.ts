@@ -56,6 +56,8 @@ export interface RestoreResults {
   experiments: Experiment[];
   optimized?: { model: string; level: string; before: Record<string, number>; after: Record<string, number> }[];
   notes: string[];
+  /** The converter's git state when the bench ran. */
+  converter?: string;
 }
 
 const mib = (b?: number) => (b ? (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`) : '–');
@@ -136,12 +138,14 @@ function profileTable(node: ProfileResult | undefined, wasm: ProfileResult | und
   return out;
 }
 
+/** The row with the product settings and the same runtime in `rows` (each row is compared with it). */
+const baseOf = (rows: Row[], r: Row) => rows.find((b) => b.config === 'product' && b.runtime === r.runtime && b.medianMs !== undefined);
+
 function experimentTable(e: Experiment): string[] {
-  const base = e.rows.find((r) => r.id === e.referenceId);
   const out = [
     `**${e.name}.** ${e.question}`,
     '',
-    '| row | setting | timed runs | wall ms: median | CPU ms: median | wall vs first row | CPU vs first row | peak memory | max abs diff vs node 1 thr (product) | load |',
+    '| row | setting | timed runs | wall ms: median | CPU ms: median | wall vs product row | CPU vs product row | peak memory | max abs diff vs node 1 thr (product) | load |',
     '|---|---|---:|---:|---:|---:|---:|---|---|---|',
   ];
   for (const r of e.rows) {
@@ -149,6 +153,7 @@ function experimentTable(e: Experiment): string[] {
       out.push(`| ${r.id} | ${cell(r.config)} | – | **${cell(r.failed)}** | – | – | – | ${memoryCell(r)} | – | ${load(r)} |`);
       continue;
     }
+    const base = baseOf(e.rows, r);
     const dw = base?.medianMs && r.medianMs !== undefined ? r.medianMs / base.medianMs - 1 : undefined;
     const dc = base?.medianCpuMs && r.medianCpuMs !== undefined ? r.medianCpuMs / base.medianCpuMs - 1 : undefined;
     out.push(`| ${r.id} | ${cell(r.config)} | ${r.runMs.length} | ${r.medianMs?.toFixed(0) ?? '–'} | ${r.medianCpuMs?.toFixed(0) ?? '–'} | ${r === base ? 'reference' : pct(dw)} | ${r === base ? 'reference' : pct(dc)} | ${memoryCell(r)} | ${diff(r)} | ${load(r)} |`);
@@ -156,16 +161,30 @@ function experimentTable(e: Experiment): string[] {
   return out;
 }
 
-/** CPU-median change of row `id` against the reference of the experiment that holds it. */
+/** Median change of row `id` against the product row of the same runtime in the experiment that holds it. */
 export function change(results: RestoreResults, id: string): { wall?: number; cpu?: number; row?: Row; base?: Row } {
   for (const e of results.experiments) {
     const row = e.rows.find((r) => r.id === id && r.medianMs !== undefined);
-    const base = e.rows.find((r) => r.id === e.referenceId && r.medianMs !== undefined);
+    const base = row && baseOf(e.rows, row);
     if (row && base && row !== base) {
       return { wall: row.medianMs! / base.medianMs! - 1, cpu: row.medianCpuMs && base.medianCpuMs ? row.medianCpuMs / base.medianCpuMs - 1 : undefined, row, base };
     }
   }
   return {};
+}
+
+/** The costliest kernels by (op, input shapes), WASM beside node. */
+function shapeTable(node: ProfileResult | undefined, wasm: ProfileResult | undefined, top = 20): string[] {
+  if (!node || !wasm) return [];
+  const nodeBy = new Map(node.profile.byShape.map((b) => [`${b.op} ${b.shapes}`, b]));
+  const out = ['| op | input shapes | kernels per run | WASM ms/run | node ms/run | WASM ÷ node |', '|---|---|---:|---:|---:|---:|'];
+  for (const b of wasm.profile.byShape.slice(0, top)) {
+    const n = nodeBy.get(`${b.op} ${b.shapes}`);
+    const w = b.us / 1000 / Math.max(1, wasm.profile.runs);
+    const nm = n ? n.us / 1000 / Math.max(1, node.profile.runs) : undefined;
+    out.push(`| ${b.op} | ${b.shapes} | ${b.count} | ${w.toFixed(0)} | ${nm?.toFixed(0) ?? '– (fused or reordered there)'} | ${nm ? `${(w / nm).toFixed(1)}×` : '–'} |`);
+  }
+  return out;
 }
 
 export function restoreReport(r: RestoreResults): string {
@@ -174,7 +193,7 @@ export function restoreReport(r: RestoreResults): string {
     `# Restore benchmark: MAXIM (converted from TF.js) on every runtime (${r.when.slice(0, 10)})`,
     '',
     `Machine: ${r.machine ?? env.machine}, no GPU; Node ${env.node}, onnxruntime-node ${env.onnxruntimeNode}, onnxruntime-web ${env.onnxruntimeWeb}, Chromium ${env.chromium || '–'}. ` +
-      `The whole bench took ${(r.durationSeconds / 60).toFixed(1)} min (phases: ${r.phases.join(', ')}). 1-minute load average ${env.loadAverageStart[0].toFixed(1)} at the start, ${env.loadAverageEnd[0].toFixed(1)} at the end.`,
+      `The whole bench took ${(r.durationSeconds / 60).toFixed(1)} min (phases: ${r.phases.join(', ')}). Converter: ${r.converter ?? '–'}. 1-minute load average ${env.loadAverageStart[0].toFixed(1)} at the start, ${env.loadAverageEnd[0].toFixed(1)} at the end.`,
     '',
     '**The machine is shared (2 cores; other benches and conversions ran at the same time: the load column shows it).** Wall-clock times are inflated by waiting for a core, unevenly. Two defences: targets of a group take turns run by run (each round starts at the next target) so load bursts fall on all of them, and CPU time per run is reported beside wall time. For 1-thread targets CPU time is what the run would take on an idle core (± cache effects), so **the CPU column is the like-for-like comparison**; for 2-thread targets CPU ≈ 2 × wall means both threads had a core.',
     '',
@@ -229,6 +248,7 @@ export function restoreReport(r: RestoreResults): string {
     lines.push('## Where WASM loses: onnxruntime profiler, time per op type (128 tile, product graph)', '');
     lines.push(`onnxruntime's own profiler (\`enableProfiling\`), kernel time summed per op type, mean of ${wp?.profile.runs ?? '?'} profiled runs after one unprofiled-in-the-sums warm-up; node and WASM took turns. "nodes" = kernels executed per run after onnxruntime's graph optimisations (so fusions show: FusedMatMul, the NCHWc nodes, FastGelu, ...). Kernel times are wall-clock inside each kernel: on this shared machine they are inflated by waiting like the run times, so read the shares and the WASM ÷ node column, not the absolute ms. Profiled run CPU (median): node ${s1(np?.cpuMs.length ? [...np.cpuMs].sort((a, b) => a - b)[Math.floor(np.cpuMs.length / 2)] : undefined)}, WASM ${s1(wp?.cpuMs.length ? [...wp.cpuMs].sort((a, b) => a - b)[Math.floor(wp.cpuMs.length / 2)] : undefined)}.`, '');
     lines.push(...profileTable(np, wp), '');
+    lines.push('The 20 costliest kernels in WASM by op type and input shapes (product graph), with the same kernels on node:', '', ...shapeTable(np, wp), '');
     const nr = prof('node-1-rw');
     const wr = prof('wasm-1-rw');
     if (nr && wr) {
@@ -294,9 +314,11 @@ function recommendations(r: RestoreResults): string[] {
     return rep ? `${rep[0].nodesBefore} → ${rep[rep.length - 1].nodesAfter} nodes` : '';
   };
   item('layerNorm', (c, n) => `**Emit LayerNormalization (opset 17) for jax's LayerNorm** — pattern ReduceSum(x,-1)·(1/C) = m; Max(0, ReduceSum(x·x,-1)·(1/C) − m·m) + eps → Sqrt → Reciprocal → ·gamma; (x − m)·that + beta (${variant('layerNorm')?.[0].matched ?? '?'} occurrences; ${nodes('layerNorm')}). onnxruntime fuses none of these today (its LayerNormFusion looks for ReduceMean/Pow/Div). Measured: WASM 1 thread CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node 1 thread CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${c.row?.maxAbsDiff?.toExponential(1) ?? '–'}. In TF the op is a chain of Mean/SquaredDifference-like nodes after jax2tf: match it on the TF side (Sum → Mul(1/C) twice, Square, Sub, Maximum, Rsqrt) before folding.`);
+  item('layerNormUnfused', (c, n) => `**LayerNormalization (already emitted by the converter)** against the same normalisation unfused into 10 plain ops (ReduceMean form; ${variant('layerNormUnfused')?.[0].matched ?? '?'} occurrences): unfused is WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}) — ${c.cpu !== undefined && n.cpu !== undefined ? (c.cpu > 0 && n.cpu > 0 ? 'keep the fused op: it is faster on both' : c.cpu < 0 && n.cpu > 0 ? 'the fused op helps node but costs WASM (onnxruntime-web\'s LayerNormalization kernel is slow in wasm: see the profile)' : c.cpu < 0 && n.cpu < 0 ? 'the fused op is slower on both' : 'mixed') : 'see the table'}.`);
   item('geluPow', (c, n) => `**Emit GELU so onnxruntime fuses it** — jax's tanh GELU is 0.5x·(1 + tanh(0.79788·(x + (0.044715x)·(x·x)))): onnxruntime's FastGeluFusion does not match it because x³ is written as (c·x)·(x·x). Writing Pow(x, 3)·0.044715 + x → ·0.79788 → Tanh → +1 → ·(0.5·x) (FastGeluFusion's second formula) makes onnxruntime fuse all ${variant('geluPow')?.[0].matched ?? '?'} into com.microsoft FastGelu on both CPU and WASM. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
   item('geluSigmoid', (c, n) => `Alternative GELU form in plain opset 17 (no reliance on a fusion): x·Sigmoid(1.59577·(x + 0.044715·x³)) (exact: ½(1+tanh z) = sigmoid(2z)). Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
   item('sigmoid', (c, n) => `**Emit Sigmoid for 1/(1 + exp(−x))** (${variant('sigmoid')?.[0].matched ?? '?'} occurrences, written Neg → Exp → Add 1 → Reciprocal): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  item('gatingMatMul', (c, n) => `**Lower MAXIM's spatial gating without transposes** — the grid and block gating units are Transpose(swap the mixed axis last) → MatMul(W) → Add(b) → Transpose back (${variant('gatingMatMul')?.[0].matched ?? '?'} units; onnxruntime cancels none of these pairs, and fuses only the input-side [0,1,3,2] transpose into FusedMatMul). Emit one MatMul with the weight on the left instead: block units (perm [0,1,3,2], mix axis 2) MatMul(Wᵀ, x) broadcast over [n, A] with the bias as a [f,1] column; grid units (perm [0,3,2,1], mix axis 1) Reshape [n, A, B·C] → MatMul(Wᵀ, ·) → Reshape [n, f, B, C]. In the converter this belongs in the Einsum lowering / a pass like onnx-fuse.ts. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${n.row?.maxAbsDiff?.toExponential(1) ?? '–'}.`);
   item('all', (c, n) => `All three together (${nodes('all')}): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
   const arena = change(r, 'wasm-1 arena+pattern');
   if (arena.row) out.push(`- **Runtime, not converter: set enableCpuMemArena and enableMemPattern in worker/runtime/ort-web.ts.** onnxruntime-web passes \`!!options.enableCpuMemArena\` and \`!!options.enableMemPattern\` to the wasm, so leaving them unset turns both OFF (onnxruntime-node keeps them ON). Measured on WASM 1 thread: CPU ${pct(arena.cpu)}, wall ${pct(arena.wall)}, renderer peak ${mib(arena.base?.memory?.peakBytes)} → ${mib(arena.row.memory?.peakBytes)}, wasm heap ${mib(arena.base?.memory?.wasmHeapBytes)} → ${mib(arena.row.memory?.wasmHeapBytes)}.`);

@@ -13,10 +13,18 @@
 //   geluSigmoid the same GELU as x · Sigmoid(1.59577 · (x + 0.044715·x³)) (0.5·(1 + tanh z) = sigmoid(2z), exact),
 //               plain opset 17 ops.
 //   sigmoid     Reciprocal(1 + Exp(−v)) → Sigmoid(v).
+//   gatingMatMul  MAXIM's spatial gating (gMLP grid and block units) as the graph spells it: Transpose (swap the
+//               mixed axis to the end) → MatMul(W) → Add(bias) → Transpose back. Written instead as one MatMul with the
+//               weight on the left, which contracts the axis where it is: for perm [0,1,3,2] (block: mix axis 2)
+//               MatMul(Wᵀ, x) broadcast over [n, A]; for perm [0,3,2,1] (grid: mix axis 1) Reshape x to [n, A, B·C],
+//               MatMul(Wᵀ, ·), Reshape back. Two transposes fewer per unit; the bias becomes a column.
+//   layerNormUnfused  the reverse of layerNorm, for a graph whose converter already emits LayerNormalization:
+//               ReduceMean → Sub → Mul(d,d) → ReduceMean → +eps → Sqrt → Reciprocal → ·d → ·gamma → +beta (no Pow or
+//               Div, so onnxruntime's LayerNormFusion leaves it alone): what the fused op gains or costs per runtime.
 import type { InitializerSpec, ModelSpec, NodeSpec } from '../models/convert/onnx-proto.ts';
 import { attr } from '../models/convert/onnx-proto.ts';
 
-export type RewriteName = 'layerNorm' | 'geluPow' | 'geluSigmoid' | 'sigmoid';
+export type RewriteName = 'layerNorm' | 'geluPow' | 'geluSigmoid' | 'sigmoid' | 'layerNormUnfused' | 'gatingMatMul';
 
 export interface RewriteReport {
   name: RewriteName;
@@ -255,6 +263,175 @@ function sigmoid(g: GraphIndex): { matched: number; unmatched: number; nodes: No
   return { matched, unmatched, nodes };
 }
 
+function layerNormUnfused(g: GraphIndex): { matched: number; unmatched: number; nodes: NodeSpec[] } {
+  let nodes = g.model.graph.nodes;
+  let matched = 0;
+  let unmatched = 0;
+  for (const ln of g.model.graph.nodes.filter((n) => n.opType === 'LayerNormalization')) {
+    // The converter emits LayerNormalization only over the last axis (models/convert/onnx-fuse.ts), so normalising
+    // "from axis to the end" is a reduction over that one axis.
+    const axis = (ln.attributes?.find((a) => a.name === 'axis')?.value as number | undefined) ?? -1;
+    const epsilon = (ln.attributes?.find((a) => a.name === 'epsilon')?.value as number | undefined) ?? 1e-5;
+    const [x, gamma, beta] = ln.inputs;
+    if (ln.outputs.length !== 1 || !gamma || !beta) {
+      unmatched++;
+      continue;
+    }
+    matched++;
+    const t = (s: string) => `${ln.name}/unfused/${s}`;
+    const eps = g.constant(t('eps'), Float32Array.of(epsilon), []);
+    const mk = (opType: string, inputs: string[], output: string, attributes: NodeSpec['attributes'] = []): NodeSpec => ({ opType, name: output, inputs, outputs: [output], attributes });
+    const mean = [attr.ints('axes', [axis]), attr.int('keepdims', 1)];
+    nodes = replaceAt(nodes, ln, [
+      mk('ReduceMean', [x], t('mean'), mean),
+      mk('Sub', [x, t('mean')], t('d')),
+      mk('Mul', [t('d'), t('d')], t('d2')),
+      mk('ReduceMean', [t('d2')], t('var'), mean),
+      mk('Add', [t('var'), eps], t('var_eps')),
+      mk('Sqrt', [t('var_eps')], t('std')),
+      mk('Reciprocal', [t('std')], t('inv')),
+      mk('Mul', [t('d'), t('inv')], t('norm')),
+      mk('Mul', [t('norm'), gamma], t('scaled')),
+      mk('Add', [t('scaled'), beta], ln.outputs[0]),
+    ]);
+  }
+  return { matched, unmatched, nodes };
+}
+
+// ---- Shapes (the ops the converter emits; enough for the gating rewrite) --------------------------------------------
+
+function broadcast(a: number[], b: number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    return x === 1 ? y : x;
+  });
+}
+
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'Where', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'And']);
+const SAME_SHAPE = new Set(['Tanh', 'Neg', 'Exp', 'Reciprocal', 'Sqrt', 'Sigmoid', 'Abs', 'Floor', 'Sign', 'Not', 'Cast', 'Identity', 'LayerNormalization']);
+
+/** Every tensor's shape, from the graph input's and the initializers' (throws on an op it does not know). */
+export function inferShapes(model: ModelSpec): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const i of model.graph.inputs) shapes.set(i.name, i.shape.map(Number));
+  for (const t of model.graph.initializers) shapes.set(t.name, t.dims);
+  const ints = (name: string) => Array.from(model.graph.initializers.find((t) => t.name === name)!.data as BigInt64Array, Number);
+  const intsOf = new Map<string, number[]>();
+  const constInts = (name: string) => {
+    if (!intsOf.has(name)) intsOf.set(name, ints(name));
+    return intsOf.get(name)!;
+  };
+  const a = (n: NodeSpec, key: string) => n.attributes?.find((x) => x.name === key)?.value;
+  for (const n of model.graph.nodes) {
+    const ins = n.inputs.map((i) => shapes.get(i));
+    const x = ins[0]!;
+    let out: number[];
+    if (ELEMENTWISE.has(n.opType)) out = ins.reduce<number[]>((acc, s) => broadcast(acc, s!), []);
+    else if (SAME_SHAPE.has(n.opType)) out = [...x];
+    else if (n.opType === 'Transpose') out = (a(n, 'perm') as number[]).map((p) => x[p]);
+    else if (n.opType === 'Reshape') {
+      const target = constInts(n.inputs[1]).map((d, i) => (d === 0 ? x[i] : d));
+      const known = target.filter((d) => d !== -1).reduce((p, q) => p * q, 1);
+      const total = x.reduce((p, q) => p * q, 1);
+      out = target.map((d) => (d === -1 ? total / known : d));
+    } else if (n.opType === 'MatMul') {
+      const b = ins[1]!;
+      const batch = broadcast(x.slice(0, -2), b.slice(0, -2));
+      out = [...batch, x[x.length - 2], b[b.length - 1]];
+    } else if (n.opType === 'Conv' || n.opType === 'ConvTranspose') {
+      const w = ins[1]!;
+      const k = a(n, 'kernel_shape') as number[];
+      const st = (a(n, 'strides') as number[]) ?? [1, 1];
+      const d = (a(n, 'dilations') as number[]) ?? [1, 1];
+      const p = (a(n, 'pads') as number[]) ?? [0, 0, 0, 0];
+      const op = (a(n, 'output_padding') as number[]) ?? [0, 0];
+      const spatial = [0, 1].map((i) => n.opType === 'Conv'
+        ? Math.floor((x[2 + i] + p[i] + p[i + 2] - ((k[i] - 1) * d[i] + 1)) / st[i]) + 1
+        : st[i] * (x[2 + i] - 1) + op[i] + ((k[i] - 1) * d[i] + 1) - p[i] - p[i + 2]);
+      out = [x[0], n.opType === 'Conv' ? w[0] : w[1], ...spatial];
+    } else if (n.opType === 'Concat') {
+      const axis = ((a(n, 'axis') as number) + x.length) % x.length;
+      out = [...x];
+      out[axis] = ins.reduce((sum, s) => sum + s![axis], 0);
+    } else if (n.opType === 'Slice') {
+      const [starts, ends, axes, steps] = n.inputs.slice(1).map(constInts);
+      out = [...x];
+      axes.forEach((ax, i) => {
+        const axis = (ax + x.length) % x.length;
+        const clamp = (v: number) => Math.max(0, Math.min(x[axis], v < 0 ? v + x[axis] : v));
+        out[axis] = Math.max(0, Math.ceil((clamp(ends[i]) - clamp(starts[i])) / (steps?.[i] ?? 1)));
+      });
+    } else if (n.opType === 'ReduceSum' || n.opType === 'ReduceMean') {
+      const axes = (n.inputs[1] ? constInts(n.inputs[1]) : (a(n, 'axes') as number[])).map((v) => (v + x.length) % x.length);
+      const keep = (a(n, 'keepdims') ?? 1) === 1;
+      out = keep ? x.map((dim, i) => (axes.includes(i) ? 1 : dim)) : x.filter((_, i) => !axes.includes(i));
+    } else if (n.opType === 'Gather') {
+      const axis = (((a(n, 'axis') as number) ?? 0) + x.length) % x.length;
+      out = [...x.slice(0, axis), ...ins[1]!, ...x.slice(axis + 1)];
+    } else if (n.opType === 'Expand') out = broadcast(x, constInts(n.inputs[1]));
+    else throw new Error(`shape inference: ${n.opType} (${n.name}) is not supported`);
+    shapes.set(n.outputs[0], out);
+  }
+  return shapes;
+}
+
+function gatingMatMul(g: GraphIndex): { matched: number; unmatched: number; nodes: NodeSpec[] } {
+  const shapes = inferShapes(g.model);
+  let nodes = g.model.graph.nodes;
+  let matched = 0;
+  let unmatched = 0;
+  const permOf = (n: NodeSpec) => JSON.stringify(n.attributes?.find((x) => x.name === 'perm')?.value);
+  for (const t1 of g.model.graph.nodes.filter((n) => n.opType === 'Transpose' && (permOf(n) === '[0,1,3,2]' || permOf(n) === '[0,3,2,1]'))) {
+    const mm = g.only(t1.outputs[0]);
+    const w = mm?.opType === 'MatMul' && mm.inputs[0] === t1.outputs[0] ? g.floatConst(mm.inputs[1]) : undefined;
+    if (!mm || !w || w.dims.length !== 2) continue; // not a gating unit: not counted
+    let last = g.only(mm.outputs[0]);
+    let bias: InitializerSpec | undefined;
+    if (last?.opType === 'Add') {
+      bias = g.floatConst(other(last, mm.outputs[0]));
+      if (!bias || bias.data.length !== w.dims[1]) bias = undefined;
+      else last = g.only(last.outputs[0]);
+    }
+    const x = t1.inputs[0];
+    const xs = shapes.get(x);
+    if (last?.opType !== 'Transpose' || permOf(last) !== permOf(t1) || !xs || xs.length !== 4) {
+      unmatched++;
+      continue;
+    }
+    matched++;
+    const [k, f] = w.dims;
+    const wt = new Float32Array(k * f);
+    const wd = w.data as Float32Array;
+    for (let i = 0; i < k; i++) for (let j = 0; j < f; j++) wt[j * k + i] = wd[i * f + j];
+    const base = `${last.name}/gating`;
+    const wT = g.constant(`${base}/weight_t`, wt, [f, k]);
+    const out = last.outputs[0];
+    const rep: NodeSpec[] = [];
+    const mk = (opType: string, inputs: string[], output: string): NodeSpec => ({ opType, name: output, inputs, outputs: [output] });
+    if (permOf(t1) === '[0,1,3,2]') {
+      // x [n, A, B, C], mix B: Wᵀ[f, B] · x → [n, A, f, C].
+      const y = bias ? `${base}/matmul` : out;
+      rep.push(mk('MatMul', [wT, x], y));
+      if (bias) rep.push(mk('Add', [y, g.constant(`${base}/bias`, Float32Array.from(bias.data as Float32Array), [f, 1])], out));
+    } else {
+      // x [n, A, B, C], mix A: Reshape [n, A, B·C], Wᵀ[f, A] · x → [n, f, B·C], Reshape [n, f, B, C].
+      const [n, , b, c] = xs;
+      rep.push(mk('Reshape', [x, g.constant(`${base}/flat`, BigInt64Array.from([n, k, b * c].map(BigInt)), [3])], `${base}/flat_x`));
+      rep.push(mk('MatMul', [wT, `${base}/flat_x`], `${base}/matmul`));
+      let y = `${base}/matmul`;
+      if (bias) {
+        rep.push(mk('Add', [y, g.constant(`${base}/bias`, Float32Array.from(bias.data as Float32Array), [f, 1])], `${base}/biased`));
+        y = `${base}/biased`;
+      }
+      rep.push(mk('Reshape', [y, g.constant(`${base}/unflat`, BigInt64Array.from([n, f, b, c].map(BigInt)), [4])], out));
+    }
+    nodes = replaceAt(nodes, last, rep);
+  }
+  return { matched, unmatched, nodes };
+}
+
 /** Drops nodes and initializers the outputs no longer need. */
 function deadCode(model: ModelSpec): void {
   const needed = new Set(model.graph.outputs.map((o) => o.name));
@@ -275,7 +452,7 @@ export function rewrite(model: ModelSpec, names: RewriteName[]): RewriteReport[]
   for (const name of names) {
     const nodesBefore = model.graph.nodes.length;
     const g = new GraphIndex(model);
-    const r = name === 'layerNorm' ? layerNorm(g) : name === 'sigmoid' ? sigmoid(g) : gelu(g, name === 'geluPow' ? 'pow' : 'sigmoid');
+    const r = name === 'layerNorm' ? layerNorm(g) : name === 'layerNormUnfused' ? layerNormUnfused(g) : name === 'gatingMatMul' ? gatingMatMul(g) : name === 'sigmoid' ? sigmoid(g) : gelu(g, name === 'geluPow' ? 'pow' : 'sigmoid');
     model.graph.nodes = r.nodes;
     deadCode(model);
     reports.push({ name, matched: r.matched, unmatched: r.unmatched, nodesBefore, nodesAfter: model.graph.nodes.length });

@@ -11,8 +11,10 @@
 //  5. experiments at 128: session options (memory arena, optimisation level, execution mode) and graph rewrites made
 //     by post-processing the ONNX (bench/restore-rewrites.ts), each against the product settings in the same group.
 // Env: RESTORE_PHASES=convert,speed,webgpu,profile,options,rewrites (default all), RESTORE_SIZES=128,256,512,
-// RESTORE_ROUNDS=<timed rounds at 128> (default 5; 3 at 256, 2 at 512), RESTORE_WEBGPU_MIN (default 12),
+// RESTORE_ROUNDS=<timed rounds at 128> (default 5; 3 at 256, 2 at 512), RESTORE_EXP_ROUNDS (experiments, default 4),
+// RESTORE_WEBGPU_MIN (cap of the WebGPU run, default 12),
 // RESTORE_KEEP=DIR keeps the converted models in DIR. BENCH_RESULTS_DIR=DIR writes the results elsewhere.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -42,12 +44,15 @@ const SIZES = (process.env.RESTORE_SIZES ?? '128,256,512').split(',').map(Number
 const ROUNDS_128 = Number(process.env.RESTORE_ROUNDS ?? 5);
 const ROUNDS: Record<number, number> = { 128: ROUNDS_128, 256: 3, 512: 2 };
 const WEBGPU_MIN = Number(process.env.RESTORE_WEBGPU_MIN ?? 12);
+const EXP_ROUNDS = Number(process.env.RESTORE_EXP_ROUNDS ?? 4);
 /** Time caps per open or run, by tile size. */
 const TIMEOUT_MS: Record<number, number> = { 128: 10 * 60_000, 256: 15 * 60_000, 512: 20 * 60_000 };
 const NOISE_SIGMA = 25 / 255;
-/** Rewrites of "all": LayerNorm, GELU in the form onnxruntime fuses, the sigmoids. */
-const ALL_REWRITES: RewriteName[] = ['layerNorm', 'geluPow', 'sigmoid'];
+/** Rewrites of "all": LayerNorm (a no-op once the converter fuses it), GELU in the form onnxruntime fuses, the sigmoids, the gating MatMuls. */
+const ALL_REWRITES: RewriteName[] = ['layerNorm', 'geluPow', 'sigmoid', 'gatingMatMul'];
 const ARENA = { enableCpuMemArena: true, enableMemPattern: true };
+/** onnxruntime's intra-op threads wait for work without spinning (session config entry session.intra_op.allow_spinning). */
+const NO_SPIN = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const cpuMs = () => {
@@ -88,6 +93,17 @@ function denoiseCard(size: number, file: string, bytes: Uint8Array): ModelCard {
   };
 }
 
+/** The commit and any uncommitted change under models/convert (the converter is being worked on in parallel). */
+function converterState(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', 'models/convert'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.slice(3));
+    return `commit ${head}${dirty.length ? ` with uncommitted changes in ${dirty.join(', ')}` : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
 async function main() {
   const folders = benchFolders(process.env.RESTORE_KEEP, 'frontier-restorebench');
   const models = folders.models;
@@ -107,6 +123,7 @@ async function main() {
       speed: [],
       experiments: [],
       notes: [],
+      converter: converterState(),
     };
     const registry = JSON.parse(readFileSync(REGISTRY_PATH, 'utf8')) as Registry;
 
@@ -158,11 +175,19 @@ async function main() {
     const variants: { name: string; rewrites: RewriteName[]; file: string; reports: RewriteReport[]; ms: number }[] = [];
     if (PHASES.has('rewrites') || PHASES.has('profile')) {
       const base = new Uint8Array(readFileSync(join(models, modelFile[128])));
-      const plan: [string, RewriteName[]][] = [['layerNorm', ['layerNorm']], ['geluPow', ['geluPow']], ['geluSigmoid', ['geluSigmoid']], ['sigmoid', ['sigmoid']], ['all', ALL_REWRITES]];
+      const plan: [string, RewriteName[]][] = [
+        ['layerNorm', ['layerNorm']], ['layerNormUnfused', ['layerNormUnfused']], ['geluPow', ['geluPow']], ['geluSigmoid', ['geluSigmoid']], ['sigmoid', ['sigmoid']],
+        ['gatingMatMul', ['gatingMatMul']], ['all', ALL_REWRITES],
+      ];
       for (const [name, names] of plan) {
         const t0 = performance.now();
         const spec = readModel(base);
         const reports = rewrite(spec, names);
+        if (!reports.some((r) => r.matched)) {
+          log(`rewrite ${name}: nothing to rewrite in this converter's graph (${reports.map((r) => `${r.name} ${r.unmatched} not matched`).join(', ')})`);
+          results.notes.push(`Rewrite ${name} found nothing to rewrite in this converter's graph (the converter already emits that form, or never had the pattern): no experiment row.`);
+          continue;
+        }
         const file = `maxim-denoising-128-${name}.onnx`;
         writeFileSync(join(models, file), encodeModel(spec));
         const ms = performance.now() - t0;
@@ -246,7 +271,7 @@ async function main() {
       }
 
       // ---- 5. Experiments ---------------------------------------------------------------------------------------
-      const experiment = async (name: string, question: string, specs: TargetSpec[], referenceId: string, rounds = 4) => {
+      const experiment = async (name: string, question: string, specs: TargetSpec[], referenceId: string, rounds = EXP_ROUNDS) => {
         log(`experiment: ${name}`);
         const rows = await runGroup(specs, rounds, { size: 128, model: name, outputs }, log);
         const base = rows.find((r) => r.id === referenceId);
@@ -258,13 +283,14 @@ async function main() {
         await experiment('Session options, WASM 1 thread', 'What do onnxruntime-web session options change? (The web API turns the CPU memory arena and memory pattern OFF unless they are set; onnxruntime-node keeps its defaults, both ON.)', [
           wasm(128, 'wasm-1', 1),
           wasm(128, 'wasm-1 arena+pattern', 1, 'enableCpuMemArena + enableMemPattern', ARENA),
-          wasm(128, 'wasm-1 extended', 1, "graphOptimizationLevel 'extended'", { graphOptimizationLevel: 'extended' }),
           wasm(128, 'wasm-1 basic', 1, "graphOptimizationLevel 'basic'", { graphOptimizationLevel: 'basic' }),
         ], 'wasm-1');
-        await experiment('Session options, WASM 2 threads', 'Does the parallel executor or the arena help with 2 wasm threads?', [
+        await experiment('Session options, 2 threads', 'With 2 threads on a loaded 2-core machine: spinning threads, the parallel executor, the arena.', [
           wasm(128, 'wasm-2', 2),
+          wasm(128, 'wasm-2 no spinning', 2, 'session.intra_op.allow_spinning = 0', NO_SPIN),
           wasm(128, 'wasm-2 parallel', 2, "executionMode 'parallel'", { executionMode: 'parallel' }),
-          wasm(128, 'wasm-2 arena+pattern', 2, 'enableCpuMemArena + enableMemPattern', ARENA),
+          node(128, 'node-2', 2),
+          node(128, 'node-2 no spinning', 2, 'session.intra_op.allow_spinning = 0', NO_SPIN),
         ], 'wasm-2');
         await experiment('Session options, node 1 thread', "How much of node's lead is its NCHWc layout (level 'all' only) and its arena?", [
           node(128, 'node-1', 1),
@@ -274,30 +300,31 @@ async function main() {
         ], 'node-1');
       }
       if (PHASES.has('rewrites')) {
-        const v = (name: string) => variants.find((x) => x.name === name)!.file;
+        const v = (name: string) => variants.find((x) => x.name === name)?.file;
+        const LABEL: Record<string, string> = {
+          layerNorm: 'graph: LayerNormalization', layerNormUnfused: 'graph: LayerNormalization unfused (ReduceMean form)', geluPow: 'graph: GELU as Pow (→ FastGelu)',
+          geluSigmoid: 'graph: GELU as x·Sigmoid', sigmoid: 'graph: Sigmoid', gatingMatMul: 'graph: gating MatMul without transposes', all: `graph: ${ALL_REWRITES.join(' + ')}`,
+        };
+        const rows = (make: (id: string, config: string, file: string) => TargetSpec, names: string[]) =>
+          names.filter((n) => v(n)).map((n) => make(n, LABEL[n], v(n)!));
+        const single = ['layerNorm', 'layerNormUnfused', 'gatingMatMul', 'geluPow', 'geluSigmoid', 'sigmoid'].filter((n) => v(n));
         await experiment('Graph rewrites, WASM 1 thread (a)', 'Which rewrite of the converted graph makes WASM faster?', [
           wasm(128, 'wasm-1', 1),
-          wasm(128, 'wasm-1 layerNorm', 1, 'graph: LayerNormalization', {}, v('layerNorm')),
-          wasm(128, 'wasm-1 geluPow', 1, 'graph: GELU as Pow (→ FastGelu)', {}, v('geluPow')),
-          wasm(128, 'wasm-1 geluSigmoid', 1, 'graph: GELU as x·Sigmoid', {}, v('geluSigmoid')),
+          ...rows((n, c, f) => wasm(128, `wasm-1 ${n}`, 1, c, {}, f), single.slice(0, 3)),
         ], 'wasm-1');
-        await experiment('Graph rewrites, WASM 1 thread (b)', 'And together, with and without the arena?', [
+        await experiment('Graph rewrites, WASM 1 thread (b)', 'The others, all together, and together with the arena.', [
           wasm(128, 'wasm-1', 1),
-          wasm(128, 'wasm-1 sigmoid', 1, 'graph: Sigmoid', {}, v('sigmoid')),
-          wasm(128, 'wasm-1 all', 1, `graph: ${ALL_REWRITES.join(' + ')}`, {}, v('all')),
-          wasm(128, 'wasm-1 all+arena', 1, `graph: ${ALL_REWRITES.join(' + ')}; enableCpuMemArena + enableMemPattern`, ARENA, v('all')),
+          ...rows((n, c, f) => wasm(128, `wasm-1 ${n}`, 1, c, {}, f), [...single.slice(3), 'all']),
+          ...(v('all') ? [wasm(128, 'wasm-1 all+arena', 1, `${LABEL.all}; enableCpuMemArena + enableMemPattern`, ARENA, v('all'))] : []),
         ], 'wasm-1');
         await experiment('Graph rewrites, node 1 thread', 'The same rewrites on onnxruntime-node (the server and CLI run the same file).', [
           node(128, 'node-1', 1),
-          node(128, 'node-1 layerNorm', 1, 'graph: LayerNormalization', {}, v('layerNorm')),
-          node(128, 'node-1 geluPow', 1, 'graph: GELU as Pow (→ FastGelu)', {}, v('geluPow')),
-          node(128, 'node-1 geluSigmoid', 1, 'graph: GELU as x·Sigmoid', {}, v('geluSigmoid')),
-          node(128, 'node-1 sigmoid', 1, 'graph: Sigmoid', {}, v('sigmoid')),
-          node(128, 'node-1 all', 1, `graph: ${ALL_REWRITES.join(' + ')}`, {}, v('all')),
+          ...rows((n, c, f) => node(128, `node-1 ${n}`, 1, c, {}, f), [...single, 'all']),
         ], 'node-1');
         // What onnxruntime-node makes of the product graph and of the rewritten one (optimizedModelFilePath).
         results.optimized = [];
         for (const [name, file] of [['product', modelFile[128]], ['all rewrites', v('all')]] as const) {
+          if (!file) continue;
           const out = join(folders.work, `optimized-${name.replace(/\s+/g, '-')}.onnx`);
           const ort = await import('onnxruntime-node');
           for (const level of ['extended', 'all'] as const) {
