@@ -85,8 +85,9 @@ export interface MaximCardSpec {
   package: MaximMode;
   label: string;
   description: string;
-  /** Tile edge the graph is specialised to, and the overlap between tiles (input pixels). */
-  tile: { size: number; overlap: number };
+  /** Tile edge the graph is specialised to, the overlap between tiles (input pixels), and whether tiles need one
+   *  whole-image estimate of tone (haze, exposure) to agree. */
+  tile: { size: number; overlap: number; harmonize?: boolean };
 }
 
 /**
@@ -94,15 +95,18 @@ export interface MaximCardSpec {
  * much for a browser tab's WASM heap) and costs about the same per pixel as 256²; the 32-px overlap hides seams.
  */
 const TILE = { size: 128, overlap: 32 };
+/** Dehazing, brightening and retouching estimate haze or exposure from what a tile sees: each 128-px tile of one
+ *  sky settled on its own tone (visible bands in bench/results/restore-dehaze-outdoor.png before this). */
+const GLOBAL_TILE = { ...TILE, harmonize: true };
 
 export const MAXIM_MODELS: MaximCardSpec[] = [
   { id: 'maxim-denoise', mode: 'denoise', package: 'denoising', label: 'Denoise', description: 'Removes sensor noise and grain from photos (MAXIM trained on SIDD smartphone photos).', tile: TILE },
   { id: 'maxim-deblur', mode: 'deblur', package: 'deblurring', label: 'Deblur', description: 'Sharpens photos blurred by camera shake or motion (MAXIM trained on GoPro motion blur).', tile: TILE },
   { id: 'maxim-derain', mode: 'derain', package: 'deraining', label: 'Remove rain', description: 'Removes rain streaks from photos (MAXIM trained on Rain13k).', tile: TILE },
-  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: TILE },
-  { id: 'maxim-dehaze-outdoor', mode: 'dehaze-outdoor', package: 'dehazing-outdoor', label: 'Remove haze (outdoor)', description: 'Clears haze and fog from outdoor scenes and landscapes (MAXIM trained on RESIDE outdoor).', tile: TILE },
-  { id: 'maxim-low-light', mode: 'low-light', package: 'enhancement', label: 'Brighten dark photo', description: 'Brightens photos taken in low light and recovers their colours (MAXIM trained on LOL).', tile: TILE },
-  { id: 'maxim-retouch', mode: 'retouch', package: 'retouching', label: 'Retouch colours', description: 'Adjusts exposure and colour the way a photo editor would (MAXIM trained on MIT-Adobe FiveK expert retouching).', tile: TILE },
+  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: GLOBAL_TILE },
+  { id: 'maxim-dehaze-outdoor', mode: 'dehaze-outdoor', package: 'dehazing-outdoor', label: 'Remove haze (outdoor)', description: 'Clears haze and fog from outdoor scenes and landscapes (MAXIM trained on RESIDE outdoor).', tile: GLOBAL_TILE },
+  { id: 'maxim-low-light', mode: 'low-light', package: 'enhancement', label: 'Brighten dark photo', description: 'Brightens photos taken in low light and recovers their colours (MAXIM trained on LOL).', tile: GLOBAL_TILE },
+  { id: 'maxim-retouch', mode: 'retouch', package: 'retouching', label: 'Retouch colours', description: 'Adjusts exposure and colour the way a photo editor would (MAXIM trained on MIT-Adobe FiveK expert retouching).', tile: GLOBAL_TILE },
 ];
 
 export function maximCard(spec: MaximCardSpec, model: MaximModel, file: ModelCard['files'][number]): ModelCard {

@@ -73,8 +73,10 @@ export interface ModelCard {
     image: ImageIo;
     /** Upscaling factor (output size / input size), 1 for same-size models. */
     scale: number;
-    /** Largest tile edge the model runs on at once, and the overlap between tiles, in input pixels. */
-    tile: { size: number; overlap: number };
+    /** Largest tile edge the model runs on at once, and the overlap between tiles, in input pixels. `harmonize`:
+     *  the output's tone depends on the whole picture (dehazing), so tiles take their low frequencies from one
+     *  whole-image run at tile size (worker/image/harmonize.ts). */
+    tile: { size: number; overlap: number; harmonize?: boolean };
     /** Generators: the latent input. */
     latent?: LatentIo;
     /** Renderers (GRAM): the camera convention. */

@@ -1,13 +1,17 @@
 // Task `restore`: MAXIM restoration (denoise, deblur, remove rain or haze, brighten, retouch), same size in and out.
 // The models run on fixed-size tiles (the converter specialises each graph to one tile size), so images smaller
-// than a tile are mirrored out to a tile and cropped back; larger ones are tiled with overlap and blended.
-import { FrontierError } from '../job.ts';
-import type { ParamSpec, TaskDef } from './task.ts';
+// than a tile are mirrored out to a tile and cropped back; larger ones are tiled with overlap and blended. Models
+// whose tone depends on the whole picture (card io.tile.harmonize) also run once on the whole image shrunk to a
+// tile, and the tiles take their low frequencies from that run (worker/image/harmonize.ts).
+import { FrontierError, type RgbaImage } from '../job.ts';
+import type { ParamSpec, TaskContext, TaskDef } from './task.ts';
+import type { Session } from '../runtime/runtime.ts';
 import { rgbaToTensor, tensorReader, tensorSize } from '../image/tensor.ts';
-import { runTiled } from '../image/tiling.ts';
-import { crop, padMirror } from '../image/rgba.ts';
+import { planTiles, runTiled, type TileOutput } from '../image/tiling.ts';
+import { crop, padMirror, resizeBicubic } from '../image/rgba.ts';
+import { harmonizeTones } from '../image/harmonize.ts';
 
-/** The modes, in the order designers see them; each is one model card `maxim-<mode>`. */
+/** The modes, in the order designers see them; each is one model card with that `mode`. */
 export const RESTORE_MODES = [
   { value: 'denoise', label: 'Denoise' },
   { value: 'deblur', label: 'Deblur' },
@@ -21,6 +25,8 @@ export const RESTORE_MODES = [
 /** Largest image the engine restores at once (64 MP ≈ 256 MB of RGBA); hosts have their own, smaller limits. */
 const MAX_PIXELS = 64e6;
 
+const modeLabel = (mode: unknown): string => RESTORE_MODES.find((m) => m.value === mode)?.label ?? String(mode);
+
 const modeParam: ParamSpec = {
   name: 'mode',
   label: 'Fix',
@@ -29,6 +35,33 @@ const modeParam: ParamSpec = {
   choices: RESTORE_MODES.map((m) => ({ value: m.value, label: m.label })),
   help: 'What is wrong with the photo. Each fix is its own model (MAXIM, CVPR 2022), trained on real photos with that problem.',
 };
+
+/** One model call on a tile-sized image. */
+async function infer(ctx: TaskContext, session: Session, piece: RgbaImage): Promise<TileOutput> {
+  const io = ctx.model.io.image;
+  const outputName = ctx.model.io.outputs[0].name;
+  const outputs = await session.run({ [ctx.model.io.inputs[0].name]: rgbaToTensor(piece, io) }, { signal: ctx.signal });
+  const out = outputs[outputName];
+  if (!out) throw new FrontierError('run-failed', `${ctx.model.label} returned no tensor named ${outputName}.`);
+  return { ...tensorSize(out, io), read: tensorReader(out, io) };
+}
+
+/** The whole image shrunk to fit one tile, restored, at that small size. */
+async function restoreWhole(ctx: TaskContext, session: Session, image: RgbaImage, size: number): Promise<RgbaImage> {
+  const k = size / Math.max(image.width, image.height);
+  const small = resizeBicubic(image, Math.max(1, Math.round(image.width * k)), Math.max(1, Math.round(image.height * k)));
+  const out = await infer(ctx, session, padMirror(small, size, size));
+  return crop(tileToRgba(out), 0, 0, small.width, small.height);
+}
+
+function tileToRgba(t: TileOutput): RgbaImage {
+  const data = new Uint8Array(t.width * t.height * 4);
+  for (let i = 0; i < t.width * t.height; i++) {
+    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.min(255, Math.max(0, Math.round(t.read(i, c))));
+    data[i * 4 + 3] = 255;
+  }
+  return { width: t.width, height: t.height, data };
+}
 
 export const restore: TaskDef = {
   id: 'restore',
@@ -42,8 +75,7 @@ export const restore: TaskDef = {
   checkModel(model, params) {
     if (model.task !== 'restore') throw new FrontierError('bad-input', `${model.label} is not a restoration model.`);
     if (model.mode && model.mode !== params.mode) {
-      const wanted = RESTORE_MODES.find((m) => m.value === model.mode)?.label ?? model.mode;
-      throw new FrontierError('bad-input', `${model.label} does "${wanted}": set Fix to ${wanted}, or pick a model for ${RESTORE_MODES.find((m) => m.value === params.mode)?.label ?? params.mode}.`);
+      throw new FrontierError('bad-input', `${model.label} does "${modeLabel(model.mode)}": set Fix to ${modeLabel(model.mode)}, or pick a model for ${modeLabel(params.mode)}.`);
     }
   },
   async run(ctx) {
@@ -53,29 +85,34 @@ export const restore: TaskDef = {
       throw new FrontierError('too-large', `${image.width}×${image.height} px is more than this engine restores at once (64 MP). Crop the image or restore it in parts.`);
     }
     const { tile } = ctx.model.io;
-    const io = ctx.model.io.image;
-    const inputName = ctx.model.io.inputs[0].name;
-    const outputName = ctx.model.io.outputs[0].name;
     const session = await ctx.session();
     const padded = padMirror(image, tile.size, tile.size);
-    let tiles = 0;
+    const tileCount = planTiles(padded.width, padded.height, tile.size, tile.overlap).tiles.length;
+    // The whole-image pass counts as one more tile of work, done first.
+    const harmonize = !!tile.harmonize && tileCount > 1;
+    const total = tileCount + (harmonize ? 1 : 0);
+    let whole: RgbaImage | undefined;
+    if (harmonize) {
+      ctx.progress({ stage: 'run', done: 0, total, message: 'Reading the whole picture' });
+      whole = await restoreWhole(ctx, session, image, tile.size);
+      ctx.throwIfCancelled();
+    }
+    const first = harmonize ? 1 : 0;
     const restored = await runTiled(padded, {
       tile: tile.size,
       overlap: tile.overlap,
       scale: 1,
-      infer: async (piece, index, total) => {
+      infer: async (piece, index) => {
         ctx.throwIfCancelled();
-        tiles = total;
-        ctx.progress({ stage: 'run', done: index, total, message: `Restoring tile ${index + 1} / ${total}` });
-        const outputs = await session.run({ [inputName]: rgbaToTensor(piece, io) }, { signal: ctx.signal });
-        const out = outputs[outputName];
-        if (!out) throw new FrontierError('run-failed', `${ctx.model.label} returned no tensor named ${outputName}.`);
-        return { ...tensorSize(out, io), read: tensorReader(out, io) };
+        ctx.progress({ stage: 'run', done: first + index, total, message: `Restoring tile ${index + 1} / ${tileCount}` });
+        return infer(ctx, session, piece);
       },
     });
     ctx.throwIfCancelled();
-    ctx.progress({ stage: 'run', done: tiles, total: tiles, message: `Restored ${tiles} tile${tiles === 1 ? '' : 's'}` });
     // runTiled carries alpha over from its input, so the crop holds the original's own alpha.
-    return { images: [padded === image ? restored : crop(restored, 0, 0, image.width, image.height)] };
+    const tiled = padded === image ? restored : crop(restored, 0, 0, image.width, image.height);
+    const result = whole ? harmonizeTones(tiled, whole) : tiled;
+    ctx.progress({ stage: 'run', done: total, total, message: `Restored ${tileCount} tile${tileCount === 1 ? '' : 's'}` });
+    return { images: [result] };
   },
 };
