@@ -23,6 +23,8 @@ import { convertMaxim, describeMaximModel } from '../../models/convert/maxim.ts'
 import * as ort from 'onnxruntime-node';
 import { loadPhoto } from './helpers.ts';
 
+/** Remove rain: one of the 60 MB MAXIM graphs, ≈40% faster per tile than denoise's 93 MB (the CLI test runs denoise). */
+const MODE = 'derain';
 const TILE = 128;
 const OVERLAP = 32;
 /** The MAXIM cards' tensor layout and value range (models/registry.json). */
@@ -62,7 +64,7 @@ const { platform, counter } = countingPlatform();
 const engine = new Engine(platform);
 
 /** Runs restore on `image`, returning the result, its progress events and how many times the model ran. */
-async function restore(id: string, image: RgbaImage, mode = 'denoise'): Promise<{ out: RgbaImage; progress: Progress[]; runs: number }> {
+async function restore(id: string, image: RgbaImage, mode = MODE): Promise<{ out: RgbaImage; progress: Progress[]; runs: number }> {
   const progress: Progress[] = [];
   const before = counter.runs;
   const result = await engine.run({ id, task: 'restore', params: { mode }, image }, (p) => progress.push(p));
@@ -120,7 +122,7 @@ test('sizes that are no multiple of 64 (100×70: one mirrored tile; 200×150: fo
     let alphaChanged = 0;
     for (let i = 3; i < input.data.length; i += 4) if (out.data[i] !== input.data[i]) alphaChanged++;
     assert.equal(alphaChanged, 0, 'alpha comes back byte for byte (transparent stays transparent, 128 stays 128)');
-    // In place: denoising a clean photo changes it little, and much less than the same photo moved by one pixel
+    // In place: removing rain from a photo without rain changes it little, and much less than the same photo moved by one pixel
     // (a padding or crop misplaced by even one pixel would show here).
     const aligned = meanShifted(out, input, 0, 0);
     const movedX = meanShifted(out, input, 1, 0);
@@ -139,6 +141,20 @@ test('progress counts the tiles one by one and ends at the total', async () => {
   assert.ok(progress.every((p) => p.jobId === 'size-200x150'));
 });
 
+test('fixes whose tone depends on the whole picture (dehaze, low light, retouch) add one whole-picture run: progress counts it, size and alpha kept', async () => {
+  const input = withAlpha(crop(await loadPhoto('chelsea.png'), 150, 60, 160, 100)); // mirrored out to 160×128: 2 tiles
+  const { out, progress, runs } = await restore('harmonized', input, 'dehaze-outdoor');
+  assert.deepEqual([out.width, out.height], [160, 100]);
+  assert.equal(runs, 3, 'two tiles and the whole picture shrunk to one tile');
+  const run = progress.filter((p) => p.stage === 'run');
+  assert.deepEqual(run.map((p) => [p.done, p.total, p.message]), [
+    [0, 3, 'Reading the whole picture'], [1, 3, 'Restoring tile 1 / 2'], [2, 3, 'Restoring tile 2 / 2'], [3, 3, 'Restored 2 tiles'],
+  ]);
+  let alphaChanged = 0;
+  for (let i = 3; i < input.data.length; i += 4) if (out.data[i] !== input.data[i]) alphaChanged++;
+  assert.equal(alphaChanged, 0, 'alpha comes back byte for byte');
+});
+
 test('cancel between tiles stops the job with a "cancelled" error; the engine runs again afterwards', async () => {
   const image = crop(await loadPhoto('chelsea.png'), 100, 50, 200, 150);
   const progress: Progress[] = [];
@@ -146,7 +162,7 @@ test('cancel between tiles stops the job with a "cancelled" error; the engine ru
   counter.afterRun = () => engine.cancel('cancel-me'); // the first tile has just finished
   try {
     await assert.rejects(
-      engine.run({ id: 'cancel-me', task: 'restore', params: { mode: 'denoise' }, image }, (p) => progress.push(p)),
+      engine.run({ id: 'cancel-me', task: 'restore', params: { mode: MODE }, image }, (p) => progress.push(p)),
       (err: FrontierError) => {
         assert.equal(err.code, 'cancelled');
         assert.match(err.message, /nothing was placed/);
@@ -164,21 +180,21 @@ test('cancel between tiles stops the job with a "cancelled" error; the engine ru
 
 /**
  * Seams: a 192×192 crop runs as 2×2 tiles of 128 px (starts 0 and 64: tile edges at 64 and 128 on each axis) and is
- * compared with the same crop run in ONE call of the denoising graph converted at 192×192. MAXIM mixes information
+ * compared with the same crop run in ONE call of the deraining graph converted at 192×192. MAXIM mixes information
  * across the whole tile (its grid gMLP), so tiled and one-call outputs differ a little everywhere, not only at tile
- * borders. Measured (chelsea 120,40 / astronaut 150,100; 256×256 crops with 3×3 tiles alike): max 11 / 14 levels,
- * mean 0.69 / 0.52; within 4 px of a tile edge the mean difference is ×1.14 / ×0.94 the mean elsewhere, and the
- * difference steps across an edge line by at most ×1.96 / ×1.06 the median step between neighbouring lines (of
- * the same axis).
- * For scale, the same tiles assembled with no blending (a hard cut at a tile edge, the classic seam): edge steps
- * ×2.6–3.3; neighbouring MAXIM tiles agree so closely that even such a cut moves the means only a little (×1.2–1.3).
- * Bounds, with margin: max ≤ 32, mean ≤ 1.5, near-edge/elsewhere ≤ 1.5, edge step ≤ ×2.5 the median step.
+ * borders. Measured (chelsea 120,40 / astronaut 150,100): max 6 / 14 levels, mean 0.98 / 1.57; within 4 px of a tile
+ * edge the mean difference is ×0.97 / ×0.92 the mean elsewhere; across an edge line the difference steps by at most
+ * ×1.18 / ×1.23 the median step between neighbouring lines of the same axis. For scale, the same tiles assembled with
+ * no blending (a hard cut at a tile edge, the classic seam): edge steps ×2.6–6.1, while the near-edge mean moves
+ * little (×0.9–1.1: neighbouring tiles differ by about as much as tiled and one-call outputs do, so only the step
+ * measure tells a cut apart).
+ * Bounds, with margin: max ≤ 32, mean ≤ 3, near-edge/elsewhere ≤ 1.5, edge step ≤ ×2 the median step.
  */
-const SEAM = { size: 192, maxAbs: 32, maxMean: 1.5, maxBorderRatio: 1.5, maxEdgeStep: 2.5 };
+const SEAM = { size: 192, maxAbs: 32, maxMean: 3, maxBorderRatio: 1.5, maxEdgeStep: 2 };
 
-/** One call of the denoising graph converted at the image's own (square) size, with onnxruntime-node directly. */
+/** One call of the deraining graph converted at the image's own (square) size, with onnxruntime-node directly. */
 async function oneCall(image: RgbaImage): Promise<RgbaImage> {
-  const { bytes } = convertMaxim(describeMaximModel('denoising'), image.width);
+  const { bytes } = convertMaxim(describeMaximModel('deraining'), image.width);
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
   try {
     const x = rgbaToTensor(image, IO);
@@ -199,7 +215,7 @@ async function oneCall(image: RgbaImage): Promise<RgbaImage> {
 test('tiling is seamless: the tiled result matches one call on a graph converted at the full size, and is no worse along tile edges', async () => {
   const { size } = SEAM;
   const image = crop(await loadPhoto('chelsea.png'), 120, 40, size, size);
-  const { out: tiled, runs } = await restore('seams', image, 'denoise');
+  const { out: tiled, runs } = await restore('seams', image);
   assert.equal(runs, 4);
   const whole = await oneCall(image);
 
