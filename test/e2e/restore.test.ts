@@ -18,7 +18,7 @@ import { compareImages, nodes, openPlayground, openSampleRegion, pixels, tempPla
 
 /**
  * onnxruntime-web and -node differ by float rounding between kernels, which can flip a rounded byte. Measured on
- * chelsea.png: WASM (2 tiles, 160×120) max 1 level, mean < 0.0001; WebGPU/SwiftShader (one 64-px tile) max 0. The
+ * chelsea.png: WASM (2 tiles, 160×120) max 0–1 level, mean < 0.0001; WebGPU/SwiftShader (one 64-px tile) max 0. The
  * upscale tests' bounds hold with margin: 3 levels at worst, mean 0.05.
  */
 const MAX_ABS_DIFF = 3;
@@ -163,11 +163,11 @@ describe('restore in the playground (real Chromium, WASM)', { timeout: 600_000 }
 
 /**
  * WebGPU in this headless Chromium is SwiftShader (a CPU implementation of Vulkan). One 128-px MAXIM tile there took
- * 474 s (measured here on 2 cores shared with other jobs; load, once downloaded: ≈25 s more), against ≈10 s on WASM.
- * The smallest input is one tile, whatever the selection (it is mirrored out to the tile), so this test shrinks the
- * tile: the same Remove rain weights converted at 64 px (the smallest MAXIM accepts: its divisibility factor), served
- * in place of the 128-px card from a temporary server root, run in the browser on WebGPU and in Node on the same
- * file. One 64-px tile on WebGPU/SwiftShader took 113 s here.
+ * 474 s (measured on 2 cores shared with other jobs; loading the model ≈25 s more), against ≈10 s on WASM. The
+ * smallest input is one tile, whatever the selection (it is mirrored out to the tile), so this test shrinks the tile:
+ * the same Remove rain weights converted at 64 px (the smallest MAXIM accepts: its divisibility factor), served in
+ * place of the 128-px card from a temporary server root, run in the browser on WebGPU and in Node on the same file.
+ * One 64-px tile on WebGPU/SwiftShader took 113–147 s here (the slowest check of the restore tests by far).
  */
 describe('restore on WebGPU (SwiftShader), one 64-px tile', { timeout: 600_000 }, () => {
   const TILE = 64;
