@@ -1,8 +1,8 @@
 // Restore (MAXIM, the real weights converted from the npm packages) on onnxruntime-node: sizes that are no multiple of
 // the model's 64 px are mirrored out to a tile or tiled, never refused, and come back at their own size, in place,
 // with their alpha byte for byte; tiles blend without a seam (checked against the same crop run as one call on a graph
-// converted at the crop's full size); progress counts tiles and ends at the total; cancel between tiles stops the
-// job; the CLI writes the PNG and names every fix.
+// converted at the crop's full size); progress counts tiles (and the whole-picture run of the fixes that harmonise
+// tone) and ends at the total; cancel between tiles stops the job; the CLI writes the PNG and names every fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ const OVERLAP = 32;
 /** The MAXIM cards' tensor layout and value range (models/registry.json). */
 const IO: ImageIo = { layout: 'NHWC', range: [0, 1] };
 
-/** The Node platform with every model run counted (one run = one tile here); `afterRun` is called after each. */
+/** The Node platform with every model run counted (a tile, or the whole picture shrunk to one); `afterRun` follows each. */
 function countingPlatform(): { platform: EnginePlatform; counter: { runs: number; afterRun?: () => void } } {
   const inner = createNodePlatform({ threads: 2 });
   const counter: { runs: number; afterRun?: () => void } = { runs: 0 };
