@@ -186,7 +186,8 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       checkCancelled();
       const jobId = newJobId();
       events.onJob(jobId);
-      const onProgress = (p: Progress) => report(stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+      // A task's own run messages say what it does ("Reading the whole picture"); the other stages speak the UI's words.
+      const onProgress = (p: Progress) => report(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
       const result = await deps.engine.run(
         { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, image: rgba, ...(mask ? { mask } : {}), target: req.target },
         onProgress,

@@ -105,6 +105,7 @@ export const restore: TaskDef = {
       infer: async (piece, index) => {
         ctx.throwIfCancelled();
         ctx.progress({ stage: 'run', done: first + index, total, message: `Restoring tile ${index + 1} / ${tileCount}` });
+        ctx.throwIfCancelled(); // a cancel that arrived while the progress was reported costs no tile
         return infer(ctx, session, piece);
       },
     });
