@@ -109,6 +109,28 @@ export class ModelSessions {
     throw new HttpError(404, `No model named ${id}. Models: ${ids.join(', ') || 'none (run `npm run build` on the server)'}.`);
   }
 
+  /**
+   * Throws 503 unless `id` can serve: loaded (or loading) models are awaited; others only have their files checked
+   * against the registry's sha256, without a session. Clients probe every model they know (the plugin's Test
+   * connection), and loading them all would hold every model in memory — seven MAXIM graphs alone are ≈600 MB.
+   */
+  async ready(id: string): Promise<void> {
+    const loading = this.loaded.get(id);
+    if (loading) {
+      await loading;
+      return;
+    }
+    const card = await this.card(id);
+    if (card.files.some((f) => f.kind === 'onnx-external-data')) {
+      throw new HttpError(503, `Model ${id} keeps its weights in separate files (ONNX external data, over 2 GB): this endpoint serves single-file models.`);
+    }
+    try {
+      await loadModelBytes(card, this.source, () => {});
+    } catch (err) {
+      throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
+    }
+  }
+
   /** The loaded model, loading it on first use. A failed load is forgotten so a rebuilt file is picked up. */
   get(id: string): Promise<LoadedModel> {
     let entry = this.loaded.get(id);

@@ -126,7 +126,7 @@ export function oipRoutes(oip: OipService): Route[] {
         if (params.ready) {
           await oip.sessions.card(id); // 404 for unknown models
           try {
-            await oip.sessions.get(id);
+            await oip.sessions.ready(id);
           } catch (err) {
             sendJson(res, 503, { name: id, ready: false, error: (err as Error).message });
             return;
