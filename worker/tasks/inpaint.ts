@@ -134,7 +134,7 @@ export const inpaint: TaskDef = {
     const perCell = io.grid / io.patch;
     for (let n = 0; n < tiles.length; n++) {
       ctx.throwIfCancelled();
-      ctx.progress({ stage: 'run', done: n, total: tiles.length, message: `Filling tile ${n + 1} of ${tiles.length}` });
+      ctx.progress({ stage: 'run', done: n, total: tiles.length, message: `Filling tile ${n + 1} / ${tiles.length}` });
       const { tx, ty } = tiles[n];
       const tokens = new Float32Array(io.tokens * io.tokens);
       for (let r = 0; r < io.tokens; r++) {
