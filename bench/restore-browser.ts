@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { serveBenchPage } from './common/serve.ts';
-import { browserProcessMemory, launchBenchBrowser, processCpuMs, rendererPids } from './common/chromium.ts';
+import { browserProcessMemory, launchBenchBrowser, processCpuMs } from './common/chromium.ts';
 import type { OpenResult, OpenSpec, RunsResult } from './restore-entry.ts';
 import type { OpProfile } from './restore-profile.ts';
 
@@ -45,7 +45,7 @@ export function restoreBenchServer(dirs: { models: string; feeds: string; output
 export interface BrowserTargetState {
   browser: Browser;
   page: Page;
-  /** Renderer processes (the page and its worker, wasm threads included). */
+  /** Renderer processes (the page and its worker, wasm threads included), and the GPU process for WebGPU. */
   pids: number[];
   opened: OpenResult;
 }
@@ -72,7 +72,9 @@ export async function openBrowserTarget(url: string, spec: OpenSpec, feed: { fil
     await page.waitForFunction(() => 'frontierRestore' in globalThis, undefined, { timeout: 30_000 });
     const opened = await call<OpenResult>(page, 'open', spec, `/feeds/${feed.file}`, feed.dims);
     if (spec.threads > 1 && (!opened.isolated || opened.threads !== spec.threads)) throw new Error(`the COOP/COEP page is not cross-origin isolated (threads ${opened.threads})`);
-    return { browser, page, pids: await rendererPids(browser), opened };
+    // CPU is read over the renderers (page, worker, wasm threads) and, for WebGPU, the GPU process (SwiftShader).
+    const pids = (await browserProcessMemory(browser)).filter((p) => p.type === 'renderer' || (spec.ep === 'webgpu' && p.type.toLowerCase() === 'gpu')).map((p) => p.pid);
+    return { browser, page, pids, opened };
   } catch (err) {
     await browser.close();
     throw err;
@@ -94,7 +96,8 @@ export const browserHeap = (t: BrowserTargetState) => call<number>(t.page, 'heap
 /** The renderer's and the GPU process's peak RSS (VmHWM) so far. */
 export async function browserPeaks(t: BrowserTargetState): Promise<{ rendererBytes: number; gpuBytes: number }> {
   const processes = await browserProcessMemory(t.browser);
-  const peak = (type: string) => Math.max(0, ...processes.filter((p) => p.type === type).map((p) => p.peakRssBytes));
+  // CDP calls it "GPU" (upper case) and the renderers "renderer".
+  const peak = (type: string) => Math.max(0, ...processes.filter((p) => p.type.toLowerCase() === type).map((p) => p.peakRssBytes));
   return { rendererBytes: peak('renderer'), gpuBytes: peak('gpu') };
 }
 

@@ -24,6 +24,12 @@ export interface ConversionRow {
   file?: string;
 }
 
+export interface ConvTransposes {
+  total: number;
+  intoConv: number;
+  fromConv: number;
+}
+
 export interface ProfileResult {
   id: string;
   /** 'product' or 'all rewrites'. */
@@ -54,7 +60,14 @@ export interface RestoreResults {
   profiles?: ProfileResult[];
   rewrites?: { name: string; rewrites: RewriteName[]; reports: RewriteReport[]; ms: number; bytes: number }[];
   experiments: Experiment[];
-  optimized?: { model: string; level: string; before: Record<string, number>; after: Record<string, number> }[];
+  optimized?: {
+    model: string;
+    level: string;
+    before: Record<string, number>;
+    after: Record<string, number>;
+    /** Transposes feeding a convolution / fed by one (Conv, FusedConv, ConvTranspose in any domain). */
+    convTransposes?: { before: ConvTransposes; after: ConvTransposes };
+  }[];
   notes: string[];
   /** The converter's git state when the bench ran. */
   converter?: string;
@@ -210,8 +223,11 @@ export function restoreReport(r: RestoreResults): string {
       if (w?.failed) lines.push(`- **${size}×${size}**: WASM 1 thread: ${w.failed}.`);
     }
   }
-  const best = change(r, 'wasm-1 all+arena');
-  if (best.row) lines.push(`- Best WASM setting tried at 128 (graph rewrites + arena, bench/restore-rewrites.ts): CPU ${pct(best.cpu)}, wall ${pct(best.wall)} against the product settings in the same interleaved group.`);
+  const tried = r.experiments.flatMap((e) => e.rows).filter((row) => row.id.startsWith('wasm-1 ')).map((row) => ({ id: row.id, config: row.config, ...change(r, row.id) })).filter((c) => c.cpu !== undefined);
+  const best = tried.sort((a, b) => a.cpu! - b.cpu!)[0];
+  if (best) lines.push(`- Fastest WASM 1-thread variant tried at 128 (by CPU): **${best.id}** (${best.config}): CPU ${pct(best.cpu)}, wall ${pct(best.wall)} against the product settings in the same interleaved group${best.row?.medianCpuMs && r.speed.find((s) => s.id === 'node-1' && s.size === 128)?.medianCpuMs ? ` — ${x(best.row.medianCpuMs / r.speed.find((s) => s.id === 'node-1' && s.size === 128)!.medianCpuMs!)} of the speed table's node 1 thread` : ''}.`);
+  const heap512 = r.speed.find((s) => s.id === 'wasm-1' && s.size === 512)?.memory?.wasmHeapBytes;
+  if (heap512) lines.push(`- Memory: at 512×512 onnxruntime-web's wasm heap reached **${mib(heap512)} of the 4 GiB wasm32 maximum** — it fits, barely (onnxruntime-node, whose arena keeps what it once allocated, peaked at ${mib(r.speed.find((s) => s.id === 'node-1' && s.size === 512)?.memory?.peakBytes)}). A larger tile would not fit in WASM; the product's 128 tile uses ${mib(r.speed.find((s) => s.id === 'wasm-1' && s.size === 128)?.memory?.wasmHeapBytes)}.`);
   lines.push('');
 
   // Speed.
@@ -226,7 +242,7 @@ export function restoreReport(r: RestoreResults): string {
     lines.push('## WebGPU (Chromium SwiftShader: correctness only)', '');
     lines.push(w.failed
       ? `128×128: **${w.failed}** (renderer peak ${mib(w.memory?.peakBytes)}${w.memory?.gpuProcessBytes ? `, GPU process ${mib(w.memory.gpuProcessBytes)}` : ''}). No speed or correctness claim.`
-      : `128×128: one run took ${s1(w.warmupMs)} (shader compilation included; SwiftShader is a CPU implementation of Vulkan, so this says nothing about a real GPU). Output vs onnxruntime-node 1 thread: max abs diff **${diff(w)}** — ${w.maxAbsDiff !== undefined && w.maxAbsDiff < 1e-3 ? 'equal within 1e-3 (a quarter of an 8-bit level)' : 'NOT within 1e-3'}. Session ${s1(w.sessionMs)}; renderer peak ${mib(w.memory?.peakBytes)}, GPU process peak ${mib(w.memory?.gpuProcessBytes)}.`);
+      : `128×128: one run took ${s1(w.warmupMs)} wall, ${s1(w.warmupCpuMs)} CPU of the renderer and GPU processes (shader compilation included; SwiftShader is a CPU implementation of Vulkan, so this says nothing about a real GPU). Output vs onnxruntime-node 1 thread: max abs diff **${diff(w)}** — ${w.maxAbsDiff !== undefined && w.maxAbsDiff < 1e-3 ? 'equal within 1e-3 (a quarter of an 8-bit level)' : 'NOT within 1e-3'}. Session ${s1(w.sessionMs)}; renderer peak ${mib(w.memory?.peakBytes)}, GPU process peak ${mib(w.memory?.gpuProcessBytes)}.`);
     lines.push(`256×256 and 512×512 were not run on WebGPU: at 4× and 16× the pixels of the 128 tile they would take ≈${w.warmupMs ? `${((w.warmupMs * 4) / 60_000).toFixed(0)} and ${((w.warmupMs * 16) / 60_000).toFixed(0)}` : '4× and 16× as many'} minutes on SwiftShader, and a SwiftShader run proves nothing more about correctness than the 128 tile does (same graph, same kernels).`, '');
   }
 
@@ -269,7 +285,11 @@ export function restoreReport(r: RestoreResults): string {
       lines.push(`| ${op} | ${models.map((m) => r.optimized!.find((o) => o.model === m)!.before[op] ?? '').join(' | ')} | ${r.optimized.map((o) => o.after[op] ?? '').join(' | ')} |`);
     }
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-    lines.push(`| **nodes** | ${models.map((m) => sum(r.optimized!.find((o) => o.model === m)!.before)).join(' | ')} | ${r.optimized.map((o) => sum(o.after)).join(' | ')} |`, '');
+    lines.push(`| **nodes** | ${models.map((m) => sum(r.optimized!.find((o) => o.model === m)!.before)).join(' | ')} | ${r.optimized.map((o) => sum(o.after)).join(' | ')} |`);
+    const ct = (o: (typeof r.optimized)[number], when: 'before' | 'after', k: keyof ConvTransposes) => o.convTransposes?.[when][k] ?? '–';
+    lines.push(`| Transpose → Conv* (into a convolution) | ${models.map((m) => ct(r.optimized!.find((o) => o.model === m)!, 'before', 'intoConv')).join(' | ')} | ${r.optimized.map((o) => ct(o, 'after', 'intoConv')).join(' | ')} |`);
+    lines.push(`| Conv* → Transpose (out of a convolution) | ${models.map((m) => ct(r.optimized!.find((o) => o.model === m)!, 'before', 'fromConv')).join(' | ')} | ${r.optimized.map((o) => ct(o, 'after', 'fromConv')).join(' | ')} |`, '');
+    lines.push("Conv* = Conv, FusedConv or ConvTranspose in any domain (com.microsoft.nchwc.Conv included). At 'all' on x86 the NCHWc pass turns the convolutions' layout changes into ReorderInput/ReorderOutput nodes instead.", '');
     lines.push("WASM runs the same optimiser minus the NCHWc layout pass (no MLAS NCHWc kernels in wasm): its executed kernels per run are the \"nodes\" columns of the profile tables above.", '');
   }
 
@@ -318,10 +338,17 @@ function recommendations(r: RestoreResults): string[] {
   item('geluPow', (c, n) => `**Emit GELU so onnxruntime fuses it** — jax's tanh GELU is 0.5x·(1 + tanh(0.79788·(x + (0.044715x)·(x·x)))): onnxruntime's FastGeluFusion does not match it because x³ is written as (c·x)·(x·x). Writing Pow(x, 3)·0.044715 + x → ·0.79788 → Tanh → +1 → ·(0.5·x) (FastGeluFusion's second formula) makes onnxruntime fuse all ${variant('geluPow')?.[0].matched ?? '?'} into com.microsoft FastGelu on both CPU and WASM. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
   item('geluSigmoid', (c, n) => `Alternative GELU form in plain opset 17 (no reliance on a fusion): x·Sigmoid(1.59577·(x + 0.044715·x³)) (exact: ½(1+tanh z) = sigmoid(2z)). Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
   item('sigmoid', (c, n) => `**Emit Sigmoid for 1/(1 + exp(−x))** (${variant('sigmoid')?.[0].matched ?? '?'} occurrences, written Neg → Exp → Add 1 → Reciprocal): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
-  item('gatingMatMul', (c, n) => `**Lower MAXIM's spatial gating without transposes** — the grid and block gating units are Transpose(swap the mixed axis last) → MatMul(W) → Add(b) → Transpose back (${variant('gatingMatMul')?.[0].matched ?? '?'} units; onnxruntime cancels none of these pairs, and fuses only the input-side [0,1,3,2] transpose into FusedMatMul). Emit one MatMul with the weight on the left instead: block units (perm [0,1,3,2], mix axis 2) MatMul(Wᵀ, x) broadcast over [n, A] with the bias as a [f,1] column; grid units (perm [0,3,2,1], mix axis 1) Reshape [n, A, B·C] → MatMul(Wᵀ, ·) → Reshape [n, f, B, C]. In the converter this belongs in the Einsum lowering / a pass like onnx-fuse.ts. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${n.row?.maxAbsDiff?.toExponential(1) ?? '–'}.`);
-  item('all', (c, n) => `All three together (${nodes('all')}): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  item('gatingMatMul', (c, n) => `**Lower MAXIM's spatial gating without transposes** — the grid and block gating units are Transpose(swap the mixed axis last) → MatMul(W) → Add(b) → Transpose back (${variant('gatingMatMul')?.[0].matched ?? '?'} units, ${2 * (variant('gatingMatMul')?.[0].matched ?? 0)} transposes; onnxruntime fuses the input-side transpose of the block units into FusedMatMul and moves or cancels a few others, but most stay: see the Transpose and FusedMatMul rows of the optimiser table). Emit one MatMul with the weight on the left instead: block units (perm [0,1,3,2], mix axis 2) MatMul(Wᵀ, x) broadcast over [n, A] with the bias as a [f,1] column; grid units (perm [0,3,2,1], mix axis 1) Reshape [n, A, B·C] → MatMul(Wᵀ, ·) → Reshape [n, f, B, C]. In the converter this belongs in the Einsum lowering / a pass like onnx-fuse.ts. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${n.row?.maxAbsDiff?.toExponential(1) ?? '–'}.`);
+  item('all', (c, n) => `All of them together (${(r.rewrites?.find((v) => v.name === 'all')?.rewrites ?? []).join(' + ')}; ${nodes('all')}): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
   const arena = change(r, 'wasm-1 arena+pattern');
   if (arena.row) out.push(`- **Runtime, not converter: set enableCpuMemArena and enableMemPattern in worker/runtime/ort-web.ts.** onnxruntime-web passes \`!!options.enableCpuMemArena\` and \`!!options.enableMemPattern\` to the wasm, so leaving them unset turns both OFF (onnxruntime-node keeps them ON). Measured on WASM 1 thread: CPU ${pct(arena.cpu)}, wall ${pct(arena.wall)}, renderer peak ${mib(arena.base?.memory?.peakBytes)} → ${mib(arena.row.memory?.peakBytes)}, wasm heap ${mib(arena.base?.memory?.wasmHeapBytes)} → ${mib(arena.row.memory?.wasmHeapBytes)}.`);
+  const spinNode = change(r, 'node-2 no spinning');
+  const spinWasm = change(r, 'wasm-2 no spinning');
+  if (spinNode.row) out.push(`- **Runtime: onnxruntime's spinning worker threads on a busy machine.** node 2 threads with session.intra_op.allow_spinning = 0: CPU ${pct(spinNode.cpu)}, wall ${pct(spinNode.wall)} (WASM 2 threads: CPU ${pct(spinWasm.cpu)}, wall ${pct(spinWasm.wall)}). The server's inference processes and the CLI run with onnxruntime's default thread count (all cores) and spinning on; on a machine whose cores are taken by other work (a designer's laptop running Figma and Photoshop) the spinning threads burn CPU while waiting. Measured only under load here: check on an idle machine before changing the default.`);
+  const opt = (level: string) => r.optimized?.find((o) => o.model === 'product' && o.level === level)?.convTransposes;
+  const ext = opt('extended');
+  const all = opt('all');
+  if (ext) out.push(`- Transposes around the NHWC convolutions: the converted graph has ${ext.before.intoConv} Transposes into a Conv/ConvTranspose and ${ext.before.fromConv} out of one; after onnxruntime's optimiser at 'extended' (what WASM runs: no NCHWc) ${ext.after.intoConv} and ${ext.after.fromConv} remain${all ? `, at 'all' on x86 (node) ${all.after.intoConv} and ${all.after.fromConv} (the NCHWc pass replaces the rest by Reorder nodes)` : ''}: the transpose optimizer cancels a pair only where nothing but elementwise ops sits between two convolutions. In the profile, Transpose costs about the same in WASM as in node (the WASM ÷ node column), so these pairs are not where WASM loses; an NCHW chain for conv-only stretches would help both runtimes alike.`);
   const nchwc = change(r, 'node-1 extended');
   if (nchwc.row) out.push(`- Part of node's lead that no converter change can give WASM: the NCHWc layout (level 'all' on x86) — node 1 thread at 'extended' is CPU ${pct(nchwc.cpu)} against 'all'.`);
   return out;

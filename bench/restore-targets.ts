@@ -61,6 +61,8 @@ export interface Row {
   sessionMs?: number;
   downloadMs?: number;
   warmupMs?: number;
+  /** CPU time of the untimed first run (the only run of a correctness check). */
+  warmupCpuMs?: number;
   runMs: number[];
   cpuMs: number[];
   medianMs?: number;
@@ -114,6 +116,7 @@ export async function runGroup(
       log(`${meta.model} ${spec.id}: session ${(opened.sessionMs / 1000).toFixed(1)} s`);
       const warm = await withTimeout(opened.handle.run(), spec.timeoutMs, `the first run of ${spec.id}`);
       row.warmupMs = warm.ms;
+      row.warmupCpuMs = warm.cpuMs;
       log(`${meta.model} ${spec.id}: first run ${(warm.ms / 1000).toFixed(1)} s${warm.cpuMs !== undefined ? ` (CPU ${(warm.cpuMs / 1000).toFixed(1)} s)` : ''}`);
     } catch (err) {
       row.failed = message(err);

@@ -97,11 +97,25 @@ function denoiseCard(size: number, file: string, bytes: Uint8Array): ModelCard {
 function converterState(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', 'models/convert'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.slice(3));
+    const dirty = execFileSync('git', ['status', '--porcelain', 'models/convert'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\n').filter((l) => l.trim()).map((l) => l.slice(3));
     return `commit ${head}${dirty.length ? ` with uncommitted changes in ${dirty.join(', ')}` : ''}`;
   } catch {
     return 'unknown (no git)';
   }
+}
+
+/** Transposes next to a convolution: feeding one (NHWC → NCHW) and fed by one (NCHW → NHWC). */
+function convTransposes(nodes: { opType: string; inputs: string[]; outputs: string[] }[]): { total: number; intoConv: number; fromConv: number } {
+  const isConv = (n: { opType: string }) => /^(Conv|FusedConv|ConvTranspose)$/.test(n.opType);
+  const producer = new Map(nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const consumers = new Map<string, { opType: string }[]>();
+  for (const n of nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const t = nodes.filter((n) => n.opType === 'Transpose');
+  return {
+    total: t.length,
+    intoConv: t.filter((n) => (consumers.get(n.outputs[0]) ?? []).some(isConv)).length,
+    fromConv: t.filter((n) => { const p = producer.get(n.inputs[0]); return p !== undefined && isConv(p); }).length,
+  };
 }
 
 async function main() {
@@ -330,7 +344,9 @@ async function main() {
           for (const level of ['extended', 'all'] as const) {
             const s = await ort.InferenceSession.create(join(models, file), { graphOptimizationLevel: level, optimizedModelFilePath: out, intraOpNumThreads: 1, logSeverityLevel: 3 });
             await s.release();
-            results.optimized.push({ model: name, level, before: opCounts(readModel(new Uint8Array(readFileSync(join(models, file)))).graph.nodes), after: opCounts(readNodes(new Uint8Array(readFileSync(out)))) });
+            const before = readModel(new Uint8Array(readFileSync(join(models, file)))).graph.nodes;
+            const after = readNodes(new Uint8Array(readFileSync(out)));
+            results.optimized.push({ model: name, level, before: opCounts(before), after: opCounts(after), convTransposes: { before: convTransposes(before), after: convTransposes(after) } });
           }
         }
       }
