@@ -1,10 +1,11 @@
 // bench/results/restore.md from the restore bench's results (bench/restore.ts): where WASM stands against the 4× goal,
 // the speed table, conversion, WebGPU, the per-op profile, the experiments, and the recommendations they support.
-import type { Environment } from './common/report.ts';
+import { duration, type Environment } from './common/report.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import type { OpProfile } from './restore-profile.ts';
 import type { RewriteName, RewriteReport } from './restore-rewrites.ts';
 import type { Row } from './restore-targets.ts';
+import { planTiles } from '../worker/image/tiling.ts';
 
 export interface ConversionRow {
   mode: string;
@@ -186,6 +187,29 @@ export function change(results: RestoreResults, id: string): { wall?: number; cp
   return {};
 }
 
+const CATEGORIES: [string, RegExp, string][] = [
+  ['matrix products and convolutions', /^(MatMul|FusedMatMul|Conv|FusedConv|ConvTranspose|Gemm)$/, 'compute-bound: MLAS runs them with AVX-512/AVX2 FMA kernels natively, with 128-bit wasm SIMD without FMA in the browser (the shipped wasm uses no relaxed-SIMD instructions: it validates on V8 11.3, which has none)'],
+  ['normalisation and transcendental math', /^(LayerNormalization|Tanh|FastGelu|Sigmoid|Exp|Sqrt|Reciprocal|Div|Erf)$/, 'per-element math that onnxruntime vectorises with x86 intrinsics natively; in wasm it runs as narrower or scalar code'],
+  ['data movement and simple elementwise', /^(Transpose|Add|Mul|Sub|Concat|Split|Slice|Reshape|Where|Max|Min|Neg|GreaterOrEqual|ReduceSum|Gather|ReorderInput|ReorderOutput)$/, 'memory-bound: about as fast in wasm as natively'],
+];
+
+/** The profile's op types in three groups: their share of the WASM − node gap and their WASM ÷ node ratio. */
+function categorySummary(node: ProfileResult | undefined, wasm: ProfileResult | undefined): string[] {
+  if (!node || !wasm) return [];
+  const per = (p: OpProfile, re: RegExp) => Object.entries(p.kernelUs).filter(([op]) => re.test(op)).reduce((a, [, us]) => a + us, 0) / 1000 / Math.max(1, p.runs);
+  const total = (p: OpProfile) => Object.values(p.kernelUs).reduce((a, b) => a + b, 0) / 1000 / Math.max(1, p.runs);
+  const gap = total(wasm.profile) - total(node.profile);
+  return [
+    'By kind of work:',
+    '',
+    ...CATEGORIES.map(([name, re, why]) => {
+      const n = per(node.profile, re);
+      const w = per(wasm.profile, re);
+      return `- **${name}**: ${((100 * w) / total(wasm.profile)).toFixed(0)}% of WASM's kernel time, WASM ÷ node ${(w / n).toFixed(1)}×, ${((100 * (w - n)) / gap).toFixed(0)}% of the gap — ${why}.`;
+    }),
+  ];
+}
+
 /** The costliest kernels by (op, input shapes), WASM beside node. */
 function shapeTable(node: ProfileResult | undefined, wasm: ProfileResult | undefined, top = 20): string[] {
   if (!node || !wasm) return [];
@@ -223,9 +247,23 @@ export function restoreReport(r: RestoreResults): string {
       if (w?.failed) lines.push(`- **${size}×${size}**: WASM 1 thread: ${w.failed}.`);
     }
   }
+  const w1 = r.speed.find((s) => s.id === 'wasm-1' && s.size === 128);
+  const n1 = r.speed.find((s) => s.id === 'node-1' && s.size === 128);
+  if (w1?.medianCpuMs && n1?.medianCpuMs) {
+    const est = [[512, 512], [1024, 1024], [2048, 2048]].map(([w, h]) => ({ w, h, tiles: planTiles(w, h, 128, 32).tiles.length }));
+    lines.push(`- What it means for a designer (the plugin runs WASM on 1 thread; the product tiles at 128 px with 32 px overlap): ${est.map((e) => `${e.w}×${e.h} = ${e.tiles} tiles ≈ ${duration(e.tiles * w1.medianCpuMs!)} in WASM vs ≈ ${duration(e.tiles * n1.medianCpuMs!)} on node 1 thread`).join('; ')} (estimated: tiles × the median tile's CPU time).`);
+  }
+  const tw2 = r.experiments.flatMap((e) => e.rows).find((row) => row.id === 'wasm-2' && row.medianMs !== undefined);
+  const tn2 = r.experiments.flatMap((e) => e.rows).find((row) => row.id === 'node-2' && row.medianMs !== undefined);
+  const tw1 = r.experiments.flatMap((e) => e.rows).find((row) => row.id === 'wasm-1' && row.medianMs !== undefined);
+  if (tw2 && tn2 && tw1) lines.push(`- 2 threads need a free core: in the speed table they ran beside three other targets (load column) and gained little or lost. In the 2-thread experiment at load ${tw2.loadAverage.map((l) => l.toFixed(1)).join('→')}: WASM 2 threads ${s1(tw2.medianMs)} wall per 128 tile (WASM 1 thread in the options experiment: ${s1(tw1.medianMs)}), node 2 threads ${s1(tn2.medianMs)}.`);
   const tried = r.experiments.flatMap((e) => e.rows).filter((row) => row.id.startsWith('wasm-1 ')).map((row) => ({ id: row.id, config: row.config, ...change(r, row.id) })).filter((c) => c.cpu !== undefined);
   const best = tried.sort((a, b) => a.cpu! - b.cpu!)[0];
-  if (best) lines.push(`- Fastest WASM 1-thread variant tried at 128 (by CPU): **${best.id}** (${best.config}): CPU ${pct(best.cpu)}, wall ${pct(best.wall)} against the product settings in the same interleaved group${best.row?.medianCpuMs && r.speed.find((s) => s.id === 'node-1' && s.size === 128)?.medianCpuMs ? ` — ${x(best.row.medianCpuMs / r.speed.find((s) => s.id === 'node-1' && s.size === 128)!.medianCpuMs!)} of the speed table's node 1 thread` : ''}.`);
+  if (best) {
+    const nodeSame = change(r, best.id.replace(/^wasm-1/, 'node-1'));
+    const ratios = nodeSame.row && nodeSame.base ? ` — against node 1 thread in its rewrite group: ${x(best.row!.medianCpuMs! / nodeSame.base.medianCpuMs!)} the product node row, ${x(best.row!.medianCpuMs! / nodeSame.row.medianCpuMs!)} node with the same rewrites` : '';
+    lines.push(`- Fastest WASM 1-thread variant tried at 128 (by CPU): **${best.id}** (${best.config}): ${s1(best.row?.medianCpuMs)} CPU per tile, ${pct(best.cpu)} against the product settings in the same interleaved group${ratios}.`);
+  }
   const heap512 = r.speed.find((s) => s.id === 'wasm-1' && s.size === 512)?.memory?.wasmHeapBytes;
   if (heap512) lines.push(`- Memory: at 512×512 onnxruntime-web's wasm heap reached **${mib(heap512)} of the 4 GiB wasm32 maximum** — it fits, barely (onnxruntime-node, whose arena keeps what it once allocated, peaked at ${mib(r.speed.find((s) => s.id === 'node-1' && s.size === 512)?.memory?.peakBytes)}). A larger tile would not fit in WASM; the product's 128 tile uses ${mib(r.speed.find((s) => s.id === 'wasm-1' && s.size === 128)?.memory?.wasmHeapBytes)}.`);
   lines.push('');
@@ -264,6 +302,7 @@ export function restoreReport(r: RestoreResults): string {
     lines.push('## Where WASM loses: onnxruntime profiler, time per op type (128 tile, product graph)', '');
     lines.push(`onnxruntime's own profiler (\`enableProfiling\`), kernel time summed per op type, mean of ${wp?.profile.runs ?? '?'} profiled runs after one unprofiled-in-the-sums warm-up; node and WASM took turns. "nodes" = kernels executed per run after onnxruntime's graph optimisations (so fusions show: FusedMatMul, the NCHWc nodes, FastGelu, ...). Kernel times are wall-clock inside each kernel: on this shared machine they are inflated by waiting like the run times, so read the shares and the WASM ÷ node column, not the absolute ms. Profiled run CPU (median): node ${s1(np?.cpuMs.length ? [...np.cpuMs].sort((a, b) => a - b)[Math.floor(np.cpuMs.length / 2)] : undefined)}, WASM ${s1(wp?.cpuMs.length ? [...wp.cpuMs].sort((a, b) => a - b)[Math.floor(wp.cpuMs.length / 2)] : undefined)}.`, '');
     lines.push(...profileTable(np, wp), '');
+    lines.push(...categorySummary(np, wp), '');
     lines.push('The 20 costliest kernels in WASM by op type and input shapes (product graph), with the same kernels on node:', '', ...shapeTable(np, wp), '');
     const nr = prof('node-1-rw');
     const wr = prof('wasm-1-rw');
@@ -308,6 +347,7 @@ export function restoreReport(r: RestoreResults): string {
   }
 
   lines.push(...recommendations(r), '');
+  if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   lines.push('## How it was measured', '');
   lines.push(...[
     'Input: a 128/256/512 crop of test/fixtures/images/astronaut.png with seeded Gaussian noise (σ = 25/255), NHWC float32 in [0,1]; the same bytes on every target.',
@@ -321,35 +361,70 @@ export function restoreReport(r: RestoreResults): string {
   return lines.join('\n');
 }
 
+/** Changes within ±NOISE of the product row are not told apart from run-to-run noise here (product rows of different groups differ by ≈2%). */
+const NOISE = 0.03;
+
+function verdict(c: ReturnType<typeof change>, n: ReturnType<typeof change>): 'do' | 'no effect' | 'mixed' | 'worse' | '?' {
+  const v = [c.cpu, n.cpu].filter((d): d is number => d !== undefined);
+  if (!v.length) return '?';
+  if (v.every((d) => Math.abs(d) < NOISE)) return 'no effect';
+  if (v.some((d) => d <= -NOISE) && v.every((d) => d < NOISE)) return 'do';
+  if (v.every((d) => d > -NOISE)) return 'worse';
+  return 'mixed';
+}
+
+const VERDICT: Record<ReturnType<typeof verdict>, string> = {
+  do: '**Do it**',
+  'no effect': 'No measurable effect (within ±3%)',
+  mixed: 'Mixed',
+  worse: 'Slower: do not',
+  '?': 'Not measured',
+};
+
 function recommendations(r: RestoreResults): string[] {
-  const out = ['## Recommendations for the converter (models/convert/tfjs-graph-ops.ts), with the evidence above', ''];
-  const item = (id: string, text: (c: ReturnType<typeof change>, n: ReturnType<typeof change>) => string) => {
-    const c = change(r, `wasm-1 ${id}`);
-    const n = change(r, `node-1 ${id}`);
-    if (c.row || n.row) out.push(`- ${text(c, n)}`);
-  };
+  const out = ['## Recommendations, with the evidence above', '', `Effects are CPU-time medians against the product row of the same runtime in the same interleaved group; changes within ±${NOISE * 100}% are not told apart from noise (the product rows of different groups differ by about 2%).`, '', '### Converter (models/convert)', ''];
   const variant = (name: string) => r.rewrites?.find((v) => v.name === name)?.reports;
   const nodes = (name: string) => {
     const rep = variant(name);
     return rep ? `${rep[0].nodesBefore} → ${rep[rep.length - 1].nodesAfter} nodes` : '';
   };
-  item('layerNorm', (c, n) => `**Emit LayerNormalization (opset 17) for jax's LayerNorm** — pattern ReduceSum(x,-1)·(1/C) = m; Max(0, ReduceSum(x·x,-1)·(1/C) − m·m) + eps → Sqrt → Reciprocal → ·gamma; (x − m)·that + beta (${variant('layerNorm')?.[0].matched ?? '?'} occurrences; ${nodes('layerNorm')}). onnxruntime fuses none of these today (its LayerNormFusion looks for ReduceMean/Pow/Div). Measured: WASM 1 thread CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node 1 thread CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${c.row?.maxAbsDiff?.toExponential(1) ?? '–'}. In TF the op is a chain of Mean/SquaredDifference-like nodes after jax2tf: match it on the TF side (Sum → Mul(1/C) twice, Square, Sub, Maximum, Rsqrt) before folding.`);
-  item('layerNormUnfused', (c, n) => `**LayerNormalization (already emitted by the converter)** against the same normalisation unfused into 10 plain ops (ReduceMean form; ${variant('layerNormUnfused')?.[0].matched ?? '?'} occurrences): unfused is WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}) — ${c.cpu !== undefined && n.cpu !== undefined ? (c.cpu > 0 && n.cpu > 0 ? 'keep the fused op: it is faster on both' : c.cpu < 0 && n.cpu > 0 ? 'the fused op helps node but costs WASM (onnxruntime-web\'s LayerNormalization kernel is slow in wasm: see the profile)' : c.cpu < 0 && n.cpu < 0 ? 'the fused op is slower on both' : 'mixed') : 'see the table'}.`);
-  item('geluPow', (c, n) => `**Emit GELU so onnxruntime fuses it** — jax's tanh GELU is 0.5x·(1 + tanh(0.79788·(x + (0.044715x)·(x·x)))): onnxruntime's FastGeluFusion does not match it because x³ is written as (c·x)·(x·x). Writing Pow(x, 3)·0.044715 + x → ·0.79788 → Tanh → +1 → ·(0.5·x) (FastGeluFusion's second formula) makes onnxruntime fuse all ${variant('geluPow')?.[0].matched ?? '?'} into com.microsoft FastGelu on both CPU and WASM. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
-  item('geluSigmoid', (c, n) => `Alternative GELU form in plain opset 17 (no reliance on a fusion): x·Sigmoid(1.59577·(x + 0.044715·x³)) (exact: ½(1+tanh z) = sigmoid(2z)). Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
-  item('sigmoid', (c, n) => `**Emit Sigmoid for 1/(1 + exp(−x))** (${variant('sigmoid')?.[0].matched ?? '?'} occurrences, written Neg → Exp → Add 1 → Reciprocal): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
-  item('gatingMatMul', (c, n) => `**Lower MAXIM's spatial gating without transposes** — the grid and block gating units are Transpose(swap the mixed axis last) → MatMul(W) → Add(b) → Transpose back (${variant('gatingMatMul')?.[0].matched ?? '?'} units, ${2 * (variant('gatingMatMul')?.[0].matched ?? 0)} transposes; onnxruntime fuses the input-side transpose of the block units into FusedMatMul and moves or cancels a few others, but most stay: see the Transpose and FusedMatMul rows of the optimiser table). Emit one MatMul with the weight on the left instead: block units (perm [0,1,3,2], mix axis 2) MatMul(Wᵀ, x) broadcast over [n, A] with the bias as a [f,1] column; grid units (perm [0,3,2,1], mix axis 1) Reshape [n, A, B·C] → MatMul(Wᵀ, ·) → Reshape [n, f, B, C]. In the converter this belongs in the Einsum lowering / a pass like onnx-fuse.ts. Measured: WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}); max abs diff ${n.row?.maxAbsDiff?.toExponential(1) ?? '–'}.`);
-  item('all', (c, n) => `All of them together (${(r.rewrites?.find((v) => v.name === 'all')?.rewrites ?? []).join(' + ')}; ${nodes('all')}): WASM CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node CPU ${pct(n.cpu)} (wall ${pct(n.wall)}).`);
+  const measured = (c: ReturnType<typeof change>, n: ReturnType<typeof change>) =>
+    `WASM 1 thread CPU ${pct(c.cpu)} (wall ${pct(c.wall)}), node 1 thread CPU ${pct(n.cpu)} (wall ${pct(n.wall)})`;
+  const items: { rank: number; text: string }[] = [];
+  const item = (id: string, text: (c: ReturnType<typeof change>, n: ReturnType<typeof change>, v: string) => string) => {
+    const c = change(r, `wasm-1 ${id}`);
+    const n = change(r, `node-1 ${id}`);
+    if (c.row || n.row) items.push({ rank: Math.min(c.cpu ?? 0, n.cpu ?? 0) + (c.cpu ?? 0), text: `- ${text(c, n, VERDICT[verdict(c, n)])}` });
+  };
+  item('gatingMatMul', (c, n, v) => `${v}: **lower MAXIM's spatial gating without transposes.** The grid and block gating units are Transpose(mixed axis to the end) → MatMul(W) → Add(b) → Transpose back (${variant('gatingMatMul')?.[0].matched ?? '?'} units, ${2 * (variant('gatingMatMul')?.[0].matched ?? 0)} transposes; onnxruntime fuses the block units' input transpose into FusedMatMul and keeps most of the rest: Transpose and FusedMatMul rows of the optimiser table). Emit one MatMul with the weight on the left: block units (perm [0,1,3,2], mixing axis 2) MatMul(Wᵀ, x) broadcast over [n, A], bias as an [f,1] column; grid units (perm [0,3,2,1], mixing axis 1) Reshape [n, A, B·C] → MatMul(Wᵀ, ·) → + [f,1] bias → Reshape [n, f, B, C]. In the converter: the Einsum lowering, or a pass like onnx-fuse.ts (bench/restore-rewrites.ts gatingMatMul is a working matcher with a shape inference). Measured: ${measured(c, n)}; max abs diff ${n.row?.maxAbsDiff?.toExponential(1) ?? '–'}.`);
+  item('geluPow', (c, n, v) => `${v}: **write GELU so onnxruntime fuses it.** jax's tanh GELU reaches the graph as 0.5x·(1 + tanh(0.79788·(x + (0.044715x)·(x·x)))) (${variant('geluPow')?.[0].matched ?? '?'} times); onnxruntime's FastGeluFusion does not recognise x³ written as (c·x)·(x·x). Emitting Pow(x, 3) → ·0.044715 → + x → ·0.79788 → Tanh → + 1 → ·(0.5·x) (FastGeluFusion's second formula; constants as float32 0.044714998453855515 and 0.7978845834732056) makes onnxruntime fuse every one into com.microsoft FastGelu, in onnxruntime-node and in onnxruntime-web's wasm alike (FastGelu rows of the optimiser table and of the rewritten profile). Measured: ${measured(c, n)}; ${nodes('geluPow')}.`);
+  item('geluSigmoid', (c, n) => `Alternative to the FastGelu form, not better: GELU as x·Sigmoid(1.59577·(x + 0.044715·x³)) in plain opset-17 ops (exact: ½(1 + tanh z) = sigmoid(2z)); needs no fusion, gains less: ${measured(c, n)}.`);
+  item('sigmoid', (c, n, v) => `${v}: Sigmoid for 1/(1 + exp(−x)) (${variant('sigmoid')?.[0].matched ?? '?'} times, written Neg → Exp → Add 1 → Reciprocal): ${measured(c, n)}. Tidier graph, no speed to gain.`);
+  item('layerNormUnfused', (c, n) => `LayerNormalization (the converter already emits it, ${variant('layerNormUnfused')?.[0].matched ?? '?'} per graph) against the same normalisation unfused into 10 plain ops (ReduceMean form, bench/restore-rewrites.ts layerNormUnfused): unfusing is ${measured(c, n)} — ${verdict(c, n) === 'no effect' ? 'no difference either way' : (c.cpu ?? 0) < 0 && (n.cpu ?? 0) > 0 ? 'keep the fused op (node and the server gain); onnxruntime-web\'s LayerNormalization kernel is the slowest op relative to node in the profile (WASM ÷ node column), so the fused form costs WASM a little' : 'see the rows'}.`);
+  items.sort((a, b) => a.rank - b.rank);
+  out.push(...items.map((i) => i.text));
+  const all = { c: change(r, 'wasm-1 all'), n: change(r, 'node-1 all') };
+  if (all.c.row || all.n.row) out.push(`- Together (${(r.rewrites?.find((v) => v.name === 'all')?.rewrites ?? []).join(' + ')}; ${nodes('all')}): ${measured(all.c, all.n)}. In those groups: WASM 1 thread ${s1(all.c.row?.medianCpuMs)} and node 1 thread ${s1(all.n.row?.medianCpuMs)} CPU per 128 tile: the WASM ÷ node ratio rises (node gains more), both get faster.`);
+  out.push('', '### Runtime (worker/runtime, server): session options', '');
   const arena = change(r, 'wasm-1 arena+pattern');
-  if (arena.row) out.push(`- **Runtime, not converter: set enableCpuMemArena and enableMemPattern in worker/runtime/ort-web.ts.** onnxruntime-web passes \`!!options.enableCpuMemArena\` and \`!!options.enableMemPattern\` to the wasm, so leaving them unset turns both OFF (onnxruntime-node keeps them ON). Measured on WASM 1 thread: CPU ${pct(arena.cpu)}, wall ${pct(arena.wall)}, renderer peak ${mib(arena.base?.memory?.peakBytes)} → ${mib(arena.row.memory?.peakBytes)}, wasm heap ${mib(arena.base?.memory?.wasmHeapBytes)} → ${mib(arena.row.memory?.wasmHeapBytes)}.`);
+  if (arena.row) {
+    out.push(`- onnxruntime-web passes \`!!options.enableCpuMemArena\` and \`!!options.enableMemPattern\` to the wasm, so the product (which sets neither) runs WITHOUT the CPU memory arena and memory pattern, unlike onnxruntime-node. Turning both on: CPU ${pct(arena.cpu)}, wall ${pct(arena.wall)}, renderer peak ${mib(arena.base?.memory?.peakBytes)} → ${mib(arena.row.memory?.peakBytes)}, wasm heap ${mib(arena.base?.memory?.wasmHeapBytes)} → ${mib(arena.row.memory?.wasmHeapBytes)}. ${Math.abs(arena.cpu ?? 0) < NOISE && (arena.row.memory?.peakBytes ?? 0) >= (arena.base?.memory?.peakBytes ?? 0) ? '**Leave them off**: no speed gain, more memory (and at 512 the heap is already near the 4 GiB limit).' : 'See the row.'}`);
+  }
+  const basic = change(r, 'wasm-1 basic');
+  if (basic.row) out.push(`- graphOptimizationLevel 'basic' instead of 'all' in WASM: CPU ${pct(basic.cpu)} — the extended fusions onnxruntime finds in this graph (FusedMatMul, Split) do not matter to WASM; keep 'all'.`);
+  const par = change(r, 'wasm-2 parallel');
+  if (par.row) out.push(`- executionMode 'parallel' with 2 wasm threads: CPU ${pct(par.cpu)}, wall ${pct(par.wall)}: no gain (the graph is one long chain).`);
   const spinNode = change(r, 'node-2 no spinning');
   const spinWasm = change(r, 'wasm-2 no spinning');
-  if (spinNode.row) out.push(`- **Runtime: onnxruntime's spinning worker threads on a busy machine.** node 2 threads with session.intra_op.allow_spinning = 0: CPU ${pct(spinNode.cpu)}, wall ${pct(spinNode.wall)} (WASM 2 threads: CPU ${pct(spinWasm.cpu)}, wall ${pct(spinWasm.wall)}). The server's inference processes and the CLI run with onnxruntime's default thread count (all cores) and spinning on; on a machine whose cores are taken by other work (a designer's laptop running Figma and Photoshop) the spinning threads burn CPU while waiting. Measured only under load here: check on an idle machine before changing the default.`);
+  if (spinNode.row) out.push(`- session.intra_op.allow_spinning = 0 (worker threads sleep instead of spinning while they wait): node 2 threads CPU ${pct(spinNode.cpu)}, wall ${pct(spinNode.wall)}; WASM 2 threads CPU ${pct(spinWasm.cpu)}, wall ${pct(spinWasm.wall)} (load ${spinNode.row.loadAverage.map((l) => l.toFixed(1)).join('→')}). The server's inference processes and the CLI use onnxruntime's default threads (all cores) with spinning: on a designer's machine busy with Figma or Photoshop the spinning threads burn CPU for nothing. Worth setting for the server ${(spinNode.cpu ?? 0) <= -NOISE && (spinNode.wall ?? 0) < NOISE ? '(less CPU at the same wall time here)' : '(check the rows)'}.`);
+  const nchwc = change(r, 'node-1 extended');
+  if (nchwc.row) out.push(`- Node's NCHWc layout (level 'all' on x86) is not its edge here: node 1 thread at 'extended' (no NCHWc) is CPU ${pct(nchwc.cpu)}.`);
   const opt = (level: string) => r.optimized?.find((o) => o.model === 'product' && o.level === level)?.convTransposes;
   const ext = opt('extended');
-  const all = opt('all');
-  if (ext) out.push(`- Transposes around the NHWC convolutions: the converted graph has ${ext.before.intoConv} Transposes into a Conv/ConvTranspose and ${ext.before.fromConv} out of one; after onnxruntime's optimiser at 'extended' (what WASM runs: no NCHWc) ${ext.after.intoConv} and ${ext.after.fromConv} remain${all ? `, at 'all' on x86 (node) ${all.after.intoConv} and ${all.after.fromConv} (the NCHWc pass replaces the rest by Reorder nodes)` : ''}: the transpose optimizer cancels a pair only where nothing but elementwise ops sits between two convolutions. In the profile, Transpose costs about the same in WASM as in node (the WASM ÷ node column), so these pairs are not where WASM loses; an NCHW chain for conv-only stretches would help both runtimes alike.`);
-  const nchwc = change(r, 'node-1 extended');
-  if (nchwc.row) out.push(`- Part of node's lead that no converter change can give WASM: the NCHWc layout (level 'all' on x86) — node 1 thread at 'extended' is CPU ${pct(nchwc.cpu)} against 'all'.`);
+  const allLevel = opt('all');
+  if (ext) {
+    out.push('', '### Transposes around the NHWC convolutions (asked: does onnxruntime cancel them, in WASM vs node?)', '');
+    out.push(`- The converted graph has ${ext.before.intoConv} Transposes into a Conv/ConvTranspose and ${ext.before.fromConv} out of one. onnxruntime's optimiser leaves ${ext.after.intoConv} and ${ext.after.fromConv} at 'extended', which is what WASM runs (no NCHWc kernels in wasm: the profile's WASM node counts match 'extended')${allLevel ? `; at 'all' on x86 (node) ${allLevel.after.intoConv} and ${allLevel.after.fromConv} remain and the NCHWc pass adds ReorderInput/ReorderOutput nodes for the rest` : ''}. So about half the pairs cancel in both runtimes, the rest stay in both. Transpose runs at about node speed in WASM (WASM ÷ node column of the profile), so these pairs are not where WASM loses; removing them would speed up node and WASM alike.`);
+  }
   return out;
 }

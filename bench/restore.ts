@@ -14,6 +14,7 @@
 // RESTORE_ROUNDS=<timed rounds at 128> (default 5; 3 at 256, 2 at 512), RESTORE_EXP_ROUNDS (experiments, default 4),
 // RESTORE_WEBGPU_MIN (cap of the WebGPU run, default 12),
 // RESTORE_KEEP=DIR keeps the converted models in DIR. BENCH_RESULTS_DIR=DIR writes the results elsewhere.
+// --report-only rewrites restore.md from restore.json (after a change to bench/restore-report.ts; nothing is measured).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ import { Rng } from '../worker/random.ts';
 import { launchBenchBrowser } from './common/chromium.ts';
 import { benchSeconds, log } from './common/log.ts';
 import { environment } from './common/report.ts';
-import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
 import { benchFolders } from './common/session.ts';
 import { nodeBaselineBytes } from './common/targets.ts';
 import { opCounts, readModel, readNodes } from './restore-onnx.ts';
@@ -361,4 +362,12 @@ async function main() {
   });
 }
 
-runMain(main);
+/** `--report-only`: rewrites restore.md from the restore.json of the last run (no measuring). */
+async function reportOnly() {
+  const json = join(resultsDir(), 'restore.json');
+  const results = JSON.parse(readFileSync(json, 'utf8')) as RestoreResults;
+  writeFileSync(join(resultsDir(), 'restore.md'), restoreReport(results));
+  log(`rewrote ${join(resultsDir(), 'restore.md')} from ${json}`);
+}
+
+runMain(process.argv.includes('--report-only') ? reportOnly : main);
