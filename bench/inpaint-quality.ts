@@ -24,6 +24,7 @@ import { holesFor, type Hole } from './inpaint/quality/holes.ts';
 import { meanFill, score, type Scores } from './inpaint/quality/metrics.ts';
 import { loadPhotos, readPng, skimageData, writePngBytes, type Photo } from './inpaint/quality/photos.ts';
 import { resultsDir, resultsJson } from './common/results.ts';
+import { listOption, parseOptions } from './common/args.ts';
 
 type Method = 'mean' | 'telea' | 'ns' | 'frontier';
 const METHODS: Method[] = ['mean', 'telea', 'ns', 'frontier'];
@@ -59,22 +60,13 @@ interface Result {
 
 function parseArgs(argv: string[]): { model?: string; methods: Method[]; keep?: string } {
   const out: { model?: string; methods: Method[]; keep?: string } = { methods: METHODS };
-  for (let i = 0; i < argv.length; i++) {
-    const [key, inline] = argv[i].split('=', 2);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${key} needs a value`);
-      return v;
-    };
+  parseOptions(argv, `inpaint-quality.ts [--model <id>] [--methods ${METHODS.join(',')}] [--keep DIR]`, (key, value) => {
     if (key === '--model') out.model = value();
     else if (key === '--keep') out.keep = value();
-    else if (key === '--methods') {
-      const list = value().split(',') as Method[];
-      const bad = list.filter((m) => !METHODS.includes(m));
-      if (bad.length) throw new Error(`unknown method(s) ${bad.join(', ')}; known: ${METHODS.join(', ')}`);
-      out.methods = list;
-    } else throw new Error(`unknown option ${argv[i]}; usage: inpaint-quality.ts [--model <id>] [--methods ${METHODS.join(',')}] [--keep DIR]`);
-  }
+    else if (key === '--methods') out.methods = listOption(value(), METHODS, 'method');
+    else return false;
+    return true;
+  });
   return out;
 }
 

@@ -24,6 +24,7 @@ import { psnr } from '../worker/image/rgba.ts';
 import { RESTORE_MODES } from '../worker/tasks/restore.ts';
 import { log } from './common/log.ts';
 import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
+import { listOption, parseOptions } from './common/args.ts';
 
 type Mode = (typeof RESTORE_MODES)[number]['value'];
 const MODES: Mode[] = RESTORE_MODES.map((m) => m.value);
@@ -337,23 +338,14 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const out: Args = { modes: MODES, degradeOnly: false, reportOnly: false };
-  for (let i = 0; i < argv.length; i++) {
-    const [key, inline] = argv[i].split('=', 2);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${key} needs a value`);
-      return v;
-    };
+  parseOptions(argv, `restore-quality.ts [--modes ${MODES.join(',')}] [--keep DIR] [--degrade-only] [--report-only]`, (key, value) => {
     if (key === '--keep') out.keep = value();
     else if (key === '--degrade-only') out.degradeOnly = true;
     else if (key === '--report-only') out.reportOnly = true;
-    else if (key === '--modes') {
-      const list = value().split(',') as Mode[];
-      const bad = list.filter((m) => !MODES.includes(m));
-      if (bad.length) throw new Error(`unknown mode(s) ${bad.join(', ')}; known: ${MODES.join(', ')}`);
-      out.modes = list;
-    } else throw new Error(`unknown option ${argv[i]}; usage: restore-quality.ts [--modes ${MODES.join(',')}] [--keep DIR] [--degrade-only] [--report-only]`);
-  }
+    else if (key === '--modes') out.modes = listOption(value(), MODES, 'mode');
+    else return false;
+    return true;
+  });
   if (out.degradeOnly && !out.keep) throw new Error('--degrade-only writes the degraded inputs into --keep DIR: give one');
   return out;
 }

@@ -1,7 +1,9 @@
 // EXPERIMENTAL graph rewrites of the converter's MAXIM ONNX graphs, applied in the bench (bench/restore.ts) to measure
-// what the converter (models/convert/tfjs-graph*.ts, not changed here) would gain by emitting these forms itself.
-// Each rewrite takes the decoded model (bench/restore-onnx.ts readModel), replaces the nodes of a matched pattern by
-// the fused form, leaves the old nodes for dead-code removal, and says how many it matched and how many it could not.
+// what the converter (models/convert/tfjs-graph*.ts) would gain by emitting these forms itself. geluPow and
+// gatingMatMul paid on both runtimes and are now the converter's own (models/convert/onnx-fuse-mlp.ts): here they
+// call it, and on graphs converted since then they match nothing. Each rewrite takes the decoded model
+// (bench/restore-onnx.ts readModel), replaces the nodes of a matched pattern by the new form, leaves the old nodes
+// for dead-code removal, and says how many it matched and how many it could not.
 //
 //   layerNorm   jax's LayerNorm as the graph spells it:
 //                 mean = ReduceSum(x)·(1/C); var = Max(0, ReduceSum(x·x)·(1/C) − mean·mean);
@@ -23,6 +25,7 @@
 //               Div, so onnxruntime's LayerNormFusion leaves it alone): what the fused op gains or costs per runtime.
 import type { InitializerSpec, ModelSpec, NodeSpec } from '../models/convert/onnx-proto.ts';
 import { attr } from '../models/convert/onnx-proto.ts';
+import { GELU_C, GELU_K, GraphIndex as FuseIndex, gatingWithoutTransposes, geluAsPow, matchGelu } from '../models/convert/onnx-fuse-mlp.ts';
 
 export type RewriteName = 'layerNorm' | 'geluPow' | 'geluSigmoid' | 'sigmoid' | 'layerNormUnfused' | 'gatingMatMul';
 
@@ -171,78 +174,43 @@ function layerNorm(g: GraphIndex): { matched: number; unmatched: number; nodes: 
   return { matched, unmatched, nodes };
 }
 
-const GELU_C = 0.044714998453855515;
-const GELU_K = 0.7978845834732056;
-
-/** jax's tanh GELU around each Tanh: its input x, and the node whose output is the GELU's result. */
-function matchGelu(g: GraphIndex, tanh: NodeSpec): { x: string; last: NodeSpec } | undefined {
-  const mulK = g.op(tanh.inputs[0], 'Mul');
-  const k = mulK && g.withScalar(mulK, GELU_K);
-  const inner = k && g.op(k[1], 'Add');
-  if (!inner) return undefined;
-  // inner = Add(x, Mul(Mul(c, x), Mul(x, x))) in either operand order.
-  for (const j of [0, 1]) {
-    const x = inner.inputs[j];
-    const cube = g.op(inner.inputs[1 - j], 'Mul');
-    if (!cube) continue;
-    const parts = cube.inputs.map((t) => g.producer.get(t));
-    const square = parts.find((p) => p?.opType === 'Mul' && p.inputs[0] === x && p.inputs[1] === x);
-    const scaled = parts.find((p) => p && p !== square && p.opType === 'Mul' && g.withScalar(p, GELU_C)?.[1] === x);
-    if (!square || !scaled) continue;
-    const add1 = g.only(tanh.outputs[0]);
-    if (add1?.opType !== 'Add' || g.withScalar(add1, 1)?.[1] !== tanh.outputs[0]) return undefined;
-    const out = g.only(add1.outputs[0]);
-    const half = out?.opType === 'Mul' ? g.op(other(out, add1.outputs[0]), 'Mul') : undefined;
-    if (!out || !half || g.withScalar(half, 0.5)?.[1] !== x) return undefined;
-    return { x, last: out };
-  }
-  return undefined;
-}
-
-function gelu(g: GraphIndex, form: 'pow' | 'sigmoid'): { matched: number; unmatched: number; nodes: NodeSpec[] } {
+/** GELU as x · Sigmoid(2k · (x + c·x³)) (0.5·(1 + tanh z) = sigmoid(2z), exact), plain opset 17 ops. */
+function geluSigmoid(g: GraphIndex): { matched: number; unmatched: number; nodes: NodeSpec[] } {
   let nodes = g.model.graph.nodes;
   let matched = 0;
   let unmatched = 0;
   const three = g.constant('gelu/three', Float32Array.of(3), []);
   const c = g.constant('gelu/c', Float32Array.of(GELU_C), []);
-  const k = g.constant('gelu/k', Float32Array.of(GELU_K), []);
   const k2 = g.constant('gelu/2k', Float32Array.of(2 * GELU_K), []);
-  const one = g.constant('gelu/one', Float32Array.of(1), []);
-  const half = g.constant('gelu/half', Float32Array.of(0.5), []);
+  const fuse = new FuseIndex(g.model.graph);
   for (const tanh of g.model.graph.nodes.filter((n) => n.opType === 'Tanh')) {
-    const m = matchGelu(g, tanh);
+    const m = matchGelu(fuse, tanh);
     if (!m) {
       unmatched++;
       continue;
     }
     matched++;
-    const base = m.last.name;
-    const t = (s: string) => `${base}/${s}`;
-    const out = m.last.outputs[0];
+    const t = (s: string) => `${m.last.name}/${s}`;
     const mk = (opType: string, inputs: string[], output: string): NodeSpec => ({ opType, name: output, inputs, outputs: [output] });
-    const replacement = form === 'pow'
-      ? [
-        // onnxruntime's FastGeluFusion, second formula: Pow(x,3)·c + x → ·k → Tanh → +1 → ·(0.5·x).
-        mk('Pow', [m.x, three], t('pow')),
-        mk('Mul', [t('pow'), c], t('mul_c')),
-        mk('Add', [m.x, t('mul_c')], t('add_x')),
-        mk('Mul', [t('add_x'), k], t('mul_k')),
-        mk('Tanh', [t('mul_k')], t('tanh')),
-        mk('Add', [t('tanh'), one], t('add_1')),
-        mk('Mul', [m.x, half], t('half_x')),
-        mk('Mul', [t('half_x'), t('add_1')], out),
-      ]
-      : [
-        mk('Pow', [m.x, three], t('pow')),
-        mk('Mul', [t('pow'), c], t('mul_c')),
-        mk('Add', [m.x, t('mul_c')], t('add_x')),
-        mk('Mul', [t('add_x'), k2], t('mul_2k')),
-        mk('Sigmoid', [t('mul_2k')], t('sigmoid')),
-        mk('Mul', [m.x, t('sigmoid')], out),
-      ];
-    nodes = replaceAt(nodes, m.last, replacement);
+    nodes = replaceAt(nodes, m.last, [
+      mk('Pow', [m.x, three], t('pow')),
+      mk('Mul', [t('pow'), c], t('mul_c')),
+      mk('Add', [m.x, t('mul_c')], t('add_x')),
+      mk('Mul', [t('add_x'), k2], t('mul_2k')),
+      mk('Sigmoid', [t('mul_2k')], t('sigmoid')),
+      mk('Mul', [m.x, t('sigmoid')], m.last.outputs[0]),
+    ]);
   }
   return { matched, unmatched, nodes };
+}
+
+/** The converter's own rewrites (models/convert/onnx-fuse-mlp.ts), for graphs converted before it made them. */
+function converterRewrite(g: GraphIndex, which: 'geluPow' | 'gatingMatMul'): { matched: number; unmatched: number; nodes: NodeSpec[] } {
+  const { graph } = g.model;
+  const outputs = graph.outputs.map((o) => o.name);
+  const r = which === 'geluPow' ? geluAsPow(graph, outputs) : gatingWithoutTransposes(graph, outputs, inferShapes(g.model));
+  graph.initializers = r.graph.initializers;
+  return { matched: r.rewritten, unmatched: 0, nodes: r.graph.nodes };
 }
 
 function sigmoid(g: GraphIndex): { matched: number; unmatched: number; nodes: NodeSpec[] } {
@@ -377,61 +345,6 @@ export function inferShapes(model: ModelSpec): Map<string, number[]> {
   return shapes;
 }
 
-function gatingMatMul(g: GraphIndex): { matched: number; unmatched: number; nodes: NodeSpec[] } {
-  const shapes = inferShapes(g.model);
-  let nodes = g.model.graph.nodes;
-  let matched = 0;
-  let unmatched = 0;
-  const permOf = (n: NodeSpec) => JSON.stringify(n.attributes?.find((x) => x.name === 'perm')?.value);
-  for (const t1 of g.model.graph.nodes.filter((n) => n.opType === 'Transpose' && (permOf(n) === '[0,1,3,2]' || permOf(n) === '[0,3,2,1]'))) {
-    const mm = g.only(t1.outputs[0]);
-    const w = mm?.opType === 'MatMul' && mm.inputs[0] === t1.outputs[0] ? g.floatConst(mm.inputs[1]) : undefined;
-    if (!mm || !w || w.dims.length !== 2) continue; // not a gating unit: not counted
-    let last = g.only(mm.outputs[0]);
-    let bias: InitializerSpec | undefined;
-    if (last?.opType === 'Add') {
-      bias = g.floatConst(other(last, mm.outputs[0]));
-      if (!bias || bias.data.length !== w.dims[1]) bias = undefined;
-      else last = g.only(last.outputs[0]);
-    }
-    const x = t1.inputs[0];
-    const xs = shapes.get(x);
-    if (last?.opType !== 'Transpose' || permOf(last) !== permOf(t1) || !xs || xs.length !== 4) {
-      unmatched++;
-      continue;
-    }
-    matched++;
-    const [k, f] = w.dims;
-    const wt = new Float32Array(k * f);
-    const wd = w.data as Float32Array;
-    for (let i = 0; i < k; i++) for (let j = 0; j < f; j++) wt[j * k + i] = wd[i * f + j];
-    const base = `${last.name}/gating`;
-    const wT = g.constant(`${base}/weight_t`, wt, [f, k]);
-    const out = last.outputs[0];
-    const rep: NodeSpec[] = [];
-    const mk = (opType: string, inputs: string[], output: string): NodeSpec => ({ opType, name: output, inputs, outputs: [output] });
-    if (permOf(t1) === '[0,1,3,2]') {
-      // x [n, A, B, C], mix B: Wᵀ[f, B] · x → [n, A, f, C].
-      const y = bias ? `${base}/matmul` : out;
-      rep.push(mk('MatMul', [wT, x], y));
-      if (bias) rep.push(mk('Add', [y, g.constant(`${base}/bias`, Float32Array.from(bias.data as Float32Array), [f, 1])], out));
-    } else {
-      // x [n, A, B, C], mix A: Reshape [n, A, B·C], Wᵀ[f, A] · x → [n, f, B·C], Reshape [n, f, B, C].
-      const [n, , b, c] = xs;
-      rep.push(mk('Reshape', [x, g.constant(`${base}/flat`, BigInt64Array.from([n, k, b * c].map(BigInt)), [3])], `${base}/flat_x`));
-      rep.push(mk('MatMul', [wT, `${base}/flat_x`], `${base}/matmul`));
-      let y = `${base}/matmul`;
-      if (bias) {
-        rep.push(mk('Add', [y, g.constant(`${base}/bias`, Float32Array.from(bias.data as Float32Array), [f, 1])], `${base}/biased`));
-        y = `${base}/biased`;
-      }
-      rep.push(mk('Reshape', [y, g.constant(`${base}/unflat`, BigInt64Array.from([n, f, b, c].map(BigInt)), [4])], out));
-    }
-    nodes = replaceAt(nodes, last, rep);
-  }
-  return { matched, unmatched, nodes };
-}
-
 /** Drops nodes and initializers the outputs no longer need. */
 function deadCode(model: ModelSpec): void {
   const needed = new Set(model.graph.outputs.map((o) => o.name));
@@ -452,7 +365,7 @@ export function rewrite(model: ModelSpec, names: RewriteName[]): RewriteReport[]
   for (const name of names) {
     const nodesBefore = model.graph.nodes.length;
     const g = new GraphIndex(model);
-    const r = name === 'layerNorm' ? layerNorm(g) : name === 'layerNormUnfused' ? layerNormUnfused(g) : name === 'gatingMatMul' ? gatingMatMul(g) : name === 'sigmoid' ? sigmoid(g) : gelu(g, name === 'geluPow' ? 'pow' : 'sigmoid');
+    const r = name === 'layerNorm' ? layerNorm(g) : name === 'layerNormUnfused' ? layerNormUnfused(g) : name === 'sigmoid' ? sigmoid(g) : name === 'geluSigmoid' ? geluSigmoid(g) : converterRewrite(g, name);
     model.graph.nodes = r.nodes;
     deadCode(model);
     reports.push({ name, matched: r.matched, unmatched: r.unmatched, nodesBefore, nodesAfter: model.graph.nodes.length });

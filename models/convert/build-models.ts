@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { encodeModel } from './onnx-proto.ts';
@@ -144,7 +145,7 @@ export function cardFor(model: EsrganModel, file: ModelCard['files'][number]): M
     },
     license: 'MIT (package); weights Apache-2.0 upstream (idealo/image-super-resolution)',
     source: { checkpoint: `${model.packageName}@${model.packageVersion}`, converter: 'models/convert/tfjs-layers.ts' },
-    targets: ['webgpu', 'wasm', 'node'],
+    targets: ['webgpu', 'wasm', 'node', 'server'],
     notes: NOTES[model.variant],
   };
 }
@@ -165,7 +166,7 @@ interface Buildable {
   card(file: ModelCard['files'][number]): ModelCard;
 }
 
-function buildables(): Buildable[] {
+export function buildables(): Buildable[] {
   const esrgan = ESRGAN_VARIANTS.flatMap((v) => ESRGAN_SCALES.map((s): Buildable => ({
     id: `esrgan-${v}-x${s}`,
     convert: () => convertEsrgan(describeEsrganModel(v, s)),
@@ -244,12 +245,17 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
     const file = { name: result.name, sha256: result.sha256, bytes: result.bytes };
 
     let status = result.cached ? 'up to date' : 'converted';
-    if (!expected || expected.sha256 !== file.sha256 || expected.bytes !== file.bytes || expected.name !== file.name) {
+    const fresh = JSON.parse(JSON.stringify(model.card(file))) as ModelCard;
+    const fileChanged = !expected || expected.sha256 !== file.sha256 || expected.bytes !== file.bytes || expected.name !== file.name;
+    if (fileChanged || !isDeepStrictEqual(card, fresh)) {
       if (opts.updateRegistry) {
-        if (card) card.files = [file];
-        else registry.models.push(model.card(file));
+        if (card) registry.models[registry.models.indexOf(card)] = fresh;
+        else registry.models.push(fresh);
         registryChanged = true;
         status += card ? ', registry updated' : ', card added';
+      } else if (!fileChanged) {
+        status += ', CARD CHANGED';
+        mismatches.push(`${model.id}: the converter's card differs from the registry's (same file)`);
       } else {
         status += ', REGISTRY MISMATCH';
         mismatches.push(expected

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs';
 import { readGraphModel } from './tfjs-graph.ts';
-import { readWeightShards } from './tfjs-weights.ts';
+import { readWeightShards, tfjsArtifacts } from './tfjs-weights.ts';
 import { MAXIM_MODES, describeMaximModel, type MaximMode } from './maxim.ts';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../test/fixtures/maxim/', import.meta.url));
@@ -83,17 +83,8 @@ async function runPackageModel(mode: MaximMode, input: Float32Array): Promise<Fl
   model.definition.setup?.(tf); // the package's own custom-op registration, as UpscalerJS does
   const graph = readGraphModel(model.modelJsonPath);
   const shards = readWeightShards(join(model.modelJsonPath, '..'), graph.json.weightsManifest);
-  const loaded = await tf.loadGraphModel({
-    load: async () => ({
-      modelTopology: graph.json.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs: shards.weightSpecs as tf.io.WeightsManifestEntry[],
-      weightData: shards.weightData,
-      format: graph.json.format,
-      generatedBy: graph.json.generatedBy,
-      convertedBy: graph.json.convertedBy,
-      signature: graph.json.signature as tf.io.ModelArtifacts['signature'],
-    }),
-  });
+  const artifacts = tfjsArtifacts(graph.json, shards) as unknown as tf.io.ModelArtifacts;
+  const loaded = await tf.loadGraphModel({ load: async () => artifacts });
   const x = tf.tensor4d(input, [1, FIXTURE_SIZE, FIXTURE_SIZE, 3]);
   const y = loaded.execute(x) as tf.Tensor;
   const data = (await y.data()) as Float32Array;

@@ -125,7 +125,7 @@ export function reduceSum(v: Value & { data: ValueData }, axes: readonly number[
   const index = broadcastIndex(keptShape, v.shape); // input element → output element
   for (let i = 0; i < v.data.length; i++) out[index[i]] += v.data[i];
   const shape = keepDims ? keptShape : v.shape.filter((_, i) => !axes.includes(i));
-  return { dtype: v.dtype, shape, data: v.dtype === 'float32' ? Float32Array.from(out) : out };
+  return { dtype: v.dtype, shape, data: out };
 }
 
 export function normaliseAxis(axis: number, rank: number, what: string): number {

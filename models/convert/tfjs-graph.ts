@@ -13,6 +13,7 @@ import { decodeWeights, readWeightShards, type WeightsManifestGroup } from './tf
 import { isConst, sizeOf, type DType, type Value, type ValueData } from './tf-values.ts';
 import { OPS, type OpContext } from './tfjs-graph-ops.ts';
 import { fuseLayerNorms } from './onnx-fuse.ts';
+import { gatingWithoutTransposes, geluAsPow } from './onnx-fuse-mlp.ts';
 
 // ---- The TF.js files ------------------------------------------------------------------------------
 
@@ -125,7 +126,11 @@ export interface GraphConvertOptions {
 export interface GraphConvertResult {
   model: ModelSpec;
   /** Counts for the log and the bench: TF nodes in, nodes folded, ONNX nodes out. */
-  stats: { tfNodes: number; folded: number; onnxNodes: number; initializers: number; ops: Record<string, number> };
+  stats: {
+    tfNodes: number; folded: number; onnxNodes: number; initializers: number; ops: Record<string, number>;
+    /** How many of each pattern onnx-fuse*.ts rewrote. */
+    fused: { layerNorm: number; gelu: number; gating: number };
+  };
 }
 
 /** Largest constant (elements) that folding may create when it is bigger than every input it came from. */
@@ -134,6 +139,8 @@ const MAX_GROWN_CONSTANT = 1 << 16;
 class Emitter implements OpContext {
   readonly nodes: NodeSpec[] = [];
   readonly initializers: InitializerSpec[] = [];
+  /** The shape of every tensor a node emitted (the gating rewrite needs some). */
+  readonly shapes = new Map<string, number[]>();
   private readonly constNames = new WeakMap<ValueData, string>();
   private readonly used = new Set<string>();
   private counter = 0;
@@ -152,6 +159,7 @@ class Emitter implements OpContext {
   emit(tfNode: string, opType: string, inputs: string[], shape: number[], dtype: DType, attributes: Attribute[] = [], suffix = ''): Value {
     const output = this.name(tfNode, suffix);
     this.nodes.push({ opType, name: output, inputs, outputs: [output], attributes });
+    this.shapes.set(output, shape);
     return { dtype, shape, onnx: output };
   }
 
@@ -240,7 +248,10 @@ export function convertGraphModel(model: GraphModel, options: GraphConvertOption
   }
   const simplified = simplify(emitter.nodes, inputName, outputName);
   const usedInitializers = new Set(simplified.flatMap((n) => n.inputs));
-  const { nodes: onnxNodes, initializers } = fuseLayerNorms({ nodes: simplified, initializers: emitter.initializers.filter((t) => usedInitializers.has(t.name)) });
+  const withLayerNorms = fuseLayerNorms({ nodes: simplified, initializers: emitter.initializers.filter((t) => usedInitializers.has(t.name)) });
+  const gelus = geluAsPow(withLayerNorms, [outputName]);
+  const gating = gatingWithoutTransposes(gelus.graph, [outputName], emitter.shapes);
+  const { nodes: onnxNodes, initializers } = gating.graph;
   options.onProgress?.(1);
 
   const ops: Record<string, number> = {};
@@ -259,7 +270,10 @@ export function convertGraphModel(model: GraphModel, options: GraphConvertOption
         outputs: [{ name: outputName, elemType: 'float32', shape: result.shape }],
       },
     },
-    stats: { tfNodes: nodes.length, folded, onnxNodes: onnxNodes.length, initializers: initializers.length, ops },
+    stats: {
+      tfNodes: nodes.length, folded, onnxNodes: onnxNodes.length, initializers: initializers.length, ops,
+      fused: { layerNorm: withLayerNorms.fused, gelu: gelus.rewritten, gating: gating.rewritten },
+    },
   };
 }
 

@@ -80,3 +80,21 @@ export function decodeWeights(files: ShardedWeights, dtypes: readonly ('float32'
   }
   return weights;
 }
+
+/** The model.json fields TF.js's loaders read back, besides the weights. */
+export interface TfjsModelJson {
+  modelTopology: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  signature?: unknown;
+}
+
+/**
+ * What `tf.loadLayersModel` / `tf.loadGraphModel` take from a custom IOHandler (tf.io.ModelArtifacts), built from
+ * files already read: the reference runs that check the converters load the packages' own models this way.
+ */
+export function tfjsArtifacts(json: TfjsModelJson, weights: ShardedWeights) {
+  const { modelTopology, format, generatedBy, convertedBy, signature } = json;
+  return { modelTopology, format, generatedBy, convertedBy, signature, weightSpecs: weights.weightSpecs, weightData: weights.weightData };
+}

@@ -15,6 +15,7 @@ import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs';
 import { attr, encodeModel } from '../../models/convert/onnx-proto.ts';
 import { readLayersModel } from '../../models/convert/tfjs-layers.ts';
+import { tfjsArtifacts } from '../../models/convert/tfjs-weights.ts';
 import {
   DEFAULT_REGISTRY_PATH, ESRGAN_SCALES, ESRGAN_VARIANTS, buildModels, convertEsrgan, describeEsrganModel,
   loadPackageDefinition, readRegistry,
@@ -51,16 +52,8 @@ async function runTfjs(variant: (typeof ESRGAN_VARIANTS)[number], scale: number,
   const definition = loadPackageDefinition(variant, scale);
   definition.setup?.(tf); // registers MultiplyBeta / PixelShuffle{N}x exactly as UpscalerJS does
   const files = readLayersModel(describeEsrganModel(variant, scale).modelJsonPath);
-  const model = await tf.loadLayersModel({
-    load: async () => ({
-      modelTopology: files.json.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[],
-      weightData: files.weightData,
-      format: files.json.format,
-      generatedBy: files.json.generatedBy,
-      convertedBy: files.json.convertedBy,
-    }),
-  });
+  const artifacts = tfjsArtifacts(files.json, files) as unknown as tf.io.ModelArtifacts;
+  const model = await tf.loadLayersModel({ load: async () => artifacts });
   const rangeMax = definition.inputRange[1];
   const result = tf.tidy(() => {
     const x = tf.tensor4d(input, [1, size, size, 3]).div(255 / rangeMax);

@@ -77,6 +77,9 @@ export interface ModelCard {
      *  the output's tone depends on the whole picture (dehazing), so tiles take their low frequencies from one
      *  whole-image run at tile size (worker/image/harmonize.ts). */
     tile: { size: number; overlap: number; harmonize?: boolean };
+    /** Same-size restorers whose degradation keeps local averages (zero-mean noise): the output takes its local
+     *  mean colour, a Gaussian of this σ in pixels, from the input (worker/image/local-mean.ts). */
+    localMeanFromInput?: number;
     /** Generators: the latent input. */
     latent?: LatentIo;
     /** Renderers (GRAM): the camera convention. */

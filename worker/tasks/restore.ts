@@ -2,14 +2,16 @@
 // The models run on fixed-size tiles (the converter specialises each graph to one tile size), so images smaller
 // than a tile are mirrored out to a tile and cropped back; larger ones are tiled with overlap and blended. Models
 // whose tone depends on the whole picture (card io.tile.harmonize) also run once on the whole image shrunk to a
-// tile, and the tiles take their low frequencies from that run (worker/image/harmonize.ts).
+// tile, and the tiles take their low frequencies from that run (worker/image/harmonize.ts). Denoising keeps the
+// input's local mean colour (card io.localMeanFromInput, worker/image/local-mean.ts).
 import { FrontierError, type RgbaImage } from '../job.ts';
 import type { ParamSpec, TaskContext, TaskDef } from './task.ts';
-import type { Session } from '../runtime/runtime.ts';
-import { rgbaToTensor, tensorReader, tensorSize } from '../image/tensor.ts';
+import type { Session, Tensor } from '../runtime/runtime.ts';
+import { rgbaToTensor, tensorReader, tensorSize, tensorToRgba } from '../image/tensor.ts';
 import { planTiles, runTiled, type TileOutput } from '../image/tiling.ts';
 import { crop, padMirror, resizeBicubic } from '../image/rgba.ts';
 import { harmonizeTones } from '../image/harmonize.ts';
+import { keepLocalMean } from '../image/local-mean.ts';
 
 /** The modes, in the order designers see them; each is one model card with that `mode`. */
 export const RESTORE_MODES = [
@@ -36,31 +38,27 @@ const modeParam: ParamSpec = {
   help: 'What is wrong with the photo. Each fix is its own model (MAXIM, CVPR 2022), trained on real photos with that problem.',
 };
 
-/** One model call on a tile-sized image. */
-async function infer(ctx: TaskContext, session: Session, piece: RgbaImage): Promise<TileOutput> {
+/** One model call on a tile-sized image: the output tensor. */
+async function runModel(ctx: TaskContext, session: Session, piece: RgbaImage): Promise<Tensor> {
   const io = ctx.model.io.image;
   const outputName = ctx.model.io.outputs[0].name;
   const outputs = await session.run({ [ctx.model.io.inputs[0].name]: rgbaToTensor(piece, io) }, { signal: ctx.signal });
   const out = outputs[outputName];
   if (!out) throw new FrontierError('run-failed', `${ctx.model.label} returned no tensor named ${outputName}.`);
-  return { ...tensorSize(out, io), read: tensorReader(out, io) };
+  return out;
+}
+
+async function infer(ctx: TaskContext, session: Session, piece: RgbaImage): Promise<TileOutput> {
+  const out = await runModel(ctx, session, piece);
+  return { ...tensorSize(out, ctx.model.io.image), read: tensorReader(out, ctx.model.io.image) };
 }
 
 /** The whole image shrunk to fit one tile, restored, at that small size. */
 async function restoreWhole(ctx: TaskContext, session: Session, image: RgbaImage, size: number): Promise<RgbaImage> {
   const k = size / Math.max(image.width, image.height);
   const small = resizeBicubic(image, Math.max(1, Math.round(image.width * k)), Math.max(1, Math.round(image.height * k)));
-  const out = await infer(ctx, session, padMirror(small, size, size));
-  return crop(tileToRgba(out), 0, 0, small.width, small.height);
-}
-
-function tileToRgba(t: TileOutput): RgbaImage {
-  const data = new Uint8Array(t.width * t.height * 4);
-  for (let i = 0; i < t.width * t.height; i++) {
-    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.min(255, Math.max(0, Math.round(t.read(i, c))));
-    data[i * 4 + 3] = 255;
-  }
-  return { width: t.width, height: t.height, data };
+  const out = await runModel(ctx, session, padMirror(small, size, size));
+  return crop(tensorToRgba(out, ctx.model.io.image), 0, 0, small.width, small.height);
 }
 
 export const restore: TaskDef = {
@@ -112,7 +110,9 @@ export const restore: TaskDef = {
     ctx.throwIfCancelled();
     // runTiled carries alpha over from its input, so the crop holds the original's own alpha.
     const tiled = padded === image ? restored : crop(restored, 0, 0, image.width, image.height);
-    const result = whole ? harmonizeTones(tiled, whole) : tiled;
+    const toned = whole ? harmonizeTones(tiled, whole) : tiled;
+    const sigma = ctx.model.io.localMeanFromInput;
+    const result = sigma ? keepLocalMean(toned, image, sigma) : toned;
     ctx.progress({ stage: 'run', done: total, total, message: `Restored ${tileCount} tile${tileCount === 1 ? '' : 's'}` });
     return { images: [result] };
   },
