@@ -2,41 +2,11 @@
 // back into models/convert/onnx-proto.ts's ModelSpec, so a rewrite can be tried on them and written again with its
 // encodeModel) and the models onnxruntime-node writes after its graph optimisations (optimizedModelFilePath: only
 // the op types and domains are read). Protobuf wire format, the subset those files use.
+import { wireFields, type WireField } from '../models/convert/protobuf-wire.ts';
 import type { Attribute, InitializerData, InitializerSpec, ModelSpec, NodeSpec, ValueInfoSpec } from '../models/convert/onnx-proto.ts';
 
-type Field = { no: number; wire: number; varint?: bigint; bytes?: Uint8Array; fixed32?: number; fixed64?: bigint };
-
-function* fields(buf: Uint8Array): Generator<Field> {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let pos = 0;
-  const varint = (): bigint => {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = buf[pos++];
-      result |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) return result;
-      shift += 7n;
-    }
-  };
-  while (pos < buf.length) {
-    const key = Number(varint());
-    const no = key >>> 3;
-    const wire = key & 7;
-    if (wire === 0) yield { no, wire, varint: varint() };
-    else if (wire === 2) {
-      const len = Number(varint());
-      yield { no, wire, bytes: buf.subarray(pos, pos + len) };
-      pos += len;
-    } else if (wire === 5) {
-      yield { no, wire, fixed32: view.getFloat32(pos, true) };
-      pos += 4;
-    } else if (wire === 1) {
-      yield { no, wire, fixed64: view.getBigUint64(pos, true) };
-      pos += 8;
-    } else throw new Error(`ONNX reader: wire type ${wire} at byte ${pos}`);
-  }
-}
+type Field = WireField;
+const fields = wireFields;
 
 const utf8 = new TextDecoder();
 const text = (f: Field) => utf8.decode(f.bytes!);
@@ -61,7 +31,7 @@ function packedAsFields(bytes: Uint8Array): Uint8Array {
 }
 
 function pushFloats(out: number[], f: Field): void {
-  if (f.wire === 5) out.push(f.fixed32!);
+  if (f.wire === 5) out.push(f.float32!);
   else {
     const v = new DataView(f.bytes!.buffer, f.bytes!.byteOffset, f.bytes!.byteLength);
     for (let i = 0; i < f.bytes!.length; i += 4) out.push(v.getFloat32(i, true));
@@ -79,7 +49,7 @@ function readAttribute(buf: Uint8Array): Attribute {
   for (const x of fields(buf)) {
     if (x.no === 1) name = text(x);
     else if (x.no === 20) type = Number(x.varint);
-    else if (x.no === 2) f = x.fixed32!;
+    else if (x.no === 2) f = x.float32!;
     else if (x.no === 3) i = int(x.varint!);
     else if (x.no === 4) s = text(x);
     else if (x.no === 7) pushFloats(floats, x);
@@ -127,7 +97,7 @@ function readTensor(buf: Uint8Array): InitializerSpec {
     else if (x.no === 4) pushFloats(floatData, x);
     else if (x.no === 5 || x.no === 7) pushInts(intData, x);
   }
-  const copy = raw ? raw.slice() : undefined; // own, aligned buffer
+  const copy = raw ? new Uint8Array(raw) : undefined; // own, aligned buffer (a Buffer's slice() would share the file's)
   let data: InitializerData;
   switch (type) {
     case 1: data = copy ? new Float32Array(copy.buffer) : Float32Array.from(floatData); break;

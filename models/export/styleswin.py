@@ -41,6 +41,9 @@ TINY = {'size': 32, 'style_dim': 32, 'channels': [32, 32, 32, 16], 'mean_latent_
 _FACES = 'MIT (code); FFHQ/CelebA-HQ weights are non-commercial datasets'
 PAPER = 'StyleSwin: Transformer-based GAN for High-resolution Image Generation (CVPR 2022)'
 
+# Buffers computed after the weights load (prepare): slots a template fills after conversion.
+COMPUTED = ('mean_latent',)
+
 MODELS = {
     'styleswin-ffhq-256': {'size': 256, 'channel_multiplier': 2, 'dataset': 'FFHQ', 'checkpoint': 'FFHQ_256.pt',
                            'fid': 2.81, 'license': _FACES},
@@ -446,6 +449,19 @@ def prepare(model, model_id, tiny):
 # 2e-3 in normalised units is < 0.12 of an 8-bit level after de-normalising (× std ≤ 0.229 × 255), invisible in the
 # image, while wiring errors (window order, shift direction, mask, head split, upsampling phase) move outputs by O(1).
 TOLERANCE = 2e-3
+
+
+def compute_graphs(model, model_id, tiny):
+    """For template.py: how each COMPUTED buffer is made after conversion, and the submodule graph that makes it. The
+    mean latent is the average mapping output w = style(z) over `samples` z ~ N(0, 1) (prepare() does the same in
+    PyTorch)."""
+    return {
+        'mean_latent': {
+            'graph': 'mapping', 'module': 'style', 'inputs': (torch.zeros(2, model.style_dim),),
+            'input_names': ['z'], 'output_names': ['w'], 'dynamic_axes': {'z': {0: 'batch'}, 'w': {0: 'batch'}},
+            'how': 'mean of w over z ~ N(0, 1)', 'samples': TINY['mean_latent_samples'] if tiny else MEAN_LATENT_SAMPLES,
+        },
+    }
 
 
 def export_spec(model, model_id, tiny):

@@ -1,0 +1,144 @@
+"""Writes a weight-less ONNX graph template for one model id, which TypeScript fills with an official checkpoint's
+tensors on the user's machine (models/convert/onnx-template.ts): installing a model then needs no Python.
+
+    /usr/bin/python3 models/export/template.py <model-id> [--tiny] --out DIR
+
+Writes DIR/<id>[-tiny].template.onnx and DIR/<id>[-tiny].template.json. The graph is the family's export
+(export.py's module, inputs and names) traced WITHOUT constant folding, so every weight stays an initializer named
+by its state_dict key, exactly as the checkpoint names it; onnxruntime folds the scale multiplications and
+transposes when it loads the filled graph. Each initializer that is a state_dict entry becomes a slot
+("frontier:checkpoint"), each of the family's COMPUTED buffers (values made after loading, e.g. StyleSwin's mean
+latent) a "frontier:computed" slot; what remains (buffers the trace needed that no checkpoint holds) stays in the
+graph. The JSON holds the model card (without files), the slots and the versions that made the template.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import sys
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import onnx  # noqa: E402
+import torch  # noqa: E402
+
+import common  # noqa: E402
+import export  # noqa: E402
+
+SLOT_CHECKPOINT = 'frontier:checkpoint'
+SLOT_COMPUTED = 'frontier:computed'
+
+
+def trace(module, inputs, input_names, output_names, dynamic_axes):
+    buf = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        torch.onnx.export(module, inputs, buf, opset_version=export.OPSET, input_names=input_names,
+                          output_names=output_names, dynamic_axes=dynamic_axes, do_constant_folding=False)
+    return onnx.load_from_string(buf.getvalue())
+
+
+def mark_slots(graph, state, computed, prefix=''):
+    """Empties the initializers that are state_dict entries (named `prefix` + key) or computed buffers, marking
+    each as a slot; returns the slots."""
+    slots = []
+    for tensor in graph.graph.initializer:
+        tensor.name = prefix + tensor.name
+        if tensor.name in computed:
+            kind = SLOT_COMPUTED
+        elif tensor.name in state:
+            kind = SLOT_CHECKPOINT
+        else:
+            continue
+        tensor.ClearField('raw_data')
+        for field in ('float_data', 'int32_data', 'int64_data', 'double_data', 'uint64_data'):
+            tensor.ClearField(field)
+        del tensor.external_data[:]
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        entry = tensor.external_data.add()
+        entry.key, entry.value = 'location', kind
+        slots.append({'name': tensor.name, 'kind': kind.split(':')[1],
+                      'dtype': onnx.TensorProto.DataType.Name(tensor.data_type).lower(), 'dims': list(tensor.dims)})
+    if prefix:  # node inputs refer to the initializers by their old names
+        renamed = {t.name[len(prefix):]: t.name for t in graph.graph.initializer}
+        for node in graph.graph.node:
+            for i, name in enumerate(node.input):
+                if name in renamed:
+                    node.input[i] = renamed[name]
+    return slots
+
+
+def build_template(model_id, tiny):
+    family = export.load_family(model_id)
+    torch.manual_seed(0)  # the values are thrown away; tracing only needs some
+    model = family.build(model_id, tiny)
+    if hasattr(family, 'randomize'):
+        family.randomize(model)
+    model.eval()
+    computed = set(getattr(family, 'COMPUTED', ()))
+    for name in computed:  # non-persistent buffers are traced as constants: make them initializers named by key
+        owner, _, leaf = name.rpartition('.')
+        model.get_submodule(owner)._non_persistent_buffers_set.discard(leaf)
+    spec = family.export_spec(model, model_id, tiny)
+    graph = trace(spec['module'], spec['inputs'], spec['input_names'], spec['output_names'], spec['dynamic_axes'])
+    state = spec['module'].state_dict()
+    slots = mark_slots(graph, state, computed)
+    missing = computed - {s['name'] for s in slots}
+    if missing:
+        raise common.ExportError(f'{model_id}: computed buffers {sorted(missing)} are not initializers of the graph')
+    # The graphs that make the computed buffers, traced from submodules of the same model (slots named by the
+    # whole model's keys, so one checkpoint fills both).
+    extra, how = {}, {}
+    recipes = family.compute_graphs(model, model_id, tiny) if computed else {}
+    for name in sorted(computed):
+        r = recipes[name]
+        sub = trace(model.get_submodule(r['module']), r['inputs'], r['input_names'], r['output_names'], r['dynamic_axes'])
+        sub_slots = mark_slots(sub, state, set(), prefix=r['module'] + '.')
+        extra[r['graph']] = sub.SerializeToString()
+        how[name] = {'graph': r['graph'], 'how': r['how'], 'samples': r['samples'], 'inputs': r['input_names'],
+                     'outputs': r['output_names'], 'slots': sub_slots}
+    card = family.card(model_id, tiny)
+    meta = {
+        'card': card,
+        'slots': slots,
+        'computed': how,
+        'opset': export.OPSET,
+        'torch': torch.__version__,
+        'onnx': onnx.__version__,
+    }
+    return graph.SerializeToString(), extra, meta
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('model_id')
+    parser.add_argument('--tiny', action='store_true', help='the tiny-width architecture (tests)')
+    parser.add_argument('--out', required=True)
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    data, extra, meta = build_template(args.model_id, args.tiny)
+    card_id = meta['card']['id']
+    onnx_path = os.path.join(args.out, f'{card_id}.template.onnx')
+    with open(onnx_path, 'wb') as f:
+        f.write(data)
+    meta['sha256'] = hashlib.sha256(data).hexdigest()
+    for name, graph in extra.items():
+        with open(os.path.join(args.out, f'{card_id}.{name}.template.onnx'), 'wb') as f:
+            f.write(graph)
+        meta['computed'] = {k: {**v, 'sha256': hashlib.sha256(graph).hexdigest()} if v['graph'] == name else v
+                            for k, v in meta['computed'].items()}
+    with open(os.path.join(args.out, f'{card_id}.template.json'), 'w', encoding='utf-8') as f:
+        json.dump(meta, f, indent=1)
+        f.write('\n')
+    print(f'{onnx_path}: {len(data)} bytes, {len(meta["slots"])} slots')
+
+
+if __name__ == '__main__':
+    try:
+        main(sys.argv[1:])
+    except common.ExportError as error:
+        print(f'error: {error}', file=sys.stderr)
+        sys.exit(2)
