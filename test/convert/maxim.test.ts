@@ -39,7 +39,7 @@ async function runOnnx(bytes: Uint8Array, input: Float32Array, size: number): Pr
  * Modes with a committed TF.js output. TF.js needs 10–50 min of CPU per crop; the others are the same graph with
  * other weights (checked below), and get their fixture as `npm run maxim-fixture -- --only <mode>` finishes.
  */
-const WITH_FIXTURE: MaximMode[] = ['denoising', 'deraining', 'dehazing-indoor', 'dehazing-outdoor', 'retouching'];
+const WITH_FIXTURE: MaximMode[] = ['denoising', 'deblurring', 'deraining', 'dehazing-indoor', 'dehazing-outdoor', 'retouching'];
 /** The fixture-checked graph each other mode shares its structure with (3-stage: denoising; 2-stage: deraining). */
 const SAME_GRAPH_AS: Partial<Record<MaximMode, MaximMode>> = {
   deblurring: 'denoising', enhancement: 'deraining',
