@@ -6,7 +6,7 @@
 //   npx tsx models/local-models.ts --add DIR/<id>.card.json   install an export made elsewhere
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ import type { ModelCard, Registry } from '../worker/models/card.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOCAL_REGISTRY = join(ROOT, 'models', 'build', 'local-registry.json');
-const FILES = join(ROOT, 'models', 'build', 'files');
+export const LOCAL_FILES = join(ROOT, 'models', 'build', 'files');
+const FILES = LOCAL_FILES;
 
 /** The cards of `registry` with `local`'s merged over them (a local card replaces a shipped one with its id). */
 export function mergeRegistries(registry: Registry, local: Registry | null): Registry {
@@ -45,13 +46,37 @@ export function addLocalModel(cardPath: string, opts: { filesDir?: string; regis
     }
     copyFileSync(source, join(filesDir, file.name));
   }
-  const registryPath = opts.registryPath ?? LOCAL_REGISTRY;
+  registerLocalCard(card, opts.registryPath);
+  opts.log?.(`installed ${card.id} (${card.label}): ${card.files.map((f) => f.name).join(', ')}`);
+  opts.log?.(`license: ${card.license}`);
+  return card;
+}
+
+/** Adds `card` (its files already in the files folder) to the local registry, replacing a card with its id. */
+export function registerLocalCard(card: ModelCard, registryPath = LOCAL_REGISTRY): void {
   const local = readLocalRegistry(registryPath) ?? { version: 1 as const, models: [] };
   local.models = [...local.models.filter((m) => m.id !== card.id), card];
   mkdirSync(dirname(registryPath), { recursive: true });
-  writeFileSync(registryPath, JSON.stringify(local, null, 2) + '\n');
-  opts.log?.(`installed ${card.id} (${card.label}): ${card.files.map((f) => f.name).join(', ')}`);
-  opts.log?.(`license: ${card.license}`);
+  const tmp = `${registryPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(local, null, 2) + '\n');
+  renameSync(tmp, registryPath);
+}
+
+/**
+ * Takes a model off this machine: its card out of the local registry and its files out of the files folder (those no
+ * other card lists). Returns the card removed, or null when `id` was not installed here.
+ */
+export function removeLocalModel(id: string, opts: { filesDir?: string; registryPath?: string; keep?: ModelCard[] } = {}): ModelCard | null {
+  const registryPath = opts.registryPath ?? LOCAL_REGISTRY;
+  const local = readLocalRegistry(registryPath);
+  const card = local?.models.find((m) => m.id === id);
+  if (!local || !card) return null;
+  local.models = local.models.filter((m) => m.id !== id);
+  const tmp = `${registryPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(local, null, 2) + '\n');
+  renameSync(tmp, registryPath);
+  const used = new Set([...local.models, ...(opts.keep ?? [])].flatMap((m) => m.files.map((f) => f.name)));
+  for (const f of card.files) if (!used.has(f.name)) rmSync(join(opts.filesDir ?? FILES, f.name), { force: true });
   return card;
 }
 

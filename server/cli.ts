@@ -3,6 +3,7 @@
 //   frontier generate <output> [--seed N …]          (generators take no input image)
 //   frontier inpaint <input> <output> --mask <mask.png>
 //   frontier vary <made.png> <output>                (a PNG this CLI wrote remembers its latent in a tEXt chunk)
+//   frontier models list|install|remove …            (official models: server/cli-models.ts)
 import '../worker/runtime/no-telemetry.mjs'; // first: before anything loads onnxruntime-node
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { createNodePlatform } from '../worker/platform-node.ts';
 import { FrontierError, type Params, type Target } from '../worker/job.ts';
 import { TASKS, findTask } from '../worker/tasks/index.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
+import { modelsCommand } from './cli-models.ts';
 
 function describeParam(p: ParamSpec): string {
   const range =
@@ -47,6 +49,7 @@ export function usage(): string {
     '  frontier rotate-view turned.png --seed 7 --yaw 20',
     '  frontier inpaint photo.png filled.png --mask mask.png   (mask: white = fill, the size of photo.png)',
     'Models: see models/registry.json (built by "npm run build"; tiny ones are random-weight test models).',
+    'Official models (real weights from the authors\' checkpoints): frontier models list | install <id> --from FILE | remove <id>',
   );
   return lines.join('\n');
 }
@@ -128,6 +131,9 @@ function serverToken(server: string | undefined): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'models') {
+    return modelsCommand(argv.slice(1), { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) });
+  }
   let parsed: Parsed | 'help';
   try {
     parsed = parseArgs(argv);

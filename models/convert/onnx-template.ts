@@ -109,6 +109,16 @@ export function templateSlots(template: Uint8Array): TemplateSlot[] {
   return slots;
 }
 
+/** The raw_data of the initializer `name` (a filled model's weights, for checks), or undefined. */
+export function readInitializer(model: Uint8Array, name: string): Uint8Array | undefined {
+  let found: Uint8Array | undefined;
+  rewriteInitializers(model, (t) => {
+    if (t.name === name) found = t.fields.find((f) => f.no === TENSOR.rawData)?.bytes;
+    return undefined;
+  });
+  return found;
+}
+
 /** The tensor's fields other than its data and where the data lives (name, dims, type, doc string…). */
 function keptFields(t: ParsedTensor, w: WireWriter): void {
   for (const f of t.fields) {

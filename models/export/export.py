@@ -46,9 +46,9 @@ def load_family(model_id):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('model_id')
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument('--checkpoint', help='official checkpoint file')
-    source.add_argument('--tiny', action='store_true', help='tiny width, seeded random weights (test model)')
+    parser.add_argument('--checkpoint', help='official checkpoint file (with --tiny: one in the official layout at '
+                                             'tiny width, for tests that compare converters)')
+    parser.add_argument('--tiny', action='store_true', help='tiny width, seeded random weights (test model)')
     parser.add_argument('--out', help='output folder')
     parser.add_argument('--seed', type=int, default=0, help='seed of the random weights (--tiny)')
     parser.add_argument('--dump-reference', metavar='FILE', help='write check inputs + PyTorch outputs as JSON')

@@ -1,9 +1,12 @@
 """Writes a weight-less ONNX graph template for one model id, which TypeScript fills with an official checkpoint's
 tensors on the user's machine (models/convert/onnx-template.ts): installing a model then needs no Python.
 
-    /usr/bin/python3 models/export/template.py <model-id> [--tiny] --out DIR
+    /usr/bin/python3 models/export/template.py <model-id> [--also ID,…] [--tiny] [--gzip] --out DIR
+    npm run templates        (regenerates the committed ones in models/templates/)
 
-Writes DIR/<id>[-tiny].template.onnx and DIR/<id>[-tiny].template.json. The graph is the family's export
+Writes DIR/<id>[-tiny].template.onnx[.gz], the graphs that compute its computed buffers
+(DIR/<id>.<graph>.template.onnx[.gz]) and DIR/<id>[-tiny].template.json (the cards of <model-id> and of the --also
+ids, which share its architecture; the slots; how computed buffers are made; the exporter sources' sha256). The graph is the family's export
 (export.py's module, inputs and names) traced WITHOUT constant folding, so every weight stays an initializer named
 by its state_dict key, exactly as the checkpoint names it; onnxruntime folds the scale multiplications and
 transposes when it loads the filled graph. Each initializer that is a state_dict entry becomes a slot
@@ -13,6 +16,7 @@ graph. The JSON holds the model card (without files), the slots and the versions
 """
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
@@ -112,28 +116,61 @@ def build_template(model_id, tiny):
     return graph.SerializeToString(), extra, meta
 
 
+def source_hashes(model_id):
+    """sha256 of the exporter sources a template is made from: a test compares them with the files as they are now, so
+    a template cannot silently fall behind its exporter."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    family = export.FAMILIES[model_id.split('-', 1)[0]]
+    names = sorted({'template.py', 'export.py', 'common.py', 'swin.py', f'{family}.py'})
+    out = {}
+    for name in names:
+        with open(os.path.join(here, name), 'rb') as f:
+            out[f'models/export/{name}'] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def write(path, data, gz):
+    """Writes `data` (gzip without a timestamp when `gz`, so the same graph gives the same bytes)."""
+    if gz:
+        path += '.gz'
+        with open(path, 'wb') as raw, gzip.GzipFile(filename='', mode='wb', fileobj=raw, mtime=0, compresslevel=9) as f:
+            f.write(data)
+    else:
+        with open(path, 'wb') as f:
+            f.write(data)
+    return os.path.basename(path)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('model_id')
+    parser.add_argument('--also', default='', help='other model ids with the same architecture (comma-separated): '
+                                                   'one template, a card for each')
     parser.add_argument('--tiny', action='store_true', help='the tiny-width architecture (tests)')
+    parser.add_argument('--gzip', action='store_true', help='write the graphs gzipped (.onnx.gz), as committed')
     parser.add_argument('--out', required=True)
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
+    family = export.load_family(args.model_id)
+    also = [m for m in args.also.split(',') if m]
+    for other in also:
+        export.load_family(other)
+        if family.config(other, args.tiny) != family.config(args.model_id, args.tiny):
+            raise common.ExportError(f'{other} has another architecture than {args.model_id}: give it its own template')
     data, extra, meta = build_template(args.model_id, args.tiny)
-    card_id = meta['card']['id']
-    onnx_path = os.path.join(args.out, f'{card_id}.template.onnx')
-    with open(onnx_path, 'wb') as f:
-        f.write(data)
+    base = meta.pop('card')['id']
+    meta = {'cards': {m: family.card(m, args.tiny) for m in [args.model_id, *also]}, **meta}
+    meta['file'] = write(os.path.join(args.out, f'{base}.template.onnx'), data, args.gzip)
     meta['sha256'] = hashlib.sha256(data).hexdigest()
     for name, graph in extra.items():
-        with open(os.path.join(args.out, f'{card_id}.{name}.template.onnx'), 'wb') as f:
-            f.write(graph)
-        meta['computed'] = {k: {**v, 'sha256': hashlib.sha256(graph).hexdigest()} if v['graph'] == name else v
-                            for k, v in meta['computed'].items()}
-    with open(os.path.join(args.out, f'{card_id}.template.json'), 'w', encoding='utf-8') as f:
+        written = write(os.path.join(args.out, f'{base}.{name}.template.onnx'), graph, args.gzip)
+        meta['computed'] = {k: {**v, 'file': written, 'sha256': hashlib.sha256(graph).hexdigest()}
+                            if v['graph'] == name else v for k, v in meta['computed'].items()}
+    meta['sources'] = source_hashes(args.model_id)
+    with open(os.path.join(args.out, f'{base}.template.json'), 'w', encoding='utf-8') as f:
         json.dump(meta, f, indent=1)
         f.write('\n')
-    print(f'{onnx_path}: {len(data)} bytes, {len(meta["slots"])} slots')
+    print(f'{meta["file"]}: {len(data)} bytes, {len(meta["slots"])} slots, cards {", ".join(meta["cards"])}')
 
 
 if __name__ == '__main__':

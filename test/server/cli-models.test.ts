@@ -1,0 +1,94 @@
+// `frontier models list | install <id> --from FILE | remove <id>` (server/cli-models.ts) with the committed catalogue
+// and StyleSwin 256 template, on a fake checkpoint in the official FFHQ_256.pt layout at full size (random weights,
+// written by torch.save), into a temporary registry and files folder: install converts without Python and registers
+// the real card (variant full), the installed model generates an image on onnxruntime-node, remove takes it away;
+// a licence that must be accepted, an unknown id, a missing --from and a checkpoint of the wrong model are refused
+// with what to do. Needs Debian's python3-torch only to write the fake checkpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { modelsCommand } from '../../server/cli-models.ts';
+import { makeFakeCheckpoint, requireTorch } from '../export/export-util.ts';
+
+let work: string;
+let checkpoint: string;
+
+before(async () => {
+  requireTorch();
+  work = mkdtempSync(join(tmpdir(), 'cli-models-'));
+  checkpoint = join(work, 'FFHQ_256.pt');
+  await makeFakeCheckpoint('styleswin', 'styleswin-ffhq-256', checkpoint);
+});
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await modelsCommand(argv, {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    filesDir: join(work, 'files'),
+    registryPath: join(work, 'local-registry.json'),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('list names every supported official model with its download, licence and state', async () => {
+  const r = await run('list');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^styleswin-ffhq-256 +available$/m);
+  assert.match(r.out, /download: https:\/\/facevcstandard\.blob\.core\.windows\.net\/.*FFHQ_256\.pt/);
+  assert.match(r.out, /^gram-ffhq-256 +available/m);
+  assert.match(r.out, /licence: Non-commercial research use only/);
+  assert.match(r.out, /^ttvsr-reds +not supported yet$/m);
+  assert.doesNotMatch(r.out, /WASM|onnxruntime|tensor/i, 'designer words only');
+});
+
+test('install --from converts the official file without Python and registers the real model; it generates; remove takes it away', async () => {
+  const r = await run('install', 'styleswin-ffhq-256', '--from', checkpoint);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^installed styleswin-ffhq-256 \(StyleSwin FFHQ 256\): styleswin-ffhq-256\.[0-9a-f]{16}\.onnx$/m);
+  assert.match(r.out, /licence: Personal and research use only/);
+  const registry = JSON.parse(readFileSync(join(work, 'local-registry.json'), 'utf8'));
+  const card = registry.models.find((m: { id: string }) => m.id === 'styleswin-ffhq-256');
+  assert.equal(card.variant, 'full');
+  assert.equal(card.task, 'generate');
+  assert.deepEqual(readdirSync(join(work, 'files')), [card.files[0].name]);
+  assert.match((await run('list')).out, /^styleswin-ffhq-256 +installed$/m);
+
+  const session = await ort.InferenceSession.create(join(work, 'files', card.files[0].name), { intraOpNumThreads: 2 });
+  const z = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i * 12.9898) * 1.2);
+  const { image } = await session.run({ z: new ort.Tensor('float32', z, [1, 512]), truncation: new ort.Tensor('float32', Float32Array.of(0.7), [1]) });
+  await session.release();
+  assert.deepEqual(image.dims, [1, 3, 256, 256]);
+  const px = image.data as Float32Array;
+  assert.ok(px.every(Number.isFinite), 'finite pixels');
+  assert.ok(Math.max(...px.subarray(0, 4096)) - Math.min(...px.subarray(0, 4096)) > 1e-3, 'not a flat image');
+
+  const removed = await run('remove', 'styleswin-ffhq-256');
+  assert.equal(removed.code, 0, removed.err);
+  assert.deepEqual(readdirSync(join(work, 'files')), []);
+  assert.match((await run('list')).out, /^styleswin-ffhq-256 +available$/m);
+  assert.equal((await run('remove', 'styleswin-ffhq-256')).code, 2);
+});
+
+test('refusals say what to do and write nothing', async () => {
+  const gram = await run('install', 'gram-ffhq-256', '--from', checkpoint);
+  assert.equal(gram.code, 2);
+  assert.match(gram.err, /licence must be accepted first: Non-commercial research use only.*\nRun again with --accept-license/s);
+  const unknown = await run('install', 'stylegan-9000', '--from', checkpoint);
+  assert.match(unknown.err, /no official model "stylegan-9000"\. See: frontier models list/);
+  const noFile = await run('install', 'styleswin-church-256');
+  assert.match(noFile.err, /Download https:\/\/facevcstandard.*LSUNChurch_256\.pt.* yourself, then run:\n {2}frontier models install styleswin-church-256 --from <the downloaded file>/s);
+  const wrong = await run('install', 'styleswin-ffhq-1024', '--from', checkpoint);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.err, /FFHQ_256\.pt does not fit styleswin-ffhq-1024|cannot be installed from a checkpoint in this version/);
+  const planned = await run('install', 'ttvsr-reds', '--from', checkpoint);
+  assert.match(planned.err, /ttvsr-reds is not supported yet/);
+  assert.ok(!existsSync(join(work, 'files')) || readdirSync(join(work, 'files')).length === 0, 'no files left');
+});
