@@ -1,21 +1,36 @@
 // Official checkpoint → ONNX in TypeScript, on the machine that installs the model (no Python): read the PyTorch file
 // (torch-checkpoint.ts), take the family's weights out of it, check them against the template's slots by name and
-// shape, compute the buffers no checkpoint holds (StyleSwin's mean latent: the mapping graph run on onnxruntime-node),
-// and fill the committed template (onnx-template.ts). The result is content-addressed like every other model file.
+// shape, compute the buffers no checkpoint holds (StyleSwin's mean latent, GRAM's truncation averages: a graph of the
+// same weights run on onnxruntime-node over random latents), and fill the committed template (onnx-template.ts). The
+// result is content-addressed like every other model file.
 //
-// One family object per model family says where its weights live in the official files; the template says
-// everything else (graph, slot names, shapes, cards). The Python exporters (models/export/) stay the reference:
-// test/convert/from-checkpoint.test.ts converts the same fake official file both ways and compares outputs.
+// One family object per model family says where its weights live in the official files (and how they are
+// transformed: GRAM's EMA weights replace the raw ones); the template says everything else (graph, slot names,
+// shapes, cards). The Python exporters (models/export/) stay the reference: test/convert/from-checkpoint*.test.ts
+// convert the same fake official file both ways and compare outputs.
 import '../../worker/runtime/no-telemetry.mjs';
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard, ModelFile } from '../../worker/models/card.ts';
 import { Rng } from '../../worker/random.ts';
-import { PyDict, flattenTensors, pyGet, readCheckpoint, type PyValue, type TorchCheckpoint, type TorchTensor } from './torch-checkpoint.ts';
+import { PyDict, PyObject, TorchTensor, describeValue, flattenTensors, pyGet, readCheckpoint, type PyValue, type TorchCheckpoint } from './torch-checkpoint.ts';
 import { externalLayout, fillExternal, fillInline, type TemplateSlot, templateSlots } from './onnx-template.ts';
 import { findTemplate, readTemplateGraph, type ComputedMeta, type Template } from './templates.ts';
+
+/** What a family's `weights` may use besides the checkpoint it was given. */
+export interface WeightsContext {
+  /** The path the user gave (files that belong beside it are looked for next to it). */
+  file: string;
+  /** Something the user should know about the result (Converted.warnings), e.g. GRAM without its EMA file. */
+  warn(message: string): void;
+  /** Opens another checkpoint (e.g. GRAM's ema.pth beside generator.pth); it is closed when the conversion ends. */
+  open(path: string): TorchCheckpoint;
+  /** Checks tensors against the template's slots (names and shapes) as the conversion does with what `weights`
+   *  returns: for checking the file's own names before a transform replaces their values (GRAM's EMA). */
+  check(weights: Map<string, TorchTensor>): void;
+}
 
 /** Where a family's weights are inside an official file, and how to recognise a file of that family. */
 export interface CheckpointFamily {
@@ -24,7 +39,7 @@ export interface CheckpointFamily {
   /** A key only this family's weights have (to say "this is a <label> checkpoint" when the wrong one is given). */
   marker: string;
   /** The weights, by the names the template's slots use. */
-  weights(checkpoint: TorchCheckpoint): Map<string, TorchTensor>;
+  weights(checkpoint: TorchCheckpoint, context: WeightsContext): Map<string, TorchTensor>;
 }
 
 const keysOf = (v: PyValue): string => (v instanceof PyDict ? [...v.keys()].slice(0, 12).map(String).join(', ') : typeof v);
@@ -44,7 +59,122 @@ const STYLESWIN: CheckpointFamily = {
   },
 };
 
-const FAMILIES: CheckpointFamily[] = [STYLESWIN];
+/** True when `weights` has `marker` as a key or as the end of one (a state_dict nested under e.g. 'model'). */
+const hasMarker = (weights: Map<string, TorchTensor>, marker: string): boolean =>
+  weights.has(marker) || [...weights.keys()].some((k) => k.endsWith(`.${marker}`));
+
+/** The family another file's tensors belong to, if it is not `family`. */
+const otherFamily = (weights: Map<string, TorchTensor>, family: CheckpointFamily): CheckpointFamily | undefined =>
+  FAMILIES.find((f) => f !== family && hasMarker(weights, f.marker));
+
+// ── GRAM (microsoft/GRAM; models/export/gram.py load_checkpoint + apply_ema) ──────────────────────────────────────
+// generator.pth is a bare state_dict (generator.state_dict()); the weights used are the EMA's: ema.pth beside it is a
+// pickled torch_ema ExponentialMovingAverage (read as an inert placeholder) whose shadow_params list follows
+// generator.parameters() order. ema.pth may be given instead (generator.pth beside it names the tensors).
+
+const GRAM_EMA_CLASSES = new Set(['torch_ema.ema.ExponentialMovingAverage', 'torch_ema.ExponentialMovingAverage']);
+
+/** gram.py official_keys(): GramGenerator's parameters in registration order (= parameters() = shadow_params order);
+ *  the same names at every width. test/convert/from-checkpoint-gram.test.ts checks it against keys/gram-ffhq-256.txt. */
+export function gramParameterOrder(): string[] {
+  const linear = (name: string) => [`${name}.weight`, `${name}.bias`];
+  const rf = 'representation.rf_network';
+  return [
+    ...[0, 2, 4].flatMap((i) => linear(`representation.sample_network.network.${i}`)),
+    ...linear('representation.sample_network.output_layer'),
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => linear(`${rf}.network.${i}.layer`)),
+    ...linear(`${rf}.color_layer.0.layer`),
+    ...[0, 1, 2, 3, 4, 5, 6].flatMap((i) => linear(`${rf}.output_sigma.${i}`)),
+    ...[0, 1, 2, 3, 4, 5, 6].flatMap((i) => linear(`${rf}.output_color.${i}`)),
+    ...[0, 2, 4, 6].flatMap((i) => linear(`${rf}.mapping_network.network.${i}`)),
+  ];
+}
+
+const isGramEma = (v: PyValue): v is PyObject => v instanceof PyObject && GRAM_EMA_CLASSES.has(v.$class);
+
+/** render_multiview_images.py finds ema.pth as the generator file's name with 'generator' replaced by 'ema'. */
+const sibling = (path: string, from: string, to: string): string => join(dirname(path), basename(path).replaceAll(from, to));
+
+function applyGramEma(state: Map<string, TorchTensor>, ema: TorchCheckpoint, emaFile: string): void {
+  const root = ema.value;
+  const shadow = pyGet(root, 'shadow_params');
+  if (!isGramEma(root) || !Array.isArray(shadow)) {
+    throw new ConvertError('wrong-checkpoint', `${emaFile}: expected a pickled torch_ema ExponentialMovingAverage (with shadow_params), got ${root instanceof PyObject ? root.$class : describeValue(root)}.`);
+  }
+  const order = gramParameterOrder();
+  if (shadow.length !== order.length) throw new ConvertError('wrong-checkpoint', `${emaFile}: ${shadow.length} EMA tensors, the generator has ${order.length} parameters.`);
+  order.forEach((name, index) => {
+    const tensor = shadow[index];
+    const want = state.get(name)!.shape;
+    if (!(tensor instanceof TorchTensor) || tensor.shape.join('x') !== want.join('x')) {
+      const got = tensor instanceof TorchTensor ? `shape [${tensor.shape}]` : describeValue(tensor);
+      throw new ConvertError('wrong-checkpoint', `${emaFile}: EMA tensor #${index} (for ${name}) has ${got}, expected [${want}].`);
+    }
+    state.set(name, tensor);
+  });
+}
+
+const GRAM: CheckpointFamily = {
+  prefix: 'gram',
+  label: 'GRAM',
+  marker: 'representation.rf_network.mapping_network.network.0.weight',
+  weights(checkpoint, context) {
+    let generator = checkpoint;
+    let generatorFile = context.file;
+    let ema: TorchCheckpoint | undefined;
+    let emaFile: string;
+    if (isGramEma(checkpoint.value)) {
+      emaFile = context.file;
+      generatorFile = sibling(context.file, 'ema', 'generator');
+      if (generatorFile === emaFile || !existsSync(generatorFile)) {
+        throw new ConvertError('wrong-checkpoint', `${emaFile} is a GRAM EMA file (weights without names): give generator.pth, with ema.pth beside it (looked for ${generatorFile}).`);
+      }
+      ema = checkpoint;
+      generator = context.open(generatorFile);
+    } else {
+      emaFile = sibling(context.file, 'generator', 'ema');
+    }
+    const root = generator.value;
+    if (!(root instanceof PyDict) || ![...root.values()].every((v) => v instanceof TorchTensor)) {
+      const other = otherFamily(flattenTensors(root), GRAM);
+      throw new ConvertError('wrong-checkpoint', other
+        ? `${generatorFile} is a ${other.label} checkpoint, not GRAM's generator.pth.`
+        : `${generatorFile}: expected a GRAM generator state_dict (name → tensor), got a ${describeValue(root)}${root instanceof PyDict ? ` (top-level keys: ${keysOf(root)})` : ''}.`);
+    }
+    let state = flattenTensors(root);
+    if (state.size && [...state.keys()].every((k) => k.startsWith('module.'))) { // saved from the DDP wrapper
+      state = new Map([...state].map(([k, v]) => [k.slice('module.'.length), v]));
+    }
+    context.check(state);
+    if (!ema && emaFile !== generatorFile && existsSync(emaFile)) ema = context.open(emaFile);
+    if (ema) applyGramEma(state, ema, emaFile);
+    else context.warn(`No EMA file at ${emaFile}: converted the raw generator weights of ${generatorFile}. The official demos and FID numbers use the EMA weights (put ema.pth beside generator.pth and install again).`);
+    return state;
+  },
+};
+
+// ── SimMIM (microsoft/SimMIM; models/export/simmim.py pick_state) ──────────────────────────────────────────────────
+// The pretraining file is {'model': state_dict, 'optimizer', 'lr_scheduler', 'max_accuracy', 'epoch', 'config'}
+// ('config' a yacs CfgNode, read as an inert placeholder); a bare state_dict is accepted too. Its architecture
+// buffers (relative_position_index, attn_mask) have no slot: the template holds them as graph constants.
+
+const SIMMIM: CheckpointFamily = {
+  prefix: 'simmim',
+  label: 'SimMIM',
+  marker: 'encoder.mask_token',
+  weights(checkpoint) {
+    const root = checkpoint.value;
+    const model = pyGet(root, 'model');
+    if (model instanceof PyDict) return flattenTensors(model);
+    if (root instanceof PyDict && root.has('encoder.mask_token')) return flattenTensors(root);
+    if (root instanceof PyDict && root.has('swin.embeddings.mask_token')) {
+      throw new ConvertError('wrong-checkpoint', `${checkpoint.file} is Hugging Face's SwinForMaskedImageModeling layout, which this version installs only through Python (npm run convert -- simmim-swin-base-192 --checkpoint FILE): give the official ${'simmim_pretrain__swin_base__img192_window6__100ep.pth'} instead.`);
+    }
+    throw new ConvertError('wrong-checkpoint', `${checkpoint.file} holds neither 'model' nor a SimMIM state_dict (top-level keys: ${keysOf(root)}).`);
+  },
+};
+
+const FAMILIES: CheckpointFamily[] = [STYLESWIN, GRAM, SIMMIM];
 
 export type ConvertErrorCode = 'no-template' | 'wrong-checkpoint' | 'cancelled';
 
@@ -76,6 +206,8 @@ export interface Converted {
   card: ModelCard;
   /** Absolute paths of the files written, in the card's order. */
   paths: string[];
+  /** What the user should know about the result (e.g. GRAM converted without its EMA weights). */
+  warnings: string[];
 }
 
 const familyOf = (cardId: string): CheckpointFamily | undefined => FAMILIES.find((f) => cardId.startsWith(`${f.prefix}-`));
@@ -101,7 +233,7 @@ function checkWeights(slots: TemplateSlot[], weights: Map<string, TorchTensor>, 
     .filter((s) => s.kind === 'checkpoint' && weights.has(s.name) && weights.get(s.name)!.shape.join('x') !== s.dims.join('x'))
     .map((s) => `${s.name} [${weights.get(s.name)!.shape}] (needs [${s.dims}])`);
   if (!missing.length && !misshaped.length) return;
-  const other = FAMILIES.find((f) => f !== family && weights.has(f.marker));
+  const other = otherFamily(weights, family);
   const list = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, … (${xs.length - 8} more)` : '');
   const why = [missing.length ? `${missing.length} tensors missing (${list(missing)})` : '', misshaped.length ? `${misshaped.length} of another shape (${list(misshaped)})` : ''].filter(Boolean).join('; ');
   throw new ConvertError('wrong-checkpoint', other
@@ -109,30 +241,60 @@ function checkWeights(slots: TemplateSlot[], weights: Map<string, TorchTensor>, 
     : `${file} does not fit ${cardId}: ${why}. Is it the checkpoint of another ${family.label} model or size?`);
 }
 
-/** A computed buffer: the mean of a graph's output over `samples` N(0, 1) inputs (StyleSwin's mean latent). */
-async function computeMean(template: Template, recipe: ComputedMeta, weights: Map<string, TorchTensor>, slot: TemplateSlot, options: ConvertOptions): Promise<Uint8Array> {
-  const graph = readTemplateGraph(template, recipe.file, recipe.sha256);
-  const filled = fillInline(graph, (s) => slotBytes(s, weights.get(s.name)!));
-  const session = await ort.InferenceSession.create(filled, { intraOpNumThreads: 1 });
-  try {
-    const width = slot.dims[slot.dims.length - 1];
-    const sum = new Float64Array(width);
-    const rng = new Rng(0);
-    const batch = 1000;
-    for (let done = 0; done < recipe.samples; done += batch) {
-      if (options.signal?.aborted) throw new ConvertError('cancelled', 'Conversion cancelled.');
-      const n = Math.min(batch, recipe.samples - done);
-      const z = rng.normals(n * width);
-      const out = await session.run({ [recipe.inputs[0]]: new ort.Tensor('float32', z, [n, width]) });
-      const w = out[recipe.outputs[0]].data as Float32Array;
-      for (let i = 0; i < n; i++) for (let j = 0; j < width; j++) sum[j] += w[i * width + j];
-      options.onProgress?.({ stage: 'compute', done: done + n, total: recipe.samples, message: `Averaging the style of ${done + n} / ${recipe.samples} random faces` });
-    }
-    const mean = Float32Array.from(sum, (v) => v / recipe.samples);
-    return new Uint8Array(mean.buffer);
-  } finally {
-    await session.release();
+/**
+ * The computed buffers (template.py's compute_graphs): each is the mean, over `samples` latents z ~ N(0, 1) drawn from
+ * Rng(0) in batches of 1000, of the output of its recipe's graph (filled with the same weights) that is named like the
+ * buffer, or of the graph's only output. Buffers made by one graph share one pass over the same z (GRAM's average FiLM
+ * frequencies and phase shifts; StyleSwin's mean latent is the mapping network's only output).
+ */
+async function computeBuffers(template: Template, slots: TemplateSlot[], weights: Map<string, TorchTensor>, options: ConvertOptions): Promise<Map<string, Uint8Array>> {
+  const byGraph = new Map<string, { recipe: ComputedMeta; slots: TemplateSlot[] }>();
+  for (const slot of slots.filter((s) => s.kind === 'computed')) {
+    const recipe = template.meta.computed[slot.name];
+    if (!recipe) throw new Error(`template ${template.name} has no recipe for ${slot.name}`);
+    const group = byGraph.get(recipe.file) ?? { recipe, slots: [] };
+    if (group.recipe.samples !== recipe.samples || group.recipe.outputs.join() !== recipe.outputs.join()) throw new Error(`template ${template.name}: the recipes of ${recipe.file} disagree`);
+    group.slots.push(slot);
+    byGraph.set(recipe.file, group);
   }
+  const out = new Map<string, Uint8Array>();
+  for (const { recipe, slots: made } of byGraph.values()) {
+    const output = (slot: TemplateSlot): string => {
+      if (recipe.outputs.includes(slot.name)) return slot.name;
+      if (recipe.outputs.length === 1) return recipe.outputs[0];
+      throw new Error(`template ${template.name}: ${recipe.file} has no output named ${slot.name} (outputs: ${recipe.outputs.join(', ')})`);
+    };
+    const graph = readTemplateGraph(template, recipe.file, recipe.sha256);
+    const filled = fillInline(graph, (s) => slotBytes(s, weights.get(s.name)!));
+    const session = await ort.InferenceSession.create(filled, { intraOpNumThreads: 1 });
+    try {
+      const input = session.inputMetadata.find((m) => m.name === recipe.inputs[0]);
+      const dim = input && input.isTensor ? input.shape.at(-1) : undefined;
+      if (typeof dim !== 'number') throw new Error(`template ${template.name}: ${recipe.file}'s input ${recipe.inputs[0]} has no fixed width`);
+      const width = dim;
+      const sums = made.map((slot) => new Float64Array(slot.byteLength / 4));
+      const rng = new Rng(0);
+      const batch = 1000;
+      for (let done = 0; done < recipe.samples; done += batch) {
+        if (options.signal?.aborted) throw new ConvertError('cancelled', 'Conversion cancelled.');
+        const n = Math.min(batch, recipe.samples - done);
+        const z = rng.normals(n * width);
+        const result = await session.run({ [recipe.inputs[0]]: new ort.Tensor('float32', z, [n, width]) });
+        made.forEach((slot, k) => {
+          const sum = sums[k];
+          const y = result[output(slot)].data as Float32Array;
+          const m = sum.length;
+          if (y.length !== n * m) throw new Error(`template ${template.name}: ${recipe.file} gave ${y.length / n} values per latent for ${slot.name}, which holds ${m}`);
+          for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) sum[j] += y[i * m + j];
+        });
+        options.onProgress?.({ stage: 'compute', done: done + n, total: recipe.samples, message: `Averaging the ${recipe.graph} network over ${done + n} / ${recipe.samples} random latents` });
+      }
+      made.forEach((slot, k) => out.set(slot.name, new Uint8Array(Float32Array.from(sums[k], (v) => v / recipe.samples).buffer)));
+    } finally {
+      await session.release();
+    }
+  }
+  return out;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -158,18 +320,25 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
   const progress = options.onProgress ?? (() => {});
   progress({ stage: 'read', done: 0, total: 1, message: 'Reading the checkpoint' });
   const checkpoint = readCheckpoint(file);
+  const opened: TorchCheckpoint[] = [checkpoint];
+  const warnings: string[] = [];
   try {
-    const weights = family.weights(checkpoint);
     const graph = readTemplateGraph(template, template.meta.file, template.meta.sha256);
     const slots = templateSlots(graph);
-    checkWeights(slots, weights, family, cardId, file);
+    const check = (w: Map<string, TorchTensor>) => checkWeights(slots, w, family, cardId, file);
+    const weights = family.weights(checkpoint, {
+      file,
+      warn: (message) => warnings.push(message),
+      open: (path) => {
+        const other = readCheckpoint(path);
+        opened.push(other);
+        return other;
+      },
+      check,
+    });
+    check(weights);
 
-    const computed = new Map<string, Uint8Array>();
-    for (const slot of slots.filter((s) => s.kind === 'computed')) {
-      const recipe = template.meta.computed[slot.name];
-      if (!recipe) throw new Error(`template ${template.name} has no recipe for ${slot.name}`);
-      computed.set(slot.name, await computeMean(template, recipe, weights, slot, options));
-    }
+    const computed = await computeBuffers(template, slots, weights, options);
     const value = (slot: TemplateSlot): Uint8Array => computed.get(slot.name) ?? slotBytes(slot, weights.get(slot.name)!);
 
     const base = template.meta.cards[cardId];
@@ -204,12 +373,12 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
       files,
       source: { ...base.source, converter: `models/convert/from-checkpoint.ts (template ${template.meta.file})` },
     } as ModelCard;
-    return { card, paths };
+    return { card, paths, warnings };
   } catch (err) {
     if (options.signal?.aborted && !(err instanceof ConvertError && err.code === 'cancelled')) throw new ConvertError('cancelled', 'Conversion cancelled.');
     throw err;
   } finally {
-    checkpoint.close();
+    for (const c of opened) c.close();
   }
 }
 

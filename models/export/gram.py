@@ -88,6 +88,10 @@ MODELS = {
 AVG_SEED = 1234          # z draw for the truncation mean (the official code draws 10k unseeded z)
 AVG_SAMPLES = 10_000
 
+# Buffers computed after the weights load (prepare(): the truncation averages): "frontier:computed" slots of the
+# graph template (template.py), which models/convert/from-checkpoint.ts fills after converting a checkpoint.
+COMPUTED = ('representation.rf_network.avg_frequencies', 'representation.rf_network.avg_phase_shifts')
+
 # Max |ONNX − PyTorch| allowed on rgb (range [-1, 1]) and depth. Measured against torch 1.13: onnxruntime-node 1.30
 # CPU ≤ 8.4e-7 (tiny and full width); onnxruntime-web WASM ≤ 1.6e-6; WebGPU on SwiftShader (JSEP and native EP)
 # ≤ 1.1e-4. Why so loose: SIREN layers compute sin(f·x + φ) with f ≈ 30 (15·f' + 30), so rounding in x (matmul
@@ -477,7 +481,10 @@ def load_checkpoint(model: GramGenerator, model_id: str, path: str) -> None:
     what = f'the GRAM {model_id} generator (keys from microsoft/GRAM generators/)'
     common.check_state_dict(model, state, what, path)
     if ema_path != path and os.path.isfile(ema_path):
-        apply_ema(state, official_keys(model_id), read_pickle(ema_path), ema_path)
+        # generator.parameters() order: official_keys() at full width (self_check asserts it), the same names at tiny
+        # width (export.py --tiny --checkpoint: fake official files for converter tests).
+        expected = [(name, tuple(p.shape)) for name, p in model.named_parameters()]
+        apply_ema(state, expected, read_pickle(ema_path), ema_path)
     else:
         common.warn(f'no EMA file at {ema_path}: using the raw generator weights of {path}; the official demos '
                     'and FID numbers use the EMA weights (ema.pth)')
@@ -502,6 +509,32 @@ def apply_ema(state: dict, expected: list[tuple[str, tuple[int, ...]]], ema, ema
 def prepare(model: GramGenerator, model_id: str, tiny: bool) -> None:
     model.representation.rf_network.compute_average()
     model.eval()
+
+
+def randomize(model: GramGenerator) -> None:
+    """For template.py, which traces a model whose values it throws away: the official initialisation (as build())
+    plus a little noise, so that no two parameters are equal (torch.onnx.export merges initializers of equal value,
+    e.g. the zero biases, and each must stay its own slot), and truncation averages from a few z, so that forward()
+    can be traced before any checkpoint is loaded."""
+    init_weights(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-3 * torch.randn(p.shape))
+    model.representation.rf_network.compute_average(samples=16)
+
+
+def compute_graphs(model: GramGenerator, model_id: str, tiny: bool) -> dict:
+    """For template.py: how each COMPUTED buffer is made after conversion. The truncation averages are the means of
+    the mapping network's two outputs (FiLM frequencies before the ·15 + 30 scaling, and phase shifts) over
+    AVG_SAMPLES z ~ N(0, 1), as compute_average() does in PyTorch; one graph makes both, each output named after the
+    buffer that is its mean (models/convert/from-checkpoint.ts averages the output named like the buffer)."""
+    recipe = {
+        'graph': 'mapping', 'module': 'representation.rf_network.mapping_network',
+        'inputs': (torch.zeros(2, model.cfg['z_dim']),), 'input_names': ['z'], 'output_names': list(COMPUTED),
+        'dynamic_axes': {'z': {0: 'batch'}, **{name: {0: 'batch'} for name in COMPUTED}},
+        'how': 'mean of the output named like the buffer over z ~ N(0, 1)', 'samples': AVG_SAMPLES,
+    }
+    return {name: dict(recipe) for name in COMPUTED}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -780,13 +813,15 @@ def key_layout_text(model_id: str) -> str:
     return header + ''.join(f"{name} {'x'.join(map(str, shape))} float32\n" for name, shape in official_keys(model_id))
 
 
-def write_fake_checkpoint(folder: str, model_id: str = 'gram-ffhq-256', bad_key: str | None = None) -> dict:
-    """A stand-in for the official files with the official layout and full width: generator.pth (state_dict of
-    random weights) and ema.pth (a pickled torch_ema.ema.ExponentialMovingAverage holding different weights)."""
+def write_fake_checkpoint(folder: str, model_id: str = 'gram-ffhq-256', bad_key: str | None = None,
+                          tiny: bool = False) -> dict:
+    """A stand-in for the official files with the official layout (at full width, or at tiny width for converter
+    tests): generator.pth (state_dict of random weights) and ema.pth (a pickled torch_ema.ema.ExponentialMovingAverage
+    holding different weights)."""
     os.makedirs(folder, exist_ok=True)
     torch.manual_seed(1)
-    model = build(model_id, False)
-    keys = official_keys(model_id)
+    model = build(model_id, tiny)
+    keys = [(name, tuple(p.shape)) for name, p in model.named_parameters()] if tiny else official_keys(model_id)
     ema_params = [model.state_dict()[name].clone() for name, _ in keys]
     gen = torch.Generator().manual_seed(99)
     raw = OrderedDict((name, p + 0.01 * torch.randn(p.shape, generator=gen)) for (name, _), p in zip(keys, ema_params))
@@ -888,6 +923,7 @@ def main(argv=None):
     fake = sub.add_parser('fake-checkpoint', help='write generator.pth + ema.pth with the official layout')
     fake.add_argument('--out', required=True)
     fake.add_argument('--bad-key', help='also write OUT/bad/ with the first key renamed to this')
+    fake.add_argument('--tiny', action='store_true', help='at tiny width (for export.py --tiny --checkpoint)')
     keys = sub.add_parser('keys', help='write the official key list')
     keys.add_argument('--out', required=True)
     args = parser.parse_args(argv)
@@ -902,9 +938,9 @@ def main(argv=None):
     elif args.command == 'rays':
         write_json(args.out, rays_fixture())
     elif args.command == 'fake-checkpoint':
-        files = {'good': write_fake_checkpoint(args.out)}
+        files = {'good': write_fake_checkpoint(args.out, tiny=args.tiny)}
         if args.bad_key:
-            files['bad'] = write_fake_checkpoint(os.path.join(args.out, 'bad'), bad_key=args.bad_key)
+            files['bad'] = write_fake_checkpoint(os.path.join(args.out, 'bad'), bad_key=args.bad_key, tiny=args.tiny)
         print(json.dumps(files))
     elif args.command == 'keys':
         with open(args.out, 'w', encoding='utf-8') as f:
