@@ -15,7 +15,10 @@ import { describeTargetChoice, scaleFit, scaleOptions } from './format.ts';
 import type { HostClient } from './host-client.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import type { ErrorAction } from './components/ErrorPanel.tsx';
+import { InstalledNotice } from './components/InstalledNotice.tsx';
 import { ModelManager } from './components/ModelManager.tsx';
+import { OfficialModels } from './components/OfficialModels.tsx';
+import { TestModelNotice } from './components/TestModelNotice.tsx';
 import { modelMismatch, ModelPicker } from './components/ModelPicker.tsx';
 import { PairingPrompt, type PairingState } from './components/PairingPrompt.tsx';
 import { ParamsForm } from './components/ParamsForm.tsx';
@@ -23,6 +26,8 @@ import { ProgressBar } from './components/ProgressBar.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
 import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
 import { useViewPreview } from './view-preview.ts';
+import { entryForTestModel, testModelInUse } from './install-format.ts';
+import { useOfficialModels } from './official-models.ts';
 import { SamplingPreview } from './components/SamplingPreview.tsx';
 import { Section } from './components/Section.tsx';
 import { SelectionPanel } from './components/SelectionPanel.tsx';
@@ -140,15 +145,36 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
   /** Reloads model statuses; `quiet` keeps a failure from replacing the message the user is reading. */
   const refreshModels = useCallback(
-    async (quiet = false) => {
+    async (quiet = false, reload = false) => {
       try {
-        setModels(await engine.models());
+        setModels(await engine.models(reload ? { reload } : undefined));
       } catch (err) {
         if (!quiet) setProblem(asProblem(err));
       }
     },
     [engine],
   );
+
+  // Official models: listed and installed by the server; an install or removal reloads the engine's model list, and
+  // a task that had its test model chosen by hand goes back to Automatic (which prefers the real model).
+  const official = useOfficialModels({
+    serverUrl: settings.serverUrl.trim().replace(/\/+$/, ''),
+    token: settings.token,
+    active: boot.phase !== 'waiting-host',
+    onRegistryChanged: async ({ installed }) => {
+      try {
+        setModels(await engine.models({ reload: true }));
+      } catch (err) {
+        setProblem(asProblem(err));
+      }
+      if (installed?.length) setModelId((prev) => (prev.endsWith('-tiny') && installed.includes(prev.replace(/-tiny$/, '')) ? '' : prev));
+    },
+  });
+  const testModel = testModelInUse(taskModels, modelId);
+  const testModelEntry = testModel ? entryForTestModel(testModel.card.id, official.state.entries) : undefined;
+  const realModel = testModel ? taskModels.find((m) => m.card.variant !== 'tiny' && m.card.id === testModel.card.id.replace(/-tiny$/, '')) : undefined;
+  // "Installed: Generate now uses …" once, for the task whose real model was just installed.
+  const justInstalled = testModel ? undefined : official.state.entries.find((e) => official.state.installedNow[e.id] && taskModels.some((m) => e.cards.includes(m.card.id)));
 
   /** (Re)starts the engine for `s` and loads tasks and models; a newer start makes an older one's outcome moot. */
   const startEngine = useCallback(
@@ -213,7 +239,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     return () => {
       stale = true;
     };
-  }, [engine, boot.phase, taskId, modelId, settings.target, engineState, params]);
+  }, [engine, boot.phase, taskId, modelId, settings.target, engineState, params, models]);
 
   // A scale that no longer fits the selection moves down to the largest that does.
   useEffect(() => {
@@ -385,6 +411,13 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         )}
 
         <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
+        {testModel && (
+          <TestModelNotice tiny={testModel} entry={testModelEntry} real={realModel} official={official.state} actions={official.actions}
+            serverUrl={settings.serverUrl} onUseReal={setModelId} onReloadModels={() => void refreshModels(false, true)} />
+        )}
+        {justInstalled && task && (
+          <InstalledNotice taskLabel={task.label} modelLabel={justInstalled.label} onDismiss={() => official.actions.acknowledge(justInstalled.id)} />
+        )}
         <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />
 
         <div class="run-row">
@@ -407,7 +440,12 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       {result && <ResultPreview result={result} hostName={hostInfo?.name} />}
 
       <Section title="Models" testId="models-panel">
-        <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels} onRefresh={() => void refreshModels()} />
+        <OfficialModels official={official.state} actions={official.actions} tasks={tasks} serverUrl={settings.serverUrl} />
+        <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels}
+          onRefresh={() => {
+            void refreshModels(false, true);
+            official.actions.reload();
+          }} />
       </Section>
       <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
         <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} host={hostInfo?.name} />

@@ -177,8 +177,9 @@ export class EngineClient {
   tasks(): Promise<TaskInfo[]> {
     return this.call((api) => api.tasks());
   }
-  models(): Promise<ModelStatus[]> {
-    return this.call((api) => api.models());
+  /** `reload`: read the server's model list again (after a model was installed or removed). */
+  models(options?: { reload?: boolean }): Promise<ModelStatus[]> {
+    return this.call((api) => (options ? api.models(options) : api.models()));
   }
   clearModels(ids?: string[]): Promise<void> {
     return this.call((api) => api.clearModels(ids));

@@ -42,7 +42,8 @@ export interface EngineApi {
   init(config: EngineConfig): Promise<Capabilities>;
   capabilities(): Promise<Capabilities>;
   tasks(): Promise<TaskInfo[]>;
-  models(): Promise<ModelStatus[]>;
+  /** Model statuses; `reload` reads the registry again first (a model was installed or removed on the server). */
+  models(options?: { reload?: boolean }): Promise<ModelStatus[]>;
   /** Remove cached model files (all when ids is omitted) and dispose their sessions. */
   clearModels(ids?: string[]): Promise<void>;
   /** Which target a job with these params would run on, and why. `params` pick the default model (e.g. by scale). */

@@ -59,7 +59,8 @@ export class Engine {
     return this.registry;
   }
 
-  async models(): Promise<ModelStatus[]> {
+  async models(options: { reload?: boolean } = {}): Promise<ModelStatus[]> {
+    if (options.reload) this.registry = null; // running jobs keep the registry they started with
     const registry = await this.loadRegistry();
     return Promise.all(
       registry.models.map(async (card) => {

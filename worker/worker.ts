@@ -31,7 +31,7 @@ const api: EngineApi = {
     }),
   capabilities: () => guard(() => current().capabilities()),
   tasks: () => guard(() => current().tasks()),
-  models: () => guard(() => current().models()),
+  models: (options) => guard(() => current().models(options)),
   clearModels: (ids) => guard(() => current().clearModels(ids)),
   chooseTarget: (task, model, requested, params) => guard(() => current().chooseTarget(task, model, requested, params)),
   run: (job, onProgress) =>

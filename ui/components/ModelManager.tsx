@@ -12,6 +12,7 @@ export function ModelManager(props: {
   const cachedBytes = props.models.reduce((sum, m) => sum + (m.cached ? m.cachedBytes || modelBytes(m) : 0), 0);
   return (
     <div class="models">
+      <h3 class="subheading">In this plugin</h3>
       {props.models.length === 0 && <p class="muted">No models: the engine has not loaded the registry yet.</p>}
       <ul class="model-list">
         {props.models.map((m) => (

@@ -39,26 +39,6 @@ export function ModelPicker(props: { models: ModelStatus[]; value: string; scale
           {selected.card.variant === 'tiny' && <TestBadge />} {selected.card.notes ?? selected.card.description}
         </p>
       )}
-      <ConvertHint models={props.models} />
     </div>
-  );
-}
-
-/** Which official checkpoint a tiny model stands in for: its id without "-tiny". */
-function officialId(tinyId: string): string {
-  return tinyId.replace(/-tiny$/, '');
-}
-
-/** With only test models installed, say how to get real ones: one command on the user's own checkpoint. */
-function ConvertHint({ models }: { models: ModelStatus[] }) {
-  if (models.length === 0 || models.some((m) => m.card.variant !== 'tiny')) return null;
-  // A pipeline converts as a whole (its parts come from one checkpoint).
-  const id = officialId(models[0].card.pipeline?.id ?? models[0].card.id);
-  return (
-    <p class="help warn" data-testid="convert-hint">
-      Only random-weight test models are installed, so results are noise. For real images, download the official checkpoint
-      and convert it once on the machine running the server: <code>npm run convert -- {id} --checkpoint &lt;file&gt;</code>
-      {id.startsWith('gram') ? ' (GRAM is for non-commercial use only and may not be shared: convert your own copy).' : '.'}
-    </p>
   );
 }

@@ -20,16 +20,16 @@ export interface ImageJson {
 export interface JobSnapshot {
   id: string;
   state: 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'done'; message?: string; preview?: ImageJson };
+  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'convert' | 'done'; message?: string; preview?: ImageJson };
   upload?: { offset: number; length: number };
   error?: string;
-  /** Video: the clip; engine jobs: { images, width, height }. */
-  result?: { bytes?: number; width: number; height: number; frames?: number; fps?: number; images?: number };
+  /** Video: the clip; engine jobs: { images, width, height }; model installs: { cards }. */
+  result?: { bytes?: number; width?: number; height?: number; frames?: number; fps?: number; images?: number; cards?: string[] };
   seq: number;
 }
 
 /** What follow, poll and cancel need of a job; `label` names it in errors ("the video job"). */
-interface JobRef {
+export interface JobRef {
   id: string;
   signal: AbortSignal;
   label: string;
@@ -97,6 +97,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
   };
 
   const json = <T>(res: OipResponse): T => JSON.parse(new TextDecoder().decode(res.body)) as T;
+  const { snapshot, follow, cancel } = createJobFollower(http, { fetch: fetchFn, pollMs, maxReconnects, failed });
 
   async function create(req: VideoJobRequest): Promise<JobSnapshot> {
     const body = JSON.stringify({ task: 'upscale-video', model: req.model, params: { scale: req.scale }, upload: { bytes: req.video.bytes.length, mime: req.video.mime } });
@@ -144,82 +145,12 @@ export function createJobServer(opts: JobServerOptions): JobServer {
     return json<{ offset: number }>(res).offset;
   }
 
-  async function snapshot(req: JobRef): Promise<JobSnapshot> {
-    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}`, retry: 'always', signal: req.signal, what: `check ${req.label}` });
-    if (res.status !== 200) throw failed(res, req.label);
-    return json<JobSnapshot>(res);
-  }
-
   const reportVideo = (req: VideoJobRequest, job: JobSnapshot) => {
     const p = job.progress;
     if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `Upscaling frame ${Math.min(p.done + 1, p.total)} / ${p.total} on the server` });
     else if (p.stage === 'encode') req.progress({ stage: 'encode', done: p.done, total: p.total, message: 'Encoding the video on the server' });
     else if (p.stage === 'queued' || p.stage === 'probe') req.progress({ stage: 'run', done: 0, total: 1, message: p.stage === 'queued' ? 'Waiting for the server' : 'Reading the clip' });
   };
-
-  /** Follows the job until it ends: server-sent events first, polling when streaming keeps failing. */
-  async function follow(req: JobRef, start: JobSnapshot, report: (job: JobSnapshot) => void): Promise<JobSnapshot> {
-    let last = start;
-    let reconnects = 0;
-    while (!TERMINAL.has(last.state) && reconnects <= maxReconnects) {
-      const seqBefore = last.seq;
-      try {
-        last = await streamEvents(req, last, report);
-      } catch (err) {
-        if (req.signal.aborted) throw err;
-      }
-      if (TERMINAL.has(last.state)) return last;
-      reconnects = last.seq > seqBefore ? 0 : reconnects + 1;
-      await sleep(backoffMs(reconnects), req.signal);
-    }
-    while (!TERMINAL.has(last.state)) {
-      last = await snapshot(req);
-      report(last);
-      if (!TERMINAL.has(last.state)) await sleep(pollMs, req.signal);
-    }
-    return last;
-  }
-
-  /** Reads events from `after.seq` until the stream ends; returns the newest snapshot seen. */
-  async function streamEvents(req: JobRef, after: JobSnapshot, onEvent: (job: JobSnapshot) => void): Promise<JobSnapshot> {
-    const res = await fetchFn(http.url(`/jobs/${req.id}/events`), {
-      headers: http.headers({ Accept: 'text/event-stream', 'Last-Event-ID': String(after.seq) }),
-      signal: req.signal,
-    });
-    if (res.status === 204) return snapshot(req); // the job ended and nothing is left to replay
-    if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-      await res.body?.cancel();
-      throw new Error(`no event stream (${res.status})`);
-    }
-    let latest = after;
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return latest;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
-          const data = block
-            .split(/\r?\n/)
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).replace(/^ /, ''))
-            .join('\n');
-          if (!data) continue; // a comment (heartbeat) or retry line
-          const job = JSON.parse(data) as JobSnapshot;
-          if (job.seq <= latest.seq) continue;
-          latest = job;
-          onEvent(job);
-          if (TERMINAL.has(job.state)) return job;
-        }
-      }
-    } finally {
-      reader.cancel().catch(() => {});
-    }
-  }
 
   async function download(req: VideoJobRequest, job: JobSnapshot): Promise<Uint8Array> {
     const total = job.result?.bytes ?? 0;
@@ -228,11 +159,6 @@ export function createJobServer(opts: JobServerOptions): JobServer {
     if (res.status !== 200) throw failed(res, 'the result download');
     req.progress({ stage: 'download', done: res.body.length, total: res.body.length, message: 'Downloaded the result' });
     return res.body;
-  }
-
-  /** Tells the server to stop (best effort: the job is cancelled for the user whatever the server says). */
-  async function cancel(id: string): Promise<void> {
-    await http.send({ method: 'POST', path: `/jobs/${id}/cancel`, retry: 'before-response', what: 'cancel the job', timeoutMs: 5000 }).catch(() => {});
   }
 
   /** Runs `work`; once the user aborted, stops the server job too and says nothing was placed. */
@@ -310,6 +236,108 @@ export function createJobServer(opts: JobServerOptions): JobServer {
       });
     },
   };
+}
+
+export interface JobFollowerOptions {
+  fetch: typeof fetch;
+  /** Poll interval when events cannot be streamed. */
+  pollMs: number;
+  /** Stream reconnects in a row without any new event before falling back to polling. */
+  maxReconnects: number;
+  /** Turns a non-2xx answer to GET /jobs/{id} into the error the caller reports. */
+  failed(res: OipResponse, what: string): Error;
+}
+
+/** Following any job of the job API (video, engine, model install): its snapshot, its events until it ends, cancel. */
+export interface JobFollower {
+  snapshot(req: JobRef): Promise<JobSnapshot>;
+  /** Follows the job until it ends: server-sent events first, polling when streaming keeps failing. */
+  follow(req: JobRef, start: JobSnapshot, report: (job: JobSnapshot) => void): Promise<JobSnapshot>;
+  /** Tells the server to stop (best effort). */
+  cancel(id: string): Promise<void>;
+}
+
+export function createJobFollower(http: OipHttp, opts: JobFollowerOptions): JobFollower {
+  const { pollMs, maxReconnects, failed } = opts;
+  const fetchFn = opts.fetch;
+  const json = <T>(res: OipResponse): T => JSON.parse(new TextDecoder().decode(res.body)) as T;
+
+  async function snapshot(req: JobRef): Promise<JobSnapshot> {
+    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}`, retry: 'always', signal: req.signal, what: `check ${req.label}` });
+    if (res.status !== 200) throw failed(res, req.label);
+    return json<JobSnapshot>(res);
+  }
+
+  /** Follows the job until it ends: server-sent events first, polling when streaming keeps failing. */
+  async function follow(req: JobRef, start: JobSnapshot, report: (job: JobSnapshot) => void): Promise<JobSnapshot> {
+    let last = start;
+    let reconnects = 0;
+    while (!TERMINAL.has(last.state) && reconnects <= maxReconnects) {
+      const seqBefore = last.seq;
+      try {
+        last = await streamEvents(req, last, report);
+      } catch (err) {
+        if (req.signal.aborted) throw err;
+      }
+      if (TERMINAL.has(last.state)) return last;
+      reconnects = last.seq > seqBefore ? 0 : reconnects + 1;
+      await sleep(backoffMs(reconnects), req.signal);
+    }
+    while (!TERMINAL.has(last.state)) {
+      last = await snapshot(req);
+      report(last);
+      if (!TERMINAL.has(last.state)) await sleep(pollMs, req.signal);
+    }
+    return last;
+  }
+
+  /** Reads events from `after.seq` until the stream ends; returns the newest snapshot seen. */
+  async function streamEvents(req: JobRef, after: JobSnapshot, onEvent: (job: JobSnapshot) => void): Promise<JobSnapshot> {
+    const res = await fetchFn(http.url(`/jobs/${req.id}/events`), {
+      headers: http.headers({ Accept: 'text/event-stream', 'Last-Event-ID': String(after.seq) }),
+      signal: req.signal,
+    });
+    if (res.status === 204) return snapshot(req); // the job ended and nothing is left to replay
+    if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      throw new Error(`no event stream (${res.status})`);
+    }
+    let latest = after;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return latest;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+          const data = block
+            .split(/\r?\n/)
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).replace(/^ /, ''))
+            .join('\n');
+          if (!data) continue; // a comment (heartbeat) or retry line
+          const job = JSON.parse(data) as JobSnapshot;
+          if (job.seq <= latest.seq) continue;
+          latest = job;
+          onEvent(job);
+          if (TERMINAL.has(job.state)) return job;
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  /** Tells the server to stop (best effort: the job is cancelled for the user whatever the server says). */
+  async function cancel(id: string): Promise<void> {
+    await http.send({ method: 'POST', path: `/jobs/${id}/cancel`, retry: 'before-response', what: 'cancel the job', timeoutMs: 5000 }).catch(() => {});
+  }
+
+  return { snapshot, follow, cancel };
 }
 
 /** Base64 RGBA from the server → an RgbaImage; a size that does not match is an error, not a garbled image. */

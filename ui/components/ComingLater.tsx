@@ -1,0 +1,17 @@
+import type { CatalogueEntryView } from '../official-models.ts';
+
+/** Official models not installable yet, in one folded list: known, but not offered. */
+export function ComingLater(props: { entries: CatalogueEntryView[] }) {
+  return (
+    <details class="coming-later" data-testid="official-later">
+      <summary>Coming later ({props.entries.length})</summary>
+      <ul class="later-list">
+        {props.entries.map((e) => (
+          <li key={e.id} data-testid={`official-${e.id}`} data-state="later">
+            {e.familyLabel} · {e.label}{e.reason ? <span class="muted"> — {e.reason}</span> : null}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
