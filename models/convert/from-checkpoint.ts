@@ -170,7 +170,10 @@ const SIMMIM: CheckpointFamily = {
     if (root instanceof PyDict && root.has('swin.embeddings.mask_token')) {
       throw new ConvertError('wrong-checkpoint', `${checkpoint.file} is Hugging Face's SwinForMaskedImageModeling layout, which this version installs only through Python (npm run convert -- simmim-swin-base-192 --checkpoint FILE): give the official ${'simmim_pretrain__swin_base__img192_window6__100ep.pth'} instead.`);
     }
-    throw new ConvertError('wrong-checkpoint', `${checkpoint.file} holds neither 'model' nor a SimMIM state_dict (top-level keys: ${keysOf(root)}).`);
+    const other = otherFamily(flattenTensors(root), SIMMIM);
+    throw new ConvertError('wrong-checkpoint', other
+      ? `${checkpoint.file} is a ${other.label} checkpoint, not a SimMIM one.`
+      : `${checkpoint.file} holds neither 'model' nor a SimMIM state_dict (top-level keys: ${keysOf(root)}).`);
   },
 };
 
