@@ -9,9 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_PORT } from '../plugin/messages.ts';
 import { answerPreflight, applyCommonHeaders } from './cors.ts';
 import { discardBody, HttpError, sendError } from './http-util.ts';
+import { Installer, type InstallOptions } from './install/installer.ts';
 import { JobService, type JobOptions } from './jobs/service.ts';
 import { OipService, type OipOptions } from './oip/service.ts';
 import { serverPaths, type ServerPaths } from './paths.ts';
+import { installRoutes } from './routes/install.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { oipRoutes } from './routes/oip.ts';
@@ -46,6 +48,9 @@ export interface ServerOptions extends OipOptions {
   /** Jobs under /jobs — video clips (uploaded) and whole engine tasks such as text-to-image: job folder, retention,
    *  ffmpeg paths, limits (server/jobs/service.ts). */
   jobs?: JobOptions;
+  /** Installing official models (GET /models/catalogue, install jobs, DELETE /models/installed/{id}): the catalogue,
+   *  the disk-space probe, download policy (server/install/installer.ts). Tests point the catalogue at a local host. */
+  install?: InstallOptions;
 }
 
 export interface RunningServer {
@@ -64,9 +69,9 @@ function hostnameOf(hostHeader: string): string {
   return (m ? m[1] : hostHeader).toLowerCase();
 }
 
-export function buildRoutes(oip: OipService, jobs: JobService): Route[] {
+export function buildRoutes(oip: OipService, jobs: JobService, installer: Installer): Route[] {
   // Order matters only for overlapping patterns.
-  return [...playgroundRoutes(), ...staticRoutes(), ...modelRoutes(), ...oipRoutes(oip), ...jobRoutes(jobs)];
+  return [...playgroundRoutes(), ...staticRoutes(), ...modelRoutes(), ...installRoutes(installer, jobs), ...oipRoutes(oip), ...jobRoutes(jobs)];
 }
 
 interface Guard {
@@ -156,7 +161,8 @@ async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: 
   throw new HttpError(
     404,
     `Nothing at ${url.pathname}. This server serves / (playground), /dist/…, /ort/…, /models/registry.json, /models/files/<name>, /samples/<name>, ` +
-      'the Open Inference Protocol under /v2 (/v2/health/ready, /v2/models/<model>, /v2/models/<model>/infer) and jobs under /jobs/<id>.',
+      'the Open Inference Protocol under /v2 (/v2/health/ready, /v2/models/<model>, /v2/models/<model>/infer), jobs under /jobs/<id>, ' +
+      'and official models to install under /models/catalogue (installed ones: DELETE /models/installed/<id>).',
   );
 }
 
@@ -227,9 +233,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const paths = serverPaths(opts.root);
   const oip = new OipService(paths, opts);
   // The job runner sends frame windows to this server's own /v2 (with its token), like any OIP client.
-  const jobs = new JobService(paths, { ...opts.jobs, token });
+  const installer = new Installer(paths, opts.install);
+  const jobs = new JobService(paths, { ...opts.jobs, token, installer });
   await jobs.open(); // takes the jobs folder and restores its jobs; refused while another server uses it
-  const routes = buildRoutes(oip, jobs);
+  const routes = buildRoutes(oip, jobs, installer);
 
   const server = createServer((req, res) => {
     const scope = { req, res };

@@ -4,11 +4,12 @@
 // GET /jobs/{id}) loses nothing but intermediate progress. The service journals every change (journal.ts); a job
 // restored after a restart continues its numbering past the journalled one, with one new state event.
 import type { EngineJobResult, EngineJobSpec, Preview } from './engine-spec.ts';
+import { isInstallSpec, type InstallJobResult, type InstallJobSpec, type UploadSpec } from './install-spec.ts';
 import type { UploadWriter } from './upload.ts';
 
 export type JobState = 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-/** download and load: an engine job fetching and loading its model. */
-export type JobStage = 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'done';
+/** download and load: an engine job fetching and loading its model; download and convert: an install job. */
+export type JobStage = 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'convert' | 'run' | 'encode' | 'done';
 
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -20,11 +21,16 @@ export interface JobSpec {
   upload: { bytes: number; mime: string };
 }
 
-/** Any job's spec: a video job (with an upload) or an engine job (without). */
-export type AnyJobSpec = JobSpec | EngineJobSpec;
+/** Any job's spec: a video job (with an upload), an engine job (without) or an install job (with or without). */
+export type AnyJobSpec = JobSpec | EngineJobSpec | InstallJobSpec;
 
 export function isVideoSpec(spec: AnyJobSpec): spec is JobSpec {
   return spec.task === 'upscale-video';
+}
+
+/** The job's upload (a video clip, a checkpoint file), or null when it takes none. */
+export function uploadOfSpec(spec: AnyJobSpec): UploadSpec | null {
+  return 'upload' in spec && spec.upload ? spec.upload : null;
 }
 
 export interface JobResult {
@@ -79,7 +85,23 @@ export interface JobProgress {
 export interface JobEvent {
   seq: number;
   type: 'state' | 'progress';
-  job: JobSnapshot | EngineJobSnapshot;
+  job: JobSnapshot | EngineJobSnapshot | InstallJobSnapshot;
+}
+
+/** An install job as GET /jobs/{id} and its events show it: an upload only when installing from a file. */
+export interface InstallJobSnapshot {
+  id: string;
+  task: string;
+  model: string;
+  params: Record<string, never>;
+  state: JobState;
+  progress: JobProgress;
+  upload?: { offset: number; length: number; url: string };
+  error?: string;
+  result?: InstallJobResult;
+  seq: number;
+  created_at: string;
+  finished_at?: string;
 }
 
 /** A job as the journal had it: what a restored job starts from (restore.ts decides its state). */
@@ -88,7 +110,7 @@ export interface RestoredJob {
   progress: Omit<JobProgress, 'preview'>;
   uploadOffset: number;
   error?: string;
-  result?: JobResult | EngineJobResult;
+  result?: JobResult | EngineJobResult | InstallJobResult;
   createdAt: Date;
   finishedAt?: Date;
   /** The first sequence number this job's new events use. */
@@ -103,7 +125,7 @@ export class Job {
   progress: JobProgress;
   uploadOffset = 0;
   error?: string;
-  result?: JobResult | EngineJobResult;
+  result?: JobResult | EngineJobResult | InstallJobResult;
   readonly createdAt: Date = new Date();
   finishedAt?: Date;
   /** Runs started, and runs cut short by a server that stopped without a clean shutdown (journalled). */
@@ -147,10 +169,10 @@ export class Job {
       this.attempts = restored.attempts;
       this.interrupted = restored.interrupted;
       this.owner = restored.owner;
-    } else if (isVideoSpec(spec)) {
-      // A video job waits for its upload; an engine job has none and goes straight to the queue.
+    } else if (uploadOfSpec(spec)) {
+      // A video job (or an install from a file) waits for its upload; other jobs have none and go straight to the queue.
       this.state = 'uploading';
-      this.progress = { done: 0, total: spec.upload.bytes, stage: 'upload' };
+      this.progress = { done: 0, total: uploadOfSpec(spec)!.bytes, stage: 'upload' };
     } else {
       this.state = 'queued';
       this.progress = { done: 0, total: 0, stage: 'queued' };
@@ -168,7 +190,7 @@ export class Job {
   }
 
   /** The job as the API shows it; `preview: false` leaves out a preview already sent. */
-  snapshot(options: { preview?: boolean } = {}): JobSnapshot | EngineJobSnapshot {
+  snapshot(options: { preview?: boolean } = {}): JobSnapshot | EngineJobSnapshot | InstallJobSnapshot {
     const { id, spec } = this;
     if (isVideoSpec(spec)) {
       return {
@@ -179,6 +201,18 @@ export class Job {
         progress: { ...this.progress },
         upload: { offset: this.uploadOffset, length: spec.upload.bytes, url: `/jobs/${id}/upload` },
         ...(this.result ? { result: this.result as JobResult } : {}),
+        ...this.lifecycle(),
+      };
+    }
+    if (isInstallSpec(spec)) {
+      return {
+        id,
+        task: spec.task,
+        model: spec.model,
+        params: spec.params,
+        progress: { ...this.progress },
+        ...(spec.upload ? { upload: { offset: this.uploadOffset, length: spec.upload.bytes, url: `/jobs/${id}/upload` } } : {}),
+        ...(this.result ? { result: this.result as InstallJobResult } : {}),
         ...this.lifecycle(),
       };
     }
@@ -219,7 +253,7 @@ export class Job {
    * Moves to `state` (ignored once terminal: a late runner error never overrides a cancel). `progress` replaces the
    * whole progress (a job sent back to the queue), `stage` only its stage.
    */
-  setState(state: JobState, fields: { error?: string; result?: JobResult | EngineJobResult; stage?: JobStage; progress?: Omit<JobProgress, 'preview'> } = {}): boolean {
+  setState(state: JobState, fields: { error?: string; result?: JobResult | EngineJobResult | InstallJobResult; stage?: JobStage; progress?: Omit<JobProgress, 'preview'> } = {}): boolean {
     if (this.terminal) return false;
     this.state = state;
     if (fields.error !== undefined) this.error = fields.error;

@@ -6,6 +6,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineJobResult } from './engine-spec.ts';
+import { INSTALL_TASK, type InstallJobResult } from './install-spec.ts';
 import { isVideoSpec, type AnyJobSpec, type Job, type JobProgress, type JobResult, type JobState } from './job.ts';
 import { JOB_ID } from './spec.ts';
 
@@ -30,7 +31,7 @@ export interface JobRecord {
   /** Upload bytes counted so far (the input file's size on disk is the truth at a restart). */
   uploadOffset: number;
   error?: string;
-  result?: JobResult | EngineJobResult;
+  result?: JobResult | EngineJobResult | InstallJobResult;
   createdAt: string;
   finishedAt?: string;
   updatedAt: string;
@@ -73,9 +74,11 @@ const isDate = (v: unknown) => typeof v === 'string' && Number.isFinite(Date.par
 
 function validSpec(spec: unknown): spec is AnyJobSpec {
   if (!isObject(spec) || typeof spec.task !== 'string' || typeof spec.model !== 'string' || !isObject(spec.params)) return false;
-  if (!isVideoSpec(spec as unknown as AnyJobSpec)) return spec.upload === undefined;
   const upload = spec.upload;
-  return isObject(upload) && count(upload.bytes) && (upload.bytes as number) > 0 && typeof upload.mime === 'string' && typeof spec.params.scale === 'number';
+  const validUpload = isObject(upload) && count(upload.bytes) && (upload.bytes as number) > 0 && typeof upload.mime === 'string' && (upload.name === undefined || typeof upload.name === 'string');
+  if (spec.task === INSTALL_TASK) return typeof spec.acceptLicense === 'boolean' && (upload === undefined || validUpload);
+  if (!isVideoSpec(spec as unknown as AnyJobSpec)) return upload === undefined;
+  return validUpload && typeof spec.params.scale === 'number';
 }
 
 /** The record in `text` if it is a whole, valid record of job `id`; null otherwise (the folder is then removed). */

@@ -8,10 +8,11 @@
 // folders of earlier versions. Folders that hold files the server never writes are left alone (not the server's).
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isVideoSpec, Job, TERMINAL_STATES, type JobProgress, type JobState, type RestoredJob } from './job.ts';
+import { isInstallSpec } from './install-spec.ts';
+import { Job, TERMINAL_STATES, uploadOfSpec, type JobProgress, type JobState, type RestoredJob } from './job.ts';
 import { JOURNAL_FILE, parseRecord, SEQ_RESTART_GAP, type JobRecord } from './journal.ts';
 import { LOCK_FILE } from './lock.ts';
-import { INPUT_FILE, isJobFile, resultFile } from './layout.ts';
+import { DOWNLOAD_DIR, INPUT_FILE, isJobFile, resultFile } from './layout.ts';
 import { JOB_ID } from './spec.ts';
 
 export const RESTARTED_TWICE =
@@ -64,15 +65,22 @@ async function restoreJob(folder: string, id: string, o: RestoreOptions): Promis
     await rm(folder, { recursive: true, force: true }); // never journalled, or unreadable: an orphan
     return null;
   }
-  const video = isVideoSpec(record.spec);
-  const inputSize = video ? await stat(join(folder, INPUT_FILE)).then((s) => s.size, () => null) : null;
+  const hasUpload = uploadOfSpec(record.spec) !== null;
+  const inputSize = hasUpload ? await stat(join(folder, INPUT_FILE)).then((s) => s.size, () => null) : null;
   const hasResult = names.includes(resultFile(record.spec));
   const next = decide(record, { inputSize, hasResult, now: o.now, retentionMs: o.retentionMs });
   if (!next) {
     await rm(folder, { recursive: true, force: true }); // its retention ran out while the server was down
     return null;
   }
-  const keep = new Set([JOURNAL_FILE, ...(next.state === 'succeeded' ? [resultFile(record.spec)] : []), ...(video && !TERMINAL_STATES.includes(next.state) ? [INPUT_FILE] : [])]);
+  const unfinished = !TERMINAL_STATES.includes(next.state);
+  // An unfinished install keeps what it downloaded: its next run resumes the download there.
+  const keep = new Set([
+    JOURNAL_FILE,
+    ...(next.state === 'succeeded' ? [resultFile(record.spec)] : []),
+    ...(hasUpload && unfinished ? [INPUT_FILE] : []),
+    ...(isInstallSpec(record.spec) && unfinished ? [DOWNLOAD_DIR] : []),
+  ]);
   await Promise.all(names.filter((n) => !keep.has(n)).map((n) => rm(join(folder, n), { recursive: true, force: true })));
   if (keep.has(INPUT_FILE) && inputSize === null) await writeFile(join(folder, INPUT_FILE), new Uint8Array(0));
   const job = new Job(id, record.spec, folder, o.maxEvents, next);
@@ -104,13 +112,17 @@ export function decide(r: JobRecord, disk: { inputSize: number | null; hasResult
 
   const interrupted = r.state === 'running' ? r.interrupted + 1 : r.interrupted;
   if (interrupted >= 2) return failed(RESTARTED_TWICE, interrupted);
-  const bytes = isVideoSpec(r.spec) ? r.spec.upload.bytes : 0;
-  const offset = isVideoSpec(r.spec) ? Math.min(disk.inputSize ?? 0, bytes) : 0;
-  if (isVideoSpec(r.spec) && offset < bytes) {
+  const upload = uploadOfSpec(r.spec);
+  const bytes = upload ? upload.bytes : 0;
+  const offset = upload ? Math.min(disk.inputSize ?? 0, bytes) : 0;
+  if (upload && offset < bytes) {
     const progress: Omit<JobProgress, 'preview'> = { done: offset, total: bytes, stage: 'upload', message: `The server restarted: resume the upload from byte ${offset} (HEAD the upload URL).` };
     return { ...base, interrupted, uploadOffset: offset, state: 'uploading', progress };
   }
-  const message = r.state === 'running' ? 'The server restarted while the job ran: it is queued again and runs from the start.' : 'The server restarted: the job is queued again.';
+  const message =
+    r.state !== 'running' ? 'The server restarted: the job is queued again.'
+    : isInstallSpec(r.spec) ? 'The server restarted while the model was installing: it is queued again, and its download resumes where it stopped.'
+    : 'The server restarted while the job ran: it is queued again and runs from the start.';
   const state: JobState = 'queued';
   return { ...base, interrupted, uploadOffset: offset, state, progress: { done: 0, total: 0, stage: 'queued', message } };
 }

@@ -2,8 +2,10 @@
 // request, so a job survives its client disconnecting, and its state is journalled in its folder (journal.ts), so it
 // survives the server stopping too: the next start resumes it or says why not (restore.ts). A job's files go when
 // it ends (all but its journal, and its result if it succeeded), and its folder when its retention ends or it is
-// deleted. Video jobs (upload, ffmpeg, frames over OIP) and engine jobs (a whole task on this server's engine, no
-// upload: engine-runner.ts) share ids, queue, events and retention.
+// deleted. Video jobs (upload, ffmpeg, frames over OIP), engine jobs (a whole task on this server's engine, no
+// upload: engine-runner.ts) and install jobs (an official checkpoint downloaded or uploaded, then converted:
+// server/install/installer.ts) share ids, events and retention. Installs have a run lane of their own
+// (maxRunningInstalls), so a download never waits behind a long video job, nor a video job behind a download.
 //
 // close() is a clean stop: uploads and runs are stopped (ffmpeg and engine processes killed, partial results
 // deleted), every job is journalled as the next start should find it (a running job back in the queue) and the
@@ -21,7 +23,8 @@ import type { ServerPaths } from '../paths.ts';
 import { freeBytes, storageError } from './disk.ts';
 import { EngineJobRunner } from './engine-runner.ts';
 import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
-import { isVideoSpec, Job, type JobSpec } from './job.ts';
+import { isInstallSpec, type InstallRunner, type UploadSpec } from './install-spec.ts';
+import { isVideoSpec, Job, uploadOfSpec, type AnyJobSpec } from './job.ts';
 import { Journal, JOURNAL_FILE } from './journal.ts';
 import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
 import { JobsDirLock } from './lock.ts';
@@ -60,8 +63,10 @@ export interface JobOptions {
   windowFrames?: number;
   /** Frames of a window inferred at the same time (default 2). */
   parallelFrames?: number;
-  /** Jobs running at once (default 1); more wait in state "queued". */
+  /** Jobs running at once (default 1); more wait in state "queued". Install jobs count apart (maxRunningInstalls). */
   maxRunningJobs?: number;
+  /** Install jobs (download and convert a model) running at once (default 2). */
+  maxRunningInstalls?: number;
   /** Jobs kept at once, finished ones included (default 100); more are refused with 503. */
   maxJobs?: number;
   /** Unfinished jobs (uploading, queued, running) one client may have at once (default 16); more get 429. */
@@ -121,6 +126,7 @@ export class JobService {
   private readonly uploadIdleMs: number;
   private readonly diskMarginBytes: number;
   private readonly maxRunningJobs: number;
+  private readonly maxRunningInstalls: number;
   private readonly maxJobs: number;
   private readonly maxJobsPerClient: number;
   private readonly runner: Omit<RunnerConfig, 'infer' | 'tools'>;
@@ -143,7 +149,7 @@ export class JobService {
 
   constructor(
     private readonly paths: ServerPaths,
-    private readonly options: JobOptions & { token?: string } = {},
+    private readonly options: JobOptions & { token?: string; installer?: InstallRunner } = {},
   ) {
     this.tools = { ffmpeg: options.ffmpegPath ?? 'ffmpeg', ffprobe: options.ffprobePath ?? 'ffprobe' };
     this.retentionMs = positive(options.retentionMs, 30 * MINUTE, 'retentionMs');
@@ -152,6 +158,7 @@ export class JobService {
     this.uploadIdleMs = positive(options.uploadIdleMs, MINUTE, 'uploadIdleMs');
     this.diskMarginBytes = nonNegative(options.diskMarginBytes, 256 * 2 ** 20, 'diskMarginBytes');
     this.maxRunningJobs = positive(options.maxRunningJobs, 1, 'maxRunningJobs');
+    this.maxRunningInstalls = positive(options.maxRunningInstalls, 2, 'maxRunningInstalls');
     this.maxJobs = positive(options.maxJobs, 100, 'maxJobs');
     this.maxJobsPerClient = positive(options.maxJobsPerClient, 16, 'maxJobsPerClient');
     this.heartbeatMs = positive(options.heartbeatMs, 15_000, 'heartbeatMs');
@@ -206,7 +213,12 @@ export class JobService {
   async create(id: string, body: string, owner: string): Promise<{ job: Job; created: boolean }> {
     checkJobId(id);
     if (this.closed) throw new HttpError(503, 'The server is shutting down: create the job on it again once it is back.');
-    const spec = await parseAnyJobSpec(body, { video: () => this.registry(), engine: async () => (await servableRegistry(this.paths)).registry }, { maxUploadBytes: this.maxUploadBytes });
+    const installer = this.options.installer;
+    const spec = await parseAnyJobSpec(
+      body,
+      { video: () => this.registry(), engine: async () => (await servableRegistry(this.paths)).registry, install: installer && ((b) => installer.parseSpec(b)) },
+      { maxUploadBytes: this.maxUploadBytes },
+    );
     await this.ready();
     const existing = () => {
       const job = this.jobs.get(id);
@@ -216,21 +228,24 @@ export class JobService {
     const before = existing();
     if (before) return { job: before, created: false };
     if (isVideoSpec(spec)) await this.checkTools();
-    const upload = isVideoSpec(spec) ? spec.upload.bytes : 0;
     const free = await freeBytes(this.dir);
     // Checked again after the awaits, and the job registered before the next one: a concurrent PUT of the same id
     // gets this job (or its 409), never a second job.
     const raced = existing();
     if (raced) return { job: raced, created: false };
     if (this.closed) throw new HttpError(503, 'The server is shutting down: create the job on it again once it is back.');
-    this.checkLimits(owner, upload, free);
+    if (isInstallSpec(spec)) {
+      const other = this.activeInstall(spec.model);
+      if (other) throw new HttpError(409, `${spec.model} is being installed already, by job ${other.id}: follow it (GET /jobs/${other.id}/events) or cancel it (POST /jobs/${other.id}/cancel) first.`);
+    }
+    this.checkLimits(owner, spec, free);
 
     const job = new Job(id, spec, join(this.dir, id), this.maxEventsPerJob);
     job.owner = owner;
     this.jobs.set(id, job);
     try {
       await mkdir(job.dir);
-      if (isVideoSpec(spec)) await writeFile(this.inputPath(job), new Uint8Array(0));
+      if (uploadOfSpec(spec)) await writeFile(this.inputPath(job), new Uint8Array(0));
       await this.journal.create(job);
     } catch (err) {
       this.jobs.delete(id);
@@ -239,20 +254,26 @@ export class JobService {
       throw storageError(err, 'creating the job', 'create the job again');
     }
     this.track(job);
-    if (isVideoSpec(spec)) {
+    if (uploadOfSpec(spec)) {
       this.expireIfIdle(job);
     } else if (job.state === 'queued') {
-      // An engine job has nothing to upload: it is queued at once (unless cancelled during the mkdir).
+      // An engine job (or a download install) has nothing to upload: it is queued at once (unless cancelled during the mkdir).
       this.queue.push(job);
       this.pump();
     }
     return { job, created: true };
   }
 
-  /** The upload of a video job; 409 for an engine job, which has none. */
-  uploadOf(job: Job): JobSpec['upload'] {
-    if (isVideoSpec(job.spec)) return job.spec.upload;
-    throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job: it takes no upload (only ${VIDEO_TASK} jobs do). Follow it with GET /jobs/${job.id}/events.`);
+  /** The upload of a video job (or of an install from a file); 409 for a job without one. */
+  uploadOf(job: Job): UploadSpec {
+    const upload = uploadOfSpec(job.spec);
+    if (upload) return upload;
+    throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job without an upload: it takes no upload (${VIDEO_TASK} jobs and installs from a file do). Follow it with GET /jobs/${job.id}/events.`);
+  }
+
+  /** The unfinished install job of catalogue checkpoint `model`, if any (one at a time per checkpoint). */
+  activeInstall(model: string): Job | undefined {
+    return [...this.jobs.values()].find((j) => !j.terminal && isInstallSpec(j.spec) && j.spec.model === model);
   }
 
   /** PATCH /jobs/{id}/upload: appends a chunk (taken by `reader`); the job is queued once the upload is complete. */
@@ -384,7 +405,7 @@ export class JobService {
     job.onChange = (kind) => this.journal.changed(job, kind);
   }
 
-  private checkLimits(owner: string, uploadBytes: number, free: number | null): void {
+  private checkLimits(owner: string, spec: AnyJobSpec, free: number | null): void {
     if (this.jobs.size >= this.maxJobs) {
       throw new HttpError(503, `The server holds ${this.jobs.size} jobs, its limit: retry once some have finished and expired.`, { 'Retry-After': '30' });
     }
@@ -397,12 +418,17 @@ export class JobService {
       );
     }
     if (free === null) return;
+    // A checkpoint file is converted next to itself: it needs about twice its size (download installs check their
+    // own room once they know the size: server/install/installer.ts).
+    const install = isInstallSpec(spec);
+    const uploadBytes = (uploadOfSpec(spec)?.bytes ?? 0) * (install ? 2 : 1);
     // Uploads in progress will take their remaining bytes too.
-    const reserved = [...this.jobs.values()].reduce((sum, j) => sum + (j.state === 'uploading' && isVideoSpec(j.spec) ? j.spec.upload.bytes - j.uploadOffset : 0), 0);
+    const reserved = [...this.jobs.values()].reduce((sum, j) => sum + (j.state === 'uploading' ? (uploadOfSpec(j.spec)?.bytes ?? 0) - j.uploadOffset : 0), 0);
     const needed = uploadBytes + reserved + this.diskMarginBytes;
     if (free < needed) {
-      const parts = [uploadBytes > 0 ? `${megabytes(uploadBytes)} for this clip` : '', reserved > 0 ? `${megabytes(reserved)} for uploads in progress` : '', `${megabytes(this.diskMarginBytes)} kept free for results`].filter(Boolean);
-      throw new HttpError(507, `The server's disk has ${megabytes(free)} free, and this job needs ${megabytes(needed)} (${parts.join(', ')}): free some space on the server${uploadBytes > 0 ? ', or send a shorter clip' : ''}, then create the job again.`);
+      const what = install ? 'this checkpoint and the model converted from it' : 'this clip';
+      const parts = [uploadBytes > 0 ? `${megabytes(uploadBytes)} for ${what}` : '', reserved > 0 ? `${megabytes(reserved)} for uploads in progress` : '', `${megabytes(this.diskMarginBytes)} kept free for results`].filter(Boolean);
+      throw new HttpError(507, `The server's disk has ${megabytes(free)} free, and this job needs ${megabytes(needed)} (${parts.join(', ')}): free some space on the server${uploadBytes > 0 && !install ? ', or send a shorter clip' : ''}, then create the job again.`);
     }
   }
 
@@ -419,9 +445,19 @@ export class JobService {
 
   private pump(): void {
     if (this.closed || !this.lock || (!this.serverUrl && !this.options.inferUrl)) return;
-    while (this.runs.size < this.maxRunningJobs && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      if (job.state !== 'queued') continue;
+    const running = (install: boolean) => [...this.runs.keys()].filter((id) => isInstallSpec(this.jobs.get(id)?.spec ?? { task: '' }) === install).length;
+    for (let i = 0; i < this.queue.length; ) {
+      const job = this.queue[i];
+      if (job.state !== 'queued') {
+        this.queue.splice(i, 1);
+        continue;
+      }
+      const install = isInstallSpec(job.spec);
+      if (running(install) >= (install ? this.maxRunningInstalls : this.maxRunningJobs)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
       const run = this.run(job).finally(() => {
         this.runs.delete(job.id);
         this.pump();
@@ -431,19 +467,24 @@ export class JobService {
   }
 
   private async run(job: Job): Promise<void> {
-    const video = isVideoSpec(job.spec);
+    const { spec } = job;
+    const video = isVideoSpec(spec);
     job.attempts++;
-    job.setState('running', { progress: { done: 0, total: 0, stage: video ? 'probe' : 'load' } });
+    const stage = video ? 'probe' : !isInstallSpec(spec) ? 'load' : spec.upload ? 'convert' : 'download';
+    job.setState('running', { progress: { done: 0, total: 0, stage } });
     await this.journal.write(job); // from here a server that dies counts as an interrupted run
     const partial = join(job.dir, partialResultFile(job.spec));
     try {
-      const result = video ? await this.runVideo(job, partial) : await this.runEngine(job, partial);
+      const result = video ? await this.runVideo(job, partial) : isInstallSpec(spec) ? await this.runInstall(job, partial) : await this.runEngine(job, partial);
       await rename(partial, this.resultPath(job));
       job.setState('succeeded', { result, stage: 'done' });
     } catch (err) {
       if (this.closed && !job.terminal) {
         // A clean stop, not the job's failure: the next start runs it again.
-        job.setState('queued', { progress: { done: 0, total: 0, stage: 'queued', message: 'The server stopped while the job ran: it runs again from the start once the server is back.' } });
+        const message = isInstallSpec(spec)
+          ? 'The server stopped while the model was installing: the install goes on once the server is back, and its download resumes where it stopped.'
+          : 'The server stopped while the job ran: it runs again from the start once the server is back.';
+        job.setState('queued', { progress: { done: 0, total: 0, stage: 'queued', message } });
         await rm(partial, { force: true });
         return;
       }
@@ -463,8 +504,15 @@ export class JobService {
   }
 
   private runEngine(job: Job, output: string) {
-    if (isVideoSpec(job.spec)) throw new Error(`Job ${job.id} is a video job.`);
+    if (isVideoSpec(job.spec) || isInstallSpec(job.spec)) throw new Error(`Job ${job.id} is a ${job.spec.task} job.`);
     return this.engineRunner.run(job, job.spec, output);
+  }
+
+  private runInstall(job: Job, output: string) {
+    const installer = this.options.installer;
+    if (!isInstallSpec(job.spec)) throw new Error(`Job ${job.id} is not an install job.`);
+    if (!installer) throw new Error('This server cannot install models.');
+    return installer.run(job, job.spec, { dir: job.dir, input: this.inputPath(job), output });
   }
 
   /** An upload nobody continues for the retention time is cancelled, so abandoned uploads do not fill the disk. */

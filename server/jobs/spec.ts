@@ -4,6 +4,7 @@ import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { upscale } from '../../worker/tasks/upscale.ts';
 import { HttpError, megabytes } from '../http-util.ts';
 import { parseEngineSpec, sameEngineSpec } from './engine-spec.ts';
+import { isInstallSpec, sameInstallSpec, type InstallJobSpec } from './install-spec.ts';
 import { isVideoSpec, type AnyJobSpec, type JobSpec } from './job.ts';
 
 export const JOB_ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -83,12 +84,20 @@ export function sameSpec(a: JobSpec, b: JobSpec): boolean {
  * task without inputs, no upload). Anything not an engine job goes to the video parser, which explains itself. Video
  * models may be served by a gateway; engine jobs run here, so they need models this server has built.
  */
-export async function parseAnyJobSpec(text: string, registries: { video(): Promise<Registry>; engine(): Promise<Registry> }, limits: SpecLimits): Promise<AnyJobSpec> {
+export async function parseAnyJobSpec(
+  text: string,
+  registries: { video(): Promise<Registry>; engine(): Promise<Registry>; install?: (body: Record<string, unknown>) => InstallJobSpec },
+  limits: SpecLimits,
+): Promise<AnyJobSpec> {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     body = null;
+  }
+  if (isObject(body) && isInstallSpec(body as { task: string })) {
+    if (!registries.install) throw new HttpError(501, 'This server cannot install models.');
+    return registries.install(body);
   }
   if (isObject(body) && body.task !== VIDEO_TASK) return parseEngineSpec(body, await registries.engine(), VIDEO_TASK);
   return parseJobSpec(text, await registries.video(), limits).spec;
@@ -96,11 +105,14 @@ export async function parseAnyJobSpec(text: string, registries: { video(): Promi
 
 export function sameAnySpec(a: AnyJobSpec, b: AnyJobSpec): boolean {
   if (isVideoSpec(a) && isVideoSpec(b)) return sameSpec(a, b);
+  if (isInstallSpec(a) || isInstallSpec(b)) return isInstallSpec(a) && isInstallSpec(b) && sameInstallSpec(a, b);
   if (!isVideoSpec(a) && !isVideoSpec(b)) return sameEngineSpec(a, b);
   return false;
 }
 
 /** The spec in a few words, for a 409 message. */
 export function describeSpec(spec: AnyJobSpec): string {
-  return isVideoSpec(spec) ? `${spec.model}, ${spec.upload.bytes} bytes` : `${spec.task}, ${spec.model}, ${JSON.stringify(spec.params)}`;
+  if (isVideoSpec(spec)) return `${spec.model}, ${spec.upload.bytes} bytes`;
+  if (isInstallSpec(spec)) return `${spec.task}, ${spec.model}${spec.upload ? `, from an uploaded file of ${spec.upload.bytes} bytes` : ', downloaded'}`;
+  return `${spec.task}, ${spec.model}, ${JSON.stringify(spec.params)}`;
 }

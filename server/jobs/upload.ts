@@ -7,17 +7,18 @@ import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { HttpError, megabytes } from '../http-util.ts';
 import { isDiskFull, storageError } from './disk.ts';
-import { isVideoSpec, type Job } from './job.ts';
+import { isVideoSpec, uploadOfSpec, type Job } from './job.ts';
 
 export const TUS_VERSION = '1.0.0';
 export const CHUNK_TYPE = 'application/offset+octet-stream';
 
 /** Headers every upload answer carries, so a client always knows where to resume. */
 export function uploadHeaders(job: Job): Record<string, string> {
-  if (!isVideoSpec(job.spec)) return { 'Cache-Control': 'no-store' }; // an engine job has no upload
+  const upload = uploadOfSpec(job.spec);
+  if (!upload) return { 'Cache-Control': 'no-store' }; // an engine job (or a download install) has no upload
   return {
     'Upload-Offset': String(job.uploadOffset),
-    'Upload-Length': String(job.spec.upload.bytes),
+    'Upload-Length': String(upload.bytes),
     'Tus-Resumable': TUS_VERSION,
     'Cache-Control': 'no-store',
   };
@@ -128,8 +129,9 @@ export interface UploadLimits {
  * disk (507) or a cut connection (400). However it ends, the job's offset counts every byte written.
  */
 export async function appendChunk(job: Job, req: IncomingMessage, reader: ChunkReader, file: string, limits: UploadLimits): Promise<void> {
-  if (!isVideoSpec(job.spec)) throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job: it takes no upload.`);
-  const length = job.spec.upload.bytes;
+  const upload = uploadOfSpec(job.spec);
+  if (!upload) throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job without an upload: it takes no upload chunks.`);
+  const length = upload.bytes;
   const refuseUnlessUploading = () => {
     if (job.state === 'uploading') return;
     const why = job.state === 'cancelled' ? 'was cancelled' : job.terminal ? `has ${job.state}` : 'has its whole upload already';
@@ -179,13 +181,14 @@ export async function appendChunk(job: Job, req: IncomingMessage, reader: ChunkR
 }
 
 async function writeBody(job: Job, reader: ChunkReader, file: string, o: { offset: number; limit: number; idleMs: number; tooLarge: () => HttpError }): Promise<void> {
-  const length = isVideoSpec(job.spec) ? job.spec.upload.bytes : 0;
+  const length = uploadOfSpec(job.spec)?.bytes ?? 0;
+  const what = isVideoSpec(job.spec) ? 'clip' : 'file';
   const resume = () => `resume the upload from Upload-Offset ${job.uploadOffset} (HEAD the upload URL)`;
   let handle;
   try {
     handle = await open(file, 'r+');
   } catch (err) {
-    throw storageError(err, 'opening the uploaded clip', resume(), uploadHeaders(job));
+    throw storageError(err, `opening the uploaded ${what}`, resume(), uploadHeaders(job));
   }
   try {
     for (;;) {
@@ -208,9 +211,9 @@ async function writeBody(job: Job, reader: ChunkReader, file: string, o: { offse
           ({ bytesWritten } = await handle.write(part, written, part.length - written, job.uploadOffset));
         } catch (err) {
           if (isDiskFull(err)) {
-            throw new HttpError(507, `The server's disk is full: it holds ${job.uploadOffset} of the clip's ${length} bytes. Free some space on the server, then ${resume()}.`, uploadHeaders(job));
+            throw new HttpError(507, `The server's disk is full: it holds ${job.uploadOffset} of the ${what}'s ${length} bytes. Free some space on the server, then ${resume()}.`, uploadHeaders(job));
           }
-          throw storageError(err, 'writing the uploaded clip', resume(), uploadHeaders(job));
+          throw storageError(err, `writing the uploaded ${what}`, resume(), uploadHeaders(job));
         }
         job.uploadOffset += bytesWritten;
         written += bytesWritten;
