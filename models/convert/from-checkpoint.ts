@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard, ModelFile } from '../../worker/models/card.ts';
 import { Rng } from '../../worker/random.ts';
-import { PyDict, PyObject, TorchTensor, describeValue, flattenTensors, pyGet, readCheckpoint, type PyValue, type TorchCheckpoint } from './torch-checkpoint.ts';
+import { PyDict, PyObject, TorchStorage, TorchTensor, describeValue, flattenTensors, pyGet, readCheckpoint, type PyValue, type TorchCheckpoint } from './torch-checkpoint.ts';
 import { externalLayout, fillExternal, fillInline, type TemplateSlot, templateSlots } from './onnx-template.ts';
 import { findTemplate, readTemplateGraph, type ComputedMeta, type Template } from './templates.ts';
 
@@ -153,10 +153,75 @@ const GRAM: CheckpointFamily = {
   },
 };
 
-// ── SimMIM (microsoft/SimMIM; models/export/simmim.py pick_state) ──────────────────────────────────────────────────
+// ── SimMIM (microsoft/SimMIM; models/export/simmim.py pick_state, from_hf_layout) ─────────────────────────────────
 // The pretraining file is {'model': state_dict, 'optimizer', 'lr_scheduler', 'max_accuracy', 'epoch', 'config'}
-// ('config' a yacs CfgNode, read as an inert placeholder); a bare state_dict is accepted too. Its architecture
-// buffers (relative_position_index, attn_mask) have no slot: the template holds them as graph constants.
+// ('config' a yacs CfgNode, read as an inert placeholder); a bare state_dict is accepted too, and Hugging Face's
+// SwinForMaskedImageModeling layout (microsoft/swin-base-simmim-window6-192's pytorch_model.bin: renamed, query/key/
+// value split). Architecture buffers (relative_position_index, attn_mask) have no slot: the template holds them as
+// graph constants, so their values in a file are never used (simmim.py warns when they differ; this does not look).
+
+/** Hugging Face names → official names, applied in order (simmim.py _HF_RENAMES). */
+const SIMMIM_HF_RENAMES: [string, string][] = [
+  ['swin.embeddings.mask_token', 'encoder.mask_token'],
+  ['swin.embeddings.patch_embeddings.projection.', 'encoder.patch_embed.proj.'],
+  ['swin.embeddings.norm.', 'encoder.patch_embed.norm.'],
+  ['swin.layernorm.', 'encoder.norm.'],
+  ['swin.encoder.layers.', 'encoder.layers.'],
+  ['.layernorm_before.', '.norm1.'],
+  ['.layernorm_after.', '.norm2.'],
+  ['.attention.output.dense.', '.attn.proj.'],
+  ['.attention.self.', '.attn.'],
+  ['.intermediate.dense.', '.mlp.fc1.'],
+  ['.output.dense.', '.mlp.fc2.'],
+];
+
+/** Tensors joined along their first dimension (same dtype and trailing shape), read when asked for, like any other. */
+function concatRows(parts: TorchTensor[], key: string): TorchTensor {
+  const [first] = parts;
+  const rest = first.shape.slice(1);
+  if (parts.some((p) => p.dtype !== first.dtype || p.shape.slice(1).join('x') !== rest.join('x'))) {
+    throw new ConvertError('wrong-checkpoint', `${key}: query, key and value differ in type or shape (${parts.map((p) => `${p.dtype} [${p.shape}]`).join(', ')}).`);
+  }
+  const nbytes = parts.reduce((n, p) => n + p.numel * p.itemSize, 0);
+  const storage = new TorchStorage(key, first.dtype, nbytes, 'cpu', (offset, length) => {
+    const all = new Uint8Array(nbytes);
+    let at = 0;
+    for (const p of parts) {
+      const b = p.bytes();
+      all.set(b, at);
+      at += b.length;
+    }
+    return all.slice(offset, offset + length);
+  });
+  const shape = [parts.reduce((n, p) => n + p.shape[0], 0), ...rest];
+  const stride = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  return new TorchTensor(storage, first.dtype, shape, stride, 0);
+}
+
+/** simmim.py from_hf_layout: the official names, query/key/value joined into qkv. */
+function fromSimmimHfLayout(state: Map<string, TorchTensor>): Map<string, TorchTensor> {
+  const out = new Map<string, TorchTensor>();
+  const qkv = new Map<string, Partial<Record<'query' | 'key' | 'value', TorchTensor>>>();
+  for (const [hfName, tensor] of state) {
+    if (!hfName.startsWith('swin.') && !hfName.startsWith('decoder.')) continue; // not SimMIM's (Python reports them)
+    let name = hfName;
+    for (const [from, to] of SIMMIM_HF_RENAMES) name = name.replaceAll(from, to);
+    const m = /^(.*\.attn)\.(query|key|value)\.(weight|bias)$/.exec(name);
+    if (!m) {
+      out.set(name, tensor);
+      continue;
+    }
+    const key = `${m[1]}.qkv.${m[3]}`;
+    const pieces = qkv.get(key) ?? {};
+    pieces[m[2] as 'query' | 'key' | 'value'] = tensor;
+    qkv.set(key, pieces);
+  }
+  for (const [key, { query, key: k, value }] of qkv) {
+    if (!query || !k || !value) throw new ConvertError('wrong-checkpoint', `Hugging Face checkpoint: ${key} lacks ${[!query && 'query', !k && 'key', !value && 'value'].filter(Boolean).join(', ')}.`);
+    out.set(key, concatRows([query, k, value], key));
+  }
+  return out;
+}
 
 const SIMMIM: CheckpointFamily = {
   prefix: 'simmim',
@@ -165,11 +230,10 @@ const SIMMIM: CheckpointFamily = {
   weights(checkpoint) {
     const root = checkpoint.value;
     const model = pyGet(root, 'model');
-    if (model instanceof PyDict) return flattenTensors(model);
-    if (root instanceof PyDict && root.has('encoder.mask_token')) return flattenTensors(root);
-    if (root instanceof PyDict && root.has('swin.embeddings.mask_token')) {
-      throw new ConvertError('wrong-checkpoint', `${checkpoint.file} is Hugging Face's SwinForMaskedImageModeling layout, which this version installs only through Python (npm run convert -- simmim-swin-base-192 --checkpoint FILE): give the official ${'simmim_pretrain__swin_base__img192_window6__100ep.pth'} instead.`);
-    }
+    const state = model instanceof PyDict ? model : root;
+    if (state instanceof PyDict && state.has('encoder.mask_token')) return flattenTensors(state);
+    if (state instanceof PyDict && state.has('swin.embeddings.mask_token')) return fromSimmimHfLayout(flattenTensors(state));
+    if (model instanceof PyDict) return flattenTensors(model); // checked against the slots: missing tensors are listed
     const other = otherFamily(flattenTensors(root), SIMMIM);
     throw new ConvertError('wrong-checkpoint', other
       ? `${checkpoint.file} is a ${other.label} checkpoint, not a SimMIM one.`

@@ -7,8 +7,8 @@
 // is made by template.py for the same tiny architecture.
 // Bounds: the two ONNX graphs compute the same float32 function from the same weights (≤ 1e-5; measured 0 to 1e-6,
 // onnxruntime's folding order aside) and both stay within simmim.py's stated bound of PyTorch (2e-3, normalised units).
-// SimMIM has no computed buffers. Also: a bare state_dict converts to the same bytes, a missing tensor is named, the
-// Hugging Face layout and files of another family are named; the committed full template is current and its slots are
+// SimMIM has no computed buffers. Also: a bare state_dict and Hugging Face's layout of the same weights convert to the
+// same bytes, a missing tensor is named, a file of another family is named; the committed full template is current and its slots are
 // the official checkpoint['model'] layout apart from the architecture buffers.
 // Needs Debian's python3-torch + python3-onnx (fails, never skips).
 import { test, before, after } from 'node:test';
@@ -29,7 +29,7 @@ const STATED_BOUND = 2e-3;
 const ARCHITECTURE_BUFFER = /\.(relative_position_index|attn_mask)$/;
 
 // The official file (tiny width, seed 5) with its yacs config; a bare state_dict of the same weights; the same file
-// with one tensor missing; a Hugging Face-layout file (names only: enough to be recognised); a StyleSwin-like file.
+// with one tensor missing; the same weights in Hugging Face's layout; a StyleSwin-like file.
 const FAKE_PY = `
 import os, sys, tempfile
 import torch
@@ -53,7 +53,31 @@ torch.save(state, os.path.join(out, 'bare.pth'))
 partial = dict(state)
 del partial['encoder.layers.1.blocks.1.mlp.fc2.weight']
 torch.save(official(partial), os.path.join(out, 'partial.pth'))
-torch.save({'swin.embeddings.mask_token': torch.zeros(1, 1, 8), 'decoder.0.bias': torch.zeros(3072)}, os.path.join(out, 'hf.bin'))
+# Hugging Face's layout, renamed as transformers' convert_swin_simmim_to_pytorch.py does (as test/export/simmim.test.ts
+# writes it, independently of simmim.from_hf_layout): query/key/value split, no attn_mask buffers.
+def hf_name(name):
+    renames = [('encoder.mask_token', 'embeddings.mask_token'),
+               ('encoder.patch_embed.proj', 'embeddings.patch_embeddings.projection'),
+               ('encoder.patch_embed.norm', 'embeddings.norm'), ('attn.proj', 'attention.output.dense'),
+               ('attn', 'attention.self'), ('norm1', 'layernorm_before'), ('norm2', 'layernorm_after'),
+               ('mlp.fc1', 'intermediate.dense'), ('mlp.fc2', 'output.dense')]
+    for old, new in renames:
+        if old in name:
+            name = name.replace(old, new)
+    if name in ('encoder.norm.weight', 'encoder.norm.bias'):
+        name = 'layernorm.' + name.rsplit('.', 1)[1]
+    return name if name.startswith('decoder') else 'swin.' + name
+hf = {}
+for key, value in state.items():
+    if 'attn_mask' in key:
+        continue
+    if 'qkv' in key:
+        block, leaf = hf_name(key.rsplit('.', 2)[0]), key.rsplit('.', 1)[1]
+        for i, part in enumerate(('query', 'key', 'value')):
+            hf[f'{block}.{part}.{leaf}'] = value.chunk(3, dim=0)[i].clone()
+    else:
+        hf[hf_name(key)] = value
+torch.save(hf, os.path.join(out, 'pytorch_model.bin'))
 torch.save({'g_ema': {'style.1.weight': torch.zeros(2, 2), 'layers.0.blocks.0.attn.0.relative_position_bias_table': torch.zeros(2, 2)}}, os.path.join(out, 'styleswin.pt'))
 `;
 
@@ -114,9 +138,12 @@ test('the official SimMIM file converted in TypeScript computes what the Python 
   assert.ok(vsPython <= 1e-5, `TypeScript vs Python conversion: ${vsPython}`);
   assert.ok(vsTorch <= STATED_BOUND, `TypeScript conversion vs PyTorch: ${vsTorch}`);
 
-  // A bare state_dict of the same weights: the same bytes out.
-  const bare = await convertFromCheckpoint(MODEL, join(work, 'bare.pth'), { outDir: join(work, 'ts-bare'), templatesDir: templates });
-  assert.equal(bare.card.files[0].sha256, card.files[0].sha256);
+  // A bare state_dict of the same weights, and Hugging Face's layout of them (renamed, query/key/value re-joined):
+  // the same bytes out.
+  for (const file of ['bare.pth', 'pytorch_model.bin']) {
+    const other = await convertFromCheckpoint(MODEL, join(work, file), { outDir: join(work, `ts-${file}`), templatesDir: templates });
+    assert.equal(other.card.files[0].sha256, card.files[0].sha256, file);
+  }
 });
 
 test('SimMIM files that do not fit are refused by name; nothing is left behind', async () => {
@@ -124,7 +151,6 @@ test('SimMIM files that do not fit are refused by name; nothing is left behind',
   const convert = (file: string) => convertFromCheckpoint(MODEL, join(work, file), { outDir: out, templatesDir: templates });
   const wrong = (pattern: RegExp) => (e: unknown) => e instanceof ConvertError && e.code === 'wrong-checkpoint' && pattern.test(e.message);
   await assert.rejects(convert('partial.pth'), wrong(/partial\.pth does not fit simmim-swin-base-192: 1 tensors missing \(encoder\.layers\.1\.blocks\.1\.mlp\.fc2\.weight\)/));
-  await assert.rejects(convert('hf.bin'), wrong(/hf\.bin is Hugging Face's SwinForMaskedImageModeling layout/));
   await assert.rejects(convert('styleswin.pt'), wrong(/styleswin\.pt is a StyleSwin checkpoint, not a SimMIM one/));
   assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'no file written');
 });
