@@ -399,6 +399,13 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           </select>
           {task && <p class="help">{task.description}</p>}
         </div>
+        {testModel && (
+          <TestModelNotice tiny={testModel} entry={testModelEntry} real={realModel} official={official.state} actions={official.actions}
+            serverUrl={settings.serverUrl} onUseReal={setModelId} onReloadModels={() => void refreshModels(false, true)} />
+        )}
+        {justInstalled && task && (
+          <InstalledNotice taskLabel={task.label} modelLabel={justInstalled.label} onDismiss={() => official.actions.acknowledge(justInstalled.id)} />
+        )}
 
         {previewRequest && <ViewPreviewPanel {...viewPreview} />}
         {task && (
@@ -411,13 +418,6 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         )}
 
         <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
-        {testModel && (
-          <TestModelNotice tiny={testModel} entry={testModelEntry} real={realModel} official={official.state} actions={official.actions}
-            serverUrl={settings.serverUrl} onUseReal={setModelId} onReloadModels={() => void refreshModels(false, true)} />
-        )}
-        {justInstalled && task && (
-          <InstalledNotice taskLabel={task.label} modelLabel={justInstalled.label} onDismiss={() => official.actions.acknowledge(justInstalled.id)} />
-        )}
         <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />
 
         <div class="run-row">

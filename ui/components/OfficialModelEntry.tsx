@@ -23,14 +23,14 @@ export function OfficialModelEntry(props: { entry: CatalogueEntryView; tasks: Pi
         {stateText(entry, run)}
         {entry.installed && !entry.installed.verified && !run && <span class="muted" data-testid="unverified"> · unverified: no published checksum</span>}
       </p>
+      <InstallControls entry={entry} run={run} failure={official.failures[entry.id]} accepted={!!official.accepted[entry.id]}
+        removing={!!official.removing[entry.id]} actions={props.actions} />
       {!(entry.license.acceptBeforeDownload && entry.state !== 'installed') && (
         <details class="licence">
           <summary>Licence</summary>
           <p class="help">{entry.license.summary} <a href={entry.license.url} target="_blank" rel="noopener noreferrer">Read the licence</a></p>
         </details>
       )}
-      <InstallControls entry={entry} run={run} failure={official.failures[entry.id]} accepted={!!official.accepted[entry.id]}
-        removing={!!official.removing[entry.id]} actions={props.actions} />
     </li>
   );
 }

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { Connection } from '../official-models.ts';
 
 /** Loopback: the server is Frontier on this computer (npm start); elsewhere it is someone's server. */
@@ -18,23 +19,25 @@ export function ServerNeeded(props: { connection: Connection; serverUrl: string;
   const local = isLocalServer(props.serverUrl);
   const where = local ? 'Frontier on this computer' : `the server at ${props.serverUrl}`;
   let title: string;
-  let advice: string;
+  let advice: ComponentChildren;
   switch (c.state) {
     case 'offline':
       title = local ? 'Frontier is not running on this computer' : `No answer from ${props.serverUrl}`;
-      advice = local
-        ? 'Models are installed by Frontier on this computer (the plugin cannot save files itself). Start it: open a terminal in the Frontier folder and run npm start, then pair with the code it shows.'
-        : 'Models are installed by the server. Check that it is running and that the address in Settings is right.';
+      advice = !local
+        ? 'Models are installed by the server. Check that it is running and that the address in Settings is right.'
+        : props.compact
+          ? <>To install it, start Frontier on this computer (<code>npm start</code> in the Frontier folder), then pair.</>
+          : <>Models are installed by Frontier on this computer (the plugin cannot save files itself). Start it: open a terminal in the Frontier folder and run <code>npm start</code>, then pair with the code it shows.</>;
       break;
     case 'unpaired':
       title = `Pair with ${where} first`;
       advice = local
-        ? 'Paste the pairing code shown where Frontier was started (npm start) in Settings → Pairing code.'
+        ? <>Paste the pairing code shown where Frontier was started (<code>npm start</code>) in Settings → Pairing code.</>
         : 'Paste the pairing code your server’s administrator gave you in Settings → Pairing code.';
       break;
     case 'unsupported':
       title = `${local ? 'This server' : props.serverUrl} cannot install models`;
-      advice = 'Start Frontier on this computer (npm start) and put its address in Settings: it installs models.';
+      advice = <>Start Frontier on this computer (<code>npm start</code>) and put its address in Settings: it installs models.</>;
       break;
     default:
       title = 'Could not list the official models';

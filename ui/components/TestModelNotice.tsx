@@ -24,7 +24,8 @@ export function TestModelNotice(props: {
   const { entry, official } = props;
   const size = entry?.download.bytes;
   return (
-    <div class="notice warn" data-testid="test-model-notice" role="status">
+    // Enter on the notice's controls is theirs: it must not also run the task (the job panel runs on Enter).
+    <div class="notice warn" data-testid="test-model-notice" role="status" onKeyDown={(e) => e.key === 'Enter' && e.stopPropagation()}>
       <p class="notice-title"><strong>Test model: results are noise — install the real one</strong></p>
       {props.real ? (
         <div class="actions">
