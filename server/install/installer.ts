@@ -91,16 +91,43 @@ function cancelled(): Error {
   return err;
 }
 
-/** Progress for a job, at most every PROGRESS_MS unless the stage or message changes or a step completes. */
-function throttled(job: Job, stage: JobStage): (done: number, total: number, message: string) => void {
+/**
+ * Progress for a job, at most every PROGRESS_MS unless the message changes or a step completes; the latest skipped
+ * update follows within PROGRESS_MS (a download that stalls still shows how far it got). stop() drops a pending one.
+ */
+function throttled(job: Job, stage: JobStage): { update(done: number, total: number, message: string): void; stop(): void } {
   let last = 0;
   let lastMessage = '';
-  return (done, total, message) => {
-    const now = Date.now();
-    if (message === lastMessage && done < total && now - last < PROGRESS_MS) return;
-    last = now;
+  let pending: [number, number, string] | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const emit = (done: number, total: number, message: string) => {
+    if (stopped || job.terminal) return;
+    last = Date.now();
     lastMessage = message;
+    pending = null;
     job.setProgress(stage, done, total, { message });
+  };
+  return {
+    update(done, total, message) {
+      if (stopped) return;
+      if (message !== lastMessage || done >= total || Date.now() - last >= PROGRESS_MS) {
+        clearTimeout(timer);
+        timer = undefined;
+        emit(done, total, message);
+        return;
+      }
+      pending = [done, total, message];
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        if (pending) emit(...pending);
+      }, PROGRESS_MS - (Date.now() - last));
+      (timer as unknown as { unref(): void }).unref();
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -274,8 +301,13 @@ export class Installer implements InstallRunner {
       const name = spec.upload.name ?? official.name;
       const progress = throttled(job, 'convert');
       const message = `Checking ${name}`;
-      progress(0, spec.upload.bytes, message);
-      const sha256 = await hashFile(files.input, signal, (done) => progress(done, spec.upload!.bytes, message));
+      let sha256: string;
+      try {
+        progress.update(0, spec.upload.bytes, message);
+        sha256 = await hashFile(files.input, signal, (done) => progress.update(done, spec.upload!.bytes, message));
+      } finally {
+        progress.stop();
+      }
       const verdict = hashVerdict(official.sha256, sha256);
       if (verdict === 'mismatch') {
         throw new Error(`${name} is not the official ${official.name}: its sha256 is ${sha256.slice(0, 16)}…, and the authors published ${official.sha256!.slice(0, 16)}…. Pick the file from ${official.url ?? 'the model page'}.`);
@@ -287,19 +319,24 @@ export class Installer implements InstallRunner {
         if (!/^[^/\\\0]+$/.test(f.name) || f.name === '.' || f.name === '..' || f.name.startsWith('state.json')) throw new Error(`The catalogue names a file "${f.name}" that cannot be downloaded as it is.`);
       }
       const progress = throttled(job, 'download');
-      const downloaded = await downloadFiles(
-        entry.files.map((f) => ({ name: f.name, urls: downloadUrls(f), bytes: f.bytes })),
-        {
-          dir: join(files.dir, DOWNLOAD_DIR),
-          signal,
-          allowHttpLoopback: this.o.allowHttpLoopback,
-          retries: this.o.retries,
-          retryDelayMs: this.o.retryDelayMs,
-          idleTimeoutMs: this.o.idleTimeoutMs,
-          onProgress: (done, total, message) => progress(done, total ?? 0, message),
-          reserve: (remaining, total) => this.checkSpace(label, files.dir, remaining, total),
-        },
-      );
+      let downloaded;
+      try {
+        downloaded = await downloadFiles(
+          entry.files.map((f) => ({ name: f.name, urls: downloadUrls(f), bytes: f.bytes })),
+          {
+            dir: join(files.dir, DOWNLOAD_DIR),
+            signal,
+            allowHttpLoopback: this.o.allowHttpLoopback,
+            retries: this.o.retries,
+            retryDelayMs: this.o.retryDelayMs,
+            idleTimeoutMs: this.o.idleTimeoutMs,
+            onProgress: (done, total, message) => progress.update(done, total ?? 0, message),
+            reserve: (remaining, total) => this.checkSpace(label, files.dir, remaining, total),
+          },
+        );
+      } finally {
+        progress.stop();
+      }
       const checked = downloaded.map((d, i) => {
         const published = entry.files[i].sha256;
         const verdict = hashVerdict(published, d.sha256);
@@ -384,12 +421,12 @@ export class Installer implements InstallRunner {
     await mkdir(outDir, { recursive: true });
     const progress = throttled(job, 'convert');
     const count = entry.cards.length;
-    progress(0, 1, 'Reading the checkpoint');
+    progress.update(0, 1, 'Reading the checkpoint');
     let settle: { resolve(v: { card: ModelCard; paths: string[] }[]): void; reject(err: Error): void } | null = null;
     const onMessage = (msg: ConvertOut) => {
       if (msg.type === 'progress') {
         const p: ConvertProgress = msg.progress;
-        progress(p.done, p.total, count > 1 ? `${entry.cards[msg.card]} (${msg.card + 1} of ${count}): ${p.message}` : p.message);
+        progress.update(p.done, p.total, count > 1 ? `${entry.cards[msg.card]} (${msg.card + 1} of ${count}): ${p.message}` : p.message);
       } else if (msg.type === 'done') settle?.resolve(msg.converted);
       else settle?.reject(new Error(msg.message));
     };
@@ -408,6 +445,7 @@ export class Installer implements InstallRunner {
         child.send({ type: 'convert', cards: entry.cards, file, name, outDir, templatesDir: this.o.templatesDir });
       });
     } finally {
+      progress.stop();
       signal.removeEventListener('abort', onAbort);
       await child.kill();
       child.release();
