@@ -268,7 +268,7 @@ export class JobService {
   uploadOf(job: Job): UploadSpec {
     const upload = uploadOfSpec(job.spec);
     if (upload) return upload;
-    throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job without an upload: it takes no upload (${VIDEO_TASK} jobs and installs from a file do). Follow it with GET /jobs/${job.id}/events.`);
+    throw new HttpError(409, `Job ${job.id} is ${/^[aeiou]/.test(job.spec.task) ? 'an' : 'a'} ${job.spec.task} job: it takes no upload (only ${VIDEO_TASK} jobs and installs from a file do). Follow it with GET /jobs/${job.id}/events.`);
   }
 
   /** The unfinished install job of catalogue checkpoint `model`, if any (one at a time per checkpoint). */

@@ -130,7 +130,7 @@ export interface UploadLimits {
  */
 export async function appendChunk(job: Job, req: IncomingMessage, reader: ChunkReader, file: string, limits: UploadLimits): Promise<void> {
   const upload = uploadOfSpec(job.spec);
-  if (!upload) throw new HttpError(409, `Job ${job.id} is a ${job.spec.task} job without an upload: it takes no upload chunks.`);
+  if (!upload) throw new HttpError(409, `Job ${job.id} is ${/^[aeiou]/.test(job.spec.task) ? 'an' : 'a'} ${job.spec.task} job: it takes no upload (it downloads what it needs, or runs on the server's models).`);
   const length = upload.bytes;
   const refuseUnlessUploading = () => {
     if (job.state === 'uploading') return;

@@ -182,7 +182,7 @@ test('bad requests are refused with what to do, and the server keeps serving', a
   assert.equal((await put('install-nofile-1', { task: 'install-model', model: 'styleswin-church-256' })).status, 201);
   const chunk = await patch(server, 'install-nofile-1', 0, new Uint8Array(10));
   assert.equal(chunk.status, 409);
-  assert.match(chunk.json?.error ?? '', /without an upload/);
+  assert.match(chunk.json?.error ?? '', /is an install-model job: it takes no upload/);
   const failed = await ended(server, 'install-nofile-1');
   assert.match(failed.error ?? '', /^can't reach 127\.0\.0\.1:9: check the internet connection/);
   assert.equal((await call(server, 'GET', '/models/catalogue')).status, 200, 'still serving');
