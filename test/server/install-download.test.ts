@@ -4,8 +4,8 @@
 // can hold or cut a connection mid-file. Real HTTP servers, real files, real conversion in a child process; every wait
 // is on a state (job progress, host connections, processes), never on a moment.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,32 +137,47 @@ test('one click: states not-installed → installing → installed, a cut connec
   }
 });
 
-test('a server restarted mid-download resumes it from the bytes in the job folder (Range), and the joined file verifies', async () => {
+test('a split file and a second file: parts joined in order, all files downloaded; a server restarted mid-part resumes that part (Range) from the job folder, and both files verify', async () => {
+  // As VQ-Diffusion's ithq_learnable.pth (GitHub release parts) and GRAM's generator.pth + ema.pth: the converter gets
+  // the entry's first file, joined from its parts.
+  const third = Math.floor(size / 3);
+  host.serve('/parts/FFHQ_256.pt.0', checkpoint, { start: 0, end: third });
+  host.serve('/parts/FFHQ_256.pt.1', checkpoint, { start: third, end: 2 * third });
+  host.serve('/parts/FFHQ_256.pt.2', checkpoint, { start: 2 * third, end: size });
+  const extra = join(work, 'ema.pth');
+  writeFileSync(extra, randomBytes(300_000));
+  host.serve('/ema.pth', extra);
   const root = await tempRoot({ 'models/registry.json': JSON.stringify({ version: 1, models: [] }) });
   const jobsDir = join(work, 'jobs-restart');
   const catalogue = testCatalogue((e) => {
-    e.files[0].url = `${host.url}/FFHQ_256.pt`;
-    e.files[0].sha256 = sha256;
-    e.files[0].sha256Source = 'test';
+    e.files = [
+      { ...e.files[0], url: null, parts: [0, 1, 2].map((i) => `${host.url}/parts/FFHQ_256.pt.${i}`), sha256, sha256Source: 'test' },
+      { ...e.files[0], name: 'ema.pth', url: `${host.url}/ema.pth`, sha256: createHash('sha256').update(readFileSync(extra)).digest('hex'), sha256Source: 'test' },
+    ];
   });
   const first = await startInstallServer({ catalogue }, { jobsDir, root });
   let second;
   try {
-    host.holdAt(CUT);
+    const before = host.requests.length;
+    host.holdAt(CUT, '/parts/FFHQ_256.pt.1');
     await putInstall(first, 'install-restart-01');
-    await downloadedAtLeast(first, 'install-restart-01', CUT);
+    const held = await downloadedAtLeast(first, 'install-restart-01', third + CUT);
+    assert.match(held.progress.message ?? '', /^Downloading FFHQ_256\.pt \(part 2 of 3\) from 127\.0\.0\.1/);
     await first.close(); // a clean stop: the job goes back to the queue, its download stays
     host.holdAt(null);
     const journal = JSON.parse(readFileSync(join(jobsDir, 'install-restart-01', 'job.json'), 'utf8'));
     assert.equal(journal.state, 'queued');
-    assert.equal(statSync(join(jobsDir, 'install-restart-01', 'download', 'FFHQ_256.pt')).size, CUT);
+    assert.equal(statSync(join(jobsDir, 'install-restart-01', 'download', 'FFHQ_256.pt')).size, third + CUT);
 
-    const before = host.requests.length;
+    const restarted = host.requests.length;
     second = await startInstallServer({ catalogue }, { jobsDir, root });
     const done = await ended(second, 'install-restart-01');
     assert.equal(done.state, 'succeeded', done.error);
-    assert.deepEqual(host.requests.slice(before).map((r) => r.range), [`bytes=${CUT}-`]);
-    assert.equal(done.result?.installed.verified, true, 'the resumed file hashes to the published sha256');
+    assert.deepEqual(host.requests.slice(before, restarted).map((r) => `${r.path} ${r.range ?? ''}`), ['/parts/FFHQ_256.pt.0 ', '/parts/FFHQ_256.pt.1 ']);
+    assert.deepEqual(host.requests.slice(restarted).map((r) => `${r.path} ${r.range ?? ''}`), [`/parts/FFHQ_256.pt.1 bytes=${CUT}-`, '/parts/FFHQ_256.pt.2 ', '/ema.pth ']);
+    assert.equal(done.result?.installed.verified, true, 'the joined file hashes to the published sha256, and so does the second file');
+    assert.equal(done.result?.installed.sha256, sha256);
+    assert.equal(done.result?.installed.bytes, size + 300_000);
     // The job's files go once it has ended (the state comes first): wait for that, then nothing but these is left.
     await waitFor(() => readdirSync(join(jobsDir, 'install-restart-01')).sort().join() === 'job.json,result.json', 'the download to be deleted');
   } finally {

@@ -24,14 +24,20 @@ export interface FakeHost {
   url: string;
   /** Every request, in order. */
   requests: HostRequest[];
-  /** Serve `file` at `path` (Range, ETag); also "/redirect" + path answers 302 to it. */
-  serve(path: string, file: string): void;
+  /**
+   * Serve `file` (or its bytes [slice.start, slice.end): a part of a split file) at `path`, with Range and ETag;
+   * "/redirect" + path answers 302 to it.
+   */
+  serve(path: string, file: string, slice?: { start: number; end: number }): void;
   /** Answer `path` with `status` and `body` (an error page, a web page). */
   answer(path: string, status: number, body: string, type?: string): void;
   /** The next answer of a served file sends `bytes` of it, then closes the connection. */
   cutNext(bytes: number): void;
-  /** Answers of served files stop after `bytes` and keep the connection open (null: stop holding). */
-  holdAt(bytes: number | null): void;
+  /**
+   * Answers of served files (of `path` only, when given) stop after `bytes` of the resource and keep the connection
+   * open; null stops holding and cuts the connections held.
+   */
+  holdAt(bytes: number | null, path?: string): void;
   /** Connections held now. */
   held(): number;
   /** Held connections the client has closed. */
@@ -40,16 +46,17 @@ export interface FakeHost {
 }
 
 export async function startFakeHost(): Promise<FakeHost> {
-  const files = new Map<string, string>();
+  const files = new Map<string, { file: string; start: number; end: number }>();
   const answers = new Map<string, { status: number; body: string; type: string }>();
   const requests: HostRequest[] = [];
   const holding = new Set<ServerResponse>();
   let cut: number | null = null;
-  let hold: number | null = null;
+  let hold: { bytes: number; path?: string } | null = null;
   let closedByClient = 0;
 
-  const sendFile = (req: IncomingMessage, res: ServerResponse, file: string) => {
-    const size = statSync(file).size;
+  const sendFile = (req: IncomingMessage, res: ServerResponse, path: string, resource: { file: string; start: number; end: number }) => {
+    const { file } = resource;
+    const size = resource.end - resource.start;
     const etag = `"${size.toString(16)}-fake"`;
     const m = /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''));
     const ifRange = req.headers['if-range'];
@@ -62,11 +69,12 @@ export async function startFakeHost(): Promise<FakeHost> {
     const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size - start), ETag: etag, 'Accept-Ranges': 'bytes' };
     if (start > 0) res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${size - 1}/${size}` });
     else res.writeHead(200, headers);
-    const stopAt = cut ?? hold;
+    const holdAt_ = hold && (!hold.path || hold.path === path) ? hold.bytes : null;
+    const stopAt = cut ?? holdAt_;
     const end = stopAt !== null && stopAt > start ? stopAt - 1 : size - 1;
     const cutting = cut !== null;
     if (cutting) cut = null;
-    const stream = createReadStream(file, { start, end });
+    const stream = createReadStream(file, { start: resource.start + start, end: resource.start + end });
     stream.pipe(res, { end: false });
     stream.on('end', () => {
       if (end === size - 1) res.end();
@@ -88,8 +96,8 @@ export async function startFakeHost(): Promise<FakeHost> {
       res.end();
       return;
     }
-    const file = files.get(path);
-    if (file) return sendFile(req, res, file);
+    const resource = files.get(path);
+    if (resource) return sendFile(req, res, path, resource);
     const answer = answers.get(path);
     if (answer) {
       res.writeHead(answer.status, { 'Content-Type': answer.type });
@@ -104,11 +112,11 @@ export async function startFakeHost(): Promise<FakeHost> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    serve: (path, file) => void files.set(path, file),
+    serve: (path, file, slice) => void files.set(path, { file, start: slice?.start ?? 0, end: slice?.end ?? statSync(file).size }),
     answer: (path, status, body, type = 'text/html; charset=utf-8') => void answers.set(path, { status, body, type }),
     cutNext: (bytes) => void (cut = bytes),
-    holdAt: (bytes) => {
-      hold = bytes;
+    holdAt: (bytes, path) => {
+      hold = bytes === null ? null : { bytes, ...(path ? { path } : {}) };
       if (bytes === null) for (const res of holding) res.destroy();
     },
     held: () => holding.size,
