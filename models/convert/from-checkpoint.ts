@@ -10,13 +10,13 @@
 // convert the same fake official file both ways and compare outputs.
 import '../../worker/runtime/no-telemetry.mjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard, ModelFile } from '../../worker/models/card.ts';
 import { Rng } from '../../worker/random.ts';
 import { PyDict, PyObject, TorchStorage, TorchTensor, describeValue, flattenTensors, pyGet, readCheckpoint, type PyValue, type TorchCheckpoint } from './torch-checkpoint.ts';
-import { externalLayout, fillExternal, fillInline, type TemplateSlot, templateSlots } from './onnx-template.ts';
+import { externalLayout, fillExternal, fillInline, type ExternalPlacement, type TemplateSlot, templateSlots } from './onnx-template.ts';
 import { findTemplate, readTemplateGraph, type ComputedMeta, type Template } from './templates.ts';
 
 /** What a family's `weights` may use besides the checkpoint it was given. */
@@ -366,6 +366,42 @@ async function computeBuffers(template: Template, slots: TemplateSlot[], weights
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** Writes the slots' bytes at their placements (zero padding between) into a content-addressed file. */
+function writeStreamed(
+  dir: string, stem: string, ext: string, placements: ExternalPlacement[], value: (slot: TemplateSlot) => Uint8Array,
+  signal: AbortSignal | undefined, onWritten: (bytes: number) => void,
+): ModelFile & { path: string } {
+  const tmp = join(dir, `.${stem}${ext}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  const hash = createHash('sha256');
+  let offset = 0;
+  let written = 0;
+  try {
+    for (const p of placements) {
+      if (signal?.aborted) throw new ConvertError('cancelled', 'Conversion cancelled.');
+      const pad = new Uint8Array(p.offset - offset);
+      const bytes = value(p.slot);
+      for (const chunk of [pad, bytes]) {
+        if (!chunk.length) continue;
+        writeSync(fd, chunk);
+        hash.update(chunk);
+      }
+      offset = p.offset + bytes.length;
+      written += bytes.length;
+      onWritten(written);
+    }
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  const sha256 = hash.digest('hex');
+  const name = `${stem}.${sha256.slice(0, 16)}${ext}`;
+  renameSync(tmp, join(dir, name));
+  return { name, sha256, bytes: offset, path: join(dir, name) };
+}
+
 function writeContentAddressed(dir: string, stem: string, ext: string, bytes: Uint8Array): ModelFile & { path: string } {
   const hash = sha256(bytes);
   const name = `${stem}.${hash.slice(0, 16)}${ext}`;
@@ -419,17 +455,11 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
       files.push({ name: model.name, sha256: model.sha256, bytes: model.bytes });
       paths.push(model.path);
     } else {
-      // One external data file (its name is its hash), then the graph that points into it.
-      const { placements, bytes } = externalLayout(slots);
-      const data = new Uint8Array(bytes);
-      let written = 0;
-      for (const p of placements) {
-        if (options.signal?.aborted) throw new ConvertError('cancelled', 'Conversion cancelled.');
-        data.set(value(p.slot), p.offset);
-        written += p.slot.byteLength;
-        progress({ stage: 'write', done: written, total, message: 'Writing the weights' });
-      }
-      const dataFile = writeContentAddressed(options.outDir, base.id, '.onnx.data', data);
+      // One external data file (its name is its hash), then the graph that points into it. Streamed tensor by
+      // tensor: a multi-GB model never sits in memory whole.
+      const { placements } = externalLayout(slots);
+      const dataFile = writeStreamed(options.outDir, base.id, '.onnx.data', placements, value, options.signal, (written) =>
+        progress({ stage: 'write', done: written, total, message: 'Writing the weights' }));
       const model = writeContentAddressed(options.outDir, base.id, '.onnx', fillExternal(graph, dataFile.name, placements));
       files.push({ name: model.name, sha256: model.sha256, bytes: model.bytes }, { name: dataFile.name, sha256: dataFile.sha256, bytes: dataFile.bytes, kind: 'onnx-external-data' });
       paths.push(model.path, dataFile.path);

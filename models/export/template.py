@@ -90,7 +90,14 @@ def build_template(model_id, tiny):
     graph = trace(spec['module'], spec['inputs'], spec['input_names'], spec['output_names'], spec['dynamic_axes'])
     state = spec['module'].state_dict()
     slots = mark_slots(graph, state, computed)
-    missing = computed - {s['name'] for s in slots}
+    # torch.onnx.export merges initializers of equal value (e.g. two zero biases) into one: such a template would
+    # fill both layers from one checkpoint tensor. Every parameter must be a slot of its own.
+    names = {s['name'] for s in slots}
+    merged = [n for n, _ in spec['module'].named_parameters() if n not in names]
+    if merged:
+        raise common.ExportError(f'{model_id}: parameters {merged[:8]} are not slots of the traced graph (merged with '
+                                 f'an equal initializer, or folded): make the family\'s randomize() give distinct values')
+    missing = computed - names
     if missing:
         raise common.ExportError(f'{model_id}: computed buffers {sorted(missing)} are not initializers of the graph')
     # The graphs that make the computed buffers, traced from submodules of the same model (slots named by the

@@ -110,6 +110,23 @@ test('a StyleSwin checkpoint converted in TypeScript computes what the Python ex
   assert.ok(maxAbsDiff(ts, new Float32Array(ts.length)) > 0.1);
 });
 
+test('above the size limit the weights go to one external data file beside the graph; the output is the same', async () => {
+  const inline = await convertFromCheckpoint(MODEL, checkpoint, { outDir: join(work, 'inline'), templatesDir: templates });
+  const external = await convertFromCheckpoint(MODEL, checkpoint, { outDir: join(work, 'external'), templatesDir: templates, externalAbove: 0 });
+  assert.equal(external.paths.length, 2);
+  assert.equal(external.card.files[1].kind, 'onnx-external-data');
+  assert.match(external.card.files[1].name, new RegExp(`^${MODEL}-tiny\\.[0-9a-f]{16}\\.onnx\\.data$`));
+  assert.deepEqual(readdirSync(join(work, 'external')).sort(), external.card.files.map((f) => f.name).sort(), 'no temporary file left');
+  const weightBytes = findTemplate(MODEL, templates)!.meta.slots.reduce((n, slot) => n + 4 * slot.dims.reduce((a, d) => a * d, 1), 0);
+  assert.ok(external.card.files[1].bytes >= weightBytes, 'every weight is in the data file');
+  // (each external tensor names its file, offset and length instead: tens of bytes more per tensor)
+  assert.ok(inline.card.files[0].bytes - external.card.files[0].bytes >= 0.9 * weightBytes, 'and none in the graph');
+  const reference = readReference(pythonExport.referencePath);
+  const z = toOrtTensor(reference.runs[0].inputs.z);
+  const [a, b] = await Promise.all([image(inline.paths[0], z, 0.7), image(external.paths[0], z, 0.7)]);
+  assert.equal(maxAbsDiff(a, b), 0);
+});
+
 test('the mean latent TypeScript computes is PyTorch\'s mapping averaged over the same z', async () => {
   const template = findTemplate(MODEL, templates)!;
   const recipe = template.meta.computed.mean_latent;
