@@ -74,7 +74,7 @@ export async function startFakeHost(): Promise<FakeHost> {
     const end = stopAt !== null && stopAt > start ? stopAt - 1 : size - 1;
     const cutting = cut !== null;
     if (cutting) cut = null;
-    const stream = createReadStream(file, { start: resource.start + start, end: resource.start + end });
+    const stream = createReadStream(file, { start: resource.start + start, end: resource.start + end, highWaterMark: 2 ** 20 });
     stream.pipe(res, { end: false });
     stream.on('end', () => {
       if (end === size - 1) res.end();
