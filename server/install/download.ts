@@ -57,10 +57,14 @@ export class DownloadError extends Error {
 const STATE_FILE = 'state.json';
 const MAX_REDIRECTS = 10;
 
-/** Per file: the sizes of the parts finished (a file in one piece has one part), and whether it is complete. */
+/**
+ * Per file: the sizes of the parts finished (a file in one piece has one part), whether it is complete, and the
+ * validator (ETag or Last-Modified) of the part in progress, so a resume after a restart still asks for the same file.
+ */
 interface FileState {
   parts: number[];
   done: boolean;
+  validator?: string;
 }
 type DownloadState = Record<string, FileState>;
 
@@ -110,7 +114,9 @@ async function readState(dir: string): Promise<DownloadState> {
     const state: DownloadState = {};
     for (const [name, s] of Object.entries(parsed as Record<string, unknown>)) {
       const f = s as Partial<FileState>;
-      if (Array.isArray(f?.parts) && f.parts.every((n) => Number.isSafeInteger(n) && n >= 0) && typeof f.done === 'boolean') state[name] = { parts: f.parts, done: f.done };
+      if (Array.isArray(f?.parts) && f.parts.every((n) => Number.isSafeInteger(n) && n >= 0) && typeof f.done === 'boolean') {
+        state[name] = { parts: f.parts, done: f.done, ...(typeof f.validator === 'string' ? { validator: f.validator } : {}) };
+      }
     }
     return state;
   } catch {
@@ -247,6 +253,7 @@ export async function downloadFiles(files: DownloadFile[], o: DownloadOptions): 
       // The state does not fit the file on disk (or nothing is known of it): start this file over.
       fs.parts = [];
       fs.done = false;
+      delete fs.validator;
       size = 0;
       onDisk[index] = 0;
     }
@@ -272,6 +279,11 @@ export async function downloadFiles(files: DownloadFile[], o: DownloadOptions): 
           net,
           retries,
           retryDelayMs,
+          validator: fs.validator,
+          onValidator: async (validator) => {
+            fs.validator = validator;
+            await writeState(o.dir, state);
+          },
           restartPart: async () => {
             // The host sent the part from its start again (or the file changed): drop what this part had.
             await handle.truncate(partStart);
@@ -296,6 +308,7 @@ export async function downloadFiles(files: DownloadFile[], o: DownloadOptions): 
           },
         });
         fs.parts.push(partBytes);
+        delete fs.validator;
         await writeState(o.dir, state);
       }
       if (file.bytes !== null && size !== file.bytes) {
@@ -327,6 +340,10 @@ interface PartOptions {
   net: { idleTimeoutMs: number; allowHttpLoopback: boolean; signal: AbortSignal };
   retries: number;
   retryDelayMs: number;
+  /** The validator an earlier run got for this part (a resume asks If-Range with it). */
+  validator?: string;
+  /** The host's validator of the part, once known (kept in state.json). */
+  onValidator(validator: string | undefined): Promise<void>;
   /** Cuts the file back to the part's start (and the hash with it). */
   restartPart(): Promise<void>;
   onBytes(n: number): void;
@@ -340,7 +357,7 @@ async function downloadPart(url: string, o: PartOptions): Promise<number> {
   let failures = 0;
   let lastError: unknown = null;
   /** The validator of the first answer (ETag or Last-Modified): a resumed range must be of the same file. */
-  let validator: string | undefined;
+  let validator: string | undefined = offset > 0 ? o.validator : undefined;
   const restart = async () => {
     await o.restartPart();
     offset = 0;
@@ -392,10 +409,11 @@ async function downloadPart(url: string, o: PartOptions): Promise<number> {
       failures++;
       continue;
     }
-    if (offset === 0 && !validator) {
+    if (status === 200) {
       const etag = res.headers.etag;
       const modified = res.headers['last-modified'];
       validator = typeof etag === 'string' && !etag.startsWith('W/') ? etag : typeof modified === 'string' ? modified : undefined;
+      await o.onValidator(validator);
     }
     const type = String(res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const reader = new BodyReader(res);

@@ -175,6 +175,7 @@ test('a split file and a second file: parts joined in order, all files downloade
     assert.equal(done.state, 'succeeded', done.error);
     assert.deepEqual(host.requests.slice(before, restarted).map((r) => `${r.path} ${r.range ?? ''}`), ['/parts/FFHQ_256.pt.0 ', '/parts/FFHQ_256.pt.1 ']);
     assert.deepEqual(host.requests.slice(restarted).map((r) => `${r.path} ${r.range ?? ''}`), [`/parts/FFHQ_256.pt.1 bytes=${CUT}-`, '/parts/FFHQ_256.pt.2 ', '/ema.pth ']);
+    assert.ok(host.requests[restarted].ifRange, 'the resume after the restart still asks for the same file (If-Range)');
     assert.equal(done.result?.installed.verified, true, 'the joined file hashes to the published sha256, and so does the second file');
     assert.equal(done.result?.installed.sha256, sha256);
     assert.equal(done.result?.installed.bytes, size + 300_000);
