@@ -1,10 +1,10 @@
 import type { CatalogueEntryView } from '../official-models.ts';
+import { Disclosure } from './Disclosure.tsx';
 
 /** Official models not installable yet, in one folded list: known, but not offered. */
 export function ComingLater(props: { entries: CatalogueEntryView[] }) {
   return (
-    <details class="coming-later" data-testid="official-later">
-      <summary>Coming later ({props.entries.length})</summary>
+    <Disclosure label={`Coming later (${props.entries.length})`} testId="official-later">
       <ul class="later-list">
         {props.entries.map((e) => (
           <li key={e.id} data-testid={`official-${e.id}`} data-state="later">
@@ -12,6 +12,6 @@ export function ComingLater(props: { entries: CatalogueEntryView[] }) {
           </li>
         ))}
       </ul>
-    </details>
+    </Disclosure>
   );
 }

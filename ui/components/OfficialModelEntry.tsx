@@ -1,6 +1,7 @@
 import type { TaskInfo } from '../../worker/tasks/task.ts';
 import { formatSize, stateText, whatItMakes, whereItRuns } from '../install-format.ts';
 import type { CatalogueEntryView, OfficialActions, OfficialState } from '../official-models.ts';
+import { Disclosure } from './Disclosure.tsx';
 import { InstallControls } from './InstallControls.tsx';
 import { LicenceBadge } from './LicenceBadge.tsx';
 
@@ -26,10 +27,9 @@ export function OfficialModelEntry(props: { entry: CatalogueEntryView; tasks: Pi
       <InstallControls entry={entry} run={run} failure={official.failures[entry.id]} accepted={!!official.accepted[entry.id]}
         removing={!!official.removing[entry.id]} actions={props.actions} />
       {!(entry.license.acceptBeforeDownload && entry.state !== 'installed') && (
-        <details class="licence">
-          <summary>Licence</summary>
+        <Disclosure label="Licence" testId="licence">
           <p class="help">{entry.license.summary} <a href={entry.license.url} target="_blank" rel="noopener noreferrer">Read the licence</a></p>
-        </details>
+        </Disclosure>
       )}
     </li>
   );

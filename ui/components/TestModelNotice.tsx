@@ -1,6 +1,7 @@
 import type { ModelStatus } from '../../worker/engine-api.ts';
 import { convertCommand, formatSize, whereItRuns } from '../install-format.ts';
 import type { CatalogueEntryView, OfficialActions, OfficialState } from '../official-models.ts';
+import { Disclosure } from './Disclosure.tsx';
 import { InstallControls } from './InstallControls.tsx';
 import { LicenceBadge } from './LicenceBadge.tsx';
 import { ServerNeeded } from './ServerNeeded.tsx';
@@ -53,12 +54,11 @@ export function TestModelNotice(props: {
       ) : (
         <ServerNeeded connection={official.connection} serverUrl={props.serverUrl} compact onRetry={props.actions.reload} />
       )}
-      <details class="dev-route">
-        <summary>For developers</summary>
+      <Disclosure label="For developers">
         <p class="help" data-testid="convert-hint">
           On the computer running Frontier, with the developer tools: <code>{convertCommand(props.tiny)}</code>
         </p>
-      </details>
+      </Disclosure>
     </div>
   );
 }
