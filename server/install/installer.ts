@@ -362,15 +362,30 @@ export class Installer implements InstallRunner {
     job.setProgress('convert', 1, 1, { message: 'Adding the model' });
     await this.serial(async () => {
       await mkdir(this.paths.modelFiles, { recursive: true });
-      for (const c of converted) for (const path of c.paths) await moveFile(path, join(this.paths.modelFiles, basename(path)));
-      const record: InstallRecord = {
-        ...installed,
-        files: checkpoint.files,
-        cards: cards.map((c) => c.id),
-        modelBytes: cards.reduce((n, c) => n + c.files.reduce((m, f) => m + f.bytes, 0), 0),
-        source: checkpoint.source,
-      };
-      registerInstall(entry.id, cards, record, { registryPath: this.paths.localRegistry, filesDir: this.paths.modelFiles });
+      // Files already there (the same content, of a model installed before) belong to that model too: only the ones
+      // this install adds are taken away again if it cannot finish.
+      const added: string[] = [];
+      try {
+        for (const c of converted) {
+          for (const path of c.paths) {
+            const to = join(this.paths.modelFiles, basename(path));
+            const existed = await stat(to).then(() => true, () => false);
+            await moveFile(path, to);
+            if (!existed) added.push(to);
+          }
+        }
+        const record: InstallRecord = {
+          ...installed,
+          files: checkpoint.files,
+          cards: cards.map((c) => c.id),
+          modelBytes: cards.reduce((n, c) => n + c.files.reduce((m, f) => m + f.bytes, 0), 0),
+          source: checkpoint.source,
+        };
+        registerInstall(entry.id, cards, record, { registryPath: this.paths.localRegistry, filesDir: this.paths.modelFiles });
+      } catch (err) {
+        await Promise.all(added.map((p) => rm(p, { force: true })));
+        throw err;
+      }
     });
     if (signal.aborted) {
       // Cancelled in the last moment: the job says cancelled, so nothing of it stays installed.
@@ -380,6 +395,7 @@ export class Installer implements InstallRunner {
       });
       throw cancelled();
     }
+    job.setProgress('convert', 1, 1, { message: `Installed ${label}` });
     const result: InstallJobResult = { url: `/jobs/${job.id}/result`, cards: cards.map((c) => c.id), installed };
     await writeFile(files.output, JSON.stringify(result));
     return result;
