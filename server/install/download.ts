@@ -78,6 +78,9 @@ const hostOf = (url: string): string => {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ENETDOWN', 'EHOSTDOWN', 'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** Errors that say the machine is offline or the host does not exist: retried only briefly. */
+const OFFLINE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
 /** The plain-words error once the retries are spent: a host that cannot be reached, or one that keeps failing. */
 function unreachable(url: string, err: unknown): DownloadError {
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -376,6 +379,8 @@ async function downloadPart(url: string, o: PartOptions): Promise<number> {
       if (err instanceof DownloadError) throw err;
       lastError = err;
       failures++;
+      // No network, no such host, nobody listening: two more tries, not the whole series (the user is waiting).
+      if (OFFLINE_CODES.has((err as NodeJS.ErrnoException).code ?? '') && failures > Math.min(2, o.retries)) throw unreachable(url, err);
       continue;
     }
     const { res } = response;
