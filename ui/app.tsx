@@ -170,6 +170,11 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       if (installed?.length) setModelId((prev) => (prev.endsWith('-tiny') && installed.includes(prev.replace(/-tiny$/, '')) ? '' : prev));
     },
   });
+  // The engine came up again (e.g. Retry after starting the server): ask for the list again if it failed.
+  const officialConnection = official.state.connection.state;
+  useEffect(() => {
+    if (boot.phase === 'ready' && officialConnection !== 'ready' && officialConnection !== 'loading') official.actions.reload();
+  }, [boot.phase]); // only when the engine comes up, not on every connection change
   const testModel = testModelInUse(taskModels, modelId);
   const testModelEntry = testModel ? entryForTestModel(testModel.card.id, official.state.entries) : undefined;
   const realModel = testModel ? taskModels.find((m) => m.card.variant !== 'tiny' && m.card.id === testModel.card.id.replace(/-tiny$/, '')) : undefined;
