@@ -16,6 +16,7 @@ import type { HostClient } from './host-client.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import type { ErrorAction } from './components/ErrorPanel.tsx';
 import { InstalledNotice } from './components/InstalledNotice.tsx';
+import { InstallsInProgress } from './components/InstallsInProgress.tsx';
 import { ModelManager } from './components/ModelManager.tsx';
 import { OfficialModels } from './components/OfficialModels.tsx';
 import { TestModelNotice } from './components/TestModelNotice.tsx';
@@ -383,6 +384,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
             setPairing(null);
           }} />
       )}
+
+      <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
 
       <SelectionPanel selection={selection} />
 

@@ -23,6 +23,7 @@ const ENTRY = `
 import { render } from 'preact';
 import './ui/styles.css';
 import { OfficialModels } from './ui/components/OfficialModels.tsx';
+import { InstallsInProgress } from './ui/components/InstallsInProgress.tsx';
 import { TestModelNotice } from './ui/components/TestModelNotice.tsx';
 import { Section } from './ui/components/Section.tsx';
 import { entryForTestModel } from './ui/install-format.ts';
@@ -40,6 +41,7 @@ function Page() {
   const installed = official.state.entries.find((e) => e.id === 'styleswin-ffhq-256')?.state === 'installed';
   return (
     <main class="app">
+      <InstallsInProgress official={official.state} actions={official.actions} except={installed ? undefined : 'styleswin-ffhq-256'} />
       <div class="panel job">
         <div class="field"><label class="field-label" for="m">Model</label>
           <select id="m"><option>Automatic (best for the target)</option></select></div>
@@ -184,6 +186,7 @@ describe('official models in Chromium at 320×560', { timeout: 180_000 }, () => 
     assert.equal(await bar.getAttribute('aria-valuetext'), 'Downloading 50 / 200 MB, 25%');
     assert.equal(await bar.getAttribute('aria-label'), 'Installing Faces (FFHQ, 256 px)');
     assert.equal(await ffhq.getAttribute('data-state'), 'installing');
+    assert.equal(await ui.getByTestId('installs-running').count(), 0, 'the notice shows this one already');
     await shoot(page, 'official-installing-notice');
     fake.step(job, { stage: 'convert', done: 2, total: 3, message: 'Computing the average face' });
     await ffhq.getByTestId('install-progress').and(ui.locator('[aria-valuetext^="Preparing: Computing the average face"]')).waitFor();
@@ -206,12 +209,18 @@ describe('official models in Chromium at 320×560', { timeout: 180_000 }, () => 
     const fileJob = await fake.waitFor(() => [...fake.jobs.entries()].find(([, j]) => j.body.model === 'styleswin-church-256')?.[0]);
     await fake.waitFor(() => fake.jobs.get(fileJob)!.snapshot.state === 'queued');
     assert.deepEqual(fake.jobs.get(fileJob)!.body.upload, { bytes: 300_000, mime: 'application/octet-stream', name: 'church.pt' });
+    // Progress stays in view at the top wherever the list is scrolled.
+    await ui.getByTestId('installs-running').getByText('Installing Churches (LSUN, 256 px)').waitFor();
+    assert.equal(await ui.getByTestId('installs-running').getByTestId('install-progress').count(), 1);
+    await ui.getByTestId('installs-running').scrollIntoViewIfNeeded();
+    await shoot(page, 'official-installing-top');
     fake.finish(fileJob, { error: 'This file is not a StyleSwin model file: it looks like a web page. Download it again from the link.' });
     const failure = church.getByTestId('install-error');
     await failure.waitFor();
     assert.match(await failure.innerText(), /it looks like a web page[\s\S]*Retry/);
     await failure.scrollIntoViewIfNeeded();
     await shoot(page, 'official-error');
+    assert.equal(await ui.getByTestId('installs-running').count(), 0, 'nothing running');
     await church.getByTestId('retry').click();
     const retried = await fake.waitFor(() => [...fake.jobs.entries()].find(([id, j]) => j.body.model === 'styleswin-church-256' && id !== fileJob)?.[0]);
     await fake.waitFor(() => fake.jobs.get(retried)!.snapshot.state === 'queued');

@@ -7,8 +7,9 @@ export function ComingLater(props: { entries: CatalogueEntryView[] }) {
     <Disclosure label={`Coming later (${props.entries.length})`} testId="official-later">
       <ul class="later-list">
         {props.entries.map((e) => (
-          <li key={e.id} data-testid={`official-${e.id}`} data-state="later">
-            {e.familyLabel} · {e.label}{e.reason ? <span class="muted"> — {e.reason}</span> : null}
+          // The server's reason is written for developers (which exporter is missing): a tooltip, not the text.
+          <li key={e.id} data-testid={`official-${e.id}`} data-state="later" title={e.reason}>
+            {e.familyLabel} · {e.label}
           </li>
         ))}
       </ul>

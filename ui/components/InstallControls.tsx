@@ -72,7 +72,7 @@ export function InstallControls(props: {
     );
   }
 
-  if (blocked) return <p class="help" data-testid="not-installable">{blocked}{entry.reason ? ` — ${entry.reason}` : ''}</p>;
+  if (blocked) return <p class="help" data-testid="not-installable" title={entry.reason}>{blocked}</p>;
 
   return (
     <div class="install-controls">
