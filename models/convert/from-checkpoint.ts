@@ -354,7 +354,7 @@ async function computeBuffers(template: Template, slots: TemplateSlot[], weights
           if (y.length !== n * m) throw new Error(`template ${template.name}: ${recipe.file} gave ${y.length / n} values per latent for ${slot.name}, which holds ${m}`);
           for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) sum[j] += y[i * m + j];
         });
-        options.onProgress?.({ stage: 'compute', done: done + n, total: recipe.samples, message: `Averaging the ${recipe.graph} network over ${done + n} / ${recipe.samples} random latents` });
+        options.onProgress?.({ stage: 'compute', done: done + n, total: recipe.samples, message: `Working out the model's average look (${done + n} / ${recipe.samples})` });
       }
       made.forEach((slot, k) => out.set(slot.name, new Uint8Array(Float32Array.from(sums[k], (v) => v / recipe.samples).buffer)));
     } finally {
@@ -421,7 +421,7 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
   const family = familyOf(cardId);
   if (!template || !family) throw new ConvertError('no-template', `${cardId} cannot be installed from a checkpoint in this version of Frontier yet (no graph template): use npm run convert -- ${cardId} --checkpoint FILE, which needs Python.`);
   const progress = options.onProgress ?? (() => {});
-  progress({ stage: 'read', done: 0, total: 1, message: 'Reading the checkpoint' });
+  progress({ stage: 'read', done: 0, total: 1, message: 'Reading the model file' });
   const checkpoint = readCheckpoint(file);
   const opened: TorchCheckpoint[] = [checkpoint];
   const warnings: string[] = [];
@@ -450,7 +450,7 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
     const paths: string[] = [];
     const files: ModelFile[] = [];
     if (total <= (options.externalAbove ?? 1.5 * 2 ** 30)) {
-      progress({ stage: 'write', done: 0, total, message: 'Writing the model' });
+      progress({ stage: 'write', done: 0, total, message: 'Saving the model' });
       const model = writeContentAddressed(options.outDir, base.id, '.onnx', fillInline(graph, value));
       files.push({ name: model.name, sha256: model.sha256, bytes: model.bytes });
       paths.push(model.path);
@@ -459,7 +459,7 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
       // tensor: a multi-GB model never sits in memory whole.
       const { placements } = externalLayout(slots);
       const dataFile = writeStreamed(options.outDir, base.id, '.onnx.data', placements, value, options.signal, (written) =>
-        progress({ stage: 'write', done: written, total, message: 'Writing the weights' }));
+        progress({ stage: 'write', done: written, total, message: 'Saving the model' }));
       const model = writeContentAddressed(options.outDir, base.id, '.onnx', fillExternal(graph, dataFile.name, placements));
       files.push({ name: model.name, sha256: model.sha256, bytes: model.bytes }, { name: dataFile.name, sha256: dataFile.sha256, bytes: dataFile.bytes, kind: 'onnx-external-data' });
       paths.push(model.path, dataFile.path);

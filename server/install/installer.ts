@@ -437,7 +437,7 @@ export class Installer implements InstallRunner {
     await mkdir(outDir, { recursive: true });
     const progress = throttled(job, 'convert');
     const count = entry.cards.length;
-    progress.update(0, 1, 'Reading the checkpoint');
+    progress.update(0, 1, 'Reading the model file');
     let settle: { resolve(v: { card: ModelCard; paths: string[] }[]): void; reject(err: Error): void } | null = null;
     const onMessage = (msg: ConvertOut) => {
       if (msg.type === 'progress') {

@@ -1,4 +1,4 @@
-// A fake of the model-install contract (server/routes/install-contract.ts) over real HTTP, for the UI's unit and
+// A fake of the model-install contract (the header of server/routes/install.ts) over real HTTP, for the UI's unit and
 // render tests: the catalogue, install jobs (download or upload, resumable PATCH), snapshots, server-sent events or
 // none (to make clients poll), cancel and uninstall, with the pairing code and CORS for a null-origin iframe. The
 // test drives each job's progress and end (step/finish) and waits on what the client did (waitFor), never on time.

@@ -1,4 +1,4 @@
-// Client of the server's model-install API (the contract in server/routes/install-contract.ts): the catalogue of
+// Client of the server's model-install API (the contract in the header of server/routes/install.ts): the catalogue of
 // official models, installing one as a job of the job API (a download the server makes, or a model file the user
 // picked, uploaded in resumable chunks like video clips), following its progress (server-sent events read with fetch,
 // polling where streaming does not work: UXP has no EventSource), cancelling it, and removing an installed model.
