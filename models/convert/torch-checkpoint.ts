@@ -28,7 +28,6 @@
 //   a value (a class reference) → PyGlobal.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 
 // ───────────────────────────────────────────── values ─────────────────────────────────────────────

@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { megabytes } from '../http-util.ts';
 import { isLoopbackHost } from '../security.ts';
+import { StreamReader } from '../stream-reader.ts';
 
 /** One file to download: its name in the folder, its URLs (several: parts joined in order), what the catalogue knows. */
 export interface DownloadFile {
@@ -421,7 +422,8 @@ async function downloadPart(url: string, o: PartOptions): Promise<number> {
       await o.onValidator(validator);
     }
     const type = String(res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const reader = new BodyReader(res);
+    // Keeps reading while the disk catches up (server/stream-reader.ts: why a download must not pause per chunk).
+    const reader = new StreamReader(res, { highWater: 32 * 2 ** 20, what: 'file' });
     try {
       if (type === 'text/html' || type === 'application/xhtml+xml') {
         const head = (await reader.next().catch(() => null)) ?? Buffer.alloc(0);
@@ -462,77 +464,6 @@ async function downloadPart(url: string, o: PartOptions): Promise<number> {
       reader.detach();
       if (!res.complete) res.destroy();
     }
-  }
-}
-
-/**
- * A response body taken chunk by chunk. It keeps reading while the disk catches up (up to HIGH_WATER bytes queued)
- * rather than pausing the connection at every chunk: node drops what a paused socket still holds when the host
- * closes the connection early, and every byte that arrived before a cut should count, so the resume starts there.
- */
-class BodyReader {
-  private static readonly HIGH_WATER = 32 * 2 ** 20;
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
-  private ended = false;
-  private failure: Error | null = null;
-  private wake: (() => void) | null = null;
-
-  constructor(private readonly res: IncomingMessage) {
-    res.on('data', this.onData);
-    res.on('end', this.onEnd);
-    res.on('error', this.onError);
-    res.on('close', this.onClose);
-  }
-
-  /** The next chunk, or null at the end; throws after the last chunk that arrived before a cut. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.queue.length > 0) {
-        // What has queued up goes to the disk in one write (a socket delivers 64 KB at a time).
-        const chunk = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
-        this.queue.length = 0;
-        this.queued = 0;
-        if (this.queued < BodyReader.HIGH_WATER / 4 && this.res.isPaused()) this.res.resume();
-        return chunk;
-      }
-      if (this.ended) return null;
-      if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  detach(): void {
-    this.res.off('data', this.onData);
-    this.res.off('end', this.onEnd);
-    this.res.off('error', this.onError);
-    this.res.off('close', this.onClose);
-    this.queue.length = 0;
-  }
-
-  private readonly onData = (chunk: Buffer) => {
-    this.queue.push(chunk);
-    this.queued += chunk.length;
-    if (this.queued > BodyReader.HIGH_WATER) this.res.pause();
-    this.notify();
-  };
-  private readonly onEnd = () => {
-    this.ended = true;
-    this.notify();
-  };
-  private readonly onError = (err: Error) => {
-    this.failure ??= err;
-    this.notify();
-  };
-  private readonly onClose = () => {
-    if (!this.res.complete) this.failure ??= new Error('the connection closed before the end of the file');
-    this.notify();
-  };
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
   }
 }
 

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { checkpointById, licenseOf, readCatalogue, type Catalogue, type Checkpoint, type CommercialUse, type Target } from '../../models/catalogue.ts';
+import { checkpointById, licenseOf, readCatalogue, type Catalogue, type Checkpoint } from '../../models/catalogue.ts';
 import type { ConvertProgress } from '../../models/convert/from-checkpoint.ts';
 import { removeLocalModel } from '../../models/local-models.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
@@ -35,7 +35,6 @@ import {
   uninstallEntry,
   writeInstallRecord,
   type InstalledFile,
-  type InstallMethod,
   type InstallRecord,
 } from './official.ts';
 
@@ -57,26 +56,9 @@ export interface InstallOptions {
   maxUploadBytes?: number;
 }
 
-/** One catalogue checkpoint as GET /models/catalogue shows it (the contract in server/routes/install.ts). */
-export interface CatalogueEntryView {
-  id: string;
-  family: string;
-  familyLabel: string;
-  label: string;
-  task: string;
-  dataset: string;
-  quality: string | null;
-  targets: Target[];
-  status: 'available' | 'planned';
-  reason?: string;
-  license: { summary: string; commercialUse: CommercialUse; redistribution: boolean; acceptBeforeDownload: boolean; url: string };
-  download: { url: string | null; directDownload: boolean; bytes: number | null; sha256Published: boolean };
-  cards: string[];
-  install: InstallMethod;
-  state: 'installed' | 'not-installed' | 'installing';
-  installing?: { job: string };
-  installed?: InstalledInfo & { modelBytes?: number };
-}
+/** One catalogue checkpoint as GET /models/catalogue shows it: the client's type is the contract's one definition. */
+export type { CatalogueEntryView } from '../../worker/runtime/install-client.ts';
+import type { CatalogueEntryView } from '../../worker/runtime/install-client.ts';
 
 const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const MIME = /^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/i;

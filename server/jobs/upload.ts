@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { HttpError, megabytes } from '../http-util.ts';
+import { StreamReader } from '../stream-reader.ts';
 import { isDiskFull, storageError } from './disk.ts';
 import { isVideoSpec, uploadOfSpec, type Job } from './job.ts';
 
@@ -24,74 +25,10 @@ export function uploadHeaders(job: Job): Record<string, string> {
   };
 }
 
-/**
- * A request body taken chunk by chunk from the moment its handler starts. The request is paused while a chunk
- * waits to be written, and chunks that arrived before the connection dropped are handed out before the error
- * (async iteration would throw at once and drop them).
- */
-export class ChunkReader {
-  private readonly queue: Buffer[] = [];
-  private ended = false;
-  private failure: Error | null = null;
-  private stopped: Error | null = null;
-  private wake: (() => void) | null = null;
-
-  constructor(private readonly req: IncomingMessage) {
-    req.on('data', this.onData);
-    req.on('end', this.onEnd);
-    req.on('error', this.onError);
-    req.on('close', this.onClose);
-  }
-
-  /** The next chunk, or null at the end of the body; throws after the last chunk that arrived before a cut. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.stopped) throw this.stopped;
-      if (this.queue.length > 0) return this.queue.shift()!;
-      if (this.ended) return null;
-      if (this.failure) throw this.failure;
-      this.req.resume();
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  /** Makes next() throw `err` now (a takeover, a cancel, a stalled body); a write in progress still completes. */
-  interrupt(err: Error): void {
-    this.stopped ??= err;
-    this.notify();
-  }
-
-  /** Stops taking the body: what is left goes to the error answer's discard (or the cut connection). */
-  detach(): void {
-    this.req.off('data', this.onData);
-    this.req.off('end', this.onEnd);
-    this.req.off('error', this.onError);
-    this.req.off('close', this.onClose);
-    this.queue.length = 0;
-  }
-
-  private readonly onData = (chunk: Buffer) => {
-    this.queue.push(chunk);
-    this.req.pause();
-    this.notify();
-  };
-  private readonly onEnd = () => {
-    this.ended = true;
-    this.notify();
-  };
-  private readonly onError = (err: Error) => {
-    this.failure ??= err;
-    this.notify();
-  };
-  private readonly onClose = () => {
-    if (!this.req.complete) this.failure ??= new Error('the connection closed before the end of the chunk');
-    this.notify();
-  };
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+/** A PATCH body, chunk by chunk, paused while a chunk waits to be written (server/stream-reader.ts). */
+export class ChunkReader extends StreamReader {
+  constructor(req: IncomingMessage) {
+    super(req, { highWater: 0, what: 'chunk' });
   }
 }
 

@@ -11,7 +11,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { MAXIM_MODELS, MAXIM_MODES, convertMaxim, describeMaximModel, maximCard, type MaximMode } from '../../models/convert/maxim.ts';
-import type { GraphModelJson } from '../../models/convert/tfjs-graph.ts';
 import { FIXTURE_DIR, FIXTURE_SIZE, readFixture } from '../../models/convert/maxim-fixture.ts';
 import { DEFAULT_OUT_DIR, DEFAULT_REGISTRY_PATH, readRegistry } from '../../models/convert/build-models.ts';
 

@@ -10,7 +10,8 @@ import { errorText, OipHttp, type OipClientOptions, type OipResponse } from './o
 
 export type InstallTarget = 'webgpu' | 'wasm' | 'node' | 'server';
 
-/** One official model as the server describes it (GET /models/catalogue). */
+/** One official model as the server describes it (GET /models/catalogue): the contract's one definition, which the
+ *  server (server/install/installer.ts) builds. */
 export interface CatalogueEntryView {
   id: string;
   family: string;
@@ -29,7 +30,8 @@ export interface CatalogueEntryView {
   install: 'download' | 'file' | 'python' | 'no';
   state: 'installed' | 'not-installed' | 'installing';
   installing?: { job: string };
-  installed?: { bytes: number; verified: boolean; sha256: string; at: string };
+  /** bytes: the official file(s); modelBytes: the converted model on disk. */
+  installed?: { bytes: number; verified: boolean; sha256: string; at: string; modelBytes?: number };
 }
 
 export type InstallStage = 'upload' | 'queued' | 'download' | 'convert' | 'done';
