@@ -5,7 +5,7 @@
 // fetch only, so the UI (Figma's iframe, Photoshop's webview, the playground) and Node tests use the same code.
 // Errors carry a `kind` the UI words for designers; the server's own messages are written for users and kept.
 import { FrontierError } from '../job.ts';
-import { createJobFollower, type JobFollower, type JobRef, type JobSnapshot } from './jobs-client.ts';
+import { createJobFollower, uploadResumable, type JobFollower, type JobRef, type JobSnapshot } from './jobs-client.ts';
 import { errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
 
 export type InstallTarget = 'webgpu' | 'wasm' | 'node' | 'server';
@@ -141,45 +141,23 @@ export function createInstallClient(opts: InstallClientOptions): InstallClient {
   const json = <T>(res: OipResponse): T => JSON.parse(new TextDecoder().decode(res.body)) as T;
 
   async function upload(req: InstallRequest, file: PickedFile, start: JobSnapshot): Promise<void> {
-    const size = file.size;
-    let offset = start.upload?.offset ?? 0;
-    let stalls = 0;
-    while (offset < size) {
-      req.progress({ stage: 'upload', done: offset, total: size });
-      const chunk = new Uint8Array(await file.slice(offset, Math.min(size, offset + chunkBytes)).arrayBuffer());
-      if (req.signal.aborted) throw new InstallError('cancelled', 'Install cancelled.');
-      let res: OipResponse;
-      try {
-        res = await send({
-          method: 'PATCH',
-          path: `/jobs/${req.id}/upload`,
-          headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Tus-Resumable': '1.0.0' },
-          body: chunk,
-          retry: 'before-response',
-          signal: req.signal,
-          what: 'send the model file',
-          timeoutMs: 300_000,
-        });
-      } catch (err) {
-        // A connection cut mid-chunk: the server kept what arrived; ask where to resume.
-        if ((err as InstallError).kind === 'cancelled' || ++stalls > 3) throw err;
-        offset = await serverOffset(req);
-        continue;
-      }
-      const told = Number(res.headers.get('upload-offset'));
-      if (res.status === 204) {
-        offset = Number.isFinite(told) && res.headers.has('upload-offset') ? told : offset + chunk.length;
-        stalls = 0;
-      } else if (res.status === 409 && Number.isFinite(told) && told !== offset && ++stalls <= 3) offset = told;
-      else throw failed(res, 'receive the model file');
-    }
-    req.progress({ stage: 'upload', done: size, total: size });
-  }
-
-  async function serverOffset(req: InstallRequest): Promise<number> {
-    const res = await send({ method: 'GET', path: `/jobs/${req.id}/upload`, retry: 'always', signal: req.signal, what: 'resume sending the model file' });
-    if (res.status !== 200) throw failed(res, 'resume sending the model file');
-    return json<{ offset: number }>(res).offset;
+    await uploadResumable({
+      send,
+      id: req.id,
+      size: file.size,
+      from: start.upload?.offset ?? 0,
+      chunkBytes,
+      read: async (begin, end) => new Uint8Array(await file.slice(begin, end).arrayBuffer()),
+      signal: req.signal,
+      isCancel: (err) => (err as InstallError).kind === 'cancelled',
+      cancelled: () => new InstallError('cancelled', 'Install cancelled.'),
+      failed: (res) => failed(res, 'receive the model file'),
+      what: 'send the model file',
+      resumeWhat: 'resume sending the model file',
+      timeoutMs: 300_000,
+      onProgress: (done) => req.progress({ stage: 'upload', done, total: file.size }),
+    });
+    req.progress({ stage: 'upload', done: file.size, total: file.size });
   }
 
   const report = (progress: InstallRequest['progress']) => (job: JobSnapshot) => {

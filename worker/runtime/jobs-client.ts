@@ -108,41 +108,21 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   async function upload(req: VideoJobRequest, start: JobSnapshot): Promise<void> {
     const { bytes } = req.video;
-    let offset = start.upload?.offset ?? 0;
-    let stalls = 0;
-    while (offset < bytes.length) {
-      req.progress({ stage: 'upload', done: offset, total: bytes.length, message: 'Sending the clip to the server' });
-      const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + chunkBytes));
-      let res: OipResponse;
-      try {
-        res = await http.send({
-          method: 'PATCH',
-          path: `/jobs/${req.id}/upload`,
-          headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Tus-Resumable': '1.0.0' },
-          body: chunk,
-          retry: 'before-response',
-          signal: req.signal,
-          what: 'upload the clip',
-        });
-      } catch (err) {
-        // A connection cut mid-chunk: the server kept what arrived; ask where to resume.
-        if ((err as FrontierError).code === 'cancelled' || ++stalls > 3) throw err;
-        offset = await serverOffset(req);
-        continue;
-      }
-      const told = Number(res.headers.get('upload-offset'));
-      if (res.status === 204) offset = Number.isFinite(told) ? told : offset + chunk.length;
-      else if (res.status === 409 && Number.isFinite(told) && told !== offset && ++stalls <= 3) offset = told; // resume where the server is
-      else throw failed(res, 'the upload');
-      if (res.status === 204) stalls = 0;
-    }
+    await uploadResumable({
+      send: (r) => http.send(r),
+      id: req.id,
+      size: bytes.length,
+      from: start.upload?.offset ?? 0,
+      chunkBytes,
+      read: (begin, end) => bytes.subarray(begin, end),
+      signal: req.signal,
+      isCancel: (err) => (err as FrontierError).code === 'cancelled',
+      failed: (res) => failed(res, 'the upload'),
+      what: 'upload the clip',
+      resumeWhat: 'resume the upload',
+      onProgress: (done) => req.progress({ stage: 'upload', done, total: bytes.length, message: 'Sending the clip to the server' }),
+    });
     req.progress({ stage: 'upload', done: bytes.length, total: bytes.length, message: 'Clip sent' });
-  }
-
-  async function serverOffset(req: VideoJobRequest): Promise<number> {
-    const res = await http.send({ method: 'GET', path: `/jobs/${req.id}/upload`, retry: 'always', signal: req.signal, what: 'resume the upload' });
-    if (res.status !== 200) throw failed(res, 'the upload');
-    return json<{ offset: number }>(res).offset;
   }
 
   const reportVideo = (req: VideoJobRequest, job: JobSnapshot) => {
@@ -236,6 +216,73 @@ export function createJobServer(opts: JobServerOptions): JobServer {
       });
     },
   };
+}
+
+/** A job's upload (tus 1.0 style, server/jobs/upload.ts): what to send, how, and what to say. */
+export interface ResumableUpload {
+  send(req: Parameters<OipHttp['send']>[0]): Promise<OipResponse>;
+  id: string;
+  size: number;
+  /** The offset the server already has. */
+  from: number;
+  chunkBytes: number;
+  /** Bytes [begin, end) of the payload. */
+  read(begin: number, end: number): Uint8Array | Promise<Uint8Array>;
+  signal: AbortSignal;
+  /** A send error that is the user's stop (never retried). */
+  isCancel(err: unknown): boolean;
+  /** The error for a stop noticed while a chunk was read (a file read takes time); else the PATCH reports it. */
+  cancelled?(): Error;
+  failed(res: OipResponse): Error;
+  what: string;
+  resumeWhat: string;
+  timeoutMs?: number;
+  /** Before each chunk: the bytes the server has. */
+  onProgress(done: number): void;
+}
+
+/**
+ * PATCHes the payload chunk by chunk from the server's offset. A connection cut mid-chunk asks the server where to
+ * resume (it kept what arrived); a 409 with another offset resumes there; three stalls in a row give up.
+ */
+export async function uploadResumable(u: ResumableUpload): Promise<void> {
+  let offset = u.from;
+  let stalls = 0;
+  while (offset < u.size) {
+    u.onProgress(offset);
+    const chunk = await u.read(offset, Math.min(u.size, offset + u.chunkBytes));
+    if (u.signal.aborted && u.cancelled) throw u.cancelled();
+    let res: OipResponse;
+    try {
+      res = await u.send({
+        method: 'PATCH',
+        path: `/jobs/${u.id}/upload`,
+        headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Tus-Resumable': '1.0.0' },
+        body: chunk,
+        retry: 'before-response',
+        signal: u.signal,
+        what: u.what,
+        ...(u.timeoutMs ? { timeoutMs: u.timeoutMs } : {}),
+      });
+    } catch (err) {
+      if (u.isCancel(err) || ++stalls > 3) throw err;
+      offset = await serverOffset(u);
+      continue;
+    }
+    const told = Number(res.headers.get('upload-offset'));
+    const hasTold = res.headers.has('upload-offset') && Number.isFinite(told);
+    if (res.status === 204) {
+      offset = hasTold ? told : offset + chunk.length;
+      stalls = 0;
+    } else if (res.status === 409 && hasTold && told !== offset && ++stalls <= 3) offset = told; // resume where the server is
+    else throw u.failed(res);
+  }
+}
+
+async function serverOffset(u: ResumableUpload): Promise<number> {
+  const res = await u.send({ method: 'GET', path: `/jobs/${u.id}/upload`, retry: 'always', signal: u.signal, what: u.resumeWhat });
+  if (res.status !== 200) throw u.failed(res);
+  return (JSON.parse(new TextDecoder().decode(res.body)) as { offset: number }).offset;
 }
 
 export interface JobFollowerOptions {
