@@ -20,7 +20,7 @@ import * as ort from 'onnxruntime-node';
 import { ConvertError, convertFromCheckpoint } from '../../models/convert/from-checkpoint.ts';
 import { templateSlots } from '../../models/convert/onnx-template.ts';
 import { REPO_ROOT, listTemplates, readTemplateGraph, staleSources } from '../../models/convert/templates.ts';
-import { assertOk, maxAbsDiff, readCheckedCard, readReference, requireTorch, runExport, runPython, toOrtTensor, type Reference } from '../export/export-util.ts';
+import { SIMMIM_FILES_PY, assertOk, maxAbsDiff, readCheckedCard, readReference, requireTorch, runExport, runPython, toOrtTensor, type Reference } from '../export/export-util.ts';
 
 const MODEL = 'simmim-swin-base-192';
 const EXPORT = join(REPO_ROOT, 'models', 'export');
@@ -35,13 +35,7 @@ import os, sys, tempfile
 import torch
 import simmim
 out = sys.argv[1]
-stub = tempfile.mkdtemp()
-os.makedirs(os.path.join(stub, 'yacs'))
-open(os.path.join(stub, 'yacs', '__init__.py'), 'w').close()
-with open(os.path.join(stub, 'yacs', 'config.py'), 'w') as f:
-    f.write('class CfgNode(dict):\\n    pass\\n')
-sys.path.insert(0, stub)
-from yacs.config import CfgNode
+${SIMMIM_FILES_PY}
 torch.manual_seed(5)
 state = simmim.build('${MODEL}', True).state_dict()
 config = CfgNode(MODEL=CfgNode(TYPE='swin', NAME='simmim_pretrain'), DATA=CfgNode(IMG_SIZE=192))
@@ -53,30 +47,8 @@ torch.save(state, os.path.join(out, 'bare.pth'))
 partial = dict(state)
 del partial['encoder.layers.1.blocks.1.mlp.fc2.weight']
 torch.save(official(partial), os.path.join(out, 'partial.pth'))
-# Hugging Face's layout, renamed as transformers' convert_swin_simmim_to_pytorch.py does (as test/export/simmim.test.ts
-# writes it, independently of simmim.from_hf_layout): query/key/value split, no attn_mask buffers.
-def hf_name(name):
-    renames = [('encoder.mask_token', 'embeddings.mask_token'),
-               ('encoder.patch_embed.proj', 'embeddings.patch_embeddings.projection'),
-               ('encoder.patch_embed.norm', 'embeddings.norm'), ('attn.proj', 'attention.output.dense'),
-               ('attn', 'attention.self'), ('norm1', 'layernorm_before'), ('norm2', 'layernorm_after'),
-               ('mlp.fc1', 'intermediate.dense'), ('mlp.fc2', 'output.dense')]
-    for old, new in renames:
-        if old in name:
-            name = name.replace(old, new)
-    if name in ('encoder.norm.weight', 'encoder.norm.bias'):
-        name = 'layernorm.' + name.rsplit('.', 1)[1]
-    return name if name.startswith('decoder') else 'swin.' + name
-hf = {}
-for key, value in state.items():
-    if 'attn_mask' in key:
-        continue
-    if 'qkv' in key:
-        block, leaf = hf_name(key.rsplit('.', 2)[0]), key.rsplit('.', 1)[1]
-        for i, part in enumerate(('query', 'key', 'value')):
-            hf[f'{block}.{part}.{leaf}'] = value.chunk(3, dim=0)[i].clone()
-    else:
-        hf[hf_name(key)] = value
+# Hugging Face's layout (SIMMIM_FILES_PY's simmim_to_hf)
+hf = simmim_to_hf(state)
 torch.save(hf, os.path.join(out, 'pytorch_model.bin'))
 torch.save({'g_ema': {'style.1.weight': torch.zeros(2, 2), 'layers.0.blocks.0.attn.0.relative_position_bias_table': torch.zeros(2, 2)}}, os.path.join(out, 'styleswin.pt'))
 `;

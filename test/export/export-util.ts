@@ -156,6 +156,49 @@ export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
 // ---------------------------------------------------------------------------------------------------------------
 // Fake official checkpoints, built from a family's official_keys() (or official_layout(), which adds dtypes)
 
+/**
+ * Python for the official SimMIM file's companions, shared by the tests that write them: `CfgNode` (the official
+ * checkpoint pickles a yacs config; yacs is not installed here, so a throwaway yacs/config.py makes one for writing),
+ * and `simmim_to_hf(state)`: the same weights in Hugging Face's layout, renamed as transformers'
+ * convert_swin_simmim_to_pytorch.py does (query/key/value split, no attn_mask buffers), written independently of
+ * simmim.from_hf_layout. Interpolate at column 0 into a script that imports os, sys, tempfile.
+ */
+export const SIMMIM_FILES_PY = `
+_stub = tempfile.mkdtemp()
+os.makedirs(os.path.join(_stub, 'yacs'))
+open(os.path.join(_stub, 'yacs', '__init__.py'), 'w').close()
+with open(os.path.join(_stub, 'yacs', 'config.py'), 'w') as f:
+    f.write('class CfgNode(dict):\\n    pass\\n')
+sys.path.insert(0, _stub)
+from yacs.config import CfgNode
+
+def hf_name(name):
+    renames = [('encoder.mask_token', 'embeddings.mask_token'),
+               ('encoder.patch_embed.proj', 'embeddings.patch_embeddings.projection'),
+               ('encoder.patch_embed.norm', 'embeddings.norm'), ('attn.proj', 'attention.output.dense'),
+               ('attn', 'attention.self'), ('norm1', 'layernorm_before'), ('norm2', 'layernorm_after'),
+               ('mlp.fc1', 'intermediate.dense'), ('mlp.fc2', 'output.dense')]
+    for old, new in renames:
+        if old in name:
+            name = name.replace(old, new)
+    if name in ('encoder.norm.weight', 'encoder.norm.bias'):
+        name = 'layernorm.' + name.rsplit('.', 1)[1]
+    return name if name.startswith('decoder') else 'swin.' + name
+
+def simmim_to_hf(state):
+    hf = {}
+    for key, value in state.items():
+        if 'attn_mask' in key:
+            continue
+        if 'qkv' in key:
+            block, leaf = hf_name(key.rsplit('.', 2)[0]), key.rsplit('.', 1)[1]  # …attention.self
+            for i, part in enumerate(('query', 'key', 'value')):
+                hf[f'{block}.{part}.{leaf}'] = value.chunk(3, dim=0)[i].clone()
+        else:
+            hf[hf_name(key)] = value
+    return hf
+`;
+
 const FAKE_CHECKPOINT_PY = `
 import importlib, json, sys
 import torch

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  type ExportedCard, assertOk, exportTinyWithReference, makeFakeCheckpoint, maxAbsDiff, meanAbsDiff, readCheckedCard, readReference,
+  SIMMIM_FILES_PY, type ExportedCard, assertOk, exportTinyWithReference, makeFakeCheckpoint, maxAbsDiff, meanAbsDiff, readCheckedCard, readReference,
   requireTorch, roundTripCheckpoint, runExport, runPython, toOrtTensor,
 } from './export-util.ts';
 
@@ -235,50 +235,20 @@ test('official layout: a fake checkpoint[\'model\'] loads strictly, round-trips;
     check.stdout);
 });
 
-// The official file as utils.save_checkpoint writes it: 'config' is a yacs CfgNode (yacs is not installed here;
-// a throwaway yacs/config.py makes one for writing), and the HF layout with separate query/key/value, renamed as
-// transformers' convert_swin_simmim_to_pytorch.py does (written independently of simmim.from_hf_layout).
+// The official file as utils.save_checkpoint writes it ('config' is a yacs CfgNode) and the HF layout with separate
+// query/key/value (both written by SIMMIM_FILES_PY).
 const VARIANTS_PY = `
 import json, os, struct, sys, tempfile
 import torch
 official_path, out_dir = sys.argv[1:3]
 state = torch.load(official_path, map_location='cpu')['model']
 
-stub = tempfile.mkdtemp()
-os.makedirs(os.path.join(stub, 'yacs'))
-open(os.path.join(stub, 'yacs', '__init__.py'), 'w').close()
-with open(os.path.join(stub, 'yacs', 'config.py'), 'w') as f:
-    f.write('class CfgNode(dict):\\n    pass\\n')
-sys.path.insert(0, stub)
-from yacs.config import CfgNode
+${SIMMIM_FILES_PY}
 config = CfgNode(MODEL=CfgNode(TYPE='swin', NAME='simmim_pretrain'), DATA=CfgNode(IMG_SIZE=192))
 torch.save({'model': state, 'optimizer': {'state': {}}, 'lr_scheduler': {'last_epoch': 99}, 'max_accuracy': 0.0,
             'epoch': 99, 'config': config}, os.path.join(out_dir, 'official-with-config.pth'))
 
-def hf_name(name):
-    renames = [('encoder.mask_token', 'embeddings.mask_token'),
-               ('encoder.patch_embed.proj', 'embeddings.patch_embeddings.projection'),
-               ('encoder.patch_embed.norm', 'embeddings.norm'), ('attn.proj', 'attention.output.dense'),
-               ('attn', 'attention.self'), ('norm1', 'layernorm_before'), ('norm2', 'layernorm_after'),
-               ('mlp.fc1', 'intermediate.dense'), ('mlp.fc2', 'output.dense')]
-    for old, new in renames:
-        if old in name:
-            name = name.replace(old, new)
-    if name in ('encoder.norm.weight', 'encoder.norm.bias'):
-        name = 'layernorm.' + name.rsplit('.', 1)[1]
-    return name if name.startswith('decoder') else 'swin.' + name
-
-hf = {}
-for key, value in state.items():
-    if 'attn_mask' in key:
-        continue
-    if 'qkv' in key:
-        block = hf_name(key.rsplit('.', 2)[0])  # …attention.self
-        leaf = key.rsplit('.', 1)[1]
-        for i, part in enumerate(('query', 'key', 'value')):
-            hf[f'{block}.{part}.{leaf}'] = value.chunk(3, dim=0)[i].clone()
-    else:
-        hf[hf_name(key)] = value
+hf = simmim_to_hf(state)
 torch.save(hf, os.path.join(out_dir, 'hf-pytorch_model.bin'))
 
 # safetensors without relative_position_index (newer transformers keep it out of the file)
