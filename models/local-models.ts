@@ -56,6 +56,11 @@ export function addLocalModel(cardPath: string, opts: { filesDir?: string; regis
 export function registerLocalCard(card: ModelCard, registryPath = LOCAL_REGISTRY): void {
   const local = readLocalRegistry(registryPath) ?? { version: 1 as const, models: [] };
   local.models = [...local.models.filter((m) => m.id !== card.id), card];
+  writeLocalRegistry(local, registryPath);
+}
+
+/** Writes the local registry whole (a reader never sees half a file). */
+function writeLocalRegistry(local: Registry, registryPath: string): void {
   mkdirSync(dirname(registryPath), { recursive: true });
   const tmp = `${registryPath}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(local, null, 2) + '\n');
@@ -72,9 +77,7 @@ export function removeLocalModel(id: string, opts: { filesDir?: string; registry
   const card = local?.models.find((m) => m.id === id);
   if (!local || !card) return null;
   local.models = local.models.filter((m) => m.id !== id);
-  const tmp = `${registryPath}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(local, null, 2) + '\n');
-  renameSync(tmp, registryPath);
+  writeLocalRegistry(local, registryPath);
   const used = new Set([...local.models, ...(opts.keep ?? [])].flatMap((m) => m.files.map((f) => f.name)));
   for (const f of card.files) if (!used.has(f.name)) rmSync(join(opts.filesDir ?? FILES, f.name), { force: true });
   return card;

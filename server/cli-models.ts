@@ -137,8 +137,9 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
   if (command === 'install' && positional.length === 1) return install(io, positional[0], from, rest.includes('--accept-license'), registryPath, filesDir, io.templatesDir);
   if (command === 'remove' && positional.length === 1) {
     // A catalogue id takes every card of that checkpoint (and its install record); a card id takes that card.
-    const entry = checkpointById(readCatalogue(), positional[0]);
-    const removedCards = entry ? uninstallEntry(readCatalogue(), entry, { filesDir, registryPath }) : [removeLocalModel(positional[0], { filesDir, registryPath })].filter((c) => c !== null);
+    const cat = readCatalogue();
+    const entry = checkpointById(cat, positional[0]);
+    const removedCards = entry ? uninstallEntry(cat, entry, { filesDir, registryPath }) : [removeLocalModel(positional[0], { filesDir, registryPath })].filter((c) => c !== null);
     if (!removedCards?.length) {
       io.err(`frontier: ${positional[0]} is not installed on this computer.`);
       return 2;
