@@ -1,16 +1,21 @@
-// `frontier models list | install <id> --from FILE | remove <id>` (server/cli-models.ts) with the committed catalogue
+// `frontier models list | install <id> [--from FILE] | remove <id>` (server/cli-models.ts) with the committed catalogue
 // and StyleSwin 256 template, on a fake checkpoint in the official FFHQ_256.pt layout at full size (random weights,
 // written by torch.save), into a temporary registry and files folder: install converts without Python and registers
 // the real card (variant full), the installed model generates an image on onnxruntime-node, remove takes it away;
-// a licence that must be accepted, an unknown id, a missing --from and a checkpoint of the wrong model are refused
-// with what to do. Needs Debian's python3-torch only to write the fake checkpoint.
+// a licence that must be accepted, an unknown id, a file only a browser can download and a checkpoint of the wrong
+// model are refused with what to do. Without --from it downloads from a fake host on 127.0.0.1 (never the internet):
+// a cut connection resumes, a 404 and a full disk are refused. Needs Debian's python3-torch only to write the fake
+// checkpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { modelsCommand } from '../../server/cli-models.ts';
+import { readInstallRecords } from '../../server/install/official.ts';
+import { startFakeHost, testCatalogue } from './install-util.ts';
 import { makeFakeCheckpoint, requireTorch } from '../export/export-util.ts';
 
 let work: string;
@@ -27,6 +32,10 @@ after(() => {
 });
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runWith({}, ...argv);
+}
+
+async function runWith(options: Partial<Parameters<typeof modelsCommand>[1]>, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await modelsCommand(argv, {
@@ -34,6 +43,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
     err: (l) => err.push(l),
     filesDir: join(work, 'files'),
     registryPath: join(work, 'local-registry.json'),
+    ...options,
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -83,12 +93,49 @@ test('refusals say what to do and write nothing', async () => {
   assert.match(gram.err, /licence must be accepted first: Non-commercial research use only.*\nRun again with --accept-license/s);
   const unknown = await run('install', 'stylegan-9000', '--from', checkpoint);
   assert.match(unknown.err, /no official model "stylegan-9000"\. See: frontier models list/);
-  const noFile = await run('install', 'styleswin-church-256');
-  assert.match(noFile.err, /Download https:\/\/facevcstandard.*LSUNChurch_256\.pt.* yourself, then run:\n {2}frontier models install styleswin-church-256 --from <the downloaded file>/s);
+  const browserOnly = await run('install', 'simmim-swin-base-192');
+  assert.equal(browserOnly.code, 1);
+  assert.match(browserOnly.err, /simmim_pretrain__swin_base__img192_window6__100ep\.pth cannot be downloaded directly \(https:\/\/\S+ opens in a browser\)\. Download it yourself, then run:\n {2}frontier models install simmim-swin-base-192 --from <the downloaded file>/);
   const wrong = await run('install', 'styleswin-ffhq-1024', '--from', checkpoint);
   assert.notEqual(wrong.code, 0);
   assert.match(wrong.err, /FFHQ_256\.pt does not fit styleswin-ffhq-1024|cannot be installed from a checkpoint in this version/);
   const planned = await run('install', 'ttvsr-reds', '--from', checkpoint);
   assert.match(planned.err, /ttvsr-reds is not supported yet/);
   assert.ok(!existsSync(join(work, 'files')) || readdirSync(join(work, 'files')).length === 0, 'no files left');
+});
+
+test('install without --from downloads the checkpoint (a cut connection resumes with Range), converts it, records the download and removes it', async () => {
+  const host = await startFakeHost();
+  try {
+    host.serve('/FFHQ_256.pt', checkpoint);
+    const catalogue = testCatalogue((entry) => { entry.files[0].url = `${host.url}/FFHQ_256.pt`; });
+    const options = { catalogue, allowHttpLoopback: true, retryDelayMs: 10 };
+    host.cutNext(1_000_000);
+    const r = await runWith(options, 'install', 'styleswin-ffhq-256');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^installed styleswin-ffhq-256 /m);
+    const ranges = host.requests.filter((q) => q.path === '/FFHQ_256.pt').map((q) => q.range ?? 'whole');
+    assert.deepEqual(ranges, ['whole', 'bytes=1000000-'], 'the cut download went on from where it stopped');
+    const records = readInstallRecords(join(work, 'installed.json'));
+    const record = records['styleswin-ffhq-256'];
+    assert.equal(record.source, 'download');
+    assert.equal(record.sha256, createHash('sha256').update(readFileSync(checkpoint)).digest('hex'));
+    assert.equal(record.verified, false, 'no published checksum');
+    assert.ok(!existsSync(join(work, 'downloads', 'styleswin-ffhq-256')), 'the download is removed once converted');
+
+    // A 404 says so, and installs nothing more.
+    const missing = testCatalogue((entry) => { entry.files[0].url = `${host.url}/gone.pt`; });
+    const before = readdirSync(join(work, 'files')).sort();
+    const gone = await runWith({ ...options, catalogue: missing }, 'install', 'styleswin-ffhq-256');
+    assert.equal(gone.code, 1);
+    assert.match(gone.err, /404/);
+    assert.deepEqual(readdirSync(join(work, 'files')).sort(), before);
+    // No room: refused before a byte is written.
+    const full = await runWith({ ...options, freeBytes: async () => 1000 }, 'install', 'styleswin-ffhq-256');
+    assert.equal(full.code, 1);
+    assert.match(full.err, /Not enough disk space to install styleswin-ffhq-256: it needs about .* free, and the disk has .* free\. Free some space/);
+  } finally {
+    await host.close();
+    await run('remove', 'styleswin-ffhq-256');
+  }
 });
