@@ -10,19 +10,23 @@
 // convert the same fake official file both ways and compare outputs.
 import '../../worker/runtime/no-telemetry.mjs';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard, ModelFile } from '../../worker/models/card.ts';
 import { Rng } from '../../worker/random.ts';
 import { PyDict, PyObject, TorchStorage, TorchTensor, describeValue, flattenTensors, pyGet, readCheckpoint, type PyValue, type TorchCheckpoint } from './torch-checkpoint.ts';
 import { externalLayout, fillExternal, fillInline, type ExternalPlacement, type TemplateSlot, templateSlots } from './onnx-template.ts';
-import { findTemplate, readTemplateGraph, type ComputedMeta, type Template } from './templates.ts';
+import { REPO_ROOT, findTemplate, readTemplateGraph, type ComputedMeta, type Template, type TemplateFileMeta } from './templates.ts';
 
 /** What a family's `weights` may use besides the checkpoint it was given. */
 export interface WeightsContext {
+  /** The card being made (a family whose file holds several graphs picks this one's part). */
+  cardId: string;
   /** The path the user gave (files that belong beside it are looked for next to it). */
   file: string;
+  /** Other files the user gave with it (GRAM's ema.pth picked together with generator.pth), in any order. */
+  companions: string[];
   /** Something the user should know about the result (Converted.warnings), e.g. GRAM without its EMA file. */
   warn(message: string): void;
   /** Opens another checkpoint (e.g. GRAM's ema.pth beside generator.pth); it is closed when the conversion ends. */
@@ -119,20 +123,28 @@ const GRAM: CheckpointFamily = {
   label: 'GRAM',
   marker: 'representation.rf_network.mapping_network.network.0.weight',
   weights(checkpoint, context) {
-    let generator = checkpoint;
-    let generatorFile = context.file;
-    let ema: TorchCheckpoint | undefined;
+    // The files given together are told apart by what they hold (an EMA object or a state_dict), not by name; a file
+    // not given is looked for beside the other under its official name, as render_multiview_images.py does.
+    const given = [{ file: context.file, opened: checkpoint }, ...context.companions.map((file) => ({ file, opened: context.open(file) }))];
+    const emas = given.filter((g) => isGramEma(g.opened.value));
+    const generators = given.filter((g) => !isGramEma(g.opened.value));
+    if (emas.length > 1 || generators.length > 1) {
+      throw new ConvertError('wrong-checkpoint', `Give GRAM's generator.pth and ema.pth once each (got ${emas.length} EMA files and ${generators.length} others: ${given.map((g) => basename(g.file)).join(', ')}).`);
+    }
+    let generator: TorchCheckpoint;
+    let generatorFile: string;
+    let ema: TorchCheckpoint | undefined = emas[0]?.opened;
     let emaFile: string;
-    if (isGramEma(checkpoint.value)) {
-      emaFile = context.file;
-      generatorFile = sibling(context.file, 'ema', 'generator');
-      if (generatorFile === emaFile || !existsSync(generatorFile)) {
-        throw new ConvertError('wrong-checkpoint', `${emaFile} is a GRAM EMA file (weights without names): give generator.pth, with ema.pth beside it (looked for ${generatorFile}).`);
-      }
-      ema = checkpoint;
-      generator = context.open(generatorFile);
+    if (generators.length) {
+      ({ file: generatorFile, opened: generator } = generators[0]);
+      emaFile = emas[0]?.file ?? sibling(generatorFile, 'generator', 'ema');
     } else {
-      emaFile = sibling(context.file, 'generator', 'ema');
+      emaFile = emas[0].file;
+      generatorFile = sibling(emaFile, 'ema', 'generator');
+      if (generatorFile === emaFile || !existsSync(generatorFile)) {
+        throw new ConvertError('wrong-checkpoint', `${emaFile} is a GRAM EMA file (weights without names): give generator.pth too (with ema.pth beside it, or both together; looked for ${generatorFile}).`);
+      }
+      generator = context.open(generatorFile);
     }
     const root = generator.value;
     if (!(root instanceof PyDict) || ![...root.values()].every((v) => v instanceof TorchTensor)) {
@@ -148,7 +160,7 @@ const GRAM: CheckpointFamily = {
     context.check(state);
     if (!ema && emaFile !== generatorFile && existsSync(emaFile)) ema = context.open(emaFile);
     if (ema) applyGramEma(state, ema, emaFile);
-    else context.warn(`No EMA file at ${emaFile}: converted the raw generator weights of ${generatorFile}. The official demos and FID numbers use the EMA weights (put ema.pth beside generator.pth and install again).`);
+    else context.warn(`No EMA file at ${emaFile}: converted the raw generator weights of ${generatorFile}. The official demos and FID numbers use the EMA weights (install again with ema.pth and generator.pth together).`);
     return state;
   },
 };
@@ -241,7 +253,63 @@ const SIMMIM: CheckpointFamily = {
   },
 };
 
-const FAMILIES: CheckpointFamily[] = [STYLESWIN, GRAM, SIMMIM];
+// ── VQ-Diffusion (microsoft/VQ-Diffusion; models/export/vqdiffusion.py select_state) ───────────────────────────────
+// One official file makes three cards: ithq_learnable.pth is {'model': DALLE.state_dict(), 'ema':
+// DiffusionTransformer.state_dict(), …}. Each part is a sub-dict with a prefix; 'ema' wins where it has the part, as in
+// the official inference script. The decoder also comes from ithq_vqvae.pth ('model' = PatchVQGAN, whose decoder.*,
+// post_quant_conv.* and quantize.* are the graph's names as they are).
+
+type VqPart = 'text' | 'transformer' | 'decoder';
+const VQ_SOURCES: Record<VqPart, [dict: 'ema' | 'model', prefix: string][]> = {
+  text: [['ema', 'condition_emb.'], ['model', 'transformer.condition_emb.']],
+  transformer: [['ema', ''], ['model', 'transformer.']],
+  decoder: [['model', 'content_codec.dec.'], ['model', '']],
+};
+const VQ_MARKERS: Record<VqPart, string> = { text: 'token_embedding.weight', transformer: 'transformer.to_logits.1.weight', decoder: 'post_quant_conv.weight' };
+const VQ_DECODER_FILE_KEYS = ['decoder.', 'post_quant_conv.', 'quantize.'];
+
+function vqPart(cardId: string): VqPart {
+  const m = /-(text|transformer|decoder)$/.exec(cardId);
+  if (!m) throw new ConvertError('no-template', `${cardId} is not a VQ-Diffusion part (text, transformer or decoder).`);
+  return m[1] as VqPart;
+}
+
+const VQDIFFUSION: CheckpointFamily = {
+  prefix: 'vqdiffusion',
+  label: 'VQ-Diffusion',
+  marker: 'post_quant_conv.weight',
+  weights(checkpoint, context) {
+    const part = vqPart(context.cardId);
+    const root = checkpoint.value;
+    if (!(root instanceof PyDict)) throw new ConvertError('wrong-checkpoint', `${checkpoint.file} holds a ${describeValue(root)}, not a checkpoint dict.`);
+    const dicts = new Map<string, PyDict>();
+    for (const key of ['model', 'ema']) {
+      const d = root.get(key);
+      if (d instanceof PyDict) dicts.set(key, d);
+    }
+    if (!dicts.size) dicts.set('model', root).set('ema', root); // a bare state_dict: the prefixes apply to it directly
+    const marker = VQ_MARKERS[part];
+    for (const [key, prefix] of VQ_SOURCES[part]) {
+      const dict = dicts.get(key);
+      if (!dict || !(dict.get(prefix + marker) instanceof TorchTensor)) continue;
+      const picked = new Map<string, TorchTensor>();
+      for (const [name, tensor] of flattenTensors(dict)) {
+        if (!name.startsWith(prefix)) continue;
+        const own = name.slice(prefix.length);
+        if (part === 'transformer' && own.startsWith('condition_emb.')) continue; // the text encoder's, not the step's
+        if (part === 'decoder' && prefix === '' && !VQ_DECODER_FILE_KEYS.some((k) => own.startsWith(k))) continue; // ithq_vqvae.pth's encoder half
+        picked.set(own, tensor);
+      }
+      return picked;
+    }
+    const other = otherFamily(flattenTensors(root), VQDIFFUSION);
+    if (other) throw new ConvertError('wrong-checkpoint', `${checkpoint.file} is a ${other.label} checkpoint, not a VQ-Diffusion one.`);
+    const looked = VQ_SOURCES[part].map(([k, p]) => `'${k}' ${p}${marker}`).join(' or ');
+    throw new ConvertError('wrong-checkpoint', `${checkpoint.file} holds no VQ-Diffusion ${part} weights (looked for ${looked}; top-level keys: ${keysOf(root)}).${part === 'text' || part === 'transformer' ? ' The text encoder and the transformer are in ithq_learnable.pth, not in ithq_vqvae.pth.' : ''}`);
+  },
+};
+
+const FAMILIES: CheckpointFamily[] = [STYLESWIN, GRAM, SIMMIM, VQDIFFUSION];
 
 export type ConvertErrorCode = 'no-template' | 'wrong-checkpoint' | 'cancelled';
 
@@ -267,6 +335,8 @@ export interface ConvertOptions {
   signal?: AbortSignal;
   /** Graphs above this many bytes keep their weights in one external data file (protobuf's limit is 2 GiB). */
   externalAbove?: number;
+  /** Other files of the same checkpoint the user gave (GRAM: generator.pth and ema.pth picked together). */
+  companions?: string[];
 }
 
 export interface Converted {
@@ -412,6 +482,31 @@ function writeContentAddressed(dir: string, stem: string, ext: string, bytes: Ui
   return { name, sha256: hash, bytes: bytes.length, path };
 }
 
+/** The checkpoint tensors a card ships as files of their own (VQ-Diffusion's null text embedding) are there, in shape. */
+function checkFileTensors(extras: TemplateFileMeta[], weights: Map<string, TorchTensor>, cardId: string, file: string): void {
+  for (const extra of extras) {
+    if (!('tensor' in extra)) continue;
+    const tensor = weights.get(extra.tensor);
+    if (!tensor) throw new ConvertError('wrong-checkpoint', `${file} does not fit ${cardId}: it has no ${extra.tensor}.`);
+    if (tensor.shape.join('x') !== extra.dims.join('x')) throw new ConvertError('wrong-checkpoint', `${file} does not fit ${cardId}: ${extra.tensor} is [${tensor.shape}], needs [${extra.dims}].`);
+  }
+}
+
+/** Writes one of the template's files (a committed file's copy, or a checkpoint tensor's raw bytes), content-addressed. */
+function writeTemplateFile(extra: TemplateFileMeta, dir: string, cardId: string, weights: Map<string, TorchTensor>): ModelFile & { path: string } {
+  if ('copy' in extra) {
+    const bytes = readFileSync(join(REPO_ROOT, extra.copy));
+    if (sha256(bytes) !== extra.sha256) throw new Error(`${extra.copy} is damaged (its sha256 is not ${extra.sha256.slice(0, 16)}…): reinstall Frontier`);
+    const path = join(dir, basename(extra.copy));
+    const tmp = join(dir, `.${basename(extra.copy)}.${process.pid}.tmp`);
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+    return { name: basename(extra.copy), sha256: extra.sha256, bytes: bytes.length, path };
+  }
+  const f = weights.get(extra.tensor)!.toFloat32();
+  return writeContentAddressed(dir, `${cardId}${extra.suffix}`, extra.ext, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+}
+
 /**
  * Converts the official checkpoint at `file` into model `cardId` with its committed template; writes the files into
  * `options.outDir` and returns the card (not yet registered anywhere).
@@ -430,7 +525,9 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
     const slots = templateSlots(graph);
     const check = (w: Map<string, TorchTensor>) => checkWeights(slots, w, family, cardId, file);
     const weights = family.weights(checkpoint, {
+      cardId,
       file,
+      companions: options.companions ?? [],
       warn: (message) => warnings.push(message),
       open: (path) => {
         const other = readCheckpoint(path);
@@ -440,6 +537,7 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
       check,
     });
     check(weights);
+    checkFileTensors(template.meta.files ?? [], weights, cardId, file);
 
     const computed = await computeBuffers(template, slots, weights, options);
     const value = (slot: TemplateSlot): Uint8Array => computed.get(slot.name) ?? slotBytes(slot, weights.get(slot.name)!);
@@ -463,6 +561,11 @@ export async function convertFromCheckpoint(cardId: string, file: string, option
       const model = writeContentAddressed(options.outDir, base.id, '.onnx', fillExternal(graph, dataFile.name, placements));
       files.push({ name: model.name, sha256: model.sha256, bytes: model.bytes }, { name: dataFile.name, sha256: dataFile.sha256, bytes: dataFile.bytes, kind: 'onnx-external-data' });
       paths.push(model.path, dataFile.path);
+    }
+    for (const extra of template.meta.files ?? []) {
+      const written = writeTemplateFile(extra, options.outDir, base.id, weights);
+      files.push({ name: written.name, sha256: written.sha256, bytes: written.bytes, kind: extra.kind });
+      paths.push(written.path);
     }
     progress({ stage: 'write', done: total, total, message: 'Written' });
     const card: ModelCard = {

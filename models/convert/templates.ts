@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import type { ModelCard } from '../../worker/models/card.ts';
+import type { ModelCard, ModelFileKind } from '../../worker/models/card.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TEMPLATES_DIR = join(REPO_ROOT, 'models', 'templates');
@@ -29,11 +29,20 @@ export interface ComputedMeta {
   sha256: string;
 }
 
+/** A file a card ships besides its graph (template.py records the family's template_files): a copy of a committed
+ *  file (`copy`, a repository path, with its sha256), or a checkpoint tensor the graph does not use, written raw
+ *  (little-endian `dtype`) as <card id><suffix>.<sha16><ext>. */
+export type TemplateFileMeta =
+  | { kind: ModelFileKind; copy: string; sha256: string }
+  | { kind: ModelFileKind; tensor: string; dtype: 'float32'; dims: number[]; suffix: string; ext: string };
+
 export interface TemplateMeta {
   /** Cards (without files) of every model id this graph serves, by id. */
   cards: Record<string, Omit<ModelCard, 'files'>>;
   slots: TemplateSlotMeta[];
   computed: Record<string, ComputedMeta>;
+  /** Files besides the graph, in the card's order after it (absent in templates made before there were any). */
+  files?: TemplateFileMeta[];
   opset: number;
   torch: string;
   onnx: string;

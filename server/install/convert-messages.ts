@@ -10,6 +10,10 @@ export type ConvertIn = {
   file: string;
   /** How messages name the file: the user knows "FFHQ_256.pt", not where the server keeps it. */
   name: string;
+  /** Other files of the checkpoint the user gave (GRAM's ema.pth picked with generator.pth). */
+  companions?: string[];
+  /** How messages name every file given, by its path on the server. */
+  names?: Record<string, string>;
   outDir: string;
   templatesDir?: string;
 };

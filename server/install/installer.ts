@@ -8,7 +8,7 @@
 // contract is in server/routes/install.ts.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checkpointById, licenseOf, readCatalogue, type Catalogue, type Checkpoint } from '../../models/catalogue.ts';
 import type { ConvertProgress } from '../../models/convert/from-checkpoint.ts';
@@ -16,7 +16,7 @@ import { removeLocalModel } from '../../models/local-models.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { HttpError, megabytes } from '../http-util.ts';
 import { freeBytes } from '../jobs/disk.ts';
-import { INSTALL_TASK, type InstalledInfo, type InstallJobResult, type InstallJobSpec, type InstallRunFiles, type InstallRunner } from '../jobs/install-spec.ts';
+import { INSTALL_TASK, type InstalledInfo, type InstallJobResult, type InstallJobSpec, type InstallRunFiles, type InstallRunner, type UploadPart } from '../jobs/install-spec.ts';
 import type { Job, JobStage } from '../jobs/job.ts';
 import { CONVERTED_DIR, DOWNLOAD_DIR } from '../jobs/layout.ts';
 import type { ServerPaths } from '../paths.ts';
@@ -138,6 +138,51 @@ async function hashFile(path: string, signal: AbortSignal, onBytes: (done: numbe
   return hash.digest('hex');
 }
 
+/** upload.parts checked: each {name, bytes}, the sizes adding up to the upload's; undefined when absent. */
+function parseParts(value: unknown, total: number): UploadPart[] | undefined {
+  if (value === undefined) return undefined;
+  const example = '[{"name":"generator.pth","bytes":123},{"name":"ema.pth","bytes":45}]';
+  if (!Array.isArray(value) || value.length < 1 || value.length > 8) throw new HttpError(400, `upload.parts must list the files sent one after another, e.g. ${example}.`);
+  const parts = value.map((p: unknown) => {
+    if (!isObject(p) || Object.keys(p).some((k) => k !== 'name' && k !== 'bytes')) throw new HttpError(400, `Each of upload.parts is {"name", "bytes"}, e.g. ${example}.`);
+    const { name, bytes } = p;
+    if (typeof name !== 'string' || name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f]/.test(name)) throw new HttpError(400, 'Each of upload.parts names its file (1 to 255 characters, no control characters).');
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw new HttpError(400, `upload.parts: ${JSON.stringify(name).slice(0, 80)} must give its size in bytes, a whole number ≥ 1.`);
+    return { name: name.split(/[\\/]/).pop() || 'file', bytes };
+  });
+  const sum = parts.reduce((n, p) => n + p.bytes, 0);
+  if (sum !== total) throw new HttpError(400, `upload.parts add up to ${sum} bytes, and upload.bytes is ${total}.`);
+  return parts;
+}
+
+/** Copies the parts of a concatenated upload into files of their own under `dir` (each in its own folder: two files
+ *  may have one name), hashing each on the way. */
+async function splitParts(input: string, parts: UploadPart[], dir: string, signal: AbortSignal, onBytes: (done: number) => void): Promise<{ path: string; name: string; bytes: number; sha256: string }[]> {
+  await rm(dir, { recursive: true, force: true });
+  const out = [];
+  let start = 0;
+  for (const [i, part] of parts.entries()) {
+    await mkdir(join(dir, String(i)), { recursive: true });
+    const path = join(dir, String(i), part.name);
+    const hash = createHash('sha256');
+    const target = await open(path, 'w');
+    let written = 0;
+    try {
+      for await (const chunk of createReadStream(input, { signal, start, end: start + part.bytes - 1, highWaterMark: 4 * 2 ** 20 })) {
+        hash.update(chunk as Buffer);
+        await target.write(chunk as Buffer);
+        written += (chunk as Buffer).length;
+        onBytes(start + written);
+      }
+    } finally {
+      await target.close();
+    }
+    out.push({ path, name: part.name, bytes: part.bytes, sha256: hash.digest('hex') });
+    start += part.bytes;
+  }
+  return out;
+}
+
 export class Installer implements InstallRunner {
   private cat: Catalogue | null = null;
   /** Registry and record changes, one at a time (concurrent installs, an uninstall). */
@@ -204,6 +249,7 @@ export class Installer implements InstallRunner {
           ...(k.reason ? { reason: k.reason } : {}),
           license: { summary: license.summary, commercialUse: license.commercialUse, redistribution: license.redistribution, acceptBeforeDownload: license.acceptBeforeDownload, url: license.url },
           download: { url: k.files[0]?.url ?? null, directDownload: k.files.every((f) => f.directDownload), bytes, sha256Published: k.files.every((f) => f.sha256 !== null) },
+          files: k.files.map((f) => f.name),
           cards: [...k.cards],
           install: installMethod(k, templates),
           state: job ? 'installing' : here ? 'installed' : 'not-installed',
@@ -243,17 +289,20 @@ export class Installer implements InstallRunner {
     }
     const upload = body.upload;
     if (!isObject(upload)) throw new HttpError(400, 'upload must describe the file to upload, e.g. {"bytes":123456,"mime":"application/octet-stream","name":"FFHQ_256.pt"}.');
-    const extra = Object.keys(upload).filter((k) => !['bytes', 'mime', 'name'].includes(k));
-    if (extra.length) throw new HttpError(400, `Unknown field ${extra.join(', ')} in upload; fields: bytes, mime, name.`);
-    if (entry.files.length !== 1) {
-      throw new HttpError(400, `${name} is made of ${entry.files.length} files (${entry.files.map((f) => f.name).join(', ')}), and an install from a file takes one: install it by download instead.`);
-    }
+    const extra = Object.keys(upload).filter((k) => !['bytes', 'mime', 'name', 'parts'].includes(k));
+    if (extra.length) throw new HttpError(400, `Unknown field ${extra.join(', ')} in upload; fields: bytes, mime, name, parts.`);
     const bytes = upload.bytes;
     if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw new HttpError(400, `upload.bytes must be the file's size in bytes, a whole number ≥ 1 (got ${JSON.stringify(bytes)?.slice(0, 40)}).`);
     const max = this.o.maxUploadBytes ?? 64 * 2 ** 30;
     if (bytes > max) throw new HttpError(413, `The file (${megabytes(bytes)}) is larger than this server accepts for a checkpoint (${megabytes(max)}).`);
+    const parts = parseParts(upload.parts, bytes);
+    const officialNames = entry.files.map((f) => f.name).join(' and ');
+    if (entry.files.length > 1 && (parts?.length ?? 1) !== entry.files.length) {
+      throw new HttpError(400, `${name} is made of ${entry.files.length} files (${officialNames}): pick all of them together (send them one after another, described in upload.parts).`);
+    }
+    if (entry.files.length === 1 && parts && parts.length !== 1) throw new HttpError(400, `${name} is one file (${officialNames}): upload.parts lists ${parts.length}.`);
     const official = entry.files[0];
-    if (official.bytes !== null && bytes !== official.bytes) {
+    if (entry.files.length === 1 && official.bytes !== null && bytes !== official.bytes) {
       throw new HttpError(400, `The official ${official.name} has ${official.bytes} bytes, and the file you picked has ${bytes}: it is another file. Pick ${official.name} (${official.url ?? 'see the model page'}).`);
     }
     const mime = upload.mime === undefined ? 'application/octet-stream' : upload.mime;
@@ -265,7 +314,7 @@ export class Installer implements InstallRunner {
       }
       fileName = upload.name.split(/[\\/]/).pop() || undefined;
     }
-    return { ...spec, upload: { bytes, mime: mime.toLowerCase(), ...(fileName ? { name: fileName } : {}) } };
+    return { ...spec, upload: { bytes, mime: mime.toLowerCase(), ...(fileName ? { name: fileName } : {}), ...(parts && parts.length > 1 ? { parts } : {}) } };
   }
 
   /** Runs an install job to its end (see the top of this file); throws on failure or cancel. */
@@ -277,8 +326,29 @@ export class Installer implements InstallRunner {
     const staging = join(files.dir, CONVERTED_DIR);
     await rm(staging, { recursive: true, force: true });
 
-    let checkpoint: { files: InstalledFile[]; main: string; name: string; source: InstallRecord['source'] };
-    if (spec.upload) {
+    let checkpoint: { files: InstalledFile[]; main: string; name: string; companions?: string[]; source: InstallRecord['source'] };
+    if (spec.upload?.parts) {
+      // Several files sent one after another: each into a file of its own (hashed on the way), told apart later by
+      // what they hold (models/convert/from-checkpoint.ts).
+      const progress = throttled(job, 'convert');
+      let split: { path: string; name: string; bytes: number; sha256: string }[];
+      try {
+        split = await splitParts(files.input, spec.upload.parts, join(files.dir, 'parts'), signal, (done) => progress.update(done, spec.upload!.bytes, 'Checking the files'));
+      } finally {
+        progress.stop();
+      }
+      await rm(files.input, { force: true });
+      const checked = split.map((part, i) => {
+        const official = entry.files.find((f) => f.name === part.name) ?? entry.files[i];
+        const verdict = hashVerdict(official.sha256, part.sha256);
+        if (verdict === 'mismatch') {
+          throw new Error(`${part.name} is not the official ${official.name}: its sha256 is ${part.sha256.slice(0, 16)}…, and the authors published ${official.sha256!.slice(0, 16)}…. Pick the files from ${official.url ?? 'the model page'}.`);
+        }
+        return { name: part.name, bytes: part.bytes, sha256: part.sha256, verified: verdict === 'verified' };
+      });
+      await this.checkSpace(label, files.dir, 0, spec.upload.bytes);
+      checkpoint = { files: checked, main: split[0].path, name: split[0].name, companions: split.slice(1).map((p) => p.path), source: 'file' };
+    } else if (spec.upload) {
       const official = entry.files[0];
       const name = spec.upload.name ?? official.name;
       const progress = throttled(job, 'convert');
@@ -331,7 +401,7 @@ export class Installer implements InstallRunner {
     }
     if (signal.aborted) throw cancelled();
 
-    const converted = await this.convert(job, entry, checkpoint.main, checkpoint.name, staging);
+    const converted = await this.convert(job, entry, checkpoint, staging);
     if (signal.aborted) throw cancelled();
 
     const installed: InstalledInfo = {
@@ -414,7 +484,10 @@ export class Installer implements InstallRunner {
   }
 
   /** Converts the checkpoint into every card of the entry in a child process; its progress goes to the job. */
-  private async convert(job: Job, entry: Checkpoint, file: string, name: string, outDir: string): Promise<{ card: ModelCard; paths: string[] }[]> {
+  private async convert(job: Job, entry: Checkpoint, checkpoint: { main: string; name: string; files: InstalledFile[]; companions?: string[] }, outDir: string): Promise<{ card: ModelCard; paths: string[] }[]> {
+    const { main: file, name } = checkpoint;
+    // Messages name the files as the user knows them.
+    const names = [[file, name], ...(checkpoint.companions ?? []).map((path, i) => [path, checkpoint.files[i + 1]?.name ?? basename(path)])];
     const signal = job.abort.signal;
     await mkdir(outDir, { recursive: true });
     const progress = throttled(job, 'convert');
@@ -440,7 +513,7 @@ export class Installer implements InstallRunner {
         void child.exited.then((why) => reject(signal.aborted ? cancelled() : new Error(`The conversion stopped before it finished (${why.message}): install again; if it happens again, the computer may be short of memory.`)));
         if (signal.aborted) return onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
-        child.send({ type: 'convert', cards: entry.cards, file, name, outDir, templatesDir: this.o.templatesDir });
+        child.send({ type: 'convert', cards: entry.cards, file, name, names: Object.fromEntries(names), companions: checkpoint.companions ?? [], outDir, templatesDir: this.o.templatesDir });
       });
     } finally {
       progress.stop();

@@ -12,6 +12,14 @@ export interface UploadSpec {
   mime: string;
   /** The file's name on the user's computer (install jobs; shown in messages only). */
   name?: string;
+  /** Install jobs of a checkpoint published as several files (GRAM's generator.pth and ema.pth): the upload is the
+   *  files one after another, in this order; `bytes` is their sum. */
+  parts?: UploadPart[];
+}
+
+export interface UploadPart {
+  name: string;
+  bytes: number;
 }
 
 export interface InstallJobSpec {
@@ -70,6 +78,7 @@ export function isInstallSpec(spec: { task: string }): spec is InstallJobSpec {
 export function sameInstallSpec(a: InstallJobSpec, b: InstallJobSpec): boolean {
   const u = a.upload;
   const v = b.upload;
-  const sameUpload = (!u && !v) || (!!u && !!v && u.bytes === v.bytes && u.mime === v.mime && u.name === v.name);
+  const sameParts = (x?: UploadPart[], y?: UploadPart[]) => JSON.stringify(x ?? null) === JSON.stringify(y ?? null);
+  const sameUpload = (!u && !v) || (!!u && !!v && u.bytes === v.bytes && u.mime === v.mime && u.name === v.name && sameParts(u.parts, v.parts));
   return a.model === b.model && a.acceptLicense === b.acceptLicense && sameUpload;
 }

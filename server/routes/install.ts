@@ -8,7 +8,7 @@
 //    status is not "unused" (models/catalogue.json via models/catalogue.ts; CatalogueEntryView in installer.ts):
 //    id, family, familyLabel, label, task, dataset, quality, targets, status ('available' | 'planned'), reason?,
 //    license { summary, commercialUse, redistribution, acceptBeforeDownload, url },
-//    download { url, directDownload, bytes, sha256Published }, cards,
+//    download { url, directDownload, bytes, sha256Published }, files (the official files' names), cards,
 //    install: 'download' (direct URL + a template: one click) | 'file' (a template, but the file must come from the
 //    user: browser-only download page) | 'python' (no template yet: npm run convert) | 'no' (planned),
 //    state: 'installed' | 'not-installed' | 'installing', installing?: { job }, installed?: { bytes, verified,
@@ -18,7 +18,9 @@
 //      license.acceptBeforeDownload: 400 with the licence summary otherwise, code "license-not-accepted");
 //    - from a file the user picked: {"task":"install-model","model":"<id>","acceptLicense":true,"upload":{"bytes":N,
 //      "mime":"application/octet-stream","name":"FFHQ_256.pt"}}, then the bytes go up with PATCH /jobs/{id}/upload
-//      exactly as video clips do (resumable; worker/runtime/jobs-client.ts).
+//      exactly as video clips do (resumable; worker/runtime/jobs-client.ts). A checkpoint published as several files
+//      (GRAM: generator.pth and ema.pth) is uploaded as all of them one after another, with "parts":[{"name","bytes"},
+//      …] in upload (bytes = their sum); the server splits them and tells them apart by what they hold.
 //    Progress: GET /jobs/{id} / GET /jobs/{id}/events (SSE) snapshots with progress { stage, done, total, message? },
 //    stages 'upload' | 'download' (bytes) | 'convert' (checking the file, then the converter's read/compute/write
 //    steps, with a message) | 'done' ('queued' while it waits). POST /jobs/{id}/cancel cancels (partial files

@@ -9,7 +9,7 @@
 // PyTorch's mapping network (EMA weights loaded by gram.load_checkpoint) over those same z gives the same means
 // (≤ 1e-5); rendered with those averages at ψ = 0.7, PyTorch and the TypeScript conversion agree within 1e-3.
 // Also: without ema.pth the raw weights with a warning (as gram.py), 'module.' prefixes stripped, ema.pth given instead
-// of generator.pth, a missing tensor named, a file of another family named; and the committed full template is current,
+// of generator.pth or both picked together under other names, a missing tensor named, a file of another family named; and the committed full template is current,
 // holds no weights (GRAM's licence forbids redistributing them) and its slots are the official key layout.
 // Needs Debian's python3-torch + python3-onnx (fails, never skips). Never commit a converted GRAM file.
 import { test, before, after } from 'node:test';
@@ -154,6 +154,19 @@ test('GRAM\'s official files converted in TypeScript compute what the Python exp
   const viaEma = await convertFromCheckpoint(MODEL, join(fake, 'ema.pth'), { outDir: join(work, 'ts-ema'), templatesDir: templates });
   assert.equal(ddp.card.files[0].sha256, card.files[0].sha256);
   assert.equal(viaEma.card.files[0].sha256, card.files[0].sha256);
+
+  // The two files picked together (as "Install from file…" uploads them: other names, other folders, either first):
+  // told apart by what they hold, the same bytes out, no warning.
+  const picked = join(work, 'picked');
+  mkdirSync(join(picked, 'a'), { recursive: true });
+  mkdirSync(join(picked, 'b'));
+  copyFileSync(join(fake, 'generator.pth'), join(picked, 'a', 'gram-generator (1).pth'));
+  copyFileSync(join(fake, 'ema.pth'), join(picked, 'b', 'download.pth'));
+  for (const [first, second] of [['a/gram-generator (1).pth', 'b/download.pth'], ['b/download.pth', 'a/gram-generator (1).pth']]) {
+    const together = await convertFromCheckpoint(MODEL, join(picked, first), { outDir: join(work, 'ts-picked'), templatesDir: templates, companions: [join(picked, second)] });
+    assert.equal(together.card.files[0].sha256, card.files[0].sha256, `${first} with ${second}`);
+    assert.deepEqual(together.warnings, []);
+  }
 });
 
 test('the truncation averages TypeScript computes are PyTorch\'s mapping (EMA weights) averaged over the same z; at ψ = 0.7 the conversion renders as PyTorch does with them', async () => {
@@ -191,7 +204,9 @@ test('GRAM files that do not fit are refused by name; nothing is left behind', a
   const lonely = join(work, 'lonely');
   mkdirSync(lonely);
   copyFileSync(join(fake, 'ema.pth'), join(lonely, 'ema.pth'));
-  await assert.rejects(convert(join(lonely, 'ema.pth')), wrong(/ema\.pth is a GRAM EMA file \(weights without names\): give generator\.pth, with ema\.pth beside it/));
+  await assert.rejects(convert(join(lonely, 'ema.pth')), wrong(/ema\.pth is a GRAM EMA file \(weights without names\): give generator\.pth too/));
+  // Two EMA files picked together.
+  await assert.rejects(convertFromCheckpoint(MODEL, join(lonely, 'ema.pth'), { outDir: out, templatesDir: templates, companions: [join(fake, 'ema.pth')] }), wrong(/Give GRAM's generator\.pth and ema\.pth once each \(got 2 EMA files and 0 others/));
   // An EMA of another generator (one tensor fewer).
   const short = join(work, 'short');
   assertOk(await runPython(['-c', `import sys, torch, gram

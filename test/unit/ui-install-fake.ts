@@ -11,7 +11,7 @@ export const TOKEN = 'fake-pairing-code';
 
 export interface FakeJob {
   snapshot: JobSnapshot;
-  body: { task: string; model: string; acceptLicense?: boolean; upload?: { bytes: number; mime: string; name: string } };
+  body: { task: string; model: string; acceptLicense?: boolean; upload?: { bytes: number; mime: string; name: string; parts?: { name: string; bytes: number }[] } };
   received: Uint8Array[];
   patches: number;
 }
@@ -40,7 +40,7 @@ export function entry(id: string, over: Partial<CatalogueEntryView> = {}): Catal
     targets: ['webgpu', 'wasm', 'node', 'server'], status: 'available',
     license: { summary: 'Personal and research use only.', commercialUse: 'no', redistribution: true, acceptBeforeDownload: false, url: 'https://example.com/licence' },
     download: { url: 'https://example.com/file.pt', directDownload: true, bytes: 200_000_000, sha256Published: false },
-    cards: [id], install: 'download', state: 'not-installed',
+    files: ['file.pt'], cards: [id], install: 'download', state: 'not-installed',
     ...over,
   };
 }

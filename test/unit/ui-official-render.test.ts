@@ -85,7 +85,7 @@ function catalogue(): CatalogueEntryView[] {
     }),
     entry('styleswin-ffhq-1024', { label: 'Faces (FFHQ, 1024 px)', targets: ['node', 'server'], license: ffhqLicence }),
     entry('gram-ffhq-256', {
-      family: 'gram', familyLabel: 'GRAM', label: '3D faces you can turn (FFHQ, 256 px)', task: 'rotate-view',
+      family: 'gram', familyLabel: 'GRAM', label: '3D faces you can turn (FFHQ, 256 px)', task: 'rotate-view', files: ['generator.pth', 'ema.pth'],
       license: {
         summary: "Non-commercial research use only (teaching, research, personal experiments). You download Microsoft's file yourself after accepting its licence; Frontier converts it on your computer and never shares the converted file — don't share it either.",
         commercialUse: 'no', redistribution: false, acceptBeforeDownload: true, url: 'https://github.com/microsoft/GRAM/blob/main/LICENSE',
@@ -172,6 +172,19 @@ describe('official models in Chromium at 320×560', { timeout: 180_000 }, () => 
     await shoot(page, 'official-gram-accept');
     await gram.getByLabel('I accept the licence').check();
     assert.equal(await gram.getByTestId('install').isDisabled(), false);
+    // Its two files from disk: one alone is refused with what to do; both go up together, described part by part.
+    assert.equal(await gram.getByTestId('install-file').getAttribute('title'), 'Choose generator.pth and ema.pth together');
+    const gramFile = (name: string, size: number) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.alloc(size, 3) });
+    await gram.getByTestId('install-file-input').setInputFiles([gramFile('generator.pth', 1000)]);
+    assert.match(await gram.getByTestId('pick-problem').innerText(), /is 2 files: choose generator\.pth and ema\.pth together \(hold Shift or ⌘ to pick several\)/);
+    assert.equal([...fake.jobs.values()].filter((j) => j.body.model === 'gram-ffhq-256').length, 0, 'nothing sent');
+    await gram.getByTestId('install-file-input').setInputFiles([gramFile('ema.pth', 400), gramFile('generator.pth', 1000)]);
+    const gramJob = await fake.waitFor(() => [...fake.jobs.entries()].find(([, j]) => j.body.model === 'gram-ffhq-256')?.[0]);
+    await fake.waitFor(() => fake.jobs.get(gramJob)!.snapshot.state === 'queued');
+    assert.deepEqual(fake.jobs.get(gramJob)!.body.upload, { bytes: 1400, mime: 'application/octet-stream', name: 'ema.pth + generator.pth', parts: [{ name: 'ema.pth', bytes: 400 }, { name: 'generator.pth', bytes: 1000 }] });
+    assert.equal(await gram.getByTestId('pick-problem').count(), 0);
+    await gram.getByTestId('cancel-install').click();
+    await ui.locator('[data-testid="official-gram-ffhq-256"][data-state="not-installed"]').waitFor();
 
     // Install from the notice on the task: progress there and in the list.
     const notice = ui.getByTestId('test-model-notice');

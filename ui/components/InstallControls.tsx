@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { progressText, whyNotInstallable } from '../install-format.ts';
 import type { CatalogueEntryView, InstallRun, OfficialActions } from '../official-models.ts';
+import { pickedTogether } from '../../worker/runtime/install-client.ts';
 import { ProgressBar } from './ProgressBar.tsx';
 
 /**
@@ -21,6 +22,10 @@ export function InstallControls(props: {
   const { entry, run, actions } = props;
   const fileInput = useRef<HTMLInputElement>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const [pickProblem, setPickProblem] = useState<string | null>(null);
+  // A checkpoint published as several files (GRAM: generator.pth and ema.pth) is picked as all of them at once.
+  const several = entry.files.length > 1;
+  const names = entry.files.join(' and ');
   const blocked = whyNotInstallable(entry);
   const needsAccept = entry.license.acceptBeforeDownload && !props.accepted;
   const acceptId = `accept-${entry.id}`;
@@ -99,15 +104,23 @@ export function InstallControls(props: {
             onClick={() => actions.install(entry.id)}>Install</button>
         )}
         <button type="button" class="secondary small" data-testid="install-file" disabled={needsAccept}
-          aria-label={`Install ${entry.label} from a model file`} title={needsAccept ? 'Accept the licence first' : 'Choose a model file you downloaded'}
+          aria-label={`Install ${entry.label} from ${several ? 'its model files' : 'a model file'}`}
+          title={needsAccept ? 'Accept the licence first' : several ? `Choose ${names} together` : 'Choose a model file you downloaded'}
           onClick={() => fileInput.current?.click()}>Install from file…</button>
-        <input ref={fileInput} type="file" class="visually-hidden" data-testid="install-file-input" tabIndex={-1} aria-hidden="true"
+        <input ref={fileInput} type="file" multiple={several} class="visually-hidden" data-testid="install-file-input" tabIndex={-1} aria-hidden="true"
           onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
+            const files = [...(e.currentTarget.files ?? [])];
             e.currentTarget.value = ''; // the same file can be chosen again (Retry after a fix)
-            if (file) actions.install(entry.id, file);
+            if (!files.length) return;
+            if (files.length !== entry.files.length && several) {
+              setPickProblem(`${entry.label} is ${entry.files.length} files: choose ${names} together (hold Shift or ⌘ to pick several).`);
+              return;
+            }
+            setPickProblem(null);
+            actions.install(entry.id, pickedTogether(several ? files : files.slice(0, 1)));
           }} />
       </div>
+      {pickProblem && <p class="error-text" data-testid="pick-problem" role="alert">{pickProblem}</p>}
       {failure}
     </div>
   );

@@ -25,6 +25,8 @@ export interface CatalogueEntryView {
   reason?: string;
   license: { summary: string; commercialUse: 'yes' | 'no' | 'unclear'; redistribution: boolean; acceptBeforeDownload: boolean; url: string };
   download: { url: string | null; directDownload: boolean; bytes: number | null; sha256Published: boolean };
+  /** The official files' names (GRAM has two: "Install from file…" takes both together). */
+  files: string[];
   cards: string[];
   /** download: one click; file: the user brings the file (browser-only download page); python: npm run convert; no: planned. */
   install: 'download' | 'file' | 'python' | 'no';
@@ -62,11 +64,20 @@ export class InstallError extends Error {
   }
 }
 
-/** A file the user picked: a Blob with a name (File in browsers). */
+/** A file the user picked: a Blob with a name (File in browsers). Several files picked together (a checkpoint
+ *  published as several) are one Blob of them one after another, with `parts` saying where each is. */
 export interface PickedFile {
   readonly name: string;
   readonly size: number;
   slice(start?: number, end?: number): Blob;
+  readonly parts?: readonly { name: string; bytes: number }[];
+}
+
+/** Files picked together as one PickedFile (sent one after another; the server splits them again). */
+export function pickedTogether(files: readonly File[]): PickedFile {
+  if (files.length === 1) return files[0];
+  const blob = new Blob([...files]);
+  return { name: files.map((f) => f.name).join(' + '), size: blob.size, slice: (start, end) => blob.slice(start, end), parts: files.map((f) => ({ name: f.name, bytes: f.size })) };
 }
 
 export interface InstallRequest {
@@ -218,7 +229,7 @@ export function createInstallClient(opts: InstallClientOptions): InstallClient {
           task: 'install-model',
           model: req.model,
           ...(req.acceptLicense ? { acceptLicense: true } : {}),
-          ...(file ? { upload: { bytes: file.size, mime: 'application/octet-stream', name: file.name } } : {}),
+          ...(file ? { upload: { bytes: file.size, mime: 'application/octet-stream', name: file.name, ...(file.parts ? { parts: file.parts } : {}) } } : {}),
         };
         req.progress(file ? { stage: 'upload', done: 0, total: file.size } : { stage: 'queued', done: 0, total: 1 });
         const res = await send({
