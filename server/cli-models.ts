@@ -195,6 +195,7 @@ async function install(io: Io, id: string, from: string | undefined, accept: boo
   }
   if (!from) rmSync(downloads, { recursive: true, force: true }); // converted: the download is no longer needed
   for (const { card } of converted) io.out(`installed ${card.id} (${card.label}): ${card.files.map((f) => f.name).join(', ')}`);
+  for (const warning of new Set(converted.flatMap((c) => c.warnings))) io.err(`frontier: note: ${warning}`);
   io.out(`licence: ${license.summary}`);
   io.out('Restart "npm start" (or reload the plugin) to see it in the model list.');
   return 0;
