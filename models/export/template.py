@@ -18,15 +18,17 @@ graph. The JSON holds the model card (without files), the slots and the versions
 import argparse
 import gzip
 import hashlib
-import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import onnx  # noqa: E402
+import onnx.external_data_helper  # noqa: E402
 import torch  # noqa: E402
 
 import common  # noqa: E402
@@ -37,12 +39,33 @@ SLOT_COMPUTED = 'frontier:computed'
 
 
 def trace(module, inputs, input_names, output_names, dynamic_axes):
-    buf = io.BytesIO()
+    """The traced graph, its initializers inline, except that a graph above protobuf's 2 GiB (VQ-Diffusion's
+    transformer) is traced into a folder: torch then writes each weight to a file of its own, and the initializers
+    stay pointers into that folder (`folder` is returned to read the ones that are not slots; None when inline)."""
+    folder = tempfile.mkdtemp(prefix='frontier-template-')
+    path = os.path.join(folder, 'graph.onnx')
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)
-        torch.onnx.export(module, inputs, buf, opset_version=export.OPSET, input_names=input_names,
+        torch.onnx.export(module, inputs, path, opset_version=export.OPSET, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic_axes, do_constant_folding=False)
-    return onnx.load_from_string(buf.getvalue())
+    return onnx.load(path, load_external_data=False), folder
+
+
+def inline_constants(graph, folder):
+    """Reads back into the graph the initializers that are not slots but were written to files (a large trace), then
+    removes the folder the trace wrote."""
+    try:
+        for tensor in graph.graph.initializer:
+            if tensor.data_location != onnx.TensorProto.EXTERNAL:
+                continue
+            info = {e.key: e.value for e in tensor.external_data}
+            if info['location'] in (SLOT_CHECKPOINT, SLOT_COMPUTED):
+                continue
+            onnx.external_data_helper.load_external_data_for_tensor(tensor, folder)
+            tensor.data_location = onnx.TensorProto.DEFAULT
+            del tensor.external_data[:]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def mark_slots(graph, state, computed, prefix=''):
@@ -87,13 +110,17 @@ def build_template(model_id, tiny):
         owner, _, leaf = name.rpartition('.')
         model.get_submodule(owner)._non_persistent_buffers_set.discard(leaf)
     spec = family.export_spec(model, model_id, tiny)
-    graph = trace(spec['module'], spec['inputs'], spec['input_names'], spec['output_names'], spec['dynamic_axes'])
+    graph, folder = trace(spec['module'], spec['inputs'], spec['input_names'], spec['output_names'],
+                          spec['dynamic_axes'])
     state = spec['module'].state_dict()
     slots = mark_slots(graph, state, computed)
+    inline_constants(graph, folder)
     # torch.onnx.export merges initializers of equal value (e.g. two zero biases) into one: such a template would
     # fill both layers from one checkpoint tensor. Every parameter must be a slot of its own.
     names = {s['name'] for s in slots}
-    merged = [n for n, _ in spec['module'].named_parameters() if n not in names]
+    files = family.template_files(model_id, tiny) if hasattr(family, 'template_files') else []
+    excused = set(getattr(family, 'UNUSED_PARAMETERS', ())) | {f['tensor'] for f in files if 'tensor' in f}
+    merged = [n for n, _ in spec['module'].named_parameters() if n not in names and n not in excused]
     if merged:
         raise common.ExportError(f'{model_id}: parameters {merged[:8]} are not slots of the traced graph (merged with '
                                  f'an equal initializer, or folded): make the family\'s randomize() give distinct values')
@@ -106,8 +133,10 @@ def build_template(model_id, tiny):
     recipes = family.compute_graphs(model, model_id, tiny) if computed else {}
     for name in sorted(computed):
         r = recipes[name]
-        sub = trace(model.get_submodule(r['module']), r['inputs'], r['input_names'], r['output_names'], r['dynamic_axes'])
+        sub, folder = trace(model.get_submodule(r['module']), r['inputs'], r['input_names'], r['output_names'],
+                            r['dynamic_axes'])
         sub_slots = mark_slots(sub, state, set(), prefix=r['module'] + '.')
+        inline_constants(sub, folder)
         extra[r['graph']] = sub.SerializeToString()
         how[name] = {'graph': r['graph'], 'how': r['how'], 'samples': r['samples'], 'inputs': r['input_names'],
                      'outputs': r['output_names'], 'slots': sub_slots}
@@ -116,6 +145,7 @@ def build_template(model_id, tiny):
         'card': card,
         'slots': slots,
         'computed': how,
+        'files': files,
         'opset': export.OPSET,
         'torch': torch.__version__,
         'onnx': onnx.__version__,

@@ -845,6 +845,29 @@ def write_null_text(model, out_dir, card_id):
     return _file_entry(target, 'null-text-embedding')
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Graph templates (template.py): what the graphs leave out, and the files the cards ship besides the graph, so that
+# TypeScript writes the same ones when it installs from a checkpoint (models/convert/from-checkpoint.ts).
+
+# Stored in the official file, unused by the graph: CLIP's text projection (pick_last_embedding is False).
+UNUSED_PARAMETERS = ('text_projection',)
+
+
+def template_files(model_id, tiny):
+    """[{kind, name | (tensor, dtype, dims, suffix)}]: the text encoder ships CLIP's vocabulary (a copy of the
+    committed, sha256-pinned file); the transformer ships its learned null text embedding, the checkpoint tensor
+    `tensor` as raw float32 little-endian named <card id><suffix>.<sha16>.f32 (as write_null_text names it)."""
+    which = part(model_id)
+    if which == 'text':
+        return [{'kind': 'clip-bpe-vocabulary', 'copy': os.path.relpath(BPE_TEST_COPY, REPO_ROOT),
+                 'sha256': BPE_SHA256}]
+    if which == 'transformer':
+        x = config(model_id, tiny)
+        return [{'kind': 'null-text-embedding', 'tensor': 'empty_text_embed', 'dtype': 'float32',
+                 'dims': [x['text_len'], x['text_dim']], 'suffix': '-null-text', 'ext': '.f32'}]
+    return []
+
+
 def external_data_threshold():
     value = os.environ.get(EXTERNAL_DATA_ENV)
     return int(value) if value else EXTERNAL_DATA_THRESHOLD
