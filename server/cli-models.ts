@@ -7,6 +7,7 @@
 //   frontier models remove <id>
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { checkpointById, licenseOf, readCatalogue, type Catalogue, type Checkpoint as CatalogueCheckpoint } from '../models/catalogue.ts';
 import { ConvertError, convertFromCheckpoint, removeFiles } from '../models/convert/from-checkpoint.ts';
 import { LOCAL_FILES, LOCAL_REGISTRY, removeLocalModel } from '../models/local-models.ts';
@@ -205,16 +206,20 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
   const registryPath = io.registryPath ?? LOCAL_REGISTRY;
   const filesDir = io.filesDir ?? LOCAL_FILES;
   const [command, ...rest] = argv;
-  const positional = rest.filter((a, i) => !a.startsWith('--') && rest[i - 1] !== '--from');
-  const at = rest.indexOf('--from');
-  const from = at >= 0 ? rest[at + 1] : undefined;
-  const unknown = rest.filter((a) => a.startsWith('--') && a !== '--from' && a !== '--accept-license');
-  if (unknown.length) {
-    io.err(`frontier: unknown option ${unknown[0]}.\n${MODELS_USAGE}`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { from: { type: 'string' }, 'accept-license': { type: 'boolean' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const option = /'(?:-\w, )?(--?[\w-]+)/.exec(e.message)?.[1] ?? '';
+    const problem = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option}.` : /argument missing/.test(e.message) ? `${option} needs a file.` : /does not take/.test(e.message) ? `${option} takes no value.` : e.message;
+    io.err(`frontier: ${problem}\n${MODELS_USAGE}`);
     return 2;
   }
+  const { values, positionals: positional } = parsed;
+  const from = values.from;
   if (command === 'list' && positional.length === 0) return list(io, registryPath, io.templatesDir);
-  if (command === 'install' && positional.length === 1) return install(io, positional[0], from, rest.includes('--accept-license'), registryPath, filesDir, io.templatesDir);
+  if (command === 'install' && positional.length === 1) return install(io, positional[0], from, values['accept-license'] === true, registryPath, filesDir, io.templatesDir);
   if (command === 'remove' && positional.length === 1) {
     // A catalogue id takes every card of that checkpoint (and its install record); a card id takes that card.
     const cat = io.catalogue ?? readCatalogue();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Launcher for the TypeScript CLI (server/cli.ts) through tsx, so `npx frontier` works without a compile step.
-import { register } from 'tsx/esm/api';
+// `frontier` (npx frontier …): the CLI in server/cli.ts, started from its prebuilt bundle, which is made when missing
+// or out of date (server/cli/bundle.mjs), or through tsx where it cannot be.
+import '../../worker/runtime/no-telemetry.mjs'; // first: the bundle loads onnxruntime-node before its own code runs
+import { loadCli } from '../cli/bundle.mjs';
 
-register();
-const { main } = await import('../cli.ts');
+const main = await loadCli();
 process.exitCode = await main(process.argv.slice(2));

@@ -44,13 +44,14 @@ test('frontier upscale writes a PNG of the right size', async () => {
 test('--help lists tasks and params; bad usage fails on stderr with a non-zero exit', async () => {
   const help = cli('--help');
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /upscale .*\n.*--scale <2\|3\|4>/);
+  assert.match(help.stdout, /frontier upscale <image> <output\.png> .*\n.*\n\s*--scale <2\|3\|4>/);
   const unknown = cli('paint', 'a.png', 'b.png');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /Unknown task "paint"/);
   const missing = cli('upscale', '/nonexistent.png', '/tmp/x.png');
-  assert.equal(missing.status, 1);
-  assert.match(missing.stderr, /Cannot read \/nonexistent\.png: ENOENT/);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /\/nonexistent\.png does not exist: check the name/);
+  assert.doesNotMatch(missing.stderr, /ENOENT/);
   const badScale = cli('upscale', '/nonexistent.png', '/tmp/x.png', '--scale', '5');
   assert.notEqual(badScale.status, 0);
   assert.equal(badScale.stdout, '');
