@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { ModelCard, Registry } from '../worker/models/card.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -122,14 +123,20 @@ export function convertCheckpoint(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
+  const usage = 'usage: npm run convert -- <model-id> --checkpoint FILE   (e.g. styleswin-ffhq-256, gram-ffhq-256, simmim-swin-base-192, vqdiffusion-ithq)';
   try {
-    if (args[0] === '--add' && args[1]) addLocalModel(args[1], { log: console.log });
+    let parsed;
+    try {
+      parsed = parseArgs({ options: { add: { type: 'string' }, checkpoint: { type: 'string' } }, strict: true, allowPositionals: true });
+    } catch {
+      throw new Error(usage);
+    }
+    const { values, positionals } = parsed;
+    if (values.add) addLocalModel(values.add, { log: console.log });
     else {
-      const at = args.indexOf('--checkpoint');
-      const model = args.find((a, i) => !a.startsWith('--') && i !== at + 1);
-      if (!model || at < 0 || !args[at + 1]) throw new Error('usage: npm run convert -- <model-id> --checkpoint FILE   (e.g. styleswin-ffhq-256, gram-ffhq-256, simmim-swin-base-192, vqdiffusion-ithq)');
-      convertModel(model, args[at + 1]);
+      const model = positionals[0];
+      if (!model || positionals.length > 1 || !values.checkpoint) throw new Error(usage);
+      convertModel(model, values.checkpoint);
       console.log('Restart "npm start" (or reload the plugin) to see it in the model list.');
     }
   } catch (err) {

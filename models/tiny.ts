@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { ModelCard, Registry } from '../worker/models/card.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,10 +74,9 @@ export function regenerateTinyModels(only?: string[]): void {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const onlyAt = args.indexOf('--only');
   try {
-    if (args.includes('--regenerate')) regenerateTinyModels(onlyAt >= 0 ? args[onlyAt + 1].split(',') : undefined);
+    const { values } = parseArgs({ options: { regenerate: { type: 'boolean' }, only: { type: 'string' } }, strict: true });
+    if (values.regenerate) regenerateTinyModels(values.only?.split(','));
     installTinyModels({ log: console.log });
   } catch (err) {
     console.error(`tiny models: ${(err as Error).message}`);

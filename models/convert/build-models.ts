@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual, parseArgs as parseArgv } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { encodeModel } from './onnx-proto.ts';
@@ -297,15 +297,18 @@ function removeStaleFiles(outDir: string, id: string, keep: string): void {
 // ---- CLI -----------------------------------------------------------------------------------------
 
 function parseArgs(argv: string[]): BuildOptions {
-  const opts: BuildOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--update-registry') opts.updateRegistry = true;
-    else if (arg === '--force') opts.force = true;
-    else if (arg === '--only') opts.only = (argv[++i] ?? '').split(',').filter(Boolean);
-    else if (arg.startsWith('--only=')) opts.only = arg.slice('--only='.length).split(',').filter(Boolean);
-    else throw new Error(`unknown argument ${arg}; usage: build-models.ts [--only id,...] [--update-registry] [--force]`);
+  const usage = 'usage: build-models.ts [--only id,...] [--update-registry] [--force]';
+  let values;
+  try {
+    ({ values } = parseArgv({ args: argv, options: { only: { type: 'string' }, 'update-registry': { type: 'boolean' }, force: { type: 'boolean' } }, strict: true }));
+  } catch (err) {
+    const arg = /'([^']+)'/.exec((err as Error).message)?.[1]?.replace(/ <value>$/, '') ?? argv.join(' ');
+    throw new Error(`${(err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `${arg} needs a value` : `unknown argument ${arg}`}; ${usage}`);
   }
+  const opts: BuildOptions = {};
+  if (values['update-registry']) opts.updateRegistry = true;
+  if (values.force) opts.force = true;
+  if (values.only !== undefined) opts.only = values.only.split(',').filter(Boolean);
   return opts;
 }
 
