@@ -4,6 +4,7 @@
 // Exit codes: 0 done, 1 the job failed, 2 what was typed cannot work (usage, options, files): said before any model
 // loads. Progress goes to stderr (server/cli/progress.ts), results to stdout. server/bin/frontier.js starts it.
 import '../worker/runtime/no-telemetry.mjs'; // first: before anything loads onnxruntime-node
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -261,7 +262,7 @@ export async function main(argv: string[]): Promise<number> {
     const decodedMask = mask ? await engine.decode(mask) : undefined;
     const result = await engine.run(
       {
-        id: 'cli',
+        id: `cli-${randomUUID()}`, // video jobs on a server take it as their id
         task: parsed.task,
         model: parsed.model,
         params: parsed.params,

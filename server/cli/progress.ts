@@ -42,7 +42,7 @@ function terminalReporter(stream: ProgressStream, running?: string): ProgressRep
   let shown = '';
   return {
     update(p) {
-      const width = Math.max(20, (stream.columns ?? 80) - 1);
+      const width = Math.max(20, (stream.columns || 80) - 1); // 0 where the terminal does not say
       const line = progressLine(p, running).slice(0, width);
       if (line === shown) return;
       stream.write(`\r${line}\x1b[K`);

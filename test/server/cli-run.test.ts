@@ -1,6 +1,7 @@
 // A `frontier` job with stderr not a terminal (a log, CI): one plain line per stage or kind of step and per further
 // tenth of a step, never a flood and never terminal control codes. An output that cannot be written is refused
-// before any model loads, in a sentence that says what to do, with exit 2. The reporter itself, on a terminal and off.
+// before any model loads, in a sentence that says what to do, with exit 2. A video clip through a real server (ffmpeg).
+// The reporter itself, on a terminal and off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { progressReporter } from '../../server/cli/progress.ts';
+import { startServer } from '../../server/server.ts';
+import { makeClip, probe, requireFfmpeg } from './jobs-util.ts';
 import { frontier } from './cli-util.ts';
 
 // The tiny random-weight VQ-Diffusion (models/tiny): three models to load and one line per diffusion step.
@@ -74,6 +77,23 @@ test('an output that cannot be written is refused before any model loads, in wor
   }
 });
 
+test('upscale-video: a clip goes to the server and the MP4 it makes is written, with progress lines', async () => {
+  requireFfmpeg();
+  const dir = mkdtempSync(join(tmpdir(), 'frontier-cli-video-'));
+  const server = await startServer({ port: 0, jobs: { dir: join(dir, 'jobs'), windowFrames: 2, maxDurationSeconds: 5 } });
+  try {
+    await makeClip(join(dir, 'clip.mp4'), { width: 32, height: 24, fps: 5, seconds: 1 });
+    const r = await frontier(['upscale-video', join(dir, 'clip.mp4'), join(dir, 'big.mp4'), '--scale', '2', '--quality', 'fast', '--server', server.url], { env: { FRONTIER_TOKEN: server.token } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /big\.mp4: 64×48 video \(esrgan-slim-x2 on server/);
+    assert.match(r.stderr, /^Upscaling frame \d+ \/ 5 on the server/m);
+    assert.deepEqual(await probe(join(dir, 'big.mp4')).then((p) => [p.width, p.height, p.frames]), [64, 48, 5]);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A stream that keeps what is written. */
 function stream(isTTY: boolean) {
   const writes: string[] = [];
@@ -107,4 +127,8 @@ test('reporter on a terminal: one line rewritten in place, cut to the width, cle
   r.update({ stage: 'run', done: 2, total: 4, message: 'Upscaling tile 3 / 4 of a very long photo name indeed' });
   r.finish();
   assert.deepEqual(s.writes, ['\rUpscaling tile 2 / 4 (25%)\x1b[K', '\rUpscaling tile 3 / 4 of a very long pho\x1b[K', '\r\x1b[K']);
+  // A terminal that does not say its width (columns 0) gets 80 columns, not a line cut to nothing.
+  const unsized = { ...stream(true), columns: 0 };
+  progressReporter(unsized).update({ stage: 'run', done: 2, total: 4, message: 'Upscaling tile 3 / 4 of a very long photo name indeed' });
+  assert.deepEqual(unsized.writes, ['\rUpscaling tile 3 / 4 of a very long photo name indeed (50%)\x1b[K']);
 });
