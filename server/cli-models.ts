@@ -12,6 +12,7 @@ import { checkpointById, licenseOf, readCatalogue, type Catalogue, type Checkpoi
 import { ConvertError, convertFromCheckpoint, removeFiles } from '../models/convert/from-checkpoint.ts';
 import { LOCAL_FILES, LOCAL_REGISTRY, removeLocalModel } from '../models/local-models.ts';
 import { sha256OfFile } from '../worker/models/file-source.ts';
+import { progressReporter, type ProgressStream } from './cli/progress.ts';
 import { megabytes } from './http-util.ts';
 import { freeBytes } from './jobs/disk.ts';
 import { DownloadError, downloadFiles } from './install/download.ts';
@@ -40,6 +41,8 @@ interface Io {
   allowHttpLoopback?: boolean;
   retryDelayMs?: number;
   freeBytes?: (dir: string) => Promise<number | null>;
+  /** Where progress goes (default stderr: one updating line on a terminal, plain lines in a log). */
+  progress?: ProgressStream;
 }
 
 function list(io: Io, registryPath: string, templatesDir?: string): number {
@@ -82,25 +85,21 @@ async function download(io: Io, entry: CatalogueCheckpoint, dir: string): Promis
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
-  let lastLine = '';
+  const progress = progressReporter(io.progress ?? process.stderr);
   try {
     const downloaded = await downloadFiles(entry.files.map((f) => ({ name: f.name, urls: downloadUrls(f), bytes: f.bytes })), {
       dir,
       signal: controller.signal,
       allowHttpLoopback: io.allowHttpLoopback,
       retryDelayMs: io.retryDelayMs,
-      onProgress: (done, total, message) => {
-        const line = `${message} ${total ? `${Math.round((100 * done) / total)}%` : megabytes(done)}`;
-        if (process.stderr.isTTY && line !== lastLine) process.stderr.write(`\r${line.padEnd(70)}`);
-        lastLine = line;
-      },
+      onProgress: (done, total, message) => progress.update({ stage: 'download', done, total: total ?? 0, message: total ? message : `${message} (${megabytes(done)})` }),
       reserve: async (remaining, total) => {
         const free = await (io.freeBytes ?? freeBytes)(dir);
         // The download, then a converted model of about the checkpoint's size beside it.
         if (free !== null && free < remaining + total) throw new DownloadError(`Not enough disk space to install ${entry.id}: it needs about ${megabytes(remaining + total)} free, and the disk has ${megabytes(free)} free. Free some space, then run the same command again.`);
       },
     });
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    progress.finish();
     const files = downloaded.map((d, i) => {
       const published = entry.files[i].sha256;
       const verdict = hashVerdict(published, d.sha256);
@@ -112,7 +111,7 @@ async function download(io: Io, entry: CatalogueCheckpoint, dir: string): Promis
     });
     return { main: downloaded[0].path, files, source: 'download' };
   } catch (err) {
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    progress.finish();
     io.err(controller.signal.aborted
       ? `frontier: download stopped. Run the same command again to go on where it stopped (what is downloaded so far is in ${dir}).`
       : `frontier: ${(err as Error).message}`);
@@ -162,15 +161,13 @@ async function install(io: Io, id: string, from: string | undefined, accept: boo
   const downloads = join(dirname(filesDir), 'downloads', entry.id);
   const checkpoint = from ? await fromFile(io, entry, from) : await download(io, entry, downloads);
   if (!checkpoint) return from ? 2 : 1;
-  let lastLine = '';
+  const progress = progressReporter(io.progress ?? process.stderr);
   let converted;
   try {
     converted = await convertEntry(entry, checkpoint.main, (cardId, file, onProgress) => convertFromCheckpoint(cardId, file, { outDir: filesDir, templatesDir, onProgress }), (p, index) => {
-      const line = `${entry.cards[index]}: ${p.message} ${p.total ? Math.round((100 * p.done) / p.total) : 0}%`;
-      if (process.stderr.isTTY && line !== lastLine) process.stderr.write(`\r${line.padEnd(70)}`);
-      lastLine = line;
+      progress.update({ stage: 'run', done: p.done, total: p.total, message: entry.cards.length > 1 ? `${entry.cards[index]}: ${p.message}` : p.message });
     });
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    progress.finish();
     const cards = converted.map((c) => c.card);
     const record: InstallRecord = {
       at: new Date().toISOString(),
@@ -189,7 +186,7 @@ async function install(io: Io, id: string, from: string | undefined, accept: boo
       throw err;
     }
   } catch (err) {
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    progress.finish();
     const code = err instanceof ConvertError ? 2 : 1;
     io.err(`frontier: ${(err as Error).message}`);
     return code;

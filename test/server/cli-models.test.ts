@@ -111,8 +111,14 @@ test('install without --from downloads the checkpoint (a cut connection resumes 
     const catalogue = testCatalogue((entry) => { entry.files[0].url = `${host.url}/FFHQ_256.pt`; });
     const options = { catalogue, allowHttpLoopback: true, retryDelayMs: 10 };
     host.cutNext(1_000_000);
-    const r = await runWith(options, 'install', 'styleswin-ffhq-256');
+    const lines: string[] = [];
+    const r = await runWith({ ...options, progress: { isTTY: false, write: (text: string) => lines.push(text) } }, 'install', 'styleswin-ffhq-256');
     assert.equal(r.code, 0, r.err);
+    // Not a terminal (a log): plain lines for the download and each conversion step, not one per chunk.
+    assert.ok(lines.some((l) => /^Downloading FFHQ_256\.pt/.test(l)), lines.join(''));
+    assert.ok(lines.some((l) => /^Reading the model file/.test(l)), lines.join(''));
+    assert.ok(lines.every((l) => l.endsWith('\n') && !l.includes('\r')), 'whole lines');
+    assert.ok(lines.length < 80, `${lines.length} lines`);
     assert.match(r.out, /^installed styleswin-ffhq-256 /m);
     const ranges = host.requests.filter((q) => q.path === '/FFHQ_256.pt').map((q) => q.range ?? 'whole');
     assert.deepEqual(ranges, ['whole', 'bytes=1000000-'], 'the cut download went on from where it stopped');
