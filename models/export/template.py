@@ -51,11 +51,22 @@ def trace(module, inputs, input_names, output_names, dynamic_axes):
     return onnx.load(path, load_external_data=False), folder
 
 
+def graph_tensors(graph):
+    """Every tensor of the graph: initializers and the values of Constant nodes (and other tensor attributes)."""
+    yield from graph.graph.initializer
+    for node in graph.graph.node:
+        for attr in node.attribute:
+            if attr.HasField('t'):
+                yield attr.t
+            yield from attr.tensors
+
+
 def inline_constants(graph, folder):
-    """Reads back into the graph the initializers that are not slots but were written to files (a large trace), then
-    removes the folder the trace wrote."""
+    """Reads back into the graph the tensors that are not slots but were written to files (a large trace writes
+    initializers and Constant nodes' values alike), then removes the folder the trace wrote. Refuses a graph that still
+    points at a file afterwards: the template must hold everything but its slots."""
     try:
-        for tensor in graph.graph.initializer:
+        for tensor in graph_tensors(graph):
             if tensor.data_location != onnx.TensorProto.EXTERNAL:
                 continue
             info = {e.key: e.value for e in tensor.external_data}
@@ -66,6 +77,10 @@ def inline_constants(graph, folder):
             del tensor.external_data[:]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    stray = [t.name for t in graph_tensors(graph) if t.data_location == onnx.TensorProto.EXTERNAL
+             and {e.key: e.value for e in t.external_data}.get('location') not in (SLOT_CHECKPOINT, SLOT_COMPUTED)]
+    if stray:
+        raise common.ExportError(f'the template still refers to files for {stray[:5]}: they would be missing on install')
 
 
 def mark_slots(graph, state, computed, prefix=''):

@@ -123,6 +123,19 @@ async function compare(part: Part, converted: Converted): Promise<{ vsPython: nu
   return { vsPython, vsTorch };
 }
 
+/** Every external-data location a graph names (StringStringEntryProto {key: "location", value}), wherever the tensor
+ *  is: an initializer or a Constant node's value (a large trace writes both to files). */
+function externalLocations(graph: Uint8Array): string[] {
+  const key = Buffer.from('\x0a\x08location\x12', 'latin1');
+  const bytes = Buffer.from(graph.buffer, graph.byteOffset, graph.byteLength);
+  const found: string[] = [];
+  for (let at = bytes.indexOf(key); at >= 0; at = bytes.indexOf(key, at + 1)) {
+    const length = bytes[at + key.length]; // names are short: a one-byte varint
+    found.push(bytes.subarray(at + key.length + 1, at + key.length + 1 + length).toString('utf8'));
+  }
+  return found;
+}
+
 /** The card without its files and converter (which say how it was made). */
 function withoutFiles(card: VqCard): Partial<VqCard> {
   const rest: Partial<VqCard> = { ...card };
@@ -192,7 +205,9 @@ test('the committed VQ-Diffusion templates are current, and their slots are the 
     const part = cardId.slice(PIPELINE.length + 1) as Part;
     assert.deepEqual(staleSources(t), [], `${t.name} was made from other exporter sources: run npm run templates`);
     const layout = readFileSync(join(EXPORT, 'keys', `${cardId}.txt`), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(' '));
-    const slots = templateSlots(readTemplateGraph(t, t.meta.file, t.meta.sha256));
+    const graph = readTemplateGraph(t, t.meta.file, t.meta.sha256);
+    assert.deepEqual(externalLocations(graph).filter((l) => !l.startsWith('frontier:')), [], `${t.name}: tensors stored in files that an install would not have`);
+    const slots = templateSlots(graph);
     assert.deepEqual(slots.filter((s) => s.kind === 'computed'), [], 'VQ-Diffusion computes nothing after loading');
     const byName = new Map(layout.map(([n, shape, dtype]) => [n, [shape, dtype]]));
     for (const s of slots) {
