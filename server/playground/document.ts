@@ -133,9 +133,35 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
     }
   }
 
-  /** Adds an opened image (or, with `clip`, a video whose first frame is `bitmap`) below the existing nodes (one undo step). */
-  addImage(name: string, bitmap: B, clip?: C): DocNode<B, C> {
-    return this.addNode(`Open ${name}`, name, { x: 0, y: this.bottomRow() }, bitmap, {}, clip).node;
+  /**
+   * A spot inside `area` where a width×height box keeps PLACE_GAP from every node: rows from the top of the area (its
+   * top, then under each node), each scanned left to right; null when none is free. Never left of or above 0.
+   */
+  freeSpotIn(area: { x: number; y: number; width: number; height: number }, width: number, height: number): { x: number; y: number } | null {
+    const left = Math.max(0, Math.ceil(area.x));
+    const top = Math.max(0, Math.ceil(area.y));
+    const right = area.x + area.width;
+    const bottom = area.y + area.height;
+    const rows = [...new Set([top, ...this.nodes.map((n) => n.y + n.height + PLACE_GAP)])].filter((y) => y >= top && y + height <= bottom).sort((a, b) => a - b);
+    for (const y of rows) {
+      for (let x = left; x + width <= right; ) {
+        const room = { x: x - PLACE_GAP, y: y - PLACE_GAP, width: width + 2 * PLACE_GAP, height: height + 2 * PLACE_GAP };
+        const hits = this.nodes.filter((n) => overlaps(room, n));
+        if (hits.length === 0) return { x, y };
+        x = Math.max(...hits.map((n) => n.x + n.width)) + PLACE_GAP;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Adds an opened image (or, with `clip`, a video whose first frame is `bitmap`), one undo step: at a free spot inside
+   * `area` (the part of the canvas in view) when one is given and has room, else on a new row below the existing
+   * nodes. With `select`, the step selects it too (and its undo gives back the selection it replaced).
+   */
+  addImage(name: string, bitmap: B, clip?: C, opts: { area?: { x: number; y: number; width: number; height: number }; select?: boolean } = {}): DocNode<B, C> {
+    const spot = (opts.area && this.freeSpotIn(opts.area, bitmap.width, bitmap.height)) ?? { x: 0, y: this.bottomRow() };
+    return this.addNode(`Open ${name}`, name, spot, bitmap, {}, clip, opts.select ?? false).node;
   }
 
   /** Places a result as a new node to the right of the source, overlapping nothing (one undo step). */
@@ -164,13 +190,30 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
     return this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);
   }
 
-  /** Adds a node at `at` as one undoable action. */
-  private addNode(label: string, name: string, at: { x: number; y: number }, bitmap: B, pluginData: Record<string, string>, clip?: C): { node: DocNode<B, C>; action: Action } {
+  /**
+   * Adds a node at `at` as one undoable action that selects it (unless `select` is false), as Figma's bridge selects
+   * what it places. Undo removes it and, while it is still the selection, gives back the selection it replaced (the
+   * source, or the dragged region, ready for another run).
+   */
+  private addNode(label: string, name: string, at: { x: number; y: number }, bitmap: B, pluginData: Record<string, string>, clip?: C, select = true): { node: DocNode<B, C>; action: Action } {
     const node: DocNode<B, C> = { id: this.newId('n'), name, x: at.x, y: at.y, width: bitmap.width, height: bitmap.height, bitmap, pluginData: { ...pluginData }, ...(clip ? { clip } : {}) };
+    const before = { selection: this.selection, region: this.region };
     const action: Action = {
       label,
-      apply: () => this.nodes.push(node),
-      revert: () => (this.nodes = this.nodes.filter((n) => n !== node)),
+      apply: () => {
+        this.nodes.push(node);
+        if (!select) return;
+        this.selection = [node.id];
+        this.region = null;
+      },
+      revert: () => {
+        // Still selected as placing left it: the selection goes back to what it was; else the user's stays (less the node).
+        const untouched = this.selection.length === 1 && this.selection[0] === node.id && !this.region;
+        this.nodes = this.nodes.filter((n) => n !== node);
+        if (!select || !untouched) return;
+        this.selection = before.selection;
+        this.region = before.region;
+      },
     };
     this.perform(action);
     return { node, action };

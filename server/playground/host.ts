@@ -44,6 +44,8 @@ export interface HostDeps {
   theme(): 'light' | 'dark';
   /** Called after each logged message (for the page's message list). */
   onLog?(entry: LogEntry): void;
+  /** Brings a node into view (the page scrolls, and zooms out if it must), as Figma's bridge does with a result. */
+  reveal?(nodeId: string): void;
 }
 
 function summarize(msg: Record<string, unknown>): string {
@@ -178,8 +180,7 @@ export class SimulatedHost {
       throw new Error(`place-video says ${msg.width}×${msg.height} but the clip is ${poster.width}×${poster.height}.`);
     }
     const placed = this.deps.doc.placeBeside(msg.sourceNodeId, msg.name, poster, { [META_KEY]: JSON.stringify(msg.meta) }, clip);
-    this.send({ type: 'placed', requestId: msg.requestId, nodeId: placed.id });
-    this.deps.toast(`Placed “${msg.name}”`);
+    this.placed(msg.requestId, placed.id, msg.name);
   }
 
   private async placeResult(msg: { type: 'place-result' } & UiToHost['place-result']): Promise<void> {
@@ -200,8 +201,7 @@ export class SimulatedHost {
     // A generated image has no source: like Figma, the host finds it a free spot.
     if (msg.sourceNodeId === '' || (msg.mode === 'beside' && !doc.node(msg.sourceNodeId) && doc.region?.id !== msg.sourceNodeId)) {
       const placed = msg.grid && doc.node(msg.grid.anchorNodeId) ? doc.placeInGrid(msg.grid.anchorNodeId, msg.grid.index, msg.grid.columns, msg.name, result, pluginData) : doc.placeNew(msg.name, result, pluginData);
-      this.send({ type: 'placed', requestId: msg.requestId, nodeId: placed.id });
-      this.deps.toast(`Placed “${msg.name}”`);
+      this.placed(msg.requestId, placed.id, msg.name);
       return;
     }
     const { node, region } = doc.resolve(msg.sourceNodeId);
@@ -212,7 +212,16 @@ export class SimulatedHost {
       const bitmap = region ? await composite(node.bitmap, result, regionInBitmap(node, region)) : result;
       placedId = doc.replaceFill(node.id, bitmap, pluginData).id;
     }
-    this.send({ type: 'placed', requestId: msg.requestId, nodeId: placedId });
-    this.deps.toast(`Placed “${msg.name}”`);
+    this.placed(msg.requestId, placedId, msg.name);
+  }
+
+  /**
+   * After a result is in the document (a new node, which placing selected, or a replaced fill, which leaves the
+   * selection as it was, as in Figma): bring it into view, then answer the UI.
+   */
+  private placed(requestId: string, nodeId: string, name: string): void {
+    this.deps.reveal?.(nodeId);
+    this.send({ type: 'placed', requestId, nodeId });
+    this.deps.toast(`Placed “${name}”`);
   }
 }

@@ -8,6 +8,7 @@ import { SimulatedHost, type LogEntry } from './host.ts';
 import { applyPairingLink, loadSettings, saveSettings } from './settings.ts';
 import { DEFAULT_UI_URL, uiUrlFrom } from './ui-url.ts';
 import { CanvasView } from './view.ts';
+import { ZOOM_STEPS } from './viewport.ts';
 import { openClip, VIDEO_TYPES, type Clip } from './video.ts';
 
 const THEME_KEY = 'frontier.playground.theme';
@@ -30,6 +31,8 @@ export interface PlaygroundHook {
   /** Straight RGBA of a node's bitmap, or of `rect` within it (keep it small: the array crosses to tests as JSON). */
   pixels(nodeId: string, rect?: { x: number; y: number; width: number; height: number }): Promise<{ width: number; height: number; data: number[] }>;
   messages(): LogEntry[];
+  /** The part of the document the canvas shows (document units) and its zoom: what a result must land inside. */
+  viewport(): { x: number; y: number; width: number; height: number; zoom: number };
   toasts(): { message: string; error: boolean }[];
   setTheme(mode: 'light' | 'dark'): void;
 }
@@ -85,6 +88,7 @@ const host = new SimulatedHost({
   loadSettings: () => loadSettings(localStorage, location.origin),
   saveSettings: (settings) => saveSettings(localStorage, settings),
   theme: () => theme,
+  reveal: (nodeId) => view.reveal(nodeId),
   onLog: (entry) => {
     const li = document.createElement('li');
     const dir = document.createElement('span');
@@ -105,10 +109,29 @@ function setTheme(mode: 'light' | 'dark'): void {
 }
 themeButton.addEventListener('click', () => setTheme(theme === 'dark' ? 'light' : 'dark'));
 
-const view = new CanvasView(doc, byId('world'), byId('empty-hint'), byId('inspector'), (nodeId) => {
-  doc.restoreOriginal(nodeId);
-  toast('Original image restored (undo to bring the result back)');
-});
+const zoomSelect = byId<HTMLSelectElement>('zoom');
+/** Shows `zoom` in the zoom menu, with an extra entry ("37%") while it is none of the steps. */
+function showZoom(zoom: number): void {
+  zoomSelect.querySelector('option[data-fit]')?.remove();
+  if (!ZOOM_STEPS.includes(zoom)) {
+    const fit = new Option(`${Math.round(zoom * 100)}%`, String(zoom));
+    fit.dataset.fit = '';
+    zoomSelect.prepend(fit);
+  }
+  zoomSelect.value = String(zoom);
+}
+const view = new CanvasView(
+  doc,
+  canvasArea,
+  byId('world'),
+  byId('empty-hint'),
+  byId('inspector'),
+  (nodeId) => {
+    doc.restoreOriginal(nodeId);
+    toast('Original image restored (undo to bring the result back)');
+  },
+  showZoom,
+);
 function refresh(): void {
   view.render();
   undoButton.disabled = !doc.canUndo;
@@ -162,15 +185,16 @@ async function openImage(name: string, bytes: Uint8Array, type = 'image/png'): P
   if (bitmap.width > MAX_IMAGE_EDGE || bitmap.height > MAX_IMAGE_EDGE) {
     throw new Error(`${name} is ${bitmap.width}×${bitmap.height}: the host takes images up to ${MAX_IMAGE_EDGE} px per edge.`);
   }
-  const node = doc.addImage(name, bitmap);
-  doc.select([node.id]);
+  // Like a file dropped on Figma's canvas: placed where the user is looking (selected), or shown wherever it went.
+  const node = doc.addImage(name, bitmap, undefined, { area: view.usable(), select: true });
+  view.reveal(node.id);
   return node.id;
 }
 
 async function openVideo(name: string, bytes: Uint8Array, type = 'video/mp4'): Promise<string> {
   const { clip, poster } = await openClip(bytes, type);
-  const node = doc.addImage(name, poster, clip);
-  doc.select([node.id]);
+  const node = doc.addImage(name, poster, clip, { area: view.usable(), select: true });
+  view.reveal(node.id);
   return node.id;
 }
 
@@ -242,10 +266,9 @@ window.addEventListener('keydown', (e) => {
   e.preventDefault();
 });
 
-const zoomSelect = byId<HTMLSelectElement>('zoom');
 zoomSelect.addEventListener('change', () => {
-  view.zoom = Number(zoomSelect.value);
-  view.render();
+  view.setZoom(Number(zoomSelect.value));
+  showZoom(view.zoom);
 });
 
 window.playground = {
@@ -274,6 +297,7 @@ window.playground = {
   },
   messages: () => [...host.log],
   toasts: () => [...toastLog],
+  viewport: () => ({ ...view.visible(), zoom: view.zoom }),
   setTheme,
 };
 

@@ -1,14 +1,16 @@
 // Renders the document on the page's canvas and turns pointer input into selection: click selects a node,
-// shift-click adds or removes it, a drag across an image selects a rectangular region of its pixels.
+// shift-click adds or removes it, a drag across an image selects a rectangular region of its pixels. Scrolls and
+// zooms the canvas to show a node (what the host does with every result it places, as Figma's bridge does).
 import type { Bitmap } from './bitmap.ts';
 import type { Clip } from './video.ts';
 import type { DocNode, PlaygroundDocument } from './document.ts';
 import { META_KEY } from './host.ts';
+import { ORIGIN, revealRect, scrollForZoom, toScreen, usableRect, visibleRect, type Rect, type ViewState } from './viewport.ts';
 
 /** Screen pixels a pointer must move before a press becomes a region drag. */
 const DRAG_THRESHOLD = 4;
 /** Margin around the content so nodes are never glued to the canvas edge. */
-const MARGIN = 48;
+const MARGIN = ORIGIN;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -22,16 +24,57 @@ export class CanvasView {
 
   constructor(
     private doc: PlaygroundDocument<Bitmap, Clip>,
+    /** The scrolling canvas element around `world`. */
+    private scroller: HTMLElement,
     private world: HTMLElement,
     private emptyHint: HTMLElement,
     private inspector: HTMLElement,
     private onRestore: (nodeId: string) => void,
+    /** Told when the view changes the zoom by itself (to fit a node), so the zoom menu can show it. */
+    private onZoom: (zoom: number) => void = () => {},
   ) {
     world.addEventListener('pointerdown', (e) => this.pointerDown(e));
   }
 
   private toScreen(v: number): number {
-    return MARGIN + v * this.zoom;
+    return toScreen(v, this.zoom);
+  }
+
+  /** The canvas's scroll, size and zoom. */
+  state(): ViewState {
+    return { scrollLeft: this.scroller.scrollLeft, scrollTop: this.scroller.scrollTop, width: this.scroller.clientWidth, height: this.scroller.clientHeight, zoom: this.zoom };
+  }
+
+  /** The part of the document in view, in document units. */
+  visible(): Rect {
+    return visibleRect(this.state());
+  }
+
+  /** Where a node can sit and be seen whole (label included), in document units. */
+  usable(): Rect {
+    return usableRect(this.state());
+  }
+
+  /** Changes the zoom keeping the middle of the view where it is. */
+  setZoom(zoom: number): void {
+    if (zoom === this.zoom) return;
+    const scroll = scrollForZoom(this.state(), zoom);
+    this.zoom = zoom;
+    this.render();
+    this.scroller.scrollTo({ left: scroll.scrollLeft, top: scroll.scrollTop, behavior: 'instant' });
+  }
+
+  /** Scrolls, and zooms out when it must (never in), until the node is wholly in view with its label. */
+  reveal(nodeId: string): void {
+    const node = this.doc.node(nodeId);
+    if (!node) return;
+    const next = revealRect(node, this.state());
+    if (next.zoom !== this.zoom) {
+      this.zoom = next.zoom;
+      this.render();
+      this.onZoom(next.zoom);
+    }
+    this.scroller.scrollTo({ left: next.scrollLeft, top: next.scrollTop, behavior: 'instant' });
   }
 
   render(): void {

@@ -124,3 +124,15 @@ export function compareImages(a: { width: number; height: number; data: Uint8Arr
   }
   return { max, mean: sum / ((a.data.length / 4) * 3) };
 }
+
+/** The part of the document the playground's canvas shows (document units) and its zoom. */
+export type Viewport = Rect & { zoom: number };
+
+export function viewport(page: Page): Promise<Viewport> {
+  return page.evaluate(() => (window as unknown as { playground: { viewport(): Viewport } }).playground.viewport());
+}
+
+/** True when `node` lies wholly inside the canvas's visible part. */
+export function inView(node: Rect, view: Rect): boolean {
+  return node.x >= view.x && node.y >= view.y && node.x + node.width <= view.x + view.width && node.y + node.height <= view.y + view.height;
+}
