@@ -5,15 +5,20 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { DEFAULT_SETTINGS, MAX_IMAGE_EDGE } from '../plugin/messages.ts';
 import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/messages.ts';
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
-import type { ErrorCode, Params, ParamValue, Target } from '../worker/job.ts';
+import type { ErrorCode, Params, ParamValue, ResolvedTarget, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
 import { isGenerator, MASK_HINT, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
-import { describeTargetChoice, scaleFit, scaleOptions } from './format.ts';
+import { describeTargetChoice, describeTargetProblem, formatEstimate, modelName, placeName, scaleFit, scaleOptions } from './format.ts';
+import { choiceKey, CostBook } from './cost.ts';
+import type { Estimate } from './cost.ts';
+import { fractionAt, remainingText } from './progress.ts';
 import type { HostClient } from './host-client.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
+import { InfoButton, LabelRow, useToggle } from './components/InfoButton.tsx';
+import type { ParamHint } from './components/ParamsForm.tsx';
 import type { ErrorAction } from './components/ErrorPanel.tsx';
 import { InstalledNotice } from './components/InstalledNotice.tsx';
 import { InstallsInProgress } from './components/InstallsInProgress.tsx';
@@ -47,6 +52,37 @@ const UI_READY: UiMessage = { type: 'ui-ready' };
 
 type Boot = { phase: 'waiting-host' | 'starting' | 'ready' } | { phase: 'failed'; problem: Problem };
 
+/** What the footer's bar shows: a batch's progress, or the moment before its first report. */
+type Shown = Pick<BatchProgress, 'text' | 'fraction'> & Partial<BatchProgress>;
+
+/** "≈ 3 min on this computer · ≈ 20 s on the server": the target the job would use first. */
+function estimateLine(estimates: Estimate[], current: ResolvedTarget | undefined): string | undefined {
+  if (!estimates.length) return undefined;
+  const local = (t: ResolvedTarget) => (t === 'server' ? 1 : 0);
+  const sorted = [...estimates].sort((a, b) => Number(b.target === current) - Number(a.target === current) || local(a.target) - local(b.target));
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const e of sorted) {
+    const where = placeName(e.target);
+    if (seen.has(where)) continue;
+    seen.add(where);
+    parts.push(`${formatEstimate(e.ms)} on ${where}`);
+  }
+  return parts.join(' · ');
+}
+
+/** A clock that ticks while `active` (the time left counts down between progress reports). */
+function useNow(active: boolean, everyMs = 500): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [active, everyMs]);
+  return now;
+}
+
 export function applyTheme(mode: 'light' | 'dark'): void {
   const root = document.documentElement;
   root.classList.toggle('theme-dark', mode === 'dark');
@@ -76,7 +112,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const [paramsByTask, setParamsByTask] = useState<Record<string, Params>>({});
   const [modelId, setModelId] = useState('');
   const [targetStatus, setTargetStatus] = useState<TargetStatus | null>(null);
-  const [progress, setProgress] = useState<BatchProgress | { text: string; fraction: number } | null>(null);
+  const [progress, setProgress] = useState<Shown | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [result, setResult] = useState<ItemResult | null>(null);
@@ -89,6 +125,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const currentJob = useRef<string | null>(null);
   const runButton = useRef<HTMLButtonElement>(null);
   const cancelButton = useRef<HTMLButtonElement>(null);
+  /** How long runs took here, per model and target: the time hints next to Run and the quality choices. */
+  const costs = useRef(new CostBook());
+  const [taskHelpOpen, toggleTaskHelp] = useToggle();
 
   const running = progress !== null;
   const task = tasks.find((t) => t.id === taskId);
@@ -239,7 +278,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         // Only target-unavailable means the target cannot work; other failures (e.g. a model the server lacks)
         // are reported by the run itself, with what to do.
         const e = toEngineError(err);
-        setTargetStatus(e.code === 'target-unavailable' ? { ok: false, text: e.message } : { ok: true, text: `${requested}: chosen when the job starts.` });
+        setTargetStatus(e.code === 'target-unavailable' ? describeTargetProblem(requested, e.message) : { ok: true, text: 'Where it runs is decided when the job starts.', detail: e.message });
       },
     );
     return () => {
@@ -279,8 +318,16 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     setCancelling(false);
     setProblem(null);
     setProgress({ text: 'Starting', fraction: 0 });
+    // Image tasks teach the time hints: which model these choices ran, and its time per pixel on the target it used.
+    const key = !generator && !videoTask ? choiceKey(task.id, modelId || undefined, params, task.params) : null;
+    const learn = (r: ItemResult) => {
+      const card = models.find((m) => m.card.id === r.meta.model)?.card;
+      // The time it took, less downloading and loading the model: what the same run takes next time.
+      const ms = Math.max(r.meta.runMs, r.ms - (r.setupMs ?? 0));
+      if (key && r.item.width > 0) costs.current.record({ key, model: r.meta.model, tile: card?.io.tile, target: r.meta.target, width: r.item.width, height: r.item.height, ms });
+    };
     try {
-      const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' && !/test model/i.test(m.card.label) ? `${m.card.label} (test model)` : m.card.label]));
+      const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' ? `${modelName(m.card)} (test model)` : m.card.label]));
       await runBatch(
         { host, engine },
         {
@@ -290,7 +337,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         {
           onProgress: setProgress,
           onJob: (id) => (currentJob.current = id),
-          onResult: setResult,
+          onResult: (r) => {
+            learn(r);
+            setResult(r);
+          },
           isCancelled: () => cancelRequested.current,
         },
       );
@@ -302,7 +352,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       setCancelling(false);
       void refreshModels(true); // cached/loaded status changed
     }
-  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels]);
+  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask]);
 
   const cancel = useCallback(() => {
     if (!running || cancelRequested.current) return;
@@ -311,9 +361,11 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     if (currentJob.current) void engine.cancel(currentJob.current);
   }, [running, engine]);
 
-  // Run and Cancel swap places: keep keyboard focus on whichever is shown instead of dropping it to <body>.
+  // Run and Cancel swap places: keep keyboard focus on whichever is shown instead of dropping it to <body>, also when
+  // the focused control was a field a run disables (Enter in a field runs).
   useEffect(() => {
-    if (document.activeElement === document.body) (running ? cancelButton : runButton).current?.focus();
+    const active = document.activeElement as (Element & { disabled?: boolean }) | null;
+    if (!active || active === document.body || active.disabled === true) (running ? cancelButton : runButton).current?.focus();
   }, [running]);
 
   // Escape cancels from anywhere; Enter runs when nothing in particular has focus.
@@ -372,62 +424,124 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     }
   }
 
+  // Time hints: for these choices and this selection, from the runs of this session (none before a first run).
+  const now = useNow(running);
+  const costKeyFor = (p: Params) => (task && !generator && !videoTask ? choiceKey(task.id, modelId || undefined, p, task.params) : null);
+  const estimatesFor = (p: Params) => {
+    const key = costKeyFor(p);
+    return key ? costs.current.estimates(key, items) : [];
+  };
+  const currentTarget = targetStatus?.ok ? targetStatus.target : undefined;
+  const runEstimate = estimateLine(estimatesFor(params), currentTarget);
+  const qualitySpec = task?.params.find((p) => p.name === 'quality' && p.type === 'choice');
+  const hints: Record<string, ParamHint> = {};
+  if (qualitySpec?.type === 'choice') {
+    const choices: Record<string, string> = {};
+    for (const c of qualitySpec.choices) {
+      const line = estimateLine(estimatesFor({ ...params, quality: c.value }), currentTarget);
+      if (line) choices[String(c.value)] = `${c.label}: ${line}`;
+    }
+    // Every quality timed here, the chosen one first: the trade-off in numbers, next to the choice.
+    const chosen = String(params.quality);
+    const lines = qualitySpec.choices.filter((c) => choices[String(c.value)]).sort((a, b) => Number(String(b.value) === chosen) - Number(String(a.value) === chosen)).map((c) => choices[String(c.value)]);
+    hints.quality = { choices, lines };
+  }
+  const shownAt = progress?.at !== undefined ? Math.max(now, progress.at) : now;
+  const barFraction = progress && progress.at !== undefined && progress.speed !== undefined && progress.cap !== undefined
+    ? fractionAt({ fraction: progress.fraction, at: progress.at, speed: progress.speed, cap: progress.cap }, shownAt)
+    : (progress?.fraction ?? 0);
+  const eta = progress && !cancelling ? remainingText(progress.finishAt, shownAt) : undefined;
+  const showBlocker = !running && blocker !== null && boot.phase === 'ready';
+
   return (
-    <main class="app">
-      <StatusLine boot={boot} hostSilent={hostSilent} engineState={engineState} caps={caps} serverUrl={settings.serverUrl} onRestart={restartEngine} />
+    <div class="app-shell">
+      <main class="app" data-testid="content">
+        <StatusLine boot={boot} hostSilent={hostSilent} engineState={engineState} caps={caps} serverUrl={settings.serverUrl} onRestart={restartEngine} />
 
-      {pairing && (
-        <PairingPrompt pairing={pairing} serverUrl={settings.serverUrl} disabled={running}
-          onPair={(code) => saveSettings({ ...settings, token: code })}
-          onDismiss={() => {
-            pairingDismissed.current = true;
-            setPairing(null);
-          }} />
-      )}
+        {pairing && (
+          <PairingPrompt pairing={pairing} serverUrl={settings.serverUrl} disabled={running}
+            onPair={(code) => saveSettings({ ...settings, token: code })}
+            onDismiss={() => {
+              pairingDismissed.current = true;
+              setPairing(null);
+            }} />
+        )}
 
-      <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
+        <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
 
-      <SelectionPanel selection={selection} />
+        <SelectionPanel selection={selection} />
 
-      {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
-      <div class="panel job" onKeyDown={(e) => {
-        if (e.key === 'Enter' && submitsOnEnter(e.target, e.ctrlKey || e.metaKey)) {
-          e.preventDefault();
-          void run();
-        }
-      }}>
-        <div class="field">
-          <label class="field-label" for="task-select">Task</label>
-          <select id="task-select" data-testid="task-select" disabled={running || tasks.length === 0}
-            onChange={(e) => { setTaskId(e.currentTarget.value); setModelId(''); }}>
-            {tasks.length === 0 && <option value="">{boot.phase === 'failed' ? 'Engine unavailable' : 'Loading tasks…'}</option>}
-            {tasks.map((t) => (
-              <option key={t.id} value={t.id} selected={t.id === taskId}>{t.label}</option>
-            ))}
-          </select>
-          {task && <p class="help">{task.description}</p>}
+        {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
+        <div class="panel job" onKeyDown={(e) => {
+          if (e.key === 'Enter' && submitsOnEnter(e.target, e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            void run();
+          }
+        }}>
+          <div class="field">
+            <LabelRow info={task ? { open: taskHelpOpen, onToggle: toggleTaskHelp, controls: 'task-help', about: task.label, testId: 'task-info' } : undefined}>
+              <label class="field-label" for="task-select">Task</label>
+            </LabelRow>
+            <select id="task-select" data-testid="task-select" disabled={running || tasks.length === 0}
+              onChange={(e) => { setTaskId(e.currentTarget.value); setModelId(''); setResult(null); }}>
+              {tasks.length === 0 && <option value="">{boot.phase === 'failed' ? 'Engine unavailable' : 'Loading tasks…'}</option>}
+              {tasks.map((t) => (
+                <option key={t.id} value={t.id} selected={t.id === taskId}>{t.label}</option>
+              ))}
+            </select>
+            {task && <p class="help" id="task-help" data-testid="task-help" hidden={!taskHelpOpen}>{task.description}</p>}
+          </div>
+          {testModel && (
+            <TestModelNotice tiny={testModel} entry={testModelEntry} real={realModel} official={official.state} actions={official.actions}
+              serverUrl={settings.serverUrl} onUseReal={setModelId} onReloadModels={() => void refreshModels(false, true)} />
+          )}
+          {justInstalled && task && (
+            <InstalledNotice taskLabel={task.label} modelLabel={justInstalled.label} onDismiss={() => official.actions.acknowledge(justInstalled.id)} />
+          )}
+
+          {previewRequest && <ViewPreviewPanel {...viewPreview} />}
+          {task && (
+            <ParamsForm specs={task.params} values={params} disabled={running} scaleFit={fit} hints={hints}
+              onChange={(name, value, moving) => {
+                setParam(name, value);
+                setPreviewFull(!moving);
+              }}
+              onCommit={() => setPreviewFull(true)} />
+          )}
+
+          <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
+          <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />
         </div>
-        {testModel && (
-          <TestModelNotice tiny={testModel} entry={testModelEntry} real={realModel} official={official.state} actions={official.actions}
-            serverUrl={settings.serverUrl} onUseReal={setModelId} onReloadModels={() => void refreshModels(false, true)} />
-        )}
-        {justInstalled && task && (
-          <InstalledNotice taskLabel={task.label} modelLabel={justInstalled.label} onDismiss={() => official.actions.acknowledge(justInstalled.id)} />
-        )}
 
-        {previewRequest && <ViewPreviewPanel {...viewPreview} />}
-        {task && (
-          <ParamsForm specs={task.params} values={params} disabled={running} scaleFit={fit}
-            onChange={(name, value, moving) => {
-              setParam(name, value);
-              setPreviewFull(!moving);
-            }}
-            onCommit={() => setPreviewFull(true)} />
+        <Section title="Models" testId="models-panel">
+          <OfficialModels official={official.state} actions={official.actions} tasks={tasks} serverUrl={settings.serverUrl} />
+          <ModelManager models={models} capabilities={caps} tasks={tasks} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels}
+            onRefresh={() => {
+              void refreshModels(false, true);
+              official.actions.reload();
+            }} />
+        </Section>
+        <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
+          <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} host={hostInfo?.name} />
+        </Section>
+      </main>
+
+      {/* The primary action stays in view: Run, or the job's progress, time left and Cancel, then what it made. */}
+      <footer class="run-footer" data-testid="run-footer" aria-label="Run">
+        {(problem || (result && !running)) && (
+          <div class="run-outcome">
+            {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={() => setProblem(null)} />}
+            {result && !running && <ResultPreview result={result} hostName={hostInfo?.name} onDismiss={() => setResult(null)} />}
+          </div>
         )}
-
-        <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
-        <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />
-
+        {progress && (
+          <div class="run-progress">
+            {progress.preview && <SamplingPreview image={progress.preview} />}
+            <ProgressBar text={cancelling ? 'Cancelling…' : progress.text} fraction={barFraction} eta={eta} />
+          </div>
+        )}
+        {showBlocker && <p class="help run-blocker" data-testid="run-blocker">{blocker}</p>}
+        {!running && !showBlocker && runEstimate && <p class="help run-estimate" data-testid="run-estimate">{runEstimate}</p>}
         <div class="run-row">
           {running ? (
             <button type="button" ref={cancelButton} class="primary danger" data-testid="cancel" onClick={cancel} disabled={cancelling}
@@ -438,27 +552,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           )}
           <kbd aria-hidden="true" title={running ? 'Escape cancels' : 'Enter runs'}>{running ? 'Esc' : '↵'}</kbd>
         </div>
-        {!running && blocker && boot.phase === 'ready' && (selection.items.length > 0 || generator) && <p class="help error-text">{blocker}</p>}
-        {progress && <ProgressBar text={cancelling ? 'Cancelling…' : progress.text} fraction={progress.fraction} />}
-        {progress && 'preview' in progress && progress.preview && <SamplingPreview image={progress.preview} />}
-      </div>
-
-      {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={() => setProblem(null)} />}
-
-      {result && <ResultPreview result={result} hostName={hostInfo?.name} />}
-
-      <Section title="Models" testId="models-panel">
-        <OfficialModels official={official.state} actions={official.actions} tasks={tasks} serverUrl={settings.serverUrl} />
-        <ModelManager models={models} capabilities={caps} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels}
-          onRefresh={() => {
-            void refreshModels(false, true);
-            official.actions.reload();
-          }} />
-      </Section>
-      <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
-        <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} host={hostInfo?.name} />
-      </Section>
-    </main>
+      </footer>
+    </div>
   );
 }
 
@@ -476,6 +571,7 @@ function runLabel(task: TaskInfo | undefined, count: number, scale: number | und
 
 function StatusLine(props: { boot: Boot; hostSilent: boolean; engineState: EngineState; caps: Capabilities | null; serverUrl: string; onRestart(): void }) {
   const { boot, engineState, caps } = props;
+  const [open, toggle] = useToggle();
   let tone = 'busy';
   let text = props.hostSilent ? 'The host has not answered for 5 s: close and reopen the plugin.' : 'Waiting for the host…';
   if (boot.phase === 'starting') text = 'Starting engine…';
@@ -489,17 +585,24 @@ function StatusLine(props: { boot: Boot; hostSilent: boolean; engineState: Engin
     } else if (engineState === 'starting') text = 'Restarting engine…';
     else {
       tone = 'ok';
-      const gpu = caps?.webgpu.available ? 'WebGPU' : 'no WebGPU';
-      const threads = caps ? `WASM ${caps.wasm.threads} thread${caps.wasm.threads === 1 ? '' : 's'}` : 'WASM';
-      text = `Engine ready · ${gpu} · ${threads}`;
+      text = 'Ready';
     }
   }
+  // What this computer offers, for those who ask (the line above stays in plain words).
+  const details = tone === 'ok' && caps ? (
+    <ul class="help status-facts" id="status-facts" data-testid="status-facts" hidden={!open}>
+      <li>Graphics card: {caps.webgpu.available ? 'Frontier can use it' : 'Frontier cannot use it here'} <span class="detail">(WebGPU: {caps.webgpu.detail})</span></li>
+      <li>Processor: {caps.wasm.threads === 1 ? 'one core' : `${caps.wasm.threads} cores`} <span class="detail">(WASM: {caps.wasm.detail})</span></li>
+    </ul>
+  ) : null;
   return (
     <div class={`status ${tone}`} data-testid="status" data-state={tone} role="status">
       <div class="status-line">
         <span class={`dot ${tone}`} aria-hidden="true" />
         <span>{text}</span>
+        {details && <InfoButton open={open} onToggle={toggle} controls="status-facts" about="this computer" testId="status-info" />}
       </div>
+      {details}
       {boot.phase === 'failed' && (
         <div class="status-detail">
           <p class="message-text">{boot.problem.message}</p>

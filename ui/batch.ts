@@ -7,7 +7,9 @@ import type { TaskInfo } from '../worker/tasks/task.ts';
 import { EngineError } from './engine-client.ts';
 import type { EngineClient } from './engine-client.ts';
 import type { HostClient } from './host-client.ts';
-import { batchFraction, itemFraction, stageText } from './format.ts';
+import { batchFraction, stageText } from './format.ts';
+import { ItemProgress } from './progress.ts';
+import type { Phase, ProgressPoint } from './progress.ts';
 
 export interface BatchDeps {
   host: Pick<HostClient, 'readImage' | 'placeResult' | 'readVideo' | 'placeVideo'>;
@@ -34,8 +36,16 @@ export interface BatchProgress {
   count: number;
   item: SelectedItem;
   text: string;
-  /** Whole-batch fraction, 0..1. */
+  /** Whole-batch fraction, 0..1, weighted by the work each stage is (the tiles or steps are the bulk). */
   fraction: number;
+  /** When this was reported (ms since the epoch, or the clock given in BatchEvents.now). */
+  at: number;
+  /** Whole-batch fraction gained per ms at the measured rate, and how far the bar may glide before the next report
+   *  (see fractionAt in progress.ts). */
+  speed: number;
+  cap: number;
+  /** When the whole batch should be done, once tiles/steps have completed to measure a rate. */
+  finishAt?: number;
   /** The engine's latest preview of the result (text-to-image shows its guess every few steps). */
   preview?: RgbaImage;
 }
@@ -55,6 +65,8 @@ export interface ItemResult {
   notPlaced?: string;
   /** Wall time for the item, read to placed. */
   ms: number;
+  /** Of that, the time spent downloading and loading the model (a next run on the same target skips it). */
+  setupMs?: number;
   meta: JobResult['meta'];
 }
 
@@ -64,6 +76,48 @@ export interface BatchEvents {
   onJob(jobId: string): void;
   onResult(result: ItemResult): void;
   isCancelled(): boolean;
+  /** The clock for progress times (tests); Date.now by default. */
+  now?(): number;
+}
+
+/** Reports an item's progress as the batch's: the item's point scaled into its place, the time left for all items. */
+function batchReporter(req: BatchRequest, events: BatchEvents, index: number, item: SelectedItem, extra: () => Partial<BatchProgress> = () => ({})) {
+  const now = () => (events.now ? events.now() : Date.now());
+  const tracker = new ItemProgress(now);
+  const started = now();
+  const count = Math.max(1, req.items.length);
+  const prefix = req.items.length > 1 ? `Item ${index + 1} of ${req.items.length} · ` : '';
+  // The items after this one take about as long as this one per pixel.
+  const pixels = (it: SelectedItem | undefined) => Math.max(1, (it?.width ?? 0) * (it?.height ?? 0));
+  const restPixels = req.items.slice(index + 1).reduce((sum, it) => sum + pixels(it), 0);
+  // Time in download and load: what a repeat run does not pay again.
+  let setup = 0;
+  let phase: { name: Phase; since: number } | null = null;
+  const enter = (name: Phase) => {
+    if (phase?.name === name) return;
+    const t = now();
+    if (phase && (phase.name === 'download' || phase.name === 'load')) setup += t - phase.since;
+    phase = { name, since: t };
+  };
+  const emit = (text: string, p: ProgressPoint) => {
+    const finishAt = p.finishAt === undefined ? undefined : p.finishAt + ((p.finishAt - started) * restPixels) / pixels(item);
+    events.onProgress({
+      index, count: req.items.length || 1, item, text: prefix + text,
+      fraction: batchFraction(index, count, p.fraction), at: p.at, speed: p.speed / count, cap: batchFraction(index, count, p.cap),
+      ...(finishAt !== undefined ? { finishAt } : {}), ...extra(),
+    });
+  };
+  return {
+    step: (text: string, name: Phase, done: number, total: number) => {
+      enter(name);
+      emit(text, tracker.update(name, done, total));
+    },
+    done: (text: string) => {
+      enter('place');
+      emit(text, tracker.finish());
+    },
+    setupMs: () => setup,
+  };
 }
 
 let jobCounter = 0;
@@ -107,12 +161,9 @@ export function isGenerator(task: TaskInfo): boolean {
 async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEvents): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
   const started = Date.now();
-  let furthest = 0;
   let preview: RgbaImage | undefined;
-  const report = (text: string, fraction: number) => {
-    furthest = Math.max(furthest, fraction);
-    events.onProgress({ index: 0, count: 1, item: req.items[0] ?? NO_ITEM, text, fraction: furthest, ...(preview ? { preview } : {}) });
-  };
+  // One job for the whole selection: its progress is one item's.
+  const report = batchReporter({ ...req, items: [req.items[0] ?? NO_ITEM] }, events, 0, req.items[0] ?? NO_ITEM, () => (preview ? { preview } : {}));
   const jobId = newJobId();
   events.onJob(jobId);
   const sources = req.items.flatMap((it) => (it.meta?.latent ? [it.meta] : []));
@@ -121,25 +172,25 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
       { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, ...(sources.length ? { sources } : {}), target: req.target },
       (p) => {
         if (p.preview) preview = p.preview;
-        report(p.message ?? stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+        report.step(p.message ?? stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
       },
     );
     const count = result.images.length;
     for (const [i, image] of result.images.entries()) {
       if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));
       const meta = result.imageMeta?.[i] ?? result.meta;
-      report(count > 1 ? `Placing ${i + 1} / ${count}` : 'Placing result', itemFraction('place', i, count));
+      report.step(count > 1 ? `Placing ${i + 1} / ${count}` : 'Placing result', 'place', i, count);
       const png = await deps.engine.encodePng(image);
       const name = generatedName(req.task, meta, req.modelLabel(meta.model));
       const source = req.items[0];
       // Several images form a grid (about square) anchored at the first one placed.
       const grid = i > 0 && results[0]?.placedNodeId ? { anchorNodeId: results[0].placedNodeId, index: i, columns: Math.ceil(Math.sqrt(count)) } : undefined;
       const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', png, width: image.width, height: image.height, name, mode: 'beside', meta, ...(grid ? { grid } : {}) });
-      const done: ItemResult = { item: source ?? NO_ITEM, png, width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, meta };
+      const done: ItemResult = { item: source ?? NO_ITEM, png, width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta };
       results.push(done);
       events.onResult(done);
     }
-    report('Placed', 1);
+    report.done('Placed');
     return results;
   } catch (err) {
     const code = err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as EngineError).code : undefined;
@@ -157,12 +208,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
   const count = req.items.length;
   for (let index = 0; index < count; index++) {
     const item = req.items[index];
-    let furthest = 0; // the bar never moves backwards within an item
-    const report = (text: string, fraction: number) => {
-      furthest = Math.max(furthest, fraction);
-      const prefix = count > 1 ? `Item ${index + 1} of ${count} · ` : '';
-      events.onProgress({ index, count, item, text: prefix + text, fraction: batchFraction(index, count, furthest) });
-    };
+    const report = batchReporter(req, events, index, item); // the bar never moves backwards within an item
     const checkCancelled = () => {
       if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));
     };
@@ -176,7 +222,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
         if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced} The upscaled clip is kept below: download it.`);
         continue;
       }
-      report(`Reading “${item.name}”`, 0);
+      report.step(`Reading “${item.name}”`, 'read', 0, 1);
       const withMask = req.task.inputs.includes('mask');
       const image = await deps.host.readImage(item.nodeId, item.name, withMask ? { withMask } : {});
       checkCancelled();
@@ -184,28 +230,29 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       checkCancelled();
       const mask = withMask ? await readMask(deps, image, item) : undefined;
       checkCancelled();
+      report.step(`Read “${item.name}”`, 'read', 1, 1);
       const jobId = newJobId();
       events.onJob(jobId);
       // A task's own run messages say what it does ("Reading the whole picture"); the other stages speak the UI's words.
-      const onProgress = (p: Progress) => report(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+      const onProgress = (p: Progress) => report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
       const result = await deps.engine.run(
         { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, image: rgba, ...(mask ? { mask } : {}), target: req.target },
         onProgress,
       );
       const out = result.images[0];
       if (!out) throw new EngineError('run-failed', `${req.task.label} returned no image. Try another model or target.`);
-      report('Encoding result', itemFraction('encode', 0, 1));
+      report.step('Encoding result', 'encode', 0, 1);
       const png = await deps.engine.encodePng(out);
       checkCancelled();
-      report('Placing result', itemFraction('place', 0, 1));
+      report.step('Placing result', 'place', 0, 1);
       const name = resultName(req.task, req.params, req.modelLabel(result.meta.model));
       const placed = await deps.host.placeResult({
         // A read with its mask names exactly what it read (Photoshop: the layer's bounds, not the marquee's): the
         // result goes over those pixels.
         sourceNodeId: withMask ? image.nodeId : item.nodeId, png, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
       });
-      report('Placed', 1);
-      const done: ItemResult = { item, png, width: out.width, height: out.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, meta: result.meta };
+      report.done('Placed');
+      const done: ItemResult = { item, png, width: out.width, height: out.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta: result.meta };
       results.push(done);
       events.onResult(done);
     } catch (err) {
@@ -221,16 +268,16 @@ async function runVideoItem(
   req: BatchRequest,
   item: SelectedItem,
   events: BatchEvents,
-  report: (text: string, fraction: number) => void,
+  report: ReturnType<typeof batchReporter>,
   checkCancelled: () => void,
   started: number,
 ): Promise<ItemResult> {
-  report(`Exporting “${item.name}” as video`, 0);
+  report.step(`Exporting “${item.name}” as video`, 'read', 0, 1);
   const clip = await deps.host.readVideo(item.nodeId, item.name);
   checkCancelled();
   const jobId = newJobId();
   events.onJob(jobId);
-  const onProgress = (p: Progress) => report(p.message ?? stageText(p, req.task.id, req.task.label), itemFraction(p.stage, p.done, p.total));
+  const onProgress = (p: Progress) => report.step(p.message ?? stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
   const result = await deps.engine.run(
     { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, video: { bytes: clip.bytes, mime: clip.mime, width: clip.width, height: clip.height }, target: req.target },
     onProgress,
@@ -242,13 +289,13 @@ async function runVideoItem(
   const name = resultName(req.task, req.params, req.modelLabel(result.meta.model));
   const base = { item, video, width, height, name, meta: result.meta };
   if (!req.hostTakesVideo) {
-    report('Done: download the clip', 1);
+    report.done('Done: download the clip');
     return { ...base, placedNodeId: null, notPlaced: 'This host cannot place video.', ms: Date.now() - started };
   }
-  report('Placing result', itemFraction('place', 0, 1));
+  report.step('Placing result', 'place', 0, 1);
   try {
     const placed = await deps.host.placeVideo({ sourceNodeId: item.nodeId, bytes: video.bytes, mime: video.mime, width, height, name, meta: result.meta });
-    report('Placed', 1);
+    report.done('Placed');
     return { ...base, placedNodeId: placed.nodeId, ms: Date.now() - started };
   } catch (err) {
     // The work is done: keep the clip for download instead of losing it with the error.

@@ -2,7 +2,7 @@
 import { largestFittingScale } from '../plugin/messages.ts';
 import type { HostName, SelectedItem } from '../plugin/messages.ts';
 import type { TargetChoice } from '../worker/engine-api.ts';
-import type { Progress, ResolvedTarget, Stage, Target } from '../worker/job.ts';
+import type { Progress, ResolvedTarget, Target } from '../worker/job.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
 
 export function formatMB(bytes: number): string {
@@ -28,21 +28,13 @@ const RUN_VERBS: Record<string, string> = {
   restore: 'Restoring',
   inpaint: 'Inpainting',
   generate: 'Generating',
+  vary: 'Making variations',
+  interpolate: 'Making in-betweens',
   'text-to-image': 'Generating',
-  rotate: 'Rendering',
+  'rotate-view': 'Rendering',
 };
 /** Tasks that run in tiles; the others run in steps. */
-const TILED_TASKS = new Set(['upscale', 'denoise', 'derain', 'dehaze', 'restore', 'inpaint']);
-
-/** Where each stage sits on one item's progress bar, so the bar only moves forward. */
-const STAGE_SPAN: Record<Stage | 'place', [number, number]> = {
-  download: [0, 0.25],
-  upload: [0.25, 0.35],
-  load: [0.35, 0.4],
-  run: [0.4, 0.9],
-  encode: [0.9, 0.95],
-  place: [0.95, 1],
-};
+const TILED_TASKS = new Set(['upscale', 'denoise', 'derain', 'dehaze', 'restore', 'inpaint', 'rotate-view']);
 
 export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'message'>, taskId: string, taskLabel = taskId): string {
   switch (p.stage) {
@@ -62,13 +54,6 @@ export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'messag
     default:
       return p.message ?? 'Working';
   }
-}
-
-/** Fraction (0..1) of one item done, given its current stage and the units done in it. */
-export function itemFraction(stage: Stage | 'place', done: number, total: number): number {
-  const [from, to] = STAGE_SPAN[stage] ?? [0, 1];
-  const within = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
-  return from + (to - from) * within;
 }
 
 /** Fraction of a batch done: item `index` (0-based) of `count`, `fraction` of the way through. */
@@ -115,13 +100,74 @@ export function scaleFit(items: SelectedItem[], scales: number[], maxEdge: numbe
   };
 }
 
-const TARGET_NAMES: Record<ResolvedTarget, string> = { webgpu: 'WebGPU', wasm: 'WASM', node: 'Node', server: 'Server' };
-
-/** The line under the target picker, e.g. "auto → WASM: no WebGPU adapter". */
-export function describeTargetChoice(requested: Target, choice: TargetChoice): { text: string; ok: boolean } {
-  const name = TARGET_NAMES[choice.target] ?? choice.target;
-  if (requested === 'auto') return { ok: true, text: /^auto\b/i.test(choice.reason) ? choice.reason : `auto → ${name}: ${choice.reason}` };
-  // A forced target the engine would not honour cannot work: say why, and block Run.
-  if (choice.target !== requested) return { ok: false, text: `${TARGET_NAMES[requested] ?? requested} cannot run this: ${choice.reason}` };
-  return { ok: true, text: choice.reason.startsWith(`${name}:`) ? choice.reason : `${name}: ${choice.reason}` };
+/** Where a job runs, in the words of the people who use the plugin. */
+export function placeName(target: ResolvedTarget, reason = ''): string {
+  switch (target) {
+    case 'webgpu':
+      return 'this computer’s graphics card';
+    case 'wasm':
+    case 'node':
+      return 'this computer';
+    case 'server':
+      // Our companion server names itself "frontier"; Triton, KServe or a gateway is "the server".
+      return /\bfrontier\b/i.test(reason) ? 'the Frontier server' : 'the server';
+  }
 }
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export interface TargetLine {
+  /** One short line in plain words: "On this computer", "On the Frontier server: faster than this computer". */
+  text: string;
+  ok: boolean;
+  /** The engine's own explanation (runtimes, threads, addresses), for those who open the details. */
+  detail?: string;
+  /** Where the job would run (absent when it cannot). */
+  target?: ResolvedTarget;
+}
+
+/** The line under "Run on": where the job will run in plain words; the engine's reason goes in the details. */
+export function describeTargetChoice(requested: Target, choice: TargetChoice): TargetLine {
+  const where = placeName(choice.target, choice.reason);
+  // A forced target the engine would not honour cannot work: say so, and block Run.
+  if (requested !== 'auto' && choice.target !== requested) {
+    return { ok: false, text: `${capital(requestedName(requested))} can’t run this here. Choose Automatic.`, detail: choice.reason };
+  }
+  const faster = requested === 'auto' && choice.target === 'server' && /faster/i.test(choice.reason) ? ': faster than this computer' : '';
+  return { ok: true, text: `On ${where}${faster}`, detail: choice.reason, target: choice.target };
+}
+
+/** The line when the engine says a forced target cannot work (its message says why and stays in the details). */
+export function describeTargetProblem(requested: Target, message: string): TargetLine {
+  if (requested === 'server') return { ok: false, text: `The server can’t run this now: ${message}`, detail: message };
+  return { ok: false, text: `${capital(requestedName(requested))} can’t run this here. Choose Automatic.`, detail: message };
+}
+
+function requestedName(requested: Target): string {
+  return requested === 'auto' ? 'Automatic' : requested === 'server' ? 'the server' : placeName(requested);
+}
+
+/** "≈ 3 min", "≈ 20 s": a duration estimate, rounded as far as an estimate deserves. */
+export function formatEstimate(ms: number): string {
+  if (ms < 1_500) return '≈ 1 s';
+  if (ms < 10_000) return `≈ ${Math.round(ms / 1000)} s`;
+  if (ms < 55_000) return `≈ ${Math.round(ms / 5_000) * 5} s`;
+  if (ms < 90_000) return '≈ 1 min';
+  if (ms < 60 * 60_000) return `≈ ${Math.round(ms / 60_000)} min`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.round((ms - hours * 3_600_000) / 60_000);
+  return minutes ? `≈ ${hours} h ${minutes} min` : `≈ ${hours} h`;
+}
+
+/** The short name of a model: a test model's label without the registry's own "(random weights, test model)", which
+ *  is said once, the same way everywhere, by its badge ("Test model"). */
+export function modelName(card: { label: string; variant?: string; role?: string }): string {
+  if (card.variant !== 'tiny') return card.label;
+  let name = card.label.replace(/\s*\([^)]*(?:test model|random[- ]weight)[^)]*\)\s*/i, ' ').trim();
+  // A pipeline is offered by one of its parts ("VQ-Diffusion tiny transformer"): name the pipeline.
+  if (card.role) name = name.replace(new RegExp(`\\s+${card.role.replace(/-/g, '[- ]')}$`, 'i'), '');
+  return name || card.label;
+}
+
+/** The single name for a random-weight model, wherever one shows. */
+export const TEST_MODEL = 'Test model';

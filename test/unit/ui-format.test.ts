@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchFraction, describeTargetChoice, itemFraction, scaleFit, scaleOptions, stageText } from '../../ui/format.ts';
+import { batchFraction, describeTargetChoice, describeTargetProblem, formatEstimate, modelName, scaleFit, scaleOptions, stageText } from '../../ui/format.ts';
 import type { SelectedItem } from '../../plugin/messages.ts';
 
 const item = (name: string, width: number, height: number): SelectedItem => ({ nodeId: name, name, width, height, kind: 'image' });
@@ -14,12 +14,9 @@ test('stage text says what is happening in the units the user cares about', () =
   assert.equal(stageText({ stage: 'run', done: 0, total: 1 }, 'novel', 'Novel task'), 'Running Novel task');
 });
 
-test('the bar only moves forward through the stages, and across batch items', () => {
-  const points = [itemFraction('download', 0, 10), itemFraction('download', 10, 10), itemFraction('load', 0, 1), itemFraction('run', 8, 16), itemFraction('run', 16, 16), itemFraction('encode', 0, 1), itemFraction('place', 1, 1)];
-  for (let i = 1; i < points.length; i++) assert.ok(points[i] >= points[i - 1], `step ${i}: ${points}`);
-  assert.equal(points.at(-1), 1);
+test('a batch item takes its share of the bar', () => {
   assert.equal(batchFraction(1, 4, 0.5), 0.375);
-  assert.equal(itemFraction('run', 3, 0), 0.4, 'an unknown total does not divide by zero');
+  assert.equal(batchFraction(0, 0, 0.5), 0);
 });
 
 test('scale options come from choices or an integer range', () => {
@@ -44,9 +41,32 @@ test('scales that exceed the host limit are refused with the numbers that explai
   assert.equal(scaleFit([], [2, 3, 4], 4096, 'figma').fits(4), true, 'nothing selected: nothing to refuse yet');
 });
 
-test('the target line explains auto and refuses a forced target the engine would not use', () => {
-  assert.deepEqual(describeTargetChoice('auto', { target: 'wasm', reason: 'no WebGPU adapter' }), { ok: true, text: 'auto → WASM: no WebGPU adapter' });
-  assert.deepEqual(describeTargetChoice('auto', { target: 'webgpu', reason: 'auto: WebGPU adapter found' }), { ok: true, text: 'auto: WebGPU adapter found' });
-  assert.deepEqual(describeTargetChoice('webgpu', { target: 'wasm', reason: 'no adapter' }), { ok: false, text: 'WebGPU cannot run this: no adapter' });
-  assert.equal(describeTargetChoice('server', { target: 'server', reason: 'http://127.0.0.1:8740' }).ok, true);
+test('the target line says where a job runs in plain words; the engine\'s reason is the detail', () => {
+  assert.deepEqual(describeTargetChoice('auto', { target: 'wasm', reason: 'auto → WASM (1 thread): no WebGPU adapter' }),
+    { ok: true, text: 'On this computer', detail: 'auto → WASM (1 thread): no WebGPU adapter', target: 'wasm' });
+  const faster = describeTargetChoice('auto', { target: 'server', reason: 'auto → local server (frontier at http://127.0.0.1:8740): native onnxruntime, faster than WASM (1 thread)' });
+  assert.equal(faster.text, 'On the Frontier server: faster than this computer');
+  assert.equal(describeTargetChoice('server', { target: 'server', reason: 'Server: triton at http://gpu:8000 (4 ms round trip)' }).text, 'On the server');
+  assert.equal(describeTargetChoice('webgpu', { target: 'webgpu', reason: 'WebGPU: adapter found' }).text, 'On this computer’s graphics card');
+  assert.deepEqual(describeTargetChoice('webgpu', { target: 'wasm', reason: 'no adapter' }), { ok: false, text: 'This computer’s graphics card can’t run this here. Choose Automatic.', detail: 'no adapter' });
+  assert.equal(describeTargetProblem('server', 'Cannot reach the server at http://127.0.0.1:9.').text, 'The server can’t run this now: Cannot reach the server at http://127.0.0.1:9.');
+  for (const line of [faster, describeTargetChoice('auto', { target: 'wasm', reason: 'WASM (1 thread)' })]) {
+    assert.doesNotMatch(line.text, /WASM|WebGPU|onnxruntime|thread|tensor/i, 'no engineer words in the line itself');
+  }
+});
+
+test('estimates are rounded as far as an estimate deserves', () => {
+  assert.equal(formatEstimate(800), '≈ 1 s');
+  assert.equal(formatEstimate(6_400), '≈ 6 s');
+  assert.equal(formatEstimate(21_000), '≈ 20 s');
+  assert.equal(formatEstimate(70_000), '≈ 1 min');
+  assert.equal(formatEstimate(185_000), '≈ 3 min');
+  assert.equal(formatEstimate(2 * 3_600_000 + 10 * 60_000), '≈ 2 h 10 min');
+});
+
+test('a test model is named once, by its badge, however the registry words it', () => {
+  assert.equal(modelName({ label: 'StyleSwin tiny 32px (random weights, test model)', variant: 'tiny' }), 'StyleSwin tiny 32px');
+  assert.equal(modelName({ label: 'GRAM FFHQ 256 (tiny random-weight test model)', variant: 'tiny' }), 'GRAM FFHQ 256');
+  assert.equal(modelName({ label: 'VQ-Diffusion tiny transformer (random-weight test model)', variant: 'tiny', role: 'transformer' }), 'VQ-Diffusion tiny');
+  assert.equal(modelName({ label: 'ESRGAN thick ×4', variant: 'full' }), 'ESRGAN thick ×4');
 });

@@ -1,43 +1,54 @@
 import type { ModelStatus } from '../../worker/engine-api.ts';
-import { formatMB } from '../format.ts';
+import { formatMB, modelName, TEST_MODEL } from '../format.ts';
+import { LabelRow, useToggle } from './InfoButton.tsx';
 
-export const TEST_MODEL_BADGE = 'TEST MODEL (random weights)';
+/** The badge of a random-weight test model: the one way such a model is named, wherever it shows. */
+export const TEST_MODEL_BADGE = TEST_MODEL;
 
 export function modelBytes(m: ModelStatus): number {
   return m.card.files.reduce((sum, f) => sum + f.bytes, 0);
 }
 
 export function TestBadge() {
-  return <span class="badge warn" title="Real architecture with random weights, for tests: results are noise.">{TEST_MODEL_BADGE}</span>;
+  return <span class="badge warn" data-testid="test-badge" title="Random weights, for tests: its results are noise.">{TEST_MODEL_BADGE}</span>;
 }
 
 /** Why a model cannot serve the chosen params (e.g. its scale differs), or null. */
 export function modelMismatch(m: ModelStatus, scale: number | undefined): string | null {
-  return scale !== undefined && m.card.io.scale !== scale ? `×${m.card.io.scale} only` : null;
+  return scale !== undefined && m.card.io.scale !== scale ? `made for ×${m.card.io.scale}` : null;
+}
+
+/** One option's text: the model's name, its size, and whether it is downloaded or a test model. */
+export function modelOptionText(m: ModelStatus): string {
+  const parts = [modelName(m.card), `${formatMB(modelBytes(m))} MB`];
+  if (m.cached) parts.push('downloaded');
+  if (m.card.variant === 'tiny') parts.push(`${TEST_MODEL.toLowerCase()}, results are noise`);
+  return parts.join(' · ');
 }
 
 export function ModelPicker(props: { models: ModelStatus[]; value: string; scale?: number; disabled: boolean; onChange(id: string): void }) {
+  const [open, toggle] = useToggle();
   const selected = props.models.find((m) => m.card.id === props.value);
+  // Models for another scale are not offered: the Scale choice above picks among them.
+  const offered = props.models.filter((m) => modelMismatch(m, props.scale) === null);
+  const about = selected ? selected.card.description : undefined;
   return (
     <div class="field">
-      <label class="field-label" for="model-select">Model</label>
+      <LabelRow info={about ? { open, onToggle: toggle, controls: 'model-about', about: modelName(selected!.card), testId: 'model-info' } : undefined}>
+        <label class="field-label" for="model-select">Model</label>
+        {selected?.card.variant === 'tiny' && <TestBadge />}
+      </LabelRow>
       <select id="model-select" data-testid="model-select" disabled={props.disabled} onChange={(e) => props.onChange(e.currentTarget.value)}>
-        <option value="" selected={props.value === ''}>Automatic (best for the target)</option>
-        {props.models.map((m) => {
-          const mismatch = modelMismatch(m, props.scale);
-          const parts = [m.card.label, `${formatMB(modelBytes(m))} MB`];
-          if (m.cached) parts.push('cached');
-          if (m.card.variant === 'tiny') parts.push(TEST_MODEL_BADGE);
-          if (mismatch) parts.push(mismatch);
-          return (
-            <option key={m.card.id} value={m.card.id} selected={m.card.id === props.value} disabled={mismatch !== null}>{parts.join(' · ')}</option>
-          );
-        })}
+        <option value="" selected={props.value === ''}>Automatic (recommended)</option>
+        {offered.map((m) => (
+          <option key={m.card.id} value={m.card.id} selected={m.card.id === props.value}>{modelOptionText(m)}</option>
+        ))}
       </select>
-      {selected && (
-        <p class="help">
-          {selected.card.variant === 'tiny' && <TestBadge />} {selected.card.notes ?? selected.card.description}
-        </p>
+      {about && (
+        <div class="help" id="model-about" data-testid="model-about" hidden={!open}>
+          <p>{about}</p>
+          {selected?.card.notes && <p class="detail">{selected.card.notes}</p>}
+        </div>
       )}
     </div>
   );

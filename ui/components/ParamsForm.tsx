@@ -6,6 +6,7 @@ import type { ParamValue, Params } from '../../worker/job.ts';
 import type { ParamSpec } from '../../worker/tasks/task.ts';
 import type { ScaleFit } from '../format.ts';
 import { randomSeed } from '../../worker/random.ts';
+import { LabelRow, useToggle } from './InfoButton.tsx';
 
 const SEGMENTED_MAX = 4;
 
@@ -18,22 +19,35 @@ interface FieldProps {
   disabled: boolean;
   /** Only for the `scale` param: which values fit the host. */
   fit?: ScaleFit;
+  hint?: ParamHint;
 }
 
-function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
+/** Lines always shown under a param (e.g. how long each quality takes here), and a tooltip per choice. */
+export interface ParamHint {
+  lines?: string[];
+  choices?: Record<string, string>;
+}
+
+function Field({ spec, value, onChange, onCommit, disabled, fit, hint }: FieldProps) {
   const id = `param-${spec.name}`;
-  const help = spec.help ? <p class="help" id={`${id}-help`}>{spec.help}</p> : null;
+  const [open, toggle] = useToggle();
+  // The param's explanation is folded behind an info button next to its label.
+  const help = spec.help ? <p class="help" id={`${id}-help`} data-testid={`${id}-help`} hidden={!open}>{spec.help}</p> : null;
+  const info = spec.help ? { open, onToggle: toggle, controls: `${id}-help`, about: spec.label, testId: `${id}-info` } : undefined;
   const describedBy = spec.help ? `${id}-help` : undefined;
+  const hintLine = hint?.lines?.length ? (
+    <p class="help hint" data-testid={`${id}-hint`}>{hint.lines.map((line, i) => <span key={i} class="hint-line">{line}</span>)}</p>
+  ) : null;
   switch (spec.type) {
     case 'number':
     case 'integer':
-      if (spec.name === 'seed') return <SeedField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} describedBy={describedBy} />;
-      return <NumberField spec={spec} value={Number(value)} onChange={onChange} onCommit={onCommit} disabled={disabled} help={help} describedBy={describedBy} />;
+      if (spec.name === 'seed') return <SeedField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} info={info} describedBy={describedBy} />;
+      return <NumberField spec={spec} value={Number(value)} onChange={onChange} onCommit={onCommit} disabled={disabled} help={help} info={info} describedBy={describedBy} />;
     case 'choice': {
       if (spec.choices.length > SEGMENTED_MAX) {
         return (
           <div class="field">
-            <label class="field-label" for={id}>{spec.label}</label>
+            <LabelRow info={info}><label class="field-label" for={id}>{spec.label}</label></LabelRow>
             <select id={id} data-testid={id} disabled={disabled} aria-describedby={describedBy}
               onChange={(e) => onChange(spec.choices[e.currentTarget.selectedIndex].value)}>
               {spec.choices.map((c) => (
@@ -42,13 +56,14 @@ function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
               ))}
             </select>
             {fit?.note && <p class="help warn">{fit.note}</p>}
+            {hintLine}
             {help}
           </div>
         );
       }
       return (
         <div class="field">
-          <span class="field-label" id={`${id}-label`}>{spec.label}</span>
+          <LabelRow info={info}><span class="field-label" id={`${id}-label`}>{spec.label}</span></LabelRow>
           <div class="segmented" role="radiogroup" aria-labelledby={`${id}-label`} aria-describedby={describedBy} data-testid={id}>
             {spec.choices.map((c) => {
               const selected = String(c.value) === String(value);
@@ -56,11 +71,12 @@ function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
               return (
                 <button key={String(c.value)} type="button" role="radio" aria-checked={selected} class={`seg${selected ? ' selected' : ''}${fits ? '' : ' unfit'}`}
                   data-testid={`${id}-${c.value}`} disabled={disabled || !fits}
-                  title={fits ? undefined : fit?.note} onClick={() => onChange(c.value)}>{c.label}</button>
+                  title={fits ? hint?.choices?.[String(c.value)] : fit?.note} onClick={() => onChange(c.value)}>{c.label}</button>
               );
             })}
           </div>
           {fit?.note && <p class="help warn" data-testid={`${id}-note`}>{fit.note}</p>}
+          {hintLine}
           {help}
         </div>
       );
@@ -68,18 +84,21 @@ function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
     case 'boolean':
       return (
         <div class="field">
-          <label class="checkbox">
-            <input type="checkbox" id={id} data-testid={id} checked={Boolean(value)} disabled={disabled}
-              aria-describedby={describedBy} onChange={(e) => onChange(e.currentTarget.checked)} />
-            {spec.label}
-          </label>
+          <LabelRow info={info}>
+            <label class="checkbox">
+              <input type="checkbox" id={id} data-testid={id} checked={Boolean(value)} disabled={disabled}
+                aria-describedby={describedBy} onChange={(e) => onChange(e.currentTarget.checked)} />
+              {spec.label}
+            </label>
+          </LabelRow>
+          {hintLine}
           {help}
         </div>
       );
     case 'string':
       return (
         <div class="field">
-          <label class="field-label" for={id}>{spec.label}</label>
+          <LabelRow info={info}><label class="field-label" for={id}>{spec.label}</label></LabelRow>
           {spec.maxLength > 120 ? (
             // Long text (a prompt) wraps; Ctrl/⌘+Enter still runs.
             <textarea id={id} data-testid={id} rows={3} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
@@ -88,6 +107,7 @@ function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
             <input type="text" id={id} data-testid={id} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
               aria-describedby={describedBy} onInput={(e) => onChange(e.currentTarget.value)} />
           )}
+          {hintLine}
           {help}
         </div>
       );
@@ -95,9 +115,10 @@ function Field({ spec, value, onChange, onCommit, disabled, fit }: FieldProps) {
 }
 
 type NumberSpec = Extract<ParamSpec, { type: 'number' | 'integer' }>;
+type Info = Parameters<typeof LabelRow>[0]['info'];
 
 /** Slider + number box. The box keeps what is typed ("0.", "") until it parses to an allowed value. */
-function NumberField(props: { spec: NumberSpec; value: number; onChange(v: number, moving?: boolean): void; onCommit?(): void; disabled: boolean; help: ComponentChildren; describedBy?: string }) {
+function NumberField(props: { spec: NumberSpec; value: number; onChange(v: number, moving?: boolean): void; onCommit?(): void; disabled: boolean; help: ComponentChildren; info?: Info; describedBy?: string }) {
   const { spec, value } = props;
   const id = `param-${spec.name}`;
   const [text, setText] = useState(String(value));
@@ -114,7 +135,7 @@ function NumberField(props: { spec: NumberSpec; value: number; onChange(v: numbe
   const invalid = parse(text) === null;
   return (
     <div class="field">
-      <label class="field-label" for={id}>{spec.label}</label>
+      <LabelRow info={props.info}><label class="field-label" for={id}>{spec.label}</label></LabelRow>
       <div class="slider-row">
         <input type="range" aria-label={`${spec.label} slider`} data-testid={`${id}-slider`} min={spec.min} max={spec.max} step={step}
           value={value} disabled={props.disabled} onInput={(e) => {
@@ -144,7 +165,7 @@ function NumberField(props: { spec: NumberSpec; value: number; onChange(v: numbe
 }
 
 /** A seed: a number box and a dice button (a slider over 4 billion values would be no use). */
-function SeedField(props: { spec: NumberSpec; value: number; onChange(v: number): void; disabled: boolean; help: ComponentChildren; describedBy?: string }) {
+function SeedField(props: { spec: NumberSpec; value: number; onChange(v: number): void; disabled: boolean; help: ComponentChildren; info?: Info; describedBy?: string }) {
   const { spec, value } = props;
   const id = `param-${spec.name}`;
   const [text, setText] = useState(String(value));
@@ -154,7 +175,7 @@ function SeedField(props: { spec: NumberSpec; value: number; onChange(v: number)
   const valid = (n: number) => Number.isInteger(n) && n >= spec.min && n <= spec.max;
   return (
     <div class="field">
-      <label class="field-label" for={id}>{spec.label}</label>
+      <LabelRow info={props.info}><label class="field-label" for={id}>{spec.label}</label></LabelRow>
       <div class="slider-row">
         <input type="number" id={id} data-testid={id} class="number seed" min={spec.min} max={spec.max} step={1} value={text} disabled={props.disabled}
           aria-invalid={!valid(Number(text))} aria-describedby={props.describedBy}
@@ -185,12 +206,14 @@ export function ParamsForm(props: {
   onCommit?(name: string): void;
   disabled: boolean;
   scaleFit?: ScaleFit;
+  /** Per param name: a line to show under it and tooltips for its choices. */
+  hints?: Record<string, ParamHint>;
 }) {
   return (
     <>
       {props.specs.map((spec) => (
         <Field key={spec.name} spec={spec} value={props.values[spec.name] ?? spec.default} disabled={props.disabled}
-          fit={spec.name === 'scale' ? props.scaleFit : undefined} onChange={(v, moving) => props.onChange(spec.name, v, moving)}
+          fit={spec.name === 'scale' ? props.scaleFit : undefined} hint={props.hints?.[spec.name]} onChange={(v, moving) => props.onChange(spec.name, v, moving)}
           onCommit={() => props.onCommit?.(spec.name)} />
       ))}
     </>

@@ -1,18 +1,20 @@
 import { useEffect, useMemo } from 'preact/hooks';
 import type { HostName } from '../../plugin/messages.ts';
 import type { ItemResult } from '../batch.ts';
-import { formatMB, formatSeconds, hostLabel } from '../format.ts';
+import { formatMB, formatSeconds, hostLabel, placeName } from '../format.ts';
 import { TestBadge } from './ModelPicker.tsx';
 
-export function ResultPreview({ result, hostName }: { result: ItemResult; hostName?: HostName }) {
+/** The last result, small, in the run footer: what was made, how long it took and where; a clip to download. */
+export function ResultPreview({ result, hostName, onDismiss }: { result: ItemResult; hostName?: HostName; onDismiss?(): void }) {
   const url = useMemo(() => {
     const blob = result.video ? new Blob([result.video.bytes as BlobPart], { type: result.video.mime }) : new Blob([result.png as BlobPart], { type: 'image/png' });
     return URL.createObjectURL(blob);
   }, [result]);
   useEffect(() => () => URL.revokeObjectURL(url), [url]);
   const fileName = `${result.name.replace(/[^\p{L}\p{N} ×._-]+/gu, '').trim() || 'frontier-result'}.${result.video ? 'mp4' : 'png'}`;
+  const where = placeName(result.meta.target);
   return (
-    <figure class="panel result" data-testid="result" data-placed={result.placedNodeId ?? ''}>
+    <figure class="result" data-testid="result" data-placed={result.placedNodeId ?? ''} data-target={result.meta.target}>
       {result.video ? (
         <video src={url} autoPlay muted loop playsInline aria-label={`Result: ${result.name}`} data-testid="result-video" />
       ) : (
@@ -20,8 +22,8 @@ export function ResultPreview({ result, hostName }: { result: ItemResult; hostNa
       )}
       <figcaption>
         <div class="result-name" title={result.name}>{result.name}</div>
-        <div class="muted">
-          {result.width} × {result.height} px{result.video?.frames ? ` · ${result.video.frames} frames` : ''} · {formatSeconds(result.ms)} (model {formatSeconds(result.meta.runMs)}) · {result.meta.target.toUpperCase()}
+        <div class="muted" title={`The model ran ${formatSeconds(result.meta.runMs)} of it.`}>
+          {result.width} × {result.height} px{result.video?.frames ? ` · ${result.video.frames} frames` : ''} · {formatSeconds(result.ms)} on {where}
         </div>
         {result.meta.modelVariant === 'tiny' && <TestBadge />}
         {result.notPlaced && (
@@ -31,10 +33,11 @@ export function ResultPreview({ result, hostName }: { result: ItemResult; hostNa
         )}
         {result.video && (
           <div class="actions">
-            <a class="button secondary" href={url} download={fileName} data-testid="result-download">Download MP4</a>
+            <a class="button secondary small" href={url} download={fileName} data-testid="result-download">Download MP4</a>
           </div>
         )}
       </figcaption>
+      {onDismiss && <button type="button" class="icon-button" aria-label="Hide the result" onClick={onDismiss}>×</button>}
     </figure>
   );
 }

@@ -98,5 +98,5 @@ export function describeStatus(status: ServerStatus): { ok: boolean; text: strin
   if (!status.ok) return { ok: false, text: status.error ?? 'The server did not answer as an inference server.' };
   const who = [status.name, status.version].filter(Boolean).join(' ') || 'an inference server';
   const models = status.models === undefined ? '' : ` · ${status.models.length} model${status.models.length === 1 ? '' : 's'} ready`;
-  return { ok: true, text: `Connected to ${who}${models} · ${status.binary ? 'binary tensors' : 'JSON tensors'} · ${status.latencyMs} ms` };
+  return { ok: true, text: `Connected to ${who}${models} · answers in ${status.latencyMs} ms` };
 }

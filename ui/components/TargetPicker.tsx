@@ -1,19 +1,26 @@
-import type { Target } from '../../worker/job.ts';
+import type { ResolvedTarget, Target } from '../../worker/job.ts';
+import { InfoButton, useToggle } from './InfoButton.tsx';
 
 const TARGETS: { value: Target; label: string }[] = [
-  { value: 'auto', label: 'Auto' },
-  { value: 'webgpu', label: 'WebGPU (this device’s GPU)' },
-  { value: 'wasm', label: 'WASM (CPU)' },
-  { value: 'server', label: 'Server' },
+  { value: 'auto', label: 'Automatic (fastest available)' },
+  { value: 'webgpu', label: 'This computer: graphics card' },
+  { value: 'wasm', label: 'This computer: processor' },
+  { value: 'server', label: 'Frontier server' },
 ];
 
 export interface TargetStatus {
-  /** Text shown under the picker: the engine's reason, or why the forced target cannot work. */
+  /** One line in plain words under the picker: where the job runs, or why the forced target cannot work. */
   text: string;
   ok: boolean;
+  /** The engine's own explanation, folded behind the info button. */
+  detail?: string;
+  /** Where the job would run. */
+  target?: ResolvedTarget;
 }
 
 export function TargetPicker(props: { value: Target; status: TargetStatus | null; disabled: boolean; onChange(t: Target): void }) {
+  const [open, toggle] = useToggle();
+  const status = props.status;
   return (
     <div class="field">
       <label class="field-label" for="target-select">Run on</label>
@@ -23,9 +30,14 @@ export function TargetPicker(props: { value: Target; status: TargetStatus | null
           <option key={t.value} value={t.value} selected={t.value === props.value}>{t.label}</option>
         ))}
       </select>
-      <p id="target-reason" data-testid="target-reason" class={props.status && !props.status.ok ? 'help error-text' : 'help'} role={props.status && !props.status.ok ? 'alert' : undefined}>
-        {props.status?.text ?? ' '}
-      </p>
+      <div class="label-row help-row">
+        <p id="target-reason" data-testid="target-reason" data-target={status?.target ?? ''} class={status && !status.ok ? 'help error-text' : 'help'}
+          role={status && !status.ok ? 'alert' : undefined}>
+          {status?.text ?? ' '}
+        </p>
+        {status?.detail && <InfoButton open={open} onToggle={toggle} controls="target-detail" about="where it runs" testId="target-info" />}
+      </div>
+      {status?.detail && <p id="target-detail" class="help detail" data-testid="target-detail" hidden={!open}>{status.detail}</p>}
     </div>
   );
 }

@@ -1,12 +1,17 @@
-// A fake engine for the UI render test: the EngineApi surface over Comlink in a real Web Worker, with one
-// 'upscale' task (scale 2/3/4, quality, plus a number and a boolean param), two models, fake download/load/tile progress and a nearest-neighbour
-// "upscale". Triggers: a serverUrl containing "unreachable" fails init like a dead model host; empty image
-// bytes crash the worker (an uncaught error, as a real out-of-memory would).
+// A fake engine for the UI render tests: the EngineApi surface over Comlink in a real Web Worker, with a fake
+// 'upscale' task (scale 2/3/4, quality, plus a number and a boolean param), two upscale models, fake download/load/tile
+// progress and a nearest-neighbour "upscale"; and every other real task (their real params, from worker/tasks) run as
+// a few fake steps that return a plain image (or clip). Triggers: a serverUrl containing "unreachable" fails init like
+// a dead model host; empty image bytes crash the worker (an uncaught error, as a real out-of-memory would).
+// Tests hold a run at a point until they release it (self.fakeEngine, reached with Playwright's worker.evaluate), so
+// they wait on a state the UI shows for as long as they need, not on a moment.
 import * as Comlink from 'comlink';
 import type { Capabilities, EngineApi, EngineConfig, ModelStatus, TargetChoice } from '../../../worker/engine-api.ts';
 import type { Job, JobResult, Progress, RgbaImage, Target } from '../../../worker/job.ts';
 import type { ModelCard } from '../../../worker/models/card.ts';
 import type { TaskInfo } from '../../../worker/tasks/task.ts';
+import { taskInfo } from '../../../worker/tasks/task.ts';
+import { TASKS } from '../../../worker/tasks/index.ts';
 
 const TILE_MS = 70;
 const TILES = 16;
@@ -26,9 +31,12 @@ const UPSCALE: TaskInfo = {
   ],
 };
 
-function card(id: string, label: string, variant: 'full' | 'tiny', bytes: number): ModelCard {
+/** The real tasks other than upscale, as the real engine lists them. */
+const OTHER_TASKS: TaskInfo[] = TASKS.filter((t) => t.id !== 'upscale').map(taskInfo);
+
+function card(id: string, label: string, variant: 'full' | 'tiny', bytes: number, task = 'upscale'): ModelCard {
   return {
-    id, task: 'upscale', label, description: `${label} super-resolution.`, variant,
+    id, task, label, description: `${label} super-resolution.`, variant,
     files: [{ name: `${id}.onnx`, sha256: '0'.repeat(64), bytes }],
     io: { inputs: [], outputs: [], image: { layout: 'NCHW', range: [0, 1] }, scale: 2, tile: { size: 128, overlap: 8 } },
     license: 'Apache-2.0', source: { checkpoint: 'fake' }, targets: ['webgpu', 'wasm', 'node', 'server'],
@@ -39,7 +47,37 @@ function card(id: string, label: string, variant: 'full' | 'tiny', bytes: number
 const models: ModelStatus[] = [
   { card: card('esrgan-thick-x2', 'ESRGAN thick', 'full', 28_400_000), cached: false, cachedBytes: 0, loaded: false },
   { card: card('esrgan-tiny-x2', 'ESRGAN tiny', 'tiny', 120_000), cached: true, cachedBytes: 120_000, loaded: false },
+  // Generated results name these: Variations, In-betweens and Rotate view take them (fake-host.js selects such items).
+  { card: { ...card('styleswin-fake', 'StyleSwin (fake)', 'full', 1_000_000, 'generate'), io: { ...card('x', 'x', 'full', 0).io, scale: 1 } }, cached: true, cachedBytes: 1_000_000, loaded: false },
+  { card: { ...card('gram-fake', 'GRAM (fake)', 'full', 1_000_000, 'rotate-view'), io: { ...card('x', 'x', 'full', 0).io, scale: 1 } }, cached: true, cachedBytes: 1_000_000, loaded: false },
 ];
+
+/**
+ * Holds for tests: `hold('run:4')` stops the next batch job (ids job-…; not rotate-view's live previews) that reaches
+ * that point ('download:2', 'run:4', …: right after reporting it) until `release()` or a cancel; each point holds once.
+ * `held` says where a job waits now.
+ */
+const control = {
+  points: new Set<string>(),
+  held: null as string | null,
+  resume: null as (() => void) | null,
+  hold(...points: string[]) {
+    for (const p of points) control.points.add(p);
+  },
+  release() {
+    control.resume?.();
+  },
+};
+(self as unknown as { fakeEngine: typeof control }).fakeEngine = control;
+
+async function gate(job: Job, point: string): Promise<void> {
+  if (!job.id.startsWith('job-') || !control.points.has(point)) return;
+  control.points.delete(point);
+  control.held = point;
+  await new Promise<void>((resolve) => (control.resume = resolve));
+  control.held = null;
+  control.resume = null;
+}
 
 let config: EngineConfig | null = null;
 const cancelled = new Set<string>();
@@ -64,7 +102,7 @@ const api: EngineApi = {
     return capabilities;
   },
   async tasks() {
-    return [UPSCALE];
+    return [UPSCALE, ...OTHER_TASKS];
   },
   async models() {
     return models;
@@ -78,6 +116,7 @@ const api: EngineApi = {
     return { target: 'wasm', reason: requested === 'auto' ? 'no WebGPU adapter' : 'WASM chosen' };
   },
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
+    if (job.task !== 'upscale') return fakeRun(job, onProgress);
     const model = models.find((m) => m.card.id === job.model) ?? models[0];
     const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });
     const check = () => {
@@ -87,6 +126,7 @@ const api: EngineApi = {
     if (!model.cached) {
       for (let i = 0; i <= 4; i++) {
         report({ stage: 'download', done: (bytes * i) / 4, total: bytes });
+        await gate(job, `download:${i}`);
         await sleep(TILE_MS);
         check();
       }
@@ -99,6 +139,7 @@ const api: EngineApi = {
     for (let t = 0; t < TILES; t++) {
       check();
       report({ stage: 'run', done: t, total: TILES });
+      await gate(job, `run:${t}`);
       await sleep(TILE_MS);
     }
     const scale = Number(job.params.scale);
@@ -114,6 +155,7 @@ const api: EngineApi = {
   },
   async cancel(jobId) {
     cancelled.add(jobId);
+    if (control.held) control.resume?.(); // a held job goes on to its next check, and stops there
   },
   async decode(bytes, mime) {
     if (bytes.length === 0) {
@@ -142,6 +184,49 @@ const api: EngineApi = {
     return new Uint8Array(await blob.arrayBuffer());
   },
 };
+
+const STEP_MS = 40;
+
+/** Any other task: load, then a few steps (tiles, frames) with the messages the real tasks send, then a plain result. */
+async function fakeRun(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
+  const task = OTHER_TASKS.find((t) => t.id === job.task);
+  if (!task) throw { code: 'bad-input', message: `Unknown task ${job.task}.` };
+  const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });
+  const check = () => {
+    if (cancelled.delete(job.id)) throw { code: 'cancelled', message: 'Cancelled.' };
+  };
+  const started = performance.now();
+  const steps = job.task === 'text-to-image' ? 12 : 8;
+  report({ stage: 'load', done: 0, total: 1 });
+  await sleep(STEP_MS);
+  for (let t = 0; t < steps; t++) {
+    check();
+    const unit = job.video ? 'Upscaling frame' : job.task === 'text-to-image' ? 'Step' : job.task === 'generate' ? 'Generating image' : 'Working on tile';
+    const preview = job.task === 'text-to-image' && t % 3 === 2 ? { preview: plainImage(32, 32, t * 20) } : {};
+    report({ stage: 'run', done: t, total: steps, message: `${unit} ${t + 1} / ${steps}`, ...preview });
+    await gate(job, `run:${t}`);
+    await sleep(STEP_MS);
+  }
+  check();
+  const model = models.find((m) => m.card.task === (task.modelTask ?? task.id));
+  const meta = {
+    task: job.task, model: model?.card.id ?? `${job.task}-fake`, modelVariant: 'full' as const, params: job.params, target: 'wasm' as const,
+    version: '0.1.0', runMs: Math.round(performance.now() - started),
+  };
+  if (job.video) return { jobId: job.id, images: [], video: { bytes: new Uint8Array(64), mime: 'video/mp4', width: 64, height: 48, frames: steps }, meta };
+  const image = job.image ?? plainImage(Number(job.params.size ?? 64) || 64, Number(job.params.size ?? 64) || 64, 128);
+  const count = job.task === 'generate' || job.task === 'vary' ? Math.max(1, Number(job.params.count ?? 1)) : 1;
+  return {
+    jobId: job.id, images: Array.from({ length: count }, () => image), meta: { ...meta, ...(job.image ? {} : { seed: 7, latent: 'AAAA' }) },
+    ...(job.image ? {} : { imageMeta: Array.from({ length: count }, (_, i) => ({ ...meta, seed: 7 + i, latent: 'AAAA' })) }),
+  };
+}
+
+function plainImage(width: number, height: number, level: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0; i < data.length; i += 4) data.set([level, (i / 4) % 256, 255 - level, 255], i);
+  return { width, height, data };
+}
 
 function upscaleNearest(src: RgbaImage, scale: number): RgbaImage {
   const width = src.width * scale;

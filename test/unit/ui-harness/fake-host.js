@@ -8,7 +8,17 @@
     '1:1': { nodeId: '1:1', name: 'Astronaut', width: 512, height: 512, kind: 'image', bytes: bytesOf(fixtures.astronaut) },
     '1:2': { nodeId: '1:2', name: 'Chelsea the cat', width: 451, height: 300, kind: 'image', bytes: bytesOf(fixtures.chelsea) },
     '9:9': { nodeId: '9:9', name: 'Crashes the engine', width: 64, height: 64, kind: 'image', bytes: new Uint8Array(0) },
+    // For the other tasks: a photo with a marked region (Inpaint), results Frontier generated (Variations, In-betweens,
+    // Rotate view: they remember their latent), and a clip (Upscale video).
+    '4:1': { nodeId: '4:1', name: 'Chelsea, region marked', width: 451, height: 300, kind: 'image', mask: { label: 'Dragged region' }, bytes: bytesOf(fixtures.chelsea) },
+    '3:1': { nodeId: '3:1', name: 'Generated A', width: 64, height: 64, kind: 'image', meta: generated('generate', 'styleswin-fake', 7), bytes: bytesOf(fixtures.chelsea) },
+    '3:2': { nodeId: '3:2', name: 'Generated B', width: 64, height: 64, kind: 'image', meta: generated('generate', 'styleswin-fake', 8), bytes: bytesOf(fixtures.chelsea) },
+    '3:3': { nodeId: '3:3', name: 'Face to turn', width: 64, height: 64, kind: 'image', meta: generated('rotate-view', 'gram-fake', 9), bytes: bytesOf(fixtures.chelsea) },
+    '6:1': { nodeId: '6:1', name: 'Clip', width: 64, height: 48, kind: 'video', video: true, bytes: new Uint8Array(64) },
   };
+  function generated(task, model, seed) {
+    return { task, model, modelVariant: 'full', params: { seed }, seed, latent: 'AAAA', target: 'wasm', version: '0.1.0', runMs: 1 };
+  }
   const log = { received: [], placed: [], settings: [] };
   window.hostLog = log;
   const summary = (ids) => ({ items: ids.map((id) => { const { bytes, ...item } = items[id]; return item; }) });
@@ -31,8 +41,16 @@
         break;
       case 'read-image': {
         const item = items[msg.nodeId];
+        // The marked region: any PNG will do as its mask (its grey levels say how much to fill).
+        const mask = msg.withMask && item?.mask ? { mask: [{ png: item.bytes, x: 0, y: 0, width: item.width, height: item.height }] } : {};
         if (!item) send({ type: 'request-failed', requestId: msg.requestId, message: `Node ${msg.nodeId} is gone. Select it again.` });
-        else send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: item.bytes, mime: 'image/png', width: item.width, height: item.height });
+        else send({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: item.bytes, mime: 'image/png', width: item.width, height: item.height, ...mask });
+        break;
+      }
+      case 'read-video': {
+        const item = items[msg.nodeId];
+        if (!item || !item.video) send({ type: 'request-failed', requestId: msg.requestId, message: `Node ${msg.nodeId} is not a clip.` });
+        else send({ type: 'video', requestId: msg.requestId, nodeId: msg.nodeId, bytes: item.bytes, mime: 'video/mp4', width: item.width, height: item.height });
         break;
       }
       case 'place-result': {

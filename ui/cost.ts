@@ -1,0 +1,70 @@
+// How long a run takes, learnt from the runs of this session: which model a set of choices ran (Automatic picks by
+// quality and scale), and how many ms a run with that model took per pixel it processed on each target. An estimate
+// exists only for a model and a target that have run here; nothing is guessed from other machines.
+import type { Params, ResolvedTarget } from '../worker/job.ts';
+import { planSpans } from '../worker/image/tiling.ts';
+import type { ParamSpec } from '../worker/tasks/task.ts';
+
+export interface TileSpec {
+  size: number;
+  overlap: number;
+}
+
+/** Pixels a tiled model processes for a w×h input: the tiles' areas, overlaps counted each time they run. */
+export function workPixels(width: number, height: number, tile?: TileSpec): number {
+  if (!tile || !(tile.size > tile.overlap)) return width * height;
+  const sum = (length: number) => planSpans(length, tile.size, tile.overlap).reduce((s, span) => s + span.end - span.start, 0);
+  return sum(Math.max(1, width)) * sum(Math.max(1, height));
+}
+
+/**
+ * The choices that decide which model Automatic runs and how much work it is: the task, the chosen model, and the
+ * choice and on/off params (scale, quality, mode). Numbers (a seed, a slider) do not pick a model.
+ */
+export function choiceKey(task: string, model: string | undefined, params: Params, specs: ParamSpec[]): string {
+  const picked = specs.filter((s) => s.type === 'choice' || s.type === 'boolean').map((s) => `${s.name}=${String(params[s.name] ?? s.default)}`);
+  return [task, model || 'auto', ...picked].join('|');
+}
+
+export interface RunRecord {
+  key: string;
+  /** The model that ran (meta.model) and its tile spec. */
+  model: string;
+  tile?: TileSpec;
+  target: ResolvedTarget;
+  /** Input size of the item. */
+  width: number;
+  height: number;
+  /** Time the item took, less downloading and loading the model (a repeat run does not pay those again). */
+  ms: number;
+}
+
+export interface Estimate {
+  target: ResolvedTarget;
+  ms: number;
+}
+
+export class CostBook {
+  private readonly models = new Map<string, { model: string; tile?: TileSpec }>();
+  private readonly rates = new Map<string, number>();
+
+  record(run: RunRecord): void {
+    const pixels = workPixels(run.width, run.height, run.tile);
+    if (!(pixels > 0) || !(run.ms > 0)) return;
+    this.models.set(run.key, { model: run.model, tile: run.tile });
+    this.rates.set(`${run.model}|${run.target}`, run.ms / pixels);
+  }
+
+  /** Estimated model time for these items on each target it has run on here, for the choices `key`. */
+  estimates(key: string, items: { width: number; height: number }[]): Estimate[] {
+    const known = this.models.get(key);
+    if (!known || !items.length) return [];
+    const out: Estimate[] = [];
+    for (const [id, perPixel] of this.rates) {
+      const [model, target] = id.split('|') as [string, ResolvedTarget];
+      if (model !== known.model) continue;
+      out.push({ target, ms: items.reduce((sum, it) => sum + workPixels(it.width, it.height, known.tile) * perPixel, 0) });
+    }
+    return out;
+  }
+}
