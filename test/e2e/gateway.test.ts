@@ -46,7 +46,7 @@ describe('plugin → gateway → Triton-like server', { timeout: 180_000 }, () =
     await pg.ui.locator('[data-testid="param-scale-2"]').click();
     await pg.ui.locator('[data-testid="param-quality-fast"]').click();
     await pg.ui.locator('[data-testid="target-select"]').selectOption('server');
-    await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /^Server:/ }).waitFor();
+    await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /^On the server$/ }).waitFor();
     await pg.ui.locator('[data-testid="run"]').click();
 
     let placed = await nodes(pg.page);

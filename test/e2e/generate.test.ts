@@ -59,7 +59,7 @@ describe('generation in the plugin', { timeout: 900_000 }, () => {
     await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
     await choose('generate', STYLESWIN, 'wasm', { seed: '7', count: '1' });
     // Tiny models say what they are wherever they can be picked.
-    assert.match((await pg.ui.locator('[data-testid="model-select"]').textContent()) ?? '', /random weights, test model/);
+    assert.match((await pg.ui.locator('[data-testid="model-select"]').textContent()) ?? '', /test model, results are noise/);
     assert.match((await pg.ui.locator('[data-testid="convert-hint"]').textContent()) ?? '', /npm run convert -- styleswin-ffhq-256 --checkpoint/);
     const [wasm] = await runAndWait(1);
     const meta = JSON.parse(wasm.pluginData.frontier) as ResultMeta;

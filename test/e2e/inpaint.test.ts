@@ -81,7 +81,7 @@ describe('inpainting in the plugin', { timeout: 600_000 }, () => {
     assert.equal(meta.task, 'inpaint');
     assert.equal(meta.target, 'wasm');
     compare(await pixels(pg.page, placed.id));
-    assert.match((await pg.ui.locator('[data-testid="model-select"]').textContent()) ?? '', /random weights, test model/);
+    assert.match((await pg.ui.locator('[data-testid="model-select"]').textContent()) ?? '', /test model, results are noise/);
   });
 
   test('WebGPU gives the same fill', async () => {

@@ -200,7 +200,7 @@ describe('restore on WebGPU (SwiftShader), one 64-px tile', { timeout: 600_000 }
     const region = { x: 200, y: 100, width: 40, height: 30 };
     const sourceId = await openSampleRegion(pg.page, 'chelsea.png', region);
     await chooseRestore(pg, 'webgpu');
-    await pg.ui.locator('[data-testid="target-reason"]', { hasText: /WebGPU/ }).waitFor();
+    await pg.ui.locator('[data-testid="target-reason"]', { hasText: /graphics card/ }).waitFor();
     const started = Date.now();
     const { placed } = await runAndWatch(pg, 540_000);
     console.log(`WebGPU (${TILE}-px tile): placed in ${((Date.now() - started) / 1000).toFixed(1)} s`);

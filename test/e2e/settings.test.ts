@@ -12,7 +12,7 @@ test('Test connection reports the server and its models, or says why it cannot c
     const result = pg.ui.locator('[data-testid="settings-test-result"]');
     await result.filter({ hasText: /Connected|Cannot|not/ }).waitFor({ timeout: 30_000 });
     const registered = (JSON.parse(readFileSync(new URL('../../models/registry.json', import.meta.url), 'utf8')) as { models: unknown[] }).models.length;
-    assert.match((await result.textContent()) ?? '', new RegExp(`Connected to frontier .* · ${registered} models ready · binary tensors · \\d+ ms`));
+    assert.match((await result.textContent()) ?? '', new RegExp(`Connected to frontier .* · ${registered} models ready · answers in \\d+ ms`));
 
     await pg.ui.locator('[data-testid="setting-server"]').fill('http://127.0.0.1:9');
     await pg.ui.locator('[data-testid="settings-test"]').click();

@@ -137,7 +137,7 @@ test('the same job through the local server (Open Inference Protocol) and throug
     const region = { x: 200, y: 120, width: 40, height: 30 };
     const sourceId = await openSampleRegion(pg.page, 'chelsea.png', region);
     await pg.ui.locator('[data-testid="target-select"]').selectOption('server');
-    await pg.ui.locator('[data-testid="target-reason"]', { hasText: /Server: frontier/ }).waitFor({ timeout: 30_000 });
+    await pg.ui.locator('[data-testid="target-reason"]', { hasText: /^On the Frontier server$/ }).waitFor({ timeout: 30_000 });
     await chooseAndRun(pg, { scale: 2, quality: 'fast', target: 'server' });
     const viaServer = (await waitForNodeCount(pg, 2)).find((n) => n.id !== sourceId)!;
     assert.equal((JSON.parse(viaServer.pluginData.frontier) as ResultMeta).target, 'server');

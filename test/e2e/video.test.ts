@@ -64,7 +64,7 @@ describe('video in the playground', { timeout: 300_000 }, () => {
     await pg.ui.locator('[data-testid="param-quality-fast"]').click();
     await pg.ui.locator('[data-testid="target-select"]').selectOption('auto');
     // Video runs only on a server: auto must say it chose the local one.
-    await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /auto → Server/ }).waitFor();
+    await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /^On the Frontier server/ }).waitFor();
     await pg.ui.locator('[data-testid="run"]').click();
     // (An 8-frame clip can finish before a progress line could be observed: progress per stage is checked in
     // test/node/video-job.test.ts, and the cancel test below waits for frame progress on a longer clip.)
