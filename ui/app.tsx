@@ -515,7 +515,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
         <Section title="Models" testId="models-panel">
           <OfficialModels official={official.state} actions={official.actions} tasks={tasks} serverUrl={settings.serverUrl} />
-          <ModelManager models={models} capabilities={caps} tasks={tasks} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels}
+          <ModelManager models={models} capabilities={caps} tasks={tasks} serverUrl={settings.serverUrl} busy={modelsBusy || running || boot.phase !== 'ready'} onClear={clearModels}
             onRefresh={() => {
               void refreshModels(false, true);
               official.actions.reload();

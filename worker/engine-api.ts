@@ -34,7 +34,7 @@ export interface ModelStatus {
   cached: boolean;
   /** Bytes stored in the Cache API for this model (0 when not cached or unknown). */
   cachedBytes: number;
-  /** Whether a session for it is loaded in memory now. */
+  /** Whether it is loaded in this machine's memory now (a session on the server does not count). */
   loaded: boolean;
 }
 

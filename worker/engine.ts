@@ -65,7 +65,8 @@ export class Engine {
     return Promise.all(
       registry.models.map(async (card) => {
         const cachedBytes = (await this.platform.cachedBytes?.(card)) ?? 0;
-        const loaded = [...this.sessions.keys()].some((k) => k.endsWith(`|${card.id}`));
+        // In memory here: a session on this machine (a server session holds the server's memory, not ours).
+        const loaded = [...this.sessions.keys()].some((k) => k.endsWith(`|${card.id}`) && !k.startsWith('server|'));
         return { card, cached: cachedBytes > 0, cachedBytes, loaded };
       }),
     );

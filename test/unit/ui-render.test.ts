@@ -122,9 +122,10 @@ test('scales that do not fit the host are disabled and explained', { timeout: 60
     // Model manager: clearing a cached model updates its status.
     await ui.getByTestId('models-panel').locator('summary').click();
     const tiny = ui.getByTestId('models-panel').locator('li', { hasText: 'ESRGAN tiny' });
-    assert.match(await tiny.innerText(), /Test model[\s\S]*Upscale · 0\.1 MB · downloaded/);
+    assert.match(await tiny.innerText(), /Test model[\s\S]*Upscale · 0\.1 MB · saved on this computer/);
     await tiny.getByRole('button', { name: 'Clear ESRGAN tiny' }).click();
-    await tiny.getByText(/not downloaded/).waitFor();
+    await tiny.getByText(/not saved yet/).waitFor();
+    assert.equal(await tiny.getByRole('button', { name: 'Unload ESRGAN tiny' }).isDisabled(), true, 'nothing left to free');
     await ui.getByTestId('models-panel').locator('summary').click();
     await ui.getByTestId('target-select').selectOption('webgpu');
     await ui.getByTestId('target-reason').getByText('This computer’s graphics card can’t run this here. Choose Automatic.').waitFor();
@@ -166,3 +167,30 @@ test('an unreachable model host is shown with what to do', { timeout: 60_000 }, 
 });
 
 test.after(() => console.log(`UI screenshots: ${shots}`));
+
+test('where this window keeps nothing (no Cache API, as in Figma): models load from the server, and Unload frees what a run loaded', { timeout: 60_000 }, async () => {
+  await withHarness({ serverUrl: 'http://127.0.0.1:8740/nocache' }, async (page, ui) => {
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    const panel = ui.getByTestId('models-panel');
+    await panel.locator('summary').first().click();
+    const tiny = panel.getByTestId('model-esrgan-tiny-x2');
+    assert.match(await tiny.getByTestId('model-state').innerText(), /^Upscale · 0\.1 MB · loads from the Frontier server$/);
+    assert.match(await panel.getByTestId('models-storage').innerText(), /can't keep files: models load from the Frontier server on this computer each time this window opens/);
+    assert.equal(await tiny.getByRole('button', { name: 'Unload ESRGAN tiny' }).isDisabled(), true, 'nothing loaded yet');
+    assert.equal(await panel.getByTestId('clear-all').isDisabled(), true);
+    // A run loads its model: it is in memory, and Unload (and Unload all) can free it.
+    await panel.locator('summary').first().click();
+    await ui.getByTestId('model-select').selectOption('esrgan-tiny-x2');
+    await ui.getByTestId('run').click();
+    await ui.getByTestId('result').waitFor({ timeout: 20_000 });
+    await panel.locator('summary').first().click();
+    await tiny.getByTestId('model-state').getByText(/loads from the Frontier server · in memory$/).waitFor();
+    assert.match(await panel.getByTestId('models-storage').innerText(), /In memory now: 1 model, 0\.1 MB\./);
+    assert.equal(await panel.getByTestId('clear-all').innerText(), 'Unload all (0.1 MB)');
+    await panel.getByTestId('models-storage').scrollIntoViewIfNeeded();
+    await shoot(page, 'models-no-cache');
+    await tiny.getByRole('button', { name: 'Unload ESRGAN tiny' }).click();
+    await tiny.getByTestId('model-state').getByText(/^Upscale · 0\.1 MB · loads from the Frontier server$/).waitFor();
+    assert.equal(await panel.getByTestId('clear-all').isDisabled(), true);
+  });
+});

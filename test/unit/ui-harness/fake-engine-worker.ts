@@ -2,7 +2,9 @@
 // 'upscale' task (scale 2/3/4, quality, plus a number and a boolean param), two upscale models, fake download/load/tile
 // progress and a nearest-neighbour "upscale"; and every other real task (their real params, from worker/tasks) run as
 // a few fake steps that return a plain image (or clip). Triggers: a serverUrl containing "unreachable" fails init like
-// a dead model host; empty image bytes crash the worker (an uncaught error, as a real out-of-memory would).
+// a dead model host; one ending in "/nocache" has no Cache API (as Figma's and the playground's opaque-origin windows:
+// nothing is kept, models load from the server each time); empty image bytes crash the worker (an uncaught error, as
+// a real out-of-memory would).
 // Tests hold a run at a point until they release it (self.fakeEngine, reached with Playwright's worker.evaluate), so
 // they wait on a state the UI shows for as long as they need, not on a moment.
 import * as Comlink from 'comlink';
@@ -96,6 +98,10 @@ const api: EngineApi = {
     if (c.modelBaseUrl.includes('unreachable')) {
       throw { code: 'download-failed', message: `Could not reach the model host at ${c.modelBaseUrl} (fetch failed).` };
     }
+    if (c.modelBaseUrl.endsWith('/nocache')) {
+      capabilities.cache = { available: false, detail: 'no Cache API in an opaque origin (fake)' };
+      for (const m of models) Object.assign(m, { cached: false, cachedBytes: 0 });
+    }
     return capabilities;
   },
   async capabilities() {
@@ -130,7 +136,7 @@ const api: EngineApi = {
         await sleep(TILE_MS);
         check();
       }
-      Object.assign(model, { cached: true, cachedBytes: bytes });
+      if (capabilities.cache.available) Object.assign(model, { cached: true, cachedBytes: bytes });
     }
     report({ stage: 'load', done: 0, total: 1 });
     await sleep(TILE_MS);
