@@ -172,7 +172,9 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
       { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, ...(sources.length ? { sources } : {}), target: req.target },
       (p) => {
         if (p.preview) preview = p.preview;
-        report.step(p.message ?? stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+        // The task's own run messages ("Step 3 of 50"); the engine's model stages in the UI's words (its messages name the
+        // model by its registry label, e.g. a test model's "(random-weight test model)").
+        report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
       },
     );
     const count = result.images.length;

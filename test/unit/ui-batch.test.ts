@@ -145,3 +145,22 @@ test('a generated result is named for what makes it itself: the prompt (shortene
   assert.equal(generatedName(task, meta, 'VQ-Diffusion'), 'Text to image · “a lighthouse on a rocky coast a…” · seed 7 · VQ-Diffusion');
   assert.equal(generatedName(task, { ...meta, params: { prompt: 'a fox' } }, 'VQ'), 'Text to image · “a fox” · seed 7 · VQ');
 });
+
+test('a generator shows its own step messages, and the engine\'s model stages in the UI\'s words', async () => {
+  const task = { id: 'text-to-image', label: 'Text to image', description: '', inputs: [], params: [], modelTask: 'text-to-image', serverOnly: false } as TaskInfo;
+  const texts: string[] = [];
+  const deps: BatchDeps = {
+    host: { readImage: async () => { throw new Error('no read'); }, placeResult: async () => ({ type: 'placed', requestId: 'r', nodeId: 'n' }), readVideo: async () => { throw new Error('no video'); }, placeVideo: async () => { throw new Error('no video'); } },
+    engine: {
+      decode: async () => { throw new Error('no decode'); },
+      encodePng: async () => new Uint8Array([0x89]),
+      run: async (job, onProgress: (p: Progress) => void) => {
+        onProgress({ jobId: job.id, stage: 'load', done: 1, total: 1, message: 'VQ-Diffusion tiny decoder (random-weight test model) ready' });
+        onProgress({ jobId: job.id, stage: 'run', done: 1, total: 2, message: 'Step 1 of 2' });
+        return { jobId: job.id, images: [{ width: 1, height: 1, data: new Uint8Array(4) }], meta: { task: task.id, model: 'm', modelVariant: 'tiny', params: {}, target: 'wasm', version: '0', runMs: 1 } };
+      },
+    },
+  };
+  await runBatch(deps, request({ task, items: [] }), { onProgress: (p) => texts.push(p.text), onJob: () => {}, onResult: () => {}, isCancelled: () => false });
+  assert.deepEqual(texts, ['Loading model', 'Step 1 of 2', 'Placing result', 'Placed']);
+});
