@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { DEFAULT_SETTINGS, MAX_IMAGE_EDGE } from '../plugin/messages.ts';
 import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/messages.ts';
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
-import type { ErrorCode, Params, ParamValue, ResolvedTarget, Target } from '../worker/job.ts';
+import type { ErrorCode, Params, ParamValue, Progress, ResolvedTarget, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
 import { isGenerator, MASK_HINT, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
@@ -169,7 +169,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const [previewFull, setPreviewFull] = useState(true);
   const previewRequest =
     task?.id === 'rotate-view' && boot.phase === 'ready' && !running
-      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target: settings.target, full: previewFull }
+      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target: settings.target, full: previewFull, modelsKey: models.map((m) => m.card.id).join() }
       : null;
   const viewPreview = useViewPreview(engine, previewRequest);
 
@@ -333,6 +333,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         {
           task, model: modelId || undefined, params, target: settings.target, placeMode: settings.placeMode, items,
           modelLabel: (id) => labels.get(id) ?? id, hostTakesVideo: hostInfo?.video === true,
+          // Rotate view: the full-size preview of these very settings is the result (placed, or followed to its end).
+          ...(previewRequest ? { prerendered: (onProgress: (p: Progress) => void) => viewPreview.take({ ...previewRequest, full: true }, onProgress) } : {}),
         },
         {
           onProgress: setProgress,
@@ -352,7 +354,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       setCancelling(false);
       void refreshModels(true); // cached/loaded status changed
     }
-  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask]);
+  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask, previewRequest, viewPreview.take]);
 
   const cancel = useCallback(() => {
     if (!running || cancelRequested.current) return;

@@ -28,6 +28,9 @@ export interface BatchRequest {
   modelLabel(id: string): string;
   /** Whether the host can place video results (else they are kept in the UI to download). */
   hostTakesVideo?: boolean;
+  /** A render already made or under way of exactly this job (rotate-view's full-size preview): placed instead of
+   *  running the job again. */
+  prerendered?(onProgress: (p: Progress) => void): { jobId: string; result: Promise<JobResult> } | null;
 }
 
 export interface BatchProgress {
@@ -164,19 +167,20 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
   let preview: RgbaImage | undefined;
   // One job for the whole selection: its progress is one item's.
   const report = batchReporter({ ...req, items: [req.items[0] ?? NO_ITEM] }, events, 0, req.items[0] ?? NO_ITEM, () => (preview ? { preview } : {}));
-  const jobId = newJobId();
-  events.onJob(jobId);
   const sources = req.items.flatMap((it) => (it.meta?.latent ? [it.meta] : []));
+  const onProgress = (p: Progress) => {
+    if (p.preview) preview = p.preview;
+    // The task's own run messages ("Step 3 of 50"); the engine's model stages in the UI's words (its messages name the
+    // model by its registry label, e.g. a test model's "(random-weight test model)").
+    report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+  };
+  const taken = req.prerendered?.(onProgress) ?? null;
+  const jobId = taken?.jobId ?? newJobId();
+  events.onJob(jobId);
   try {
-    const result = await deps.engine.run(
-      { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, ...(sources.length ? { sources } : {}), target: req.target },
-      (p) => {
-        if (p.preview) preview = p.preview;
-        // The task's own run messages ("Step 3 of 50"); the engine's model stages in the UI's words (its messages name the
-        // model by its registry label, e.g. a test model's "(random-weight test model)").
-        report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
-      },
-    );
+    const result = taken
+      ? await taken.result
+      : await deps.engine.run({ id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, ...(sources.length ? { sources } : {}), target: req.target }, onProgress);
     const count = result.images.length;
     for (const [i, image] of result.images.entries()) {
       if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));

@@ -122,7 +122,8 @@ describe('generation in the plugin', { timeout: 900_000 }, () => {
   test('GRAM tiny, a 64 px view on WebGPU (SwiftShader: ≈100× slower than WASM, minutes) matches onnxruntime-node too', async () => {
     const reference = await nodeImage('rotate-view', GRAM, { seed: 3, yaw: -10, size: 64 });
     await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
-    // Params first on WASM, then WebGPU: the live preview renders once on WebGPU (at 64 px), then the Run does.
+    // Params first on WASM, then WebGPU: the live preview renders once on WebGPU (at 64 px), and Run places that render
+    // (or follows it to its end): the view renders once on WebGPU.
     await choose('rotate-view', GRAM, 'wasm', { seed: '3', yaw: '-10', size: '64' });
     await pg.ui.locator('[data-testid="target-select"]').selectOption('webgpu');
     const [view] = await runAndWait(1, 600_000);

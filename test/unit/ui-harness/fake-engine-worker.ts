@@ -61,6 +61,8 @@ const models: ModelStatus[] = [
  */
 const control = {
   points: new Set<string>(),
+  /** Every job the engine was asked to run: its id, task and size param, in order. */
+  runs: [] as { id: string; task: string; size?: unknown }[],
   held: null as string | null,
   resume: null as (() => void) | null,
   hold(...points: string[]) {
@@ -72,8 +74,11 @@ const control = {
 };
 (self as unknown as { fakeEngine: typeof control }).fakeEngine = control;
 
-async function gate(job: Job, point: string): Promise<void> {
-  if (!job.id.startsWith('job-') || !control.points.has(point)) return;
+async function gate(job: Job, step: string): Promise<void> {
+  // Batch jobs hold at 'run:4'; rotate-view's live previews (ids preview-…) at 'preview:run:4'.
+  const kind = job.id.startsWith('job-') ? '' : job.id.startsWith('preview-') ? 'preview:' : null;
+  const point = `${kind}${step}`;
+  if (kind === null || !control.points.has(point)) return;
   control.points.delete(point);
   control.held = point;
   await new Promise<void>((resolve) => (control.resume = resolve));
@@ -122,6 +127,7 @@ const api: EngineApi = {
     return { target: 'wasm', reason: requested === 'auto' ? 'no WebGPU adapter' : 'WASM chosen' };
   },
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
+    control.runs.push({ id: job.id, task: job.task, size: job.params.size });
     if (job.task !== 'upscale') return fakeRun(job, onProgress);
     const model = models.find((m) => m.card.id === job.model) ?? models[0];
     const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });

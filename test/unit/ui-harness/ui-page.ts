@@ -73,6 +73,12 @@ export async function waitHeld(page: Page, point?: string, timeoutMs = 15_000): 
   }
 }
 
+/** Every job the fake engine was asked to run so far (id, task, size param). */
+export async function engineRuns(page: Page): Promise<{ id: string; task: string; size?: unknown }[]> {
+  const w = await engineWorker(page);
+  return w.evaluate(() => (self as unknown as { fakeEngine: { runs: { id: string; task: string; size?: unknown }[] } }).fakeEngine.runs);
+}
+
 export async function release(page: Page): Promise<void> {
   const w = await engineWorker(page);
   await w.evaluate(() => (self as unknown as { fakeEngine: { release(): void } }).fakeEngine.release());
