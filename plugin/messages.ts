@@ -7,7 +7,10 @@ export type HostName = 'figma' | 'photoshop' | 'playground';
 export type PlaceMode = 'beside' | 'replace-fill';
 
 export interface Settings {
+  /** Where tasks run unless the task has its own choice in `targets`. */
   target: Target;
+  /** "Run on" chosen for a task, by task id: choosing it for one task does not change the others. */
+  targets?: Record<string, Target>;
   /** Base URL of the model host / local companion server, e.g. http://127.0.0.1:8740 */
   serverUrl: string;
   /** Bearer token for a remote server; never logged. */

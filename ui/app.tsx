@@ -7,7 +7,7 @@ import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
 import type { ErrorCode, Params, ParamValue, Progress, ResolvedTarget, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
-import { isGenerator, MASK_HINT, runBatch } from './batch.ts';
+import { isGenerator, maskHint, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
@@ -130,6 +130,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const [taskHelpOpen, toggleTaskHelp] = useToggle();
 
   const running = progress !== null;
+  // "Run on" is remembered per task: forcing one task onto this computer leaves the others where they were.
+  const target: Target = settings.targets?.[taskId] ?? settings.target;
   const task = tasks.find((t) => t.id === taskId);
   const params: Params = useMemo(() => (task ? { ...defaults(task), ...paramsByTask[task.id] } : {}), [task, paramsByTask]);
   const modelTask = task?.modelTask ?? taskId;
@@ -169,7 +171,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const [previewFull, setPreviewFull] = useState(true);
   const previewRequest =
     task?.id === 'rotate-view' && boot.phase === 'ready' && !running
-      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target: settings.target, full: previewFull, modelsKey: models.map((m) => m.card.id).join() }
+      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target, full: previewFull, modelsKey: models.map((m) => m.card.id).join() }
       : null;
   const viewPreview = useViewPreview(engine, previewRequest);
 
@@ -267,7 +269,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   useEffect(() => {
     if (boot.phase !== 'ready' || !taskId) return;
     let stale = false;
-    const requested = settings.target;
+    const requested = target;
     engine.chooseTarget(taskId, modelId || undefined, requested, params).then(
       (choice) => {
         if (stale) return;
@@ -284,7 +286,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     return () => {
       stale = true;
     };
-  }, [engine, boot.phase, taskId, modelId, settings.target, engineState, params, models]);
+  }, [engine, boot.phase, taskId, modelId, target, engineState, params, models]);
 
   // A scale that no longer fits the selection moves down to the largest that does.
   useEffect(() => {
@@ -302,12 +304,15 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     setParamsByTask((prev) => ({ ...prev, [task.id]: { ...prev[task.id], [name]: value } }));
   }
 
+  // A text a task needs (the prompt) left blank: Run says so instead of drawing from nothing.
+  const blankText = task?.params.find((p) => p.type === 'string' && p.required && !String(params[p.name] ?? '').trim());
   const blocker: string | null =
     boot.phase !== 'ready' ? 'The engine is not ready.'
     : !task ? 'No task available.'
+    : blankText ? `Type a ${blankText.label.toLowerCase()} first: say what you want to see.`
     : generator ? (items.length < latentsNeeded ? `Select ${latentsNeeded === 1 ? 'an image' : `${latentsNeeded} images`} generated here with the same model: Frontier's results remember their latent.` : null)
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
-    : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : maskTask ? `Mark what to fill: ${MASK_HINT}` : 'A video is selected: choose Upscale video in Task, or select an image.')
+    : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : maskTask ? `Mark what to fill: ${maskHint(hostInfo?.name)}` : 'A video is selected: choose Upscale video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
     : targetStatus && !targetStatus.ok ? targetStatus.text
     : null;
@@ -331,7 +336,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       await runBatch(
         { host, engine },
         {
-          task, model: modelId || undefined, params, target: settings.target, placeMode: settings.placeMode, items,
+          task, model: modelId || undefined, params, target, placeMode: settings.placeMode, items,
           modelLabel: (id) => labels.get(id) ?? id, hostTakesVideo: hostInfo?.video === true,
           // Rotate view: the full-size preview of these very settings is the result (placed, or followed to its end).
           ...(previewRequest ? { prerendered: (onProgress: (p: Progress) => void) => viewPreview.take({ ...previewRequest, full: true }, onProgress) } : {}),
@@ -406,7 +411,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     if (reconnect) void startEngine(next);
   };
 
-  const setTarget = (target: Target) => saveSettings({ ...settings, target });
+  const setTarget = (chosen: Target) => saveSettings({ ...settings, targets: { ...settings.targets, [taskId]: chosen } });
 
   function actionsFor(p: Problem): ErrorAction[] {
     switch (p.code) {
@@ -471,7 +476,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
         <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
 
-        <SelectionPanel selection={selection} />
+        <SelectionPanel selection={selection} together={generator} />
 
         {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
         <div class="panel job" onKeyDown={(e) => {
@@ -512,7 +517,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           )}
 
           <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
-          <TargetPicker value={settings.target} status={targetStatus} disabled={running} onChange={setTarget} />
+          <TargetPicker value={target} status={targetStatus} disabled={running} onChange={setTarget} />
         </div>
 
         <Section title="Models" testId="models-panel">

@@ -1,6 +1,6 @@
 // One Run click: for each selected item, in order, read its pixels from the host, run the job in the
 // engine and place the result. Sequential on purpose: one image in memory and one message in flight at a time.
-import type { HostToUi, PlaceMode, SelectedItem } from '../plugin/messages.ts';
+import type { HostName, HostToUi, PlaceMode, SelectedItem } from '../plugin/messages.ts';
 import type { EncodedVideo, JobResult, Params, Progress, RgbaImage, Target } from '../worker/job.ts';
 import { composeMask } from '../worker/image/mask.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
@@ -311,14 +311,22 @@ async function runVideoItem(
 
 /** The item's mask as one image of its size, from the pieces the host sent (shapes, a marquee). */
 async function readMask(deps: BatchDeps, image: HostToUi['image'], item: SelectedItem): Promise<RgbaImage> {
-  if (!image.mask?.length) throw new EngineError('bad-input', `Nothing marks what to fill in “${item.name}”: ${MASK_HINT}`);
+  if (!image.mask?.length) throw new EngineError('bad-input', `Nothing marks what to fill in “${item.name}”: ${maskHint()}`);
   const parts = [];
   for (const part of image.mask) parts.push({ image: await deps.engine.decode(part.png, 'image/png'), x: part.x, y: part.y });
   return composeMask(image.width, image.height, parts);
 }
 
 /** How to mark a region, in each host. */
-export const MASK_HINT = 'in Figma draw a shape over the image and select both; in Photoshop make a marquee selection on the layer.';
+/** How to mark what Inpaint fills, in the words of the host at hand (every host's way when it is not known). */
+export function maskHint(host?: HostName): string {
+  switch (host) {
+    case 'figma': return 'draw a shape over the image and select both.';
+    case 'photoshop': return 'make a marquee selection on the layer.';
+    case 'playground': return 'drag across the image to mark a region, or draw a shape over it and select both.';
+    default: return 'in Figma draw a shape over the image and select both; in Photoshop make a marquee selection on the layer; in the playground drag across the image.';
+  }
+}
 
 function cancelledMessage(placed: number): string {
   return placed ? `Cancelled — ${placed} placed, the rest were not.` : 'Cancelled — nothing was placed.';

@@ -18,12 +18,23 @@ export function sanitizeSettings(value: unknown): Settings {
     if (typeof v !== 'string') return undefined;
     return allowed && !allowed.includes(v as T) ? undefined : (v as T);
   };
+  const targets = taskTargets(stored.targets);
   return {
     target: pick<Target>('target', TARGETS) ?? DEFAULT_SETTINGS.target,
+    ...(targets ? { targets } : {}),
     serverUrl: pick<string>('serverUrl') ?? DEFAULT_SETTINGS.serverUrl,
     token: pick<string>('token') ?? DEFAULT_SETTINGS.token,
     placeMode: pick<PlaceMode>('placeMode', PLACE_MODES) ?? DEFAULT_SETTINGS.placeMode,
   };
+}
+
+/** Per-task targets: task ids (at most 32) to known targets; anything else is dropped. */
+function taskTargets(value: unknown): Record<string, Target> | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter((e): e is [string, Target] => /^[a-z][a-z0-9-]{0,40}$/.test(e[0]) && TARGETS.includes(e[1] as Target))
+    .slice(0, 32);
+  return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
 export async function loadSettings(figma: FigmaApi): Promise<Settings> {

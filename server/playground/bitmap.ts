@@ -29,7 +29,9 @@ async function decode(bytes: Uint8Array, type: string): Promise<ImageBitmap> {
   try {
     return await createImageBitmap(blobOf(bytes, type), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch (err) {
-    throw new Error(`Could not decode the image (${(err as Error).message}): is it a valid PNG or JPEG?`);
+    // The browser's own words ("The source image could not be decoded.") say the same thing again: leave them out.
+    void err;
+    throw new Error('This image could not be read: it is not a PNG or JPEG the browser can open, or the file is damaged. Export it again as PNG and open that.');
   }
 }
 

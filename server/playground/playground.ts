@@ -58,13 +58,26 @@ const themeButton = byId<HTMLButtonElement>('theme');
 const canvasArea = byId('canvas');
 
 const toastLog: { message: string; error: boolean }[] = [];
+/** The "Placed …" toast on screen and how many placements it stands for: one run that places several results (a
+ *  batch, In-betweens' frames, a grid of variations) shows one toast that counts them, not a stack. */
+let placedToast: { element: HTMLElement; count: number; timer: ReturnType<typeof setTimeout> } | null = null;
 function toast(message: string, error = false): void {
   toastLog.push({ message, error });
+  const placing = !error && message.startsWith('Placed ');
+  if (placing && placedToast?.element.isConnected) {
+    placedToast.count++;
+    placedToast.element.textContent = `Placed ${placedToast.count} results, the last “${message.replace(/^Placed “|”$/g, '')}”`;
+    clearTimeout(placedToast.timer);
+    const element = placedToast.element;
+    placedToast.timer = setTimeout(() => element.remove(), 3500);
+    return;
+  }
   const t = document.createElement('div');
   t.className = error ? 'toast error' : 'toast';
   t.textContent = message;
   byId('toasts').append(t);
-  setTimeout(() => t.remove(), error ? 7000 : 3500);
+  const timer = setTimeout(() => t.remove(), error ? 7000 : 3500);
+  if (placing) placedToast = { element: t, count: 1, timer };
 }
 
 // Theme: the page's own look, mirrored to the UI with the `theme` message (as Figma's themeColors does).

@@ -1,4 +1,5 @@
 // Settings the UI saves, kept in the playground page's localStorage (the UI's own iframe has none, as in Figma).
+import { sanitizeSettings } from '../../plugin/figma/settings.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../plugin/messages.ts';
 
 const KEY = 'frontier.playground.settings';
@@ -16,6 +17,8 @@ export function cleanSettings(value: unknown, defaults: Settings): Settings {
   for (const key of Object.keys(defaults) as (keyof Settings)[]) {
     if (typeof v[key] === typeof defaults[key]) (out as unknown as Record<string, unknown>)[key] = v[key];
   }
+  const targets = sanitizeSettings(value).targets; // per-task "Run on", checked as Figma's settings are
+  if (targets) out.targets = targets;
   return out;
 }
 

@@ -87,6 +87,22 @@ describe('the playground shows what lands on its canvas', { timeout: 300_000 }, 
     assert.deepEqual([selection.nodes, selection.region?.id], [[], regionId], 'the dragged region is selected again');
   });
 
+  test('one run that places several results shows one toast that counts them, not a stack', async () => {
+    const before = (await nodes(pg.page)).length;
+    // The toasts of earlier tests go first (a toast still on screen would count this run's results with its own).
+    await pg.page.waitForFunction(() => document.querySelectorAll('#toasts .toast').length === 0, undefined, { timeout: 30_000 });
+    await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
+    await pg.ui.locator('[data-testid="task-select"]').selectOption('generate');
+    await pg.ui.locator('[data-testid="target-select"]').selectOption('wasm');
+    await pg.ui.locator('input[data-testid="param-count"]').fill('3');
+    await pg.ui.locator('[data-testid="run"]').click();
+    await pg.page.waitForFunction((n) => document.querySelectorAll('#canvas .node').length >= n + 3, before, { timeout: 120_000 });
+    await pg.ui.locator('[data-testid="run"]').waitFor({ timeout: 30_000 });
+    const toasts = pg.page.locator('#toasts .toast');
+    assert.equal(await toasts.count(), 1, `one toast: ${await toasts.allInnerTexts()}`);
+    assert.match(await toasts.innerText(), /^Placed 3 results, the last “Generate · seed \d+/);
+  });
+
   test('an opened image too large for the view at 100 % zooms the canvas out until it fits', async () => {
     const png = new PNG({ width: 2000, height: 1500 });
     png.data.fill(200);

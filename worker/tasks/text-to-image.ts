@@ -43,7 +43,8 @@ export const textToImage: TaskDef = {
       type: 'string',
       default: 'a lighthouse on a rocky coast at sunset, oil painting',
       maxLength: 400,
-      help: 'What to draw. CLIP reads about 75 words; a longer prompt is cut.',
+      required: true,
+      help: 'What to draw. About the first 75 words count; the rest is left out.',
     },
     { name: 'steps', label: 'Steps', type: 'integer', default: 50, min: 2, max: 100, help: 'Denoising steps (the model was trained with 100): fewer are faster and coarser.' },
     {

@@ -12,8 +12,8 @@ export const vary: TaskDef = {
   modelTask: 'generate',
   params: [
     { name: 'strength', label: 'Strength', type: 'number', default: 0.3, min: 0.05, max: 1, step: 0.05, help: 'How far from the original: 0.1 subtle, 1 unrelated.' },
-    { name: 'count', label: 'Count', type: 'integer', default: 4, min: 1, max: 9 },
-    SEED_PARAM,
+    { name: 'count', label: 'Count', type: 'integer', default: 4, min: 1, max: 9, help: 'How many variations to make, placed side by side.' },
+    { ...SEED_PARAM, help: 'Picks which variations you get: the same seed gives the same ones again; another seed, others.' },
     TRUNCATION_PARAM,
   ],
   defaultModel: (_params, available) => firstGenerator(available, 'styleswin-ffhq-256'),
