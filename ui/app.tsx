@@ -304,6 +304,11 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     setParamsByTask((prev) => ({ ...prev, [task.id]: { ...prev[task.id], [name]: value } }));
   }
 
+  // A task that turns a selected result of its own model (rotate-view) and starts from the seed otherwise: say when
+  // what is selected is not such a result, instead of leaving it out silently.
+  const leftOut = task?.optionalSource && generator && selection.items.length > 0 && items.length === 0
+    ? `${selection.items.length === 1 ? `“${selection.items[0].name}” is` : 'These are'} not ${task.optionalSource}, so ${task.label} leaves ${selection.items.length === 1 ? 'it' : 'them'} out and makes a new one from the seed.`
+    : null;
   // A text a task needs (the prompt) left blank: Run says so instead of drawing from nothing.
   const blankText = task?.params.find((p) => p.type === 'string' && p.required && !String(params[p.name] ?? '').trim());
   const blocker: string | null =
@@ -476,7 +481,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
         <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
 
-        <SelectionPanel selection={selection} together={generator} />
+        <SelectionPanel selection={selection} together={generator} note={leftOut ?? undefined} />
 
         {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
         <div class="panel job" onKeyDown={(e) => {

@@ -29,6 +29,18 @@ test('several items: each runs in turn for an image task, used together for In-b
   });
 });
 
+test('Rotate view says when the selected image is not one of its portraits (it starts from the seed) instead of ignoring it silently', { timeout: 60_000 }, async () => {
+  await withHarness({ height: 560 }, async (page, ui) => {
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    await ui.getByTestId('task-select').selectOption('rotate-view');
+    await selectItems(page, ['1:1']);
+    await ui.getByTestId('selection-note').getByText('“Astronaut” is not a portrait made here by Rotate view, so Rotate view (3D) leaves it out and makes a new one from the seed.').waitFor();
+    await selectItems(page, ['3:3']); // a portrait the (fake) GRAM model made
+    await ui.getByTestId('selection').getByText('Face to turn').waitFor();
+    assert.equal(await ui.getByTestId('selection-note').count(), 0);
+  });
+});
+
 test('an empty prompt: Run is disabled and says what to do; typing one enables it', { timeout: 60_000 }, async () => {
   await withHarness({ height: 560 }, async (page, ui) => {
     await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });

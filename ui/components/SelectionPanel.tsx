@@ -3,7 +3,7 @@ import type { SelectionSummary } from '../../plugin/messages.ts';
 const SHOWN = 3;
 
 /** `together`: the task uses the selected items in one run (In-betweens, Variations…), not each in turn. */
-export function SelectionPanel({ selection, together = false }: { selection: SelectionSummary; together?: boolean }) {
+export function SelectionPanel({ selection, together = false, note }: { selection: SelectionSummary; together?: boolean; note?: string }) {
   const { items, problem } = selection;
   return (
     <div class="panel selection" data-testid="selection" aria-live="polite">
@@ -28,6 +28,7 @@ export function SelectionPanel({ selection, together = false }: { selection: Sel
             {items.length > SHOWN && <li class="muted">+ {items.length - SHOWN} more</li>}
           </ul>
           {problem && <p class="muted">{problem}</p>}
+          {note && <p class="help" data-testid="selection-note">{note}</p>}
         </>
       )}
     </div>

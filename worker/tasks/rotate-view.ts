@@ -15,6 +15,7 @@ export const rotateView: TaskDef = {
   label: 'Rotate view (3D)',
   description: 'A 3D-aware GRAM portrait from any angle. Select a portrait made here to turn it; otherwise a new one comes from the seed.',
   inputs: [],
+  optionalSource: 'a portrait made here by Rotate view',
   params: [
     SEED_PARAM,
     { name: 'yaw', label: 'Yaw (°)', type: 'number', default: 0, min: -40, max: 40, step: 1, help: 'Turn left (−) or right (+) from the front.' },

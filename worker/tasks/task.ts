@@ -69,6 +69,10 @@ export interface TaskDef {
   modelRole?: string;
   /** The model to use when the job names none; `available` are the registry's cards for this task, full ones first. */
   defaultModel(params: Params, available?: ModelCard[]): string;
+  /** Tasks that use a selected result of their model when there is one and start from the seed otherwise: what such a
+   *  result is, in the user's words (rotate-view: "a portrait made here by Rotate view"). Anything else selected is
+   *  left out, and the UI says so. */
+  optionalSource?: string;
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
   checkModel?(model: ModelCard, params: Params): void;
   run(ctx: TaskContext): Promise<TaskOutput>;
@@ -129,9 +133,11 @@ export interface TaskInfo {
   modelRole?: string;
   /** Set when the task runs only on a server (the UI says so). */
   serverOnly: boolean;
+  /** TaskDef.optionalSource. */
+  optionalSource?: string;
 }
 
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), serverOnly };
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}) };
 }
