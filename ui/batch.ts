@@ -57,6 +57,8 @@ export interface ItemResult {
   item: SelectedItem;
   /** The image result, PNG-encoded (absent for a video result). */
   png?: Uint8Array;
+  /** What the task started from, as the host gave it (image-to-image tasks): for comparing before and after. */
+  before?: { bytes: Uint8Array; mime: string };
   /** The video result (video tasks). */
   video?: EncodedVideo;
   width: number;
@@ -258,7 +260,10 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
         sourceNodeId: withMask ? image.nodeId : item.nodeId, png, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
       });
       report.done('Placed');
-      const done: ItemResult = { item, png, width: out.width, height: out.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta: result.meta };
+      const done: ItemResult = {
+        item, png, before: { bytes: image.bytes, mime: image.mime }, width: out.width, height: out.height, name, placedNodeId: placed.nodeId,
+        ms: Date.now() - started, setupMs: report.setupMs(), meta: result.meta,
+      };
       results.push(done);
       events.onResult(done);
     } catch (err) {

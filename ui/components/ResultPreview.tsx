@@ -1,7 +1,8 @@
-import { useEffect, useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { HostName } from '../../plugin/messages.ts';
 import type { ItemResult } from '../batch.ts';
 import { formatMB, formatSeconds, hostLabel, placeName } from '../format.ts';
+import { CompareView } from './CompareView.tsx';
 import { TestBadge } from './ModelPicker.tsx';
 
 /** The last result, small, in the run footer: what was made, how long it took and where; a clip to download. */
@@ -13,6 +14,7 @@ export function ResultPreview({ result, hostName, onDismiss }: { result: ItemRes
   useEffect(() => () => URL.revokeObjectURL(url), [url]);
   const fileName = `${result.name.replace(/[^\p{L}\p{N} ×._-]+/gu, '').trim() || 'frontier-result'}.${result.video ? 'mp4' : 'png'}`;
   const where = placeName(result.meta.target);
+  const [comparing, setComparing] = useState(false);
   return (
     <figure class="result" data-testid="result" data-placed={result.placedNodeId ?? ''} data-target={result.meta.target}>
       {result.video ? (
@@ -36,7 +38,15 @@ export function ResultPreview({ result, hostName, onDismiss }: { result: ItemRes
             <a class="button secondary small" href={url} download={fileName} data-testid="result-download">Download MP4</a>
           </div>
         )}
+        {result.before && result.png && (
+          <div class="actions">
+            <button type="button" class="secondary small" data-testid="compare-open" onClick={() => setComparing(true)}>Compare with the original</button>
+          </div>
+        )}
       </figcaption>
+      {comparing && result.before && result.png && (
+        <CompareView name={result.name} before={result.before} after={result.png} width={result.width} height={result.height} onClose={() => setComparing(false)} />
+      )}
       {onDismiss && <button type="button" class="icon-button" aria-label="Hide the result" onClick={onDismiss}>×</button>}
     </figure>
   );
