@@ -11,6 +11,8 @@ export interface Settings {
   target: Target;
   /** "Run on" chosen for a task, by task id: choosing it for one task does not change the others. */
   targets?: Record<string, Target>;
+  /** Each task's settings as of its last run, by task id (the UI starts from them next time). */
+  params?: Record<string, Record<string, string | number | boolean>>;
   /** Base URL of the model host / local companion server, e.g. http://127.0.0.1:8740 */
   serverUrl: string;
   /** Bearer token for a remote server; never logged. */

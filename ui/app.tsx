@@ -30,6 +30,7 @@ import { PairingPrompt, type PairingState } from './components/PairingPrompt.tsx
 import { ParamsForm } from './components/ParamsForm.tsx';
 import { ProgressBar } from './components/ProgressBar.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
+import { savedParamsFitting } from './saved-params.ts';
 import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
 import { useViewPreview } from './view-preview.ts';
 import { entryForTestModel, testModelInUse } from './install-format.ts';
@@ -93,6 +94,7 @@ function defaults(task: TaskInfo): Params {
   return Object.fromEntries(task.params.map((p) => [p.name, p.default]));
 }
 
+
 function asProblem(err: unknown): Problem {
   const code = err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: ErrorCode }).code : undefined;
   const message = err instanceof Error ? err.message : String(err);
@@ -133,7 +135,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   // "Run on" is remembered per task: forcing one task onto this computer leaves the others where they were.
   const target: Target = settings.targets?.[taskId] ?? settings.target;
   const task = tasks.find((t) => t.id === taskId);
-  const params: Params = useMemo(() => (task ? { ...defaults(task), ...paramsByTask[task.id] } : {}), [task, paramsByTask]);
+  const params: Params = useMemo(() => (task ? { ...defaults(task), ...savedParamsFitting(task, settings.params?.[task.id]), ...paramsByTask[task.id] } : {}), [task, paramsByTask, settings.params]);
   const modelTask = task?.modelTask ?? taskId;
   const modelRole = task?.modelRole;
   // A pipeline is offered by the part its jobs name (text-to-image: the transformer), not by each part.
@@ -328,6 +330,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     setCancelling(false);
     setProblem(null);
     setProgress({ text: 'Starting', fraction: 0 });
+    // The task starts from these settings next time Frontier opens.
+    saveSettings({ ...settings, params: { ...settings.params, [task.id]: { ...params } } });
     // Image tasks teach the time hints: which model these choices ran, and its time per pixel on the target it used.
     const key = !generator && !videoTask ? choiceKey(task.id, modelId || undefined, params, task.params) : null;
     const learn = (r: ItemResult) => {

@@ -17,8 +17,10 @@ export function cleanSettings(value: unknown, defaults: Settings): Settings {
   for (const key of Object.keys(defaults) as (keyof Settings)[]) {
     if (typeof v[key] === typeof defaults[key]) (out as unknown as Record<string, unknown>)[key] = v[key];
   }
-  const targets = sanitizeSettings(value).targets; // per-task "Run on", checked as Figma's settings are
+  // Per task: "Run on" and the settings of the last run, checked as Figma's settings are.
+  const { targets, params } = sanitizeSettings(value);
   if (targets) out.targets = targets;
+  if (params) out.params = params;
   return out;
 }
 

@@ -10,7 +10,7 @@ export type ParamSpec =
   | { name: string; label: string; type: 'number' | 'integer'; default: number; min: number; max: number; step?: number; help?: string }
   | { name: string; label: string; type: 'choice'; default: string | number; choices: { value: string | number; label: string }[]; help?: string }
   | { name: string; label: string; type: 'boolean'; default: boolean; help?: string }
-  | { name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string; /** Blank is refused (a prompt). */ required?: boolean };
+  | { name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string; /** The UI keeps Run disabled while it is blank (the task itself refuses a blank one). */ required?: boolean };
 
 /** 'latent': a selected Frontier result that stored its latent (job.sources); one entry per source needed. */
 export type TaskInput = 'image' | 'mask' | 'video' | 'latent';
@@ -110,7 +110,6 @@ export function resolveParams(task: TaskDef, given: Params = {}): Params {
         break;
       case 'string':
         if (String(raw).length > spec.maxLength) throw new FrontierError('bad-input', `${spec.label} is longer than ${spec.maxLength} characters.`);
-        if (spec.required && !String(raw).trim()) throw new FrontierError('bad-input', `${spec.label} is empty: type what you want.`);
         out[spec.name] = String(raw);
         break;
     }

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   maxImageEdge?: number;
   /** Use the real engine (worker/worker.ts) instead of the fake one. */
   realEngine?: boolean;
+  /** Settings the host has stored (merged over the defaults it sends with init). */
+  settings?: Record<string, unknown>;
 }
 
 export async function buildHarness(outDir: string, options: HarnessOptions = {}): Promise<string> {
@@ -46,7 +48,7 @@ export async function buildHarness(outDir: string, options: HarnessOptions = {})
     chelsea: (await readFile(join(images, 'chelsea.png'))).toString('base64'),
   };
   const hostScript = await readFile(join(here, 'fake-host.js'), 'utf8');
-  const boot = { uiHtml, fixtures, serverUrl: options.serverUrl ?? 'http://127.0.0.1:8740', maxImageEdge: options.maxImageEdge ?? 4096 };
+  const boot = { uiHtml, fixtures, serverUrl: options.serverUrl ?? 'http://127.0.0.1:8740', maxImageEdge: options.maxImageEdge ?? 4096, settings: options.settings ?? {} };
   const page = `<!doctype html><html><head><meta charset="utf-8"><title>Frontier UI harness</title>
 <style>body{margin:0;background:#888}iframe{border:0;width:320px;height:900px;display:block;background:#fff}</style></head>
 <body><iframe id="plugin" sandbox="allow-scripts" title="Frontier"></iframe>

@@ -35,7 +35,7 @@
         send({
           type: 'init',
           host: { name: 'figma', version: 'harness', maxImageEdge, video: false },
-          settings: { target: 'auto', serverUrl, token: '', placeMode: 'beside' },
+          settings: { target: 'auto', serverUrl, token: '', placeMode: 'beside', ...(window.HARNESS.settings || {}) },
           selection: summary(['1:1', '1:2']),
         });
         break;
