@@ -139,7 +139,7 @@ async function hashFile(path: string, signal: AbortSignal, onBytes: (done: numbe
 }
 
 /** upload.parts checked: each {name, bytes}, the sizes adding up to the upload's; undefined when absent. */
-function parseParts(value: unknown, total: number): UploadPart[] | undefined {
+export function parseParts(value: unknown, total: number): UploadPart[] | undefined {
   if (value === undefined) return undefined;
   const example = '[{"name":"generator.pth","bytes":123},{"name":"ema.pth","bytes":45}]';
   if (!Array.isArray(value) || value.length < 1 || value.length > 8) throw new HttpError(400, `upload.parts must list the files sent one after another, e.g. ${example}.`);
@@ -148,7 +148,9 @@ function parseParts(value: unknown, total: number): UploadPart[] | undefined {
     const { name, bytes } = p;
     if (typeof name !== 'string' || name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f]/.test(name)) throw new HttpError(400, 'Each of upload.parts names its file (1 to 255 characters, no control characters).');
     if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw new HttpError(400, `upload.parts: ${JSON.stringify(name).slice(0, 80)} must give its size in bytes, a whole number ≥ 1.`);
-    return { name: name.split(/[\\/]/).pop() || 'file', bytes };
+    // Only the last path segment, and never one that names a folder ('.', '..'): each part is written under it.
+    const base = name.split(/[\\/]/).pop() ?? '';
+    return { name: base === '' || base === '.' || base === '..' ? 'file' : base, bytes };
   });
   const sum = parts.reduce((n, p) => n + p.bytes, 0);
   if (sum !== total) throw new HttpError(400, `upload.parts add up to ${sum} bytes, and upload.bytes is ${total}.`);
