@@ -111,6 +111,8 @@ export interface UiToHost {
   };
   notify: { message: string; error?: boolean };
   'save-settings': { settings: Settings };
+  /** Which of these nodes are still in the document (answered by `nodes`): a result undone is no longer shown as made. */
+  'check-nodes': { requestId: string; nodeIds: string[] };
 }
 
 /** Messages the host sends to the UI. */
@@ -132,6 +134,8 @@ export interface HostToUi {
   video: { requestId: string; nodeId: string; bytes: Uint8Array; mime: string; width: number; height: number };
   /** Answer to place-result and place-video. */
   placed: { requestId: string; nodeId: string };
+  /** Answer to check-nodes: those of the ids asked that are in the document. */
+  nodes: { requestId: string; present: string[] };
   /** Answer to a request that failed; `message` says what to do. */
   'request-failed': { requestId: string; message: string };
   theme: { mode: 'light' | 'dark' };
@@ -151,6 +155,7 @@ const UI_TO_HOST_FIELDS: { [K in keyof UiToHost]: Record<string, FieldKind> } = 
   'place-video': { requestId: 'string', sourceNodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number', name: 'string', meta: 'object' },
   notify: { message: 'string' },
   'save-settings': { settings: 'object' },
+  'check-nodes': { requestId: 'string', nodeIds: 'object' },
 };
 const HOST_TO_UI_FIELDS: { [K in keyof HostToUi]: Record<string, FieldKind> } = {
   init: { host: 'object', settings: 'object', selection: 'object' },
@@ -158,6 +163,7 @@ const HOST_TO_UI_FIELDS: { [K in keyof HostToUi]: Record<string, FieldKind> } = 
   image: { requestId: 'string', nodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number' },
   video: { requestId: 'string', nodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number' },
   placed: { requestId: 'string', nodeId: 'string' },
+  nodes: { requestId: 'string', present: 'object' },
   'request-failed': { requestId: 'string', message: 'string' },
   theme: { mode: 'string' },
 };

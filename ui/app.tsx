@@ -267,6 +267,23 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     return () => offs.forEach((off) => off());
   }, [host, startEngine]);
 
+  // The result card shows what was made: once the result is gone from the document (Undo, or deleted), it goes too.
+  // Undo changes the selection in every host, so each selection change asks whether the result is still there.
+  const resultNode = result?.placedNodeId ?? null;
+  useEffect(() => {
+    if (!resultNode || running) return;
+    let stale = false;
+    host.checkNodes([resultNode]).then(
+      (present) => {
+        if (!stale && !present.includes(resultNode)) setResult((r) => (r?.placedNodeId === resultNode ? null : r));
+      },
+      () => undefined, // a host that cannot say (an older plugin): keep the card
+    );
+    return () => {
+      stale = true;
+    };
+  }, [host, selection, resultNode, running]);
+
   // Explain the target for the current task/model; a forced target that cannot work blocks Run.
   useEffect(() => {
     if (boot.phase !== 'ready' || !taskId) return;

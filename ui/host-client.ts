@@ -43,7 +43,7 @@ export class HostRequestError extends Error {
 }
 
 interface PendingRequest {
-  expects: 'image' | 'video' | 'placed';
+  expects: 'image' | 'video' | 'placed' | 'nodes';
   resolve(msg: HostMessage): void;
   reject(err: Error): void;
   timer: ReturnType<typeof setTimeout>;
@@ -127,6 +127,15 @@ export class HostClient {
     return done as Promise<{ type: 'placed' } & HostToUi['placed']>;
   }
 
+  /** Which of `nodeIds` are still in the document (a result undone is gone). A host that does not answer within a few
+   *  seconds (an older plugin) rejects: then nothing is known. */
+  async checkNodes(nodeIds: string[]): Promise<string[]> {
+    const requestId = this.newRequestId();
+    const done = this.request(requestId, 'nodes', 5_000, 'The host did not say whether the result is still on the canvas.');
+    this.send({ type: 'check-nodes', requestId, nodeIds });
+    return ((await done) as { type: 'nodes' } & HostToUi['nodes']).present;
+  }
+
   dispose(): void {
     this.stopListening();
     for (const [id, req] of this.pending) {
@@ -162,6 +171,7 @@ export class HostClient {
       case 'image':
       case 'video':
       case 'placed':
+      case 'nodes':
       case 'request-failed': {
         const req = this.pending.get(msg.requestId);
         if (!req) return; // answer to a request that already timed out

@@ -91,6 +91,15 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
       case 'notify':
         figma.notify(truncateForNotify(redact(msg.message)), { error: msg.error === true });
         return;
+      case 'check-nodes': {
+        const present: string[] = [];
+        for (const id of msg.nodeIds.slice(0, 100)) {
+          const node = typeof id === 'string' ? await figma.getNodeByIdAsync(id) : null;
+          if (node && !node.removed) present.push(id);
+        }
+        post({ type: 'nodes', requestId: msg.requestId, present });
+        return;
+      }
       case 'save-settings':
         remember(sanitizeSettings(msg.settings));
         await saveSettings(figma, msg.settings);
@@ -102,8 +111,8 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
 
   function reportFailure(msg: UiMessage, err: unknown): void {
     const detail = errorMessage(err);
-    if (msg.type === 'read-image' || msg.type === 'place-result' || msg.type === 'read-video' || msg.type === 'place-video') {
-      const action = msg.type === 'read-image' ? 'read the layer' : msg.type === 'read-video' ? 'export the video' : 'place the result';
+    if (msg.type === 'read-image' || msg.type === 'place-result' || msg.type === 'read-video' || msg.type === 'place-video' || msg.type === 'check-nodes') {
+      const action = msg.type === 'read-image' ? 'read the layer' : msg.type === 'read-video' ? 'export the video' : msg.type === 'check-nodes' ? 'look for the result on the canvas' : 'place the result';
       const message = err instanceof HostRequestError ? detail : `Frontier could not ${action}: ${detail}`;
       log.warn(`${msg.type} ${msg.requestId} failed: ${message}`);
       post({ type: 'request-failed', requestId: msg.requestId, message: redact(message) });

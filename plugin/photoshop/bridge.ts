@@ -135,6 +135,15 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         void sendSelection().catch((err: unknown) => log.error(`Reading the selection failed: ${errorMessage(err)}`));
         return;
       }
+      case 'check-nodes': {
+        const present = msg.nodeIds.slice(0, 100).filter((id) => {
+          const ref = typeof id === 'string' ? parseNodeId(id) : null;
+          const doc = ref ? findDocument(ps.app, ref.docId) : null;
+          return !!ref && !!doc && (ref.layerId === null || !!findLayer(doc, ref.layerId));
+        });
+        post({ type: 'nodes', requestId: msg.requestId, present });
+        return;
+      }
       case 'read-video':
       case 'place-video':
         throw new HostRequestError('The Photoshop panel does not read or place video: upscale the clip in Figma, the playground, or with the CLI.');
@@ -178,8 +187,8 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
 
   function reportFailure(msg: UiMessage, err: unknown): void {
     const detail = errorMessage(err);
-    if (msg.type === 'read-image' || msg.type === 'place-result' || msg.type === 'read-video' || msg.type === 'place-video') {
-      const action = msg.type === 'read-image' ? 'read the layer' : 'place the result';
+    if (msg.type === 'read-image' || msg.type === 'place-result' || msg.type === 'read-video' || msg.type === 'place-video' || msg.type === 'check-nodes') {
+      const action = msg.type === 'read-image' ? 'read the layer' : msg.type === 'check-nodes' ? 'look for the result' : 'place the result';
       const message = err instanceof HostRequestError ? detail : `Frontier could not ${action}: ${detail}`;
       log.warn(`${msg.type} ${msg.requestId} failed: ${message}`);
       post({ type: 'request-failed', requestId: msg.requestId, message: redact(message) });

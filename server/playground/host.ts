@@ -123,6 +123,11 @@ export class SimulatedHost {
         return this.answer(uiMsg.requestId, async () => this.readVideo(uiMsg));
       case 'place-video':
         return this.answer(uiMsg.requestId, () => this.placeVideo(uiMsg));
+      case 'check-nodes': {
+        const present = uiMsg.nodeIds.slice(0, 100).filter((id) => typeof id === 'string' && !!this.deps.doc.node(id));
+        this.send({ type: 'nodes', requestId: uiMsg.requestId, present });
+        return;
+      }
       case 'notify':
         this.deps.toast(uiMsg.message, uiMsg.error);
         return;

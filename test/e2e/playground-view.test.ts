@@ -83,6 +83,8 @@ describe('the playground shows what lands on its canvas', { timeout: 300_000 }, 
 
     assert.match((await pg.page.evaluate(() => (window as unknown as Win).playground.undo())) ?? '', /^Place Upscale/);
     assert.ok(!(await nodes(pg.page)).some((n) => n.id === result.id), 'one undo removes the result');
+    // The UI's result card goes with it (it asks the host whether the result is still there when the selection changes).
+    await pg.ui.locator('[data-testid="result"]').waitFor({ state: 'detached', timeout: 10_000 });
     const selection = await pg.page.evaluate(() => (window as unknown as Win).playground.selection());
     assert.deepEqual([selection.nodes, selection.region?.id], [[], regionId], 'the dragged region is selected again');
   });

@@ -139,3 +139,24 @@ test('a whole session posts only valid messages that Figma can carry', async () 
   }
   assert.deepEqual(logs.filter((l) => l.level === 'error'), []);
 });
+
+test('check-nodes answers which results are still in the document: a removed one (Undo) is not', async () => {
+  const { fake, send } = startSession();
+  const photo = fake.addImage(fake.currentPageNode, 'Astronaut', { width: 128, height: 128 }, fixtureBytes('astronaut.png'));
+  await send({ type: 'ui-ready' });
+  const meta = { task: 'upscale', model: 'm', modelVariant: 'tiny', params: {}, target: 'wasm', version: '0.1.0', runMs: 1 };
+  const placed = fake.ui.waitFor<{ nodeId: string }>('placed');
+  await send({ type: 'place-result', requestId: 'p', sourceNodeId: photo.id, png: syntheticPng(256, 256), width: 256, height: 256, name: 'r', mode: 'beside', meta });
+  const { nodeId } = await placed;
+  const check = async (requestId: string) => {
+    const answer = fake.ui.waitFor<{ requestId: string; present: string[] }>('nodes');
+    await send({ type: 'check-nodes', requestId, nodeIds: [nodeId, photo.id, 'nope'] });
+    const msg = await answer;
+    assert.equal(msg.requestId, requestId);
+    assert.equal(checkHostMessage({ type: 'nodes', ...msg }), null);
+    return msg.present;
+  };
+  assert.deepEqual(await check('c1'), [nodeId, photo.id]);
+  (await fake.figma.getNodeByIdAsync(nodeId))!.remove();
+  assert.deepEqual(await check('c2'), [photo.id]);
+});

@@ -138,8 +138,18 @@ test('place-result → one new layer named for the result, one history step, the
   assert.deepEqual(item?.meta, META);
   assert.ok(fake.dataFiles.get(META_FILE)?.includes('esrgan-slim-x2'), 'meta is kept in the plugin data folder');
 
+  // check-nodes: the placed layer is there; after Undo it is not (the UI then drops its result card).
+  const check = async (requestId: string) => {
+    const at = s.received.length;
+    await s.send({ type: 'check-nodes', requestId, nodeIds: [placed.nodeId, `${placed.nodeId}-nope`] });
+    const answer = await s.next('nodes', at);
+    assert.equal(answer.requestId, requestId);
+    return answer.present;
+  };
+  assert.deepEqual(await check('c1'), [placed.nodeId]);
   assert.equal(doc.undo(), 'Upscale ×2 · ESRGAN slim');
   assert.equal(doc.layer(layer.id), null, 'one undo removes the whole placement');
+  assert.deepEqual(await check('c2'), []);
   await s.close();
 });
 

@@ -1,10 +1,12 @@
 // Issue 14 finding 7, the small things a designer trips over, each held by a check in real Chromium (fake host and
-// engine): several selected items say whether they run in turn or together; a marked region's label does not cut the
-// image's name short; an empty prompt is stopped at Run with what to do (the engine refuses one too: test/node/text-to-image.test.ts); the playground
-// (server/playground) counts the results of one run in one toast: test/e2e/playground-view.test.ts.
+// engine): several selected items say whether they run in turn or together; the result card goes when Undo takes the
+// result away; a marked region's label does not cut the image's name short; an empty prompt is stopped at Run with what
+// to do (the engine refuses one too: test/node/text-to-image.test.ts); Rotate view says what it leaves out. The
+// playground (server/playground) counts one run's results in one toast: test/e2e/playground-view.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectItems, withHarness } from './ui-harness/ui-page.ts';
+
 
 test('several items: each runs in turn for an image task, used together for In-betweens; a region label has its own line', { timeout: 60_000 }, async () => {
   await withHarness({ height: 560 }, async (page, ui) => {
@@ -51,5 +53,22 @@ test('an empty prompt: Run is disabled and says what to do; typing one enables i
     assert.equal(await run.getAttribute('title'), 'Type a prompt first: say what you want to see.');
     await prompt.fill('a red kite over the sea');
     await run.and(ui.locator(':not([disabled])')).waitFor();
+  });
+});
+
+test('Undo takes the result off the canvas: the result card goes too; a selection change alone keeps it', { timeout: 60_000 }, async () => {
+  await withHarness({ height: 560 }, async (page, ui) => {
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    await selectItems(page, ['1:2']);
+    await ui.getByTestId('task-select').selectOption('upscale');
+    await ui.getByTestId('run').click();
+    const card = ui.getByTestId('result');
+    await card.waitFor({ timeout: 20_000 });
+    const placed = await card.getAttribute('data-placed');
+    await selectItems(page, ['1:1']); // the result is still on the canvas
+    await ui.getByTestId('selection').getByText('Astronaut').waitFor();
+    assert.equal(await card.getAttribute('data-placed'), placed, 'kept while the result is there');
+    assert.equal(await page.evaluate(() => (window as unknown as { undoLast(): string }).undoLast()), placed);
+    await card.waitFor({ state: 'detached', timeout: 10_000 });
   });
 });

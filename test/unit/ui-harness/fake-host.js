@@ -26,6 +26,14 @@
   window.hostSend = send;
   window.selectItems = (ids) => send({ type: 'selection-changed', selection: ids.length ? summary(ids) : { items: [], problem: 'Select an image or a frame.' } });
   let nextNode = 100;
+  // Results placed and not undone; window.undoLast() takes the newest away as Undo does (the selection changes too).
+  const placedNodes = new Set();
+  window.undoLast = () => {
+    const last = [...placedNodes].pop();
+    placedNodes.delete(last);
+    send({ type: 'selection-changed', selection: { items: [], problem: 'Select an image or a frame.' } });
+    return last;
+  };
   window.addEventListener('message', (event) => {
     if (event.source !== frame.contentWindow || !event.data || !event.data.pluginMessage) return;
     const msg = event.data.pluginMessage;
@@ -56,9 +64,14 @@
       case 'place-result': {
         const ok = msg.png instanceof Uint8Array && msg.png[0] === 0x89 && msg.png[1] === 0x50;
         log.placed.push({ sourceNodeId: msg.sourceNodeId, name: msg.name, width: msg.width, height: msg.height, mode: msg.mode, pngOk: ok, pngBytes: msg.png.length, meta: msg.meta });
-        setTimeout(() => send({ type: 'placed', requestId: msg.requestId, nodeId: `5:${nextNode++}` }), 30);
+        const nodeId = `5:${nextNode++}`;
+        placedNodes.add(nodeId);
+        setTimeout(() => send({ type: 'placed', requestId: msg.requestId, nodeId }), 30);
         break;
       }
+      case 'check-nodes':
+        send({ type: 'nodes', requestId: msg.requestId, present: msg.nodeIds.filter((id) => placedNodes.has(id) || id in items) });
+        break;
       case 'save-settings':
         log.settings.push({ ...msg.settings, token: msg.settings.token ? '(set)' : '' });
         break;
