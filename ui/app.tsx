@@ -29,6 +29,7 @@ import { modelMismatch, ModelPicker } from './components/ModelPicker.tsx';
 import { PairingPrompt, type PairingState } from './components/PairingPrompt.tsx';
 import { ParamsForm } from './components/ParamsForm.tsx';
 import { ProgressBar } from './components/ProgressBar.tsx';
+import { Presets } from './components/Presets.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
 import { savedParamsFitting } from './saved-params.ts';
 import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
@@ -533,6 +534,11 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           )}
 
           {previewRequest && <ViewPreviewPanel {...viewPreview} />}
+          {task?.presets?.length ? (
+              <Presets presets={task.presets} values={params} disabled={running}
+                unavailable={(preset) => (fit && typeof preset.params.scale === 'number' && !fit.fits(preset.params.scale) ? `Too large here at ×${preset.params.scale}: ${fit.note ?? 'the host cannot place the result'}` : null)}
+                onApply={(values) => setParamsByTask((prev) => ({ ...prev, [task.id]: { ...prev[task.id], ...values } }))} />
+          ) : null}
           {task && (
             <ParamsForm specs={task.params} values={params} disabled={running} scaleFit={fit} hints={hints}
               onChange={(name, value, moving) => {

@@ -72,3 +72,21 @@ test('Undo takes the result off the canvas: the result card goes too; a selectio
     await card.waitFor({ state: 'detached', timeout: 10_000 });
   });
 });
+
+test('presets set a common combination in one click, show which is current, and are disabled where the scale does not fit', { timeout: 60_000 }, async () => {
+  await withHarness({ height: 560, maxImageEdge: 1200 }, async (page, ui) => {
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    await selectItems(page, ['1:2']); // 451 × 300: ×4 would be 1804 px, over this host's 1200
+    await ui.getByTestId('task-select').selectOption('upscale');
+    const quick = ui.getByTestId('preset-quick-look-2');
+    const print = ui.getByTestId('preset-print-4-best');
+    assert.equal(await print.isDisabled(), true, 'too large for the host');
+    assert.match((await print.getAttribute('title')) ?? '', /^Too large here at ×4: .*Figma places at most 1200 px/);
+    await quick.click();
+    assert.equal(await ui.getByTestId('param-scale-2').getAttribute('aria-checked'), 'true');
+    assert.equal(await ui.getByTestId('param-quality-fast').getAttribute('aria-checked'), 'true');
+    assert.equal(await quick.getAttribute('aria-pressed'), 'true');
+    await ui.getByTestId('param-quality-best').click(); // a setting changed by hand: the preset is no longer current
+    assert.equal(await quick.getAttribute('aria-pressed'), 'false');
+  });
+});

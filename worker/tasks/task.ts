@@ -73,6 +73,8 @@ export interface TaskDef {
    *  result is, in the user's words (rotate-view: "a portrait made here by Rotate view"). Anything else selected is
    *  left out, and the UI says so. */
   optionalSource?: string;
+  /** Named sets of params for the common cases ("Print ×4 · Best"), offered above the params. */
+  presets?: TaskPreset[];
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
   checkModel?(model: ModelCard, params: Params): void;
   run(ctx: TaskContext): Promise<TaskOutput>;
@@ -134,9 +136,18 @@ export interface TaskInfo {
   serverOnly: boolean;
   /** TaskDef.optionalSource. */
   optionalSource?: string;
+  /** TaskDef.presets. */
+  presets?: TaskPreset[];
+}
+
+export interface TaskPreset {
+  label: string;
+  /** What it is for, in a designer's words. */
+  help: string;
+  params: Params;
 }
 
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}) };
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}) };
 }

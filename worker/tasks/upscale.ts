@@ -13,6 +13,11 @@ export const upscale: TaskDef = {
   label: 'Upscale',
   description: 'Enlarge an image 2–4× with ESRGAN super-resolution.',
   inputs: ['image'],
+  presets: [
+    { label: 'Web ×2', help: 'Twice the size for screens (retina), the cleanest model.', params: { scale: 2, quality: 'best' } },
+    { label: 'Print ×4 · Best', help: 'Four times the size for print, the cleanest model (the slowest).', params: { scale: 4, quality: 'best' } },
+    { label: 'Quick look ×2', help: 'A fast ×2 to try an idea; it can look blocky.', params: { scale: 2, quality: 'fast' } },
+  ],
   params: [
     {
       name: 'scale',

@@ -25,6 +25,10 @@ const UPSCALE: TaskInfo = {
   inputs: ['image'],
   modelTask: 'upscale',
   serverOnly: false,
+  presets: [
+    { label: 'Print ×4 · Best', help: 'Four times the size for print.', params: { scale: 4, quality: 'best' } },
+    { label: 'Quick look ×2', help: 'A fast ×2 to try an idea.', params: { scale: 2, quality: 'fast' } },
+  ],
   params: [
     { name: 'scale', label: 'Scale', type: 'choice', default: 2, choices: [{ value: 2, label: '×2' }, { value: 3, label: '×3' }, { value: 4, label: '×4' }] },
     { name: 'quality', label: 'Quality', type: 'choice', default: 'best', choices: [{ value: 'fast', label: 'Fast' }, { value: 'best', label: 'Best' }] },
