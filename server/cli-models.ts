@@ -16,7 +16,7 @@ import { progressReporter, type ProgressStream } from './cli/progress.ts';
 import { megabytes } from './http-util.ts';
 import { freeBytes } from './jobs/disk.ts';
 import { DownloadError, downloadFiles } from './install/download.ts';
-import { convertEntry, downloadUrls, hashVerdict, installedCardIds, installMethod, isInstalled, registerInstall, resolveEntry, templateCards, uninstallEntry, type InstallRecord } from './install/official.ts';
+import { checkPublished, convertEntry, downloadUrls, hashVerdict, installedCardIds, installMethod, isInstalled, registerInstall, resolveEntry, templateCards, uninstallEntry, type InstallRecord } from './install/official.ts';
 
 export const MODELS_USAGE = [
   'Usage: frontier models list',
@@ -100,14 +100,9 @@ async function download(io: Io, entry: CatalogueCheckpoint, dir: string): Promis
       },
     });
     progress.finish();
-    const files = downloaded.map((d, i) => {
-      const published = entry.files[i].sha256;
-      const verdict = hashVerdict(published, d.sha256);
-      if (verdict === 'mismatch') {
-        rmSync(dir, { recursive: true, force: true });
-        throw new DownloadError(`${d.name} does not match the sha256 its authors published (the download has ${d.sha256}, the authors published ${published}): it was deleted and nothing was installed. Run the same command again; if it happens again, the file on the server has changed.`);
-      }
-      return { name: d.name, bytes: d.bytes, sha256: d.sha256, verified: verdict === 'verified' };
+    const files = checkPublished(entry, downloaded, (d, official) => {
+      rmSync(dir, { recursive: true, force: true });
+      return new DownloadError(`${d.name} does not match the sha256 its authors published (the download has ${d.sha256}, the authors published ${official.sha256}): it was deleted and nothing was installed. Run the same command again; if it happens again, the file on the server has changed.`);
     });
     return { main: downloaded[0].path, files, source: 'download' };
   } catch (err) {

@@ -94,6 +94,7 @@ export function useViewPreview(engine: EngineClient, request: PreviewRequest | n
       const id = `preview-${++previewCounter}`;
       running.current = id;
       setBusy(true);
+      const reqKey = keyOf(req);
       const size = req.full ? Number(req.params.size ?? PREVIEW_SIZE) : PREVIEW_SIZE;
       const started = Date.now();
       try {
@@ -103,16 +104,16 @@ export function useViewPreview(engine: EngineClient, request: PreviewRequest | n
           lastProgress.current = p;
           listener.current?.(p);
         });
-        if (req.full) inFlight.current = { key: keyOf(req), id, result: pendingResult, taken: false };
+        if (req.full) inFlight.current = { key: reqKey, id, result: pendingResult, taken: false };
         const result = await pendingResult;
-        if (req.full) rendered.current = { key: keyOf(req), result };
+        if (req.full) rendered.current = { key: reqKey, result };
         const png = await engine.encodePng(result.images[0]);
         const url = URL.createObjectURL(new Blob([png as BlobPart], { type: 'image/png' }));
         setPreview((old) => {
           if (old) URL.revokeObjectURL(old.url);
           return { url, size, ms: Date.now() - started };
         });
-        shown.current = keyOf(req);
+        shown.current = reqKey;
         setError(null);
       } catch (err) {
         const code = (err as { code?: string }).code;

@@ -472,14 +472,18 @@ function writeStreamed(
   return { name, sha256, bytes: offset, path: join(dir, name) };
 }
 
-function writeContentAddressed(dir: string, stem: string, ext: string, bytes: Uint8Array): ModelFile & { path: string } {
-  const hash = sha256(bytes);
-  const name = `${stem}.${hash.slice(0, 16)}${ext}`;
+/** Writes `bytes` as `dir/name` whole or not at all (a temporary file renamed into place). */
+function writeWhole(dir: string, name: string, bytes: Uint8Array, hash = sha256(bytes)): ModelFile & { path: string } {
   const path = join(dir, name);
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);
   writeFileSync(tmp, bytes);
   renameSync(tmp, path);
   return { name, sha256: hash, bytes: bytes.length, path };
+}
+
+function writeContentAddressed(dir: string, stem: string, ext: string, bytes: Uint8Array): ModelFile & { path: string } {
+  const hash = sha256(bytes);
+  return writeWhole(dir, `${stem}.${hash.slice(0, 16)}${ext}`, bytes, hash);
 }
 
 /** The checkpoint tensors a card ships as files of their own (VQ-Diffusion's null text embedding) are there, in shape. */
@@ -497,11 +501,7 @@ function writeTemplateFile(extra: TemplateFileMeta, dir: string, cardId: string,
   if ('copy' in extra) {
     const bytes = readFileSync(join(REPO_ROOT, extra.copy));
     if (sha256(bytes) !== extra.sha256) throw new Error(`${extra.copy} is damaged (its sha256 is not ${extra.sha256.slice(0, 16)}…): reinstall Frontier`);
-    const path = join(dir, basename(extra.copy));
-    const tmp = join(dir, `.${basename(extra.copy)}.${process.pid}.tmp`);
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-    return { name: basename(extra.copy), sha256: extra.sha256, bytes: bytes.length, path };
+    return writeWhole(dir, basename(extra.copy), bytes, extra.sha256);
   }
   const f = weights.get(extra.tensor)!.toFloat32();
   return writeContentAddressed(dir, `${cardId}${extra.suffix}`, extra.ext, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));

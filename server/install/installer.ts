@@ -25,6 +25,7 @@ import type { ConvertIn, ConvertOut } from './convert-messages.ts';
 import { downloadFiles } from './download.ts';
 import {
   downloadUrls,
+  checkPublished,
   hashVerdict,
   installedCardIds,
   installMethod,
@@ -340,14 +341,8 @@ export class Installer implements InstallRunner {
         progress.stop();
       }
       await rm(files.input, { force: true });
-      const checked = split.map((part, i) => {
-        const official = entry.files.find((f) => f.name === part.name) ?? entry.files[i];
-        const verdict = hashVerdict(official.sha256, part.sha256);
-        if (verdict === 'mismatch') {
-          throw new Error(`${part.name} is not the official ${official.name}: its sha256 is ${part.sha256.slice(0, 16)}…, and the authors published ${official.sha256!.slice(0, 16)}…. Pick the files from ${official.url ?? 'the model page'}.`);
-        }
-        return { name: part.name, bytes: part.bytes, sha256: part.sha256, verified: verdict === 'verified' };
-      });
+      const checked = checkPublished(entry, split, (part, official) =>
+        new Error(`${part.name} is not the official ${official.name}: its sha256 is ${part.sha256.slice(0, 16)}…, and the authors published ${official.sha256.slice(0, 16)}…. Pick the files from ${official.url ?? 'the model page'}.`));
       await this.checkSpace(label, files.dir, 0, spec.upload.bytes);
       checkpoint = { files: checked, main: split[0].path, name: split[0].name, companions: split.slice(1).map((p) => p.path), source: 'file' };
     } else if (spec.upload) {
@@ -391,14 +386,8 @@ export class Installer implements InstallRunner {
       } finally {
         progress.stop();
       }
-      const checked = downloaded.map((d, i) => {
-        const published = entry.files[i].sha256;
-        const verdict = hashVerdict(published, d.sha256);
-        if (verdict === 'mismatch') {
-          throw new Error(`${d.name} does not match the sha256 its authors published (the download has ${d.sha256.slice(0, 16)}…, the authors published ${published!.slice(0, 16)}…): it is damaged or not the official file, so it was deleted and nothing was installed. Install again; if it happens again, the file on the server has changed.`);
-        }
-        return { name: d.name, bytes: d.bytes, sha256: d.sha256, verified: verdict === 'verified' };
-      });
+      const checked = checkPublished(entry, downloaded, (d, official) =>
+        new Error(`${d.name} does not match the sha256 its authors published (the download has ${d.sha256.slice(0, 16)}…, the authors published ${official.sha256.slice(0, 16)}…): it is damaged or not the official file, so it was deleted and nothing was installed. Install again; if it happens again, the file on the server has changed.`));
       checkpoint = { files: checked, main: downloaded[0].path, name: downloaded[0].name, source: 'download' };
     }
     if (signal.aborted) throw cancelled();

@@ -54,6 +54,24 @@ export function hashVerdict(published: string | null, actual: string): 'verified
   return published.toLowerCase() === actual.toLowerCase() ? 'verified' : 'mismatch';
 }
 
+/**
+ * The install record's entries for checkpoint files on this machine (downloaded, or picked by the user), each checked
+ * against the sha256 its authors published for the catalogue file of that name (else of that place in the entry).
+ * `mismatch` makes the error, in the caller's words, for a file that is not the official one.
+ */
+export function checkPublished(
+  entry: Checkpoint,
+  files: { name: string; bytes: number; sha256: string }[],
+  mismatch: (file: { name: string; sha256: string }, official: CatalogueFile & { sha256: string }) => Error,
+): InstalledFile[] {
+  return files.map((file, i) => {
+    const official = entry.files.find((f) => f.name === file.name) ?? entry.files[i];
+    const verdict = hashVerdict(official.sha256, file.sha256);
+    if (verdict === 'mismatch') throw mismatch(file, official as CatalogueFile & { sha256: string });
+    return { name: file.name, bytes: file.bytes, sha256: file.sha256, verified: verdict === 'verified' };
+  });
+}
+
 // ─────────────────────────────────────────── install records ───────────────────────────────────────────
 
 export interface InstalledFile {
