@@ -104,7 +104,7 @@ test('refusals say what to do and write nothing', async () => {
   assert.ok(!existsSync(join(work, 'files')) || readdirSync(join(work, 'files')).length === 0, 'no files left');
 });
 
-test('install without --from downloads the checkpoint (a cut connection resumes with Range), converts it, records the download and removes it', async () => {
+test('install without --from downloads the checkpoint (a cut connection resumes with Range), converts it, records the download and removes it; a wrong hash, a 404 and a full disk are refused', async () => {
   const host = await startFakeHost();
   try {
     host.serve('/FFHQ_256.pt', checkpoint);
@@ -135,6 +135,13 @@ test('install without --from downloads the checkpoint (a cut connection resumes 
     const gone = await runWith({ ...options, catalogue: missing }, 'install', 'styleswin-ffhq-256');
     assert.equal(gone.code, 1);
     assert.match(gone.err, /404/);
+    assert.deepEqual(readdirSync(join(work, 'files')).sort(), before);
+    // A file that is not the one its authors published a sha256 for: refused, and the download is deleted.
+    const wrongHash = testCatalogue((entry) => { entry.files[0].url = `${host.url}/FFHQ_256.pt`; entry.files[0].sha256 = 'ab'.repeat(32); });
+    const refused = await runWith({ ...options, catalogue: wrongHash }, 'install', 'styleswin-ffhq-256');
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /FFHQ_256\.pt does not match the sha256 its authors published \(the download has [0-9a-f]{64}, the authors published (ab){32}\): it was deleted and nothing was installed/);
+    assert.ok(!existsSync(join(work, 'downloads', 'styleswin-ffhq-256')), 'the download is deleted');
     assert.deepEqual(readdirSync(join(work, 'files')).sort(), before);
     // No room: refused before a byte is written.
     const full = await runWith({ ...options, freeBytes: async () => 1000 }, 'install', 'styleswin-ffhq-256');
