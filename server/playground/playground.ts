@@ -34,6 +34,8 @@ export interface PlaygroundHook {
   /** The part of the document the canvas shows (document units) and its zoom: what a result must land inside. */
   viewport(): { x: number; y: number; width: number; height: number; zoom: number };
   toasts(): { message: string; error: boolean }[];
+  /** Each toast shown, with its text as last shown (several placements of one run update one toast). */
+  toastsShown(): string[];
   setTheme(mode: 'light' | 'dark'): void;
 }
 
@@ -58,6 +60,8 @@ const themeButton = byId<HTMLButtonElement>('theme');
 const canvasArea = byId('canvas');
 
 const toastLog: { message: string; error: boolean }[] = [];
+/** The toast elements shown, in order (they go after a few seconds; tests read what they said from here). */
+const shownToasts: HTMLElement[] = [];
 /** The "Placed …" toast on screen and how many placements it stands for: one run that places several results (a
  *  batch, In-betweens' frames, a grid of variations) shows one toast that counts them, not a stack. */
 let placedToast: { element: HTMLElement; count: number; timer: ReturnType<typeof setTimeout> } | null = null;
@@ -76,6 +80,7 @@ function toast(message: string, error = false): void {
   t.className = error ? 'toast error' : 'toast';
   t.textContent = message;
   byId('toasts').append(t);
+  shownToasts.push(t);
   const timer = setTimeout(() => t.remove(), error ? 7000 : 3500);
   if (placing) placedToast = { element: t, count: 1, timer };
 }
@@ -310,6 +315,7 @@ window.playground = {
   },
   messages: () => [...host.log],
   toasts: () => [...toastLog],
+  toastsShown: () => shownToasts.map((t) => t.textContent ?? ''),
   viewport: () => ({ ...view.visible(), zoom: view.zoom }),
   setTheme,
 };
