@@ -285,10 +285,14 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     };
   }, [host, selection, resultNode, running]);
 
-  // Explain the target for the current task/model; a forced target that cannot work blocks Run.
+  // Explain the target for the current task/model; a forced target that cannot work blocks Run. A check that failed
+  // (the server not answering its 3 s probe yet: starting, or busy) is asked again a few seconds later, so the line
+  // follows the server instead of keeping an answer that no longer holds.
+  const [targetRecheck, setTargetRecheck] = useState(0);
   useEffect(() => {
     if (boot.phase !== 'ready' || !taskId) return;
     let stale = false;
+    let recheck: ReturnType<typeof setTimeout> | undefined;
     const requested = target;
     engine.chooseTarget(taskId, modelId || undefined, requested, params).then(
       (choice) => {
@@ -301,12 +305,14 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         // are reported by the run itself, with what to do.
         const e = toEngineError(err);
         setTargetStatus(e.code === 'target-unavailable' ? describeTargetProblem(requested, e.message) : { ok: true, text: 'Where it runs is decided when the job starts.', detail: e.message });
+        recheck = setTimeout(() => setTargetRecheck((n) => n + 1), 3_000);
       },
     );
     return () => {
       stale = true;
+      clearTimeout(recheck);
     };
-  }, [engine, boot.phase, taskId, modelId, target, engineState, params, models]);
+  }, [engine, boot.phase, taskId, modelId, target, engineState, params, models, targetRecheck]);
 
   // A scale that no longer fits the selection moves down to the largest that does.
   useEffect(() => {

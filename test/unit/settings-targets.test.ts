@@ -76,3 +76,16 @@ test('next time, a task starts from the settings of its last run (those that sti
     assert.equal(await ui.getByTestId('target-select').inputValue(), 'wasm');
   });
 });
+
+test('a server check that failed is asked again: the line follows the server once it answers, with no click', { timeout: 60_000 }, async () => {
+  await withHarness({ height: 560, serverUrl: 'http://127.0.0.1:8740/starting' }, async (page, ui) => {
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    await selectItems(page, ['1:2']);
+    await ui.getByTestId('task-select').selectOption('upscale');
+    await ui.getByTestId('target-select').selectOption('server');
+    const reason = ui.getByTestId('target-reason');
+    await reason.getByText(/^The server can’t run this now: The server is not answering yet/).waitFor({ timeout: 10_000 });
+    await reason.getByText(/^On the server$/).waitFor({ timeout: 15_000 });
+    assert.equal(await ui.getByTestId('run').isDisabled(), false);
+  });
+});

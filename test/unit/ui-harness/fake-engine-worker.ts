@@ -91,6 +91,7 @@ async function gate(job: Job, step: string): Promise<void> {
 }
 
 let config: EngineConfig | null = null;
+let serverChecks = 0;
 const cancelled = new Set<string>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,6 +128,10 @@ const api: EngineApi = {
   },
   async chooseTarget(_task: string, _model: string | undefined, requested: Target): Promise<TargetChoice> {
     if (requested === 'webgpu') throw { code: 'target-unavailable', message: 'WebGPU is not available here: no adapter. Choose Auto or WASM.' };
+    // A server still starting (serverUrl ending in /starting): its first check fails, later ones answer.
+    if (requested === 'server' && config?.modelBaseUrl.endsWith('/starting') && serverChecks++ === 0) {
+      throw { code: 'target-unavailable', message: 'The server is not answering yet (fake).' };
+    }
     if (requested === 'server') return { target: 'server', reason: `server at ${config?.modelBaseUrl}` };
     return { target: 'wasm', reason: requested === 'auto' ? 'no WebGPU adapter' : 'WASM chosen' };
   },
