@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startFakeGateway, type FakeGateway } from '../fakes/gateway.ts';
 import { nearestUpscaleModel, startFakeOipServer, type FakeOipServer } from '../fakes/oip-server.ts';
-import { nodes, openPlayground, openSampleRegion, pixels, type Playground } from './harness.ts';
+import { nodes, openPlayground, openSampleRegion, pixels, waitForTargetLine, type Playground } from './harness.ts';
 
 const TOKEN = 'gateway-secret-7d2e';
 
@@ -46,7 +46,7 @@ describe('plugin → gateway → Triton-like server', { timeout: 180_000 }, () =
     await pg.ui.locator('[data-testid="param-scale-2"]').click();
     await pg.ui.locator('[data-testid="param-quality-fast"]').click();
     await pg.ui.locator('[data-testid="target-select"]').selectOption('server');
-    await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /^On the server$/ }).waitFor();
+    await waitForTargetLine(pg, /^On the server$/);
     await pg.ui.locator('[data-testid="run"]').click();
 
     let placed = await nodes(pg.page);

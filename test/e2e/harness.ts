@@ -136,3 +136,19 @@ export function viewport(page: Page): Promise<Viewport> {
 export function inView(node: Rect, view: Rect): boolean {
   return node.x >= view.x && node.y >= view.y && node.x + node.width <= view.x + view.width && node.y + node.height <= view.y + view.height;
 }
+
+/**
+ * Waits for the "Run on" line to read `text`; on timeout the error says what it read instead and why (its details),
+ * so a failure tells a stale or wrong target apart from a slow one.
+ */
+export async function waitForTargetLine(pg: Playground, text: RegExp, timeoutMs = 30_000): Promise<void> {
+  const line = pg.ui.locator('[data-testid="target-reason"]');
+  try {
+    await line.filter({ hasText: text }).waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    const shown = await line.textContent().catch(() => '(no line)');
+    const detail = await pg.ui.locator('[data-testid="target-detail"]').textContent().catch(() => '(no details)');
+    const chosen = await pg.ui.locator('[data-testid="target-select"]').inputValue().catch(() => '(no menu)');
+    throw new Error(`"Run on" line did not read ${text} within ${timeoutMs} ms: it reads ${JSON.stringify(shown)} (menu: ${chosen}; details: ${JSON.stringify(detail)}). ${(err as Error).message.split('\n')[0]}`);
+  }
+}

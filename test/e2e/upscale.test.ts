@@ -8,7 +8,7 @@ import { Engine } from '../../worker/engine.ts';
 import { createNodePlatform, MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import type { Registry } from '../../worker/models/card.ts';
-import { compareImages, nodes, openPlayground, openSampleRegion, pixels, type NodeInfo, type Playground } from './harness.ts';
+import { compareImages, nodes, openPlayground, openSampleRegion, pixels, waitForTargetLine, type NodeInfo, type Playground } from './harness.ts';
 import { tempRoot } from '../server/helpers.ts';
 
 const TIMEOUT = { timeout: 240_000 };
@@ -137,7 +137,7 @@ test('the same job through the local server (Open Inference Protocol) and throug
     const region = { x: 200, y: 120, width: 40, height: 30 };
     const sourceId = await openSampleRegion(pg.page, 'chelsea.png', region);
     await pg.ui.locator('[data-testid="target-select"]').selectOption('server');
-    await pg.ui.locator('[data-testid="target-reason"]', { hasText: /^On the Frontier server$/ }).waitFor({ timeout: 30_000 });
+    await waitForTargetLine(pg, /^On the Frontier server$/);
     await chooseAndRun(pg, { scale: 2, quality: 'fast', target: 'server' });
     const viaServer = (await waitForNodeCount(pg, 2)).find((n) => n.id !== sourceId)!;
     assert.equal((JSON.parse(viaServer.pluginData.frontier) as ResultMeta).target, 'server');

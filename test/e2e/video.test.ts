@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ResultMeta } from '../../worker/job.ts';
 import { makeClip, probe, requireFfmpeg } from '../server/jobs-util.ts';
-import { nodes, openPlayground, type NodeInfo, type Playground } from './harness.ts';
+import { nodes, openPlayground, waitForTargetLine, type NodeInfo, type Playground } from './harness.ts';
 
 type Hook = {
   openVideo(name: string, bytes: Uint8Array, type?: string): Promise<string>;
@@ -64,7 +64,7 @@ describe('video in the playground', { timeout: 300_000 }, () => {
     await pg.ui.locator('[data-testid="param-quality-fast"]').click();
     await pg.ui.locator('[data-testid="target-select"]').selectOption('auto');
     // Video runs only on a server: auto must say it chose the local one.
-    await pg.ui.locator('[data-testid="target-reason"]').filter({ hasText: /^On the Frontier server/ }).waitFor();
+    await waitForTargetLine(pg, /^On the Frontier server/);
     await pg.ui.locator('[data-testid="run"]').click();
     // (An 8-frame clip can finish before a progress line could be observed: progress per stage is checked in
     // test/node/video-job.test.ts, and the cancel test below waits for frame progress on a longer clip.)
