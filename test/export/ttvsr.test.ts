@@ -17,6 +17,7 @@ import type { ModelCard } from '../../worker/models/card.ts';
 import {
   EXPORT_DIR, assertOk, makeFakeCheckpoint, maxAbsDiff, readCheckedCard, requireTorch, roundTripCheckpoint, runPython,
 } from './export-util.ts';
+import { runWindow, type RunPart } from '../../worker/video/ttvsr.ts';
 
 const TTVSR = join(EXPORT_DIR, 'ttvsr.py');
 const PARTS = ['flow', 'features', 'align', 'refine', 'reconstruct'] as const;
@@ -75,120 +76,49 @@ function tinyPart(part: Part) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The recurrence in TypeScript (the contract in ttvsr.py's docstring; drive() there is the Python twin)
+// The recurrence in TypeScript: worker/video/ttvsr.ts (the product's driver; drive() in ttvsr.py is its Python
+// twin), here over the whole clip as one window.
 
 type Dims = readonly number[];
 interface T { data: Float32Array; dims: Dims }
 
 const size = (dims: Dims) => dims.reduce((a, b) => a * b, 1);
-const tensor = (t: T) => new ort.Tensor('float32', t.data, [...t.dims]);
-const fromOrt = (t: ort.Tensor): T => ({ data: t.data as Float32Array, dims: t.dims });
-
-/** Concatenation along axis 1 of tensors [N, K_i, ...rest]. */
-function cat1(parts: T[]): T {
-  const [n, , ...rest] = parts[0].dims;
-  const inner = size(rest);
-  const k = parts.reduce((s, p) => s + p.dims[1], 0);
-  const data = new Float32Array(n * k * inner);
-  let offset = 0;
-  for (let b = 0; b < n; b++) {
-    for (const p of parts) {
-      const block = p.dims[1] * inner;
-      data.set(p.data.subarray(b * block, (b + 1) * block), offset);
-      offset += block;
-    }
-  }
-  return { data, dims: [n, k, ...rest] };
-}
-
-/** One keyframe's trajectory map [N,1,2,h,w]: (x, y) = (column, row) of each token. */
-function tokenGrid(n: number, h: number, w: number): T {
-  const data = new Float32Array(n * 2 * h * w);
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        data[((b * 2) * h + y) * w + x] = x;
-        data[((b * 2 + 1) * h + y) * w + x] = y;
-      }
-    }
-  }
-  return { data, dims: [n, 1, 2, h, w] };
-}
-
-function keyframes(t: number, backward: boolean, stride: number): Set<number> {
-  const keys = new Set<number>();
-  if (backward) for (let i = t - 1; i > 0; i -= stride) keys.add(i);
-  else for (let i = 0; i < t; i += stride) keys.add(i);
-  return keys;
-}
 
 type Sessions = Record<Part, ort.InferenceSession>;
 
-/** Runs the clip [N,T,3,H,W] through the parts: backward pass, then forward pass with reconstruction. */
+/** runPart over onnxruntime-node sessions, fetching only the outputs the driver reads. */
+function sessionRunner(sessions: Sessions): RunPart {
+  return async (part, feeds, _signal, outputs) => {
+    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data as Float32Array, t.dims)]));
+    const out = outputs ? await sessions[part].run(ortFeeds, [...outputs]) : await sessions[part].run(ortFeeds);
+    return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, { dtype: 'float32', dims: [...t.dims], data: t.data as Float32Array }]));
+  };
+}
+
+/** Runs the clip [N,T,3,H,W] through the parts (runWindow over all T frames): [N,T,3,4H,4W]. */
 async function drive(sessions: Sessions, clip: T, keyframeStride = 3): Promise<T> {
   const [n, t, c, h, w] = clip.dims;
   const frameSize = c * h * w;
   const frames = Array.from({ length: t }, (_, i) => {
     const data = new Float32Array(n * frameSize);
     for (let b = 0; b < n; b++) data.set(clip.data.subarray((b * t + i) * frameSize, (b * t + i + 1) * frameSize), b * frameSize);
-    return { data, dims: [n, c, h, w] } as T;
+    return { dtype: 'float32' as const, data, dims: [n, c, h, w] };
   });
-  const features: T[] = [];
-  for (const frame of frames) features.push(fromOrt((await sessions.features.run({ frame: tensor(frame) })).feature));
-  const grid = tokenGrid(n, h / 4, w / 4);
-  const backward = new Map<number, T>();
-  const images: T[] = [];
-
-  for (const isBackward of [true, false]) {
-    const order = isBackward ? Array.from({ length: t }, (_, k) => t - 1 - k) : Array.from({ length: t }, (_, k) => k);
-    const keys = keyframes(t, isBackward, keyframeStride);
-    let propagated: T | null = null;
-    let location: T | null = null;
-    const buffers: Record<string, T[]> = Object.fromEntries(TOKENS.map((name) => [name, []]));
-    for (const [step, i] of order.entries()) {
-      let aligned: T;
-      if (step === 0 || !propagated || !location) {
-        aligned = { data: new Float32Array(features[i].data.length), dims: features[i].dims };
-      } else {
-        const previous = isBackward ? i + 1 : i - 1;
-        const flow = (await sessions.flow.run({ reference: tensor(frames[i]), supporting: tensor(frames[previous]) })).flow;
-        const feeds: Record<string, ort.Tensor> = {
-          feature: tensor(features[i]), propagated: tensor(propagated), flow, location: tensor(location),
-        };
-        for (const name of TOKENS) feeds[name] = tensor(cat1(buffers[name]));
-        const out = await sessions.align.run(feeds);
-        aligned = fromOrt(out.aligned);
-        location = fromOrt(out.location_out);
-      }
-      if (step === 0) location = grid;
-      else if (keys.has(i) && location) location = cat1([location, grid]);
-      // Tokens only at keyframes: elsewhere fetch only the propagated feature.
-      const fetches = keys.has(i) ? ['propagated', ...TOKENS] : ['propagated'];
-      const out = await sessions.refine.run({ feature: tensor(features[i]), aligned: tensor(aligned) }, fetches);
-      propagated = fromOrt(out.propagated);
-      if (keys.has(i)) {
-        for (const name of TOKENS) {
-          const tok = fromOrt(out[name]);
-          buffers[name].push({ data: tok.data, dims: [tok.dims[0], 1, ...tok.dims.slice(1)] });
-        }
-      }
-      if (isBackward) backward.set(i, propagated);
-      else {
-        const back = backward.get(i);
-        assert.ok(back);
-        const image = (await sessions.reconstruct.run({
-          frame: tensor(frames[i]), backward: tensor(back), feature: tensor(features[i]), forward: tensor(propagated),
-        })).image;
-        images[i] = fromOrt(image);
-      }
-    }
+  const images: Float32Array[] = [];
+  let dims: number[] = [];
+  let expect = 0;
+  for await (const { index, image } of runWindow(frames, sessionRunner(sessions), { keyframeStride })) {
+    assert.equal(index, expect++, 'frames come in clip order');
+    images[index] = image.data as Float32Array;
+    dims = image.dims;
   }
+  assert.equal(images.length, t);
   // Stack the frames: [N,T,3,4H,4W].
-  const [, oc, oh, ow] = images[0].dims;
+  const [, oc, oh, ow] = dims;
   const per = oc * oh * ow;
   const data = new Float32Array(n * t * per);
   for (let b = 0; b < n; b++) {
-    for (let i = 0; i < t; i++) data.set(images[i].data.subarray(b * per, (b + 1) * per), (b * t + i) * per);
+    for (let i = 0; i < t; i++) data.set(images[i].subarray(b * per, (b + 1) * per), (b * t + i) * per);
   }
   return { data, dims: [n, t, oc, oh, ow] };
 }
