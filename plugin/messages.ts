@@ -113,6 +113,9 @@ export interface UiToHost {
   'save-settings': { settings: Settings };
   /** Which of these nodes are still in the document (answered by `nodes`): a result undone is no longer shown as made. */
   'check-nodes': { requestId: string; nodeIds: string[] };
+  /** Show a result in the document (the Results list): select it and bring it into view. No answer: a node that is
+   *  gone is said by the host (a toast where it has one) and by the next check-nodes. */
+  'show-node': { nodeId: string };
 }
 
 /** Messages the host sends to the UI. */
@@ -156,6 +159,7 @@ const UI_TO_HOST_FIELDS: { [K in keyof UiToHost]: Record<string, FieldKind> } = 
   notify: { message: 'string' },
   'save-settings': { settings: 'object' },
   'check-nodes': { requestId: 'string', nodeIds: 'object' },
+  'show-node': { nodeId: 'string' },
 };
 const HOST_TO_UI_FIELDS: { [K in keyof HostToUi]: Record<string, FieldKind> } = {
   init: { host: 'object', settings: 'object', selection: 'object' },

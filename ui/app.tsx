@@ -31,6 +31,8 @@ import { ParamsForm } from './components/ParamsForm.tsx';
 import { ProgressBar } from './components/ProgressBar.tsx';
 import { Presets } from './components/Presets.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
+import { ResultsHistory } from './components/ResultsHistory.tsx';
+import { useResultsHistory, type HistoryEntry } from './history.ts';
 import { savedParamsFitting } from './saved-params.ts';
 import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
 import { useViewPreview } from './view-preview.ts';
@@ -131,6 +133,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   /** How long runs took here, per model and target: the time hints next to Run and the quality choices. */
   const costs = useRef(new CostBook());
   const [taskHelpOpen, toggleTaskHelp] = useToggle();
+  const history = useResultsHistory();
 
   const running = progress !== null;
   // "Run on" is remembered per task: forcing one task onto this computer leaves the others where they were.
@@ -268,22 +271,30 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     return () => offs.forEach((off) => off());
   }, [host, startEngine]);
 
-  // The result card shows what was made: once the result is gone from the document (Undo, or deleted), it goes too.
-  // Undo changes the selection in every host, so each selection change asks whether the result is still there.
+  // The result card shows what was made: once the result is gone from the document (Undo, or deleted), it goes too,
+  // and its Results entry says Removed (Redo brings it back). Undo changes the selection in every host, so each
+  // selection change asks, in one check, whether the results are still there.
   const resultNode = result?.placedNodeId ?? null;
+  const historyNodes = history.entries.flatMap((e) => (e.nodeId ? [e.nodeId] : []));
+  const checkKey = [...new Set([...(resultNode ? [resultNode] : []), ...historyNodes])].join('\n');
+  const { markPresence } = history;
+  const [recheck, setRecheck] = useState(0);
   useEffect(() => {
-    if (!resultNode || running) return;
+    if (!checkKey || running) return;
     let stale = false;
-    host.checkNodes([resultNode]).then(
+    const asked = checkKey.split('\n');
+    host.checkNodes(asked).then(
       (present) => {
-        if (!stale && !present.includes(resultNode)) setResult((r) => (r?.placedNodeId === resultNode ? null : r));
+        if (stale) return;
+        if (resultNode && !present.includes(resultNode)) setResult((r) => (r?.placedNodeId === resultNode ? null : r));
+        markPresence(asked, present);
       },
-      () => undefined, // a host that cannot say (an older plugin): keep the card
+      () => undefined, // a host that cannot say (an older plugin): keep the card and the entries as they are
     );
     return () => {
       stale = true;
     };
-  }, [host, selection, resultNode, running]);
+  }, [host, selection, checkKey, resultNode, running, markPresence, recheck]);
 
   // Explain the target for the current task/model; a forced target that cannot work blocks Run. A check that failed
   // (the server not answering its 3 s probe yet: starting, or busy) is asked again a few seconds later, so the line
@@ -380,6 +391,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           onResult: (r) => {
             learn(r);
             setResult(r);
+            history.add(r, task, params, modelId);
           },
           isCancelled: () => cancelRequested.current,
         },
@@ -392,7 +404,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       setCancelling(false);
       void refreshModels(true); // cached/loaded status changed
     }
-  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask, previewRequest, viewPreview.take]);
+  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask, previewRequest, viewPreview.take, history.add]);
 
   const cancel = useCallback(() => {
     if (!running || cancelRequested.current) return;
@@ -442,6 +454,20 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     setSettings(next);
     host.send({ type: 'save-settings', settings: next });
     if (reconnect) void startEngine(next);
+  };
+
+  // A Results entry's "Use these settings": its task, its settings and the model chosen for it (Automatic if none).
+  const applySettingsOf = (entry: HistoryEntry) => {
+    if (running || !tasks.some((t) => t.id === entry.taskId)) return;
+    if (entry.taskId !== taskId) setResult(null);
+    setTaskId(entry.taskId);
+    setModelId(entry.model ?? '');
+    setParamsByTask((prev) => ({ ...prev, [entry.taskId]: { ...entry.params } }));
+  };
+  // Shown in the document; a result that is gone there is marked Removed by the check this asks for.
+  const showResult = (nodeId: string) => {
+    host.showNode(nodeId);
+    setRecheck((n) => n + 1);
   };
 
   const setTarget = (chosen: Target) => saveSettings({ ...settings, targets: { ...settings.targets, [taskId]: chosen } });
@@ -597,6 +623,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           )}
           <kbd aria-hidden="true" title={running ? 'Escape cancels' : 'Enter runs'}>{running ? 'Esc' : '↵'}</kbd>
         </div>
+        <ResultsHistory entries={history.entries} disabled={running} onShow={showResult} onUse={applySettingsOf} />
       </footer>
     </div>
   );

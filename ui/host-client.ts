@@ -136,6 +136,11 @@ export class HostClient {
     return ((await done) as { type: 'nodes' } & HostToUi['nodes']).present;
   }
 
+  /** Asks the host to select a result and bring it into view (no answer: a gone node shows in the next check). */
+  showNode(nodeId: string): void {
+    this.send({ type: 'show-node', nodeId });
+  }
+
   dispose(): void {
     this.stopListening();
     for (const [id, req] of this.pending) {

@@ -4,6 +4,7 @@ export type FigmaApi = Pick<
   PluginAPI,
   | 'apiVersion'
   | 'currentPage'
+  | 'setCurrentPageAsync'
   | 'getNodeByIdAsync'
   | 'getImageByHash'
   | 'createImage'

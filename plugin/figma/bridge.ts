@@ -3,6 +3,7 @@ import { MAX_IMAGE_EDGE, checkHostMessage, type HostMessage, type Settings, type
 import { consoleLog, errorMessage, HostRequestError, type FigmaApi, type Log } from './api.ts';
 import { placeResult } from './place.ts';
 import { readImage } from './read.ts';
+import { showNode } from './show.ts';
 import { summarizeSelection } from './selection.ts';
 import { handleUiMessage } from '../host-common.ts';
 import { placeVideo, readVideo } from './video.ts';
@@ -100,6 +101,9 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
         post({ type: 'nodes', requestId: msg.requestId, present });
         return;
       }
+      case 'show-node':
+        await showNode(figma, msg.nodeId);
+        return;
       case 'save-settings':
         remember(sanitizeSettings(msg.settings));
         await saveSettings(figma, msg.settings);

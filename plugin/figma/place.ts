@@ -79,7 +79,7 @@ export function containerFor(source: SceneNode): BaseNode & ChildrenMixin {
   throw new HostRequestError(`"${source.name}" is not on a page any more. Select it again and retry.`);
 }
 
-function pageOf(node: BaseNode): PageNode | null {
+export function pageOf(node: BaseNode): PageNode | null {
   let current: BaseNode | null = node;
   while (current && current.type !== 'PAGE') current = current.parent;
   return current;

@@ -28,6 +28,8 @@ export interface PsLayer {
   readonly isBackgroundLayer: boolean;
   /** Children of a group. */
   readonly layers?: PsCollection<PsLayer> | null;
+  /** Whether the layer is selected in the Layers panel (read/write in @types/photoshop; set only in a modal scope). */
+  selected?: boolean;
   /** Restacks the layer: "placeBefore" puts it directly above `relativeObject` (modal only; PS 23.0+). */
   move?(relativeObject: PsLayer, insertLocation: 'placeBefore' | 'placeAfter' | 'placeInside'): void | Promise<void>;
 }
@@ -63,8 +65,9 @@ export interface PsDocument {
 }
 
 export interface PsApp {
-  /** The active document; null (or a throw, in older builds) when none is open. */
-  readonly activeDocument: PsDocument | null;
+  /** The active document; null (or a throw, in older builds) when none is open. Assigning brings a document to the
+   *  front (in a modal scope). */
+  activeDocument: PsDocument | null;
   readonly documents: PsCollection<PsDocument>;
   /** Photoshop's version, e.g. "26.0.0". */
   readonly version: string;

@@ -12,6 +12,7 @@ import { MetaStore } from './meta-store.ts';
 import { handleUiMessage } from '../host-common.ts';
 import { decodeResult, ModalQueue, placeTarget, readPixels, writeLayer } from './pixels.ts';
 import { encodePng } from './png.ts';
+import { showLayer } from './show.ts';
 import { maskOutsideProblem, maskParts } from './selection-mask.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
 import { FRAME_CHARS, WireReceiver, WireSender } from './wire.ts';
@@ -144,6 +145,10 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         post({ type: 'nodes', requestId: msg.requestId, present });
         return;
       }
+      case 'show-node':
+        // A layer that is gone needs no alert (a modal dialog): the UI's next check-nodes marks the entry removed.
+        if (!(await showLayer(ps, modal, msg.nodeId))) log.info(`show-node: ${msg.nodeId} is no longer in an open document.`);
+        return;
       case 'read-video':
       case 'place-video':
         throw new HostRequestError('The Photoshop panel does not read or place video: upscale the clip in Figma, the playground, or with the CLI.');
@@ -192,6 +197,8 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
       const message = err instanceof HostRequestError ? detail : `Frontier could not ${action}: ${detail}`;
       log.warn(`${msg.type} ${msg.requestId} failed: ${message}`);
       post({ type: 'request-failed', requestId: msg.requestId, message: redact(message) });
+    } else if (msg.type === 'show-node') {
+      log.warn(`Showing ${msg.nodeId} failed: ${detail}`);
     } else if (msg.type === 'save-settings') {
       log.error(`Saving settings failed: ${detail}`);
       void ps.app.showAlert('Frontier could not save its settings. Try again; if it repeats, reload the plugin.').catch(() => undefined);

@@ -128,6 +128,9 @@ export class SimulatedHost {
         this.send({ type: 'nodes', requestId: uiMsg.requestId, present });
         return;
       }
+      case 'show-node':
+        this.showNode(uiMsg.nodeId);
+        return;
       case 'notify':
         this.deps.toast(uiMsg.message, uiMsg.error);
         return;
@@ -218,6 +221,16 @@ export class SimulatedHost {
       placedId = doc.replaceFill(node.id, bitmap, pluginData).id;
     }
     this.placed(msg.requestId, placedId, msg.name);
+  }
+
+  /** The Results list asks to see a result: selected and brought into view, as Figma's bridge does. */
+  private showNode(nodeId: string): void {
+    if (!this.deps.doc.node(nodeId)) {
+      this.deps.toast('That result is no longer on the canvas: it was undone or deleted.');
+      return;
+    }
+    this.deps.doc.select([nodeId]);
+    this.deps.reveal?.(nodeId);
   }
 
   /**

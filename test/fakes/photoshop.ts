@@ -121,6 +121,14 @@ export class FakeLayer implements PsLayer {
   get layers(): FakeLayer[] | null {
     return this.children;
   }
+  /** Layer.selected: whether it is one of the document's active layers. Setting it changes the Layers panel's
+   *  selection (adding, or taking away, this layer), a state change allowed only in a modal scope; not a history step. */
+  get selected(): boolean {
+    return this.doc.activeIds.includes(this.id);
+  }
+  set selected(value: boolean) {
+    this.doc.changeSelection(value ? [...new Set([...this.doc.activeIds, this.id])] : this.doc.activeIds.filter((id) => id !== this.id));
+  }
   /** Layer.move (PS 23.0): restack relative to another layer of the same document. */
   move(relativeObject: PsLayer, insertLocation: 'placeBefore' | 'placeAfter' | 'placeInside'): void {
     const target = this.doc.layer(relativeObject.id);
@@ -307,6 +315,14 @@ export class FakeDocument implements PsDocument {
     this.restore(step.before);
     this.fake.emit('historyStateChanged', { _obj: 'historyStateChanged' });
     return step.name;
+  }
+
+  /** A plugin changes which layers are selected (Layer.selected): modal only, no history step. */
+  changeSelection(ids: number[]): void {
+    if (!this.fake.inModal) throw modalError('select');
+    this.fake.assertOpen(this);
+    this.activeIds = ids;
+    this.fake.emit('select', { _obj: 'select', layerID: ids });
   }
 
   // ---- user actions (as the user does them in Photoshop, outside any plugin scope)
@@ -632,6 +648,13 @@ function photoshopModule(fake: FakePhotoshop): PhotoshopModule {
   const app = {
     get activeDocument() {
       return fake.active;
+    },
+    /** Bringing a document to the front: modal only, as other state changes. */
+    set activeDocument(doc: FakeDocument | null) {
+      if (!fake.inModal) throw modalError('select');
+      if (!doc || !fake.documents.includes(doc)) throw new Error('activeDocument takes an open document');
+      fake.active = doc;
+      fake.emit('select', { _obj: 'select', documentID: doc.id });
     },
     get documents() {
       return fake.documents;

@@ -19,7 +19,7 @@
   function generated(task, model, seed) {
     return { task, model, modelVariant: 'full', params: { seed }, seed, latent: 'AAAA', target: 'wasm', version: '0.1.0', runMs: 1 };
   }
-  const log = { received: [], placed: [], settings: [] };
+  const log = { received: [], placed: [], settings: [], shown: [] };
   window.hostLog = log;
   const summary = (ids) => ({ items: ids.map((id) => { const { bytes, ...item } = items[id]; return item; }) });
   const send = (msg) => frame.contentWindow.postMessage({ pluginMessage: msg }, '*');
@@ -71,6 +71,11 @@
       }
       case 'check-nodes':
         send({ type: 'nodes', requestId: msg.requestId, present: msg.nodeIds.filter((id) => placedNodes.has(id) || id in items) });
+        break;
+      case 'show-node':
+        // As Figma's bridge: the result is selected (a selection change reaches the UI); a gone one stays unselected.
+        log.shown.push(msg.nodeId);
+        if (placedNodes.has(msg.nodeId)) send({ type: 'selection-changed', selection: { items: [{ nodeId: msg.nodeId, name: 'Result', width: 64, height: 64, kind: 'image' }] } });
         break;
       case 'save-settings':
         log.settings.push({ ...msg.settings, token: msg.settings.token ? '(set)' : '' });

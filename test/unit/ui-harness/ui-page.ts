@@ -11,7 +11,7 @@ import { buildHarness } from './build-harness.ts';
 import type { HarnessOptions } from './build-harness.ts';
 
 export interface Placed { sourceNodeId: string; name: string; width: number; height: number; mode: string; pngOk: boolean; meta: { model: string; params: Record<string, unknown> } }
-export interface HostLog { received: string[]; placed: Placed[]; settings: unknown[] }
+export interface HostLog { received: string[]; placed: Placed[]; settings: unknown[]; shown: string[] }
 
 /** Opens the harness; `height` is the plugin iframe's (Figma opens Frontier at 320×560). */
 export async function withHarness(options: HarnessOptions & { height?: number }, body: (page: Page, ui: FrameLocator) => Promise<void>): Promise<void> {
