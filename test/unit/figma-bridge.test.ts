@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_SETTINGS, checkHostMessage, type HostToUi, type Message, type Settings } from '../../plugin/messages.ts';
 import { SETTINGS_KEY } from '../../plugin/figma/settings.ts';
+import { RESULT_GONE } from '../../plugin/figma/show.ts';
 import { fixtureBytes, startSession } from '../fakes/figma-harness.ts';
 import { FakeFigma, plainDataProblem, syntheticPng } from '../fakes/figma.ts';
 
@@ -159,4 +160,41 @@ test('check-nodes answers which results are still in the document: a removed one
   assert.deepEqual(await check('c1'), [nodeId, photo.id]);
   (await fake.figma.getNodeByIdAsync(nodeId))!.remove();
   assert.deepEqual(await check('c2'), [photo.id]);
+});
+
+test('show-node (the Results list) selects the result and scrolls it into view, on its own page; a gone one is said, not shown', async () => {
+  const { fake, send, logs } = startSession();
+  const photo = fake.addImage(fake.currentPageNode, 'Astronaut', { width: 128, height: 128 }, fixtureBytes('astronaut.png'));
+  const other = fake.addPage('Page 2');
+  const elsewhere = fake.addRectangle(other, 'Result on page 2', { x: 400, y: 0, width: 64, height: 64 });
+  await send({ type: 'ui-ready' });
+  const meta = { task: 'upscale', model: 'm', modelVariant: 'tiny', params: {}, target: 'wasm', version: '0.1.0', runMs: 1 };
+  const placed = fake.ui.waitFor<{ nodeId: string }>('placed');
+  await send({ type: 'place-result', requestId: 'p', sourceNodeId: photo.id, png: syntheticPng(256, 256), width: 256, height: 256, name: 'r', mode: 'beside', meta });
+  const { nodeId } = await placed;
+  fake.select(photo); // the designer moved on
+  fake.scrolledTo.length = 0;
+
+  await send({ type: 'show-node', nodeId });
+  assert.deepEqual(fake.currentPageNode.selection.map((n) => n.id), [nodeId]);
+  assert.deepEqual(fake.scrolledTo, [[nodeId]]);
+  await fake.settle();
+  const changed = fake.ui.sent.filter((m) => (m as { type: string }).type === 'selection-changed').at(-1) as { selection: { items: { nodeId: string }[] } };
+  assert.deepEqual(changed.selection.items.map((i) => i.nodeId), [nodeId], 'the UI hears of the new selection');
+
+  // A result on another page: Figma goes to that page first (dynamic-page access: setCurrentPageAsync).
+  await send({ type: 'show-node', nodeId: elsewhere.id });
+  assert.equal(fake.currentPageNode, other);
+  assert.deepEqual(other.selection.map((n) => n.id), [elsewhere.id]);
+  assert.deepEqual(fake.scrolledTo.at(-1), [elsewhere.id]);
+
+  // Gone (Undo, deleted): a toast says so; the selection and the view stay as they were.
+  fake.deleteNode(elsewhere);
+  const scrolls = fake.scrolledTo.length;
+  await send({ type: 'show-node', nodeId: elsewhere.id });
+  assert.equal(fake.notifications.at(-1)?.message, RESULT_GONE);
+  assert.equal(fake.scrolledTo.length, scrolls);
+  await send({ type: 'show-node', nodeId: 'no-such-node' });
+  assert.equal(fake.notifications.at(-1)?.message, RESULT_GONE);
+  assert.deepEqual(logs.filter((l) => l.level !== 'info'), []);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import type { ResultMeta } from '../../worker/job.ts';
 import type { UiMessage } from '../../plugin/messages.ts';
-import { NO_DOCUMENT_PROBLEM, parseNodeId } from '../../plugin/photoshop/document.ts';
+import { NO_DOCUMENT_PROBLEM, nodeIdOf, parseNodeId } from '../../plugin/photoshop/document.ts';
 import { META_FILE } from '../../plugin/photoshop/meta-store.ts';
 import { PHOTOSHOP_BUSY, PLACE_CANCELLED, READ_CANCELLED } from '../../plugin/photoshop/pixels.ts';
 import { encodePng } from '../../plugin/photoshop/png.ts';
@@ -174,6 +174,8 @@ test('writes outside executeAsModal throw in the fake, as in Photoshop', async (
   const doc = photo(fake);
   await assert.rejects(() => doc.createPixelLayer({ name: 'x' }), /only allowed from inside a modal scope/);
   assert.throws(() => (doc.layerNamed('Cat').name = 'Dog'), /only allowed from inside a modal scope/);
+  assert.throws(() => (doc.layerNamed('Cat').selected = true), /only allowed from inside a modal scope/);
+  assert.throws(() => (fake.photoshop.app.activeDocument = doc), /only allowed from inside a modal scope/);
   const data = await fake.photoshop.imaging.createImageDataFromBuffer(new Uint8Array(4), { width: 1, height: 1, components: 4, colorSpace: 'RGB' });
   await assert.rejects(() => fake.photoshop.imaging.putPixels({ layerID: doc.layerNamed('Cat').id, imageData: data }), /modal scope/);
   await data.dispose();
@@ -320,5 +322,40 @@ test('a malformed message is ignored with a warning; video requests are answered
   assert.ok(s.logs.some((l) => l.level === 'warn' && /read-image\.requestId must be string/.test(l.message)));
   await s.send({ type: 'read-video', requestId: 'v', nodeId: 'ps:1:1' });
   assert.match((await s.next('request-failed')).message, /does not read or place video/);
+  await s.close();
+});
+
+test('show-node (the Results list) makes the result the one selected layer, bringing its document to the front; a gone one changes nothing', async () => {
+  const fake = new FakePhotoshop();
+  const doc = photo(fake);
+  const s = await ready(fake);
+  const cat = doc.layerNamed('Cat');
+  const source = (await s.next('init')).selection.items[0];
+  let at = s.received.length;
+  await s.send(placeMessage('p1', source.nodeId, 20, 16, () => [9, 9, 9, 255]));
+  const placed = await s.next('placed', at);
+  const layerId = parseNodeId(placed.nodeId)!.layerId!;
+  doc.select(cat.id, doc.layerNamed('Background').id); // the designer moved on: two other layers selected
+  const other = fake.openDocument({ title: 'other.psd', width: 32, height: 32, background: [0, 0, 0, 255] }); // and to another document
+  await s.settle();
+  const historyBefore = doc.historyNames.length;
+
+  at = s.received.length;
+  await s.send({ type: 'show-node', nodeId: placed.nodeId });
+  assert.equal(fake.photoshop.app.activeDocument?.id, doc.id, 'its document is in front');
+  assert.deepEqual(doc.activeIds, [layerId], 'the result is the one selected layer');
+  assert.ok(fake.modalScopes.at(-1)?.startsWith('Frontier: showing'), 'changed in a modal scope');
+  assert.equal(doc.historyNames.length, historyBefore, 'selecting is not a history step');
+  const changed = await s.next('selection-changed', at);
+  assert.deepEqual(changed.selection.items.map((i) => parseNodeId(i.nodeId)?.layerId), [layerId], 'the UI hears of the new selection');
+
+  // Gone (Undo): nothing changes, no alert (the UI's next check marks the entry Removed).
+  assert.equal(doc.undo(), 'Upscale ×2 · ESRGAN slim');
+  const scopes = fake.modalScopes.length;
+  await s.send({ type: 'show-node', nodeId: placed.nodeId });
+  assert.equal(fake.modalScopes.length, scopes, 'no modal scope for a layer that is gone');
+  await s.send({ type: 'show-node', nodeId: nodeIdOf({ docId: other.id + 40, layerId: 1, region: null }) }); // a closed document
+  assert.deepEqual(fake.alerts, []);
+  assert.deepEqual(s.logs.filter((l) => l.level !== 'info'), []);
   await s.close();
 });
