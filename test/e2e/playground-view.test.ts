@@ -1,7 +1,8 @@
 // The playground shows what lands on its canvas, as Figma does (plugin/figma/place.ts selects the placed node and
 // calls figma.viewport.scrollAndZoomIntoView): a result placed out of view (here beside a source scrolled away) becomes
 // the selection and is scrolled into view, one undo takes it away and gives the dragged region back; an opened file
-// lands in view, selected, and one too large for the view at this zoom zooms the canvas out (never in).
+// lands in view, selected, and one too large for the view at this zoom zooms the canvas out (never in); a Results entry
+// clicked in the UI selects its result and brings it into view.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -107,6 +108,21 @@ describe('the playground shows what lands on its canvas', { timeout: 300_000 }, 
     const toasts = (await shown()).slice(toastsBefore);
     assert.equal(toasts.length, 1, `one toast: ${JSON.stringify(toasts)}`);
     assert.match(toasts[0], /^Placed 3 results, the last “Generate · seed \d+/);
+  });
+
+  test('a Results entry shows its result: selected and scrolled into view (show-node), as Figma does', async () => {
+    const entry = pg.ui.locator('[data-testid="results-entry"][data-removed="false"]').first();
+    await pg.ui.locator('[data-testid="results"] .disclosure-toggle').click();
+    const id = (await entry.getAttribute('data-node'))!;
+    const node = (await nodes(pg.page)).find((n) => n.id === id)!;
+    await pg.page.evaluate(() => (window as unknown as { playground: { select(ids: string[]): void } }).playground.select([]));
+    await scrollToBottom(pg.page);
+    if (inView(node, await viewport(pg.page))) await scrollToTop(pg.page);
+    assert.ok(!inView(node, await viewport(pg.page)), 'precondition: the result is out of view');
+    await entry.locator('[data-testid="results-show"]').click();
+    await pg.page.waitForFunction((nodeId) => (window as unknown as Win).playground.selection().nodes.includes(nodeId), id, { timeout: 10_000 });
+    assert.deepEqual((await pg.page.evaluate(() => (window as unknown as Win).playground.selection())).nodes, [id], 'the result is the selection');
+    assert.ok(inView(node, await viewport(pg.page)), 'and in view');
   });
 
   test('an opened image too large for the view at 100 % zooms the canvas out until it fits', async () => {
