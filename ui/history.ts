@@ -44,14 +44,20 @@ const MAIN_PARAMS: Record<string, string[]> = {
   interpolate: ['steps'],
   'rotate-view': ['yaw', 'pitch'],
 };
+/** A task not listed above is told apart by these, where it has them. */
+const FALLBACK_PARAMS = ['mode', 'scale', 'quality'];
 
 function say(spec: ParamSpec, value: Params[string]): string {
   switch (spec.type) {
     case 'choice':
       return spec.choices.find((c) => c.value === value)?.label ?? String(value);
     case 'string': {
-      const text = String(value).trim();
-      return `“${text.length > 28 ? `${text.slice(0, 27)}…` : text}”`;
+      // A long prompt is cut at a word, so the line still reads.
+      const text = String(value).trim().replace(/\s+/g, ' ');
+      if (text.length <= 28) return `“${text}”`;
+      const cut = text.slice(0, 27);
+      const space = cut.lastIndexOf(' ');
+      return `“${space > 10 ? cut.slice(0, space) : cut}…”`;
     }
     case 'boolean':
       return value ? spec.label : `no ${spec.label.toLowerCase()}`;
@@ -64,12 +70,13 @@ function say(spec: ParamSpec, value: Params[string]): string {
 export function resultWords(task: TaskInfo, params: Params): string {
   let head = task.label;
   const parts: string[] = [];
-  for (const name of MAIN_PARAMS[task.id] ?? []) {
+  for (const name of MAIN_PARAMS[task.id] ?? FALLBACK_PARAMS) {
     const spec = task.params.find((p) => p.name === name);
     if (!spec || params[name] === undefined) continue;
     const words = say(spec, params[name]);
-    // A mode names the job better than the task does ("Remove rain", not "Restore · Remove rain"); a scale joins it.
-    if (name === 'mode') head = words;
+    // Restore's mode names the job better than the task does ("Remove rain", not "Restore · Remove rain"); a scale
+    // joins the task's name ("Upscale ×4").
+    if (name === 'mode' && task.id === 'restore') head = words;
     else if (name === 'scale') head = `${head} ${words}`;
     else parts.push(words);
   }
