@@ -227,7 +227,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
         const done = await runVideoItem(deps, req, item, events, report, checkCancelled, started);
         results.push(done);
         events.onResult(done);
-        if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced} The upscaled clip is kept below: download it.`);
+        if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced} The ${req.task.id === 'restore-video' ? 'restored' : 'upscaled'} clip is kept below: download it.`);
         continue;
       }
       report.step(`Reading “${item.name}”`, 'read', 0, 1);

@@ -22,6 +22,7 @@ export function hostLabel(name: HostName | undefined): string {
 const RUN_VERBS: Record<string, string> = {
   upscale: 'Upscaling',
   'upscale-video': 'Upscaling video',
+  'restore-video': 'Restoring video',
   denoise: 'Denoising',
   derain: 'Deraining',
   dehaze: 'Dehazing',

@@ -36,6 +36,12 @@ const WORDS: Record<string, TaskWords> = {
     options: { scale: 'How many times larger.', quality: QUALITY },
     examples: [`frontier upscale-video clip.mp4 big.mp4 --scale 2 --server ${LOCAL_SERVER}`],
   },
+  'restore-video': {
+    about: `Clean up a video clip frame by frame (MAXIM): remove noise, blur, rain or haze, brighten it or retouch its colours, on a Frontier server: run "npm start" in Frontier's folder, then give --server ${LOCAL_SERVER}.`,
+    required: '--server <URL>',
+    options: { mode: 'What is wrong with the clip. Each fix is its own model, trained on real photos with that problem; every frame is restored as Restore does a photo.' },
+    examples: [`frontier restore-video clip.mp4 clean.mp4 --mode denoise --server ${LOCAL_SERVER}`],
+  },
   generate: {
     about: 'Make new images from a seed (StyleSwin). Each PNG remembers its seed and latent, so vary, interpolate and rotate-view can start from it.',
     options: { seed: SEED, count: 'How many images: seeds seed, seed+1, … written to out.png, out-2.png, …' },

@@ -53,10 +53,10 @@ function cardsFor(task: TaskDef, registry: Registry): ModelCard[] {
 }
 
 /**
- * Checks an engine job body (already parsed JSON); `videoTask` is named in the unknown-task message. `registry` holds
- * the models this server can serve. Returns the normalized spec.
+ * Checks an engine job body (already parsed JSON); `videoTasks` are named in the unknown-task message. `registry`
+ * holds the models this server can serve. Returns the normalized spec.
  */
-export function parseEngineSpec(body: Record<string, unknown>, registry: Registry, videoTask: string): EngineJobSpec {
+export function parseEngineSpec(body: Record<string, unknown>, registry: Registry, videoTasks: readonly string[]): EngineJobSpec {
   const tasks = engineTasks();
   const names = tasks.map((t) => `"${t.id}"`).join(', ');
   const task = typeof body.task === 'string' ? tasks.find((t) => t.id === body.task) : undefined;
@@ -64,7 +64,7 @@ export function parseEngineSpec(body: Record<string, unknown>, registry: Registr
     const takesInputs = typeof body.task === 'string' && findTask(body.task)?.inputs.length ? ` (${body.task} takes inputs, which engine jobs cannot upload)` : '';
     throw new HttpError(
       400,
-      `Unknown task ${JSON.stringify(body.task)}${takesInputs}: this server runs "${videoTask}" jobs (with an upload) and engine jobs (no upload) for ${names || 'no task'}, ` +
+      `Unknown task ${JSON.stringify(body.task)}${takesInputs}: this server runs ${videoTasks.map((t) => `"${t}"`).join(' and ')} jobs (with an upload) and engine jobs (no upload) for ${names || 'no task'}, ` +
         `e.g. {"task":"${tasks[0]?.id ?? 'generate'}","model":"<model id>","params":{"seed":1}}.`,
     );
   }

@@ -1,11 +1,12 @@
-// One job (a video upscale, or an engine job: a whole task run by the server's engine): its state machine, its
-// progress, and the numbered event log that server-sent events replay to a client that reconnects with
-// Last-Event-ID. Every event carries the whole job snapshot, so a client that missed some (or only polls
-// GET /jobs/{id}) loses nothing but intermediate progress. The service journals every change (journal.ts); a job
-// restored after a restart continues its numbering past the journalled one, with one new state event.
+// One job (a video job that upscales or restores a clip, or an engine job: a whole task run by the server's engine):
+// its state machine, its progress, and the numbered event log that server-sent events replay to a client that
+// reconnects with Last-Event-ID. Every event carries the whole job snapshot, so a client that missed some (or only
+// polls GET /jobs/{id}) loses nothing but intermediate progress. The service journals every change (journal.ts); a
+// job restored after a restart continues its numbering past the journalled one, with one new state event.
 import type { EngineJobResult, EngineJobSpec, Preview } from './engine-spec.ts';
 import { isInstallSpec, type InstallJobResult, type InstallJobSpec, type UploadSpec } from './install-spec.ts';
 import type { UploadWriter } from './upload.ts';
+import { isVideoTask, type VideoParams, type VideoTask } from './video-tasks.ts';
 
 export type JobState = 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 /** download and load: an engine job fetching and loading its model; download and convert: an install job. */
@@ -13,11 +14,13 @@ export type JobStage = 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'co
 
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
-/** A video job as the client created it (PUT /jobs/{id}); compared field by field for idempotency. */
+/** A video job (upscale-video, restore-video) as the client created it (PUT /jobs/{id}); compared field by field for
+ *  idempotency. */
 export interface JobSpec {
-  task: 'upscale-video';
+  task: VideoTask;
   model: string;
-  params: { scale: number };
+  /** upscale-video: { scale }; restore-video: { mode } (video-tasks.ts). */
+  params: VideoParams;
   upload: { bytes: number; mime: string };
 }
 
@@ -25,7 +28,7 @@ export interface JobSpec {
 export type AnyJobSpec = JobSpec | EngineJobSpec | InstallJobSpec;
 
 export function isVideoSpec(spec: AnyJobSpec): spec is JobSpec {
-  return spec.task === 'upscale-video';
+  return isVideoTask(spec.task);
 }
 
 /** The job's upload (a video clip, a checkpoint file), or null when it takes none. */
@@ -46,7 +49,7 @@ export interface JobSnapshot {
   id: string;
   task: string;
   model: string;
-  params: { scale: number };
+  params: VideoParams;
   state: JobState;
   progress: { done: number; total: number; stage: JobStage };
   upload: { offset: number; length: number; url: string };

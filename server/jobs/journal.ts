@@ -7,8 +7,9 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineJobResult } from './engine-spec.ts';
 import { INSTALL_TASK, type InstallJobResult } from './install-spec.ts';
-import { isVideoSpec, type AnyJobSpec, type Job, type JobProgress, type JobResult, type JobState } from './job.ts';
+import type { AnyJobSpec, Job, JobProgress, JobResult, JobState } from './job.ts';
 import { JOB_ID } from './spec.ts';
+import { isVideoTask, videoTask } from './video-tasks.ts';
 
 export const JOURNAL_FILE = 'job.json';
 const JOURNAL_VERSION = 1;
@@ -77,8 +78,8 @@ function validSpec(spec: unknown): spec is AnyJobSpec {
   const upload = spec.upload;
   const validUpload = isObject(upload) && count(upload.bytes) && (upload.bytes as number) > 0 && typeof upload.mime === 'string' && (upload.name === undefined || typeof upload.name === 'string');
   if (spec.task === INSTALL_TASK) return typeof spec.acceptLicense === 'boolean' && (upload === undefined || validUpload);
-  if (!isVideoSpec(spec as unknown as AnyJobSpec)) return upload === undefined;
-  return validUpload && typeof spec.params.scale === 'number';
+  if (!isVideoTask(spec.task)) return upload === undefined;
+  return validUpload && videoTask(spec.task).validParams(spec.params);
 }
 
 /** The record in `text` if it is a whole, valid record of job `id`; null otherwise (the folder is then removed). */

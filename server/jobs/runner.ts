@@ -1,16 +1,17 @@
-// The video upscale runner: probe the clip, decode frames through a pipe, send stateless frame windows through the
+// The video job runner: probe the clip, decode frames through a pipe, send stateless frame windows through the
 // Open Inference Protocol (the OIP client runtime pointed at this server, or at a gateway / Triton), and pipe the
-// upscaled frames into the encoder. Each frame is the image task `upscale` (tiled by runTiled): the same code path as
-// a single image, so video and images give the same pixels.
+// finished frames into the encoder. Each frame is one run of the video task's image task (video-tasks.ts): `upscale`
+// (tiled by runTiled) for upscale-video, `restore` (tiles, tone harmonisation, local mean) for restore-video. It is
+// the same code path as a single image on target 'server', so video and images give the same pixels.
 import { stat } from 'node:fs/promises';
 import { FrontierError, type RgbaImage } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { createOipRuntime } from '../../worker/runtime/oip.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
 import type { TaskContext } from '../../worker/tasks/task.ts';
-import { upscale } from '../../worker/tasks/upscale.ts';
 import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type VideoTools } from './ffmpeg.ts';
-import type { Job, JobResult } from './job.ts';
+import type { Job, JobResult, JobSpec } from './job.ts';
+import { videoTask } from './video-tasks.ts';
 import { frameWindows } from './windows.ts';
 
 export interface RunnerConfig {
@@ -84,8 +85,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Upscales the clip at `files.input` into `files.output`; progress goes to `job`. Throws on failure or cancel. */
-export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles, cfg: RunnerConfig): Promise<JobResult> {
+/**
+ * Runs the video job `spec` on the clip at `files.input` into `files.output`: every frame through the image task of
+ * its video task with model `card`; progress (frames done) goes to `job`. Throws on failure or cancel.
+ */
+export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, files: RunFiles, cfg: RunnerConfig): Promise<JobResult> {
+  const task = videoTask(spec.task);
   const signal = job.abort.signal;
   const throwIfCancelled = () => {
     if (signal.aborted) throw cancelled();
@@ -95,10 +100,10 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
   const clip = await probeClip(cfg.tools, files.input, CLIP);
   throwIfCancelled();
   if (clip.durationSeconds > cfg.maxDurationSeconds) {
-    throw new Error(`The clip is ${clip.durationSeconds.toFixed(1)} s long; this server upscales clips up to ${cfg.maxDurationSeconds} s. Trim it and upload it again.`);
+    throw new Error(`The clip is ${clip.durationSeconds.toFixed(1)} s long; this server ${task.does} clips up to ${cfg.maxDurationSeconds} s. Trim it and upload it again.`);
   }
   if (clip.width * clip.height > cfg.maxFramePixels) {
-    throw new Error(`The clip's frames are ${clip.width}×${clip.height} (${(clip.width * clip.height / 1e6).toFixed(2)} MP); this server upscales frames up to ${(cfg.maxFramePixels / 1e6).toFixed(2)} MP. Downscale it first.`);
+    throw new Error(`The clip's frames are ${clip.width}×${clip.height} (${(clip.width * clip.height / 1e6).toFixed(2)} MP); this server ${task.does} frames up to ${(cfg.maxFramePixels / 1e6).toFixed(2)} MP. Downscale it first.`);
   }
 
   // Frames never reach the model locally: a remote runtime needs no model bytes.
@@ -110,19 +115,20 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
   );
   throwIfCancelled();
 
-  const scale = card.io.scale;
+  const scale = task.scale(card);
   const outWidth = clip.width * scale;
   const outHeight = clip.height * scale;
-  const params = { scale, quality: 'best' };
-  const upscaleFrame = async (rgb: Uint8Array, index: number): Promise<Uint8Array> => {
+  const params = task.frameParams(spec.params, card);
+  // One frame = one run of the image task, exactly as a single image on target 'server' runs it.
+  const runFrame = async (rgb: Uint8Array, index: number): Promise<Uint8Array> => {
     const ctx: TaskContext = {
-      job: { id: `${job.id}-frame-${index}`, task: upscale.id, params, image: rgbToRgba(rgb, clip.width, clip.height) },
+      job: { id: `${job.id}-frame-${index}`, task: task.frame.id, params, image: rgbToRgba(rgb, clip.width, clip.height) },
       params,
       model: card,
       target: 'server',
       session: async () => session,
       part: () => card,
-      file: () => Promise.reject(new Error('upscaling models have no extra files')),
+      file: () => Promise.reject(new Error(`${task.frame.label} models have no extra files`)),
       progress: () => {},
       throwIfCancelled,
       signal,
@@ -132,7 +138,10 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
     };
     const {
       images: [out],
-    } = await upscale.run(ctx);
+    } = await task.frame.run(ctx);
+    if (!out || out.width !== outWidth || out.height !== outHeight) {
+      throw new Error(`${task.frame.label} returned a ${out ? `${out.width}×${out.height}` : 'missing'} frame for a ${clip.width}×${clip.height} one (expected ${outWidth}×${outHeight}).`);
+    }
     return rgbaToRgb(out);
   };
 
@@ -148,22 +157,27 @@ export async function runUpscaleVideo(job: Job, card: ModelCard, files: RunFiles
   let total = clip.frames;
   try {
     job.setProgress('run', 0, total);
-    // Per-frame model: no temporal context. A video model would declare its context and get it here.
+    // Per-frame models: no temporal context. A video model would declare its context and get it here.
     for await (const window of frameWindows(decoder.frames(), cfg.windowFrames, 0)) {
       throwIfCancelled();
       const produce = window.frames.slice(window.keepFrom, window.keepTo);
-      const upscaled = await mapLimit(
+      // Progress per frame as each one finishes (a restored frame can take seconds); the window is encoded in order.
+      const made = await mapLimit(
         produce.map((rgb, i) => ({ rgb, index: window.first + i })),
         cfg.parallelFrames,
-        (frame) => upscaleFrame(frame.rgb, frame.index),
+        async (frame) => {
+          const out = await runFrame(frame.rgb, frame.index);
+          throwIfCancelled();
+          done++;
+          total = Math.max(total, done);
+          job.setProgress('run', done, total);
+          return out;
+        },
       );
       throwIfCancelled();
-      for (const frame of upscaled) await encoder.write(frame);
-      done += produce.length;
-      total = Math.max(total, done);
-      job.setProgress('run', done, total);
+      for (const frame of made) await encoder.write(frame);
     }
-    if (done === 0) throw new Error('The clip has no frames to upscale.');
+    if (done === 0) throw new Error(`The clip has no frames to ${task.verb}.`);
     job.setProgress('encode', done, done);
     await encoder.finish();
   } finally {

@@ -29,8 +29,9 @@ import { Journal, JOURNAL_FILE } from './journal.ts';
 import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
 import { JobsDirLock } from './lock.ts';
 import { restoreJobs } from './restore.ts';
-import { runUpscaleVideo, type RunnerConfig } from './runner.ts';
-import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec, VIDEO_TASK } from './spec.ts';
+import { runVideoJob, type RunnerConfig } from './runner.ts';
+import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec } from './spec.ts';
+import { VIDEO_TASK_NAMES } from './video-tasks.ts';
 import { appendChunk, uploadHeaders, type ChunkReader } from './upload.ts';
 
 export interface JobOptions {
@@ -268,7 +269,7 @@ export class JobService {
   uploadOf(job: Job): UploadSpec {
     const upload = uploadOfSpec(job.spec);
     if (upload) return upload;
-    throw new HttpError(409, `Job ${job.id} is ${/^[aeiou]/.test(job.spec.task) ? 'an' : 'a'} ${job.spec.task} job: it takes no upload (only ${VIDEO_TASK} jobs and installs from a file do). Follow it with GET /jobs/${job.id}/events.`);
+    throw new HttpError(409, `Job ${job.id} is ${/^[aeiou]/.test(job.spec.task) ? 'an' : 'a'} ${job.spec.task} job: it takes no upload (only ${VIDEO_TASK_NAMES} jobs and installs from a file do). Follow it with GET /jobs/${job.id}/events.`);
   }
 
   /** The unfinished install job of catalogue checkpoint `model`, if any (one at a time per checkpoint). */
@@ -495,12 +496,14 @@ export class JobService {
   }
 
   private async runVideo(job: Job, output: string) {
-    const card = (await this.registry()).models.find((m) => m.id === job.spec.model);
+    if (!isVideoSpec(job.spec)) throw new Error(`Job ${job.id} is not a video job.`);
+    const spec = job.spec;
+    const card = (await this.registry()).models.find((m) => m.id === spec.model);
     if (!card) throw new Error(`Model ${job.spec.model} is no longer available on this server.`);
     const baseUrl = this.options.inferUrl ?? this.serverUrl;
     if (!baseUrl) throw new Error('The server has no URL yet to send frames to.');
     const token = this.options.inferUrl ? this.options.inferToken : this.options.token;
-    return runUpscaleVideo(job, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token } });
+    return runVideoJob(job, spec, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token } });
   }
 
   private runEngine(job: Job, output: string) {

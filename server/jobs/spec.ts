@@ -1,14 +1,13 @@
-// Validation of PUT /jobs/{id}: the id, the body, the model (engine jobs: engine-spec.ts). Errors are HttpErrors that say what is allowed.
-import { FrontierError } from '../../worker/job.ts';
+// Validation of PUT /jobs/{id}: the id, the body, the model (engine jobs: engine-spec.ts; what differs between the
+// video tasks: video-tasks.ts). Errors are HttpErrors that say what is allowed.
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
-import { upscale } from '../../worker/tasks/upscale.ts';
 import { HttpError, megabytes } from '../http-util.ts';
 import { parseEngineSpec, sameEngineSpec } from './engine-spec.ts';
 import { isInstallSpec, sameInstallSpec, type InstallJobSpec } from './install-spec.ts';
 import { isVideoSpec, type AnyJobSpec, type JobSpec } from './job.ts';
+import { isVideoTask, VIDEO_TASK_NAMES, VIDEO_TASKS, videoTask } from './video-tasks.ts';
 
 export const JOB_ID = /^[A-Za-z0-9_-]{8,64}$/;
-export const VIDEO_TASK = 'upscale-video';
 
 export function checkJobId(id: string): string {
   if (!JOB_ID.test(id)) {
@@ -25,7 +24,7 @@ export interface SpecLimits {
   maxUploadBytes: number;
 }
 
-/** Parses and checks a job body; returns the normalized spec and the model card. */
+/** Parses and checks a video job's body (upscale-video, restore-video); returns the normalized spec and the model card. */
 export function parseJobSpec(text: string, registry: Registry, limits: SpecLimits): { spec: JobSpec; card: ModelCard } {
   let body: unknown;
   try {
@@ -33,32 +32,18 @@ export function parseJobSpec(text: string, registry: Registry, limits: SpecLimit
   } catch (err) {
     throw new HttpError(400, `The job body is not valid JSON (${(err as Error).message}).`);
   }
-  const example = `{"task":"${VIDEO_TASK}","model":"esrgan-slim-x2","params":{"scale":2},"upload":{"bytes":123456,"mime":"video/mp4"}}`;
+  const example =
+    `{"task":"upscale-video","model":"esrgan-slim-x2","params":{"scale":2},"upload":{"bytes":123456,"mime":"video/mp4"}} or ` +
+    `{"task":"restore-video","model":"maxim-denoise","params":{"mode":"denoise"},"upload":{"bytes":123456,"mime":"video/mp4"}}`;
   if (!isObject(body)) throw new HttpError(400, `The job body must be a JSON object such as ${example}.`);
   const unknownKeys = Object.keys(body).filter((k) => !['task', 'model', 'params', 'upload'].includes(k));
   if (unknownKeys.length) throw new HttpError(400, `Unknown field ${unknownKeys.join(', ')} in the job body; fields: task, model, params, upload.`);
-  if (body.task !== VIDEO_TASK) throw new HttpError(400, `Unknown task ${JSON.stringify(body.task)}: this server runs "${VIDEO_TASK}" jobs.`);
+  if (!isVideoTask(body.task)) throw new HttpError(400, `Unknown task ${JSON.stringify(body.task)}: this server runs ${VIDEO_TASK_NAMES} jobs.`);
+  const task = videoTask(body.task);
 
-  const params = body.params === undefined ? {} : body.params;
-  if (!isObject(params)) throw new HttpError(400, 'params must be an object such as {"scale":2}.');
-  const extra = Object.keys(params).filter((k) => k !== 'scale');
-  if (extra.length) throw new HttpError(400, `Unknown parameter ${extra.join(', ')} for ${VIDEO_TASK}; known: scale.`);
-  if (params.scale !== undefined && ![2, 3, 4].includes(params.scale as number)) throw new HttpError(400, `params.scale must be 2, 3 or 4 (got ${JSON.stringify(params.scale)}).`);
-
-  const upscalers = registry.models.filter((m) => m.task === 'upscale');
-  const modelId = body.model ?? (params.scale !== undefined ? upscale.defaultModel({ scale: params.scale as number, quality: 'best' }) : undefined);
-  if (typeof modelId !== 'string') throw new HttpError(400, `Name a model (one of ${upscalers.map((m) => m.id).join(', ') || 'none built'}) or params.scale.`);
-  const card = upscalers.find((m) => m.id === modelId);
-  if (!card) {
-    throw new HttpError(400, `Model ${modelId} is not an upscaling model this server can run; available: ${upscalers.map((m) => m.id).join(', ') || 'none (build them with npx tsx plugin/build.ts)'}.`);
-  }
-  const scale = (params.scale as number | undefined) ?? card.io.scale;
-  try {
-    upscale.checkModel?.(card, { scale });
-  } catch (err) {
-    if (err instanceof FrontierError) throw new HttpError(400, err.message);
-    throw err;
-  }
+  const given = body.params === undefined ? {} : body.params;
+  if (!isObject(given)) throw new HttpError(400, `params must be an object such as ${task.exampleParams}.`);
+  const { card, params } = task.resolve(given, body.model, registry);
 
   const upload = body.upload;
   if (!isObject(upload)) throw new HttpError(400, `upload must say what will be uploaded, e.g. {"bytes":123456,"mime":"video/mp4"}.`);
@@ -71,18 +56,19 @@ export function parseJobSpec(text: string, registry: Registry, limits: SpecLimit
   if (typeof mime !== 'string' || !/^video\/[a-z0-9.+-]+$/i.test(mime)) {
     throw new HttpError(415, `upload.mime must be a video type such as video/mp4, video/quicktime or video/webm (got ${JSON.stringify(mime)}).`);
   }
-  return { spec: { task: VIDEO_TASK, model: card.id, params: { scale }, upload: { bytes, mime: mime.toLowerCase() } }, card };
+  return { spec: { task: task.id, model: card.id, params, upload: { bytes, mime: mime.toLowerCase() } }, card };
 }
 
 /** Same job twice? (The normalized specs are compared, so key order and defaults do not matter.) */
 export function sameSpec(a: JobSpec, b: JobSpec): boolean {
-  return a.task === b.task && a.model === b.model && a.params.scale === b.params.scale && a.upload.bytes === b.upload.bytes && a.upload.mime === b.upload.mime;
+  const keys = new Set([...Object.keys(a.params), ...Object.keys(b.params)]);
+  return a.task === b.task && a.model === b.model && [...keys].every((k) => a.params[k] === b.params[k]) && a.upload.bytes === b.upload.bytes && a.upload.mime === b.upload.mime;
 }
 
 /**
- * Parses any PUT /jobs/{id} body: a video job (task upscale-video, with an upload) or an engine job (an allowlisted
- * task without inputs, no upload). Anything not an engine job goes to the video parser, which explains itself. Video
- * models may be served by a gateway; engine jobs run here, so they need models this server has built.
+ * Parses any PUT /jobs/{id} body: a video job (upscale-video or restore-video, with an upload) or an engine job (an
+ * allowlisted task without inputs, no upload). Anything not an engine job goes to the video parser, which explains
+ * itself. Video models may be served by a gateway; engine jobs run here, so they need models this server has built.
  */
 export async function parseAnyJobSpec(
   text: string,
@@ -99,7 +85,7 @@ export async function parseAnyJobSpec(
     if (!registries.install) throw new HttpError(501, 'This server cannot install models.');
     return registries.install(body);
   }
-  if (isObject(body) && body.task !== VIDEO_TASK) return parseEngineSpec(body, await registries.engine(), VIDEO_TASK);
+  if (isObject(body) && !isVideoTask(body.task)) return parseEngineSpec(body, await registries.engine(), VIDEO_TASKS);
   return parseJobSpec(text, await registries.video(), limits).spec;
 }
 
@@ -112,7 +98,7 @@ export function sameAnySpec(a: AnyJobSpec, b: AnyJobSpec): boolean {
 
 /** The spec in a few words, for a 409 message. */
 export function describeSpec(spec: AnyJobSpec): string {
-  if (isVideoSpec(spec)) return `${spec.model}, ${spec.upload.bytes} bytes`;
+  if (isVideoSpec(spec)) return `${spec.task}, ${spec.model}, ${JSON.stringify(spec.params)}, ${spec.upload.bytes} bytes`;
   if (isInstallSpec(spec)) return `${spec.task}, ${spec.model}${spec.upload ? `, from an uploaded file of ${spec.upload.bytes} bytes` : ', downloaded'}`;
   return `${spec.task}, ${spec.model}, ${JSON.stringify(spec.params)}`;
 }

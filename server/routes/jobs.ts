@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HttpError, readBody, sendFile, sendJson } from '../http-util.ts';
+import { isVideoSpec } from '../jobs/job.ts';
 import type { JobService } from '../jobs/service.ts';
 import { lastEventId, streamJobEvents } from '../jobs/sse.ts';
 import { ChunkReader, uploadHeaders } from '../jobs/upload.ts';
@@ -105,7 +106,7 @@ export function jobRoutes(jobs: JobService): Route[] {
             : `it is ${job.state} (${job.progress.stage} ${job.progress.done}/${job.progress.total})`;
           throw new HttpError(409, `Job ${job.id} has no result: ${why}. A result exists once the state is "succeeded" (GET /jobs/${job.id} or its events).`);
         }
-        const video = job.spec.task === 'upscale-video';
+        const video = isVideoSpec(job.spec);
         await sendFile(req, res, jobs.resultPath(job), {
           cacheControl: 'private, no-cache',
           contentType: video ? 'video/mp4' : 'application/json',

@@ -79,8 +79,9 @@ describe('upscale-video through the job API', () => {
     const polled: Progress['stage'][] = [];
     const out = await client.runVideo({
       id: jobId('polling-video'),
+      task: 'upscale-video',
       model: 'esrgan-slim-x2',
-      scale: 2,
+      params: { scale: 2 },
       video: { bytes: clip, mime: 'video/mp4' },
       signal: new AbortController().signal,
       progress: (p) => (p.stage === 'upload' ? uploads.push(p.done) : polled.push(p.stage)),

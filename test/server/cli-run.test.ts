@@ -94,6 +94,23 @@ test('upscale-video: a clip goes to the server and the MP4 it makes is written, 
   }
 });
 
+test('restore-video: frontier restore-video clip.mp4 clean.mp4 --mode derain restores every frame on the server', async () => {
+  requireFfmpeg();
+  const dir = mkdtempSync(join(tmpdir(), 'frontier-cli-restore-video-'));
+  const server = await startServer({ port: 0, jobs: { dir: join(dir, 'jobs'), windowFrames: 2 } });
+  try {
+    await makeClip(join(dir, 'clip.mp4'), { width: 32, height: 24, fps: 3, seconds: 1 });
+    const r = await frontier(['restore-video', join(dir, 'clip.mp4'), join(dir, 'clean.mp4'), '--mode', 'derain', '--server', server.url], { env: { FRONTIER_TOKEN: server.token } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /clean\.mp4: 32×24 video \(maxim-derain on server/);
+    assert.match(r.stderr, /^Restoring frame \d+ \/ 3 on the server/m);
+    assert.deepEqual(await probe(join(dir, 'clean.mp4')).then((p) => [p.width, p.height, p.frames]), [32, 24, 3]);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A stream that keeps what is written. */
 function stream(isTTY: boolean) {
   const writes: string[] = [];

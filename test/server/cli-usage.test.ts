@@ -25,6 +25,7 @@ test('--help: a usage line per task with exactly its files, designer words, a te
   assert.equal(usage('upscale'), 'frontier upscale <image> <output.png> [options]');
   assert.equal(usage('restore'), 'frontier restore <image> <output.png> [options]');
   assert.equal(usage('upscale-video'), 'frontier upscale-video <clip.mp4> <output.mp4> --server <URL> [options]');
+  assert.equal(usage('restore-video'), 'frontier restore-video <clip.mp4> <output.mp4> --server <URL> [options]');
   assert.equal(usage('generate'), 'frontier generate <output.png> [options]');
   assert.equal(usage('vary'), 'frontier vary <made.png> <output.png> [options]');
   assert.equal(usage('interpolate'), 'frontier interpolate <made1.png> <made2.png> <output.png> [options]');

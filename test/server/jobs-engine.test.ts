@@ -108,7 +108,7 @@ describe('engine jobs', () => {
       ['bad-count', engineBody({ count: 2.5 }), /Count must be a whole number/],
       ['bad-params', JSON.stringify({ task: 'generate', model: STYLESWIN, params: [1] }), /params must be an object.*generate takes seed, truncation, count/],
       ['bad-steps', engineBody({ steps: 500 }, 'text-to-image', VQ), /Steps must be between 2 and 100 \(got 500\)/],
-      ['unknown-task', engineBody({}, 'paint'), /Unknown task "paint": this server runs "upscale-video" jobs \(with an upload\) and engine jobs \(no upload\) for "generate", "text-to-image"/],
+      ['unknown-task', engineBody({}, 'paint'), /Unknown task "paint": this server runs "upscale-video" and "restore-video" jobs \(with an upload\) and engine jobs \(no upload\) for "generate", "text-to-image"/],
       ['no-task', JSON.stringify({ model: STYLESWIN }), /Unknown task undefined: .*engine jobs \(no upload\) for "generate"/],
       ['with-inputs', engineBody({}, 'upscale', 'esrgan-slim-x2'), /Unknown task "upscale" \(upscale takes inputs, which engine jobs cannot upload\)/],
       ['inpaint', engineBody({}, 'inpaint', 'simmim-swin-base-192-tiny'), /inpaint takes inputs/],

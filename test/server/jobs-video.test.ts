@@ -92,7 +92,7 @@ describe('video jobs', () => {
     assert.deepEqual(stream.events.map((e) => e.id), stream.events.map((_, i) => i + 1));
     assert.deepEqual([...new Set(stream.events.map((e) => e.job.state))], ['uploading', 'queued', 'running', 'succeeded']);
     const run = stream.events.filter((e) => e.job.progress.stage === 'run').map((e) => e.job.progress);
-    assert.deepEqual(run.map((p) => p.done), [0, 2, 4, 6, 8], 'one progress event per window of 2 frames');
+    assert.deepEqual(run.map((p) => p.done), [0, 1, 2, 3, 4, 5, 6, 7, 8], 'one progress event per frame');
     assert.ok(run.every((p) => p.total === 8));
     const end = stream.events.at(-1)!.job;
     assert.equal(end.state, 'succeeded');

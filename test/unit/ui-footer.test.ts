@@ -18,6 +18,7 @@ const TASKS: { id: string; select: string[] }[] = [
   { id: 'upscale', select: ['1:1'] },
   { id: 'restore', select: ['1:2'] },
   { id: 'upscale-video', select: ['6:1'] },
+  { id: 'restore-video', select: ['6:1'] },
   { id: 'generate', select: [] },
   { id: 'vary', select: ['3:1'] },
   { id: 'interpolate', select: ['3:1', '3:2'] },

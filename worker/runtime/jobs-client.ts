@@ -38,8 +38,10 @@ export interface JobRef {
 export interface VideoJobRequest {
   /** Client-chosen id (8–64 of A-Z a-z 0-9 _ -): the same id resumes the same job. */
   id: string;
+  /** The video task: upscale-video ({ scale }) or restore-video ({ mode }). */
+  task: string;
   model: string;
-  scale: number;
+  params: Params;
   video: EncodedVideo;
   signal: AbortSignal;
   progress(p: Omit<Progress, 'jobId'>): void;
@@ -76,6 +78,13 @@ export interface JobServerOptions extends OipClientOptions {
 
 const TERMINAL = new Set<JobSnapshot['state']>(['succeeded', 'failed', 'cancelled']);
 
+/** How progress and errors speak of a video task's work: "Upscaling frame 3 / 8", "could not upscale the clip". */
+const VIDEO_WORDS: Record<string, { doing: string; verb: string }> = {
+  'upscale-video': { doing: 'Upscaling', verb: 'upscale' },
+  'restore-video': { doing: 'Restoring', verb: 'restore' },
+};
+const videoWords = (task: string) => VIDEO_WORDS[task] ?? { doing: 'Processing', verb: 'process' };
+
 export function createJobServer(opts: JobServerOptions): JobServer {
   const http = new OipHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 60_000 });
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 4 * 2 ** 20);
@@ -100,7 +109,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
   const { snapshot, follow, cancel } = createJobFollower(http, { fetch: fetchFn, pollMs, maxReconnects, failed });
 
   async function create(req: VideoJobRequest): Promise<JobSnapshot> {
-    const body = JSON.stringify({ task: 'upscale-video', model: req.model, params: { scale: req.scale }, upload: { bytes: req.video.bytes.length, mime: req.video.mime } });
+    const body = JSON.stringify({ task: req.task, model: req.model, params: req.params, upload: { bytes: req.video.bytes.length, mime: req.video.mime } });
     const res = await http.send({ method: 'PUT', path: `/jobs/${req.id}`, headers: { 'Content-Type': 'application/json' }, body, retry: 'always', signal: req.signal, what: 'create the video job' });
     if (res.status !== 200 && res.status !== 201) throw failed(res, 'the video job');
     return json<JobSnapshot>(res);
@@ -127,7 +136,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   const reportVideo = (req: VideoJobRequest, job: JobSnapshot) => {
     const p = job.progress;
-    if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `Upscaling frame ${Math.min(p.done + 1, p.total)} / ${p.total} on the server` });
+    if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `${videoWords(req.task).doing} frame ${Math.min(p.done + 1, p.total)} / ${p.total} on the server` });
     else if (p.stage === 'encode') req.progress({ stage: 'encode', done: p.done, total: p.total, message: 'Encoding the video on the server' });
     else if (p.stage === 'queued' || p.stage === 'probe') req.progress({ stage: 'run', done: 0, total: 1, message: p.stage === 'queued' ? 'Waiting for the server' : 'Reading the clip' });
   };
@@ -209,7 +218,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
         if (created.state === 'uploading') await upload(req, created);
         const last = await follow(ref, await snapshot(ref), (job) => reportVideo(req, job));
         if (last.state === 'cancelled') throw new FrontierError('cancelled', 'Cancelled on the server: nothing was placed.');
-        if (last.state === 'failed') throw new FrontierError('run-failed', `The server could not upscale the clip: ${last.error ?? 'unknown error'}`);
+        if (last.state === 'failed') throw new FrontierError('run-failed', `The server could not ${videoWords(req.task).verb} the clip: ${last.error ?? 'unknown error'}`);
         const bytes = await download(req, last);
         const r = last.result;
         return { bytes, mime: 'video/mp4', ...(r ? { width: r.width, height: r.height, frames: r.frames, fps: r.fps } : {}) };

@@ -3,6 +3,7 @@ import type { TaskDef } from './task.ts';
 import { upscale } from './upscale.ts';
 import { restore } from './restore.ts';
 import { upscaleVideo } from './upscale-video.ts';
+import { restoreVideo } from './restore-video.ts';
 import { generate } from './generate.ts';
 import { vary } from './vary.ts';
 import { interpolate } from './interpolate.ts';
@@ -10,7 +11,7 @@ import { rotateView } from './rotate-view.ts';
 import { inpaint } from './inpaint.ts';
 import { textToImage } from './text-to-image.ts';
 
-export const TASKS: readonly TaskDef[] = [upscale, restore, upscaleVideo, generate, vary, interpolate, rotateView, inpaint, textToImage];
+export const TASKS: readonly TaskDef[] = [upscale, restore, upscaleVideo, restoreVideo, generate, vary, interpolate, rotateView, inpaint, textToImage];
 
 export function findTask(id: string): TaskDef | undefined {
   return TASKS.find((t) => t.id === id);

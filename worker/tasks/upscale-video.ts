@@ -26,8 +26,9 @@ export const upscaleVideo: TaskDef = {
     const server = ctx.jobServer();
     const result = await server.runVideo({
       id: ctx.job.id,
+      task: upscaleVideo.id,
       model: ctx.model.id,
-      scale: Number(ctx.params.scale),
+      params: { scale: Number(ctx.params.scale) },
       video,
       signal: ctx.signal,
       progress: ctx.progress,

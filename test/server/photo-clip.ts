@@ -1,0 +1,146 @@
+// Short real clips for the restore-video tests and the flicker bench: a real photo (test/fixtures/images) seen
+// through a window that pans a few pixels per frame, optionally degraded per frame (seeded Gaussian noise that differs
+// from frame to frame, or a uniform haze), encoded with the real ffmpeg; and frames decoded back from any clip.
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { nodeCodec } from '../../worker/image/codec-node.ts';
+import type { RgbaImage } from '../../worker/job.ts';
+import { REPO_ROOT } from '../../worker/platform-node.ts';
+
+const run = promisify(execFile);
+
+export interface PhotoClipOptions {
+  /** A file in test/fixtures/images. */
+  photo: string;
+  width: number;
+  height: number;
+  frames: number;
+  fps: number;
+  /** Pixels the window moves right per frame (and down by half as much). */
+  panPx: number;
+  /** Where the window starts in the photo. */
+  x0?: number;
+  y0?: number;
+  /** Per-frame Gaussian noise of this standard deviation, in levels (0–255); each frame gets its own. */
+  noiseSigma?: number;
+  /** A uniform haze: out = clean × t + airlight × (1 − t). */
+  haze?: { t: number; airlight: number };
+  seed?: number;
+}
+
+export interface PhotoClip {
+  /** The clean frames (packed RGB24) before any degradation or encoding. */
+  clean: Uint8Array[];
+  /** The frames as written to the encoder (degraded). */
+  degraded: Uint8Array[];
+}
+
+/** mulberry32: a small seeded generator, so a clip is the same on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number): () => number {
+  return () => {
+    const u = Math.max(rand(), 1e-12);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+  };
+}
+
+export async function loadPhoto(name: string): Promise<RgbaImage> {
+  return nodeCodec.decode(new Uint8Array(await readFile(join(REPO_ROOT, 'test', 'fixtures', 'images', name))));
+}
+
+function window(photo: RgbaImage, x: number, y: number, width: number, height: number): Uint8Array {
+  if (x + width > photo.width || y + height > photo.height) throw new Error(`the pan leaves the photo (${photo.width}×${photo.height}) at frame offset ${x},${y}`);
+  const out = new Uint8Array(width * height * 3);
+  for (let r = 0; r < height; r++) {
+    for (let c = 0; c < width; c++) {
+      const i = ((y + r) * photo.width + x + c) * 4;
+      const o = (r * width + c) * 3;
+      out[o] = photo.data[i];
+      out[o + 1] = photo.data[i + 1];
+      out[o + 2] = photo.data[i + 2];
+    }
+  }
+  return out;
+}
+
+/** Makes the clip's frames and writes them to `path` as H.264 (crf 12, yuv420p): returns the frames it made. */
+export async function makePhotoClip(path: string, o: PhotoClipOptions): Promise<PhotoClip> {
+  const photo = await loadPhoto(o.photo);
+  const noise = gaussian(random(o.seed ?? 1));
+  const clean: Uint8Array[] = [];
+  const degraded: Uint8Array[] = [];
+  for (let t = 0; t < o.frames; t++) {
+    const frame = window(photo, (o.x0 ?? 0) + t * o.panPx, (o.y0 ?? 0) + Math.floor((t * o.panPx) / 2), o.width, o.height);
+    clean.push(frame);
+    const out = new Uint8Array(frame.length);
+    for (let i = 0; i < frame.length; i++) {
+      let v = frame[i];
+      if (o.haze) v = v * o.haze.t + o.haze.airlight * (1 - o.haze.t);
+      if (o.noiseSigma) v += o.noiseSigma * noise();
+      out[i] = Math.max(0, Math.min(255, Math.round(v)));
+    }
+    degraded.push(out);
+  }
+  const args = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-framerate', String(o.fps), '-i', 'pipe:0', '-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv420p', path];
+  const ffmpeg = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  ffmpeg.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = once(ffmpeg, 'close');
+  for (const frame of degraded) if (!ffmpeg.stdin.write(frame)) await once(ffmpeg.stdin, 'drain');
+  ffmpeg.stdin.end();
+  const [code] = (await exit) as [number | null];
+  if (code !== 0) throw new Error(`ffmpeg could not encode the photo clip (${code}): ${stderr}`);
+  return { clean, degraded };
+}
+
+/** Every frame of the clip at `path`, decoded to packed RGB24. */
+export async function decodeFrames(path: string, width: number, height: number): Promise<Uint8Array[]> {
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 30 });
+  const size = width * height * 3;
+  if (stdout.length % size !== 0) throw new Error(`${path} decoded to ${stdout.length} bytes, not whole ${width}×${height} frames`);
+  return Array.from({ length: stdout.length / size }, (_, i) => new Uint8Array(stdout.subarray(i * size, (i + 1) * size)));
+}
+
+/** Packed RGB24 → RGBA with opaque alpha (what the image tasks take). */
+export function rgbToRgba(rgb: Uint8Array, width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    data[j] = rgb[i];
+    data[j + 1] = rgb[i + 1];
+    data[j + 2] = rgb[i + 2];
+    data[j + 3] = 255;
+  }
+  return { width, height, data };
+}
+
+/** Mean absolute difference of two frames of the same layout, in levels. */
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`frames differ in size: ${a.length} and ${b.length} bytes`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
+/** RGBA → packed RGB24. */
+export function rgbOf(img: RgbaImage): Uint8Array {
+  const out = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
+    out[j] = img.data[i];
+    out[j + 1] = img.data[i + 1];
+    out[j + 2] = img.data[i + 2];
+  }
+  return out;
+}
