@@ -36,7 +36,8 @@ export const TOKEN = 4;
 /** The official forward asserts both sides are at least 64. */
 export const MIN_SIZE = 64;
 export const KEYFRAME_STRIDE = 3;
-/** Product defaults, from the measurements in test/export/ttvsr-windows.test.ts (see its header). */
+/** Product defaults: of the pairs measured in test/export/ttvsr-windows.test.ts, (8, 4) came closest to one pass
+ *  over the clip; a window then holds 16 frames (at most 6 keyframes) and costs ≈1.5× one pass's refine calls. */
 export const DEFAULT_WINDOW = 8;
 export const DEFAULT_CONTEXT = 4;
 
@@ -149,7 +150,8 @@ export async function* runWindow(
     const [start, stop, delta] = isBackward ? [t - 1, keepFrom - 1, -1] : [0, keepTo, 1];
     let propagated: Tensor | undefined;
     let location: Tensor | undefined;
-    const buffers: Record<string, Tensor[]> = Object.fromEntries(TOKEN_NAMES.map((name) => [name, []]));
+    // Keyframe tokens [N,K,F,h,w], concatenated once per keyframe rather than at every align call.
+    const tokens: Partial<Record<string, Tensor>> = {};
     for (let i = start; i !== stop; i += delta) {
       const feature = features[i]!;
       let aligned: Tensor;
@@ -159,7 +161,7 @@ export async function* runWindow(
       } else {
         const flow = await one('flow', { reference: frames[i], supporting: frames[i - delta] }, 'flow');
         const feeds: Record<string, Tensor> = { feature, propagated: propagated!, flow, location: location! };
-        for (const name of TOKEN_NAMES) feeds[name] = cat1(buffers[name]);
+        for (const name of TOKEN_NAMES) feeds[name] = tokens[name]!;
         const out = await call('align', feeds, ['aligned', 'location_out']);
         aligned = out.aligned;
         location = keys.has(i) ? cat1([out.location_out, grid]) : out.location_out;
@@ -171,7 +173,8 @@ export async function* runWindow(
       if (isKey) {
         for (const name of TOKEN_NAMES) {
           const tok = out[name];
-          buffers[name].push(f32([tok.dims[0], 1, ...tok.dims.slice(1)], tok.data as Float32Array));
+          const slot = f32([tok.dims[0], 1, ...tok.dims.slice(1)], tok.data as Float32Array);
+          tokens[name] = tokens[name] ? cat1([tokens[name], slot]) : slot;
         }
       }
       if (isBackward) {
