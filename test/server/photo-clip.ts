@@ -36,6 +36,8 @@ export interface PhotoClip {
   clean: Uint8Array[];
   /** The frames as written to the encoder (degraded). */
   degraded: Uint8Array[];
+  /** Where each frame's window lies in the photo: frame t+1 moved by offsets[t+1] − offsets[t]. */
+  offsets: { x: number; y: number }[];
 }
 
 /** mulberry32: a small seeded generator, so a clip is the same on every run. */
@@ -82,8 +84,11 @@ export async function makePhotoClip(path: string, o: PhotoClipOptions): Promise<
   const noise = gaussian(random(o.seed ?? 1));
   const clean: Uint8Array[] = [];
   const degraded: Uint8Array[] = [];
+  const offsets: { x: number; y: number }[] = [];
   for (let t = 0; t < o.frames; t++) {
-    const frame = window(photo, (o.x0 ?? 0) + t * o.panPx, (o.y0 ?? 0) + Math.floor((t * o.panPx) / 2), o.width, o.height);
+    const at = { x: (o.x0 ?? 0) + t * o.panPx, y: (o.y0 ?? 0) + Math.floor((t * o.panPx) / 2) };
+    offsets.push(at);
+    const frame = window(photo, at.x, at.y, o.width, o.height);
     clean.push(frame);
     const out = new Uint8Array(frame.length);
     for (let i = 0; i < frame.length; i++) {
@@ -94,16 +99,21 @@ export async function makePhotoClip(path: string, o: PhotoClipOptions): Promise<
     }
     degraded.push(out);
   }
-  const args = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-framerate', String(o.fps), '-i', 'pipe:0', '-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv420p', path];
+  await encodeFrames(path, degraded, o.width, o.height, o.fps, 12);
+  return { clean, degraded, offsets };
+}
+
+/** Writes packed RGB24 frames to `path` as H.264 (yuv420p) at constant quality `crf` (the server encodes at 18). */
+export async function encodeFrames(path: string, frames: Uint8Array[], width: number, height: number, fps: number, crf: number): Promise<void> {
+  const args = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0', '-c:v', 'libx264', '-crf', String(crf), '-pix_fmt', 'yuv420p', path];
   const ffmpeg = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   ffmpeg.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exit = once(ffmpeg, 'close');
-  for (const frame of degraded) if (!ffmpeg.stdin.write(frame)) await once(ffmpeg.stdin, 'drain');
+  for (const frame of frames) if (!ffmpeg.stdin.write(frame)) await once(ffmpeg.stdin, 'drain');
   ffmpeg.stdin.end();
   const [code] = (await exit) as [number | null];
-  if (code !== 0) throw new Error(`ffmpeg could not encode the photo clip (${code}): ${stderr}`);
-  return { clean, degraded };
+  if (code !== 0) throw new Error(`ffmpeg could not encode the frames (${code}): ${stderr}`);
 }
 
 /** Every frame of the clip at `path`, decoded to packed RGB24. */
@@ -132,6 +142,24 @@ export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
   return sum / a.length;
+}
+
+/**
+ * Mean |next − prev| over the part of the picture both frames show, `next` (packed RGB24, `width`×`height`) being
+ * `prev` with the camera moved by (dx, dy) ≥ 0 pixels: the frame-to-frame change that motion does not explain. Zero
+ * for two windows of the same still photo.
+ */
+export function motionCompensatedDiff(prev: Uint8Array, next: Uint8Array, width: number, height: number, dx: number, dy: number): number {
+  if (dx < 0 || dy < 0 || dx >= width || dy >= height) throw new Error(`a move of ${dx},${dy} leaves nothing in common`);
+  let sum = 0;
+  for (let r = 0; r < height - dy; r++) {
+    for (let c = 0; c < width - dx; c++) {
+      const a = (r * width + c) * 3;
+      const b = ((r + dy) * width + c + dx) * 3;
+      sum += Math.abs(next[a] - prev[b]) + Math.abs(next[a + 1] - prev[b + 1]) + Math.abs(next[a + 2] - prev[b + 2]);
+    }
+  }
+  return sum / ((height - dy) * (width - dx) * 3);
 }
 
 /** RGBA → packed RGB24. */
