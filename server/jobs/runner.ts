@@ -2,7 +2,10 @@
 // Open Inference Protocol (the OIP client runtime pointed at this server, or at a gateway / Triton), and pipe the
 // finished frames into the encoder. Each frame is one run of the video task's image task (video-tasks.ts): `upscale`
 // (tiled by runTiled) for upscale-video, `restore` (tiles, tone harmonisation, local mean) for restore-video. It is
-// the same code path as a single image on target 'server', so video and images give the same pixels.
+// the same code path as a single image on target 'server', so video and images give the same pixels. Frames take
+// this path rather than the engine process that runs engine jobs: the server's inference pool already runs the models
+// on onnxruntime-node with one loaded session shared by parallel frames, costs ≈1.1× a direct call for a MAXIM tile
+// (bench/results/restore.md), and keeps windows stateless, so a gateway or Triton (jobs.inferUrl) can serve them.
 import { stat } from 'node:fs/promises';
 import { FrontierError, type RgbaImage } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
