@@ -73,6 +73,9 @@ export interface HostInfo {
   maxImageEdge: number;
   /** Whether the host can take video results. */
   video: boolean;
+  /** How it takes them: as a node on the canvas (Figma, the playground), or saved to a file the designer picks and
+   *  opened as a new document (Photoshop). Absent: on the canvas. */
+  videoPlace?: 'canvas' | 'saved-file';
 }
 
 /** Messages the UI sends to the host. */
@@ -100,7 +103,9 @@ export interface UiToHost {
   'read-video': { requestId: string; nodeId: string };
   'place-video': {
     requestId: string;
-    sourceNodeId: string;
+    /** The clip it was made from; absent for a clip chosen in the UI (a file): the host places it where a new result
+     *  goes (Figma: in view; the playground: a free spot in view). */
+    sourceNodeId?: string;
     /** The encoded clip (MP4). */
     bytes: Uint8Array;
     mime: string;
@@ -148,14 +153,16 @@ export type Message<Table, K extends keyof Table = keyof Table> = K extends keyo
 export type UiMessage = Message<UiToHost>;
 export type HostMessage = Message<HostToUi>;
 
-type FieldKind = 'string' | 'number' | 'boolean' | 'bytes' | 'object';
-/** Required fields per message, checked at each end so a malformed message fails loudly instead of half-working. */
+type Kind = 'string' | 'number' | 'boolean' | 'bytes' | 'object';
+/** `kind?`: an optional field, checked only when present. */
+type FieldKind = Kind | `${Kind}?`;
+/** Fields per message, checked at each end so a malformed message fails loudly instead of half-working. */
 const UI_TO_HOST_FIELDS: { [K in keyof UiToHost]: Record<string, FieldKind> } = {
   'ui-ready': {},
   'read-image': { requestId: 'string', nodeId: 'string' },
   'place-result': { requestId: 'string', sourceNodeId: 'string', png: 'bytes', width: 'number', height: 'number', name: 'string', mode: 'string', meta: 'object' },
   'read-video': { requestId: 'string', nodeId: 'string' },
-  'place-video': { requestId: 'string', sourceNodeId: 'string', bytes: 'bytes', mime: 'string', width: 'number', height: 'number', name: 'string', meta: 'object' },
+  'place-video': { requestId: 'string', sourceNodeId: 'string?', bytes: 'bytes', mime: 'string', width: 'number', height: 'number', name: 'string', meta: 'object' },
   notify: { message: 'string' },
   'save-settings': { settings: 'object' },
   'check-nodes': { requestId: 'string', nodeIds: 'object' },
@@ -176,11 +183,13 @@ function check(table: Record<string, Record<string, FieldKind>>, msg: unknown): 
   if (!msg || typeof msg !== 'object') return 'message is not an object';
   const m = msg as Record<string, unknown>;
   if (typeof m.type !== 'string' || !(m.type in table)) return `unknown message type ${String(m.type)}`;
-  for (const [field, kind] of Object.entries(table[m.type])) {
+  for (const [field, spec] of Object.entries(table[m.type])) {
     const v = m[field];
+    const kind = spec.replace('?', '') as Kind;
+    if (spec.endsWith('?') && v === undefined) continue;
     const ok =
       kind === 'bytes' ? v instanceof Uint8Array : kind === 'object' ? v !== null && typeof v === 'object' : typeof v === kind;
-    if (!ok) return `${m.type}.${field} must be ${kind}`;
+    if (!ok) return `${m.type}.${field} must be ${kind}${spec.endsWith('?') ? ' when given' : ''}`;
   }
   return null;
 }

@@ -41,6 +41,9 @@ import { useOfficialModels } from './official-models.ts';
 import { SamplingPreview } from './components/SamplingPreview.tsx';
 import { Section } from './components/Section.tsx';
 import { SelectionPanel } from './components/SelectionPanel.tsx';
+import { ClipChooser } from './components/ClipChooser.tsx';
+import { clipItem, useChosenClip } from './clip.ts';
+import type { ChosenClipSource } from './batch.ts';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { TargetPicker } from './components/TargetPicker.tsx';
 import type { TargetStatus } from './components/TargetPicker.tsx';
@@ -134,6 +137,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const costs = useRef(new CostBook());
   const [taskHelpOpen, toggleTaskHelp] = useToggle();
   const history = useResultsHistory();
+  /** Choose a clip… (video tasks): a file the UI holds, sent straight to the server job. */
+  const clipChoice = useChosenClip();
+  const chosenClip = clipChoice.clip.state === 'chosen' ? clipChoice.clip.clip : null;
 
   const running = progress !== null;
   // "Run on" is remembered per task: forcing one task onto this computer leaves the others where they were.
@@ -155,15 +161,18 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const maskTask = task?.inputs.includes('mask') ?? false;
   // A video task takes the items the host can read as clips; generators the results of their own models (which
   // stored a latent); image tasks everything but clips.
+  // A clip chosen from a file runs first, then the selected clips.
   const items = useMemo(
-    () =>
-      selection.items.filter((it) =>
+    () => [
+      ...(videoTask && chosenClip ? [clipItem(chosenClip)] : []),
+      ...selection.items.filter((it) =>
         videoTask ? it.video === true
         : generator ? !!it.meta?.latent && taskModels.some((m) => m.card.id === it.meta?.model)
         : maskTask ? it.kind !== 'video' && !!it.mask
         : it.kind !== 'video',
       ),
-    [selection, videoTask, generator, maskTask, taskModels],
+    ],
+    [selection, videoTask, generator, maskTask, taskModels, chosenClip],
   );
   const scaleSpec = task?.params.find((p) => p.name === 'scale');
   const scale = scaleSpec && params.scale !== undefined ? Number(params.scale) : undefined;
@@ -300,6 +309,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   // (the server not answering its 3 s probe yet: starting, or busy) is asked again a few seconds later, so the line
   // follows the server instead of keeping an answer that no longer holds.
   const [targetRecheck, setTargetRecheck] = useState(0);
+  const serverOnly = task?.serverOnly === true;
   useEffect(() => {
     if (boot.phase !== 'ready' || !taskId) return;
     let stale = false;
@@ -315,7 +325,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         // Only target-unavailable means the target cannot work; other failures (e.g. a model the server lacks)
         // are reported by the run itself, with what to do.
         const e = toEngineError(err);
-        setTargetStatus(e.code === 'target-unavailable' ? describeTargetProblem(requested, e.message) : { ok: true, text: 'Where it runs is decided when the job starts.', detail: e.message });
+        setTargetStatus(e.code === 'target-unavailable' ? describeTargetProblem(requested, e.message, serverOnly) : { ok: true, text: 'Where it runs is decided when the job starts.', detail: e.message });
         recheck = setTimeout(() => setTargetRecheck((n) => n + 1), 3_000);
       },
     );
@@ -323,7 +333,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       stale = true;
       clearTimeout(recheck);
     };
-  }, [engine, boot.phase, taskId, modelId, target, engineState, params, models, targetRecheck]);
+  }, [engine, boot.phase, taskId, modelId, target, engineState, params, models, targetRecheck, serverOnly]);
 
   // A scale that no longer fits the selection moves down to the largest that does.
   useEffect(() => {
@@ -353,8 +363,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     : !task ? 'No task available.'
     : blankText ? `Type a ${blankText.label.toLowerCase()} first: say what you want to see.`
     : generator ? (items.length < latentsNeeded ? `Select ${latentsNeeded === 1 ? 'an image' : `${latentsNeeded} images`} generated here with the same model: Frontier's results remember their latent.` : null)
+    : videoTask && items.length === 0 ? clipHint(hostInfo)
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
-    : items.length === 0 ? (videoTask ? 'Select a video, or an animated top-level frame (it is exported as MP4).' : maskTask ? `Mark what to fill: ${maskHint(hostInfo?.name)}` : 'A video is selected: choose Upscale video in Task, or select an image.')
+    : items.length === 0 ? (maskTask ? `Mark what to fill: ${maskHint(hostInfo?.name)}` : 'A video is selected: choose Upscale video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
     : targetStatus && !targetStatus.ok ? targetStatus.text
     : null;
@@ -368,11 +379,17 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     // The task starts from these settings next time Frontier opens.
     saveSettings({ ...settings, params: { ...settings.params, [task.id]: { ...params } } });
     // Image tasks teach the time hints: which model these choices ran, and its time per pixel on the target it used.
-    const key = !generator && !videoTask ? choiceKey(task.id, modelId || undefined, params, task.params) : null;
+    const key = !generator ? choiceKey(task.id, modelId || undefined, params, task.params) : null;
     const learn = (r: ItemResult) => {
       const card = models.find((m) => m.card.id === r.meta.model)?.card;
       // The time it took, less downloading and loading the model: what the same run takes next time.
       const ms = Math.max(r.meta.runMs, r.ms - (r.setupMs ?? 0));
+      if (videoTask) {
+        // Per pixel of every frame the server reported; a rate of its own (upload and encoding are in it).
+        const frames = r.video?.frames;
+        if (key && frames && r.item.width > 0) costs.current.record({ key, model: `${r.meta.model} (video)`, target: r.meta.target, width: r.item.width, height: r.item.height * frames, ms });
+        return;
+      }
       if (key && r.item.width > 0) costs.current.record({ key, model: r.meta.model, tile: card?.io.tile, target: r.meta.target, width: r.item.width, height: r.item.height, ms });
     };
     try {
@@ -382,6 +399,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         {
           task, model: modelId || undefined, params, target, placeMode: settings.placeMode, items,
           modelLabel: (id) => labels.get(id) ?? id, hostTakesVideo: hostInfo?.video === true,
+          ...(videoTask && chosenClip ? { chosenClips: new Map<string, ChosenClipSource>([[chosenClip.id, { mime: chosenClip.mime, width: chosenClip.width, height: chosenClip.height, read: async () => new Uint8Array(await chosenClip.file.arrayBuffer()) }]]) } : {}),
           // Rotate view: the full-size preview of these very settings is the result (placed, or followed to its end).
           ...(previewRequest ? { prerendered: (onProgress: (p: Progress) => void) => viewPreview.take({ ...previewRequest, full: true }, onProgress) } : {}),
         },
@@ -404,7 +422,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       setCancelling(false);
       void refreshModels(true); // cached/loaded status changed
     }
-  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask, previewRequest, viewPreview.take, history.add]);
+  }, [running, blocker, task, models, host, engine, modelId, params, settings, items, hostInfo, refreshModels, generator, videoTask, previewRequest, viewPreview.take, history.add, chosenClip]);
 
   const cancel = useCallback(() => {
     if (!running || cancelRequested.current) return;
@@ -492,10 +510,12 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
   // Time hints: for these choices and this selection, from the runs of this session (none before a first run).
   const now = useNow(running);
-  const costKeyFor = (p: Params) => (task && !generator && !videoTask ? choiceKey(task.id, modelId || undefined, p, task.params) : null);
+  const costKeyFor = (p: Params) => (task && !generator ? choiceKey(task.id, modelId || undefined, p, task.params) : null);
+  // A clip's work is all its frames: known (≈, at 30 fps) only for a chosen file, so only it gets an estimate.
+  const workItems = !videoTask ? items : chosenClip && items.length === 1 ? [{ width: chosenClip.width, height: chosenClip.height * chosenClip.frames }] : [];
   const estimatesFor = (p: Params) => {
     const key = costKeyFor(p);
-    return key ? costs.current.estimates(key, items) : [];
+    return key ? costs.current.estimates(key, workItems) : [];
   };
   const currentTarget = targetStatus?.ok ? targetStatus.target : undefined;
   const runEstimate = estimateLine(estimatesFor(params), currentTarget);
@@ -535,7 +555,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 
         <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
 
-        <SelectionPanel selection={selection} together={generator} note={leftOut ?? undefined} />
+        {/* A video task chooses its clip here; the selection is shown when it holds clips the host can read. */}
+        {videoTask && <ClipChooser clip={clipChoice.clip} disabled={running} host={hostInfo} onChoose={(file) => void clipChoice.choose(file)} onClear={clipChoice.clear} />}
+        {(!videoTask || selection.items.some((it) => it.video)) && <SelectionPanel selection={selection} together={generator} note={leftOut ?? undefined} />}
 
         {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here. */}
         <div class="panel job" onKeyDown={(e) => {
@@ -634,6 +656,13 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
 export function submitsOnEnter(target: EventTarget | null, modifier = false): boolean {
   const el = target as HTMLElement | null;
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'SELECT' || (el.tagName === 'TEXTAREA' && modifier));
+}
+
+/** What a video task needs when it has no clip, in the words of the host at hand. */
+function clipHint(host: HostInfo | null): string {
+  return host?.name === 'photoshop'
+    ? 'Choose a clip… first: Photoshop layers cannot be read as video.'
+    : 'Select a video, or an animated top-level frame (it is exported as MP4), or Choose a clip… from a file.';
 }
 
 function runLabel(task: TaskInfo | undefined, count: number, scale: number | undefined): string {

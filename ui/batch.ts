@@ -28,9 +28,19 @@ export interface BatchRequest {
   modelLabel(id: string): string;
   /** Whether the host can place video results (else they are kept in the UI to download). */
   hostTakesVideo?: boolean;
+  /** Clips chosen from files in the UI, by item id: read here, never through the host, and placed with no source. */
+  chosenClips?: ReadonlyMap<string, ChosenClipSource>;
   /** A render already made or under way of exactly this job (rotate-view's full-size preview): placed instead of
    *  running the job again. */
   prerendered?(onProgress: (p: Progress) => void): { jobId: string; result: Promise<JobResult> } | null;
+}
+
+/** A clip the UI holds (Choose a clip…). */
+export interface ChosenClipSource {
+  mime: string;
+  width: number;
+  height: number;
+  read(): Promise<Uint8Array>;
 }
 
 export interface BatchProgress {
@@ -216,7 +226,9 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
   const count = req.items.length;
   for (let index = 0; index < count; index++) {
     const item = req.items[index];
-    const report = batchReporter(req, events, index, item); // the bar never moves backwards within an item
+    // A video job's latest frame, when the server's progress carries one, shows above the bar (as text-to-image's steps).
+    let latestFrame: RgbaImage | undefined;
+    const report = batchReporter(req, events, index, item, () => (latestFrame ? { preview: latestFrame } : {})); // the bar never moves backwards within an item
     const checkCancelled = () => {
       if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));
     };
@@ -224,10 +236,12 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       checkCancelled();
       const started = Date.now();
       if (req.task.inputs.includes('video')) {
-        const done = await runVideoItem(deps, req, item, events, report, checkCancelled, started);
+        const done = await runVideoItem(deps, req, item, events, report, checkCancelled, started, { set: (image) => (latestFrame = image) });
         results.push(done);
         events.onResult(done);
-        if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced} The ${req.task.id === 'restore-video' ? 'restored' : 'upscaled'} clip is kept below: download it.`);
+        // A host's own words may already say where the clip is (Photoshop's cancelled save): not said twice.
+        const kept = /download/i.test(done.notPlaced ?? '') ? '' : ` The ${req.task.id === 'restore-video' ? 'restored' : 'upscaled'} clip is kept below: download it.`;
+        if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced}${kept}`);
         continue;
       }
       report.step(`Reading “${item.name}”`, 'read', 0, 1);
@@ -282,13 +296,18 @@ async function runVideoItem(
   report: ReturnType<typeof batchReporter>,
   checkCancelled: () => void,
   started: number,
+  preview: { set(image: RgbaImage): void },
 ): Promise<ItemResult> {
-  report.step(`Exporting “${item.name}” as video`, 'read', 0, 1);
-  const clip = await deps.host.readVideo(item.nodeId, item.name);
+  const chosen = req.chosenClips?.get(item.nodeId);
+  report.step(chosen ? `Reading “${item.name}”` : `Exporting “${item.name}” as video`, 'read', 0, 1);
+  const clip = chosen ? { bytes: await readChosen(chosen, item), mime: chosen.mime, width: chosen.width, height: chosen.height } : await deps.host.readVideo(item.nodeId, item.name);
   checkCancelled();
   const jobId = newJobId();
   events.onJob(jobId);
-  const onProgress = (p: Progress) => report.step(p.message ?? stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+  const onProgress = (p: Progress) => {
+    if (p.preview) preview.set(p.preview);
+    report.step(p.message ?? stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+  };
   const result = await deps.engine.run(
     { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, video: { bytes: clip.bytes, mime: clip.mime, width: clip.width, height: clip.height }, target: req.target },
     onProgress,
@@ -305,12 +324,22 @@ async function runVideoItem(
   }
   report.step('Placing result', 'place', 0, 1);
   try {
-    const placed = await deps.host.placeVideo({ sourceNodeId: item.nodeId, bytes: video.bytes, mime: video.mime, width, height, name, meta: result.meta });
+    // A chosen file has no node: the host places it where a new result goes.
+    const placed = await deps.host.placeVideo({ ...(chosen ? {} : { sourceNodeId: item.nodeId }), bytes: video.bytes, mime: video.mime, width, height, name, meta: result.meta });
     report.done('Placed');
     return { ...base, placedNodeId: placed.nodeId, ms: Date.now() - started };
   } catch (err) {
     // The work is done: keep the clip for download instead of losing it with the error.
     return { ...base, placedNodeId: null, notPlaced: err instanceof Error ? err.message : String(err), ms: Date.now() - started };
+  }
+}
+
+/** The bytes of a chosen file: a file moved or changed on disk since it was chosen can no longer be read. */
+async function readChosen(chosen: ChosenClipSource, item: SelectedItem): Promise<Uint8Array> {
+  try {
+    return await chosen.read();
+  } catch (err) {
+    throw new EngineError('bad-input', `Could not read “${item.name}” (${err instanceof Error ? err.message : String(err)}): it may have been moved or changed. Choose it again.`);
   }
 }
 

@@ -139,7 +139,12 @@ export function describeTargetChoice(requested: Target, choice: TargetChoice): T
 }
 
 /** The line when the engine says a forced target cannot work (its message says why and stays in the details). */
-export function describeTargetProblem(requested: Target, message: string): TargetLine {
+/** Said wherever a video task finds no server: video never runs in the plugin. */
+export const VIDEO_NEEDS_SERVER = 'Video runs on the Frontier server: start it with npm start, or set a server in Settings.';
+
+/** `serverOnly`: the task runs only on a server (video), so "choose Automatic" would not help: say how to get one. */
+export function describeTargetProblem(requested: Target, message: string, serverOnly = false): TargetLine {
+  if (serverOnly && (requested === 'auto' || requested === 'server')) return { ok: false, text: VIDEO_NEEDS_SERVER, detail: message };
   if (requested === 'server') return { ok: false, text: `The server can’t run this now: ${message}`, detail: message };
   return { ok: false, text: `${capital(requestedName(requested))} can’t run this here. Choose Automatic.`, detail: message };
 }

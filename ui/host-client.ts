@@ -33,6 +33,8 @@ export interface HostTimeouts {
   placeResultMs: number;
   /** Exporting an animated frame as MP4 takes as long as the animation and more. */
   readVideoMs: number;
+  /** Placing a clip may wait on the designer: Photoshop asks where to save it. */
+  placeVideoMs: number;
 }
 
 export class HostRequestError extends Error {
@@ -65,7 +67,7 @@ export class HostClient {
     private readonly transport: HostTransport = figmaTransport(),
     timeouts: Partial<HostTimeouts> = {},
   ) {
-    this.timeouts = { readImageMs: 60_000, placeResultMs: 60_000, readVideoMs: 300_000, ...timeouts };
+    this.timeouts = { readImageMs: 60_000, placeResultMs: 60_000, readVideoMs: 300_000, placeVideoMs: 600_000, ...timeouts };
     this.stopListening = transport.listen((raw) => this.receive(raw));
   }
 
@@ -120,8 +122,8 @@ export class HostClient {
   /** Asks the host to place a video result; resolves with the new node's id. */
   placeVideo(request: PlaceVideoRequest): Promise<{ type: 'placed' } & HostToUi['placed']> {
     const requestId = this.newRequestId();
-    const seconds = Math.round(this.timeouts.placeResultMs / 1000);
-    const done = this.request(requestId, 'placed', this.timeouts.placeResultMs,
+    const seconds = Math.round(this.timeouts.placeVideoMs / 1000);
+    const done = this.request(requestId, 'placed', this.timeouts.placeVideoMs,
       `The host did not confirm placing “${request.name}” within ${seconds} s. Check the canvas; the clip is kept in the plugin to download.`);
     this.send({ type: 'place-video', requestId, ...request });
     return done as Promise<{ type: 'placed' } & HostToUi['placed']>;

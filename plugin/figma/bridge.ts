@@ -67,7 +67,7 @@ export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridg
         const selection = await summarizeSelection(figma);
         post({
           type: 'init',
-          host: { name: 'figma', version: figma.apiVersion, maxImageEdge: MAX_IMAGE_EDGE, video: true },
+          host: { name: 'figma', version: figma.apiVersion, maxImageEdge: MAX_IMAGE_EDGE, video: true, videoPlace: 'canvas' },
           settings,
           selection,
         });

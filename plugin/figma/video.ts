@@ -52,7 +52,8 @@ export async function placeVideo(figma: FigmaApi, msg: Message<UiToHost, 'place-
     const plan = /paid|team|plan/i.test(detail) ? ' Figma adds video only in paid Professional, Organization or Education teams.' : '';
     throw new HostRequestError(`Figma did not accept the video (${detail}).${plan}`);
   }
-  const source = await sourceIfPresent(figma, msg.sourceNodeId);
+  // A clip chosen from a file in the UI has no source: it goes in view, as a generated image does.
+  const source = msg.sourceNodeId ? await sourceIfPresent(figma, msg.sourceNodeId) : null;
   const placed = placeBeside(figma, source, msg, { type: 'VIDEO', videoHash: video.hash, scaleMode: 'FILL' }, metaJson);
   figma.commitUndo();
   return placed.id;

@@ -72,6 +72,8 @@ export interface PsApp {
   /** Photoshop's version, e.g. "26.0.0". */
   readonly version: string;
   showAlert(message: string): Promise<void>;
+  /** Opens a file as a new document and brings it to the front (modal only); a video file becomes a video timeline. */
+  open(entry: UxpFile): Promise<PsDocument>;
 }
 
 export interface ModalProgress {
@@ -156,8 +158,13 @@ export interface PhotoshopModule {
 
 export interface UxpFile {
   readonly isFile: boolean;
+  /** The file's name, e.g. "clip.mp4". */
+  readonly name?: string;
+  /** Its path on disk (files from pickers). */
+  readonly nativePath?: string;
   read(options?: { format?: unknown }): Promise<string | ArrayBuffer>;
-  write(data: string, options?: { format?: unknown; append?: boolean }): Promise<unknown>;
+  /** Text in formats.utf8 (the default), an ArrayBuffer in formats.binary. */
+  write(data: string | ArrayBuffer, options?: { format?: unknown; append?: boolean }): Promise<unknown>;
 }
 
 export interface UxpFolder {
@@ -177,7 +184,13 @@ export interface UxpSecureStorage {
 export interface UxpModule {
   storage: {
     secureStorage: UxpSecureStorage;
-    localFileSystem: { getDataFolder(): Promise<UxpFolder> };
+    localFileSystem: {
+      getDataFolder(): Promise<UxpFolder>;
+      /** The system's save dialog (manifest: localFileSystem "request"); null (or undefined) when the designer cancels. */
+      getFileForSaving(suggestedName: string, options?: { types?: string[] }): Promise<UxpFile | null | undefined>;
+    };
+    /** File content formats for read/write. */
+    formats: { utf8: unknown; binary: unknown };
   };
 }
 

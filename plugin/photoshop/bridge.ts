@@ -16,6 +16,7 @@ import { showLayer } from './show.ts';
 import { maskOutsideProblem, maskParts } from './selection-mask.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
 import { FRAME_CHARS, WireReceiver, WireSender } from './wire.ts';
+import { READ_VIDEO_REFUSED, saveAndOpenVideo } from './video.ts';
 
 /** Photoshop events after which the selection summary may have changed. */
 export const SELECTION_EVENTS = [
@@ -106,7 +107,7 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         const selection = await summarize();
         uiReady = true;
         lastSelection = JSON.stringify(selection);
-        post({ type: 'init', host: { name: 'photoshop', version: ps.app.version, maxImageEdge: MAX_IMAGE_EDGE, video: false }, settings, selection });
+        post({ type: 'init', host: { name: 'photoshop', version: ps.app.version, maxImageEdge: MAX_IMAGE_EDGE, video: true, videoPlace: 'saved-file' }, settings, selection });
         if (deps.theme) post({ type: 'theme', mode: deps.theme.current() });
         return;
       }
@@ -150,8 +151,15 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         if (!(await showLayer(ps, modal, msg.nodeId))) log.info(`show-node: ${msg.nodeId} is no longer in an open document.`);
         return;
       case 'read-video':
-      case 'place-video':
-        throw new HostRequestError('The Photoshop panel does not read or place video: upscale the clip in Figma, the playground, or with the CLI.');
+        throw new HostRequestError(READ_VIDEO_REFUSED);
+      case 'place-video': {
+        const doc = await saveAndOpenVideo(ps, uxp, modal, msg);
+        // How it was made goes with the clip's layer, as with a placed image (best effort: the clip is already open).
+        const layerId = doc.layers.length ? doc.layers[0].id : null;
+        if (layerId !== null) await metaStore.set(doc, layerId, msg.meta).catch((err: unknown) => log.warn(`Keeping how the clip was made failed: ${errorMessage(err)}`));
+        post({ type: 'placed', requestId: msg.requestId, nodeId: nodeIdOf({ docId: doc.id, layerId, region: null }) });
+        return;
+      }
       case 'notify':
         if (msg.error) await ps.app.showAlert(redact(msg.message).slice(0, ALERT_MAX_CHARS));
         else log.info(msg.message);

@@ -185,6 +185,15 @@ export class PlaygroundDocument<B extends Sized, C = unknown> {
   }
   private lastNew: { action: Action; id: string } | null = null;
 
+  /**
+   * Places a result that has no source and is not one of a batch (a clip chosen from a file): at a free spot inside
+   * `area` (the canvas in view) when it has room, else on a new row below everything; selected, one undo step.
+   */
+  placeInView(name: string, bitmap: B, pluginData: Record<string, string>, clip?: C, area?: { x: number; y: number; width: number; height: number }): DocNode<B, C> {
+    const spot = (area && this.freeSpotIn(area, bitmap.width, bitmap.height)) ?? { x: 0, y: this.bottomRow() };
+    return this.addNode(`Place ${name}`, name, spot, bitmap, pluginData, clip).node;
+  }
+
   /** The y of a new row below every node. */
   private bottomRow(): number {
     return this.nodes.reduce((y, n) => Math.max(y, n.y + n.height + PLACE_GAP), 0);

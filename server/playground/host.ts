@@ -15,7 +15,7 @@ import { bitmapFromBytes, composite, crop, whitePng, pngSize, type Bitmap } from
 import { openClip, type Clip } from './video.ts';
 import type { DocNode, PlaygroundDocument, Region } from './document.ts';
 
-export const HOST_INFO: HostInfo = { name: 'playground', version: FRONTIER_VERSION, maxImageEdge: MAX_IMAGE_EDGE, video: true };
+export const HOST_INFO: HostInfo = { name: 'playground', version: FRONTIER_VERSION, maxImageEdge: MAX_IMAGE_EDGE, video: true, videoPlace: 'canvas' };
 /** pluginData key holding the result's ResultMeta as JSON. */
 export const META_KEY = 'frontier';
 
@@ -46,6 +46,8 @@ export interface HostDeps {
   onLog?(entry: LogEntry): void;
   /** Brings a node into view (the page scrolls, and zooms out if it must), as Figma's bridge does with a result. */
   reveal?(nodeId: string): void;
+  /** The part of the canvas in view (document coordinates): where a result with no source goes when it has room. */
+  viewArea?(): { x: number; y: number; width: number; height: number };
 }
 
 function summarize(msg: Record<string, unknown>): string {
@@ -187,7 +189,11 @@ export class SimulatedHost {
       URL.revokeObjectURL(clip.url);
       throw new Error(`place-video says ${msg.width}×${msg.height} but the clip is ${poster.width}×${poster.height}.`);
     }
-    const placed = this.deps.doc.placeBeside(msg.sourceNodeId, msg.name, poster, { [META_KEY]: JSON.stringify(msg.meta) }, clip);
+    const pluginData = { [META_KEY]: JSON.stringify(msg.meta) };
+    // A clip chosen from a file in the UI has no source node: a free spot in view, as Figma places it in view.
+    const placed = msg.sourceNodeId
+      ? this.deps.doc.placeBeside(msg.sourceNodeId, msg.name, poster, pluginData, clip)
+      : this.deps.doc.placeInView(msg.name, poster, pluginData, clip, this.deps.viewArea?.());
     this.placed(msg.requestId, placed.id, msg.name);
   }
 

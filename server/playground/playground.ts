@@ -107,6 +107,7 @@ const host = new SimulatedHost({
   saveSettings: (settings) => saveSettings(localStorage, settings),
   theme: () => theme,
   reveal: (nodeId) => view.reveal(nodeId),
+  viewArea: () => view.usable(),
   onLog: (entry) => {
     const li = document.createElement('li');
     const dir = document.createElement('span');

@@ -19,6 +19,12 @@
 //     bits, 16 in a 16-bit document, so both paths are exercised) nor what comes back with no selection (the fake
 //     answers zeros over the requested bounds; the panel never asks without one: it checks Selection.bounds first).
 //   - secureStorage: values come back as Uint8Array; empty values are refused; a missing key rejects.
+//   - the save dialog (localFileSystem.getFileForSaving): `saveDialog` answers as the designer would (a path, or null
+//     for Cancel); `types` must be extensions without the dot. The file it returns writes text with formats.utf8 and
+//     an ArrayBuffer (not a typed array) with formats.binary; what was written is in `savedFiles`.
+//   - app.open(file): modal only; opens a written MP4/MOV (an `ftyp` box first, as Photoshop's importer needs) as a
+//     new, front document of the size its track header (tkhd) says, holding one video layer named for the file.
+//     Modelled loosely: Photoshop puts that layer in a "Video Group"; frames and the timeline are not modelled.
 //   - the <webview> bridge carries JSON only (typed arrays, functions, undefined throw) and each message at most
 //     `maxBridgeMessageChars`; what arrives is a parsed copy, wrapped in an event envelope.
 // Not modelled: layer effects, masks, blend modes and opacity in the composite, colour management (pixels are
@@ -511,6 +517,77 @@ export class FakeLocalStorage {
   }
 }
 
+/** What UXP's formats namespace holds: two symbols. */
+export const FORMATS = { utf8: Symbol('utf8'), binary: Symbol('binary') };
+
+/** A file the save dialog returned: written as UXP writes (text in utf8, an ArrayBuffer in binary). */
+class FakeSavedFile {
+  readonly isFile = true;
+  constructor(
+    private readonly fake: FakePhotoshop,
+    readonly nativePath: string,
+  ) {}
+  get name(): string {
+    return this.nativePath.split('/').pop() ?? this.nativePath;
+  }
+  async read(): Promise<ArrayBuffer> {
+    const bytes = this.fake.savedFiles.get(this.nativePath);
+    if (!bytes) throw new Error(`File not found: ${this.nativePath}`);
+    return bytes.slice().buffer;
+  }
+  async write(data: unknown, options: { format?: unknown; append?: boolean } = {}): Promise<number> {
+    const format = options.format ?? FORMATS.utf8;
+    if (format !== FORMATS.utf8 && format !== FORMATS.binary) throw new TypeError('write: format must be formats.utf8 or formats.binary');
+    let bytes: Uint8Array;
+    if (format === FORMATS.binary) {
+      if (!(data instanceof ArrayBuffer)) throw new TypeError('write in formats.binary takes an ArrayBuffer');
+      bytes = new Uint8Array(data.slice(0));
+    } else {
+      if (typeof data !== 'string') throw new TypeError('write in formats.utf8 takes a string');
+      bytes = new TextEncoder().encode(data);
+    }
+    this.fake.savedFiles.set(this.nativePath, bytes);
+    return bytes.length;
+  }
+}
+
+/** The frame size in an MP4/MOV's first video track header (tkhd, 16.16 fixed point), or null when it is no MP4. */
+export function mp4Size(bytes: Uint8Array): { width: number; height: number } | null {
+  const text = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.length < 8 || text(4) !== 'ftyp') return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 4; i + 4 <= bytes.length; i++) {
+    if (text(i) !== 'tkhd') continue;
+    const start = i - 4;
+    const at = start + (bytes[i + 4] === 1 ? 96 : 84);
+    if (at + 8 > bytes.length) return null;
+    const width = Math.round(view.getUint32(at) / 65536);
+    const height = Math.round(view.getUint32(at + 4) / 65536);
+    if (width > 0 && height > 0) return { width, height }; // an audio track's header says 0×0: look further
+  }
+  return null;
+}
+
+/** The smallest bytes Photoshop (and mp4Size) takes as an MP4 of width×height: an ftyp box and one track header. */
+export function fakeMp4(width: number, height: number): Uint8Array {
+  const box = (type: string, body: Uint8Array) => {
+    const out = new Uint8Array(8 + body.length);
+    new DataView(out.buffer).setUint32(0, out.length);
+    out.set(Array.from(type, (c) => c.charCodeAt(0)), 4);
+    out.set(body, 8);
+    return out;
+  };
+  const tkhd = new Uint8Array(84);
+  new DataView(tkhd.buffer).setUint32(76, width * 65536);
+  new DataView(tkhd.buffer).setUint32(80, height * 65536);
+  const ftyp = box('ftyp', Uint8Array.from('isom\0\0\0\0isomavc1', (c) => c.charCodeAt(0)));
+  const moov = box('moov', box('trak', box('tkhd', tkhd)));
+  const out = new Uint8Array(ftyp.length + moov.length);
+  out.set(ftyp);
+  out.set(moov, ftyp.length);
+  return out;
+}
+
 class FakeFile {
   readonly isFile = true;
   constructor(
@@ -560,6 +637,14 @@ export class FakePhotoshop {
   readonly puts: { layerID: number; componentSize: number; width: number; height: number; samples: Uint8Array | Uint16Array | Float32Array }[] = [];
   readonly secrets = new Map<string, Uint8Array>();
   readonly dataFiles = new Map<string, string>();
+  /** The save dialog: the path the designer picks for a suggested name, or null (Cancel). */
+  saveDialog: (suggestedName: string, types: string[]) => string | null = (name) => `/Users/designer/Movies/${name}`;
+  /** Each time the save dialog was shown. */
+  readonly saveDialogs: { suggestedName: string; types: string[] }[] = [];
+  /** Files written through the save dialog's entries, by path. */
+  readonly savedFiles = new Map<string, Uint8Array>();
+  /** Paths app.open opened. */
+  readonly opened: string[] = [];
   readonly localStorage = new FakeLocalStorage();
   readonly webview = new FakeWebview();
 
@@ -662,6 +747,20 @@ function photoshopModule(fake: FakePhotoshop): PhotoshopModule {
     version: PHOTOSHOP_VERSION,
     async showAlert(message: string) {
       fake.alerts.push(String(message));
+    },
+    async open(entry: unknown) {
+      if (!fake.inModal) throw modalError('open');
+      if (!(entry instanceof FakeSavedFile)) throw new TypeError('app.open takes a file entry');
+      const bytes = fake.savedFiles.get(entry.nativePath);
+      if (!bytes) throw new Error(`Could not open “${entry.name}” because the file was not found.`);
+      const size = mp4Size(bytes);
+      if (!size) throw new Error(`Could not complete your request because Photoshop does not recognize this type of file.`);
+      const doc = fake.openDocument({ title: entry.name, path: entry.nativePath, width: size.width, height: size.height });
+      const layer = new FakeLayer(doc, fake.nextLayerId(), entry.name.replace(/\.[^.]+$/, ''), 'video');
+      doc.layers = [layer];
+      doc.activeIds = [layer.id];
+      fake.opened.push(entry.nativePath);
+      return doc;
     },
   };
   const core = {
@@ -902,7 +1001,18 @@ function uxpModule(fake: FakePhotoshop): UxpModule {
           fake.secrets.delete(key);
         },
       },
+      formats: FORMATS,
       localFileSystem: {
+        async getFileForSaving(suggestedName: string, options: { types?: string[] } = {}) {
+          const types = options.types;
+          if (typeof suggestedName !== 'string' || !suggestedName) throw new TypeError('getFileForSaving needs a suggested name');
+          if (!Array.isArray(types) || !types.length || types.some((t) => typeof t !== 'string' || t.startsWith('.'))) {
+            throw new TypeError('getFileForSaving: options.types lists extensions without the dot, e.g. ["mp4"]');
+          }
+          fake.saveDialogs.push({ suggestedName, types: [...types] });
+          const path = fake.saveDialog(suggestedName, types);
+          return path === null ? null : new FakeSavedFile(fake, path);
+        },
         async getDataFolder() {
           return {
             async getEntry(name: string) {

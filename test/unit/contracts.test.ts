@@ -20,6 +20,12 @@ test('valid bridge messages pass, malformed ones say what is wrong', () => {
   assert.match(checkUiMessage({ ...place, png: new ArrayBuffer(4) })!, /png must be bytes/);
   assert.equal(checkHostMessage({ type: 'init', host: {}, settings: DEFAULT_SETTINGS, selection: { items: [] } }), null);
   assert.match(checkHostMessage({ type: 'image', requestId: 'r', nodeId: 'n', bytes: [1, 2], mime: 'image/png', width: 1, height: 1 })!, /bytes must be bytes/);
+  // place-video's source is optional (a clip chosen from a file has none), but a given one must be a string.
+  const video = { type: 'place-video', requestId: 'r', bytes: new Uint8Array(4), mime: 'video/mp4', width: 1, height: 1, name: 'x', meta: {} };
+  assert.equal(checkUiMessage(video), null);
+  assert.equal(checkUiMessage({ ...video, sourceNodeId: '1:2' }), null);
+  assert.match(checkUiMessage({ ...video, sourceNodeId: 7 })!, /place-video\.sourceNodeId must be string when given/);
+  assert.match(checkUiMessage({ ...video, bytes: undefined })!, /place-video\.bytes must be bytes/);
 });
 
 test('largestFittingScale respects the 4096 px limit', () => {

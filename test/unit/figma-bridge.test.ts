@@ -22,7 +22,7 @@ test('ui-ready answers init with host info, stored settings and the selection', 
   const init = fake.ui.waitFor<InitMsg>('init');
   await send({ type: 'ui-ready' });
   const msg = await init;
-  assert.deepEqual(msg.host, { name: 'figma', version: '1.0.0', maxImageEdge: 4096, video: true });
+  assert.deepEqual(msg.host, { name: 'figma', version: '1.0.0', maxImageEdge: 4096, video: true, videoPlace: 'canvas' });
   assert.deepEqual(msg.settings, { ...DEFAULT_SETTINGS, target: 'wasm' });
   assert.deepEqual(msg.selection.items.map((i) => i.nodeId), [frame.id]);
 });

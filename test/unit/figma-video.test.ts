@@ -92,6 +92,21 @@ test('place-video adds a video-filled rectangle beside the source with its meta,
   assert.ok(fake.nodeById(source.id), 'the source is untouched');
 });
 
+test('place-video with no source (a clip chosen from a file in the UI) lands in view as a video, one undo step', async () => {
+  const { fake, send } = startSession();
+  const steps = fake.history.stepCount;
+  const placed = fake.ui.waitFor<PlacedMsg>('placed');
+  const message: Record<string, unknown> = placeVideo('');
+  delete message.sourceNodeId;
+  await send(message);
+  const node = fake.nodeById((await placed).nodeId) as FakeRectangle;
+  assert.equal((node.fills[0] as VideoPaint).type, 'VIDEO');
+  assert.equal(node.parent, fake.currentPageNode, 'on the current page');
+  const center = fake.figma.viewport.center;
+  assert.ok(Math.abs(node.x + node.width / 2 - center.x) < 200 && Math.abs(node.y + node.height / 2 - center.y) < 200, `near the view's centre: ${node.x},${node.y} vs ${center.x},${center.y}`);
+  assert.equal(fake.history.stepCount, steps + 1);
+});
+
 test('Figma limits: a free team, bytes that are no video, over 100 MB: refused with what to do, nothing added', async () => {
   const { fake, send } = startSession();
   const source = fake.addFrame(fake.currentPageNode, 'Animated card', { width: 32, height: 24 });

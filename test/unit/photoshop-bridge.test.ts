@@ -36,7 +36,7 @@ test('ui-ready answers init: Photoshop host info, default settings, the active l
   const doc = photo(fake);
   const s = await ready(fake, { theme: { current: () => 'dark' } });
   const init = await s.next('init');
-  assert.deepEqual(init.host, { name: 'photoshop', version: PHOTOSHOP_VERSION, maxImageEdge: 4096, video: false });
+  assert.deepEqual(init.host, { name: 'photoshop', version: PHOTOSHOP_VERSION, maxImageEdge: 4096, video: true, videoPlace: 'saved-file' });
   assert.equal(init.settings.serverUrl, 'http://127.0.0.1:8740');
   assert.equal(init.selection.problem, undefined);
   const [item] = init.selection.items;
@@ -314,14 +314,14 @@ test('the JSON bridge carries a result over 1 MB exactly, in frames, both ways',
   await s.close();
 });
 
-test('a malformed message is ignored with a warning; video requests are answered with what to do', async () => {
+test('a malformed message is ignored with a warning; read-video is answered with what to do (Choose a clip…)', async () => {
   const fake = new FakePhotoshop();
   photo(fake);
   const s = await ready(fake);
   await s.send({ type: 'read-image', requestId: 7 } as unknown as UiMessage);
   assert.ok(s.logs.some((l) => l.level === 'warn' && /read-image\.requestId must be string/.test(l.message)));
   await s.send({ type: 'read-video', requestId: 'v', nodeId: 'ps:1:1' });
-  assert.match((await s.next('request-failed')).message, /does not read or place video/);
+  assert.match((await s.next('request-failed')).message, /layers cannot be read as video: use Choose a clip…/);
   await s.close();
 });
 

@@ -122,6 +122,41 @@ test('a video item is read as a clip, run as a server job with a unique id and p
   assert.equal(results[0].video?.bytes.length, 9);
 });
 
+test('a clip chosen from a file is read from the UI, never from the host, and placed with no source', async () => {
+  const { deps, calls, jobs } = fakes();
+  const chosen = { nodeId: 'file:1', name: 'holiday.mp4', width: 32, height: 24, kind: 'video' as const, video: true };
+  const bytes = new Uint8Array([9, 8, 7, 6]);
+  const chosenClips = new Map([['file:1', { mime: 'video/webm', width: 32, height: 24, read: async () => bytes }]]);
+  const progress: BatchProgress[] = [];
+  const results = await runBatch(deps, request({ task: VIDEO_TASK, items: [chosen, clipItem], hostTakesVideo: true, chosenClips }), { ...noEvents(), onProgress: (p) => progress.push(p) });
+  assert.deepEqual(calls, [
+    'run true', 'place-video undefined 64x48 9 bytes "Upscale video ×2 · Label of esrgan-slim-x2"',
+    'read-video 2:1', 'run true', 'place-video 2:1 64x48 9 bytes "Upscale video ×2 · Label of esrgan-slim-x2"',
+  ]);
+  assert.deepEqual([...jobs[0].video!.bytes], [...bytes]);
+  assert.deepEqual([jobs[0].video!.mime, jobs[0].video!.width, jobs[0].video!.height], ['video/webm', 32, 24]);
+  assert.equal(progress[0].text, 'Item 1 of 2 · Reading “holiday.mp4”');
+  assert.equal(results.length, 2);
+});
+
+test('a chosen file that can no longer be read says so and asks to choose it again', async () => {
+  const { deps, calls } = fakes();
+  const chosen = { nodeId: 'file:2', name: 'gone.mp4', width: 32, height: 24, kind: 'video' as const, video: true };
+  const chosenClips = new Map([['file:2', { mime: 'video/mp4', width: 32, height: 24, read: async () => { throw new Error('NotReadableError'); } }]]);
+  await assert.rejects(runBatch(deps, request({ task: VIDEO_TASK, items: [chosen], hostTakesVideo: true, chosenClips }), noEvents()), /Could not read “gone\.mp4” \(NotReadableError\): it may have been moved or changed\. Choose it again\./);
+  assert.deepEqual(calls, []);
+});
+
+test('a host whose own words say where the clip is (Photoshop’s closed save dialog) is not told twice to download it', async () => {
+  const { deps } = fakes({ failPlaceVideo: 'The clip was not saved (the save dialog was closed): download it from the Frontier panel.' });
+  const kept: ItemResult[] = [];
+  await assert.rejects(runBatch(deps, request({ task: VIDEO_TASK, items: [clipItem], hostTakesVideo: true }), noEvents(kept)), (err: Error) => {
+    assert.equal(err.message, 'The clip was not saved (the save dialog was closed): download it from the Frontier panel.');
+    return true;
+  });
+  assert.equal(kept[0].placedNodeId, null);
+});
+
 test('a clip the host refuses to place is kept for download and the error says so', async () => {
   const { deps } = fakes({ failPlaceVideo: 'Video needs a paid Figma plan.' });
   const kept: ItemResult[] = [];

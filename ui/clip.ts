@@ -1,0 +1,136 @@
+// A clip chosen from a file in the UI (Choose a clip…): works in every host, Photoshop included, because the bytes go
+// from the UI straight to the server job and never cross the host bridge. One clip at a time; it stays until cleared.
+// What is shown about it comes from the browser's own <video> decoder: duration and size. Browsers do not tell a
+// clip's frame rate, so the frame count is an estimate at an assumed 30 fps, and the words say so.
+import { useCallback, useRef, useState } from 'preact/hooks';
+import type { SelectedItem } from '../plugin/messages.ts';
+import { MAX_CLIP_BYTES } from '../worker/tasks/upscale-video.ts';
+
+/** The frame rate the estimate assumes (the browser does not expose a clip's own). */
+export const ASSUMED_FPS = 30;
+const METADATA_TIMEOUT_MS = 15_000;
+const TYPES: Record<string, string> = { mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm' };
+export const CLIP_ACCEPT = 'video/mp4,video/quicktime,video/webm';
+
+export interface ChosenClip {
+  /** Its item id in a run ("file:3"): never a host node id. */
+  id: string;
+  name: string;
+  mime: string;
+  /** Size in bytes. */
+  size: number;
+  /** Seconds. */
+  duration: number;
+  width: number;
+  height: number;
+  /** ≈ frames at ASSUMED_FPS. */
+  frames: number;
+  /** The file itself: read when the run starts, not held twice in memory before. */
+  file: Blob;
+}
+
+export type ClipState =
+  | { state: 'none' }
+  | { state: 'reading'; name: string }
+  | { state: 'chosen'; clip: ChosenClip }
+  | { state: 'refused'; name: string; message: string };
+
+/** The clip's type: the file's own, or from its extension (some systems give .mov files no type). */
+export function clipMime(file: { name: string; type: string }): string | null {
+  if (Object.values(TYPES).includes(file.type)) return file.type;
+  const ext = file.name.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
+  return file.type === '' || file.type === 'application/octet-stream' ? (TYPES[ext] ?? null) : null;
+}
+
+export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
+
+/** Why this file cannot be sent as a clip, in the designer's words; null when it can. */
+export function clipProblem(file: { name: string; type: string; size: number }, maxBytes = MAX_CLIP_BYTES): string | null {
+  if (!clipMime(file)) return `“${file.name}” is not a video Frontier takes: choose an MP4, MOV or WebM file.`;
+  if (file.size === 0) return `“${file.name}” is empty.`;
+  if (file.size > maxBytes) return `“${file.name}” is ${mb(file.size)}; video jobs take clips up to ${mb(maxBytes)}. Export it shorter or at a lower quality.`;
+  return null;
+}
+
+/** "0:04" (m:ss), or "12.5 s" under 10 s. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Frames at ASSUMED_FPS, at least 1. */
+export const estimatedFrames = (seconds: number) => Math.max(1, Math.round(seconds * ASSUMED_FPS));
+
+/** The clip in one line: "4.0 s · 640 × 360 · 1.2 MB". */
+export function clipFacts(clip: Pick<ChosenClip, 'duration' | 'width' | 'height' | 'size'>): string {
+  return `${formatDuration(clip.duration)} · ${clip.width} × ${clip.height} · ${mb(clip.size)}`;
+}
+
+/** The frame estimate, honest about what it assumes: "≈ 120 frames at 30 fps". */
+export const framesText = (clip: Pick<ChosenClip, 'frames'>) => `≈ ${clip.frames} frames at ${ASSUMED_FPS} fps`;
+
+/** The chosen clip as an item of a run. */
+export function clipItem(clip: ChosenClip): SelectedItem {
+  return { nodeId: clip.id, name: clip.name, width: clip.width, height: clip.height, kind: 'video', video: true };
+}
+
+/** Duration and frame size from the browser's decoder; fails (with why) when it cannot read the clip. */
+export function readClipMetadata(file: Blob): Promise<{ duration: number; width: number; height: number }> {
+  const url = URL.createObjectURL(file);
+  const video = document.createElement('video');
+  video.muted = true;
+  video.preload = 'metadata';
+  return new Promise<{ duration: number; width: number; height: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the browser did not read it within 15 s')), METADATA_TIMEOUT_MS);
+    video.addEventListener('loadedmetadata', () => {
+      clearTimeout(timer);
+      const { duration, videoWidth: width, videoHeight: height } = video;
+      if (!(width > 0 && height > 0)) reject(new Error('it has no picture'));
+      else if (!Number.isFinite(duration) || duration <= 0) reject(new Error('its length cannot be read'));
+      else resolve({ duration, width, height });
+    }, { once: true });
+    video.addEventListener('error', () => {
+      clearTimeout(timer);
+      reject(new Error(video.error?.message || 'the browser cannot decode it'));
+    }, { once: true });
+    video.src = url;
+  }).finally(() => {
+    video.removeAttribute('src');
+    video.load();
+    URL.revokeObjectURL(url);
+  });
+}
+
+let clipCounter = 0;
+
+/** The chosen clip: choose a file (checked, then measured), clear it. A newer choice makes an older one's reading moot. */
+export function useChosenClip(): { clip: ClipState; choose(file: File): Promise<void>; clear(): void } {
+  const [clip, setClip] = useState<ClipState>({ state: 'none' });
+  const generation = useRef(0);
+  const choose = useCallback(async (file: File) => {
+    const mine = ++generation.current;
+    const problem = clipProblem(file);
+    if (problem) {
+      setClip({ state: 'refused', name: file.name, message: problem });
+      return;
+    }
+    setClip({ state: 'reading', name: file.name });
+    try {
+      const facts = await readClipMetadata(file);
+      if (mine !== generation.current) return;
+      setClip({
+        state: 'chosen',
+        clip: { id: `file:${++clipCounter}`, name: file.name, mime: clipMime(file)!, size: file.size, ...facts, frames: estimatedFrames(facts.duration), file },
+      });
+    } catch (err) {
+      if (mine !== generation.current) return;
+      setClip({ state: 'refused', name: file.name, message: `Could not read “${file.name}”: ${(err as Error).message}. Choose an MP4, MOV or WebM the browser can play.` });
+    }
+  }, []);
+  const clear = useCallback(() => {
+    generation.current++;
+    setClip({ state: 'none' });
+  }, []);
+  return { clip, choose, clear };
+}
