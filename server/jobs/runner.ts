@@ -7,7 +7,7 @@
 // on onnxruntime-node with one loaded session shared by parallel frames, costs ≈1.1× a direct call for a MAXIM tile
 // (bench/results/restore.md), and keeps windows stateless, so a gateway or Triton (jobs.inferUrl) can serve them.
 import { stat } from 'node:fs/promises';
-import { FrontierError, type RgbaImage } from '../../worker/job.ts';
+import { FrontierError, type Progress, type RgbaImage } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { createOipRuntime } from '../../worker/runtime/oip.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
@@ -34,6 +34,9 @@ export interface RunFiles {
   input: string;
   output: string;
 }
+
+/** Least time between two reports of the tiles inside a frame (a large restored frame takes minutes on a CPU). */
+const TILE_PROGRESS_MS = 1000;
 
 /** How messages name the input: a user knows the clip they uploaded, not where the server keeps it. */
 const CLIP = 'the uploaded clip';
@@ -122,6 +125,16 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
   const outWidth = clip.width * scale;
   const outHeight = clip.height * scale;
   const params = task.frameParams(spec.params, card);
+  let done = 0;
+  let total = clip.frames;
+  let lastTileReport = 0;
+  // A frame of several tiles says which tile it is at (done and total stay frames), at most every TILE_PROGRESS_MS.
+  const tileProgress = (index: number, p: Omit<Progress, 'jobId'>) => {
+    const now = Date.now();
+    if (signal.aborted || p.stage !== 'run' || p.total <= 1 || p.done >= p.total || now - lastTileReport < TILE_PROGRESS_MS) return;
+    lastTileReport = now;
+    job.setProgress('run', done, total, { message: `frame ${index + 1} / ${total}: tile ${p.done + 1} / ${p.total}` });
+  };
   // One frame = one run of the image task, exactly as a single image on target 'server' runs it.
   const runFrame = async (rgb: Uint8Array, index: number): Promise<Uint8Array> => {
     const ctx: TaskContext = {
@@ -132,7 +145,7 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
       session: async () => session,
       part: () => card,
       file: () => Promise.reject(new Error(`${task.frame.label} models have no extra files`)),
-      progress: () => {},
+      progress: (p) => tileProgress(index, p),
       throwIfCancelled,
       signal,
       jobServer: () => {
@@ -156,8 +169,6 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
     audioFrom: clip.audioCodec ? { file: files.input, codec: clip.audioCodec, name: CLIP } : null,
     output: files.output,
   });
-  let done = 0;
-  let total = clip.frames;
   try {
     job.setProgress('run', 0, total);
     // Per-frame models: no temporal context. A video model would declare its context and get it here.

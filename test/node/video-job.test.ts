@@ -1,6 +1,7 @@
 // The `upscale-video` task end to end from the client side: the Engine (Node platform) sends a real clip to a real
 // server (token, real ffmpeg, real ESRGAN weights) through worker/runtime/jobs-client.ts, follows progress, downloads
-// the MP4; chunked upload, the polling fallback, cancel mid-job, and the errors a user can meet.
+// the MP4; chunked upload, the polling fallback, cancel mid-job, and the errors a user can meet. `restore-video` the
+// same way with the real MAXIM weights, and its progress words.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { createNodePlatform } from '../../worker/platform-node.ts';
 import { createJobServer } from '../../worker/runtime/jobs-client.ts';
 import { startFakeOipServer } from '../fakes/oip-server.ts';
 import { makeClip, probe, requireFfmpeg } from '../server/jobs-util.ts';
+import { makePhotoClip } from '../server/photo-clip.ts';
 
 const TOKEN = 'video-test-token-5f1c';
 
@@ -61,6 +63,21 @@ describe('upscale-video through the job API', () => {
     const runs = events.filter((e) => e.stage === 'run' && e.total === 8);
     assert.ok(runs.length >= 2, 'frame progress was reported window by window');
     assert.ok(runs.every((e, i) => i === 0 || e.done >= runs[i - 1].done), 'frame progress never goes backwards');
+  });
+
+  test('the engine restores a clip on the server (restore-video, Fix: Remove rain): progress names the frame and, for frames of several tiles, the tile', { timeout: 300_000 }, async () => {
+    await makePhotoClip(join(work, 'rain.mp4'), { photo: 'chelsea.png', width: 160, height: 48, frames: 2, fps: 2, panPx: 2, x0: 150, y0: 80 });
+    const events: Progress[] = [];
+    const result = await engineFor(server.url).run(
+      { id: jobId('engine-restore-video'), task: 'restore-video', params: { mode: 'derain' }, video: { bytes: new Uint8Array(await readFile(join(work, 'rain.mp4'))), mime: 'video/mp4' } },
+      (p) => events.push(p),
+    );
+    assert.deepEqual([result.meta.task, result.meta.model, result.meta.params.mode, result.meta.target], ['restore-video', 'maxim-derain', 'derain', 'server']);
+    assert.deepEqual([result.video?.width, result.video?.height, result.video?.frames], [160, 48, 2]);
+    const runs = events.filter((e) => e.stage === 'run' && e.total === 2).map((e) => e.message);
+    // The first tile of the first frames is always reported (later tiles at most once a second), then each frame done.
+    assert.match(runs.find((m) => /tile/.test(m ?? '')) ?? '', /^Restoring frame [12] \/ 2: tile 1 \/ 2 on the server$/, runs.join('\n'));
+    assert.ok(runs.includes('Restoring frame 2 / 2 on the server'), runs.join('\n'));
   });
 
   test('small chunks and a gateway that cannot stream events: the upload resumes chunk by chunk and progress is polled', async () => {

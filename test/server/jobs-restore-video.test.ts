@@ -34,7 +34,7 @@ describe('restore-video jobs', { timeout: 900_000 }, () => {
   let work: string;
   let jobsDir: string;
   let clip: Uint8Array; // 4 frames, 64×48, 4 fps, noisy
-  let longClip: Uint8Array; // 16 frames: seconds of work to cancel
+  let longClip: Uint8Array; // 16 frames of 160×48 (two tiles each): seconds of work to cancel
 
   before(async () => {
     requireFfmpeg();
@@ -42,7 +42,7 @@ describe('restore-video jobs', { timeout: 900_000 }, () => {
     jobsDir = join(work, 'jobs');
     const photo = { photo: 'chelsea.png', width: W, height: H, fps: 4, panPx: 2, x0: 180, y0: 80, noiseSigma: 20 };
     await makePhotoClip(join(work, 'clip.mp4'), { ...photo, frames: 4, seed: 7 });
-    await makePhotoClip(join(work, 'long.mp4'), { ...photo, frames: 16, seed: 8 });
+    await makePhotoClip(join(work, 'long.mp4'), { ...photo, width: 160, frames: 16, seed: 8 });
     clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
     longClip = new Uint8Array(await readFile(join(work, 'long.mp4')));
     server = await startServer({ port: 0, jobs: { dir: jobsDir, windowFrames: 2, heartbeatMs: 100 } });
@@ -137,11 +137,15 @@ describe('restore-video jobs', { timeout: 900_000 }, () => {
     for (const id of ['by-mode-only1', 'by-model-only', 'by-neither-01']) assert.equal((await call(server, 'DELETE', `/jobs/${id}`)).status, 204);
   });
 
-  test('cancel mid-run: state cancelled, no result, nothing left but the journal, and nothing moves after', async () => {
+  test('frames of several tiles say which tile they are at; cancel mid-run: state cancelled, no result, nothing left but the journal, and nothing moves after', async () => {
     const id = 'restore-cancel-01';
     await submit(server, id, longClip, restoreBody(longClip.length));
     const running = await readEvents(server, id, { stopAfter: (e) => e.job.progress.stage === 'run' && e.job.progress.done >= 1, timeoutMs: LONG });
     assert.equal(running.ended, false);
+    // The first tile of the first frames is reported at once (later ones at most once a second); done stays in frames.
+    const tiles = running.events.map((e) => e.job.progress as { done: number; message?: string }).filter((p) => p.message);
+    assert.match(tiles[0]?.message ?? '', /^frame [12] \/ 16: tile 1 \/ 2$/, JSON.stringify(tiles));
+    assert.equal(tiles[0].done, 0);
 
     const cancelled = await call(server, 'POST', `/jobs/${id}/cancel`);
     assert.equal(cancelled.status, 200, cancelled.text);

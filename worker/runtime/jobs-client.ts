@@ -136,7 +136,9 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   const reportVideo = (req: VideoJobRequest, job: JobSnapshot) => {
     const p = job.progress;
-    if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `${videoWords(req.task).doing} frame ${Math.min(p.done + 1, p.total)} / ${p.total} on the server` });
+    // The server may say which frame and tile it is at ("frame 3 / 8: tile 2 / 6") while a large frame runs.
+    const at = p.message ?? `frame ${Math.min(p.done + 1, p.total)} / ${p.total}`;
+    if (p.stage === 'run') req.progress({ stage: 'run', done: p.done, total: p.total, message: `${videoWords(req.task).doing} ${at} on the server` });
     else if (p.stage === 'encode') req.progress({ stage: 'encode', done: p.done, total: p.total, message: 'Encoding the video on the server' });
     else if (p.stage === 'queued' || p.stage === 'probe') req.progress({ stage: 'run', done: 0, total: 1, message: p.stage === 'queued' ? 'Waiting for the server' : 'Reading the clip' });
   };
