@@ -364,6 +364,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     : blankText ? `Type a ${blankText.label.toLowerCase()} first: say what you want to see.`
     : generator ? (items.length < latentsNeeded ? `Select ${latentsNeeded === 1 ? 'an image' : `${latentsNeeded} images`} generated here with the same model: Frontier's results remember their latent.` : null)
     : videoTask && items.length === 0 ? clipHint(hostInfo)
+    : videoTask ? (targetStatus && !targetStatus.ok ? targetStatus.text : null)
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
     : items.length === 0 ? (maskTask ? `Mark what to fill: ${maskHint(hostInfo?.name)}` : 'A video is selected: choose Upscale video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')

@@ -42,13 +42,17 @@ export function clipMime(file: { name: string; type: string }): string | null {
   return file.type === '' || file.type === 'application/octet-stream' ? (TYPES[ext] ?? null) : null;
 }
 
-export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
+/** "340 KB", "4.2 MB", "101 MB". */
+export function fileSize(bytes: number): string {
+  if (bytes < 2 ** 20) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
+}
 
 /** Why this file cannot be sent as a clip, in the designer's words; null when it can. */
 export function clipProblem(file: { name: string; type: string; size: number }, maxBytes = MAX_CLIP_BYTES): string | null {
   if (!clipMime(file)) return `“${file.name}” is not a video Frontier takes: choose an MP4, MOV or WebM file.`;
   if (file.size === 0) return `“${file.name}” is empty.`;
-  if (file.size > maxBytes) return `“${file.name}” is ${mb(file.size)}; video jobs take clips up to ${mb(maxBytes)}. Export it shorter or at a lower quality.`;
+  if (file.size > maxBytes) return `“${file.name}” is ${fileSize(file.size)}; video jobs take clips up to ${fileSize(maxBytes)}. Export it shorter or at a lower quality.`;
   return null;
 }
 
@@ -64,7 +68,7 @@ export const estimatedFrames = (seconds: number) => Math.max(1, Math.round(secon
 
 /** The clip in one line: "4.0 s · 640 × 360 · 1.2 MB". */
 export function clipFacts(clip: Pick<ChosenClip, 'duration' | 'width' | 'height' | 'size'>): string {
-  return `${formatDuration(clip.duration)} · ${clip.width} × ${clip.height} · ${mb(clip.size)}`;
+  return `${formatDuration(clip.duration)} · ${clip.width} × ${clip.height} · ${fileSize(clip.size)}`;
 }
 
 /** The frame estimate, honest about what it assumes: "≈ 120 frames at 30 fps". */

@@ -65,8 +65,8 @@ const models: ModelStatus[] = [
  */
 const control = {
   points: new Set<string>(),
-  /** Every job the engine was asked to run: its id, task and size param, in order. */
-  runs: [] as { id: string; task: string; size?: unknown }[],
+  /** Every job the engine was asked to run: its id, task and size param (and a clip's type, length and first bytes), in order. */
+  runs: [] as { id: string; task: string; size?: unknown; video?: { mime: string; bytes: number; head: number[]; width?: number; height?: number } }[],
   held: null as string | null,
   resume: null as (() => void) | null,
   hold(...points: string[]) {
@@ -126,7 +126,12 @@ const api: EngineApi = {
   async clearModels(ids) {
     for (const m of models) if (!ids || ids.includes(m.card.id)) Object.assign(m, { cached: false, cachedBytes: 0, loaded: false });
   },
-  async chooseTarget(_task: string, _model: string | undefined, requested: Target): Promise<TargetChoice> {
+  async chooseTarget(task: string, _model: string | undefined, requested: Target): Promise<TargetChoice> {
+    // Video runs only on a server; a serverUrl containing "noserver" has none answering.
+    if (OTHER_TASKS.find((t) => t.id === task)?.serverOnly && (requested === 'auto' || requested === 'server')) {
+      if (config?.modelBaseUrl.includes('noserver')) throw { code: 'target-unavailable', message: `The task runs on a server, and none answers at ${config.modelBaseUrl} (fake).` };
+      return { target: 'server', reason: `server at ${config?.modelBaseUrl}` };
+    }
     if (requested === 'webgpu') throw { code: 'target-unavailable', message: 'WebGPU is not available here: no adapter. Choose Auto or WASM.' };
     // A server still starting (serverUrl ending in /starting): its first check fails, later ones answer.
     if (requested === 'server' && config?.modelBaseUrl.endsWith('/starting') && serverChecks++ === 0) {
@@ -136,7 +141,8 @@ const api: EngineApi = {
     return { target: 'wasm', reason: requested === 'auto' ? 'no WebGPU adapter' : 'WASM chosen' };
   },
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
-    control.runs.push({ id: job.id, task: job.task, size: job.params.size });
+    const video = job.video ? { video: { mime: job.video.mime, bytes: job.video.bytes.length, head: [...job.video.bytes.subarray(0, 12)], width: job.video.width, height: job.video.height } } : {};
+    control.runs.push({ id: job.id, task: job.task, size: job.params.size, ...video });
     if (job.task !== 'upscale') return fakeRun(job, onProgress);
     const model = models.find((m) => m.card.id === job.model) ?? models[0];
     const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });
@@ -223,7 +229,8 @@ async function fakeRun(job: Job, onProgress: (p: Progress) => void): Promise<Job
   for (let t = 0; t < steps; t++) {
     check();
     const unit = job.video ? 'Upscaling frame' : job.task === 'text-to-image' ? 'Step' : job.task === 'generate' ? 'Generating image' : 'Working on tile';
-    const preview = job.task === 'text-to-image' && t % 3 === 2 ? { preview: plainImage(32, 32, t * 20) } : {};
+    // Text-to-image's guess every few steps; a clip's latest frame (when a server sends one).
+    const preview = (job.task === 'text-to-image' || job.video) && t % 3 === 2 ? { preview: plainImage(32, 32, t * 20) } : {};
     report({ stage: 'run', done: t, total: steps, message: `${unit} ${t + 1} / ${steps}`, ...preview });
     await gate(job, `run:${t}`);
     await sleep(STEP_MS);
@@ -234,7 +241,7 @@ async function fakeRun(job: Job, onProgress: (p: Progress) => void): Promise<Job
     task: job.task, model: model?.card.id ?? `${job.task}-fake`, modelVariant: 'full' as const, params: job.params, target: 'wasm' as const,
     version: '0.1.0', runMs: Math.round(performance.now() - started),
   };
-  if (job.video) return { jobId: job.id, images: [], video: { bytes: new Uint8Array(64), mime: 'video/mp4', width: 64, height: 48, frames: steps }, meta };
+  if (job.video) return { jobId: job.id, images: [], video: { bytes: new Uint8Array(64), mime: 'video/mp4', width: 64, height: 48, frames: steps }, meta: { ...meta, target: 'server' } };
   const image = job.image ?? plainImage(Number(job.params.size ?? 64) || 64, Number(job.params.size ?? 64) || 64, 128);
   const count = job.task === 'generate' || job.task === 'vary' ? Math.max(1, Number(job.params.count ?? 1)) : 1;
   return {

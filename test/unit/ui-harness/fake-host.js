@@ -19,7 +19,7 @@
   function generated(task, model, seed) {
     return { task, model, modelVariant: 'full', params: { seed }, seed, latent: 'AAAA', target: 'wasm', version: '0.1.0', runMs: 1 };
   }
-  const log = { received: [], placed: [], settings: [], shown: [] };
+  const log = { received: [], placed: [], placedVideos: [], settings: [], shown: [] };
   window.hostLog = log;
   const summary = (ids) => ({ items: ids.map((id) => { const { bytes, ...item } = items[id]; return item; }) });
   const send = (msg) => frame.contentWindow.postMessage({ pluginMessage: msg }, '*');
@@ -42,7 +42,7 @@
       case 'ui-ready':
         send({
           type: 'init',
-          host: { name: 'figma', version: 'harness', maxImageEdge, video: false },
+          host: { name: window.HARNESS.hostName || 'figma', version: 'harness', maxImageEdge, video: !!window.HARNESS.hostVideo, ...(window.HARNESS.hostVideo ? { videoPlace: window.HARNESS.hostName === 'photoshop' ? 'saved-file' : 'canvas' } : {}) },
           settings: { target: 'auto', serverUrl, token: '', placeMode: 'beside', ...(window.HARNESS.settings || {}) },
           selection: summary(['1:1', '1:2']),
         });
@@ -65,6 +65,14 @@
         const ok = msg.png instanceof Uint8Array && msg.png[0] === 0x89 && msg.png[1] === 0x50;
         log.placed.push({ sourceNodeId: msg.sourceNodeId, name: msg.name, width: msg.width, height: msg.height, mode: msg.mode, pngOk: ok, pngBytes: msg.png.length, meta: msg.meta });
         const nodeId = `5:${nextNode++}`;
+        placedNodes.add(nodeId);
+        setTimeout(() => send({ type: 'placed', requestId: msg.requestId, nodeId }), 30);
+        break;
+      }
+      case 'place-video': {
+        // What a host would place: the clip's first bytes say whether it is the engine's result.
+        log.placedVideos.push({ sourceNodeId: 'sourceNodeId' in msg ? msg.sourceNodeId : '(none)', name: msg.name, width: msg.width, height: msg.height, mime: msg.mime, bytes: msg.bytes.length });
+        const nodeId = `7:${nextNode++}`;
         placedNodes.add(nodeId);
         setTimeout(() => send({ type: 'placed', requestId: msg.requestId, nodeId }), 30);
         break;

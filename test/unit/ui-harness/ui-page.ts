@@ -11,7 +11,8 @@ import { buildHarness } from './build-harness.ts';
 import type { HarnessOptions } from './build-harness.ts';
 
 export interface Placed { sourceNodeId: string; name: string; width: number; height: number; mode: string; pngOk: boolean; meta: { model: string; params: Record<string, unknown> } }
-export interface HostLog { received: string[]; placed: Placed[]; settings: unknown[]; shown: string[] }
+export interface PlacedVideo { sourceNodeId: string; name: string; width: number; height: number; mime: string; bytes: number }
+export interface HostLog { received: string[]; placed: Placed[]; placedVideos: PlacedVideo[]; settings: unknown[]; shown: string[] }
 
 /** Opens the harness; `height` is the plugin iframe's (Figma opens Frontier at 320×560). */
 export async function withHarness(options: HarnessOptions & { height?: number }, body: (page: Page, ui: FrameLocator) => Promise<void>): Promise<void> {
@@ -74,9 +75,10 @@ export async function waitHeld(page: Page, point?: string, timeoutMs = 15_000): 
 }
 
 /** Every job the fake engine was asked to run so far (id, task, size param). */
-export async function engineRuns(page: Page): Promise<{ id: string; task: string; size?: unknown }[]> {
+export interface EngineRun { id: string; task: string; size?: unknown; video?: { mime: string; bytes: number; head: number[]; width?: number; height?: number } }
+export async function engineRuns(page: Page): Promise<EngineRun[]> {
   const w = await engineWorker(page);
-  return w.evaluate(() => (self as unknown as { fakeEngine: { runs: { id: string; task: string; size?: unknown }[] } }).fakeEngine.runs);
+  return w.evaluate(() => (self as unknown as { fakeEngine: { runs: EngineRun[] } }).fakeEngine.runs);
 }
 
 export async function release(page: Page): Promise<void> {
