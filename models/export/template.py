@@ -16,6 +16,7 @@ graph. The JSON holds the model card (without files), the slots and the versions
 """
 
 import argparse
+import ast
 import gzip
 import hashlib
 import json
@@ -168,14 +169,46 @@ def build_template(model_id, tiny):
     return graph.SerializeToString(), extra, meta
 
 
+# Always pinned: the template's own code and the export path it traces through. families.py is never pinned: it only
+# maps a model-id prefix to a module and shapes no graph, so adding a family does not make every template stale.
+PINNED = ('template.py', 'export.py', 'common.py')
+
+
+def local_imports(path, here):
+    """The modules of this folder that the file at `path` imports (anywhere in it, functions included), as file
+    names."""
+    with open(path, encoding='utf-8') as f:
+        tree = ast.parse(f.read(), path)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split('.')[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split('.')[0])
+    return {f'{n}.py' for n in names if os.path.isfile(os.path.join(here, f'{n}.py'))}
+
+
+def pinned_sources(model_id, here):
+    """The exporter sources a family's graph depends on: PINNED, the family's module, and the modules of this folder
+    it imports, transitively (swin.py for StyleSwin and SimMIM only). The walk stops at PINNED (their own imports are
+    common.py and families.py) and never pins families.py."""
+    family = f'{export.FAMILIES[model_id.split("-", 1)[0]]}.py'
+    names, todo = set(PINNED), [family]
+    while todo:
+        name = todo.pop()
+        if name in names or name == 'families.py':
+            continue
+        names.add(name)
+        todo.extend(local_imports(os.path.join(here, name), here))
+    return sorted(names)
+
+
 def source_hashes(model_id):
-    """sha256 of the exporter sources a template is made from: a test compares them with the files as they are now, so
-    a template cannot silently fall behind its exporter."""
+    """sha256 of the exporter sources a template is made from (pinned_sources): a test compares them with the files as
+    they are now, so a template cannot silently fall behind its exporter."""
     here = os.path.dirname(os.path.abspath(__file__))
-    family = export.FAMILIES[model_id.split('-', 1)[0]]
-    names = sorted({'template.py', 'export.py', 'common.py', 'swin.py', f'{family}.py'})
     out = {}
-    for name in names:
+    for name in pinned_sources(model_id, here):
         with open(os.path.join(here, name), 'rb') as f:
             out[f'models/export/{name}'] = hashlib.sha256(f.read()).hexdigest()
     return out

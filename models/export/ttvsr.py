@@ -86,9 +86,11 @@ keyframe); float32 differences of ~1e-6 cannot flip them unless a choice is that
 reports the clip's smallest margins (tiny: 0.12 px to a rounding tie, 4e-6 between the two most similar keyframes)
 and the test requires them.
 
-Running the export: `/usr/bin/python3 models/export/ttvsr.py export <part id> (--tiny | --checkpoint FILE) --out DIR`
-is export.py with this family registered; export.py's FAMILIES gets 'ttvsr' with the next `npm run templates`
-(every committed template pins export.py's sha256, so that one-line change makes them all stale).
+Running the export: `/usr/bin/python3 models/export/export.py <part id> (--tiny | --checkpoint FILE) --out DIR`, as
+for every family (families.py lists 'ttvsr'); `template.py <part id>` makes the part's graph template, whose slots are
+named by the part module's state_dict keys = the file's `generator.*` keys without the prefix (models/convert/
+from-checkpoint.ts strips it). Each part's module holds only the generator submodules its graph uses, so every
+parameter of a part is a slot of its template (no UNUSED_PARAMETERS).
 """
 
 import argparse
@@ -121,19 +123,31 @@ FULL = {'mid': 64, 'blocks': 60, 'extractor_blocks': 5, 'spynet': (32, 64, 32, 1
 # Tiny: the same architecture at test width (random weights).
 TINY = {'mid': 8, 'blocks': 2, 'extractor_blocks': 1, 'spynet': (8, 8, 8, 4), 'hr': 8}
 
+REDS_FILE, VIMEO_FILE = 'TTVSR_REDS.pth', 'TTVSR_Vimeo90K.pth'  # the official files' names
 DATASETS = {
-    'reds': {'checkpoint': 'TTVSR_REDS.pth', 'label': 'REDS', 'degradation': 'bicubic ×4 downscaling ("BI")',
+    'reds': {'checkpoint': REDS_FILE, 'label': 'REDS', 'degradation': 'bicubic ×4 downscaling ("BI")',
              'quality': 'REDS4 32.12 dB PSNR / 0.9021 SSIM (paper)'},
-    'vimeo90k': {'checkpoint': 'TTVSR_Vimeo90K.pth', 'label': 'Vimeo-90K',
+    'vimeo90k': {'checkpoint': VIMEO_FILE, 'label': 'Vimeo-90K',
                  'degradation': 'Gaussian blur then ×4 downsampling ("BD")',
                  'quality': 'Vid4 28.40 dB / 0.8643, UDM10 40.41 dB / 0.9712 (paper, BD)'},
 }
 PARTS = ('flow', 'features', 'align', 'refine', 'reconstruct')
 LICENSE = 'MIT (researchmm/TTVSR code and weights; the README states no other terms for the weights)'
 
-MODELS = {f'ttvsr-{dataset}-{part}': {'dataset': dataset, 'part': part, 'checkpoint': info['checkpoint'],
-                                      'license': LICENSE}
-          for dataset, info in DATASETS.items() for part in PARTS}
+MODELS = {
+    'ttvsr-reds-flow': {'dataset': 'reds', 'part': 'flow', 'checkpoint': REDS_FILE},
+    'ttvsr-reds-features': {'dataset': 'reds', 'part': 'features', 'checkpoint': REDS_FILE},
+    'ttvsr-reds-align': {'dataset': 'reds', 'part': 'align', 'checkpoint': REDS_FILE},
+    'ttvsr-reds-refine': {'dataset': 'reds', 'part': 'refine', 'checkpoint': REDS_FILE},
+    'ttvsr-reds-reconstruct': {'dataset': 'reds', 'part': 'reconstruct', 'checkpoint': REDS_FILE},
+    'ttvsr-vimeo90k-flow': {'dataset': 'vimeo90k', 'part': 'flow', 'checkpoint': VIMEO_FILE},
+    'ttvsr-vimeo90k-features': {'dataset': 'vimeo90k', 'part': 'features', 'checkpoint': VIMEO_FILE},
+    'ttvsr-vimeo90k-align': {'dataset': 'vimeo90k', 'part': 'align', 'checkpoint': VIMEO_FILE},
+    'ttvsr-vimeo90k-refine': {'dataset': 'vimeo90k', 'part': 'refine', 'checkpoint': VIMEO_FILE},
+    'ttvsr-vimeo90k-reconstruct': {'dataset': 'vimeo90k', 'part': 'reconstruct', 'checkpoint': VIMEO_FILE},
+}
+assert MODELS == {f'ttvsr-{d}-{p}': {'dataset': d, 'part': p, 'checkpoint': info['checkpoint']}
+                  for d, info in DATASETS.items() for p in PARTS}, 'MODELS lists every dataset × part'
 
 # ONNX (onnxruntime-node, CPU) vs PyTorch, max abs difference, both float32 (different summation orders):
 #  flow: pixels of motion; 1e-3 px is far below what bilinear warping resolves, wiring errors move it by O(1).
@@ -155,7 +169,9 @@ def model_info(model_id):
     return MODELS[model_id]
 
 
-def config(tiny):
+def config(model_id, tiny):
+    """The architecture (the same for every part id and both checkpoints; template.py compares it for --also)."""
+    model_info(model_id)
     return TINY if tiny else FULL
 
 
@@ -680,7 +696,7 @@ def build(model_id, tiny):
     it), so the tiny parts of one seed share their weights; full: PyTorch's default initialisation, to be
     replaced by a checkpoint."""
     model_info(model_id)
-    model = TTVSR(config(tiny)).eval()
+    model = TTVSR(config(model_id, tiny)).eval()
     if tiny:
         randomize_tiny(model)
     return model
@@ -862,7 +878,7 @@ def _kind(part, name):
 
 def export_spec(model, model_id, tiny):
     part = model_info(model_id)['part']
-    cfg = config(tiny)
+    cfg = config(model_id, tiny)
     module = parts(model)[part]
     gen = torch.Generator().manual_seed(1234)
     # Two sizes: 64×72 (W not a multiple of 32: SPyNet resizes), 68×64 at batch 2; align with 2 and 3 keyframes.
@@ -925,7 +941,7 @@ def video_io(cfg):
 def card(model_id, tiny):
     info = model_info(model_id)
     part, dataset = info['part'], info['dataset']
-    cfg = config(tiny)
+    cfg = config(model_id, tiny)
     data = DATASETS[dataset]
     io = {'inputs': [{'name': n, 'dtype': 'float32', 'shape': _shape(part, n, cfg)} for n in PART_INPUTS[part]],
           'outputs': [{'name': n, 'dtype': 'float32', 'shape': _shape(part, n, cfg)} for n in PART_OUTPUTS[part]],
@@ -940,7 +956,7 @@ def card(model_id, tiny):
     else:
         label = f'TTVSR {data["label"]} {part}'
         description = f'{WHAT[part]} Trained on {data["label"]} ({data["degradation"]}).'
-        license_text, checkpoint = info['license'], info['checkpoint']
+        license_text, checkpoint = LICENSE, info['checkpoint']
     return {
         **common.card_head(model_id, tiny, TASK, label, description),
         'role': part,
@@ -987,22 +1003,11 @@ def reference(args, log=print):
     return meta
 
 
-def export_main(argv):
-    """export.py with this family registered: its FAMILIES does not list 'ttvsr' yet, because every committed graph
-    template pins export.py's sha256 (template.py source_hashes), so the one-line entry has to come with the next
-    `npm run templates`. Everything else is export.py's own code path (check, card, files)."""
-    import export
-    export.FAMILIES.setdefault('ttvsr', 'ttvsr')
-    return export.main(argv)
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ['export']:
-        return export_main(argv[1:])
     parser = argparse.ArgumentParser(
-        description='TTVSR: `export <model-id> …` runs export.py for a part (same arguments); `reference` writes the '
-                    'whole-clip PyTorch reference for the host-driven parts')
+        description='TTVSR: `reference` writes the whole-clip PyTorch reference for the host-driven parts (the parts '
+                    'are exported by export.py, as every family\'s models)')
     parser.add_argument('command', choices=['reference'])
     parser.add_argument('--model-id', default='ttvsr-reds-refine')
     parser.add_argument('--tiny', action='store_true')

@@ -1,4 +1,4 @@
-// worker/video/ttvsr.ts over the tiny TTVSR parts (exported by models/export/ttvsr.py, run on the product's
+// worker/video/ttvsr.ts over the tiny TTVSR parts (models/export/ttvsr.py, exported by export.py, run on the product's
 // onnxruntime-node runtime): a clip in windows with context against one pass over the whole clip (they differ
 // because each window's recurrence sees only `context` frames of past and future: the bounds below are measured),
 // context 0 differing more, padding of sizes that are not multiples of 4 (or under 64) and the exact ×4 crop,
@@ -20,7 +20,7 @@ import {
   TTVSR_PARTS, runWindow, upscaleClipInWindows, type Progress, type RunPart, type TtvsrPart, type VideoFrame,
   type WindowOptions,
 } from '../../worker/video/ttvsr.ts';
-import { EXPORT_DIR, REPO_ROOT, assertOk, readCheckedCard, requireTorch, runPython } from './export-util.ts';
+import { REPO_ROOT, assertOk, readCheckedCard, requireTorch, runExport } from './export-util.ts';
 
 const FRAMES = 18;
 const HEIGHT = 64;
@@ -39,7 +39,7 @@ before(async () => {
   // One export per part, in turn: each builds the whole tiny model from seed 0, so the parts' weights agree.
   const entries: [TtvsrPart, Session][] = [];
   for (const part of TTVSR_PARTS) {
-    const result = await runPython([join(EXPORT_DIR, 'ttvsr.py'), 'export', `ttvsr-reds-${part}`, '--tiny', '--seed', '0', '--out', out], 300_000);
+    const result = await runExport([`ttvsr-reds-${part}`, '--tiny', '--seed', '0', '--out', out], 300_000);
     assertOk(result, `tiny export of ${part}`);
     const { card, onnxPath } = readCheckedCard(out, `ttvsr-reds-${part}-tiny`);
     entries.push([part, await runtime.createSession(card as ModelCard, async () => readFileSync(onnxPath))]);

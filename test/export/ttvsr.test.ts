@@ -1,4 +1,4 @@
-// models/export/ttvsr.py through export.py (ttvsr.py export): the five tiny parts of the host-driven recurrence (cards, ONNX ops,
+// models/export/ttvsr.py through export.py: the five tiny parts of the host-driven recurrence (cards, ONNX ops,
 // per-part ONNX vs PyTorch), the parts driven as the recurrence over a whole 7-frame clip from TypeScript on
 // onnxruntime-node against PyTorch's official whole-clip forward (within the stated bound, and a control that a
 // wrong keyframe schedule breaks it), and the official TTVSR_REDS.pth / TTVSR_Vimeo90K.pth layout at full size
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard } from '../../worker/models/card.ts';
 import {
-  EXPORT_DIR, assertOk, makeFakeCheckpoint, maxAbsDiff, readCheckedCard, requireTorch, roundTripCheckpoint, runPython,
+  EXPORT_DIR, assertOk, makeFakeCheckpoint, maxAbsDiff, readCheckedCard, requireTorch, roundTripCheckpoint, runExport, runPython,
 } from './export-util.ts';
 import { runWindow, type RunPart } from '../../worker/video/ttvsr.ts';
 
@@ -53,10 +53,9 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** export.py's export with the ttvsr family registered (`ttvsr.py export …`: export.py's FAMILIES gets the entry
- *  with the next template regeneration, since every committed template pins export.py's sha256). */
+/** export.py for a TTVSR part (families.py lists 'ttvsr'). */
 function runTtvsrExport(args: string[]) {
-  return runPython([TTVSR, 'export', ...args], 300_000);
+  return runExport(args, 300_000);
 }
 
 /** The seed-0 tiny export of one part (export.py runs its per-part ONNX-vs-PyTorch check), run once and shared. */
