@@ -84,9 +84,14 @@ export function removeLocalModel(id: string, opts: { filesDir?: string; registry
   return card;
 }
 
+/** TTVSR's parts: one official file makes five graphs of the recurrence the host drives (models/export/ttvsr.py). */
+const ttvsrParts = (dataset: string) => ['flow', 'features', 'align', 'refine', 'reconstruct'].map((part) => `ttvsr-${dataset}-${part}`);
+
 /** Pipelines converted from one checkpoint as several parts (VQ-Diffusion: ithq_learnable.pth holds all three). */
 export const PIPELINES: Record<string, string[]> = {
   'vqdiffusion-ithq': ['vqdiffusion-ithq-text', 'vqdiffusion-ithq-transformer', 'vqdiffusion-ithq-decoder'],
+  'ttvsr-reds': ttvsrParts('reds'),
+  'ttvsr-vimeo90k': ttvsrParts('vimeo90k'),
 };
 
 /** The export ids a convert command means: a pipeline's parts (by its id or any part's id), else the id itself. */
@@ -123,7 +128,7 @@ export function convertCheckpoint(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const usage = 'usage: npm run convert -- <model-id> --checkpoint FILE   (e.g. styleswin-ffhq-256, gram-ffhq-256, simmim-swin-base-192, vqdiffusion-ithq)';
+  const usage = 'usage: npm run convert -- <model-id> --checkpoint FILE   (e.g. styleswin-ffhq-256, gram-ffhq-256, simmim-swin-base-192, vqdiffusion-ithq, ttvsr-reds)';
   try {
     let parsed;
     try {

@@ -309,7 +309,57 @@ const VQDIFFUSION: CheckpointFamily = {
   },
 };
 
-const FAMILIES: CheckpointFamily[] = [STYLESWIN, GRAM, SIMMIM, VQDIFFUSION];
+// ── TTVSR (researchmm/TTVSR; models/export/ttvsr.py select_state, load_checkpoint) ──────────────────────────────────
+// TTVSR_REDS.pth and TTVSR_Vimeo90K.pth are mmcv checkpoints: {'meta', 'state_dict': the TTVSR restorer's (its buffer
+// step_counter, then generator.*), 'optimizer'}. One file makes the five part cards (flow, features, align, refine,
+// reconstruct). Each part's template names its slots by the part module's keys, which are the generator's own
+// (spynet.*, feat_extractor.*, LTAM.*, resblocks.*, fusion.*, upsample1/2.*, conv_hr.*, conv_last.*): the 'generator.'
+// prefix is stripped. step_counter (training iterations), meta and optimizer are not used. A bare generator state_dict
+// (no prefix) is accepted too, as ttvsr.py's load does. SPyNet's mean/std buffers are slots: the file's values are used,
+// as the official code and ttvsr.py do (with a warning when they are not ImageNet's).
+
+const TTVSR_PREFIX = 'generator.';
+/** A key only TTVSR's generator has (other mmedit video models, e.g. BasicVSR, share its SPyNet keys). */
+const TTVSR_MARKER = 'LTAM.fusion.weight';
+const TTVSR_SPYNET = 'spynet.basic_module.0.basic_module.0.conv.weight';
+const IMAGENET: Record<string, number[]> = { 'spynet.mean': [0.485, 0.456, 0.406], 'spynet.std': [0.229, 0.224, 0.225] };
+
+const TTVSR: CheckpointFamily = {
+  prefix: 'ttvsr',
+  label: 'TTVSR',
+  marker: TTVSR_MARKER,
+  weights(checkpoint, context) {
+    const root = checkpoint.value;
+    if (!(root instanceof PyDict)) throw new ConvertError('wrong-checkpoint', `${checkpoint.file} holds a ${describeValue(root)}, not a checkpoint dict.`);
+    const stateDict = root.get('state_dict');
+    const state = flattenTensors(stateDict instanceof PyDict ? stateDict : root);
+    let weights: Map<string, TorchTensor> | undefined;
+    if (state.has(TTVSR_PREFIX + TTVSR_MARKER)) {
+      weights = new Map([...state].filter(([k]) => k.startsWith(TTVSR_PREFIX)).map(([k, v]) => [k.slice(TTVSR_PREFIX.length), v]));
+    } else if (state.has(TTVSR_MARKER)) {
+      weights = state;
+    }
+    if (!weights) {
+      const other = otherFamily(state, TTVSR);
+      if (other) throw new ConvertError('wrong-checkpoint', `${checkpoint.file} is a ${other.label} checkpoint, not a TTVSR one.`);
+      const spynetOnly = state.has(TTVSR_PREFIX + TTVSR_SPYNET) || state.has(TTVSR_SPYNET);
+      throw new ConvertError('wrong-checkpoint', `${checkpoint.file} is not a TTVSR checkpoint: no ${TTVSR_PREFIX}${TTVSR_MARKER} in its 'state_dict' (mmcv layout) nor a bare generator state_dict${spynetOnly ? ' (it has a SPyNet but no trajectory attention: another mmedit video model, e.g. BasicVSR?)' : ''}; top-level keys: ${keysOf(root)}.`);
+    }
+    if (/-flow$/.test(context.cardId)) {
+      for (const [name, want] of Object.entries(IMAGENET)) {
+        const tensor = weights.get(name);
+        if (!tensor || tensor.numel !== want.length) continue; // checked against the slots afterwards
+        const got = tensor.toFloat32();
+        if (want.some((v, i) => Math.abs(got[i] - v) > 1e-6)) {
+          context.warn(`${basename(checkpoint.file)}: SPyNet's ${name.slice('spynet.'.length)} is [${[...got].map((v) => v.toPrecision(4)).join(', ')}], not ImageNet's [${want.join(', ')}]; the conversion uses the file's values, as the official code does. Is it an official TTVSR file?`);
+        }
+      }
+    }
+    return weights;
+  },
+};
+
+const FAMILIES: CheckpointFamily[] = [STYLESWIN, GRAM, SIMMIM, VQDIFFUSION, TTVSR];
 
 export type ConvertErrorCode = 'no-template' | 'wrong-checkpoint' | 'cancelled';
 

@@ -55,7 +55,9 @@ test('list names every supported official model with its download, licence and s
   assert.match(r.out, /download: https:\/\/facevcstandard\.blob\.core\.windows\.net\/.*FFHQ_256\.pt/);
   assert.match(r.out, /^gram-ffhq-256 +available/m);
   assert.match(r.out, /licence: Non-commercial research use only/);
-  assert.match(r.out, /^ttvsr-reds +not supported yet$/m);
+  assert.match(r.out, /^ttvsr-reds +available$/m);
+  assert.match(r.out, /^ttvsr-reds +available\n.*\n {4}download: https:\/\/1drv\.ms\/\S+ \(opens in a browser\)$/m);
+  assert.match(r.out, /^simmim-swin-base-192-800ep +not supported yet$/m);
   assert.doesNotMatch(r.out, /WASM|onnxruntime|tensor/i, 'designer words only');
 });
 
@@ -99,9 +101,35 @@ test('refusals say what to do and write nothing', async () => {
   const wrong = await run('install', 'styleswin-ffhq-1024', '--from', checkpoint);
   assert.notEqual(wrong.code, 0);
   assert.match(wrong.err, /FFHQ_256\.pt does not fit styleswin-ffhq-1024|cannot be installed from a checkpoint in this version/);
-  const planned = await run('install', 'ttvsr-reds', '--from', checkpoint);
-  assert.match(planned.err, /ttvsr-reds is not supported yet/);
+  const planned = await run('install', 'simmim-swin-base-192-800ep', '--from', checkpoint);
+  assert.match(planned.err, /simmim-swin-base-192-800ep is not supported yet/);
+  const notTtvsr = await run('install', 'ttvsr-reds', '--from', checkpoint);
+  assert.equal(notTtvsr.code, 2);
+  assert.match(notTtvsr.err, /FFHQ_256\.pt is a StyleSwin checkpoint, not a TTVSR one/);
   assert.ok(!existsSync(join(work, 'files')) || readdirSync(join(work, 'files')).length === 0, 'no files left');
+});
+
+test('install ttvsr-reds --from the official file (mmcv layout) installs its five parts without Python; remove takes them all away', async () => {
+  const file = join(work, 'TTVSR_REDS.pth');
+  await makeFakeCheckpoint('ttvsr', 'ttvsr-reds-flow', file, { weightsKey: 'state_dict' });
+  const r = await run('install', 'ttvsr-reds', '--from', file);
+  assert.equal(r.code, 0, r.err);
+  const parts = ['flow', 'features', 'align', 'refine', 'reconstruct'];
+  for (const part of parts) assert.match(r.out, new RegExp(`^installed ttvsr-reds-${part} \\(TTVSR REDS ${part}\\): ttvsr-reds-${part}\\.[0-9a-f]{16}\\.onnx$`, 'm'));
+  assert.match(r.err, /note: TTVSR_REDS\.pth: SPyNet's mean is .*not ImageNet's/, 'the fake\'s random normalisation is pointed out');
+  const registry = JSON.parse(readFileSync(join(work, 'local-registry.json'), 'utf8'));
+  const cards = registry.models.filter((m: { id: string }) => m.id.startsWith('ttvsr-reds-'));
+  assert.deepEqual(cards.map((c: { role: string }) => c.role).sort(), [...parts].sort());
+  for (const card of cards) {
+    assert.equal(card.task, 'upscale-video');
+    assert.equal(card.pipeline.id, 'ttvsr-reds');
+    assert.deepEqual(card.targets, ['node', 'server']);
+  }
+  assert.equal(readdirSync(join(work, 'files')).length, 5);
+  assert.match((await run('list')).out, /^ttvsr-reds +installed$/m);
+  const removed = await run('remove', 'ttvsr-reds');
+  assert.equal(removed.code, 0, removed.err);
+  assert.deepEqual(readdirSync(join(work, 'files')), []);
 });
 
 test('install without --from downloads the checkpoint (a cut connection resumes with Range), converts it, records the download and removes it; a wrong hash, a 404 and a full disk are refused', async () => {

@@ -15,7 +15,7 @@ test('the README lists the catalogue as it is: every checkpoint, its licence in 
   assert.match(table, /^\| `gram-ffhq-256` \|.*Non-commercial research use only.*\| one click, once you accept the licence \|$/m);
   assert.match(table, /^\| `simmim-swin-base-192` \|.*\| from the file \(its page needs a browser\) \|$/m);
   assert.match(table, /^\| `vqdiffusion-ithq` \|.*\| on the server \|.*\| one click \|$/m);
-  assert.match(table, /^\| `ttvsr-reds` \|.*\| not yet \|$/m);
+  assert.match(table, /^\| `ttvsr-reds` \|.*\| on the server \|.*\| from the file \(its page needs a browser\) \|$/m);
 });
 
 test('the table is replaced between its markers, and a README without them is an error', () => {

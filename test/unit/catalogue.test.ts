@@ -19,7 +19,7 @@ import {
 } from '../../models/catalogue.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const EXPORTERS = ['styleswin', 'gram', 'simmim', 'vqdiffusion'] as const;
+const EXPORTERS = ['styleswin', 'gram', 'simmim', 'vqdiffusion', 'ttvsr'] as const;
 
 /** The body of `MODELS = {…}` in an exporter module (from the line opening it to the first line that is just "}"). */
 function modelsBlock(family: string): string {
@@ -90,6 +90,11 @@ test('file names and sizes agree with the exporters', () => {
   assert.deepEqual(checkpointsForCard(cat, 'simmim-swin-base-192').map((k) => k.files[0].name), [simmimFile]);
   assert.deepEqual(checkpointById(cat, 'vqdiffusion-ithq')?.files.map((f) => f.name), ['ithq_learnable.pth']);
   assert.deepEqual(checkpointById(cat, 'gram-ffhq-256')?.files.map((f) => f.name), ['generator.pth', 'ema.pth']);
+  for (const id of exporterIds('ttvsr')) {
+    const file = exporterEntry('ttvsr', id).match(/'checkpoint': (REDS_FILE|VIMEO_FILE)/)?.[1];
+    const name = readFileSync(join(root, 'models', 'export', 'ttvsr.py'), 'utf8').match(new RegExp(`^REDS_FILE, VIMEO_FILE = '([^']+)', '([^']+)'`, 'm'))?.[file === 'REDS_FILE' ? 1 : 2];
+    assert.deepEqual(checkpointsForCard(cat, id).map((k) => k.files.map((f) => f.name)), [[name]], `${id}: file name`);
+  }
 });
 
 test('every family and checkpoint has a licence summary', () => {
@@ -135,7 +140,7 @@ test('server-only entries are the big ones, and the big ones are server-only', (
     if (k.status === 'available' && isServerOnly(k)) assert.ok(big(k), `${k.id} is server-only but not big`);
   }
   const availableServerOnly = cat.checkpoints.filter((k) => k.status === 'available' && isServerOnly(k)).map((k) => k.id);
-  assert.deepEqual(availableServerOnly.sort(), ['styleswin-celebahq-1024', 'styleswin-ffhq-1024', 'vqdiffusion-ithq']);
+  assert.deepEqual(availableServerOnly.sort(), ['styleswin-celebahq-1024', 'styleswin-ffhq-1024', 'ttvsr-reds', 'ttvsr-vimeo90k', 'vqdiffusion-ithq']);
   for (const id of ['ttvsr-reds', 'ttvsr-vimeo90k']) assert.ok(isServerOnly(checkpointById(cat, id)!), id);
 });
 
@@ -196,8 +201,8 @@ test('the validator rejects broken entries, naming the entry and the field', () 
     ['unknown licence field', (c) => { (c.checkpoints[0].license as Record<string, unknown>).commercial = true; }, /license\.commercial: is not a licence field/],
     ['Drive marked direct', (c) => { c.checkpoints[0].files[0].mirrors[0].directDownload = true; }, /mirrors\[0\]\.directDownload: must be false: drive\.google\.com/],
     ['available without cards', (c) => { c.checkpoints[0].cards = []; }, /"styleswin-ffhq-256": cards: an available checkpoint must name the cards/],
-    ['planned with cards', (c) => { checkpointById(c, 'ttvsr-reds')!.cards = ['ttvsr-reds']; }, /"ttvsr-reds": cards: must be empty while status is "planned"/],
-    ['planned without reason', (c) => { delete checkpointById(c, 'ttvsr-reds')!.reason; }, /"ttvsr-reds": reason: must be a non-empty string/],
+    ['planned with cards', (c) => { checkpointById(c, 'simmim-swin-base-192-800ep')!.cards = ['simmim-swin-base-192']; }, /"simmim-swin-base-192-800ep": cards: must be empty while status is "planned"/],
+    ['planned without reason', (c) => { delete checkpointById(c, 'simmim-swin-base-192-800ep')!.reason; }, /"simmim-swin-base-192-800ep": reason: must be a non-empty string/],
     ['server-only without reason', (c) => { delete checkpointById(c, 'styleswin-ffhq-1024')!.serverOnlyReason; }, /"styleswin-ffhq-1024": serverOnlyReason/],
     ['bad commercialUse', (c) => { (c.checkpoints[0].license as Record<string, unknown>).commercialUse = false; }, /license\.commercialUse: must be one of yes, no, unclear/],
     ['url beside parts', (c) => { checkpointById(c, 'vqdiffusion-ithq')!.files[0].url = 'https://example.com/x'; }, /"vqdiffusion-ithq": files\[0\]\.url: must be null when the file comes in parts/],
