@@ -42,8 +42,8 @@ import { SamplingPreview } from './components/SamplingPreview.tsx';
 import { Section } from './components/Section.tsx';
 import { SelectionPanel } from './components/SelectionPanel.tsx';
 import { ClipChooser } from './components/ClipChooser.tsx';
-import { clipItem, useChosenClip } from './clip.ts';
-import type { ChosenClipSource } from './batch.ts';
+import { clipItem, clipSource, useChosenClip } from './clip.ts';
+import { firstFramePng } from './first-frame.ts';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { TargetPicker } from './components/TargetPicker.tsx';
 import type { TargetStatus } from './components/TargetPicker.tsx';
@@ -400,7 +400,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         {
           task, model: modelId || undefined, params, target, placeMode: settings.placeMode, items,
           modelLabel: (id) => labels.get(id) ?? id, hostTakesVideo: hostInfo?.video === true,
-          ...(videoTask && chosenClip ? { chosenClips: new Map<string, ChosenClipSource>([[chosenClip.id, { mime: chosenClip.mime, width: chosenClip.width, height: chosenClip.height, read: async () => new Uint8Array(await chosenClip.file.arrayBuffer()) }]]) } : {}),
+          // Figma takes video fills on paid plans only: elsewhere the first frame stands in for the clip.
+          ...(hostInfo?.name === 'figma' ? { firstFrame: firstFramePng } : {}),
+          ...(videoTask && chosenClip ? { chosenClips: new Map([[chosenClip.id, clipSource(chosenClip)]]) } : {}),
           // Rotate view: the full-size preview of these very settings is the result (placed, or followed to its end).
           ...(previewRequest ? { prerendered: (onProgress: (p: Progress) => void) => viewPreview.take({ ...previewRequest, full: true }, onProgress) } : {}),
         },

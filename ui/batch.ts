@@ -28,6 +28,8 @@ export interface BatchRequest {
   modelLabel(id: string): string;
   /** Whether the host can place video results (else they are kept in the UI to download). */
   hostTakesVideo?: boolean;
+  /** Where the host refuses a clip (Figma without a paid plan): its first frame, placed as an image instead. */
+  firstFrame?(video: EncodedVideo): Promise<{ png: Uint8Array; width: number; height: number }>;
   /** Clips chosen from files in the UI, by item id: read here, never through the host, and placed with no source. */
   chosenClips?: ReadonlyMap<string, ChosenClipSource>;
   /** A render already made or under way of exactly this job (rotate-view's full-size preview): placed instead of
@@ -329,8 +331,23 @@ async function runVideoItem(
     report.done('Placed');
     return { ...base, placedNodeId: placed.nodeId, ms: Date.now() - started };
   } catch (err) {
-    // The work is done: keep the clip for download instead of losing it with the error.
-    return { ...base, placedNodeId: null, notPlaced: err instanceof Error ? err.message : String(err), ms: Date.now() - started };
+    // The work is done: keep the clip for download instead of losing it with the error, and show its first frame.
+    const why = err instanceof Error ? err.message : String(err);
+    const still = await placeFirstFrame(deps, req, video, chosen ? '' : item.nodeId, name, result.meta);
+    report.done(still ? 'Placed the first frame' : 'Done: download the clip');
+    return { ...base, placedNodeId: still, notPlaced: still ? `${why} Its first frame is placed instead.` : why, ms: Date.now() - started };
+  }
+}
+
+/** The clip's first frame as an image beside the source (or in view), or null when that cannot be done either. */
+async function placeFirstFrame(deps: BatchDeps, req: BatchRequest, video: EncodedVideo, sourceNodeId: string, name: string, meta: JobResult['meta']): Promise<string | null> {
+  if (!req.firstFrame) return null;
+  try {
+    const frame = await req.firstFrame(video);
+    const placed = await deps.host.placeResult({ sourceNodeId, png: frame.png, width: frame.width, height: frame.height, name: `${name} (first frame)`, mode: 'beside', meta });
+    return placed.nodeId;
+  } catch {
+    return null; // the clip is still kept to download; the host's first refusal says why
   }
 }
 

@@ -4,6 +4,7 @@
 // clip's frame rate, so the frame count is an estimate at an assumed 30 fps, and the words say so.
 import { useCallback, useRef, useState } from 'preact/hooks';
 import type { SelectedItem } from '../plugin/messages.ts';
+import type { ChosenClipSource } from './batch.ts';
 import { MAX_CLIP_BYTES } from '../worker/tasks/upscale-video.ts';
 
 /** The frame rate the estimate assumes (the browser does not expose a clip's own). */
@@ -77,6 +78,11 @@ export const framesText = (clip: Pick<ChosenClip, 'frames'>) => `≈ ${clip.fram
 /** The chosen clip as an item of a run. */
 export function clipItem(clip: ChosenClip): SelectedItem {
   return { nodeId: clip.id, name: clip.name, width: clip.width, height: clip.height, kind: 'video', video: true };
+}
+
+/** What a run reads of it: the file's bytes, read when the item's turn comes. */
+export function clipSource(clip: ChosenClip): ChosenClipSource {
+  return { mime: clip.mime, width: clip.width, height: clip.height, read: async () => new Uint8Array(await clip.file.arrayBuffer()) };
 }
 
 /** Duration and frame size from the browser's decoder; fails (with why) when it cannot read the clip. */

@@ -166,6 +166,17 @@ test('a clip the host refuses to place is kept for download and the error says s
   assert.equal(kept[0].video?.bytes.length, 9);
 });
 
+test('a clip the host refuses is stood in for by its first frame (Figma without a paid plan); the clip is still kept', async () => {
+  const { deps, calls } = fakes({ failPlaceVideo: 'Figma did not accept the video.' });
+  const kept: ItemResult[] = [];
+  const firstFrame = async (video: { bytes: Uint8Array }) => ({ png: new Uint8Array([0x89, 0x50, video.bytes.length]), width: 64, height: 48 });
+  await assert.rejects(runBatch(deps, request({ task: VIDEO_TASK, items: [clipItem], hostTakesVideo: true, firstFrame }), noEvents(kept)),
+    /^EngineError: Figma did not accept the video\. Its first frame is placed instead\. The upscaled clip is kept below: download it\.$/);
+  assert.deepEqual(calls.slice(-2), ['place-video 2:1 64x48 9 bytes "Upscale video ×2 · Label of esrgan-slim-x2"', 'place 2:1 64x48 "Upscale video ×2 · Label of esrgan-slim-x2 (first frame)" beside']);
+  assert.equal(kept[0].placedNodeId, 'new-2:1');
+  assert.equal(kept[0].video?.bytes.length, 9);
+});
+
 test('a host that cannot take video gets no place request; the clip is offered for download without an error', async () => {
   const { deps, calls } = fakes();
   const kept: ItemResult[] = [];

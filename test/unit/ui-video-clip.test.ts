@@ -123,3 +123,26 @@ test('no server: a video task says where video runs and how to start it; a host 
     assert.equal(await ui.getByTestId('clip-where').textContent(), 'Figma cannot place video: the result is kept here to download.');
   });
 });
+
+test('Figma without a paid plan: the clip is refused, its first frame is placed as an image and the clip kept to download', { timeout: 60_000 }, async () => {
+  const refusal = 'Figma did not accept the video (Video requires a paid plan). Figma adds video only in paid Professional, Organization or Education teams.';
+  await withHarness({ hostVideo: true, videoRefused: refusal }, async (page, ui) => {
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    await selectItems(page, []);
+    await ui.getByTestId('task-select').selectOption('upscale-video');
+    await ui.getByTestId('clip-input').setInputFiles(clipPath);
+    await ui.getByTestId('clip-chosen').waitFor({ timeout: 15_000 });
+    await ui.getByTestId('run').click();
+    const error = ui.getByTestId('error');
+    await error.waitFor({ timeout: 20_000 });
+    assert.match((await error.textContent()) ?? '', /paid Professional, Organization or Education teams\. Its first frame is placed instead\. The upscaled clip is kept below: download it\./);
+    const log = await hostLog(page);
+    assert.equal(log.placed.length, 1, 'one image placed: the first frame');
+    const [frame] = log.placed;
+    assert.deepEqual([frame.sourceNodeId, frame.width, frame.height, frame.pngOk, frame.mode], ['', 64, 48, true, 'beside']);
+    assert.match(frame.name, /^Upscale video ×\d · .+ \(first frame\)$/);
+    assert.equal(frame.meta.model.length > 0, true);
+    await ui.getByTestId('result-not-placed').getByText(/^Its first frame is placed: download the clip/).waitFor();
+    assert.match((await ui.getByTestId('result-download').getAttribute('download')) ?? '', /\.mp4$/);
+  });
+});

@@ -31,7 +31,7 @@ export function ResultPreview({ result, hostName, onDismiss }: { result: ItemRes
         {result.video && result.placedNodeId && hostName === 'photoshop' && <p class="help" data-testid="result-saved">Saved and opened in Photoshop.</p>}
         {result.notPlaced && (
           <p class="help" data-testid="result-not-placed">
-            {result.notPlaced === 'This host cannot place video.' ? `${hostLabel(hostName)} cannot place video here` : 'Not placed'}: download the clip ({formatMB(result.video?.bytes.length ?? 0)} MB).
+            {result.notPlaced === 'This host cannot place video.' ? `${hostLabel(hostName)} cannot place video here` : result.placedNodeId ? 'Its first frame is placed' : 'Not placed'}: download the clip ({formatMB(result.video?.bytes.length ?? 0)} MB).
           </p>
         )}
         {result.video && (

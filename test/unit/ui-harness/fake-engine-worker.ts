@@ -241,7 +241,8 @@ async function fakeRun(job: Job, onProgress: (p: Progress) => void): Promise<Job
     task: job.task, model: model?.card.id ?? `${job.task}-fake`, modelVariant: 'full' as const, params: job.params, target: 'wasm' as const,
     version: '0.1.0', runMs: Math.round(performance.now() - started),
   };
-  if (job.video) return { jobId: job.id, images: [], video: { bytes: new Uint8Array(64), mime: 'video/mp4', width: 64, height: 48, frames: steps }, meta: { ...meta, target: 'server' } };
+  // The "result" of a video job is the clip it was given (a real one stays decodable, e.g. for its first frame).
+  if (job.video) return { jobId: job.id, images: [], video: { bytes: job.video.bytes.slice(), mime: job.video.mime, width: 64, height: 48, frames: steps }, meta: { ...meta, target: 'server' } };
   const image = job.image ?? plainImage(Number(job.params.size ?? 64) || 64, Number(job.params.size ?? 64) || 64, 128);
   const count = job.task === 'generate' || job.task === 'vary' ? Math.max(1, Number(job.params.count ?? 1)) : 1;
   return {

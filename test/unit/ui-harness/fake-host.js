@@ -70,6 +70,12 @@
         break;
       }
       case 'place-video': {
+        // As Figma without a paid plan: createVideoAsync refuses.
+        if (window.HARNESS.videoRefused) {
+          log.placedVideos.push({ refused: true });
+          send({ type: 'request-failed', requestId: msg.requestId, message: window.HARNESS.videoRefused });
+          break;
+        }
         // What a host would place: the clip's first bytes say whether it is the engine's result.
         log.placedVideos.push({ sourceNodeId: 'sourceNodeId' in msg ? msg.sourceNodeId : '(none)', name: msg.name, width: msg.width, height: msg.height, mime: msg.mime, bytes: msg.bytes.length });
         const nodeId = `7:${nextNode++}`;
