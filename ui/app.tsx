@@ -366,7 +366,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     : videoTask && items.length === 0 ? clipHint(hostInfo)
     : videoTask ? (targetStatus && !targetStatus.ok ? targetStatus.text : null)
     : selection.items.length === 0 ? (selection.problem ?? 'Select an image first.')
-    : items.length === 0 ? (maskTask ? `Mark what to fill: ${maskHint(hostInfo?.name)}` : 'A video is selected: choose Upscale video in Task, or select an image.')
+    : items.length === 0 ? (maskTask ? `Mark what to fill: ${maskHint(hostInfo?.name)}` : 'A video is selected: choose Upscale video or Restore video in Task, or select an image.')
     : fit && fit.largest === 0 ? (fit.note ?? 'The selection is too large for this host.')
     : targetStatus && !targetStatus.ok ? targetStatus.text
     : null;

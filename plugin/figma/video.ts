@@ -40,7 +40,9 @@ export async function placeVideo(figma: FigmaApi, msg: Message<UiToHost, 'place-
     throw new HostRequestError(`The video size ${width}×${height} is not a whole number of pixels. Run the task again.`);
   }
   if (msg.bytes.length > MAX_VIDEO_BYTES) {
-    throw new HostRequestError(`The upscaled clip is ${mb(msg.bytes.length)}; Figma takes video up to 100 MB. Download it from the plugin, or choose a smaller scale.`);
+    // Upscaling makes a clip larger; a restored clip is as large as its source: name the remedy for the task that made it.
+    const smaller = msg.meta.task === 'upscale-video' ? ', or choose a smaller scale' : ', or use a shorter clip';
+    throw new HostRequestError(`The result clip is ${mb(msg.bytes.length)}; Figma takes video up to 100 MB. Download it from the plugin${smaller}.`);
   }
   const metaJson = JSON.stringify(msg.meta);
   if (utf8Length(metaJson) > MAX_PLUGIN_DATA_BYTES) throw new HostRequestError("The record of how this result was made is over Figma's 100 kB limit.");
