@@ -935,7 +935,7 @@ def video_io(cfg):
             'tokenChannels': cfg['mid'] * TOKEN * TOKEN, 'sizeMultiple': TOKEN, 'minSize': MIN_SIZE,
             'backwardKeyframes': 'T−1, T−4, … while > 0', 'forwardKeyframes': '0, 3, 6, …',
             'locationGrid': '(x, y) = (column, row) of each token, float32 [N,1,2,H/4,W/4], appended at a keyframe',
-            'driver': 'models/export/ttvsr.py drive()'}
+            'driver': 'worker/video/ttvsr.ts runWindow() (its Python twin: models/export/ttvsr.py drive())'}
 
 
 def card(model_id, tiny):
