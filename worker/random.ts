@@ -15,6 +15,20 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/**
+ * mulberry32: uniforms in [0, 1) from a 32-bit seed. Small and fast, for test data, fixtures and benches that must be
+ * the same on every run (latents use Rng below, whose normals are exact on every engine).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class Rng {
   private s0: number;
   private s1: number;

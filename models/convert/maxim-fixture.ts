@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readGraphModel } from './tfjs-graph.ts';
 import { readWeightShards, tfjsArtifacts } from './tfjs-weights.ts';
 import { MAXIM_MODES, describeMaximModel, type MaximMode } from './maxim.ts';
+import { mulberry32 } from '../../worker/random.ts';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../test/fixtures/maxim/', import.meta.url));
 export const FIXTURE_SIZE = 64;
@@ -41,14 +42,7 @@ export interface FixtureMeta {
 
 /** Deterministic N(0,1) samples (mulberry32 + Box–Muller), so the noisy crop can be rebuilt anywhere. */
 export function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

@@ -14,21 +14,17 @@ import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { encodeModel } from '../../models/convert/onnx-proto.ts';
 import { convertGraphModel, readGraphModel, type GraphModelJson, type TfAttr, type TfNode } from '../../models/convert/tfjs-graph.ts';
+import { mulberry32 } from '../../worker/random.ts';
 
 await tf.setBackend('cpu');
 
 type Dt = 'float32' | 'int32';
 interface ConstSpec { name: string; dtype: Dt; shape: number[]; values: number[] }
 
-/** A seeded uniform generator so every run sees the same tensors. */
+/** A seeded uniform generator in [lo, hi), so every run sees the same tensors. */
 function random(seed: number): (lo?: number, hi?: number) => number {
-  let a = seed >>> 0;
-  return (lo = -1, hi = 1) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  };
+  const uniform = mulberry32(seed);
+  return (lo = -1, hi = 1) => lo + (hi - lo) * uniform();
 }
 const rnd = random(7);
 const fill = (shape: number[], lo = -2, hi = 2): number[] => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rnd(lo, hi));

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { nodeCodec } from '../../worker/image/codec-node.ts';
 import type { RgbaImage } from '../../worker/job.ts';
 import { REPO_ROOT } from '../../worker/platform-node.ts';
+import { mulberry32 } from '../../worker/random.ts';
 
 const run = promisify(execFile);
 
@@ -40,18 +41,6 @@ export interface PhotoClip {
   offsets: { x: number; y: number }[];
 }
 
-/** mulberry32: a small seeded generator, so a clip is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(rand: () => number): () => number {
   return () => {
     const u = Math.max(rand(), 1e-12);
@@ -81,7 +70,7 @@ function window(photo: RgbaImage, x: number, y: number, width: number, height: n
 /** Makes the clip's frames and writes them to `path` as H.264 (crf 12, yuv420p): returns the frames it made. */
 export async function makePhotoClip(path: string, o: PhotoClipOptions): Promise<PhotoClip> {
   const photo = await loadPhoto(o.photo);
-  const noise = gaussian(random(o.seed ?? 1));
+  const noise = gaussian(mulberry32(o.seed ?? 1));
   const clean: Uint8Array[] = [];
   const degraded: Uint8Array[] = [];
   const offsets: { x: number; y: number }[] = [];
