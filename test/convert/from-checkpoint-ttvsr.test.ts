@@ -11,7 +11,7 @@
 // Needs Debian's python3-torch + python3-onnx (fails, never skips).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -19,7 +19,7 @@ import type { ModelCard } from '../../worker/models/card.ts';
 import { ConvertError, convertFromCheckpoint, type Converted } from '../../models/convert/from-checkpoint.ts';
 import { templateSlots } from '../../models/convert/onnx-template.ts';
 import { REPO_ROOT, listTemplates, readTemplateGraph, staleSources } from '../../models/convert/templates.ts';
-import { assertOk, maxAbsDiff, readReference, requireTorch, runExport, runPython, sha256File, toOrtTensor, type Reference } from '../export/export-util.ts';
+import { assertOk, maxAbsDiff, readReference, requireTorch, runExport, runPython, checkFiles, toOrtTensor, type Reference } from '../export/export-util.ts';
 
 const PARTS = ['flow', 'features', 'align', 'refine', 'reconstruct'] as const;
 type Part = (typeof PARTS)[number];
@@ -102,16 +102,6 @@ before(async () => {
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
-
-/** Every file a card lists is in `dir` with its size and sha256. */
-function checkFiles(card: ModelCard, dir: string): void {
-  for (const f of card.files) {
-    const path = join(dir, f.name);
-    assert.ok(existsSync(path), `${card.id} lists ${f.name}, missing from ${dir}`);
-    assert.equal(statSync(path).size, f.bytes, f.name);
-    assert.equal(sha256File(path), f.sha256, f.name);
-  }
-}
 
 async function run(model: string, inputs: Reference['runs'][number]['inputs']): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });

@@ -75,6 +75,16 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/** Every file a card lists is in `dir` with its size and sha256. */
+export function checkFiles(card: ModelCard, dir: string): void {
+  for (const f of card.files) {
+    const path = join(dir, f.name);
+    assert.ok(existsSync(path), `${card.id} lists ${f.name}, missing from ${dir}`);
+    assert.equal(statSync(path).size, f.bytes, f.name);
+    assert.equal(sha256File(path), f.sha256, f.name);
+  }
+}
+
 /** Reads DIR/<id>.card.json and checks what every exported card must have: a content-addressed file whose
  * sha256 and size match, io tensors with dtypes and shapes, license, source, variant and targets. */
 export function readCheckedCard(dir: string, id: string): { card: ExportedCard; onnxPath: string } {
