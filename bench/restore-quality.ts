@@ -26,7 +26,7 @@ import { log } from './common/log.ts';
 import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
 import { listOption, parseOptions } from './common/args.ts';
 
-type Mode = (typeof RESTORE_MODES)[number]['value'];
+export type Mode = (typeof RESTORE_MODES)[number]['value'];
 const MODES: Mode[] = RESTORE_MODES.map((m) => m.value);
 
 const PYTHON = '/usr/bin/python3';
@@ -51,7 +51,7 @@ const RAIN = { pixelsPerStreak: 300, length: [10, 30], angleDeg: 105, jitterDeg:
 const HAZE = { beta: 1.2, airlight: 0.92, depthTop: 1, depthBottom: 0.2 };
 const DARK = { exposure: 0.35, gamma: 1.5 };
 
-const DEGRADATION: Record<Mode, string> = {
+export const DEGRADATION: Record<Mode, string> = {
   denoise: `additive white Gaussian noise, σ = ${SIGMAS.join(', ')} (8-bit levels, independent per channel, seeded), rounded and clipped to 0–255`,
   deblur: `linear motion blur: a ${BLUR.length}-px line at ${BLUR.angleDeg}° from horizontal (anti-aliased, uniform along its length), mirrored borders`,
   derain: `synthetic rain: one streak per ${RAIN.pixelsPerStreak} px², each a thin straight line ${RAIN.length[0]}–${RAIN.length[1]} px long at ${RAIN.angleDeg}° ± ${RAIN.jitterDeg}° (near vertical, slanted), brightness ${RAIN.intensity[0]}–${RAIN.intensity[1]}, softened by a Gaussian of σ ${RAIN.soften} px, added to the photo and clipped (as Rain100L's additive streak layers)`,
@@ -215,6 +215,23 @@ function addHaze(pl: Planes): Planes {
 }
 
 const darken = (pl: Planes): Planes => mapPlanes(pl, (v) => (DARK.exposure * v) ** DARK.gamma);
+
+/**
+ * `clean` with the degradation this bench uses for `mode` (DEGRADATION says which), 8-bit and opaque; `seed` seeds the
+ * noise (with `sigma`, denoise only) and the rain streaks. Also used by bench/restore-tiling.ts.
+ */
+export function degrade(mode: Mode, clean: RgbaImage, seed: number, sigma?: number): RgbaImage {
+  const pl = toPlanes(clean);
+  if (mode === 'denoise') {
+    if (sigma === undefined) throw new Error('degrade: denoise needs a noise σ');
+    return toRgba(addNoise(pl, sigma, seed));
+  }
+  if (mode === 'deblur') return toRgba(motionBlur(pl));
+  if (mode === 'derain') return toRgba(addRain(pl, seed));
+  if (mode === 'dehaze-outdoor' || mode === 'dehaze-indoor') return toRgba(addHaze(pl));
+  if (mode === 'low-light') return toRgba(darken(pl));
+  return clean;
+}
 
 // ---- metrics ----
 
@@ -390,16 +407,11 @@ function buildCases(modes: Mode[], photos: Record<PhotoId, RgbaImage>): Case[] {
   const cases: Case[] = [];
   PHOTOS.forEach(({ id }, pi) => {
     const clean = photos[id];
-    const pl = toPlanes(clean);
     for (const mode of modes) {
-      const add = (degraded: Planes | RgbaImage, sigma?: number) =>
-        cases.push({ mode, photo: id, sigma, label: `${mode}${sigma ? ` σ${sigma}` : ''} ${id}`, clean, degraded: 'c' in degraded ? toRgba(degraded) : degraded });
-      if (mode === 'denoise') for (const sigma of SIGMAS) add(addNoise(pl, sigma, 1000 * (pi + 1) + sigma), sigma);
-      else if (mode === 'deblur') add(motionBlur(pl));
-      else if (mode === 'derain') add(addRain(pl, 77 + pi));
-      else if (mode === 'dehaze-outdoor' || mode === 'dehaze-indoor') add(addHaze(pl));
-      else if (mode === 'low-light') add(darken(pl));
-      else add(clean);
+      const add = (degraded: RgbaImage, sigma?: number) =>
+        cases.push({ mode, photo: id, sigma, label: `${mode}${sigma ? ` σ${sigma}` : ''} ${id}`, clean, degraded });
+      if (mode === 'denoise') for (const sigma of SIGMAS) add(degrade(mode, clean, 1000 * (pi + 1) + sigma, sigma), sigma);
+      else add(degrade(mode, clean, 77 + pi));
     }
   });
   return cases;
@@ -612,4 +624,5 @@ async function main() {
   }
 }
 
-runMain(main);
+// Only when run as a script: bench/restore-tiling.ts imports the degradations.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) runMain(main);

@@ -1,0 +1,598 @@
+// `npm run bench:restore-tiling [-- --modes denoise,derain,dehaze-outdoor] [--keep DIR] [--report-only]`: does the
+// restore task's tiling (128-px MAXIM tiles, 32-px overlap, linear cross-fades; plus, for the fixes whose tone depends
+// on the whole picture, one whole-picture run at tile size) give what ONE call of the same model on the whole
+// 512×512 photo gives? The issue asks for "the tiled result must match a one-call run of the same image within a
+// stated bound (measure it on a 512×512 photo)"; test/node/restore.test.ts checks the same thing on 192×192 crops.
+//
+// Per mode: a real 512×512 photo, degraded as bench/restore-quality.ts degrades it (its own functions), goes through
+// (a) the product's restore task on the Node platform, tiled (25 tiles), exactly as the test runs it, and
+// (b) one call of the graph converted at 512×512 by models/convert/maxim.ts, on onnxruntime-node directly, followed by
+//     the task's own per-image step where the card has one (denoise: the input's local mean colour); harmonisation
+//     does not apply to one call (the task harmonises only when it has more than one tile).
+// Reported: |tiled − one call| (max, mean, 99th percentile, in 8-bit levels), PSNR(tiled, one call), how much of the
+// difference is low-frequency tone, PSNR of each against the clean photo, and the test's seam measures: the mean
+// difference within 4 px of a tile edge ÷ elsewhere, and the step of the difference across each tile-edge line ÷ the
+// median step between neighbouring lines. For the harmonised modes the tiled run is repeated without the whole-picture
+// run (the card's harmonize turned off through the registry), to show what harmonisation does to the agreement.
+// Memory: one 512² session peaks at several GB, so modes run one at a time and every session is released before the
+// next. Takes ≈ 10–15 min on 2 cores. Writes bench/results/restore-tiling.{json,md}; --keep DIR also writes the
+// degraded input, both results and the difference (×8) as PNGs; --report-only rewrites the .md from the .json.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Engine, type EnginePlatform } from '../worker/engine.ts';
+import { createNodePlatform, REPO_ROOT } from '../worker/platform-node.ts';
+import { nodeCodec } from '../worker/image/codec-node.ts';
+import { psnr } from '../worker/image/rgba.ts';
+import { rgbaToTensor, tensorReader, tensorSize, tensorToRgba } from '../worker/image/tensor.ts';
+import { planSpans, runTiled } from '../worker/image/tiling.ts';
+import { blurPlane, gaussianKernel, keepLocalMean } from '../worker/image/local-mean.ts';
+import type { Progress, RgbaImage } from '../worker/job.ts';
+import type { ModelCard } from '../worker/models/card.ts';
+import { RESTORE_MODES } from '../worker/tasks/restore.ts';
+import { convertMaxim, describeMaximModel, MAXIM_MODELS } from '../models/convert/maxim.ts';
+import { degrade, DEGRADATION, type Mode } from './restore-quality.ts';
+import { log } from './common/log.ts';
+import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
+import { listOption, parseOptions } from './common/args.ts';
+// After the engine's modules: worker/runtime/ort-node.ts turns telemetry off before onnxruntime-node initialises.
+import * as ort from 'onnxruntime-node';
+
+const SIZE = 512;
+const PHOTO = {
+  path: 'test/fixtures/images/astronaut.png',
+  about: 'skimage `astronaut.png` (Eileen Collins, NASA; public domain), the whole 512×512 photo as committed in test/fixtures/images/ (see its README): face, hair, orange suit, flag, a model Space Shuttle and a dark background',
+};
+/**
+ * The cases: a mode, and the seed of its degradation (bench/restore-quality.ts's functions; σ 25 as the issue's denoise
+ * target). `undegraded`: the clean photo goes in, as in the 192-px test (derain on a photo without rain).
+ */
+interface Case {
+  id: string;
+  mode: Mode;
+  sigma?: number;
+  seed: number;
+  undegraded?: boolean;
+}
+const CASES: Case[] = [
+  { id: 'denoise', mode: 'denoise', sigma: 25, seed: 5125 },
+  { id: 'derain', mode: 'derain', seed: 512 },
+  { id: 'derain-no-rain', mode: 'derain', seed: 0, undegraded: true },
+  { id: 'dehaze-outdoor', mode: 'dehaze-outdoor', seed: 0 },
+  { id: 'deblur', mode: 'deblur', seed: 0 },
+  { id: 'dehaze-indoor', mode: 'dehaze-indoor', seed: 0 },
+  { id: 'low-light', mode: 'low-light', seed: 0 },
+  { id: 'retouch', mode: 'retouch', seed: 0 },
+];
+const DEFAULT_MODES: Mode[] = ['denoise', 'derain', 'dehaze-outdoor'];
+const MODES: Mode[] = RESTORE_MODES.map((m) => m.value);
+const THREADS = 2;
+
+/** test/node/restore.test.ts's bounds for the same comparison on a 192×192 crop (its SEAM). */
+const BOUND_192 = { maxAbs: 32, maxMean: 3, maxBorderRatio: 1.5, maxEdgeStep: 2 };
+/**
+ * The bound stated for 512×512: the 192-px test's, not loosened. At 128-px tiles the product holds its seam measures for
+ * every case measured, and its max/mean only for denoise (see NOTES); the bench exits 1 while a case exceeds it.
+ */
+const BOUND_512: typeof BOUND_192 | null = { ...BOUND_192 };
+
+/** What the numbers were found to mean, written after looking at a run (the date says which); re-look after a re-run. */
+const NOTES: { date: string; lines: string[] } = {
+  date: 'run of 2026-12-05, and the --keep PNGs looked at by eye',
+  lines: [
+    '**No seams at 512.** In every case the difference is as large within 4 px of a tile edge as elsewhere (×0.96–1.03) and steps across a tile-edge line by at most ×1.35–1.70 the median step, inside the test\'s ×1.5 / ×2: the cross-fades hide the tile edges, and what differs between tiled and one call is spread over the whole picture, not at the edges.',
+    '**The values match one call only for denoise.** Denoise σ 25: max 18, mean 1.06, PSNR 43.8 dB, and both are 28.7 dB from the clean photo: within the 192-px bounds. Derain on the photo without rain (the 192-px test\'s own condition, which measured mean 0.98–1.57 there): max 30, mean 3.07, just over mean ≤ 3. Derain with rain: max 126, mean 3.19 (99.9th percentile 53): the big differences are rain streaks the tiles leave and one call removes (faint streaks stay on the light backdrop and the flag in the tiled result; one call is 1.09 dB closer to the clean photo). Dehaze (outdoor): mean 11.5, max 74, nearly all tone (10.1 of the 11.5 survive a σ 8 px blur); one call is 7.6 dB closer to the clean photo (31.41 vs 23.85 dB).',
+    '**Why: how much of the picture one call sees, not the blending.** MAXIM\'s output depends on its input size (its grid gMLP mixes over a fixed grid whose cells grow with the input: a 512² call mixes over 4× the distances of a 128² tile). With the same tiling code at 256-px tiles every difference shrinks (denoise mean 1.06 → 0.77; derain 3.19 → 1.63, max 126 → 53; derain without rain 3.07 → 2.00; dehaze tiles alone 8.76 → 4.22) and PSNR against the clean photo moves toward one call (derain 28.69 → 29.49 of 29.78 dB; dehaze 25.31 → 29.82 of 31.41 dB), while the seam measures stay ≈ 1. The 192-px test compares 128-px tiles with a call only 1.5× larger, which is why it saw little of this.',
+    '**Harmonisation costs on this photo.** The whole-picture run sees the photo shrunk to 128 px and dehazes less, unevenly: compared with one call, its output (mean removed) is ≈ 9 levels lighter in the top band, where the haze is thickest, and ≈ 13 darker at the bottom, and the tiles take that tilt: the harmonised result is +10.8 levels lighter than one call in the top 64 rows and −8.2 darker in the bottom 64, while the tiles alone stay within −4 … +7 with no trend (signed row-band means measured from the --keep PNGs, not by this bench). So here it moves the result away from one call (mean 8.76 → 11.51) and from the clean photo (25.31 → 23.85 dB); it was added for tile-to-tile bands on an even sky (bench/results/restore-quality.md, rocket), which this photo does not have.',
+    '**Repeatable.** An earlier run of denoise, derain and dehaze (before the no-rain and 256-px rows were added), at a load average of 9–11, gave the same differences and PSNRs to every digit shown; only the times moved (tiled denoise 186 s there, 118 s here).',
+    '**Cost.** One 512² call holds 3.1–3.3 GiB resident (the 128² session ≈ 1 GB) and needs a graph converted at that size (2–5 s here), but on CPU it is faster than 25 overlapping tiles (e.g. derain without rain 12.3 s vs 38.9 s: the tiles cover 1.56× the pixels, and every call has its own overhead). The product tiles for memory (the browser\'s WASM heap) and one graph per size; larger tiles or a larger whole-picture run are where to look to meet the bound for rain and haze, not a looser bound.',
+  ],
+};
+
+// ---- measures ----
+
+interface Agreement {
+  /** |tiled − one call| over RGB, 8-bit levels. */
+  max: number;
+  mean: number;
+  p99: number;
+  p999: number;
+  psnr: number;
+  /** Mean |G₈ ∗ d| and mean |d − G₈ ∗ d| (d = tiled − one call, G₈ a Gaussian of σ 8 px): tone vs detail. */
+  lowFreqMean: number;
+  highFreqMean: number;
+  /** Mean |d| within 4 px of a tile-edge line ÷ mean |d| elsewhere (the test's "near-edge/elsewhere"). */
+  borderRatio: number;
+  /** Per tile-edge line (x lines, then y lines): the mean step of d across it ÷ the median step along that axis. */
+  edgeSteps: { axis: 'x' | 'y'; at: number; ratio: number }[];
+  maxEdgeStep: number;
+}
+
+/** The test's seam measures (test/node/restore.test.ts, 'tiling is seamless…'), at any square size, and more. */
+function agreement(tiled: RgbaImage, whole: RgbaImage, tile: number, overlap: number): Agreement {
+  const size = tiled.width;
+  if (tiled.height !== size || whole.width !== size || whole.height !== size) throw new Error('agreement: square images of one size');
+  const spans = planSpans(size, tile, overlap);
+  const edges = [...new Set(spans.flatMap((s) => [s.start, s.end]).filter((e) => e > 0 && e < size))].sort((a, b) => a - b);
+  const d = (x: number, y: number, c: number) => tiled.data[(y * size + x) * 4 + c] - whole.data[(y * size + x) * 4 + c];
+  const hist = new Float64Array(256);
+  let max = 0;
+  let sum = 0;
+  const border = { sum: 0, n: 0 };
+  const elsewhere = { sum: 0, n: 0 };
+  const nearEdge = (v: number) => edges.some((e) => Math.abs(v + 0.5 - e) <= 4);
+  const planes = [0, 1, 2].map(() => new Float32Array(size * size));
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      let px = 0;
+      for (let c = 0; c < 3; c++) {
+        const v = d(x, y, c);
+        planes[c][y * size + x] = v;
+        const a = Math.abs(v);
+        hist[a]++;
+        max = Math.max(max, a);
+        px += a;
+      }
+      sum += px;
+      const bucket = nearEdge(x) || nearEdge(y) ? border : elsewhere;
+      bucket.sum += px / 3;
+      bucket.n++;
+    }
+  }
+  const n = size * size * 3;
+  const quantile = (q: number) => {
+    let acc = 0;
+    for (let v = 0; v < 256; v++) if ((acc += hist[v]) >= q * n) return v;
+    return 255;
+  };
+  // Tone vs detail: blur d with a Gaussian of σ 8 px (mirrored borders).
+  const taps = gaussianKernel(8);
+  const scratch = new Float32Array(size * size);
+  let low = 0;
+  let high = 0;
+  for (const p of planes) {
+    const blurred = p.slice();
+    blurPlane(blurred, scratch, size, size, taps);
+    for (let i = 0; i < p.length; i++) {
+      low += Math.abs(blurred[i]);
+      high += Math.abs(p[i] - blurred[i]);
+    }
+  }
+  const step = (axis: 'x' | 'y', k: number) => {
+    let s = 0;
+    for (let j = 0; j < size; j++) {
+      for (let c = 0; c < 3; c++) s += Math.abs(axis === 'x' ? d(k, j, c) - d(k - 1, j, c) : d(j, k, c) - d(j, k - 1, c));
+    }
+    return s / (size * 3);
+  };
+  const median = (axis: 'x' | 'y') => Array.from({ length: size - 1 }, (_, i) => step(axis, i + 1)).sort((a, b) => a - b)[size >> 1];
+  const medians = { x: median('x'), y: median('y') };
+  const edgeSteps = (['x', 'y'] as const).flatMap((axis) => edges.map((at) => ({ axis, at, ratio: step(axis, at) / medians[axis] })));
+  return {
+    max,
+    mean: sum / n,
+    p99: quantile(0.99),
+    p999: quantile(0.999),
+    psnr: psnr(tiled, whole),
+    lowFreqMean: low / n,
+    highFreqMean: high / n,
+    borderRatio: border.sum / border.n / (elsewhere.sum / elsewhere.n),
+    edgeSteps,
+    maxEdgeStep: Math.max(...edgeSteps.map((s) => s.ratio)),
+  };
+}
+
+/** |a − b| × 8 per channel (opaque): where two results differ. */
+function differenceImage(a: RgbaImage, b: RgbaImage): RgbaImage {
+  const data = new Uint8Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : Math.min(255, 8 * Math.abs(a.data[i] - b.data[i]));
+  return { width: a.width, height: a.height, data };
+}
+
+// ---- the runs ----
+
+/** The Node platform as test/node/restore.test.ts builds it (2 threads), optionally with every card's harmonize off. */
+function platform(harmonize: boolean): EnginePlatform {
+  const inner = createNodePlatform({ threads: THREADS });
+  if (harmonize) return inner;
+  return {
+    ...inner,
+    async loadRegistry() {
+      const registry = await inner.loadRegistry();
+      return { ...registry, models: registry.models.map((m) => (m.io.tile?.harmonize ? { ...m, io: { ...m.io, tile: { ...m.io.tile, harmonize: false } } } : m)) };
+    },
+  };
+}
+
+interface TiledRun {
+  image: RgbaImage;
+  /** Model runs the task reported (tiles, plus the whole-picture run where it harmonises). */
+  runs: number;
+  /** engine.run wall time (loads the 128² session first) and its run stage (ResultMeta.runMs). */
+  ms: number;
+  runMs: number;
+}
+
+/** The product's restore task on the Node platform, tiled; the engine and its session are released afterwards. */
+async function runTask(mode: Mode, image: RgbaImage, harmonize: boolean): Promise<TiledRun> {
+  const engine = new Engine(platform(harmonize));
+  try {
+    const progress: Progress[] = [];
+    const t0 = performance.now();
+    const result = await engine.run({ id: `tiling-${mode}`, task: 'restore', params: { mode }, image }, (p) => progress.push(p));
+    const ms = performance.now() - t0;
+    if (result.meta.model !== `maxim-${mode}`) throw new Error(`expected maxim-${mode}, the task ran ${result.meta.model}`);
+    const runs = progress.filter((p) => p.stage === 'run').at(-1)?.total ?? 0;
+    return { image: result.images[0], runs, ms, runMs: result.meta.runMs };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+interface OneCall {
+  /** The graph's output, and the same with the task's per-image step (the local mean colour, where the card has it). */
+  raw: RgbaImage;
+  image: RgbaImage;
+  convertMs: number;
+  loadMs: number;
+  runMs: number;
+  /** Resident memory just after the run, before the session is released (MB). */
+  rssAfterRunMb: number;
+}
+
+/** An onnxruntime-node session on the card's MAXIM graph converted at `size`×`size`, and what that took. */
+async function convertedSession(card: ModelCard, size: number): Promise<{ session: ort.InferenceSession; convertMs: number; loadMs: number }> {
+  const spec = MAXIM_MODELS.find((m) => m.id === card.id);
+  if (!spec) throw new Error(`${card.id} is not one of models/convert/maxim.ts's MAXIM_MODELS`);
+  let t0 = performance.now();
+  const { bytes } = convertMaxim(describeMaximModel(spec.package), size);
+  const convertMs = performance.now() - t0;
+  t0 = performance.now();
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: THREADS, graphOptimizationLevel: 'all' });
+  return { session, convertMs, loadMs: performance.now() - t0 };
+}
+
+/** One model call: the output tensor in the engine's form. */
+async function call(session: ort.InferenceSession, card: ModelCard, image: RgbaImage) {
+  const x = rgbaToTensor(image, card.io.image!);
+  const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data as Float32Array, x.dims) });
+  const y = outputs[session.outputNames[0]];
+  return { dtype: 'float32' as const, dims: [...y.dims], data: y.data as Float32Array };
+}
+
+/** One call of the mode's graph converted at the image's own (square) size, on onnxruntime-node directly (as the test). */
+async function runOneCall(card: ModelCard, image: RgbaImage): Promise<OneCall> {
+  const { session, convertMs, loadMs } = await convertedSession(card, image.width);
+  try {
+    const t0 = performance.now();
+    const y = await call(session, card, image);
+    const runMs = performance.now() - t0;
+    const rssAfterRunMb = process.memoryUsage().rss / 2 ** 20;
+    const raw = tensorToRgba(y, card.io.image!);
+    const sigma = card.io.localMeanFromInput;
+    return { raw, image: sigma ? keepLocalMean(raw, image, sigma) : raw, convertMs, loadMs, runMs, rssAfterRunMb };
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Diagnostic, not the product: the task's tiling (worker/image/tiling.ts, same overlap and cross-fades, and the card's
+ * local-mean step) with tiles of `tile` px from a graph converted at that size, without harmonisation. Tells whether
+ * what differs from one call comes from the blending or from how much of the picture each call sees.
+ */
+async function runTiledAt(card: ModelCard, image: RgbaImage, tile: number): Promise<{ image: RgbaImage; tiles: number; runMs: number }> {
+  const { session } = await convertedSession(card, tile);
+  try {
+    const io = card.io.image!;
+    let tiles = 0;
+    const t0 = performance.now();
+    const out = await runTiled(image, {
+      tile,
+      overlap: card.io.tile.overlap,
+      scale: 1,
+      infer: async (piece) => {
+        tiles++;
+        const y = await call(session, card, piece);
+        return { ...tensorSize(y, io), read: tensorReader(y, io) };
+      },
+    });
+    const runMs = performance.now() - t0;
+    const sigma = card.io.localMeanFromInput;
+    return { image: sigma ? keepLocalMean(out, image, sigma) : out, tiles, runMs };
+  } finally {
+    await session.release();
+  }
+}
+
+/** What one 512² call needs (measured: ≈3.3 GiB resident after the run), with margin. */
+const ONE_CALL_NEEDS_MB = 5 * 1024;
+
+/** Available memory (MemAvailable, else free), MB. */
+function availableMb(): number {
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return freemem() / 2 ** 20;
+}
+
+/** Waits (up to 10 min) until `mb` are available: the machine is shared, and a 512² session is large. */
+async function waitForMemory(mb: number): Promise<number> {
+  const until = performance.now() + 600_000;
+  let said = false;
+  for (;;) {
+    const now = availableMb();
+    if (now >= mb || performance.now() > until) return now;
+    if (!said) log(`waiting for ${(mb / 1024).toFixed(0)} GiB of memory to be available (${(now / 1024).toFixed(1)} GiB now; the machine is shared)…`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
+
+interface ModeResult {
+  /** The case's id (CASES). */
+  case: string;
+  mode: Mode;
+  sigma?: number;
+  seed: number;
+  degradation: string;
+  harmonize: boolean;
+  localMeanFromInput?: number;
+  tiles: number;
+  /** Against the clean photo (retouch has no ground truth: its input is the clean photo). */
+  psnrVsClean: { degraded: number; tiled: number; oneCall: number; tiledNoHarmonize?: number };
+  /** The product's tiled result vs one call with the task's per-image step. */
+  tiledVsOneCall: Agreement;
+  /** Denoise: the tiled result vs the graph's raw one-call output (without the local mean colour), for scale. */
+  tiledVsRawOneCall?: Agreement;
+  /** Harmonised modes: the tiles alone (no whole-picture run) vs one call. */
+  tiledNoHarmonizeVsOneCall?: Agreement;
+  /** The whole-picture run's effect: tiled with vs without it. */
+  harmonizeShift?: { mean: number; max: number };
+  /** Diagnostic (runTiledAt): the same tiling with larger tiles, no harmonisation, vs one call and vs the clean photo. */
+  largerTiles: { tile: number; tiles: number; vsOneCall: Agreement; psnrVsClean: number; runMs: number }[];
+  times: { tiledMs: number; tiledRunMs: number; tiledNoHarmonizeRunMs?: number; oneCall: { convertMs: number; loadMs: number; runMs: number }; rssAfterOneCallMb: number };
+  memoryFreeBeforeOneCallMb: number;
+}
+
+async function runMode(c: Case, clean: RgbaImage, card: ModelCard, sweep: number[], keep?: string): Promise<ModeResult> {
+  const degraded = c.undegraded ? clean : degrade(c.mode, clean, c.seed, c.sigma);
+  const harmonize = !!card.io.tile.harmonize;
+  log(`${c.id}: tiled (the restore task, ${card.io.tile.size}-px tiles, ${card.io.tile.overlap}-px overlap${harmonize ? ', harmonised' : ''})…`);
+  const tiled = await runTask(c.mode, degraded, true);
+  log(`${c.id}: tiled in ${sec(tiled.ms)} (run ${sec(tiled.runMs)}, ${tiled.runs} model runs)`);
+  let plain: TiledRun | undefined;
+  if (harmonize) {
+    plain = await runTask(c.mode, degraded, false);
+    log(`${c.id}: tiled without the whole-picture run in ${sec(plain.ms)} (${plain.runs} model runs)`);
+  }
+  const memoryFreeBeforeOneCallMb = await waitForMemory(ONE_CALL_NEEDS_MB);
+  log(`${c.id}: one call at ${SIZE}×${SIZE} (${(memoryFreeBeforeOneCallMb / 1024).toFixed(1)} GiB available)…`);
+  const one = await runOneCall(card, degraded);
+  log(`${c.id}: one call: convert ${sec(one.convertMs)}, load ${sec(one.loadMs)}, run ${sec(one.runMs)}, RSS ${(one.rssAfterRunMb / 1024).toFixed(1)} GiB after the run`);
+  const { size: tile, overlap } = card.io.tile;
+  const largerTiles: ModeResult['largerTiles'] = [];
+  for (const size of sweep) {
+    log(`${c.id}: diagnostic: ${size}-px tiles, no harmonisation…`);
+    await waitForMemory(3 * 1024);
+    const t = await runTiledAt(card, degraded, size);
+    largerTiles.push({ tile: size, tiles: t.tiles, vsOneCall: agreement(t.image, one.image, size, overlap), psnrVsClean: psnr(t.image, clean), runMs: t.runMs });
+    log(`${c.id}: ${size}-px tiles (${t.tiles}) in ${sec(t.runMs)}: vs one call mean ${f(largerTiles.at(-1)!.vsOneCall.mean, 3)}, max ${largerTiles.at(-1)!.vsOneCall.max}; vs clean ${f(largerTiles.at(-1)!.psnrVsClean)} dB`);
+    if (keep) writeFileSync(join(keep, `${c.id}-tiles-${size}.png`), await nodeCodec.encodePng(t.image));
+  }
+  const r: ModeResult = {
+    case: c.id,
+    mode: c.mode,
+    sigma: c.sigma,
+    seed: c.seed,
+    degradation: c.undegraded ? 'none: the clean photo goes in (the 192-px test\'s condition: derain on a photo without rain)' : `${DEGRADATION[c.mode]}${c.sigma ? `; here σ = ${c.sigma} only` : ''}`,
+    harmonize,
+    localMeanFromInput: card.io.localMeanFromInput,
+    tiles: tiled.runs - (harmonize ? 1 : 0),
+    psnrVsClean: { degraded: psnr(degraded, clean), tiled: psnr(tiled.image, clean), oneCall: psnr(one.image, clean), tiledNoHarmonize: plain && psnr(plain.image, clean) },
+    tiledVsOneCall: agreement(tiled.image, one.image, tile, overlap),
+    tiledVsRawOneCall: one.raw !== one.image ? agreement(tiled.image, one.raw, tile, overlap) : undefined,
+    tiledNoHarmonizeVsOneCall: plain && agreement(plain.image, one.image, tile, overlap),
+    harmonizeShift: plain && (() => {
+      let sum = 0;
+      let max = 0;
+      for (let i = 0; i < plain.image.data.length; i++) {
+        if (i % 4 === 3) continue;
+        const a = Math.abs(plain.image.data[i] - tiled.image.data[i]);
+        sum += a;
+        max = Math.max(max, a);
+      }
+      return { mean: sum / (SIZE * SIZE * 3), max };
+    })(),
+    largerTiles,
+    times: {
+      tiledMs: tiled.ms,
+      tiledRunMs: tiled.runMs,
+      tiledNoHarmonizeRunMs: plain?.runMs,
+      oneCall: { convertMs: one.convertMs, loadMs: one.loadMs, runMs: one.runMs },
+      rssAfterOneCallMb: one.rssAfterRunMb,
+    },
+    memoryFreeBeforeOneCallMb,
+  };
+  const a = r.tiledVsOneCall;
+  log(`${c.id}: tiled vs one call: max ${a.max}, mean ${f(a.mean, 3)}, PSNR ${f(a.psnr)} dB; near-edge ×${f(a.borderRatio)}, max edge step ×${f(a.maxEdgeStep)}`);
+  if (keep) {
+    const write = async (name: string, img: RgbaImage) => writeFileSync(join(keep, `${c.id}-${name}.png`), await nodeCodec.encodePng(img));
+    await write('degraded', degraded);
+    await write('tiled', tiled.image);
+    await write('one-call', one.image);
+    await write('diff-x8', differenceImage(tiled.image, one.image));
+    if (plain) {
+      await write('tiled-no-harmonize', plain.image);
+      await write('diff-no-harmonize-x8', differenceImage(plain.image, one.image));
+    }
+  }
+  return r;
+}
+
+// ---- the report ----
+
+const f = (v: number | undefined, digits = 2) => (v === undefined ? '–' : Number.isFinite(v) ? v.toFixed(digits) : '∞');
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+interface Info {
+  when: string;
+  seconds: number;
+  machine: string;
+  uptime: [string, string];
+  load: [number, number];
+}
+
+function within(a: Agreement, b: typeof BOUND_192): string[] {
+  const out: string[] = [];
+  if (a.max > b.maxAbs) out.push(`max ${a.max} > ${b.maxAbs}`);
+  if (a.mean > b.maxMean) out.push(`mean ${f(a.mean, 3)} > ${b.maxMean}`);
+  if (a.borderRatio > b.maxBorderRatio) out.push(`near-edge ×${f(a.borderRatio)} > ×${b.maxBorderRatio}`);
+  if (a.maxEdgeStep > b.maxEdgeStep) out.push(`edge step ×${f(a.maxEdgeStep)} > ×${b.maxEdgeStep}`);
+  return out;
+}
+
+const label = (r: ModeResult) => `${r.case ?? r.mode}${r.sigma ? ` σ ${r.sigma}` : ''}`;
+
+function report(results: ModeResult[], info: Info): string {
+  const tile = 128;
+  const edges = [...new Set(planSpans(SIZE, tile, 32).flatMap((s) => [s.start, s.end]).filter((e) => e > 0 && e < SIZE))].sort((a, b) => a - b);
+  const lines = [
+    `# Restoration tiling at 512×512: the tiled task vs one call of the same model (${info.when.slice(0, 10)})`,
+    '',
+    `\`npm run bench:restore-tiling\`. ${info.machine}; onnxruntime-node CPU, ${THREADS} threads; ${(info.seconds / 60).toFixed(1)} min in all. Load average (1 / 5 / 15 min, as \`uptime\` shows it): ${info.uptime[0]} at the start, ${info.uptime[1]} at the end (other jobs shared the machine: times are indicative, the differences are not affected).`,
+    '',
+    `Photo: ${PHOTO.about}. Degraded with bench/restore-quality.ts's functions (seeds in the JSON).`,
+    `**Tiled**: the product's \`restore\` task on the Node platform (as test/node/restore.test.ts runs it): ${results[0]?.tiles ?? 25} tiles of ${tile} px with a 32-px overlap, cross-faded linearly (tile-edge lines at ${edges.join(', ')} on each axis); the harmonised fixes (dehaze, low light, retouch) add one run of the whole picture shrunk to 128 px, whose low frequencies the tiles take. **One call**: the same MAXIM graph converted at 512×512 by models/convert/maxim.ts, run once on onnxruntime-node, then the task's per-image step where the card has one (denoise keeps the input's local mean colour, σ 4 px); there is no harmonisation in one call (the task harmonises only with more than one tile). **Diagnostic** rows (not the product): the same tiling code (worker/image/tiling.ts: overlap, cross-fades, the local-mean step) with larger tiles from a graph converted at that size, without harmonisation, to tell blending apart from how much of the picture each call sees.`,
+    'Differences are over R, G and B in 8-bit levels. "Near-edge" and "edge step" are the test\'s seam measures: the mean difference within 4 px of a tile-edge line ÷ the mean elsewhere, and the mean step of the difference across a tile-edge line ÷ the median step between neighbouring lines on that axis (the largest of the 16 lines). "Tone / detail": the mean of the difference blurred by a Gaussian of σ 8 px, and of what the blur leaves.',
+    '',
+    '## Tiled vs one call',
+    '',
+    '| fix | max | mean | 99th / 99.9th pct | PSNR(tiled, one call) | tone / detail | near-edge | max edge step | within the 192-px test\'s bounds? |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  const row = (label: string, a: Agreement) => {
+    const over = within(a, BOUND_192);
+    return `| ${label} | ${a.max} | ${f(a.mean, 3)} | ${a.p99} / ${a.p999} | ${f(a.psnr)} dB | ${f(a.lowFreqMean)} / ${f(a.highFreqMean)} | ×${f(a.borderRatio)} | ×${f(a.maxEdgeStep)} | ${over.length ? `**no**: ${over.join(', ')}` : 'yes'} |`;
+  };
+  for (const r of results) {
+    lines.push(row(`**${label(r)}**`, r.tiledVsOneCall));
+    if (r.tiledVsRawOneCall) lines.push(row(`${label(r)}: vs the graph's raw one call (no local-mean step)`, r.tiledVsRawOneCall));
+    if (r.tiledNoHarmonizeVsOneCall) lines.push(row(`${label(r)}: tiles alone (no whole-picture run)`, r.tiledNoHarmonizeVsOneCall));
+    for (const t of r.largerTiles ?? []) lines.push(row(`${label(r)}: diagnostic, ${t.tile}-px tiles (${t.tiles}), no harmonisation`, t.vsOneCall));
+  }
+  lines.push('', `The 192-px test's bounds (test/node/restore.test.ts, SEAM, derain on a 192×192 crop of chelsea): max ≤ ${BOUND_192.maxAbs}, mean ≤ ${BOUND_192.maxMean}, near-edge ≤ ×${BOUND_192.maxBorderRatio}, edge step ≤ ×${BOUND_192.maxEdgeStep}.`, '');
+
+  lines.push('## Against the clean photo, and times', '', '| fix | degradation | PSNR degraded | PSNR tiled | PSNR one call | tiled − one call | tiled: wall / run | one call: convert / load / run | RSS after the one call |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const p = r.psnrVsClean;
+    const t = r.times;
+    const extra = [
+      ...(p.tiledNoHarmonize !== undefined ? [`tiles alone ${f(p.tiledNoHarmonize)} dB`] : []),
+      ...(r.largerTiles ?? []).map((t) => `${t.tile}-px tiles ${f(t.psnrVsClean)} dB`),
+    ];
+    const noHarm = extra.length ? ` (${extra.join('; ')})` : '';
+    lines.push(`| ${label(r)} | ${r.mode === 'denoise' ? `Gaussian σ ${r.sigma}` : r.degradation.split(':')[0].split(',')[0]} | ${f(p.degraded)} dB | ${f(p.tiled)} dB${noHarm} | ${f(p.oneCall)} dB | ${f(p.tiled - p.oneCall)} dB | ${sec(t.tiledMs)} / ${sec(t.tiledRunMs)} | ${sec(t.oneCall.convertMs)} / ${sec(t.oneCall.loadMs)} / ${sec(t.oneCall.runMs)} | ${(t.rssAfterOneCallMb / 1024).toFixed(1)} GiB |`);
+  }
+  lines.push('', 'Tiled wall time includes loading the 128² session; "run" is the task\'s run stage (ResultMeta.runMs). One call: converting the TF.js graph at 512², creating the onnxruntime session, one run.', '');
+  const harm = results.filter((r) => r.harmonizeShift);
+  if (harm.length) {
+    lines.push(`What the whole-picture run changes (tiled with vs without it): ${harm.map((r) => `${label(r)} mean ${f(r.harmonizeShift!.mean)}, max ${r.harmonizeShift!.max} levels`).join('; ')}.`, '');
+  }
+
+  lines.push('## The bound at 512×512', '');
+  if (BOUND_512) {
+    const b = BOUND_512;
+    lines.push(`Stated (the 192-px test's bounds, not loosened): tiled vs one call on a 512×512 photo, seams: near-edge ≤ ×${b.maxBorderRatio}, edge step ≤ ×${b.maxEdgeStep}; values: max ≤ ${b.maxAbs} levels, mean ≤ ${b.maxMean}. Held at 512 by the product (128-px tiles):`, '');
+    for (const r of results) {
+      const a = r.tiledVsOneCall;
+      const seams = within(a, { ...b, maxAbs: Infinity, maxMean: Infinity });
+      const values = within(a, { ...b, maxBorderRatio: Infinity, maxEdgeStep: Infinity });
+      lines.push(`- ${label(r)}: seams ${seams.length ? `**exceed**: ${seams.join(', ')}` : `within (×${f(a.borderRatio)}, ×${f(a.maxEdgeStep)})`}; values ${values.length ? `**exceed**: ${values.join(', ')}` : `within (max ${a.max}, mean ${f(a.mean, 3)})`}`);
+    }
+    lines.push('');
+  } else {
+    lines.push('Not stated yet: look at a run first (BOUND_512 in bench/restore-tiling.ts).', '');
+  }
+  lines.push('## What it means', '');
+  if (NOTES.lines.length) lines.push(`(${NOTES.date})`, '', ...NOTES.lines.map((l) => `- ${l}`), '');
+  else lines.push('Not looked at yet.', '');
+  return lines.join('\n');
+}
+
+function uptime(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(', ');
+  } catch {
+    return loadavg().map((v) => v.toFixed(2)).join(', ');
+  }
+}
+
+interface Args {
+  modes: Mode[];
+  /** Tile sizes of the larger-tile diagnostic (multiples of 64; none: skip it). */
+  sweep: number[];
+  keep?: string;
+  reportOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { modes: DEFAULT_MODES, sweep: [256], reportOnly: false };
+  parseOptions(argv, `restore-tiling.ts [--modes ${MODES.join(',')}] [--sweep 256|none] [--keep DIR] [--report-only]`, (key, value) => {
+    if (key === '--keep') out.keep = value();
+    else if (key === '--sweep') {
+      const v = value();
+      out.sweep = v === 'none' ? [] : v.split(',').map(Number);
+      if (out.sweep.some((t) => !(t > 0 && t % 64 === 0 && t < SIZE))) throw new Error(`--sweep: tile sizes that are multiples of 64 below ${SIZE}, or none (got ${v})`);
+    }
+    else if (key === '--report-only') out.reportOnly = true;
+    else if (key === '--modes') out.modes = listOption(value(), MODES, 'mode');
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.reportOnly) {
+    const json = JSON.parse(readFileSync(join(resultsDir(), 'restore-tiling.json'), 'utf8')) as Info & { results: ModeResult[] };
+    await writeResults('restore-tiling', resultsJson({ ...json, photo: PHOTO, bound512: BOUND_512, notes: NOTES }), report(json.results, json));
+    return;
+  }
+  const started = performance.now();
+  const uptime0 = uptime();
+  const load0 = loadavg()[0];
+  const clean = await nodeCodec.decode(new Uint8Array(readFileSync(join(REPO_ROOT, PHOTO.path))));
+  if (clean.width !== SIZE || clean.height !== SIZE) throw new Error(`${PHOTO.path} is ${clean.width}×${clean.height}, not ${SIZE}×${SIZE}`);
+  for (let i = 3; i < clean.data.length; i += 4) clean.data[i] = 255;
+  if (args.keep) mkdirSync(args.keep, { recursive: true });
+  const registry = await createNodePlatform().loadRegistry();
+  const results: ModeResult[] = [];
+  for (const mode of args.modes) {
+    const card = registry.models.find((m) => m.id === `maxim-${mode}`);
+    if (!card) throw new Error(`models/registry.json has no maxim-${mode}: npm run convert-models`);
+    for (const c of CASES.filter((x) => x.mode === mode)) results.push(await runMode(c, clean, card, args.sweep, args.keep));
+  }
+  const info: Info = {
+    when: new Date().toISOString(),
+    seconds: (performance.now() - started) / 1000,
+    machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    uptime: [uptime0, uptime()],
+    load: [load0, loadavg()[0]],
+  };
+  const json = { ...info, photo: PHOTO, size: SIZE, threads: THREADS, bound192: BOUND_192, bound512: BOUND_512, notes: NOTES, results };
+  await writeResults('restore-tiling', resultsJson(json), report(results, info), info.seconds);
+  if (BOUND_512) {
+    const over = results.filter((r) => within(r.tiledVsOneCall, BOUND_512).length);
+    if (over.length) {
+      console.error(`BOUND EXCEEDED at ${SIZE}×${SIZE}: ${over.map((r) => `${label(r)} (${within(r.tiledVsOneCall, BOUND_512).join(', ')})`).join('; ')}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+runMain(main);
