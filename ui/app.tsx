@@ -32,7 +32,8 @@ import { ProgressBar } from './components/ProgressBar.tsx';
 import { Presets } from './components/Presets.tsx';
 import { ResultPreview } from './components/ResultPreview.tsx';
 import { ResultsHistory } from './components/ResultsHistory.tsx';
-import { useResultsHistory, type HistoryEntry } from './history.ts';
+import { finishNotice, panelOutOfSight } from './finish-notice.ts';
+import { resultWords, useResultsHistory, type HistoryEntry } from './history.ts';
 import { savedParamsFitting } from './saved-params.ts';
 import { ViewPreviewPanel } from './components/ViewPreviewPanel.tsx';
 import { useViewPreview } from './view-preview.ts';
@@ -393,6 +394,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       }
       if (key && r.item.width > 0) costs.current.record({ key, model: r.meta.model, tile: card?.io.tile, target: r.meta.target, width: r.item.width, height: r.item.height, ms });
     };
+    // A long run that ends while the designer is elsewhere says so in the host (finish-notice.ts).
+    const started = Date.now();
+    const outcome = { placed: 0, kept: 0, error: undefined as string | undefined };
     try {
       const labels = new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' ? `${modelName(m.card)} (test model)` : m.card.label]));
       await runBatch(
@@ -410,6 +414,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           onProgress: setProgress,
           onJob: (id) => (currentJob.current = id),
           onResult: (r) => {
+            if (r.placedNodeId) outcome.placed++;
+            else outcome.kept++;
             learn(r);
             setResult(r);
             history.add(r, task, params, modelId);
@@ -418,8 +424,15 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         },
       );
     } catch (err) {
-      setProblem(asProblem(err));
+      const problem = asProblem(err);
+      outcome.error = problem.message;
+      setProblem(problem);
     } finally {
+      const notice = finishNotice(
+        { words: resultWords(task, params), ms: Date.now() - started, ...outcome, cancelled: cancelRequested.current },
+        panelOutOfSight(document, window.innerHeight),
+      );
+      if (notice) host.send({ type: 'notify', ...notice });
       currentJob.current = null;
       setProgress(null);
       setCancelling(false);

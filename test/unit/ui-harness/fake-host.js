@@ -19,7 +19,7 @@
   function generated(task, model, seed) {
     return { task, model, modelVariant: 'full', params: { seed }, seed, latent: 'AAAA', target: 'wasm', version: '0.1.0', runMs: 1 };
   }
-  const log = { received: [], placed: [], placedVideos: [], settings: [], shown: [] };
+  const log = { received: [], placed: [], placedVideos: [], settings: [], shown: [], notices: [] };
   window.hostLog = log;
   const summary = (ids) => ({ items: ids.map((id) => { const { bytes, ...item } = items[id]; return item; }) });
   const send = (msg) => frame.contentWindow.postMessage({ pluginMessage: msg }, '*');
@@ -93,6 +93,9 @@
         break;
       case 'save-settings':
         log.settings.push({ ...msg.settings, token: msg.settings.token ? '(set)' : '' });
+        break;
+      case 'notify':
+        log.notices.push({ message: msg.message, error: msg.error === true });
         break;
     }
   });

@@ -12,7 +12,7 @@ import type { HarnessOptions } from './build-harness.ts';
 
 export interface Placed { sourceNodeId: string; name: string; width: number; height: number; mode: string; pngOk: boolean; meta: { model: string; params: Record<string, unknown> } }
 export interface PlacedVideo { sourceNodeId: string; name: string; width: number; height: number; mime: string; bytes: number }
-export interface HostLog { received: string[]; placed: Placed[]; placedVideos: PlacedVideo[]; settings: unknown[]; shown: string[] }
+export interface HostLog { received: string[]; placed: Placed[]; placedVideos: PlacedVideo[]; settings: unknown[]; shown: string[]; notices: { message: string; error: boolean }[] }
 
 /** Opens the harness; `height` is the plugin iframe's (Figma opens Frontier at 320×560). */
 export async function withHarness(options: HarnessOptions & { height?: number }, body: (page: Page, ui: FrameLocator) => Promise<void>): Promise<void> {
