@@ -6,7 +6,7 @@ import { DEFAULT_SETTINGS, MAX_IMAGE_EDGE } from '../plugin/messages.ts';
 import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/messages.ts';
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
 import type { ErrorCode, Params, ParamValue, Progress, ResolvedTarget, Target } from '../worker/job.ts';
-import type { TaskInfo } from '../worker/tasks/task.ts';
+import { offersModel, type TaskInfo } from '../worker/tasks/task.ts';
 import { isGenerator, maskHint, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { toEngineError } from './engine-client.ts';
@@ -147,14 +147,12 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const target: Target = settings.targets?.[taskId] ?? settings.target;
   const task = tasks.find((t) => t.id === taskId);
   const params: Params = useMemo(() => (task ? { ...defaults(task), ...savedParamsFitting(task, settings.params?.[task.id]), ...paramsByTask[task.id] } : {}), [task, paramsByTask, settings.params]);
-  const modelTask = task?.modelTask ?? taskId;
-  const modelRole = task?.modelRole;
   // A pipeline is offered by the part its jobs name (text-to-image: the transformer), not by each part.
   // Tasks with a mode (restore) offer only the models for the chosen mode.
   const mode = params.mode === undefined ? undefined : String(params.mode);
   const taskModels = useMemo(
-    () => models.filter((m) => m.card.task === modelTask && (!modelRole || m.card.role === modelRole) && (!m.card.mode || mode === undefined || m.card.mode === mode)),
-    [models, modelTask, modelRole, mode],
+    () => models.filter((m) => task && offersModel(task, m.card) && (!m.card.mode || mode === undefined || m.card.mode === mode)),
+    [models, task, mode],
   );
   const videoTask = task?.inputs.includes('video') ?? false;
   const generator = task ? isGenerator(task) : false;

@@ -3,7 +3,9 @@ import { largestFittingScale } from '../plugin/messages.ts';
 import type { HostName, SelectedItem } from '../plugin/messages.ts';
 import type { TargetChoice } from '../worker/engine-api.ts';
 import type { Progress, ResolvedTarget, Target } from '../worker/job.ts';
+import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
+import { isTtvsrEntry, ttvsrName } from '../worker/video/ttvsr-card.ts';
 
 export function formatMB(bytes: number): string {
   return (bytes / 1_000_000).toFixed(1);
@@ -167,7 +169,9 @@ export function formatEstimate(ms: number): string {
 
 /** The short name of a model: a test model's label without the registry's own "(random weights, test model)", which
  *  is said once, the same way everywhere, by its badge ("Test model"). */
-export function modelName(card: { label: string; variant?: string; role?: string }): string {
+export function modelName(card: { label: string; variant?: string; role?: string; task?: string; pipeline?: ModelCard['pipeline'] }): string {
+  // TTVSR is offered by its reconstruct part ("TTVSR REDS reconstruct"): "TTVSR (REDS)", "TTVSR (tiny)".
+  if (isTtvsrEntry(card)) return ttvsrName(card);
   if (card.variant !== 'tiny') return card.label;
   let name = card.label.replace(/\s*\([^)]*(?:test model|random[- ]weight)[^)]*\)\s*/i, ' ').trim();
   // A pipeline is offered by one of its parts ("VQ-Diffusion tiny transformer"): name the pipeline.

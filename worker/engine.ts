@@ -11,7 +11,7 @@ import type { JobServer } from './runtime/jobs-client.ts';
 import type { ImageCodec } from './image/codec.ts';
 import { checkRgba } from './image/rgba.ts';
 import { findTask, TASKS } from './tasks/index.ts';
-import { resolveParams, taskInfo, type TaskDef, type TaskInfo } from './tasks/task.ts';
+import { offersModel, resolveParams, taskInfo, type TaskDef, type TaskInfo } from './tasks/task.ts';
 
 export interface EnginePlatform {
   codec: ImageCodec;
@@ -104,7 +104,7 @@ export class Engine {
       registry = await this.loadRegistry();
     }
     // Full models first: a tiny (random-weight test) variant is the default only when no real one is installed.
-    const available = registry.models.filter((m) => m.task === (task.modelTask ?? task.id) && (!task.modelRole || m.role === task.modelRole)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+    const available = registry.models.filter((m) => offersModel(task, m)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
     // A selected result made by a model of this task (e.g. the portrait to turn) brings its model along.
     const fromSource = job.sources?.find((s) => s.latent && available.some((m) => m.id === s.model))?.model;
     const id = job.model ?? fromSource ?? task.defaultModel(params, available);

@@ -4,14 +4,20 @@
 // job that does not stop when cancelled is ended by killing this process. One Engine serves the jobs this process
 // runs, one at a time, so its sessions are kept between jobs.
 //
+// It also runs the windows of TTVSR video jobs (ttvsr-window.ts): the whole recurrence of a window here, next to
+// its sessions, with only frames crossing the channel.
+//
 // Started with the server's paths as JSON in argv[2].
 // Messages in:  { type: 'run', job: { id, task, model, params } } | { type: 'cancel', id }
+//               | { type: 'ttvsr-window', id, parts, frames, width, height, keepFrom, keepTo }
 // Messages out: { type: 'progress', id, progress } | { type: 'done', id, images, imageMeta, params } | { type: 'failed', id, message }
+//               | { type: 'window-frame', id, index, rgb } | { type: 'window-done', id }
 import { Engine } from '../../worker/engine.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
 import { readRegistry } from '../models.ts';
 import type { ServerPaths } from '../paths.ts';
 import type { EngineIn, EngineOut } from './engine-messages.ts';
+import { TtvsrWindows } from './ttvsr-window.ts';
 
 const paths = JSON.parse(process.argv[2]) as ServerPaths;
 // The server's model folder and registry (shipped + converted on this machine); specs were checked against the
@@ -25,7 +31,13 @@ const send = (msg: EngineOut) => {
   if (process.connected) process.send!(msg);
 };
 
+let ttvsr: TtvsrWindows | null = null;
+
 process.on('message', (msg: EngineIn) => {
+  if (msg.type === 'ttvsr-window') {
+    void (ttvsr ??= new TtvsrWindows(paths.modelFiles)).run(msg, send);
+    return;
+  }
   if (msg.type === 'cancel') {
     engine.cancel(msg.id);
     return;

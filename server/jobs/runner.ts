@@ -6,13 +6,24 @@
 // this path rather than the engine process that runs engine jobs: the server's inference pool already runs the models
 // on onnxruntime-node with one loaded session shared by parallel frames, costs ≈1.1× a direct call for a MAXIM tile
 // (bench/results/restore.md), and keeps windows stateless, so a gateway or Triton (jobs.inferUrl) can serve them.
+//
+// TTVSR (upscale-video with a TTVSR pipeline) is not a frame task: it is a recurrence over windows of frames with
+// context (worker/video/ttvsr.ts; DEFAULT_WINDOW frames kept, DEFAULT_CONTEXT either side), whose state (keyframe
+// token buffers [1,K,16C,H/4,W/4], hundreds of MB at 180p full width) must not cross HTTP or IPC at every step. On
+// this server each window's whole recurrence runs inside one engine process with in-process onnxruntime-node
+// sessions of the five parts (engine-runner.ts ttvsr(), ttvsr-window.ts): frames in, ×4 frames out; a cancel kills
+// that process. Windows stay stateless, so any replica could serve one. With a gateway (jobs.inferUrl) the driver
+// runs here and calls the five parts over OIP one by one, state included: correct, but every align call sends the
+// token buffers (K·4·16C·H/4·W/4 floats: ≈350 MB at 320×180 full width, over Triton's default 64 MB input limit).
 import { stat } from 'node:fs/promises';
 import { FrontierError, type Progress, type RgbaImage } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { createOipRuntime } from '../../worker/runtime/oip.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
 import type { TaskContext } from '../../worker/tasks/task.ts';
-import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type VideoTools } from './ffmpeg.ts';
+import { DEFAULT_CONTEXT, DEFAULT_WINDOW, isTtvsrEntry, TTVSR_PARTS, upscaleWindowRgb24, type RunPart, type TtvsrPart } from '../../worker/video/ttvsr.ts';
+import type { RunTtvsrWindow } from './engine-runner.ts';
+import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type ClipInfo, type VideoTools } from './ffmpeg.ts';
 import type { Job, JobResult, JobSpec } from './job.ts';
 import { videoTask } from './video-tasks.ts';
 import { frameWindows } from './windows.ts';
@@ -28,7 +39,15 @@ export interface RunnerConfig {
   maxDurationSeconds: number;
   /** Largest input frame, in pixels. */
   maxFramePixels: number;
+  /**
+   * TTVSR on this server: holds an engine process for the job's windows (EngineJobRunner.ttvsr). Absent when frames
+   * go to a gateway (the parts then run there, one OIP call each).
+   */
+  ttvsrProcess?: <T>(job: Job, work: (runWindow: RunTtvsrWindow) => Promise<T>) => Promise<T>;
 }
+
+/** A TTVSR job's five part cards (runVideoJob's `parts`). */
+export type TtvsrCards = Record<TtvsrPart, ModelCard>;
 
 export interface RunFiles {
   input: string;
@@ -91,27 +110,23 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * Runs the video job `spec` on the clip at `files.input` into `files.output`: every frame through the image task of
- * its video task with model `card`; progress (frames done) goes to `job`. Throws on failure or cancel.
- */
-export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, files: RunFiles, cfg: RunnerConfig): Promise<JobResult> {
+/** Turns decoded frames (packed RGB24, clip order) into output frames, handed to `write` in clip order. */
+type Produce = (frames: AsyncIterable<Uint8Array>, write: (rgb: Uint8Array) => Promise<void>) => Promise<void>;
+
+/** Each frame one run of the video task's image task, through the OIP runtime (this server or a gateway). */
+async function framesProducer(
+  job: Job,
+  spec: JobSpec,
+  card: ModelCard,
+  clip: ClipInfo,
+  cfg: RunnerConfig,
+  count: { done(): number; total(): number; frameDone(): void },
+): Promise<Produce> {
   const task = videoTask(spec.task);
   const signal = job.abort.signal;
   const throwIfCancelled = () => {
     if (signal.aborted) throw cancelled();
   };
-
-  job.setProgress('probe', 0, 0);
-  const clip = await probeClip(cfg.tools, files.input, CLIP);
-  throwIfCancelled();
-  if (clip.durationSeconds > cfg.maxDurationSeconds) {
-    throw new Error(`The clip is ${clip.durationSeconds.toFixed(1)} s long; this server ${task.does} clips up to ${cfg.maxDurationSeconds} s. Trim it and upload it again.`);
-  }
-  if (clip.width * clip.height > cfg.maxFramePixels) {
-    throw new Error(`The clip's frames are ${clip.width}×${clip.height} (${(clip.width * clip.height / 1e6).toFixed(2)} MP); this server ${task.does} frames up to ${(cfg.maxFramePixels / 1e6).toFixed(2)} MP. Downscale it first.`);
-  }
-
   // Frames never reach the model locally: a remote runtime needs no model bytes.
   const runtime = createOipRuntime({ baseUrl: cfg.infer.baseUrl, token: cfg.infer.token });
   // Metadata requests take no signal: a server that does not answer must not hold up a cancel or a clean stop.
@@ -121,19 +136,16 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
   );
   throwIfCancelled();
 
-  const scale = task.scale(card);
-  const outWidth = clip.width * scale;
-  const outHeight = clip.height * scale;
+  const outWidth = clip.width * task.scale(card);
+  const outHeight = clip.height * task.scale(card);
   const params = task.frameParams(spec.params, card);
-  let done = 0;
-  let total = clip.frames;
   let lastTileReport = 0;
   // A frame of several tiles says which tile it is at (done and total stay frames), at most every TILE_PROGRESS_MS.
   const tileProgress = (index: number, p: Omit<Progress, 'jobId'>) => {
     const now = Date.now();
     if (signal.aborted || p.stage !== 'run' || p.total <= 1 || p.done >= p.total || now - lastTileReport < TILE_PROGRESS_MS) return;
     lastTileReport = now;
-    job.setProgress('run', done, total, { message: `frame ${index + 1} / ${total}: tile ${p.done + 1} / ${p.total}` });
+    job.setProgress('run', count.done(), count.total(), { message: `frame ${index + 1} / ${count.total()}: tile ${p.done + 1} / ${p.total}` });
   };
   // One frame = one run of the image task, exactly as a single image on target 'server' runs it.
   const runFrame = async (rgb: Uint8Array, index: number): Promise<Uint8Array> => {
@@ -161,6 +173,105 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
     return rgbaToRgb(out);
   };
 
+  return async (frames, write) => {
+    // Per-frame models: no temporal context (TTVSR has its own producer below).
+    for await (const window of frameWindows(frames, cfg.windowFrames, 0)) {
+      throwIfCancelled();
+      const produce = window.frames.slice(window.keepFrom, window.keepTo);
+      // Progress per frame as each one finishes (a restored frame can take seconds); the window is encoded in order.
+      const made = await mapLimit(
+        produce.map((rgb, i) => ({ rgb, index: window.first + i })),
+        cfg.parallelFrames,
+        async (frame) => {
+          const out = await runFrame(frame.rgb, frame.index);
+          throwIfCancelled();
+          count.frameDone();
+          return out;
+        },
+      );
+      throwIfCancelled();
+      for (const frame of made) await write(frame);
+    }
+  };
+}
+
+/**
+ * TTVSR: windows of DEFAULT_WINDOW frames with DEFAULT_CONTEXT frames either side (server/jobs/windows.ts), each
+ * window's whole recurrence in this server's engine process (cfg.ttvsrProcess), or part by part over OIP at a
+ * gateway. Each ×4 frame is written and counted as it comes.
+ */
+async function ttvsrProducer(job: Job, parts: TtvsrCards, clip: ClipInfo, cfg: RunnerConfig, frameDone: () => void): Promise<Produce> {
+  const signal = job.abort.signal;
+  const size = { width: clip.width, height: clip.height };
+  const windows = (frames: AsyncIterable<Uint8Array>, write: (rgb: Uint8Array) => Promise<void>) => async (runWindow: RunTtvsrWindow) => {
+    for await (const window of frameWindows(frames, DEFAULT_WINDOW, DEFAULT_CONTEXT)) {
+      if (signal.aborted) throw cancelled();
+      await runWindow({ parts, frames: window.frames, ...size, keepFrom: window.keepFrom, keepTo: window.keepTo }, async (_index, rgb) => {
+        if (signal.aborted) throw cancelled();
+        await write(rgb);
+        frameDone();
+      });
+    }
+  };
+  const inProcess = cfg.ttvsrProcess;
+  if (inProcess) return async (frames, write) => inProcess(job, windows(frames, write));
+  // A gateway: the driver here, each part one OIP call (the recurrent state crosses the network). The sessions are
+  // made before decoding starts, as for frame models.
+  const runtime = createOipRuntime({ baseUrl: cfg.infer.baseUrl, token: cfg.infer.token });
+  const noBytes = () => Promise.reject(new Error('the OIP runtime does not load model bytes'));
+  const sessions = Object.fromEntries(
+    await untilAborted(Promise.all(TTVSR_PARTS.map(async (part) => [part, await runtime.createSession(parts[part], noBytes)] as const)), signal),
+  ) as Record<TtvsrPart, Session>;
+  const runPart: RunPart = (part, feeds, partSignal) => sessions[part].run(feeds, { signal: partSignal });
+  return (frames, write) =>
+    windows(frames, write)(async (window, onFrame) => {
+      try {
+        for await (const { index, rgb } of upscaleWindowRgb24(window.frames, window, window, runPart, { signal })) await onFrame(index, rgb);
+      } catch (err) {
+        if (signal.aborted) throw cancelled();
+        throw err;
+      }
+    });
+}
+
+/**
+ * Runs the video job `spec` on the clip at `files.input` into `files.output`: every frame through the image task of
+ * its video task with model `card`, or, for TTVSR (`parts`: its five part cards), the clip through the recurrence in
+ * windows; progress (frames done) goes to `job`. Throws on failure or cancel.
+ */
+export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, files: RunFiles, cfg: RunnerConfig, parts?: TtvsrCards): Promise<JobResult> {
+  if (isTtvsrEntry(card) && !parts) throw new Error(`${card.label} is a part of a TTVSR pipeline: the job needs its five parts.`);
+  const task = videoTask(spec.task);
+  const signal = job.abort.signal;
+  const throwIfCancelled = () => {
+    if (signal.aborted) throw cancelled();
+  };
+
+  job.setProgress('probe', 0, 0);
+  const clip = await probeClip(cfg.tools, files.input, CLIP);
+  throwIfCancelled();
+  if (clip.durationSeconds > cfg.maxDurationSeconds) {
+    throw new Error(`The clip is ${clip.durationSeconds.toFixed(1)} s long; this server ${task.does} clips up to ${cfg.maxDurationSeconds} s. Trim it and upload it again.`);
+  }
+  if (clip.width * clip.height > cfg.maxFramePixels) {
+    throw new Error(`The clip's frames are ${clip.width}×${clip.height} (${(clip.width * clip.height / 1e6).toFixed(2)} MP); this server ${task.does} frames up to ${(cfg.maxFramePixels / 1e6).toFixed(2)} MP. Downscale it first.`);
+  }
+
+  const scale = task.scale(card);
+  const outWidth = clip.width * scale;
+  const outHeight = clip.height * scale;
+  let done = 0;
+  let total = clip.frames;
+  const frameDone = () => {
+    done++;
+    total = Math.max(total, done);
+    job.setProgress('run', done, total);
+  };
+  const produce: Produce = parts
+    ? await ttvsrProducer(job, parts, clip, cfg, frameDone)
+    : await framesProducer(job, spec, card, clip, cfg, { done: () => done, total: () => total, frameDone });
+  throwIfCancelled();
+
   const decoder = new FrameDecoder(cfg.tools, files.input, clip, CLIP);
   const encoder = new FrameEncoder(cfg.tools, {
     width: outWidth,
@@ -171,26 +282,7 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
   });
   try {
     job.setProgress('run', 0, total);
-    // Per-frame models: no temporal context. A video model would declare its context and get it here.
-    for await (const window of frameWindows(decoder.frames(), cfg.windowFrames, 0)) {
-      throwIfCancelled();
-      const produce = window.frames.slice(window.keepFrom, window.keepTo);
-      // Progress per frame as each one finishes (a restored frame can take seconds); the window is encoded in order.
-      const made = await mapLimit(
-        produce.map((rgb, i) => ({ rgb, index: window.first + i })),
-        cfg.parallelFrames,
-        async (frame) => {
-          const out = await runFrame(frame.rgb, frame.index);
-          throwIfCancelled();
-          done++;
-          total = Math.max(total, done);
-          job.setProgress('run', done, total);
-          return out;
-        },
-      );
-      throwIfCancelled();
-      for (const frame of made) await encoder.write(frame);
-    }
+    await produce(decoder.frames(), (rgb) => encoder.write(rgb));
     if (done === 0) throw new Error(`The clip has no frames to ${task.verb}.`);
     job.setProgress('encode', done, done);
     await encoder.finish();

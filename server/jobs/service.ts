@@ -21,7 +21,7 @@ import { addRedactedRoot, redactPaths } from '../redact.ts';
 import type { Registry } from '../../worker/models/card.ts';
 import type { ServerPaths } from '../paths.ts';
 import { freeBytes, storageError } from './disk.ts';
-import { EngineJobRunner } from './engine-runner.ts';
+import { EngineJobRunner, type RunTtvsrWindow } from './engine-runner.ts';
 import { checkTools, ToolMissingError, type VideoTools } from './ffmpeg.ts';
 import { isInstallSpec, type InstallRunner, type UploadSpec } from './install-spec.ts';
 import { isVideoSpec, Job, uploadOfSpec, type AnyJobSpec } from './job.ts';
@@ -29,9 +29,10 @@ import { Journal, JOURNAL_FILE } from './journal.ts';
 import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
 import { JobsDirLock } from './lock.ts';
 import { restoreJobs } from './restore.ts';
-import { runVideoJob, type RunnerConfig } from './runner.ts';
+import { runVideoJob, type RunnerConfig, type TtvsrCards } from './runner.ts';
 import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec } from './spec.ts';
-import { VIDEO_TASK_NAMES } from './video-tasks.ts';
+import { VIDEO_TASK_NAMES, videoModelCard } from './video-tasks.ts';
+import { isTtvsrEntry, ttvsrName, ttvsrParts } from '../../worker/video/ttvsr.ts';
 import { appendChunk, uploadHeaders, type ChunkReader } from './upload.ts';
 
 export interface JobOptions {
@@ -130,7 +131,7 @@ export class JobService {
   private readonly maxRunningInstalls: number;
   private readonly maxJobs: number;
   private readonly maxJobsPerClient: number;
-  private readonly runner: Omit<RunnerConfig, 'infer' | 'tools'>;
+  private readonly runner: Omit<RunnerConfig, 'infer' | 'tools' | 'ttvsrProcess'>;
   private readonly dir: string;
   /** Whether the folder was named in the options (taken at start) or is the default (taken on first use). */
   private readonly dirGiven: boolean;
@@ -498,12 +499,21 @@ export class JobService {
   private async runVideo(job: Job, output: string) {
     if (!isVideoSpec(job.spec)) throw new Error(`Job ${job.id} is not a video job.`);
     const spec = job.spec;
-    const card = (await this.registry()).models.find((m) => m.id === spec.model);
+    const registry = await this.registry();
+    const card = videoModelCard(registry, spec.model);
     if (!card) throw new Error(`Model ${job.spec.model} is no longer available on this server.`);
+    // TTVSR: its five parts; on this server its windows run in an engine process (runner.ts says why).
+    let parts: TtvsrCards | undefined;
+    if (isTtvsrEntry(card)) {
+      const found = ttvsrParts(card, registry);
+      if ('missing' in found) throw new Error(`${ttvsrName(card)} is missing ${found.missing.join(', ')} on this server: install it again, then run the job again.`);
+      parts = found.parts;
+    }
     const baseUrl = this.options.inferUrl ?? this.serverUrl;
     if (!baseUrl) throw new Error('The server has no URL yet to send frames to.');
     const token = this.options.inferUrl ? this.options.inferToken : this.options.token;
-    return runVideoJob(job, spec, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token } });
+    const ttvsrProcess = this.options.inferUrl ? undefined : <T>(j: Job, work: (run: RunTtvsrWindow) => Promise<T>) => this.engineRunner.ttvsr(j, work);
+    return runVideoJob(job, spec, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token }, ttvsrProcess }, parts);
   }
 
   private runEngine(job: Job, output: string) {

@@ -43,7 +43,7 @@ export function parseJobSpec(text: string, registry: Registry, limits: SpecLimit
 
   const given = body.params === undefined ? {} : body.params;
   if (!isObject(given)) throw new HttpError(400, `params must be an object such as ${task.exampleParams}.`);
-  const { card, params } = task.resolve(given, body.model, registry);
+  const { card, params, model } = task.resolve(given, body.model, registry);
 
   const upload = body.upload;
   if (!isObject(upload)) throw new HttpError(400, `upload must say what will be uploaded, e.g. {"bytes":123456,"mime":"video/mp4"}.`);
@@ -56,7 +56,7 @@ export function parseJobSpec(text: string, registry: Registry, limits: SpecLimit
   if (typeof mime !== 'string' || !/^video\/[a-z0-9.+-]+$/i.test(mime)) {
     throw new HttpError(415, `upload.mime must be a video type such as video/mp4, video/quicktime or video/webm (got ${JSON.stringify(mime)}).`);
   }
-  return { spec: { task: task.id, model: card.id, params, upload: { bytes, mime: mime.toLowerCase() } }, card };
+  return { spec: { task: task.id, model: model ?? card.id, params, upload: { bytes, mime: mime.toLowerCase() } }, card };
 }
 
 /** Same job twice? (The normalized specs are compared, so key order and defaults do not matter.) */

@@ -2,12 +2,16 @@
 // the task table (worker/tasks/) with that task's own code, and encoded again. This table is what differs between
 // them: which image task a frame is, which models and params a job may name (checked here with messages that say
 // what is allowed), the params each frame runs with, and how large the output is. Everything else (upload, windows,
-// progress, cancel, journal, restart) is shared.
+// progress, cancel, journal, restart) is shared. One video model is not a frame task: TTVSR (upscale-video with a
+// TTVSR pipeline, named by its pipeline id such as "ttvsr-reds" or by any of its parts) runs its recurrence over
+// windows of frames instead (runner.ts), ×4 only.
 import { FrontierError, type Params } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { restore, RESTORE_MODES } from '../../worker/tasks/restore.ts';
 import type { TaskDef } from '../../worker/tasks/task.ts';
 import { upscale } from '../../worker/tasks/upscale.ts';
+import { upscaleVideo as upscaleVideoTask } from '../../worker/tasks/upscale-video.ts';
+import { isTtvsrEntry, ttvsrName, ttvsrParts } from '../../worker/video/ttvsr.ts';
 import { HttpError } from '../http-util.ts';
 
 export const VIDEO_TASKS = ['upscale-video', 'restore-video'] as const;
@@ -33,8 +37,9 @@ export interface VideoTaskDef {
   verb: string;
   /** Example params, for messages. */
   exampleParams: string;
-  /** Checks a body's params and model against `registry`; throws HttpError(400) saying what is allowed. */
-  resolve(params: Record<string, unknown>, model: unknown, registry: Registry): { card: ModelCard; params: VideoParams };
+  /** Checks a body's params and model against `registry`; throws HttpError(400) saying what is allowed. `model`:
+   *  the id the job keeps when it is not the card's (a TTVSR pipeline's id). */
+  resolve(params: Record<string, unknown>, model: unknown, registry: Registry): { card: ModelCard; params: VideoParams; model?: string };
   /** Whether journalled params are this task's (a restart drops a record that is not). */
   validParams(params: Record<string, unknown>): boolean;
   /** The params each frame's image task runs with. */
@@ -58,6 +63,21 @@ function unknownParams(params: Record<string, unknown>, known: string[], task: V
   if (extra.length) throw new HttpError(400, `Unknown parameter ${extra.join(', ')} for ${task}; known: ${known.join(', ')}.`);
 }
 
+/**
+ * The reconstruct part of the TTVSR pipeline that `id` names (the pipeline's id, e.g. "ttvsr-reds", or any of its
+ * parts' card ids), if `registry` has it.
+ */
+export function ttvsrEntryOf(registry: Registry, id: string): ModelCard | undefined {
+  const named = registry.models.find((m) => m.id === id);
+  const pipelineId = named?.task === 'upscale-video' && named.pipeline ? named.pipeline.id : id;
+  return registry.models.find((m) => isTtvsrEntry(m) && m.pipeline!.id === pipelineId);
+}
+
+/** The card a video job's model names: an image model's card, or the reconstruct part of a TTVSR pipeline. */
+export function videoModelCard(registry: Registry, id: string): ModelCard | undefined {
+  return ttvsrEntryOf(registry, id) ?? registry.models.find((m) => m.id === id);
+}
+
 const upscaleVideo: VideoTaskDef = {
   id: 'upscale-video',
   frame: upscale,
@@ -68,11 +88,24 @@ const upscaleVideo: VideoTaskDef = {
     unknownParams(params, ['scale'], 'upscale-video');
     if (params.scale !== undefined && ![2, 3, 4].includes(params.scale as number)) throw new HttpError(400, `params.scale must be 2, 3 or 4 (got ${JSON.stringify(params.scale)}).`);
     const upscalers = registry.models.filter((m) => m.task === 'upscale');
+    const temporal = registry.models.filter(isTtvsrEntry).map((m) => `${m.pipeline!.id} (${ttvsrName(m)}, ×4 only)`);
+    const listed = [...upscalers.map((m) => m.id), ...temporal].join(', ');
     const modelId = model ?? (params.scale !== undefined ? upscale.defaultModel({ scale: params.scale as number, quality: 'best' }) : undefined);
-    if (typeof modelId !== 'string') throw new HttpError(400, `Name a model (one of ${upscalers.map((m) => m.id).join(', ') || 'none built'}) or params.scale.`);
+    if (typeof modelId !== 'string') throw new HttpError(400, `Name a model (one of ${listed || 'none built'}) or params.scale.`);
+    const ttvsr = ttvsrEntryOf(registry, modelId);
+    if (ttvsr) {
+      const found = ttvsrParts(ttvsr, registry);
+      if ('missing' in found) {
+        throw new HttpError(400, `${ttvsrName(ttvsr)} is missing its part${found.missing.length > 1 ? 's' : ''} ${found.missing.join(', ')} on this server: install it again (the model manager, or npx frontier models install ${ttvsr.pipeline!.id} --from FILE).`);
+      }
+      // TTVSR upscales ×4 only: the task's own check says what to do instead.
+      const scale = (params.scale as number | undefined) ?? ttvsr.io.scale;
+      checked(upscaleVideoTask, ttvsr, { scale });
+      return { card: ttvsr, params: { scale }, model: ttvsr.pipeline!.id };
+    }
     const card = upscalers.find((m) => m.id === modelId);
     if (!card) {
-      throw new HttpError(400, `Model ${modelId} is not an upscaling model this server can run; available: ${upscalers.map((m) => m.id).join(', ') || 'none (build them with npx tsx plugin/build.ts)'}.`);
+      throw new HttpError(400, `Model ${modelId} is not an upscaling model this server can run; available: ${listed || 'none (build them with npx tsx plugin/build.ts)'}.`);
     }
     const scale = (params.scale as number | undefined) ?? card.io.scale;
     checked(upscale, card, { scale });

@@ -81,9 +81,17 @@ function integerRanges(card: ModelCard): Map<string, IntegerRange> {
   return ranges;
 }
 
+/**
+ * Video models that run on whole frames (TTVSR's parts: tile size 0, io.video) take one frame's positions, padded:
+ * a frame of up to 1920 × 1088 pixels (the video jobs' frame limit, rounded up to TTVSR's multiple of 4), or its
+ * keyframe token maps (keyframes × H/4 × W/4, at most 16 keyframes at that size).
+ */
+export const WHOLE_FRAME_POSITIONS = 1920 * 1088;
+
 export function requestBounds(card: ModelCard, inputs: BoundedInput[]): RequestBounds {
   const tileSize = card.io.tile.size;
-  const maxPositions = tileSize * tileSize;
+  const wholeFrames = tileSize === 0 && 'video' in card.io;
+  const maxPositions = wholeFrames ? WHOLE_FRAME_POSITIONS : tileSize * tileSize;
   const elements = inputs.reduce((n, input) => n + maxElements(input, maxPositions), 0);
   return { tileSize, maxPositions, maxBatch: MAX_BATCH, maxBodyBytes: HEADER_ALLOWANCE + elements * BODY_BYTES_PER_ELEMENT, ranges: integerRanges(card) };
 }

@@ -1,4 +1,5 @@
 import type { ModelStatus } from '../../worker/engine-api.ts';
+import { isTtvsrEntry } from '../../worker/video/ttvsr-card.ts';
 import { formatMB, modelName, TEST_MODEL } from '../format.ts';
 import { LabelRow, useToggle } from './InfoButton.tsx';
 
@@ -21,6 +22,8 @@ export function modelMismatch(m: ModelStatus, scale: number | undefined): string
 /** One option's text: the model's name, its size, and whether it is downloaded or a test model. */
 export function modelOptionText(m: ModelStatus): string {
   const parts = [modelName(m.card), `${formatMB(modelBytes(m))} MB`];
+  // A video model that looks at neighbouring frames (TTVSR) upscales ×4 only.
+  if (isTtvsrEntry(m.card)) parts.splice(1, 0, `temporal: uses neighbouring frames, ×${m.card.io.scale} only`);
   if (m.cached) parts.push('downloaded');
   if (m.card.variant === 'tiny') parts.push(`${TEST_MODEL.toLowerCase()}, results are noise`);
   return parts.join(' · ');

@@ -67,6 +67,9 @@ export interface TaskDef {
   /** For pipelines (card.pipeline): the role of the card a job names (text-to-image: 'transformer'); the other
    *  parts are found through it and are not offered as models. */
   modelRole?: string;
+  /** Pipelines of another task's cards offered too, by the part a job names (upscale-video: TTVSR by its
+   *  'reconstruct' part, beside the upscale models). */
+  alsoOffers?: ModelOffer[];
   /** The model to use when the job names none; `available` are the registry's cards for this task, full ones first. */
   defaultModel(params: Params, available?: ModelCard[]): string;
   /** Tasks that use a selected result of their model when there is one and start from the seed otherwise: what such a
@@ -132,6 +135,8 @@ export interface TaskInfo {
   modelTask: string;
   /** Pipelines: the role of the cards offered as models (TaskDef.modelRole). */
   modelRole?: string;
+  /** TaskDef.alsoOffers. */
+  alsoOffers?: ModelOffer[];
   /** Set when the task runs only on a server (the UI says so). */
   serverOnly: boolean;
   /** TaskDef.optionalSource. */
@@ -147,7 +152,19 @@ export interface TaskPreset {
   params: Params;
 }
 
+/** Cards of `task` in the role `role`, offered as models of another task (TaskDef.alsoOffers). */
+export interface ModelOffer {
+  task: string;
+  role: string;
+}
+
+/** Whether a task's model pickers offer `card`: its own models (modelTask, modelRole) or those it also offers. */
+export function offersModel(t: { id: string; modelTask?: string; modelRole?: string; alsoOffers?: ModelOffer[] }, card: { task: string; role?: string }): boolean {
+  if (card.task === (t.modelTask ?? t.id) && (!t.modelRole || card.role === t.modelRole)) return true;
+  return !!t.alsoOffers?.some((o) => card.task === o.task && card.role === o.role);
+}
+
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}) };
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), ...(t.alsoOffers ? { alsoOffers: t.alsoOffers } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}) };
 }

@@ -1,6 +1,10 @@
-// Task `upscale-video`: a clip upscaled frame by frame with the ESRGAN models, as one job on the server (frames
-// are decoded and encoded there with ffmpeg; windows of frames go through its Open Inference Protocol path).
+// Task `upscale-video`: a clip upscaled as one job on the server (frames are decoded and encoded there with ffmpeg).
+// Two kinds of models: ESRGAN, frame by frame (windows of frames go through the server's Open Inference Protocol
+// path), and TTVSR, a video model that looks at neighbouring frames (its recurrence runs in the server's engine
+// process, window by window: server/jobs/runner.ts), ×4 only. TTVSR is offered by its reconstruct part, as
+// text-to-image offers VQ-Diffusion by its transformer; the job names its pipeline ("ttvsr-reds").
 import { FrontierError } from '../job.ts';
+import { isTtvsrEntry, ttvsrName } from '../video/ttvsr-card.ts';
 import type { TaskDef } from './task.ts';
 import { upscale } from './upscale.ts';
 
@@ -10,13 +14,22 @@ export const MAX_CLIP_BYTES = 100 * 2 ** 20;
 export const upscaleVideo: TaskDef = {
   id: 'upscale-video',
   label: 'Upscale video',
-  description: 'Enlarge a video clip 2–4× with ESRGAN, frame by frame, on the server (npm start, or a server in Settings).',
+  description: 'Enlarge a video clip on the server (npm start, or a server in Settings): 2–4× with ESRGAN, frame by frame, or 4× with TTVSR, which uses neighbouring frames to recover detail.',
   inputs: ['video'],
   params: upscale.params,
   targets: ['server'],
   modelTask: 'upscale',
+  alsoOffers: [{ task: 'upscale-video', role: 'reconstruct' }],
   defaultModel: upscale.defaultModel,
-  checkModel: upscale.checkModel,
+  checkModel(model, params) {
+    if (!isTtvsrEntry(model)) return upscale.checkModel!(model, params);
+    if (Number(params.scale) !== model.io.scale) {
+      throw new FrontierError(
+        'bad-input',
+        `${ttvsrName(model)} upscales ×${model.io.scale} only (it is trained for ×${model.io.scale} and uses neighbouring frames): set Scale to ×${model.io.scale}, or pick an ESRGAN model for ×${params.scale}.`,
+      );
+    }
+  },
   async run(ctx) {
     const video = ctx.job.video;
     if (!video || video.bytes.length === 0) throw new FrontierError('bad-input', 'Upscale video needs a clip: select a video or an animated top-level frame.');
@@ -27,7 +40,8 @@ export const upscaleVideo: TaskDef = {
     const result = await server.runVideo({
       id: ctx.job.id,
       task: upscaleVideo.id,
-      model: ctx.model.id,
+      // A TTVSR job names its pipeline (the server finds the five parts); an ESRGAN job its model.
+      model: isTtvsrEntry(ctx.model) ? ctx.model.pipeline!.id : ctx.model.id,
       params: { scale: Number(ctx.params.scale) },
       video,
       signal: ctx.signal,

@@ -8,11 +8,12 @@
 // the window and any window can be retried or served elsewhere. The recurrence then sees `context` frames of the
 // past and future instead of the whole clip: outputs differ from one pass over the clip by an amount the tests
 // measure (test/export/ttvsr-windows.test.ts).
+import type { ModelCard, Registry } from '../models/card.ts';
+import { TTVSR_PARTS, type TtvsrPart } from './ttvsr-card.ts';
 import type { Tensor } from '../runtime/runtime.ts';
 import { frameWindows } from '../../server/jobs/windows.ts';
 
-export const TTVSR_PARTS = ['flow', 'features', 'align', 'refine', 'reconstruct'] as const;
-export type TtvsrPart = (typeof TTVSR_PARTS)[number];
+export { isTtvsrEntry, ttvsrName, TTVSR_PARTS, type TtvsrPart } from './ttvsr-card.ts';
 
 /** Runs one part; `outputs` names the outputs the driver reads (a runner may compute only those). */
 export type RunPart = (
@@ -269,6 +270,37 @@ export async function* upscaleClipInWindows(
       yield out;
     }
   }
+}
+
+/**
+ * One stateless window of a clip, as a server process runs it: packed RGB24 frames in (the window's context frames
+ * included), the ×4 RGB24 frames of frames[keepFrom, keepTo) out, in order, as the forward pass makes them. Each
+ * window pads, runs and crops on its own: the same frames as upscaleClipInWindows gives for the same windows.
+ */
+export async function* upscaleWindowRgb24(
+  frames: Uint8Array[],
+  size: { width: number; height: number },
+  keep: { keepFrom: number; keepTo: number },
+  runPart: RunPart,
+  options: { keyframeStride?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<{ index: number; rgb: Uint8Array }> {
+  const tensors = frames.map((rgb) => padFrame(fromRgb24(rgb, size.width, size.height)));
+  for await (const { index, image } of runWindow(tensors, runPart, { ...keep, ...options })) {
+    yield { index, rgb: toRgb24(cropImage(image, size.width, size.height)) };
+  }
+}
+
+/** The five part cards of the pipeline whose reconstruct part is `entry`, or which parts `registry` lacks. */
+export function ttvsrParts(entry: ModelCard, registry: Registry): { parts: Record<TtvsrPart, ModelCard> } | { missing: string[] } {
+  const parts: Partial<Record<TtvsrPart, ModelCard>> = {};
+  const missing: string[] = [];
+  for (const part of TTVSR_PARTS) {
+    const id = entry.pipeline?.[part];
+    const card = id ? registry.models.find((m) => m.id === id) : undefined;
+    if (card) parts[part] = card;
+    else missing.push(id ?? part);
+  }
+  return missing.length ? { missing } : { parts: parts as Record<TtvsrPart, ModelCard> };
 }
 
 /** Interleaved 8-bit RGB (ffmpeg's rgb24) → VideoFrame. */
