@@ -212,11 +212,18 @@ class Tool {
 export class FrameDecoder {
   private readonly tool: Tool;
   readonly frameBytes: number;
+  /** Resolves when ffmpeg has exited (its output may still wait in the pipe for frames()). */
+  readonly exited: Promise<void>;
 
   constructor(tools: VideoTools, file: string, info: ClipInfo, name: string) {
     this.frameBytes = info.width * info.height * 3;
     const args = ['-v', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
     this.tool = new Tool(spawnTool(tools.ffmpeg, args, ['ignore', 'pipe', 'pipe']), `Decoding ${name}`, [[file, name]]);
+    // When ffmpeg exits, Node resumes (and so empties) every stdout nobody listens to, to let the child close: a
+    // short clip decoded before frames() is first pulled (models still loading) would lose its frames. A 'readable'
+    // listener marks the pipe as read without reading it, so backpressure still holds ffmpeg back.
+    this.tool.child.stdout!.on('readable', () => {});
+    this.exited = new Promise((resolve) => this.tool.child.once('exit', () => resolve()));
   }
 
   async *frames(): AsyncGenerator<Uint8Array> {
