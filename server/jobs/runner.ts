@@ -26,7 +26,7 @@ import type { RunTtvsrWindow } from './engine-runner.ts';
 import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type ClipInfo, type VideoTools } from './ffmpeg.ts';
 import type { Job, JobResult, JobSpec } from './job.ts';
 import { videoTask } from './video-tasks.ts';
-import { frameWindows } from './windows.ts';
+import { frameWindows } from '../../worker/video/windows.ts';
 
 export interface RunnerConfig {
   tools: VideoTools;
@@ -196,7 +196,7 @@ async function framesProducer(
 }
 
 /**
- * TTVSR: windows of DEFAULT_WINDOW frames with DEFAULT_CONTEXT frames either side (server/jobs/windows.ts), each
+ * TTVSR: windows of DEFAULT_WINDOW frames with DEFAULT_CONTEXT frames either side (worker/video/windows.ts), each
  * window's whole recurrence in this server's engine process (cfg.ttvsrProcess), or part by part over OIP at a
  * gateway. Each ×4 frame is written and counted as it comes.
  */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { frameWindows } from '../../server/jobs/windows.ts';
+import { frameWindows } from '../../worker/video/windows.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { authHeaders, call, clipWorkspace, filesUnder, jobBody, openPatch, patch, poll, readEvents, submit } from './jobs-util.ts';
 

@@ -3,7 +3,7 @@
 // Python twin of runWindow() here. Runtime-agnostic: every model call goes through `runPart`, so the same code drives
 // onnxruntime-node sessions on our server or an Open Inference Protocol server (Triton) later. No DOM, no host APIs.
 //
-// Long clips run in stateless windows with overlap (server/jobs/windows.ts): each window runs the full
+// Long clips run in stateless windows with overlap (worker/video/windows.ts): each window runs the full
 // bidirectional recurrence on its frames from empty state and keeps only its middle frames, so memory is bounded by
 // the window and any window can be retried or served elsewhere. The recurrence then sees `context` frames of the
 // past and future instead of the whole clip: outputs differ from one pass over the clip by an amount the tests
@@ -11,7 +11,7 @@
 import type { ModelCard, Registry } from '../models/card.ts';
 import { TTVSR_PARTS, type TtvsrPart } from './ttvsr-card.ts';
 import type { Tensor } from '../runtime/runtime.ts';
-import { frameWindows } from '../../server/jobs/windows.ts';
+import { frameWindows } from './windows.ts';
 
 export { isTtvsrEntry, ttvsrName, TTVSR_PARTS, type TtvsrPart } from './ttvsr-card.ts';
 
