@@ -107,7 +107,10 @@ export class Engine {
     const available = registry.models.filter((m) => offersModel(task, m)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
     // A selected result made by a model of this task (e.g. the portrait to turn) brings its model along.
     const fromSource = job.sources?.find((s) => s.latent && available.some((m) => m.id === s.model))?.model;
-    const id = job.model ?? fromSource ?? task.defaultModel(params, available);
+    // A pipeline's id ("ttvsr-reds", "vqdiffusion-ithq", as the catalogue and `frontier models` name it) means the
+    // part through which this task offers it.
+    const byPipeline = job.model && !findModel(registry, job.model) ? available.find((m) => m.pipeline?.id === job.model)?.id : undefined;
+    const id = byPipeline ?? job.model ?? fromSource ?? task.defaultModel(params, available);
     const card = findModel(registry, id);
     if (!card) {
       const known = registry.models.filter((m) => m.task === (task.modelTask ?? task.id)).map((m) => m.id);

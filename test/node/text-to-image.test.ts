@@ -33,6 +33,10 @@ test('text-to-image: the default model is the tiny pipeline; same prompt and see
   assert.ok(differs(await run({ ...base, prompt: 'a blue boat on a lake' })), 'another prompt');
   assert.ok(differs(await run({ ...base, guidance: 1 })), 'no guidance');
   assert.ok(differs(await run({ ...base, truncation: 0.6 })), 'truncation');
+  // The pipeline's id (as the catalogue and `frontier models` name it) means the part this task runs by.
+  const byPipeline = await engine.run({ id: `t${++n}`, task: 'text-to-image', model: 'vqdiffusion-ithq-tiny', params: base, target: 'node' });
+  assert.equal(byPipeline.meta.model, TRANSFORMER);
+  assert.deepEqual(byPipeline.images[0].data, a.images[0].data);
 });
 
 test('text-to-image: progress counts every step and carries previews; cancel stops mid-sampling', async () => {
