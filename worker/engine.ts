@@ -12,6 +12,7 @@ import type { ImageCodec } from './image/codec.ts';
 import { checkRgba } from './image/rgba.ts';
 import { findTask, TASKS } from './tasks/index.ts';
 import { offersModel, resolveParams, taskInfo, type TaskDef, type TaskInfo } from './tasks/task.ts';
+import { noClip } from './tasks/video-job.ts';
 
 export interface EnginePlatform {
   codec: ImageCodec;
@@ -191,7 +192,7 @@ export class Engine {
       throw new FrontierError('bad-input', `${task.label} needs ${latentsNeeded === 1 ? 'a generated image' : `${latentsNeeded} generated images`} selected (made by Frontier, which remembers their latent).`);
     }
     if (task.inputs.includes('video') && !(job.video?.bytes instanceof Uint8Array && job.video.bytes.length > 0)) {
-      throw new FrontierError('bad-input', `${task.label} needs a video clip: select a video or an animated top-level frame.`);
+      throw new FrontierError('bad-input', noClip(task.label));
     }
     const choice = await this.target(task, card, job.target ?? 'auto');
     const progress = (p: Omit<Progress, 'jobId'>) => onProgress({ ...p, jobId: job.id });

@@ -65,6 +65,16 @@ describe('upscale-video through the job API', () => {
     assert.ok(runs.every((e, i) => i === 0 || e.done >= runs[i - 1].done), 'frame progress never goes backwards');
   });
 
+  test('a video task without a clip, or with one over 100 MB, says what to do and sends nothing', async () => {
+    const engine = engineFor(server.url);
+    for (const task of ['upscale-video', 'restore-video']) {
+      await assert.rejects(engine.run({ id: jobId(`${task}-none`), task, params: {}, video: { bytes: new Uint8Array(0), mime: 'video/mp4' } }),
+        (err: Error & { code?: string }) => err.code === 'bad-input' && /needs a clip: choose one with Choose a clip…/.test(err.message));
+      await assert.rejects(engine.run({ id: jobId(`${task}-huge`), task, params: {}, video: { bytes: new Uint8Array(100 * 2 ** 20 + 1), mime: 'video/mp4' } }),
+        (err: Error & { code?: string }) => err.code === 'too-large' && /at most 100 MB/.test(err.message));
+    }
+  });
+
   test('the engine restores a clip on the server (restore-video, Fix: Remove rain): progress names the frame and, for frames of several tiles, the tile', { timeout: 300_000 }, async () => {
     await makePhotoClip(join(work, 'rain.mp4'), { photo: 'chelsea.png', width: 160, height: 48, frames: 2, fps: 2, panPx: 2, x0: 150, y0: 80 });
     const events: Progress[] = [];
@@ -146,7 +156,7 @@ describe('upscale-video through the job API', () => {
       return true;
     });
     await assert.rejects(engineFor(server.url).run({ id: jobId('forced-node'), task: 'upscale-video', params: { scale: 2 }, video, target: 'node' }), /runs only on server: choose Auto or Server/);
-    await assert.rejects(engineFor(server.url).run({ id: jobId('empty-clip'), task: 'upscale-video', params: { scale: 2 }, video: { bytes: new Uint8Array(0), mime: 'video/mp4' } }), /needs a video clip/);
+    await assert.rejects(engineFor(server.url).run({ id: jobId('empty-clip'), task: 'upscale-video', params: { scale: 2 }, video: { bytes: new Uint8Array(0), mime: 'video/mp4' } }), /needs a clip: choose one with Choose a clip…/);
 
     const triton = await startFakeOipServer();
     try {

@@ -7,9 +7,8 @@ import { FrontierError } from '../job.ts';
 import { isTtvsrEntry, ttvsrName } from '../video/ttvsr-card.ts';
 import type { TaskDef } from './task.ts';
 import { upscale } from './upscale.ts';
+import { runVideoTask } from './video-job.ts';
 
-/** Figma's createVideoAsync takes at most 100 MB; servers have their own upload limit. */
-export const MAX_CLIP_BYTES = 100 * 2 ** 20;
 
 export const upscaleVideo: TaskDef = {
   id: 'upscale-video',
@@ -30,23 +29,7 @@ export const upscaleVideo: TaskDef = {
       );
     }
   },
-  async run(ctx) {
-    const video = ctx.job.video;
-    if (!video || video.bytes.length === 0) throw new FrontierError('bad-input', 'Upscale video needs a clip: select a video or an animated top-level frame.');
-    if (video.bytes.length > MAX_CLIP_BYTES) {
-      throw new FrontierError('too-large', `The clip is ${(video.bytes.length / 2 ** 20).toFixed(0)} MB; video jobs take at most 100 MB. Export it shorter or at lower quality.`);
-    }
-    const server = ctx.jobServer();
-    const result = await server.runVideo({
-      id: ctx.job.id,
-      task: upscaleVideo.id,
-      // A TTVSR job names its pipeline (the server finds the five parts); an ESRGAN job its model.
-      model: isTtvsrEntry(ctx.model) ? ctx.model.pipeline!.id : ctx.model.id,
-      params: { scale: Number(ctx.params.scale) },
-      video,
-      signal: ctx.signal,
-      progress: ctx.progress,
-    });
-    return { images: [], video: result };
-  },
+  run: (ctx) =>
+    // A TTVSR job names its pipeline (the server finds the five parts); an ESRGAN job its model.
+    runVideoTask(ctx, upscaleVideo, isTtvsrEntry(ctx.model) ? ctx.model.pipeline!.id : ctx.model.id, { scale: Number(ctx.params.scale) }),
 };
