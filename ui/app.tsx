@@ -482,6 +482,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   };
 
   const saveSettings = (next: Settings) => {
+    // Until the host's settings arrive (init), `settings` are the defaults: saving them would write the defaults over
+    // the designer's stored server and pairing code. Controls that save are disabled until then; this is the backstop.
+    if (!hostInfo) return;
     const reconnect = next.serverUrl !== settings.serverUrl || next.token !== settings.token;
     setSettings(next);
     host.send({ type: 'save-settings', settings: next });
@@ -617,7 +620,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
           )}
 
           <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
-          <TargetPicker value={target} status={targetStatus} disabled={running} onChange={setTarget} />
+          <TargetPicker value={target} status={targetStatus} disabled={running || !hostInfo || !taskId} onChange={setTarget} />
         </div>
 
         <Section title="Models" testId="models-panel">
@@ -629,7 +632,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
             }} />
         </Section>
         <Section title="Settings" testId="settings-panel" open={boot.phase === 'failed' || undefined}>
-          <SettingsPanel settings={settings} disabled={running} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} host={hostInfo?.name} />
+          <SettingsPanel settings={settings} disabled={running || !hostInfo} onSave={saveSettings} onTest={(url, token) => engine.testServer(url, token)} host={hostInfo?.name} />
         </Section>
       </main>
 

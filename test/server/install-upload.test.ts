@@ -173,7 +173,9 @@ test('the catalogue view: every checkpoint but the unused ones, with how it can 
   const { entries } = JSON.parse(res.text) as { entries: { id: string; status: string; install: string; state: string; familyLabel: string; license: { acceptBeforeDownload: boolean } }[] };
   const byId = new Map(entries.map((e) => [e.id, e]));
   assert.ok(!byId.has('vqdiffusion-clip-vit-b-32'), 'unused checkpoints are left out');
-  assert.deepEqual({ ...byId.get('ttvsr-reds'), license: undefined }, { ...byId.get('ttvsr-reds'), status: 'planned', install: 'no', state: 'not-installed', license: undefined });
+  assert.deepEqual({ ...byId.get('simmim-swin-base-192-800ep'), license: undefined }, { ...byId.get('simmim-swin-base-192-800ep'), status: 'planned', install: 'no', state: 'not-installed', license: undefined });
+  // TTVSR's files are on shared-folder pages only a browser opens: installed from the file the designer downloads.
+  assert.deepEqual([byId.get('ttvsr-reds')?.status, byId.get('ttvsr-reds')?.install], ['available', 'file']);
   assert.equal(byId.get('styleswin-church-256')?.install, 'download');
   assert.equal(byId.get(ENTRY)?.familyLabel, 'StyleSwin');
   assert.equal(byId.get('gram-ffhq-256')?.license.acceptBeforeDownload, true);
@@ -189,7 +191,8 @@ test('bad requests are refused with what to do, and the server keeps serving', a
     [{ task: 'install-model', model: ENTRY, acceptLicense: 'yes' }, 400, /acceptLicense must be true or false/],
     [{ task: 'install-model', model: ENTRY, acceptLicense: true, force: true }, 400, /Unknown field force/],
     [{ task: 'install-model', model: ENTRY, acceptLicense: true, params: { seed: 1 } }, 400, /takes no params/],
-    [{ task: 'install-model', model: 'ttvsr-reds' }, 400, /TTVSR .* cannot be installed: it is not supported yet/],
+    [{ task: 'install-model', model: 'simmim-swin-base-192-800ep' }, 400, /SimMIM .* cannot be installed: it is not supported yet/],
+    [{ task: 'install-model', model: 'ttvsr-reds' }, 400, /TTVSR .* cannot be downloaded by the server: its download page needs a browser\. Download TTVSR_REDS\.pth from .*, then install it from the file/],
     [{ task: 'install-model', model: 'gram-cats-256', acceptLicense: true }, 400, /cannot be installed by this server yet .*npm run convert -- gram-cats-256/],
     [uploadBody(10, { upload: { bytes: 10, parts: [{ name: 'a', bytes: 10, path: '/x' }] } }), 400, /Each of upload\.parts is \{"name", "bytes"\}/],
     [uploadBody(0), 400, /upload\.bytes must be the file's size/],

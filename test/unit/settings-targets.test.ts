@@ -89,3 +89,20 @@ test('a server check that failed is asked again: the line follows the server onc
     assert.equal(await ui.getByTestId('run').isDisabled(), false);
   });
 });
+
+test('before the host has sent its settings, "Run on" cannot be changed and nothing is saved over the stored ones', { timeout: 60_000 }, async () => {
+  // A busy machine: the host answers late. The menu used to take a choice then, save the defaults (no pairing code)
+  // over the host's stored settings, and lose the choice when the host's settings arrived.
+  await withHarness({ height: 560, holdInit: true, settings: { token: 'stored-code', targets: { upscale: 'wasm' } } }, async (page, ui) => {
+    await page.waitForFunction(() => (window as unknown as { hostLog: { received: string[] } }).hostLog.received.includes('ui-ready'));
+    assert.equal(await ui.getByTestId('target-select').isDisabled(), true, 'no choice before the host has answered');
+    assert.deepEqual((await hostLog(page)).settings, [], 'nothing saved');
+    await page.evaluate(() => (window as unknown as { sendInit(): void }).sendInit());
+    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    await ui.getByTestId('task-select').selectOption('upscale');
+    assert.equal(await ui.getByTestId('target-select').inputValue(), 'wasm', 'the stored choice');
+    await ui.getByTestId('target-select').selectOption('server');
+    const saved = (await hostLog(page)).settings.at(-1) as { token?: string; targets?: Record<string, string> };
+    assert.deepEqual([saved.token, saved.targets?.upscale], ['(set)', 'server'], 'saved over the stored settings, pairing code kept');
+  });
+});

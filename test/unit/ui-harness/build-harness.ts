@@ -40,6 +40,8 @@ export interface HarnessOptions {
   hostVideo?: boolean;
   /** The host refuses every clip with this message (Figma without a paid plan). */
   videoRefused?: string;
+  /** The host answers ui-ready only when the test calls window.sendInit() (a slow host). */
+  holdInit?: boolean;
 }
 
 export async function buildHarness(outDir: string, options: HarnessOptions = {}): Promise<string> {
@@ -53,7 +55,7 @@ export async function buildHarness(outDir: string, options: HarnessOptions = {})
     chelsea: (await readFile(join(images, 'chelsea.png'))).toString('base64'),
   };
   const hostScript = await readFile(join(here, 'fake-host.js'), 'utf8');
-  const boot = { uiHtml, fixtures, serverUrl: options.serverUrl ?? 'http://127.0.0.1:8740', maxImageEdge: options.maxImageEdge ?? 4096, settings: options.settings ?? {}, hostName: options.hostName, hostVideo: options.hostVideo ?? false, videoRefused: options.videoRefused };
+  const boot = { uiHtml, fixtures, serverUrl: options.serverUrl ?? 'http://127.0.0.1:8740', maxImageEdge: options.maxImageEdge ?? 4096, settings: options.settings ?? {}, hostName: options.hostName, hostVideo: options.hostVideo ?? false, videoRefused: options.videoRefused, holdInit: options.holdInit ?? false };
   const page = `<!doctype html><html><head><meta charset="utf-8"><title>Frontier UI harness</title>
 <style>body{margin:0;background:#888}iframe{border:0;width:320px;height:900px;display:block;background:#fff}</style></head>
 <body><iframe id="plugin" sandbox="allow-scripts" title="Frontier"></iframe>
