@@ -72,7 +72,7 @@ describe('playground host', () => {
     try {
       assert.equal(await ui.evaluate(() => self.origin), 'null');
       const [init] = (await received(ui)).filter((m) => m.type === 'init') as { host: Record<string, unknown>; settings: Record<string, unknown>; selection: { items: unknown[]; problem?: string } }[];
-      assert.deepEqual(init.host, { name: 'playground', version: '0.1.0', maxImageEdge: 4096, video: true });
+      assert.deepEqual(init.host, { name: 'playground', version: '0.1.0', maxImageEdge: 4096, video: true, videoPlace: 'canvas' });
       assert.equal(init.settings.serverUrl, server.url);
       assert.deepEqual(init.selection.items, []);
       assert.match(init.selection.problem ?? '', /canvas is empty/);
