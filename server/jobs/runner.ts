@@ -16,7 +16,8 @@
 // runs here and calls the five parts over OIP one by one, state included: correct, but every align call sends the
 // token buffers (K·4·16C·H/4·W/4 floats: ≈350 MB at 320×180 full width, over Triton's default 64 MB input limit).
 import { stat } from 'node:fs/promises';
-import { FrontierError, type Progress, type RgbaImage } from '../../worker/job.ts';
+import { FrontierError, type Progress } from '../../worker/job.ts';
+import { rgbaToRgb, rgbToRgba } from '../../worker/image/rgba.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { createOipRuntime } from '../../worker/runtime/oip.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
@@ -59,28 +60,6 @@ const TILE_PROGRESS_MS = 1000;
 
 /** How messages name the input: a user knows the clip they uploaded, not where the server keeps it. */
 const CLIP = 'the uploaded clip';
-
-/** Packed RGB24 → straight RGBA with opaque alpha (what the image tasks take). */
-function rgbToRgba(rgb: Uint8Array, width: number, height: number): RgbaImage {
-  const data = new Uint8Array(width * height * 4);
-  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-    data[j] = rgb[i];
-    data[j + 1] = rgb[i + 1];
-    data[j + 2] = rgb[i + 2];
-    data[j + 3] = 255;
-  }
-  return { width, height, data };
-}
-
-function rgbaToRgb(img: RgbaImage): Uint8Array {
-  const out = new Uint8Array(img.width * img.height * 3);
-  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
-    out[j] = img.data[i];
-    out[j + 1] = img.data[i + 1];
-    out[j + 2] = img.data[i + 2];
-  }
-  return out;
-}
 
 /** Runs `work` over `items` with at most `limit` at once; results in input order. */
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

@@ -113,18 +113,6 @@ export async function decodeFrames(path: string, width: number, height: number):
   return Array.from({ length: stdout.length / size }, (_, i) => new Uint8Array(stdout.subarray(i * size, (i + 1) * size)));
 }
 
-/** Packed RGB24 → RGBA with opaque alpha (what the image tasks take). */
-export function rgbToRgba(rgb: Uint8Array, width: number, height: number): RgbaImage {
-  const data = new Uint8Array(width * height * 4);
-  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-    data[j] = rgb[i];
-    data[j + 1] = rgb[i + 1];
-    data[j + 2] = rgb[i + 2];
-    data[j + 3] = 255;
-  }
-  return { width, height, data };
-}
-
 /** Mean absolute difference of two frames of the same layout, in levels. */
 export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   if (a.length !== b.length) throw new Error(`frames differ in size: ${a.length} and ${b.length} bytes`);
@@ -151,13 +139,6 @@ export function motionCompensatedDiff(prev: Uint8Array, next: Uint8Array, width:
   return sum / ((height - dy) * (width - dx) * 3);
 }
 
-/** RGBA → packed RGB24. */
-export function rgbOf(img: RgbaImage): Uint8Array {
-  const out = new Uint8Array(img.width * img.height * 3);
-  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
-    out[j] = img.data[i];
-    out[j + 1] = img.data[i + 1];
-    out[j + 2] = img.data[i + 2];
-  }
-  return out;
-}
+
+// The frame conversions the server's runner uses, so the tests convert frames the same way.
+export { rgbaToRgb as rgbOf, rgbToRgba } from '../../worker/image/rgba.ts';

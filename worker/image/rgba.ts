@@ -145,3 +145,26 @@ export function padMirror(img: RgbaImage, width: number, height: number): RgbaIm
   }
   return out;
 }
+
+/** Packed RGB24 → straight RGBA with opaque alpha (what the image tasks take). */
+export function rgbToRgba(rgb: Uint8Array, width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    data[j] = rgb[i];
+    data[j + 1] = rgb[i + 1];
+    data[j + 2] = rgb[i + 2];
+    data[j + 3] = 255;
+  }
+  return { width, height, data };
+}
+
+/** RGBA → packed RGB24 (alpha dropped), as ffmpeg's rawvideo rgb24 takes it. */
+export function rgbaToRgb(img: RgbaImage): Uint8Array {
+  const out = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
+    out[j] = img.data[i];
+    out[j + 1] = img.data[i + 1];
+    out[j + 2] = img.data[i + 2];
+  }
+  return out;
+}
