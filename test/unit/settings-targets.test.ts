@@ -34,6 +34,7 @@ test('choosing where one task runs leaves the other tasks where they were, and i
     assert.equal(await picker.inputValue(), 'auto', 'restore keeps its own choice');
     await ui.getByTestId('task-select').selectOption('upscale');
     assert.equal(await picker.inputValue(), 'wasm');
+    await page.waitForFunction(() => (window as unknown as { hostLog: { settings: { targets?: Record<string, string> }[] } }).hostLog.settings.some((x) => x.targets?.upscale === 'wasm'));
     const saved = (await hostLog(page)).settings.at(-1) as { target: string; targets?: Record<string, string> };
     assert.deepEqual([saved.target, saved.targets], ['auto', { upscale: 'wasm' }]);
   });
@@ -102,6 +103,8 @@ test('before the host has sent its settings, "Run on" cannot be changed and noth
     await ui.getByTestId('task-select').selectOption('upscale');
     assert.equal(await ui.getByTestId('target-select').inputValue(), 'wasm', 'the stored choice');
     await ui.getByTestId('target-select').selectOption('server');
+    // The save crosses the bridge as a message: wait for the host to have it, then read what it got.
+    await page.waitForFunction(() => (window as unknown as { hostLog: { settings: { targets?: Record<string, string> }[] } }).hostLog.settings.some((x) => x.targets?.upscale === 'server'));
     const saved = (await hostLog(page)).settings.at(-1) as { token?: string; targets?: Record<string, string> };
     assert.deepEqual([saved.token, saved.targets?.upscale], ['(set)', 'server'], 'saved over the stored settings, pairing code kept');
   });
