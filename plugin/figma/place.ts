@@ -4,13 +4,11 @@
 import { MAX_IMAGE_EDGE, type Message, type UiToHost } from '../messages.ts';
 import type { FigmaApi } from './api.ts';
 import { errorMessage, HostRequestError } from './api.ts';
-import { findNode } from './read.ts';
-import { topImagePaint } from './selection.ts';
+import { findNode, PLUGIN_DATA_KEY, topImagePaint } from './nodes.ts';
 
 type PlaceMessage = Message<UiToHost, 'place-result'>;
 
-/** Key of the plugin data that records how a result was made (the ResultMeta as JSON). */
-export const PLUGIN_DATA_KEY = 'frontier';
+export { PLUGIN_DATA_KEY };
 /** Figma's limit on one plugin data entry. */
 export const MAX_PLUGIN_DATA_BYTES = 100_000;
 /** Canvas units between a source and the result placed beside it. */

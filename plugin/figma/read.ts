@@ -4,14 +4,7 @@ import { errorMessage, HostRequestError, type FigmaApi } from './api.ts';
 import { readImageHeader } from './bytes.ts';
 import { readingFor, type ReadPlan } from './selection.ts';
 import { maskParts } from './mask.ts';
-
-export const NODE_GONE = 'The layer is no longer in the document (deleted or undone). Select it again and retry.';
-
-export async function findNode(figma: FigmaApi, nodeId: string): Promise<BaseNode> {
-  const node = await figma.getNodeByIdAsync(nodeId);
-  if (!node || node.removed) throw new HostRequestError(NODE_GONE);
-  return node;
-}
+import { findNode } from './nodes.ts';
 
 async function bytesFor(figma: FigmaApi, node: SceneNode, plan: ReadPlan): Promise<Uint8Array> {
   if (plan.type === 'image-fill') {

@@ -4,7 +4,7 @@
 import { MAX_IMAGE_EDGE, type SelectedItem, type SelectionSummary } from '../messages.ts';
 import type { FigmaApi } from './api.ts';
 import { parseResultMeta } from '../../worker/job.ts';
-import { PLUGIN_DATA_KEY } from './place.ts';
+import { PLUGIN_DATA_KEY, topImagePaint } from './nodes.ts';
 import { attachMasks } from './mask.ts';
 
 export type ReadPlan =
@@ -18,17 +18,6 @@ export const EMPTY_SELECTION_PROBLEM = 'Select an image, frame or layer on the c
 /** Interactive or embedded content that renders outside the document's own pixels. */
 const UNREADABLE_TYPES = new Set(['WIDGET', 'EMBED', 'LINK_UNFURL', 'MEDIA', 'CONNECTOR', 'STAMP']);
 const FRAME_TYPES = new Set(['FRAME', 'COMPONENT', 'COMPONENT_SET', 'INSTANCE', 'SECTION']);
-
-/** The image paint the user sees on top: fills paint bottom-to-top, so the last visible one. */
-export function topImagePaint(node: BaseNode): ImagePaint | null {
-  if (!('fills' in node) || !Array.isArray(node.fills)) return null; // figma.mixed on text ranges
-  const fills = node.fills as ReadonlyArray<Paint>;
-  for (let i = fills.length - 1; i >= 0; i--) {
-    const paint = fills[i];
-    if (paint.type === 'IMAGE' && paint.visible !== false && paint.imageHash) return paint;
-  }
-  return null;
-}
 
 function hasChildren(node: BaseNode): boolean {
   return 'children' in node && node.children.length > 0;

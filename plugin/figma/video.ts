@@ -4,7 +4,7 @@
 import type { HostToUi, Message, UiToHost } from '../messages.ts';
 import { errorMessage, HostRequestError, type FigmaApi } from './api.ts';
 import { MAX_PLUGIN_DATA_BYTES, placeBeside, sourceIfPresent, utf8Length } from './place.ts';
-import { findNode } from './read.ts';
+import { findNode } from './nodes.ts';
 
 /** createVideoAsync's limit. */
 export const MAX_VIDEO_BYTES = 100 * 1024 * 1024;
