@@ -1,41 +1,9 @@
 // Latents as results remember them: a generated node stores its z (base64 of little-endian float32) in its
 // ResultMeta, so variations, in-betweens and new views start from exactly that z in a later session, whatever
 // produced it (a seed, a variation, an interpolation). Pure arithmetic, no DOM: runs in the worker, Node and hosts.
+import { base64ToBytes, bytesToBase64 } from './base64.ts';
 import { FrontierError } from './job.ts';
 import { Rng } from './random.ts';
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** base64 without btoa/Buffer (the Figma main thread has neither guaranteed). */
-export function bytesToBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i];
-    const b = i + 1 < bytes.length ? bytes[i + 1] : 0;
-    const c = i + 2 < bytes.length ? bytes[i + 2] : 0;
-    const n = (a << 16) | (b << 8) | c;
-    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
-  }
-  return out;
-}
-
-export function base64ToBytes(text: string): Uint8Array {
-  const clean = text.replace(/=+$/, '');
-  if (/[^A-Za-z0-9+/]/.test(clean) || clean.length % 4 === 1) throw new Error('not base64');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let j = 0;
-  for (const ch of clean) {
-    value = (value << 6) | B64.indexOf(ch);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[j++] = (value >> bits) & 0xff;
-    }
-  }
-  return out;
-}
 
 /** z → base64 of its little-endian float32 bytes. */
 export function encodeLatent(z: Float32Array): string {

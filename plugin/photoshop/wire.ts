@@ -1,10 +1,11 @@
 // The JSON-only bridge between the UXP panel and its <webview>: `webview.postMessage` ⇄ `window.uxpHost.postMessage`
 // carry JSON, nothing binary, and large single messages are a risk. So each host-bridge message (plugin/messages.ts)
-// is JSON text with every Uint8Array as base64, cut into frames of at most FRAME_CHARS characters; each frame is
-// itself a JSON string. The receiver puts frames back together by message id, ignores duplicates (UXP versions
-// differ in which event delivers a message, so a page may listen on two), and looks for the frame inside whatever
-// envelope the host wrapped it in. No DOM, no Buffer, no TextEncoder: the same code runs in UXP's panel engine,
-// in the webview and in Node tests.
+// is JSON text with every Uint8Array as base64 (worker/base64.ts), cut into frames of at most FRAME_CHARS
+// characters; each frame is itself a JSON string. The receiver puts frames back together by message id, ignores
+// duplicates (UXP versions differ in which event delivers a message, so a page may listen on two), and looks for the
+// frame inside whatever envelope the host wrapped it in. No DOM, no Buffer, no TextEncoder: the same code runs in
+// UXP's panel engine, in the webview and in Node tests.
+import { base64ToBytes, bytesToBase64 } from '../../worker/base64.ts';
 
 export const WIRE_TAG = 'frontier-wire/1';
 /** Characters of message text per frame: 1 MiB keeps every single postMessage small. */
@@ -28,70 +29,6 @@ export interface WireFrame {
   index: number;
   count: number;
   part: string;
-}
-
-// ---------------------------------------------------------------------------------------------- base64
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const ENCODE = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
-const DECODE = (() => {
-  const table = new Int16Array(256).fill(-1);
-  for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i;
-  return table;
-})();
-/** Characters handed to String.fromCharCode at once (well under engines' argument limits). */
-const CHARS_PER_CALL = 32 * 1024;
-
-function charsOf(codes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < codes.length; i += CHARS_PER_CALL) {
-    out += String.fromCharCode.apply(null, codes.subarray(i, i + CHARS_PER_CALL) as unknown as number[]);
-  }
-  return out;
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
-  let o = 0;
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out[o++] = ENCODE[n >> 18];
-    out[o++] = ENCODE[(n >> 12) & 63];
-    out[o++] = ENCODE[(n >> 6) & 63];
-    out[o++] = ENCODE[n & 63];
-  }
-  const rest = bytes.length - i;
-  if (rest > 0) {
-    const n = (bytes[i] << 16) | (rest === 2 ? bytes[i + 1] << 8 : 0);
-    out[o++] = ENCODE[n >> 18];
-    out[o++] = ENCODE[(n >> 12) & 63];
-    out[o++] = rest === 2 ? ENCODE[(n >> 6) & 63] : 61; // '='
-    out[o++] = 61;
-  }
-  return charsOf(out);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  const length = text.length;
-  if (length % 4 !== 0) throw new Error(`base64 text has ${length} characters, not a multiple of 4`);
-  const padding = length === 0 ? 0 : text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((length / 4) * 3 - padding);
-  const digit = (i: number) => {
-    const code = text.charCodeAt(i);
-    const v = code > 0xff ? -1 : DECODE[code];
-    if (v < 0) throw new Error(`base64 text has an invalid character at position ${i}`);
-    return v;
-  };
-  let o = 0;
-  for (let i = 0; i < length; i += 4) {
-    const last = i + 4 === length;
-    const n = (digit(i) << 18) | (digit(i + 1) << 12) | (last && padding === 2 ? 0 : digit(i + 2) << 6) | (last && padding >= 1 ? 0 : digit(i + 3));
-    out[o++] = n >> 16;
-    if (o < out.length) out[o++] = (n >> 8) & 0xff;
-    if (o < out.length) out[o++] = n & 0xff;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------- UTF-8
@@ -132,7 +69,7 @@ export function utf8Decode(bytes: Uint8Array): string {
 /** JSON text of `msg`, Uint8Array values as `{ [BYTES_KEY]: base64 }`. */
 export function messageToText(msg: unknown): string {
   return JSON.stringify(msg, (_key, value: unknown) => {
-    if (value instanceof Uint8Array) return { [BYTES_KEY]: toBase64(value) };
+    if (value instanceof Uint8Array) return { [BYTES_KEY]: bytesToBase64(value) };
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
       throw new Error('Only Uint8Array crosses the Photoshop bridge; convert other binary data first.');
     }
@@ -145,7 +82,7 @@ export function textToMessage(text: string): unknown {
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       const keys = Object.keys(value);
       const encoded = (value as Record<string, unknown>)[BYTES_KEY];
-      if (keys.length === 1 && typeof encoded === 'string') return fromBase64(encoded);
+      if (keys.length === 1 && typeof encoded === 'string') return base64ToBytes(encoded);
     }
     return value;
   });

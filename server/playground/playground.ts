@@ -2,6 +2,7 @@
 // sandboxed srcdoc iframe so its origin is "null" exactly as in Figma's plugin iframe.
 // Bundled for the browser by the build (plugin/build.ts) to dist/playground/playground.js.
 import { MAX_IMAGE_EDGE } from '../../plugin/messages.ts';
+import { bytesToBase64 } from '../../worker/base64.ts';
 import { bitmapFromBytes, rgbaOf, type Bitmap } from './bitmap.ts';
 import { PlaygroundDocument } from './document.ts';
 import { SimulatedHost, type LogEntry } from './host.ts';
@@ -301,9 +302,7 @@ window.playground = {
   clip(nodeId) {
     const clip = doc.node(nodeId)?.clip;
     if (!clip) return null;
-    let binary = '';
-    for (const byte of clip.bytes) binary += String.fromCharCode(byte);
-    return { mime: clip.mime, base64: btoa(binary) };
+    return { mime: clip.mime, base64: bytesToBase64(clip.bytes) };
   },
   selectRegion: (nodeId, x, y, width, height) => doc.selectRegion(nodeId, x, y, width, height).id,
   undo,

@@ -1,9 +1,10 @@
-// The JSON-only bridge codec between the UXP panel and its webview: base64, UTF-8, message text with bytes, frames.
+// The JSON-only bridge codec between the UXP panel and its webview: UTF-8, message text with bytes, frames (its
+// base64: base64.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BYTES_KEY, encodeFrames, findFrame, fromBase64, MAX_FRAMES, messageToText, PARTIAL_TIMEOUT_MS, textToMessage,
-  toBase64, utf8Decode, utf8Encode, WireReceiver, WireSender, type WireFrame,
+  BYTES_KEY, encodeFrames, findFrame, MAX_FRAMES, messageToText, PARTIAL_TIMEOUT_MS, textToMessage,
+  utf8Decode, utf8Encode, WireReceiver, WireSender, type WireFrame,
 } from '../../plugin/photoshop/wire.ts';
 
 function random(length: number, seed = 1): Uint8Array {
@@ -12,23 +13,6 @@ function random(length: number, seed = 1): Uint8Array {
   for (let i = 0; i < length; i++) out[i] = (s = (s * 1103515245 + 12345) & 0x7fffffff) >> 16;
   return out;
 }
-
-test('base64 matches Node’s encoder for every tail length and round-trips', () => {
-  for (let n = 0; n < 70; n++) {
-    const bytes = random(n, n + 1);
-    const text = toBase64(bytes);
-    assert.equal(text, Buffer.from(bytes).toString('base64'));
-    assert.deepEqual(fromBase64(text), bytes);
-  }
-  const big = random(3 * 1024 * 1024 + 1);
-  assert.deepEqual(fromBase64(toBase64(big)), big);
-});
-
-test('base64 refuses malformed text', () => {
-  assert.throws(() => fromBase64('abc'), /multiple of 4/);
-  assert.throws(() => fromBase64('ab$d'), /invalid character/);
-  assert.throws(() => fromBase64('ab\u0141d'), /invalid character/);
-});
 
 test('UTF-8 round-trips every plane and matches TextEncoder', () => {
   const text = 'token: ä ∑ 漢 😀 \u{10FFFF}';

@@ -5,6 +5,7 @@
 // Engine jobs (a whole task run by the server's engine, e.g. a diffusion loop) use the same create/follow/cancel
 // without an upload; their result is JSON images. Only fetch is used: the same code runs in the browser worker and
 // in Node.
+import { base64ToBytes } from '../base64.ts';
 import { FrontierError, type EncodedVideo, type Params, type Progress, type RgbaImage } from '../job.ts';
 import type { ImageMeta } from '../tasks/task.ts';
 import { backoffMs, errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
@@ -400,9 +401,12 @@ export function createJobFollower(http: OipHttp, opts: JobFollowerOptions): JobF
 
 /** Base64 RGBA from the server → an RgbaImage; a size that does not match is an error, not a garbled image. */
 export function imageFromJson(img: ImageJson): RgbaImage {
-  const bin = atob(img.rgba);
-  const data = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
+  let data: Uint8Array;
+  try {
+    data = base64ToBytes(img.rgba);
+  } catch (err) {
+    throw new FrontierError('run-failed', `The server sent a ${img.width}×${img.height} image whose pixels are not base64 (${(err as Error).message}).`);
+  }
   if (!(img.width > 0 && img.height > 0) || data.length !== img.width * img.height * 4) {
     throw new FrontierError('run-failed', `The server sent a ${img.width}×${img.height} image with ${data.length} bytes of pixels (expected ${img.width * img.height * 4}).`);
   }
