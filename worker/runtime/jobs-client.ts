@@ -5,6 +5,7 @@
 // Engine jobs (a whole task run by the server's engine, e.g. a diffusion loop) use the same create/follow/cancel
 // without an upload; their result is JSON images. Only fetch is used: the same code runs in the browser worker and
 // in Node.
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { base64ToBytes } from '../base64.ts';
 import { FrontierError, type EncodedVideo, type Params, type Progress, type RgbaImage } from '../job.ts';
 import type { ImageMeta } from '../tasks/task.ts';
@@ -316,6 +317,12 @@ export interface JobFollower {
   cancel(id: string): Promise<void>;
 }
 
+/** Where a followed job's event stream stands: the newest snapshot and the id of the last event (undefined: none). */
+interface StreamCursor {
+  job: JobSnapshot;
+  eventId: string | undefined;
+}
+
 export function createJobFollower(http: OipHttp, opts: JobFollowerOptions): JobFollower {
   const { pollMs, maxReconnects, failed } = opts;
   const fetchFn = opts.fetch;
@@ -329,19 +336,20 @@ export function createJobFollower(http: OipHttp, opts: JobFollowerOptions): JobF
 
   /** Follows the job until it ends: server-sent events first, polling when streaming keeps failing. */
   async function follow(req: JobRef, start: JobSnapshot, report: (job: JobSnapshot) => void): Promise<JobSnapshot> {
-    let last = start;
+    const cursor: StreamCursor = { job: start, eventId: undefined };
     let reconnects = 0;
-    while (!TERMINAL.has(last.state) && reconnects <= maxReconnects) {
-      const seqBefore = last.seq;
+    while (!TERMINAL.has(cursor.job.state) && reconnects <= maxReconnects) {
+      const seqBefore = cursor.job.seq;
       try {
-        last = await streamEvents(req, last, report);
+        await streamEvents(req, cursor, report);
       } catch (err) {
         if (req.signal.aborted) throw err;
       }
-      if (TERMINAL.has(last.state)) return last;
-      reconnects = last.seq > seqBefore ? 0 : reconnects + 1;
+      if (TERMINAL.has(cursor.job.state)) return cursor.job;
+      reconnects = cursor.job.seq > seqBefore ? 0 : reconnects + 1;
       await sleep(backoffMs(reconnects), req.signal);
     }
+    let last = cursor.job;
     while (!TERMINAL.has(last.state)) {
       last = await snapshot(req);
       report(last);
@@ -350,41 +358,51 @@ export function createJobFollower(http: OipHttp, opts: JobFollowerOptions): JobF
     return last;
   }
 
-  /** Reads events from `after.seq` until the stream ends; returns the newest snapshot seen. */
-  async function streamEvents(req: JobRef, after: JobSnapshot, onEvent: (job: JobSnapshot) => void): Promise<JobSnapshot> {
+  /**
+   * Reads events until the stream ends, moving `cursor` with each. The stream is parsed by eventsource-parser (the
+   * server-sent events grammar: LF, CRLF or CR line ends, a leading BOM, `id:`, `retry:`, comments). A (re)connect
+   * resumes as EventSource does, with Last-Event-ID the last `id:` the server sent (an empty one: no header); before
+   * any, with the snapshot's seq (this server's event ids are seqs). An event not newer than the snapshot in hand (a
+   * replay) is skipped.
+   */
+  async function streamEvents(req: JobRef, cursor: StreamCursor, onEvent: (job: JobSnapshot) => void): Promise<void> {
+    const resume = cursor.eventId ?? String(cursor.job.seq);
     const res = await fetchFn(http.url(`/jobs/${req.id}/events`), {
-      headers: http.headers({ Accept: 'text/event-stream', 'Last-Event-ID': String(after.seq) }),
+      headers: http.headers({ Accept: 'text/event-stream', ...(resume === '' ? {} : { 'Last-Event-ID': resume }) }),
       signal: req.signal,
     });
-    if (res.status === 204) return snapshot(req); // the job ended and nothing is left to replay
+    if (res.status === 204) {
+      cursor.job = await snapshot(req); // the job ended and nothing is left to replay
+      return;
+    }
     if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       await res.body?.cancel();
       throw new Error(`no event stream (${res.status})`);
     }
-    let latest = after;
+    const events: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (event) => events.push(event) });
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
+    // A CR that ends a chunk waits in the parser for a possible LF; at the end of the stream it is a line end.
+    let endsWithCr = false;
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) return latest;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
-          const data = block
-            .split(/\r?\n/)
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).replace(/^ /, ''))
-            .join('\n');
-          if (!data) continue; // a comment (heartbeat) or retry line
-          const job = JSON.parse(data) as JobSnapshot;
-          if (job.seq <= latest.seq) continue;
-          latest = job;
-          onEvent(job);
-          if (TERMINAL.has(job.state)) return job;
+        if (done) {
+          if (endsWithCr) parser.feed('\n');
+        } else if (value) {
+          parser.feed(value);
+          endsWithCr = value.endsWith('\r');
         }
+        for (const event of events.splice(0)) {
+          if (event.id !== undefined) cursor.eventId = event.id;
+          if (!event.data) continue;
+          const job = JSON.parse(event.data) as JobSnapshot;
+          if (job.seq <= cursor.job.seq) continue;
+          cursor.job = job;
+          onEvent(job);
+          if (TERMINAL.has(job.state)) return;
+        }
+        if (done) return;
       }
     } finally {
       reader.cancel().catch(() => {});
