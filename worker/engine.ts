@@ -208,7 +208,7 @@ export class Engine {
       const registry = await this.loadRegistry();
       const part = (name?: string): ModelCard => {
         if (!name) return card;
-        const id = card.pipeline?.[name];
+        const id = name === 'largeTiles' ? card.largeTiles : card.pipeline?.[name];
         const found = id ? findModel(registry, id) : undefined;
         if (!found) throw new FrontierError('model-not-found', `${card.label} has no ${name} part${id ? ` ("${id}" is not installed)` : ''}. Re-export the pipeline with models/export/export.py, then "npm run build".`);
         return found;

@@ -3,7 +3,8 @@
 //
 //   npx tsx models/convert/build-models.ts [--only esrgan-thick-x4,maxim-denoise,...] [--update-registry] [--force]
 //
-// Output: models/build/files/<id>.<first 16 hex of sha256>.onnx (content-addressed, gitignored).
+// Output: models/build/files/<id>.<first 16 hex of sha256>.onnx (content-addressed, gitignored); MAXIM's graphs
+// keep their weights in <id>.<hash>.onnx.data, shared by a mode's two tile sizes.
 // A hash that differs from the registry fails the build unless --update-registry is given.
 
 import { createHash } from 'node:crypto';
@@ -12,10 +13,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs as parseArgv } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { ModelCard, Registry } from '../../worker/models/card.ts';
+import type { ModelCard, ModelFileKind, Registry } from '../../worker/models/card.ts';
 import { encodeModel } from './onnx-proto.ts';
 import { convertLayersModel, readLayersModel } from './tfjs-layers.ts';
-import { MAXIM_MODELS, convertMaxim, describeMaximModel, maximCard } from './maxim.ts';
+import { LARGE_TILE, MAXIM_MODELS, convertMaximSizes, describeMaximModel, largeTilesId, maximCard, maximLargeTilesCard } from './maxim.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_REGISTRY_PATH = join(REPO_ROOT, 'models', 'registry.json');
@@ -159,24 +160,45 @@ export function readRegistry(path: string): Registry {
 
 // ---- Build ---------------------------------------------------------------------------------------
 
-/** A model this script builds: its id, its conversion, and its registry card for a built file. */
+/** A file of a built model: its content-addressed name (`<id>.<first 16 hex of sha256><ext>`), bytes and kind. */
+interface BuiltFile {
+  name: string;
+  bytes: Uint8Array;
+  kind?: ModelFileKind;
+}
+
+/** A model this script builds: its id, its conversion (files[0] the graph), and its registry card for those files. */
 interface Buildable {
   id: string;
-  convert(): Uint8Array;
-  card(file: ModelCard['files'][number]): ModelCard;
+  convert(): BuiltFile[];
+  card(files: ModelCard['files']): ModelCard;
+}
+
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const graphFile = (id: string, bytes: Uint8Array): BuiltFile => ({ name: `${id}.${sha256Hex(bytes).slice(0, 16)}.onnx`, bytes });
+
+/** Runs `make` once, on first use (two cards built from one conversion). */
+function once<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
 }
 
 export function buildables(): Buildable[] {
   const esrgan = ESRGAN_VARIANTS.flatMap((v) => ESRGAN_SCALES.map((s): Buildable => ({
     id: `esrgan-${v}-x${s}`,
-    convert: () => convertEsrgan(describeEsrganModel(v, s)),
-    card: (file) => cardFor(describeEsrganModel(v, s), file),
+    convert: () => [graphFile(`esrgan-${v}-x${s}`, convertEsrgan(describeEsrganModel(v, s)))],
+    card: (files) => cardFor(describeEsrganModel(v, s), files[0]),
   })));
-  const maxim = MAXIM_MODELS.map((m): Buildable => ({
-    id: m.id,
-    convert: () => convertMaxim(describeMaximModel(m.package), m.tile.size).bytes,
-    card: (file) => maximCard(m, describeMaximModel(m.package), file),
-  }));
+  // Each MAXIM mode is two cards, the browser's tile size and the server's, whose graphs share one weights file.
+  const maxim = MAXIM_MODELS.flatMap((m): Buildable[] => {
+    const sizes = once(() => convertMaximSizes(describeMaximModel(m.package), m.id, [m.tile.size, LARGE_TILE.size]));
+    const weights = (): BuiltFile => ({ ...sizes().weights, kind: 'onnx-external-data' });
+    const large = largeTilesId(m);
+    return [
+      { id: m.id, convert: () => [graphFile(m.id, sizes().graphs[0].bytes), weights()], card: (files) => maximCard(m, describeMaximModel(m.package), files) },
+      { id: large, convert: () => [graphFile(large, sizes().graphs[1].bytes), weights()], card: (files) => maximLargeTilesCard(m, describeMaximModel(m.package), files) },
+    ];
+  });
   return [...esrgan, ...maxim];
 }
 
@@ -194,16 +216,27 @@ export interface BuildOptions {
 
 export interface BuildResult {
   id: string;
+  /** The graph (files[0]): its path, name, hash and size. */
   path: string;
   name: string;
   sha256: string;
   bytes: number;
+  /** Every file of the card, the graph first. */
+  files: ModelCard['files'];
   seconds: number;
-  /** True when the existing file already had the registry's hash and nothing was converted. */
+  /** True when the existing files already had the registry's hashes and nothing was converted. */
   cached: boolean;
 }
 
-const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/** Whether every file a card lists is in `outDir` with its hash and size. */
+function upToDate(outDir: string, files: ModelCard['files']): boolean {
+  return files.every((f) => {
+    const path = join(outDir, f.name);
+    if (!existsSync(path)) return false;
+    const bytes = readFileSync(path);
+    return bytes.length === f.bytes && sha256Hex(bytes) === f.sha256;
+  });
+}
 
 export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[]> {
   const outDir = opts.outDir ?? DEFAULT_OUT_DIR;
@@ -223,30 +256,25 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
   for (const model of models) {
     const started = performance.now();
     const card = registry.models.find((c) => c.id === model.id);
-    const expected = card?.files[0];
-    let result: BuildResult | undefined;
-
-    if (expected && !opts.force && existsSync(join(outDir, expected.name))) {
-      const existing = readFileSync(join(outDir, expected.name));
-      if (sha256Hex(existing) === expected.sha256 && existing.length === expected.bytes) {
-        result = { id: model.id, path: join(outDir, expected.name), ...expected, seconds: (performance.now() - started) / 1000, cached: true };
-      }
+    const expected = card?.files;
+    let files: ModelCard['files'];
+    let cached = false;
+    if (expected?.length && !opts.force && upToDate(outDir, expected)) {
+      files = expected;
+      cached = true;
+    } else {
+      const built = model.convert();
+      files = built.map((f) => ({ name: f.name, sha256: sha256Hex(f.bytes), bytes: f.bytes.length, ...(f.kind ? { kind: f.kind } : {}) }));
+      for (const f of built) writeAtomically(join(outDir, f.name), f.bytes);
+      removeStaleFiles(outDir, model.id, files.map((f) => f.name));
     }
-    if (!result) {
-      const bytes = model.convert();
-      const sha256 = sha256Hex(bytes);
-      const name = `${model.id}.${sha256.slice(0, 16)}.onnx`;
-      const path = join(outDir, name);
-      writeAtomically(path, bytes);
-      removeStaleFiles(outDir, model.id, name);
-      result = { id: model.id, path, name, sha256, bytes: bytes.length, seconds: (performance.now() - started) / 1000, cached: false };
-    }
+    const graph = files[0];
+    const result: BuildResult = { id: model.id, path: join(outDir, graph.name), name: graph.name, sha256: graph.sha256, bytes: graph.bytes, files, seconds: (performance.now() - started) / 1000, cached };
     results.push(result);
-    const file = { name: result.name, sha256: result.sha256, bytes: result.bytes };
 
-    let status = result.cached ? 'up to date' : 'converted';
-    const fresh = JSON.parse(JSON.stringify(model.card(file))) as ModelCard;
-    const fileChanged = !expected || expected.sha256 !== file.sha256 || expected.bytes !== file.bytes || expected.name !== file.name;
+    let status = cached ? 'up to date' : 'converted';
+    const fresh = JSON.parse(JSON.stringify(model.card(files))) as ModelCard;
+    const fileChanged = !expected || !isDeepStrictEqual(expected, files);
     if (fileChanged || !isDeepStrictEqual(card, fresh)) {
       if (opts.updateRegistry) {
         if (card) registry.models[registry.models.indexOf(card)] = fresh;
@@ -255,15 +283,17 @@ export async function buildModels(opts: BuildOptions = {}): Promise<BuildResult[
         status += card ? ', registry updated' : ', card added';
       } else if (!fileChanged) {
         status += ', CARD CHANGED';
-        mismatches.push(`${model.id}: the converter's card differs from the registry's (same file)`);
+        mismatches.push(`${model.id}: the converter's card differs from the registry's (same files)`);
       } else {
         status += ', REGISTRY MISMATCH';
+        const list = (fs: ModelCard['files']) => fs.map((f) => `${f.name} (${f.bytes} bytes, sha256 ${f.sha256})`).join(' + ');
         mismatches.push(expected
-          ? `${model.id}: built ${file.name} (${file.bytes} bytes, sha256 ${file.sha256}) but the registry lists ${expected.name} (${expected.bytes} bytes, sha256 ${expected.sha256})`
-          : `${model.id}: built ${file.name} but the registry has no card for it`);
+          ? `${model.id}: built ${list(files)} but the registry lists ${list(expected)}`
+          : `${model.id}: built ${list(files)} but the registry has no card for it`);
       }
     }
-    log(`${model.id.padEnd(22)} ${(result.bytes / 1e6).toFixed(2).padStart(6)} MB  ${result.seconds.toFixed(2).padStart(6)} s  ${result.name}  (${status})`);
+    const mb = files.reduce((n, f) => n + f.bytes, 0) / 1e6;
+    log(`${model.id.padEnd(22)} ${mb.toFixed(2).padStart(6)} MB  ${result.seconds.toFixed(2).padStart(6)} s  ${files.map((f) => f.name).join(' + ')}  (${status})`);
   }
 
   if (registryChanged) {
@@ -285,12 +315,11 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
   renameSync(tmp, path);
 }
 
-/** Removes earlier builds of the same model (other hashes) so the folder holds one file per model. */
-function removeStaleFiles(outDir: string, id: string, keep: string): void {
+/** Removes earlier builds of a model (its graphs and weights files with other hashes) so the folder holds one of each. */
+function removeStaleFiles(outDir: string, id: string, keep: string[]): void {
+  const earlier = new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{16}\\.onnx(\\.data)?$`);
   for (const f of readdirSync(outDir)) {
-    if (f !== keep && f.startsWith(`${id}.`) && f.endsWith('.onnx') && /^[0-9a-f]{16}$/.test(f.slice(id.length + 1, -5))) {
-      rmSync(join(outDir, f));
-    }
+    if (!keep.includes(f) && earlier.test(f)) rmSync(join(outDir, f));
   }
 }
 

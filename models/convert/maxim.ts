@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ModelCard } from '../../worker/models/card.ts';
-import { encodeModel } from './onnx-proto.ts';
+import { createHash } from 'node:crypto';
+import { encodeModel, initializerBytes, type InitializerSpec, type ModelSpec } from './onnx-proto.ts';
 import { convertGraphModel, readGraphModel, type GraphConvertResult } from './tfjs-graph.ts';
 
 export const MAXIM_MODES = ['denoising', 'deblurring', 'deraining', 'dehazing-indoor', 'dehazing-outdoor', 'enhancement', 'retouching'] as const;
@@ -60,8 +61,7 @@ function packageRoot(entry: string, name: string): string {
   throw new Error(`no package.json of ${name} above ${entry}`);
 }
 
-/** Converts one model for input tiles of `size`×`size` (a multiple of the package's divisibility factor). */
-export function convertMaxim(model: MaximModel, size: number, onProgress?: (done: number) => void): { bytes: Uint8Array; stats: GraphConvertResult['stats'] } {
+function convertMaximSpec(model: MaximModel, size: number, onProgress?: (done: number) => void): { spec: ModelSpec; stats: GraphConvertResult['stats'] } {
   const factor = model.definition.divisibilityFactor;
   if (size % factor !== 0) throw new Error(`${model.packageName}: tile size ${size} is not a multiple of ${factor}`);
   const source = `${model.packageName}@${model.packageVersion}`;
@@ -72,7 +72,62 @@ export function convertMaxim(model: MaximModel, size: number, onProgress?: (done
     inputShape: [1, size, size, 3],
     onProgress,
   });
+  return { spec, stats };
+}
+
+/** Converts one model for input tiles of `size`×`size` (a multiple of the package's divisibility factor): one
+ *  self-contained ONNX file. */
+export function convertMaxim(model: MaximModel, size: number, onProgress?: (done: number) => void): { bytes: Uint8Array; stats: GraphConvertResult['stats'] } {
+  const { spec, stats } = convertMaximSpec(model, size, onProgress);
   return { bytes: encodeModel(spec), stats };
+}
+
+/** Initializers at least this large go to the shared weights file; smaller ones (shapes, scalars) stay inline. */
+const EXTERNAL_MIN_BYTES = 4096;
+/** Offsets in the weights file are page-aligned, as onnxruntime maps it (the same as models/convert/onnx-template.ts). */
+const EXTERNAL_ALIGN = 4096;
+
+export interface MaximSizes {
+  /** The weights every size shares: `<baseId>.<sha256 prefix>.onnx.data`. */
+  weights: { name: string; bytes: Uint8Array };
+  /** One graph per size, in the order asked, each pointing into the weights file (tensors that differ stay inline). */
+  graphs: { size: number; bytes: Uint8Array }[];
+}
+
+/**
+ * Converts one model at several tile sizes whose graphs share one weights file, so a larger size for the server costs
+ * only its graph (≈ 5 MB) rather than a second copy of the 89 MB of weights. A tensor goes to the shared file when it
+ * is large and byte-identical in every size (the weights are; shape constants folded per size are not).
+ */
+export function convertMaximSizes(model: MaximModel, baseId: string, sizes: number[]): MaximSizes {
+  if (!sizes.length) throw new Error('convertMaximSizes: no tile size asked');
+  const specs = sizes.map((size) => convertMaximSpec(model, size).spec);
+  const key = (t: InitializerSpec, bytes: Uint8Array) => `${t.name}|${t.dims.join('x')}|${createHash('sha256').update(bytes).digest('hex')}`;
+  const inEvery = specs.slice(1).map((s) => new Set(s.graph.initializers.map((t) => key(t, initializerBytes(t)))));
+  const shared: { key: string; bytes: Uint8Array; offset: number }[] = [];
+  let end = 0;
+  for (const t of specs[0].graph.initializers) {
+    const bytes = initializerBytes(t);
+    if (bytes.length < EXTERNAL_MIN_BYTES) continue;
+    const k = key(t, bytes);
+    if (!inEvery.every((set) => set.has(k))) continue;
+    end += (EXTERNAL_ALIGN - (end % EXTERNAL_ALIGN)) % EXTERNAL_ALIGN;
+    shared.push({ key: k, bytes, offset: end });
+    end += bytes.length;
+  }
+  const data = new Uint8Array(end);
+  for (const s of shared) data.set(s.bytes, s.offset);
+  const name = `${baseId}.${createHash('sha256').update(data).digest('hex').slice(0, 16)}.onnx.data`;
+  const at = new Map(shared.map((s) => [s.key, s]));
+  const graphs = specs.map((spec, i) => {
+    const initializers = spec.graph.initializers.map((t): InitializerSpec => {
+      const bytes = initializerBytes(t);
+      const place = bytes.length >= EXTERNAL_MIN_BYTES ? at.get(key(t, bytes)) : undefined;
+      return place ? { ...t, external: { location: name, offset: place.offset, length: bytes.length } } : t;
+    });
+    return { size: sizes[i], bytes: encodeModel({ ...spec, graph: { ...spec.graph, initializers } }) };
+  });
+  return { weights: { name, bytes: data }, graphs };
 }
 
 // ---- The registry cards ----------------------------------------------------------------------------------
@@ -93,12 +148,16 @@ export interface MaximCardSpec {
 }
 
 /**
- * 128-px tiles: every target runs the same file. A 128² tile peaks at ≈1 GB in onnxruntime-node (256²: 2.3 GB, too
- * much for a browser tab's WASM heap) and costs about the same per pixel as 256²; the 32-px overlap hides seams.
+ * 128-px tiles in the browser: a 128² tile peaks at ≈1 GB in onnxruntime-node (256²: 2.3 GB, too much for a browser
+ * tab's WASM heap) and costs about the same per pixel as 256²; the 32-px overlap hides seams.
  */
 const TILE = { size: 128, overlap: 32 };
-/** Dehazing, brightening and retouching estimate haze or exposure from what a tile sees: each 128-px tile of one
- *  sky settled on its own tone (visible bands in bench/results/restore-dehaze-outdoor.png before this). */
+/**
+ * 256-px tiles on onnxruntime-node and the server, which have the memory: MAXIM mixes over a grid whose cells grow
+ * with its input, so a larger tile sees more of the picture and comes closer to one call on the whole image (on a
+ * 512² photo: derain 28.69 → 29.49 dB of one call's 29.78, dehaze 25.3 → 29.8 dB of 31.4; bench/results/restore-tiling.md).
+ */
+export const LARGE_TILE = { size: 256, overlap: 64 };
 const GLOBAL_TILE = { ...TILE, harmonize: true };
 
 export const MAXIM_MODELS: MaximCardSpec[] = [
@@ -115,8 +174,30 @@ export const MAXIM_MODELS: MaximCardSpec[] = [
   { id: 'maxim-retouch', mode: 'retouch', package: 'retouching', label: 'Retouch colours', description: 'Adjusts exposure and colour the way a photo editor would (MAXIM trained on MIT-Adobe FiveK expert retouching).', tile: GLOBAL_TILE },
 ];
 
-export function maximCard(spec: MaximCardSpec, model: MaximModel, file: ModelCard['files'][number]): ModelCard {
-  const { size } = spec.tile;
+/** The id of a mode's larger-tile build (`maxim-derain-256`). */
+export const largeTilesId = (spec: MaximCardSpec): string => `${spec.id}-${LARGE_TILE.size}`;
+
+/** A mode's card for the browser's tile size; `files` are its graph and the weights file it shares with its
+ *  larger-tile build. */
+export function maximCard(spec: MaximCardSpec, model: MaximModel, files: ModelCard['files']): ModelCard {
+  return { ...maximCardAt(spec, spec.tile, model, files), largeTiles: largeTilesId(spec) };
+}
+
+/** A mode's larger-tile build, for onnxruntime-node and the server only (too large for the browser). */
+export function maximLargeTilesCard(spec: MaximCardSpec, model: MaximModel, files: ModelCard['files']): ModelCard {
+  const card = maximCardAt(spec, { ...spec.tile, ...LARGE_TILE }, model, files);
+  return {
+    ...card,
+    id: largeTilesId(spec),
+    role: 'large-tiles',
+    label: `${spec.label} (${LARGE_TILE.size}-px tiles)`,
+    description: `${spec.description} Built for ${LARGE_TILE.size}-px tiles, which see more of the picture: used on the server and in Node; same weights as ${spec.id}.`,
+    targets: ['node', 'server'],
+  };
+}
+
+function maximCardAt(spec: MaximCardSpec, tile: MaximCardSpec['tile'], model: MaximModel, files: ModelCard['files']): ModelCard {
+  const { size } = tile;
   return {
     id: spec.id,
     task: 'restore',
@@ -124,13 +205,13 @@ export function maximCard(spec: MaximCardSpec, model: MaximModel, file: ModelCar
     label: spec.label,
     description: spec.description,
     variant: 'full',
-    files: [file],
+    files,
     io: {
       inputs: [{ name: 'input', dtype: 'float32', shape: [1, size, size, 3] }],
       outputs: [{ name: 'output', dtype: 'float32', shape: [1, size, size, 3] }],
       image: { layout: 'NHWC', range: [0, 1] },
       scale: 1,
-      tile: spec.tile,
+      tile,
       ...(spec.localMeanFromInput ? { localMeanFromInput: spec.localMeanFromInput } : {}),
     },
     license: 'MIT (package); weights Apache-2.0 upstream (google-research/maxim)',

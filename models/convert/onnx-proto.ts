@@ -136,6 +136,8 @@ export interface InitializerSpec {
   dims: number[];
   /** A Uint8Array holds bools (0 or 1). */
   data: InitializerData;
+  /** Stored in a file beside the graph instead of inline: its name, and where the tensor's bytes are in it. */
+  external?: { location: string; offset: number; length: number };
 }
 
 export interface ValueInfoSpec {
@@ -212,7 +214,24 @@ function writeTensor(w: ProtoWriter, t: InitializerSpec): void {
   w.packedInts(1, t.dims); // dims
   w.int(2, elemTypeOf(t.data)); // data_type
   w.string(8, t.name); // name
-  w.bytes(9, littleEndianBytes(t.data)); // raw_data
+  if (!t.external) {
+    w.bytes(9, littleEndianBytes(t.data)); // raw_data
+    return;
+  }
+  const { location, offset, length } = t.external;
+  if (length !== t.data.length * t.data.BYTES_PER_ELEMENT) {
+    throw new Error(`ONNX writer: initializer ${t.name} is ${t.data.length * t.data.BYTES_PER_ELEMENT} bytes but its external entry says ${length}`);
+  }
+  const entry = (key: string, value: string) => (ew: ProtoWriter) => ew.string(1, key).string(2, value); // StringStringEntryProto
+  w.message(13, entry('location', location)); // external_data
+  w.message(13, entry('offset', String(offset)));
+  w.message(13, entry('length', String(length)));
+  w.int(14, 1); // data_location: EXTERNAL
+}
+
+/** The bytes an initializer holds (little-endian), as an external data file stores them. */
+export function initializerBytes(t: InitializerSpec): Uint8Array {
+  return littleEndianBytes(t.data);
 }
 
 function writeValueInfo(w: ProtoWriter, v: ValueInfoSpec): void {

@@ -7,10 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { MAXIM_MODELS, MAXIM_MODES, convertMaxim, describeMaximModel, maximCard, type MaximMode } from '../../models/convert/maxim.ts';
+import { LARGE_TILE, MAXIM_MODELS, MAXIM_MODES, convertMaxim, convertMaximSizes, describeMaximModel, largeTilesId, maximCard, maximLargeTilesCard, type MaximMode } from '../../models/convert/maxim.ts';
 import { FIXTURE_DIR, FIXTURE_SIZE, readFixture } from '../../models/convert/maxim-fixture.ts';
 import { DEFAULT_OUT_DIR, DEFAULT_REGISTRY_PATH, readRegistry } from '../../models/convert/build-models.ts';
 
@@ -23,8 +24,9 @@ import { DEFAULT_OUT_DIR, DEFAULT_REGISTRY_PATH, readRegistry } from '../../mode
 const MAX_ABS_DIFF = 5e-5;
 const MAX_MEAN_DIFF = 5e-6;
 
-async function runOnnx(bytes: Uint8Array, input: Float32Array, size: number): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+async function runOnnx(bytes: Uint8Array | string, input: Float32Array, size: number): Promise<Float32Array> {
+  const options = { intraOpNumThreads: 1 };
+  const session = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes, options) : await ort.InferenceSession.create(bytes, options);
   try {
     const { output } = await session.run({ input: new ort.Tensor('float32', input, [1, size, size, 3]) });
     assert.deepEqual(output.dims, [1, size, size, 3]);
@@ -74,20 +76,50 @@ test('the built MAXIM files are the conversion of the installed packages, as mod
   const registry = readRegistry(DEFAULT_REGISTRY_PATH);
   for (const spec of MAXIM_MODELS) {
     const card = registry.models.find((m) => m.id === spec.id);
-    assert.ok(card, `models/registry.json has no ${spec.id} card`);
-    // The whole card, not just the file: a card field added to the converter reaches the registry.
-    assert.deepEqual(card, JSON.parse(JSON.stringify(maximCard(spec, describeMaximModel(spec.package), card.files[0]))), `${spec.id}: run build-models.ts --update-registry`);
-    const path = join(DEFAULT_OUT_DIR, card.files[0].name);
-    assert.ok(existsSync(path), `${path} is missing: run npm run build`);
+    const large = registry.models.find((m) => m.id === largeTilesId(spec));
+    assert.ok(card && large, `models/registry.json has no ${spec.id} or ${largeTilesId(spec)} card`);
+    // The whole card, not just the files: a card field added to the converter reaches the registry.
+    assert.deepEqual(card, JSON.parse(JSON.stringify(maximCard(spec, describeMaximModel(spec.package), card.files))), `${spec.id}: run build-models.ts --update-registry`);
+    assert.deepEqual(large, JSON.parse(JSON.stringify(maximLargeTilesCard(spec, describeMaximModel(spec.package), large.files))), `${large.id}: run build-models.ts --update-registry`);
+    assert.equal(card.largeTiles, large.id);
+    // Two graphs, one weights file: the larger tile size costs only its graph.
+    assert.deepEqual(card.files[1], large.files[1]);
+    assert.equal(card.files[1].kind, 'onnx-external-data');
+    assert.ok(large.files[0].bytes < card.files[1].bytes / 5, `${large.id}: its graph (${large.files[0].bytes} bytes) should hold no weights`);
+    for (const f of [...card.files, large.files[0]]) {
+      const path = join(DEFAULT_OUT_DIR, f.name);
+      assert.ok(existsSync(path), `${path} is missing: run npm run build`);
+    }
   }
-  // One conversion repeated: the bytes are the same and their hash is the one the registry pins.
+  // One conversion repeated: the bytes are the same and their hashes are the ones the registry pins.
   const spec = MAXIM_MODELS.find((m) => m.id === 'maxim-derain')!;
-  const first = convertMaxim(describeMaximModel(spec.package), spec.tile.size).bytes;
-  const second = convertMaxim(describeMaximModel(spec.package), spec.tile.size).bytes;
-  assert.ok(Buffer.from(first).equals(Buffer.from(second)), 'two conversions of maxim-derain differ');
+  const first = convertMaximSizes(describeMaximModel(spec.package), spec.id, [spec.tile.size, LARGE_TILE.size]);
+  const second = convertMaximSizes(describeMaximModel(spec.package), spec.id, [spec.tile.size, LARGE_TILE.size]);
+  assert.ok(Buffer.from(first.weights.bytes).equals(Buffer.from(second.weights.bytes)), 'two conversions of maxim-derain differ in their weights');
+  first.graphs.forEach((g, i) => assert.ok(Buffer.from(g.bytes).equals(Buffer.from(second.graphs[i].bytes)), `two conversions of maxim-derain differ at ${g.size} px`));
+  const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
   const card = registry.models.find((m) => m.id === spec.id)!;
-  assert.equal(createHash('sha256').update(first).digest('hex'), card.files[0].sha256);
-  assert.equal(createHash('sha256').update(readFileSync(join(DEFAULT_OUT_DIR, card.files[0].name))).digest('hex'), card.files[0].sha256);
+  const large = registry.models.find((m) => m.id === largeTilesId(spec))!;
+  assert.deepEqual([sha(first.graphs[0].bytes), sha(first.weights.bytes), sha(first.graphs[1].bytes)], [card.files[0].sha256, card.files[1].sha256, large.files[0].sha256]);
+  assert.equal(first.weights.name, card.files[1].name);
+  for (const f of [...card.files, large.files[0]]) assert.equal(sha(readFileSync(join(DEFAULT_OUT_DIR, f.name))), f.sha256, f.name);
+});
+
+test('a graph whose weights live in the shared file computes what the self-contained conversion does, at both tile sizes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'frontier-maxim-sizes-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const model = describeMaximModel('deraining');
+  const sizes = convertMaximSizes(model, 'maxim-derain', [64, 128]);
+  writeFileSync(join(dir, sizes.weights.name), sizes.weights.bytes);
+  for (const [i, size] of [64, 128].entries()) {
+    const path = join(dir, `graph-${size}.onnx`);
+    writeFileSync(path, sizes.graphs[i].bytes);
+    const input = Float32Array.from({ length: size * size * 3 }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+    // onnxruntime finds the weights file beside the graph, by the name the graph gives it.
+    const external = await runOnnx(path, input, size);
+    const inline = await runOnnx(convertMaxim(model, size).bytes, input, size);
+    assert.ok(external.every((v, k) => v === inline[k]), `${size} px: the external-weights graph differs from the self-contained one`);
+  }
 });
 
 test('a missing MAXIM package is named with the command that installs it', () => {

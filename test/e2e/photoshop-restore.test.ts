@@ -12,6 +12,7 @@ import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import { createNodePlatform } from '../../worker/platform-node.ts';
 import type { DocumentInit } from '../fakes/photoshop.ts';
 import { compareImages } from './harness.ts';
+import { withBrowserTiles } from '../node/helpers.ts';
 import { chelsea, fillFrom, openPanel, runAndWaitForLayer, selectRegion, type PanelSession } from './photoshop-harness.ts';
 
 const MODE = 'derain';
@@ -24,7 +25,8 @@ const MODEL = `maxim-${MODE}`;
 const MAX_ABS_DIFF = 3;
 const MAX_MEAN_DIFF = 0.05;
 
-const engine = new Engine(createNodePlatform());
+// The browser's 128-px tiles (the marquees here fit one tile anyway, which Node also runs on the 128-px graph).
+const engine = new Engine(withBrowserTiles(createNodePlatform()));
 
 function chelseaDocument(source: RgbaImage, opts: { title: string; bitsPerChannel?: string }): DocumentInit {
   return {

@@ -14,6 +14,7 @@ import { Engine } from '../../worker/engine.ts';
 import type { ResultMeta, RgbaImage } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { createNodePlatform, REGISTRY_PATH } from '../../worker/platform-node.ts';
+import { withBrowserTiles } from '../node/helpers.ts';
 import { compareImages, nodes, openPlayground, openSampleRegion, pixels, tempPlaygroundRoot, uiFrame, type NodeInfo, type Playground } from './harness.ts';
 
 /**
@@ -30,8 +31,9 @@ const MODEL = `maxim-${MODE}`;
 type Region = { x: number; y: number; width: number; height: number };
 
 /** The same job on onnxruntime-node (the CLI's engine), on the pixels the browser read. */
+/** Node's result on the browser's 128-px tiles (Node would use the 256-px build for an image larger than a tile). */
 async function nodeResult(image: RgbaImage, platform = createNodePlatform()): Promise<RgbaImage> {
-  return (await new Engine(platform).run({ id: 'node', task: 'restore', params: { mode: MODE }, image })).images[0];
+  return (await new Engine(withBrowserTiles(platform)).run({ id: 'node', task: 'restore', params: { mode: MODE }, image })).images[0];
 }
 
 /** Chooses Restore, the fix and the target in the UI, as a user would. */

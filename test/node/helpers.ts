@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { nodeCodec } from '../../worker/image/codec-node.ts';
 import { crop, resizeBicubic } from '../../worker/image/rgba.ts';
 import type { RgbaImage } from '../../worker/job.ts';
+import type { Registry } from '../../worker/models/card.ts';
 
 export const FIXTURES = new URL('../fixtures/images/', import.meta.url);
 
@@ -16,4 +17,18 @@ export function degrade(img: RgbaImage, scale: number): { original: RgbaImage; s
   const h = img.height - (img.height % scale);
   const original = crop(img, 0, 0, w, h);
   return { original, small: resizeBicubic(original, w / scale, h / scale) };
+}
+
+/**
+ * `platform` with the larger-tile builds (role 'large-tiles', MAXIM at 256 px) left out of its registry: Node then
+ * restores on the cards' own 128-px tiles, as the browser does, so its results compare with the browser's.
+ */
+export function withBrowserTiles<P extends { loadRegistry(): Promise<Registry> }>(platform: P): P {
+  return {
+    ...platform,
+    async loadRegistry() {
+      const registry = await platform.loadRegistry();
+      return { ...registry, models: registry.models.filter((m) => m.role !== 'large-tiles') };
+    },
+  };
 }

@@ -1,6 +1,7 @@
-// Restore through the Open Inference Protocol: the Engine with target 'server' sends each 128-px tile of a real
-// photo to Frontier's own server (onnxruntime-node behind /v2/models/maxim-*/infer) and blends the answers; the
-// result must be the one the Engine computes on this machine, since both run the same file on onnxruntime-node.
+// Restore through the Open Inference Protocol: the Engine with target 'server' sends each tile of a real photo to
+// Frontier's own server (onnxruntime-node behind /v2/models/maxim-*/infer; 256-px tiles, the larger-tile build, for an
+// image larger than one 128-px tile) and blends the answers; the result must be the one the Engine computes on this
+// machine, since both run the same file on onnxruntime-node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -24,18 +25,19 @@ after(async () => {
 
 async function photo(): Promise<RgbaImage> {
   const img = await nodeCodec.decode(new Uint8Array(await readFile(join(REPO_ROOT, 'test', 'fixtures', 'images', 'chelsea.png'))));
-  return crop(img, 120, 60, 180, 120); // 2 × 1 tiles of 128 with overlap
+  return crop(img, 60, 60, 300, 180); // 2 × 1 tiles of 256 with overlap (the height mirrored out to 256)
 }
 
-test("restore on target 'server' (OIP) gives the image restore gives on 'node', tile by tile", { timeout: 300_000 }, async () => {
+test("restore on target 'server' (OIP) gives the image restore gives on 'node', tile by tile, on the 256-px build", { timeout: 600_000 }, async () => {
   const image = await photo();
   const events: Progress[] = [];
   const remote = await new Engine(createNodePlatform({ serverUrl: server.url, token: TOKEN }))
-    .run({ id: 'restore-oip', task: 'restore', params: { mode: 'denoise' }, image, target: 'server' }, (p) => events.push(p));
-  const here = await new Engine(createNodePlatform()).run({ id: 'restore-node', task: 'restore', params: { mode: 'denoise' }, image, target: 'node' });
+    .run({ id: 'restore-oip', task: 'restore', params: { mode: 'derain' }, image, target: 'server' }, (p) => events.push(p));
+  const here = await new Engine(createNodePlatform()).run({ id: 'restore-node', task: 'restore', params: { mode: 'derain' }, image, target: 'node' });
   assert.equal(remote.meta.target, 'server');
-  assert.equal(remote.meta.model, 'maxim-denoise');
+  assert.equal(remote.meta.model, 'maxim-derain');
   assert.deepEqual([remote.images[0].width, remote.images[0].height], [image.width, image.height]);
+  // Two tiles: the 256-px build (the 128-px graph would take 3 × 2 tiles).
   const runs = events.filter((e) => e.stage === 'run');
   assert.deepEqual(runs.map((e) => `${e.done}/${e.total}`), ['0/2', '1/2', '2/2']);
   // Same file, same runtime; the server may use other thread counts, whose sums can round differently by a level.
@@ -50,6 +52,9 @@ test('the restore models answer OIP metadata with their fixed tile shape, and re
   assert.equal(meta.status, 200);
   const body = (await meta.json()) as { inputs: { name: string; shape: number[] }[] };
   assert.deepEqual(body.inputs.map((i) => [i.name, i.shape]), [['input', [1, 128, 128, 3]]]);
+  const large = await fetch(`${server.url}/v2/models/maxim-derain-256`, { headers });
+  assert.equal(large.status, 200);
+  assert.deepEqual(((await large.json()) as typeof body).inputs.map((i) => [i.name, i.shape]), [['input', [1, 256, 256, 3]]]);
   const wrong = await fetch(`${server.url}/v2/models/maxim-derain/infer`, {
     method: 'POST', headers,
     body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64, 64, 3], data: new Array(64 * 64 * 3).fill(0.5) }] }),

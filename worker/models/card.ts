@@ -1,4 +1,5 @@
 // The model card contract: one entry of models/registry.json.
+import type { ResolvedTarget } from '../job.ts';
 
 export type Layout = 'NCHW' | 'NHWC';
 export type DType = 'float32' | 'float16' | 'uint8' | 'int64';
@@ -95,13 +96,18 @@ export interface ModelCard {
   };
   /** For tasks with a `mode` param (restore): the mode this model does, e.g. 'denoise'. */
   mode?: string;
-  /** A part of a multi-model pipeline (VQ-Diffusion: 'text-encoder' | 'transformer' | 'decoder'). */
+  /** A part of a multi-model pipeline (VQ-Diffusion: 'text-encoder' | 'transformer' | 'decoder'), or 'large-tiles'
+   *  on a larger-tile build of another card. A card with a role is offered only by tasks that ask for that role. */
   role?: string;
+  /** The id of the same weights built for larger tiles (role 'large-tiles'), for the targets that have the memory
+   *  for them (MAXIM: 256-px tiles on onnxruntime-node and the server, where a tile sees more of the picture). Tasks
+   *  reach it with ctx.part('largeTiles'). */
+  largeTiles?: string;
   /** The pipeline a part belongs to: its id and the card id of each part, keyed by role name. */
   pipeline?: { id: string } & Record<string, string>;
   license: string;
   source: { paper?: string; checkpoint: string; converter?: string };
-  targets: ('webgpu' | 'wasm' | 'node' | 'server')[];
+  targets: ResolvedTarget[];
   /** Measured quality notes shown to users (e.g. PSNR gain over bicubic). */
   notes?: string;
 }

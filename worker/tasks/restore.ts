@@ -1,5 +1,6 @@
 // Task `restore`: MAXIM restoration (denoise, deblur, remove rain or haze, brighten, retouch), same size in and out.
-// The models run on fixed-size tiles (the converter specialises each graph to one tile size), so images smaller
+// The models run on fixed-size tiles (the converter specialises each graph to one tile size: 128 px in the browser,
+// 256 px in Node and on the server, where the card's larger-tile build is installed), so images smaller
 // than a tile are mirrored out to a tile and cropped back; larger ones are tiled with overlap and blended. Models
 // whose tone depends on the whole picture (card io.tile.harmonize) also run once on the whole image shrunk to a
 // tile, and the tiles take their low frequencies from that run (worker/image/harmonize.ts). Denoising keeps the
@@ -7,6 +8,7 @@
 import { FrontierError, type RgbaImage } from '../job.ts';
 import type { ParamSpec, TaskContext, TaskDef } from './task.ts';
 import type { Session, Tensor } from '../runtime/runtime.ts';
+import type { ModelCard } from '../models/card.ts';
 import { rgbaToTensor, tensorReader, tensorSize, tensorToRgba } from '../image/tensor.ts';
 import { planTiles, runTiled, type TileOutput } from '../image/tiling.ts';
 import { crop, padMirror, resizeBicubic } from '../image/rgba.ts';
@@ -38,27 +40,53 @@ const modeParam: ParamSpec = {
   help: 'What is wrong with the photo. Each fix is its own model (MAXIM, CVPR 2022), trained on real photos with that problem.',
 };
 
+/** The build of the model a job runs: its card (tile size, tensor names) and its session. */
+interface Build {
+  card: ModelCard;
+  session: Session;
+}
+
+/**
+ * The model's larger-tile build where the job runs in Node or on the server, the image does not fit one of the card's
+ * own tiles, and the build is installed (a tile that sees more of the picture comes closer to one call on the whole
+ * image); else the card's own tile size (an image within one tile is seen whole by either, and the small one is faster).
+ */
+async function buildFor(ctx: TaskContext, image: RgbaImage): Promise<Build> {
+  const fitsOneTile = image.width <= ctx.model.io.tile.size && image.height <= ctx.model.io.tile.size;
+  if (ctx.model.largeTiles && !fitsOneTile && (ctx.target === 'node' || ctx.target === 'server')) {
+    let card: ModelCard | undefined;
+    try {
+      card = ctx.part('largeTiles');
+    } catch (err) {
+      if (!(err instanceof FrontierError && err.code === 'model-not-found')) throw err;
+    }
+    if (card?.targets.includes(ctx.target)) return { card, session: await ctx.session('largeTiles') };
+  }
+  return { card: ctx.model, session: await ctx.session() };
+}
+
 /** One model call on a tile-sized image: the output tensor. */
-async function runModel(ctx: TaskContext, session: Session, piece: RgbaImage): Promise<Tensor> {
-  const io = ctx.model.io.image;
-  const outputName = ctx.model.io.outputs[0].name;
-  const outputs = await session.run({ [ctx.model.io.inputs[0].name]: rgbaToTensor(piece, io) }, { signal: ctx.signal });
+async function runModel(ctx: TaskContext, build: Build, piece: RgbaImage): Promise<Tensor> {
+  const { io, label } = build.card;
+  const outputName = io.outputs[0].name;
+  const outputs = await build.session.run({ [io.inputs[0].name]: rgbaToTensor(piece, io.image) }, { signal: ctx.signal });
   const out = outputs[outputName];
-  if (!out) throw new FrontierError('run-failed', `${ctx.model.label} returned no tensor named ${outputName}.`);
+  if (!out) throw new FrontierError('run-failed', `${label} returned no tensor named ${outputName}.`);
   return out;
 }
 
-async function infer(ctx: TaskContext, session: Session, piece: RgbaImage): Promise<TileOutput> {
-  const out = await runModel(ctx, session, piece);
-  return { ...tensorSize(out, ctx.model.io.image), read: tensorReader(out, ctx.model.io.image) };
+async function infer(ctx: TaskContext, build: Build, piece: RgbaImage): Promise<TileOutput> {
+  const out = await runModel(ctx, build, piece);
+  return { ...tensorSize(out, build.card.io.image), read: tensorReader(out, build.card.io.image) };
 }
 
 /** The whole image shrunk to fit one tile, restored, at that small size. */
-async function restoreWhole(ctx: TaskContext, session: Session, image: RgbaImage, size: number): Promise<RgbaImage> {
+async function restoreWhole(ctx: TaskContext, build: Build, image: RgbaImage): Promise<RgbaImage> {
+  const { size } = build.card.io.tile;
   const k = size / Math.max(image.width, image.height);
   const small = resizeBicubic(image, Math.max(1, Math.round(image.width * k)), Math.max(1, Math.round(image.height * k)));
-  const out = await runModel(ctx, session, padMirror(small, size, size));
-  return crop(tensorToRgba(out, ctx.model.io.image), 0, 0, small.width, small.height);
+  const out = await runModel(ctx, build, padMirror(small, size, size));
+  return crop(tensorToRgba(out, build.card.io.image), 0, 0, small.width, small.height);
 }
 
 export const restore: TaskDef = {
@@ -82,8 +110,8 @@ export const restore: TaskDef = {
     if (image.width * image.height > MAX_PIXELS) {
       throw new FrontierError('too-large', `${image.width}×${image.height} px is more than this engine restores at once (64 MP). Crop the image or restore it in parts.`);
     }
-    const { tile } = ctx.model.io;
-    const session = await ctx.session();
+    const build = await buildFor(ctx, image);
+    const { tile } = build.card.io;
     const padded = padMirror(image, tile.size, tile.size);
     const tileCount = planTiles(padded.width, padded.height, tile.size, tile.overlap).tiles.length;
     // The whole-image pass counts as one more tile of work, done first.
@@ -92,7 +120,7 @@ export const restore: TaskDef = {
     let whole: RgbaImage | undefined;
     if (harmonize) {
       ctx.progress({ stage: 'run', done: 0, total, message: 'Reading the whole picture' });
-      whole = await restoreWhole(ctx, session, image, tile.size);
+      whole = await restoreWhole(ctx, build, image);
       ctx.throwIfCancelled();
     }
     const first = harmonize ? 1 : 0;
@@ -104,7 +132,7 @@ export const restore: TaskDef = {
         ctx.throwIfCancelled();
         ctx.progress({ stage: 'run', done: first + index, total, message: `Restoring tile ${index + 1} / ${tileCount}` });
         ctx.throwIfCancelled(); // a cancel that arrived while the progress was reported costs no tile
-        return infer(ctx, session, piece);
+        return infer(ctx, build, piece);
       },
     });
     ctx.throwIfCancelled();

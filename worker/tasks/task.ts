@@ -160,7 +160,8 @@ export interface ModelOffer {
 
 /** Whether a task's model pickers offer `card`: its own models (modelTask, modelRole) or those it also offers. */
 export function offersModel(t: { id: string; modelTask?: string; modelRole?: string; alsoOffers?: ModelOffer[] }, card: { task: string; role?: string }): boolean {
-  if (card.task === (t.modelTask ?? t.id) && (!t.modelRole || card.role === t.modelRole)) return true;
+  // A card with a role is a part (of a pipeline, or a larger-tile build): offered only where the task asks for it.
+  if (card.task === (t.modelTask ?? t.id) && (t.modelRole ? card.role === t.modelRole : !card.role)) return true;
   return !!t.alsoOffers?.some((o) => card.task === o.task && card.role === o.role);
 }
 
