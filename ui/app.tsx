@@ -1,7 +1,7 @@
 // The plugin UI: selection → task, params, model, target → Run → progress → result placed by the host.
 // State lives here; components only render it. The host is reached only through HostClient and the
 // engine only through EngineClient.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_SETTINGS, MAX_IMAGE_EDGE } from '../plugin/messages.ts';
 import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/messages.ts';
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
@@ -134,6 +134,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const currentJob = useRef<string | null>(null);
   const runButton = useRef<HTMLButtonElement>(null);
   const cancelButton = useRef<HTMLButtonElement>(null);
+  /** What a run left in the footer (its result, or its message): focus goes there when Run cannot take it. */
+  const outcomeRef = useRef<HTMLDivElement>(null);
   /** How long runs took here, per model and target: the time hints next to Run and the quality choices. */
   const costs = useRef(new CostBook());
   const [taskHelpOpen, toggleTaskHelp] = useToggle();
@@ -445,12 +447,25 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     if (currentJob.current) void engine.cancel(currentJob.current);
   }, [running, engine]);
 
-  // Run and Cancel swap places: keep keyboard focus on whichever is shown instead of dropping it to <body>, also when
-  // the focused control was a field a run disables (Enter in a field runs).
-  useEffect(() => {
+  // Keyboard focus is never dropped to <body> by a run. Run and Cancel are one button that changes with the run (Preact
+  // keeps the element), so focus on it stays; Cancel stays focusable while cancelling (aria-disabled, not disabled).
+  // A control the run disables (Enter in a field runs) hands focus to Cancel; when the run ends, to Run, or, when Run
+  // cannot be used then (the selection went away meanwhile), to what the run left: the result or the message.
+  // A layout effect, so focus moves before the browser blurs the disabled control. Not while the designer is elsewhere.
+  useLayoutEffect(() => {
+    if (!document.hasFocus()) return;
     const active = document.activeElement as (Element & { disabled?: boolean }) | null;
-    if (!active || active === document.body || active.disabled === true) (running ? cancelButton : runButton).current?.focus();
+    if (active && active !== document.body && active.disabled !== true) return;
+    if (running) cancelButton.current?.focus();
+    else if (runButton.current && !runButton.current.disabled) runButton.current.focus();
+    else outcomeRef.current?.focus();
   }, [running]);
+
+  /** Dismissing a message or the result card: the focus in it goes to Run instead of dropping to <body> with it. */
+  const dismissing = (clear: () => void) => () => {
+    if (outcomeRef.current?.contains(document.activeElement) && runButton.current && !runButton.current.disabled) runButton.current.focus();
+    clear();
+  };
 
   // Escape cancels from anywhere; Enter runs when nothing in particular has focus.
   useEffect(() => {
@@ -639,9 +654,9 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       {/* The primary action stays in view: Run, or the job's progress, time left and Cancel, then what it made. */}
       <footer class="run-footer" data-testid="run-footer" aria-label="Run">
         {(problem || (result && !running)) && (
-          <div class="run-outcome">
-            {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={() => setProblem(null)} />}
-            {result && !running && <ResultPreview result={result} hostName={hostInfo?.name} onDismiss={() => setResult(null)} />}
+          <div class="run-outcome" ref={outcomeRef} tabIndex={-1} data-testid="run-outcome">
+            {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={dismissing(() => setProblem(null))} />}
+            {result && !running && <ResultPreview result={result} hostName={hostInfo?.name} onDismiss={dismissing(() => setResult(null))} />}
           </div>
         )}
         {progress && (
@@ -654,7 +669,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         {!running && !showBlocker && runEstimate && <p class="help run-estimate" data-testid="run-estimate">{runEstimate}</p>}
         <div class="run-row">
           {running ? (
-            <button type="button" ref={cancelButton} class="primary danger" data-testid="cancel" onClick={cancel} disabled={cancelling}
+            <button type="button" ref={cancelButton} class="primary danger" data-testid="cancel" onClick={cancel} aria-disabled={cancelling || undefined}
               aria-keyshortcuts="Escape">{cancelling ? 'Cancelling…' : 'Cancel'}</button>
           ) : (
             <button type="button" ref={runButton} class="primary" data-testid="run" onClick={() => void run()} disabled={blocker !== null} aria-keyshortcuts="Enter"

@@ -61,6 +61,7 @@ const models: ModelStatus[] = [
 /**
  * Holds for tests: `hold('run:4')` stops the next batch job (ids job-…; not rotate-view's live previews) that reaches
  * that point ('download:2', 'run:4', …: right after reporting it) until `release()` or a cancel; each point holds once.
+ * `hold('cancel')`: the next cancel leaves a held job held (an engine slow to stop).
  * `held` says where a job waits now.
  */
 const control = {
@@ -138,7 +139,9 @@ const api: EngineApi = {
       throw { code: 'target-unavailable', message: 'The server is not answering yet (fake).' };
     }
     if (requested === 'server') return { target: 'server', reason: `server at ${config?.modelBaseUrl}` };
-    return { target: 'wasm', reason: requested === 'auto' ? 'no WebGPU adapter' : 'WASM chosen' };
+    if (requested !== 'auto') return { target: 'wasm', reason: 'WASM chosen' };
+    // As the real engine in a browser without a GPU: auto passed the graphics card over, and says why.
+    return { target: 'wasm', reason: 'no WebGPU adapter', skipped: [{ target: 'webgpu', runtime: 'ort-web/webgpu', why: 'this browser can’t use it', detail: 'no WebGPU adapter' }] };
   },
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
     const video = job.video ? { video: { mime: job.video.mime, bytes: job.video.bytes.length, head: [...job.video.bytes.subarray(0, 12)], width: job.video.width, height: job.video.height } } : {};
@@ -182,6 +185,9 @@ const api: EngineApi = {
   },
   async cancel(jobId) {
     cancelled.add(jobId);
+    // hold('cancel'): the engine is slow to stop (a long tile): the held job stays held, so the UI stays at
+    // "Cancelling…" until the engine client gives up on it and stops the worker (its hard cancel).
+    if (control.points.delete('cancel')) return;
     if (control.held) control.resume?.(); // a held job goes on to its next check, and stops there
   },
   async decode(bytes, mime) {
