@@ -15,7 +15,7 @@ import { parseResultMeta, type ResultMeta } from '../worker/job.ts';
 import { readPngText, withPngText } from '../worker/image/png-meta.ts';
 import { Engine } from '../worker/engine.ts';
 import { createNodePlatform } from '../worker/platform-node.ts';
-import { FrontierError, type Params, type Target } from '../worker/job.ts';
+import { FrontierError, isTarget, type Params, type Target } from '../worker/job.ts';
 import { TASKS, findTask } from '../worker/tasks/index.ts';
 import { resolveParams, type TaskDef } from '../worker/tasks/task.ts';
 import { modelsCommand } from './cli-models.ts';
@@ -162,7 +162,7 @@ export function parseArgs(argv: string[]): Command {
   if (def.inputs.includes('mask') && !mask) throw usageError(`${def.label} needs --mask <mask.png>: white where to fill, black (or transparent) where to keep, the size of the input.`);
   if (mask && !def.inputs.includes('mask')) throw usageError(`${def.label} takes no mask.`);
   let target = (values.target as Target | undefined) ?? 'auto';
-  if (!['auto', 'node', 'webgpu', 'wasm', 'server'].includes(target)) throw usageError(`--target must be auto, node or server (got ${target}).`);
+  if (!isTarget(target)) throw usageError(`--target must be auto, node or server (got ${target}).`);
   let threads: number | undefined;
   if (values.threads !== undefined) {
     threads = Number(values.threads);

@@ -127,6 +127,8 @@ export interface TargetLine {
   detail?: string;
   /** Where the job would run (absent when it cannot). */
   target?: ResolvedTarget;
+  /** Under Automatic: the better places it passed over, and why ("Not on the server: it isn’t answering."). */
+  skipped?: string[];
 }
 
 /** The line under "Run on": where the job will run in plain words; the engine's reason goes in the details. */
@@ -137,7 +139,20 @@ export function describeTargetChoice(requested: Target, choice: TargetChoice): T
     return { ok: false, text: `${capital(requestedName(requested))} can’t run this here. Choose Automatic.`, detail: choice.reason };
   }
   const faster = requested === 'auto' && choice.target === 'server' && /faster/i.test(choice.reason) ? ': faster than this computer' : '';
-  return { ok: true, text: `On ${where}${faster}`, detail: choice.reason, target: choice.target };
+  const skipped = requested === 'auto' ? skippedLines(choice) : [];
+  return { ok: true, text: `On ${where}${faster}`, detail: choice.reason, target: choice.target, ...(skipped.length ? { skipped } : {}) };
+}
+
+/** One line per place Automatic passed over, in plain words; none for the place it runs (another way there). */
+function skippedLines(choice: TargetChoice): string[] {
+  const placeOf = (target: ResolvedTarget) => (target === 'wasm' ? 'this computer’s processor' : placeName(target));
+  const here = placeOf(choice.target);
+  const lines = new Map<string, string>();
+  for (const s of choice.skipped ?? []) {
+    const place = placeOf(s.target);
+    if (place !== here && !lines.has(place)) lines.set(place, `Not on ${place}: ${s.why}.`);
+  }
+  return [...lines.values()];
 }
 
 /** The line when the engine says a forced target cannot work (its message says why and stays in the details). */

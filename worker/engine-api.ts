@@ -27,6 +27,20 @@ export interface TargetChoice {
   target: ResolvedTarget;
   /** Shown to the user: why this target ("auto: WebGPU adapter found", "WebGPU unavailable: …"). */
   reason: string;
+  /** The runtime that runs it, e.g. 'ort-web/wasm', 'oip' (engine words: details and tests). */
+  runtime?: string;
+  /** Under `auto`: the runtimes asked before this one that did not take the job, highest priority first. */
+  skipped?: SkippedRuntime[];
+}
+
+/** A runtime `auto` passed over, and why. */
+export interface SkippedRuntime {
+  target: ResolvedTarget;
+  runtime: string;
+  /** In designers' words, to follow "Not on <place>: ". */
+  why: string;
+  /** In the engine's words. */
+  detail: string;
 }
 
 export interface ModelStatus {

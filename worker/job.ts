@@ -8,10 +8,17 @@ export interface RgbaImage {
   data: Uint8Array; // length = width * height * 4
 }
 
-/** Where a job runs. `auto` lets the engine pick and say why. */
-export type Target = 'auto' | 'webgpu' | 'wasm' | 'node' | 'server';
+/** The places a job can run (the runtimes that run there register in worker/runtime/registry.ts). */
+export const RESOLVED_TARGETS = ['webgpu', 'wasm', 'node', 'server'] as const;
 /** A concrete target after `auto` was resolved. */
-export type ResolvedTarget = Exclude<Target, 'auto'>;
+export type ResolvedTarget = (typeof RESOLVED_TARGETS)[number];
+/** Where a job runs. `auto` lets the engine pick and say why. */
+export type Target = 'auto' | ResolvedTarget;
+export const TARGETS: readonly Target[] = ['auto', ...RESOLVED_TARGETS];
+
+export function isTarget(value: unknown): value is Target {
+  return TARGETS.includes(value as Target);
+}
 
 /** An encoded video clip (MP4, QuickTime or WebM): what hosts export and place, and what video jobs send. */
 export interface EncodedVideo {

@@ -10,33 +10,48 @@ import builtInRegistry from '../models/registry.json' with { type: 'json' };
 const BUILT_IN_REGISTRY = builtInRegistry as Registry;
 import { HttpModelSource, cachedFiles, openModelCache } from './models/http-source.ts';
 import { browserCodec } from './image/codec-browser.ts';
-import { configureOrtWeb, createOrtWebRuntime, probeWebGpu } from './runtime/ort-web.ts';
-import { createOipRuntime, probeServer, type ProbeResult } from './runtime/oip.ts';
+import { configureOrtWeb, probeWebGpu, wasmEntry, webGpuEntry } from './runtime/ort-web.ts';
+import { modelHostServerEntry } from './runtime/oip-entry.ts';
+import { RuntimeRegistry, type MachineCaps } from './runtime/registry.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { createJobServer, type JobServer } from './runtime/jobs-client.ts';
 
-export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
+/** The browser platform: the engine's platform plus its runtime registry (a test or a new runtime registers there). */
+export type BrowserPlatform = EnginePlatform & { readonly runtimes: RuntimeRegistry };
+
+export function createBrowserPlatform(config: EngineConfig): BrowserPlatform {
   const base = config.modelBaseUrl.replace(/\/+$/, '');
   const source = new HttpModelSource(base, config.token);
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = config.wasmThreads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
   configureOrtWeb({ wasmBaseUrl: `${base}/ort`, threads });
-  const runtimes = new Map<string, Runtime>();
   let jobs: JobServer | undefined;
   let webgpu: Promise<{ available: boolean; detail: string }> | null = null;
   const probe = () => (webgpu ??= probeWebGpu());
-  // The model host may also run models (our companion server speaks the Open Inference Protocol). Probed once;
-  // a failed probe is retried on the next choice, so starting the server later is noticed.
-  let server: Promise<ProbeResult> | null = null;
-  const probeOip = () => {
-    const p = (server ??= probeServer({ baseUrl: base, token: config.token, timeoutMs: 3000 }));
-    void p.then((r) => {
-      if (!r.ok && server === p) server = null;
-    });
-    return p;
+  const wasm: MachineCaps['wasm'] = {
+    available: typeof WebAssembly === 'object',
+    threads,
+    crossOriginIsolated: isolated,
+    detail: isolated ? `${threads} threads` : '1 thread (the page is not cross-origin isolated)',
   };
 
-  const platform: EnginePlatform = {
+  // Asked in this order under auto: a hardware GPU, then the model host when it runs models (native onnxruntime is
+  // 2–10× single-threaded WASM), then WASM; a software GPU adapter only for a card nothing else here runs.
+  const runtimes = new RuntimeRegistry({
+    caps: async () => ({ webgpu: await probe(), wasm }),
+    notHere: (target) => (target === 'node' ? 'onnxruntime-node runs only in the CLI and on the server: choose Server.' : `The browser engine cannot run on ${target}.`),
+    nowhere: (card, refusals) => {
+      const server = refusals.find((r) => r.entry.target === 'server');
+      // Too large for the browser (e.g. StyleSwin 1024: one attention tensor is over WebGPU's buffer limits).
+      return `${card.label} runs only on a server, and none answers at ${base}: start it with "npm start" (or set a server in Settings).${server ? ` ${server.error ?? server.detail}` : ''}`;
+    },
+  });
+  runtimes.register(webGpuEntry, 300);
+  runtimes.register(modelHostServerEntry({ baseUrl: base, token: config.token }), 200);
+  runtimes.register(wasmEntry, 100);
+
+  const platform: BrowserPlatform = {
+    runtimes,
     codec: browserCodec,
     source,
 
@@ -63,63 +78,15 @@ export function createBrowserPlatform(config: EngineConfig): EnginePlatform {
       const cache = await openModelCache();
       return {
         webgpu: await probe(),
-        wasm: {
-          available: typeof WebAssembly === 'object',
-          threads,
-          crossOriginIsolated: isolated,
-          detail: isolated ? `${threads} threads` : '1 thread (the page is not cross-origin isolated)',
-        },
+        wasm,
         cache: cache
           ? { available: true, detail: 'models are kept in the Cache API' }
           : { available: false, detail: 'no Cache API here: the browser HTTP cache keeps models (content-addressed, immutable URLs)' },
       };
     },
 
-    async chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice> {
-      const gpu = await probe();
-      const gpuOk = gpu.available && card.targets.includes('webgpu');
-      const hardwareGpu = gpuOk && !/software adapter/.test(gpu.detail);
-      const why = !gpu.available ? gpu.detail : !card.targets.includes('webgpu') ? `${card.label} does not run on WebGPU` : gpu.detail;
-      const wasmReason = `WASM (${threads} thread${threads === 1 ? '' : 's'})`;
-      switch (requested) {
-        case 'auto': {
-          if (hardwareGpu) return { target: 'webgpu', reason: `auto → WebGPU: ${gpu.detail}` };
-          // Native onnxruntime on the companion server is 2–10× single-threaded WASM (bench/results/upscale.md).
-          const oip = card.targets.includes('server') ? await probeOip() : null;
-          if (oip?.ok) return { target: 'server', reason: `auto → local server (${oip.name ?? 'OIP'} at ${base}): native onnxruntime, faster than ${wasmReason}` };
-          if (!card.targets.includes('wasm')) {
-            // Too large for the browser (e.g. StyleSwin 1024: one attention tensor is over WebGPU's buffer limits).
-            if (gpuOk) return { target: 'webgpu', reason: `auto → WebGPU: ${gpu.detail}` };
-            throw new FrontierError('target-unavailable', `${card.label} runs only on a server, and none answers at ${base}: start it with "npm start" (or set a server in Settings).${oip?.error ? ` ${oip.error}` : ''}`);
-          }
-          return { target: 'wasm', reason: `auto → ${wasmReason}: ${gpuOk ? `WebGPU has only a ${gpu.detail}` : why}${oip ? '; no inference server reachable' : ''}` };
-        }
-        case 'webgpu':
-          if (!gpuOk) throw new FrontierError('target-unavailable', `WebGPU is unavailable: ${why}. Choose auto or WASM.`);
-          return { target: 'webgpu', reason: `WebGPU: ${gpu.detail}` };
-        case 'wasm':
-          if (!card.targets.includes('wasm')) throw new FrontierError('target-unavailable', `${card.label} does not run in the browser (WASM): choose Server or Auto.`);
-          return { target: 'wasm', reason: wasmReason };
-        case 'server': {
-          if (!card.targets.includes('server')) throw new FrontierError('target-unavailable', `${card.label} does not run on a server.`);
-          const oip = await probeOip();
-          if (!oip.ok) throw new FrontierError('target-unavailable', oip.error ?? `The server at ${base} is not ready.`);
-          return { target: 'server', reason: `Server: ${oip.name ?? 'OIP'} at ${base} (${oip.latencyMs} ms round trip)` };
-        }
-        case 'node':
-          throw new FrontierError('target-unavailable', 'onnxruntime-node runs only in the CLI and on the server: choose Server.');
-      }
-    },
-
-    runtime(target: ResolvedTarget): Runtime {
-      let runtime = runtimes.get(target);
-      if (runtime) return runtime;
-      if (target === 'server') runtime = createOipRuntime({ baseUrl: base, token: config.token });
-      else if (target === 'webgpu' || target === 'wasm') runtime = createOrtWebRuntime(target);
-      else throw new FrontierError('target-unavailable', `The browser engine cannot run on ${target}.`);
-      runtimes.set(target, runtime);
-      return runtime;
-    },
+    chooseTarget: (card: ModelCard, requested: Target): Promise<TargetChoice> => runtimes.choose(card, requested),
+    runtime: (target: ResolvedTarget): Runtime => runtimes.runtime(target),
 
     jobServer(): JobServer {
       return (jobs ??= createJobServer({ baseUrl: base, token: config.token }));

@@ -1,15 +1,16 @@
 // The engine's Node platform (CLI, server, tests): onnxruntime-node, model files from models/build/files.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { FrontierError, type ResolvedTarget, type Target } from './job.ts';
+import type { ResolvedTarget, Target } from './job.ts';
 import type { Capabilities, TargetChoice } from './engine-api.ts';
 import type { EnginePlatform } from './engine.ts';
 import type { ModelCard, Registry } from './models/card.ts';
 import { FileModelSource } from './models/file-source.ts';
 import { mergeRegistries, readLocalRegistry } from '../models/local-models.ts';
 import { nodeCodec } from './image/codec-node.ts';
-import { createOrtNodeRuntime } from './runtime/ort-node.ts';
-import { createOipRuntime } from './runtime/oip.ts';
+import { ortNodeEntry } from './runtime/ort-node.ts';
+import { configuredServerEntry } from './runtime/oip-entry.ts';
+import { RuntimeRegistry, type MachineCaps } from './runtime/registry.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { createJobServer, type JobServer } from './runtime/jobs-client.ts';
 
@@ -28,11 +29,24 @@ export interface NodePlatformOptions {
   token?: string;
 }
 
-export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatform {
-  let runtime: Runtime | null = null;
-  let remote: Runtime | null = null;
+/** The Node platform: the engine's platform plus its runtime registry (a test or a new runtime registers there). */
+export type NodePlatform = EnginePlatform & { readonly runtimes: RuntimeRegistry };
+
+export function createNodePlatform(opts: NodePlatformOptions = {}): NodePlatform {
+  const caps: MachineCaps = {
+    webgpu: { available: false, detail: 'onnxruntime-node runs on the CPU here' },
+    wasm: { available: false, threads: 0, crossOriginIsolated: false, detail: 'not used in Node' },
+  };
+  // Asked in this order under auto: onnxruntime-node on this machine, then the server named with --server.
+  const runtimes = new RuntimeRegistry({
+    caps: async () => caps,
+    notHere: (target) => `Target "${target}" exists only in the browser; here jobs run on onnxruntime-node (--target node or auto) or on a server (--target server --server URL).`,
+  });
+  runtimes.register(ortNodeEntry({ threads: opts.threads, cuda: opts.cuda }), 200);
+  runtimes.register(configuredServerEntry({ serverUrl: opts.serverUrl, token: opts.token }), 100);
   let jobs: JobServer | undefined;
   return {
+    runtimes,
     codec: nodeCodec,
     source: new FileModelSource(opts.modelDir ?? MODEL_FILES_DIR),
     async loadRegistry(): Promise<Registry> {
@@ -41,30 +55,13 @@ export function createNodePlatform(opts: NodePlatformOptions = {}): EnginePlatfo
       return opts.registryPath ? shipped : mergeRegistries(shipped, readLocalRegistry());
     },
     async capabilities(): Promise<Capabilities> {
-      return {
-        webgpu: { available: false, detail: 'onnxruntime-node runs on the CPU here' },
-        wasm: { available: false, threads: 0, crossOriginIsolated: false, detail: 'not used in Node' },
-        cache: { available: true, detail: `model files are read from ${opts.modelDir ?? MODEL_FILES_DIR}` },
-      };
+      return { ...caps, cache: { available: true, detail: `model files are read from ${opts.modelDir ?? MODEL_FILES_DIR}` } };
     },
-    async chooseTarget(card: ModelCard, requested: Target): Promise<TargetChoice> {
-      if (requested === 'server') {
-        if (!opts.serverUrl) throw new FrontierError('target-unavailable', 'No server configured: pass --server URL (and --token if it needs one).');
-        if (!card.targets.includes('server')) throw new FrontierError('target-unavailable', `${card.label} does not run on a server.`);
-        return { target: 'server', reason: `server at ${opts.serverUrl}` };
-      }
-      if (!card.targets.includes('node')) throw new FrontierError('target-unavailable', `${card.label} does not run on onnxruntime-node.`);
-      if (requested === 'auto' || requested === 'node') return { target: 'node', reason: `${requested === 'auto' ? 'auto → ' : ''}onnxruntime-node (CPU)` };
-      throw new FrontierError('target-unavailable', `Target "${requested}" exists only in the browser; here jobs run on onnxruntime-node (--target node or auto) or on a server (--target server --server URL).`);
-    },
+    chooseTarget: (card: ModelCard, requested: Target): Promise<TargetChoice> => runtimes.choose(card, requested),
     jobServer(): JobServer | undefined {
       if (!opts.serverUrl) return undefined;
       return (jobs ??= createJobServer({ baseUrl: opts.serverUrl, token: opts.token }));
     },
-    runtime(target: ResolvedTarget): Runtime {
-      if (target === 'server' && opts.serverUrl) return (remote ??= createOipRuntime({ baseUrl: opts.serverUrl, token: opts.token }));
-      if (target !== 'node') throw new FrontierError('target-unavailable', `The Node engine cannot run on ${target}.`);
-      return (runtime ??= createOrtNodeRuntime({ threads: opts.threads, cuda: opts.cuda }));
-    },
+    runtime: (target: ResolvedTarget): Runtime => runtimes.runtime(target),
   };
 }

@@ -2,12 +2,11 @@
 // field by field so an old or damaged entry falls back to defaults instead of breaking the UI.
 // The token is part of the settings: nothing in this file (or its callers) logs settings or their errors' values.
 import { DEFAULT_SETTINGS, type PlaceMode, type Settings } from '../messages.ts';
-import type { Target } from '../../worker/job.ts';
+import { TARGETS, type Target } from '../../worker/job.ts';
 import type { FigmaApi } from './api.ts';
 
 export const SETTINGS_KEY = 'settings';
 
-const TARGETS: readonly Target[] = ['auto', 'webgpu', 'wasm', 'node', 'server'];
 const PLACE_MODES: readonly PlaceMode[] = ['beside', 'replace-fill'];
 
 /** Known fields of `value` with the right type, over the defaults. */

@@ -19,6 +19,7 @@ test('the UI runs a batch end to end: progress, place-result for each item, resu
     assert.equal(await ui.getByTestId('target-detail').isVisible(), false, 'the engine\'s reason is folded');
     await ui.getByTestId('target-info').click();
     assert.match(await ui.getByTestId('target-detail').innerText(), /no WebGPU adapter/);
+    assert.equal(await ui.getByTestId('target-skipped').innerText(), 'Not on this computer’s graphics card: this browser can’t use it.', 'why auto passed a place over, in plain words');
     assert.equal(await ui.getByTestId('param-scale-2').getAttribute('aria-checked'), 'true', 'default from the spec');
     const modelOptions = await ui.getByTestId('model-select').locator('option').allInnerTexts();
     assert.ok(modelOptions.some((t) => t === 'ESRGAN tiny · 0.1 MB · downloaded · test model, results are noise'), modelOptions.join(' | '));

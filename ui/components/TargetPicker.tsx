@@ -16,6 +16,8 @@ export interface TargetStatus {
   detail?: string;
   /** Where the job would run. */
   target?: ResolvedTarget;
+  /** Under Automatic: the better places passed over, and why, in plain words (one line each). */
+  skipped?: string[];
 }
 
 export function TargetPicker(props: { value: Target; status: TargetStatus | null; disabled: boolean; onChange(t: Target): void }) {
@@ -37,6 +39,7 @@ export function TargetPicker(props: { value: Target; status: TargetStatus | null
         </p>
         {status?.detail && <InfoButton open={open} onToggle={toggle} controls="target-detail" about="where it runs" testId="target-info" />}
       </div>
+      {status?.skipped?.map((line) => <p key={line} class="help detail" data-testid="target-skipped">{line}</p>)}
       {status?.detail && <p id="target-detail" class="help detail" data-testid="target-detail" hidden={!open}>{status.detail}</p>}
     </div>
   );

@@ -4,11 +4,12 @@
 // polling where streaming does not work: UXP has no EventSource), cancelling it, and removing an installed model.
 // fetch only, so the UI (Figma's iframe, Photoshop's webview, the playground) and Node tests use the same code.
 // Errors carry a `kind` the UI words for designers; the server's own messages are written for users and kept.
-import { FrontierError } from '../job.ts';
+import { FrontierError, type ResolvedTarget } from '../job.ts';
 import { createJobFollower, uploadResumable, type JobFollower, type JobRef, type JobSnapshot } from './jobs-client.ts';
 import { errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
 
-export type InstallTarget = 'webgpu' | 'wasm' | 'node' | 'server';
+/** Where an official model runs once installed. */
+export type InstallTarget = ResolvedTarget;
 
 /** One official model as the server describes it (GET /models/catalogue): the contract's one definition, which the
  *  server (server/install/installer.ts) builds. */

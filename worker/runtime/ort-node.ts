@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { FrontierError } from '../job.ts';
 import type { Runtime } from './runtime.ts';
 import { wrapOrtSession } from './ort-common.ts';
+import { NOT_THIS_MODEL, no, yes, type RuntimeEntry } from './registry.ts';
 
 /** The CUDA provider library onnxruntime-node would load (absent unless its CUDA files were installed). */
 export function cudaLibraryPath(): string | null {
@@ -47,5 +48,18 @@ export function createOrtNodeRuntime(opts: { threads?: number; cuda?: boolean } 
         throw new FrontierError('model-load-failed', `onnxruntime-node could not load the model: ${(err as Error).message}`);
       }
     },
+  };
+}
+
+/** `ort-node` on this machine (the CLI, the server's engine jobs, tests): wherever the card lists node. */
+export function ortNodeEntry(opts: { threads?: number; cuda?: boolean } = {}): RuntimeEntry {
+  return {
+    name: 'ort-node',
+    target: 'node',
+    resolve(card) {
+      const notListed = `${card.label} does not run on onnxruntime-node`;
+      return card.targets.includes('node') ? yes('onnxruntime-node (CPU)') : no(NOT_THIS_MODEL, notListed, `${notListed}.`);
+    },
+    create: () => createOrtNodeRuntime(opts),
   };
 }

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-web';
 import { FrontierError } from '../job.ts';
 import type { Runtime } from './runtime.ts';
 import { wrapOrtSession } from './ort-common.ts';
+import { NOT_THIS_MODEL, no, yes, type RuntimeEntry } from './registry.ts';
 
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.jsep.wasm';
 /**
@@ -66,3 +67,33 @@ export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
     },
   };
 }
+
+/** `ort-web` on WebGPU: wherever the browser has an adapter and the card lists webgpu; a software adapter only when
+ *  nothing else can run the card. */
+export const webGpuEntry: RuntimeEntry = {
+  name: 'ort-web/webgpu',
+  target: 'webgpu',
+  resolve(card, { webgpu }) {
+    const unavailable = (why: string) => `WebGPU is unavailable: ${why}. Choose auto or WASM.`;
+    if (!webgpu.available) return no('this browser can’t use it', webgpu.detail, unavailable(webgpu.detail));
+    const notListed = `${card.label} does not run on WebGPU`;
+    if (!card.targets.includes('webgpu')) return no(NOT_THIS_MODEL, notListed, unavailable(notListed));
+    const detail = `WebGPU: ${webgpu.detail}`;
+    if (!/software adapter/.test(webgpu.detail)) return yes(detail);
+    return yes(detail, { why: 'this browser only imitates one in software, slower than the processor', detail: `WebGPU has only a ${webgpu.detail}` });
+  },
+  create: () => createOrtWebRuntime('webgpu'),
+};
+
+/** `ort-web` on WASM: the processor, wherever the card lists wasm. */
+export const wasmEntry: RuntimeEntry = {
+  name: 'ort-web/wasm',
+  target: 'wasm',
+  resolve(card, { wasm }) {
+    const notListed = `${card.label} does not run in the browser (WASM)`;
+    if (!card.targets.includes('wasm')) return no(NOT_THIS_MODEL, notListed, `${notListed}: choose Server or Auto.`);
+    if (!wasm.available) return no('this browser can’t run it', 'this browser has no WebAssembly');
+    return yes(`WASM (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`);
+  },
+  create: () => createOrtWebRuntime('wasm'),
+};
