@@ -5,11 +5,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 // Authorization: the bearer token; Inference-Header-Content-Length: OIP's binary tensor extension;
-// Upload-*/Tus-Resumable: resumable uploads of the job API; Last-Event-ID: resuming server-sent progress.
+// Upload-*/Tus-Resumable: resumable uploads of the job API (tus 1.0, whose OPTIONS answers Tus-Version);
+// Last-Event-ID: resuming server-sent progress.
 export const ALLOWED_HEADERS =
   'Authorization, Content-Type, Range, Inference-Header-Content-Length, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Last-Event-ID';
 export const EXPOSED_HEADERS =
-  'Content-Length, Content-Range, Accept-Ranges, ETag, Inference-Header-Content-Length, Retry-After, WWW-Authenticate, Location, Upload-Offset, Upload-Length, Tus-Resumable';
+  'Content-Length, Content-Range, Accept-Ranges, ETag, Inference-Header-Content-Length, Retry-After, WWW-Authenticate, Location, Upload-Offset, Upload-Length, Tus-Resumable, Tus-Version';
 
 const LOOPBACK_ORIGIN = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/;
 

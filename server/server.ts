@@ -132,7 +132,7 @@ async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: 
     throw new HttpError(400, `Malformed request path ${rawUrl.slice(0, 100)}.`);
   }
 
-  if (req.method === 'OPTIONS') {
+  if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
     // Preflights carry no credentials by design: answer them before the token check.
     answerPreflight(req, res, guard.allowOrigins);
     return;
@@ -147,14 +147,20 @@ async function dispatch(routes: Route[], paths: ServerPaths, guard: Guard, req: 
       allowed.push(...route.methods);
       continue;
     }
+    for (const [name, value] of Object.entries(route.headers ?? {})) res.setHeader(name, value);
     // The credential comes first: nothing is read, parsed, loaded or computed for a request without it.
     if ((route.access ?? 'token') === 'token') guard.gate.check(req);
     assertNoFormBody(req);
     await route.handle({ req, res, url, params, paths, requireToken: () => guard.gate.check(req) });
     return;
   }
+  if (req.method === 'OPTIONS') {
+    // A plain OPTIONS where no route answers one: what a preflight would be told.
+    answerPreflight(req, res, guard.allowOrigins);
+    return;
+  }
   if (allowed.length > 0) {
-    const list = [...new Set(allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]))), 'OPTIONS'];
+    const list = [...new Set([...allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])), 'OPTIONS'])];
     res.setHeader('Allow', list.join(', '));
     throw new HttpError(405, `${req.method} is not supported on ${url.pathname}; use ${list.join(', ')}.`);
   }

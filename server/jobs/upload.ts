@@ -1,5 +1,9 @@
-// Resumable upload in the style of tus 1.0 (https://tus.io/protocols/resumable-upload): HEAD tells the offset the
-// server has, PATCH appends a chunk at exactly that offset. Every byte the connection delivers is written to disk
+// Resumable upload, the core protocol of tus 1.0.0 (https://tus.io/protocols/resumable-upload), so a standard tus
+// client uploads to a job's upload URL: OPTIONS tells the versions spoken (Tus-Version), HEAD the offset the server
+// has (Upload-Offset, with Upload-Length), PATCH appends an application/offset+octet-stream chunk at exactly that
+// offset (409 for another offset, 415 for another type); every answer carries Tus-Resumable, and a client speaking
+// another version is refused with 412. The upload URL comes from creating the job (PUT /jobs/{id}, which says how
+// many bytes it takes), not from tus' creation extension; no extension is offered. Every byte the connection delivers is written to disk
 // and counted before the request ends, so a chunk cut off by a dropped connection counts up to where it stopped and
 // the client resumes from HEAD's offset. A newer PATCH takes over from one whose client vanished without closing
 // its connection, and a body that stops arriving times out.
@@ -12,6 +16,20 @@ import { isVideoSpec, uploadOfSpec, type Job } from './job.ts';
 
 export const TUS_VERSION = '1.0.0';
 export const CHUNK_TYPE = 'application/offset+octet-stream';
+
+/** The answer to OPTIONS on an upload URL (tus discovery): the versions this server speaks, no extensions. */
+export function tusDiscoveryHeaders(): Record<string, string> {
+  return { 'Tus-Resumable': TUS_VERSION, 'Tus-Version': TUS_VERSION, 'Cache-Control': 'no-store' };
+}
+
+/** Refuses (412, naming the versions spoken) a request that says it speaks another tus version; none said is fine. */
+export function checkTusResumable(req: IncomingMessage): void {
+  const header = req.headers['tus-resumable'];
+  if (header === undefined) return;
+  const said = Array.isArray(header) ? header.join(', ') : header;
+  if (said.trim() === TUS_VERSION) return;
+  throw new HttpError(412, `This server speaks tus ${TUS_VERSION}, not ${said.slice(0, 40)}: send Tus-Resumable: ${TUS_VERSION}.`, { 'Tus-Resumable': TUS_VERSION, 'Tus-Version': TUS_VERSION });
+}
 
 /** Headers every upload answer carries, so a client always knows where to resume. */
 export function uploadHeaders(job: Job): Record<string, string> {

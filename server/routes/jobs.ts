@@ -1,5 +1,5 @@
 // The job API (../shared/facts/serving.md "Job API"): PUT /jobs/{id} creates a job with a client-chosen id
-// (idempotent), HEAD/PATCH /jobs/{id}/upload upload the clip in resumable chunks (tus 1.0 style), GET
+// (idempotent), HEAD/PATCH /jobs/{id}/upload upload the clip in resumable chunks (tus 1.0 core protocol), GET
 // /jobs/{id}/events streams progress (server-sent events with replay), GET /jobs/{id} polls it (UXP has no
 // EventSource), POST /jobs/{id}/cancel stops it, GET /jobs/{id}/result downloads the MP4 (Range supported).
 // Engine jobs (a whole task such as generate or text-to-image, no upload) use the same routes; their result is JSON.
@@ -10,7 +10,7 @@ import { HttpError, readBody, sendFile, sendJson } from '../http-util.ts';
 import { isVideoSpec } from '../jobs/job.ts';
 import type { JobService } from '../jobs/service.ts';
 import { lastEventId, streamJobEvents } from '../jobs/sse.ts';
-import { ChunkReader, uploadHeaders } from '../jobs/upload.ts';
+import { checkTusResumable, ChunkReader, TUS_VERSION, tusDiscoveryHeaders, uploadHeaders } from '../jobs/upload.ts';
 import type { Route } from './route.ts';
 
 const JOB_PATH = /^\/jobs\/([^/]+)(?:\/(upload|events|cancel|result))?$/;
@@ -57,12 +57,20 @@ export function jobRoutes(jobs: JobService): Route[] {
       },
     },
     {
-      methods: ['GET', 'PATCH'],
+      // A tus 1.0 upload URL (server/jobs/upload.ts): every answer says Tus-Resumable, errors and 401 included.
+      methods: ['GET', 'PATCH', 'OPTIONS'],
+      headers: { 'Tus-Resumable': TUS_VERSION },
       match: jobPath('upload'),
       async handle({ req, res, params }) {
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, tusDiscoveryHeaders());
+          res.end();
+          return;
+        }
         // The body is taken from the first moment: bytes that arrive before the connection drops still count.
         const reader = req.method === 'PATCH' ? new ChunkReader(req) : null;
         try {
+          checkTusResumable(req);
           const job = await jobs.get(params.id);
           if (reader) {
             await jobs.upload(job, req, reader);

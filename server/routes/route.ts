@@ -3,7 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerPaths } from '../paths.ts';
 
-export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** OPTIONS reaches a route only when it lists it and the request is no CORS preflight (those are answered first). */
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -28,6 +29,8 @@ export interface Route {
   methods: Method[];
   /** Default 'token'. */
   access?: Access;
+  /** Headers every answer of this route carries, a refused credential's included (tus: Tus-Resumable). */
+  headers?: Record<string, string>;
   /** Returns the captures when `pathname` (still percent-encoded) belongs to this route, else null. */
   match(pathname: string): Record<string, string> | null;
   handle(ctx: RequestContext): Promise<void> | void;

@@ -314,7 +314,7 @@ describe('CORS', () => {
     assert.equal(res.headers['access-control-allow-origin'], 'null');
     assert.equal(
       res.headers['access-control-expose-headers'],
-      'Content-Length, Content-Range, Accept-Ranges, ETag, Inference-Header-Content-Length, Retry-After, WWW-Authenticate, Location, Upload-Offset, Upload-Length, Tus-Resumable',
+      'Content-Length, Content-Range, Accept-Ranges, ETag, Inference-Header-Content-Length, Retry-After, WWW-Authenticate, Location, Upload-Offset, Upload-Length, Tus-Resumable, Tus-Version',
     );
     assert.equal(res.headers.vary, 'Origin');
   });
