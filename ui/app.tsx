@@ -16,7 +16,8 @@ import { choiceKey, CostBook } from './cost.ts';
 import type { Estimate } from './cost.ts';
 import { fractionAt, remainingText } from './progress.ts';
 import type { HostClient } from './host-client.ts';
-import { ErrorPanel } from './components/ErrorPanel.tsx';
+import { ErrorPanel, ProblemDetails } from './components/ErrorPanel.tsx';
+import { problemWords } from './error-words.ts';
 import { InfoButton, LabelRow, useToggle } from './components/InfoButton.tsx';
 import type { ParamHint } from './components/ParamsForm.tsx';
 import type { ErrorAction } from './components/ErrorPanel.tsx';
@@ -655,7 +656,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
       <footer class="run-footer" data-testid="run-footer" aria-label="Run">
         {(problem || (result && !running)) && (
           <div class="run-outcome" ref={outcomeRef} tabIndex={-1} data-testid="run-outcome">
-            {problem && <ErrorPanel message={problem.message} tone={problem.tone} actions={actionsFor(problem)} onDismiss={dismissing(() => setProblem(null))} />}
+            {problem && <ErrorPanel message={problem.message} code={problem.code} tone={problem.tone} actions={actionsFor(problem)} onDismiss={dismissing(() => setProblem(null))} />}
             {result && !running && <ResultPreview result={result} hostName={hostInfo?.name} onDismiss={dismissing(() => setResult(null))} />}
           </div>
         )}
@@ -705,6 +706,7 @@ function runLabel(task: TaskInfo | undefined, count: number, scale: number | und
 function StatusLine(props: { boot: Boot; hostSilent: boolean; engineState: EngineState; caps: Capabilities | null; serverUrl: string; onRestart(): void }) {
   const { boot, engineState, caps } = props;
   const [open, toggle] = useToggle();
+  const failed = boot.phase === 'failed' ? problemWords(boot.problem.code, boot.problem.message, { starting: true }) : null;
   let tone = 'busy';
   let text = props.hostSilent ? 'The host has not answered for 5 s: close and reopen the plugin.' : 'Waiting for the host…';
   if (boot.phase === 'starting') text = 'Starting engine…';
@@ -736,9 +738,11 @@ function StatusLine(props: { boot: Boot; hostSilent: boolean; engineState: Engin
         {details && <InfoButton open={open} onToggle={toggle} controls="status-facts" about="this computer" testId="status-info" />}
       </div>
       {details}
-      {boot.phase === 'failed' && (
+      {boot.phase === 'failed' && failed && (
         <div class="status-detail">
-          <p class="message-text">{boot.problem.message}</p>
+          <p class="message-text">{failed.headline}</p>
+          {failed.advice && <p class="help">{failed.advice}</p>}
+          {failed.details && <ProblemDetails {...failed.details} />}
           {boot.problem.code !== 'worker-crashed' && !boot.problem.message.includes('npm start') && (
             <p class="help">Model host: {props.serverUrl}. Start the local server: <code>npm start</code>, or change the server URL in Settings.</p>
           )}

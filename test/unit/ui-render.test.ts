@@ -141,7 +141,10 @@ test('a crashed worker shows Restart engine, and restarting brings the engine ba
     await selectItems(page, ['9:9']);
     await ui.getByTestId('run').click();
     const error = ui.getByTestId('error');
-    await error.getByText(/engine worker crashed \(.*fake engine crash/).waitFor({ timeout: 10_000 });
+    // In plain words; the engine's own message (a worker, WASM) is behind Details.
+    await error.getByText('Frontier’s engine stopped.').waitFor({ timeout: 10_000 });
+    await error.getByText(/^Click Restart engine\. If it happens again, try a smaller image\.$/).waitFor();
+    assert.match((await error.getByTestId('error-raw').textContent()) ?? '', /engine worker crashed \(.*fake engine crash/);
     await shoot(page, 'crashed-light');
     await error.getByRole('button', { name: 'Restart engine' }).click();
     await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });

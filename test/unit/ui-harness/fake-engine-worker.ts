@@ -62,6 +62,7 @@ const models: ModelStatus[] = [
  * Holds for tests: `hold('run:4')` stops the next batch job (ids job-…; not rotate-view's live previews) that reaches
  * that point ('download:2', 'run:4', …: right after reporting it) until `release()` or a cancel; each point holds once.
  * `hold('cancel')`: the next cancel leaves a held job held (an engine slow to stop).
+ * `fail({ code, message })`: the next batch job fails with that error (as the engine sends one: code and message).
  * `held` says where a job waits now.
  */
 const control = {
@@ -69,6 +70,10 @@ const control = {
   /** Every job the engine was asked to run: its id, task and size param (and a clip's type, length and first bytes), in order. */
   runs: [] as { id: string; task: string; size?: unknown; video?: { mime: string; bytes: number; head: number[]; width?: number; height?: number } }[],
   held: null as string | null,
+  failure: null as { code: string; message: string } | null,
+  fail(error: { code: string; message: string }) {
+    control.failure = error;
+  },
   resume: null as (() => void) | null,
   hold(...points: string[]) {
     for (const p of points) control.points.add(p);
@@ -146,6 +151,12 @@ const api: EngineApi = {
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
     const video = job.video ? { video: { mime: job.video.mime, bytes: job.video.bytes.length, head: [...job.video.bytes.subarray(0, 12)], width: job.video.width, height: job.video.height } } : {};
     control.runs.push({ id: job.id, task: job.task, size: job.params.size, ...video });
+    if (control.failure && job.id.startsWith('job-')) {
+      const failure = control.failure;
+      control.failure = null;
+      await sleep(TILE_MS);
+      throw failure;
+    }
     if (job.task !== 'upscale') return fakeRun(job, onProgress);
     const model = models.find((m) => m.card.id === job.model) ?? models[0];
     const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });

@@ -81,6 +81,12 @@ export async function engineRuns(page: Page): Promise<EngineRun[]> {
   return w.evaluate(() => (self as unknown as { fakeEngine: { runs: EngineRun[] } }).fakeEngine.runs);
 }
 
+/** The next batch job fails with this error, as the engine sends one (its code and message). */
+export async function failNext(page: Page, error: { code: string; message: string }): Promise<void> {
+  const w = await engineWorker(page);
+  await w.evaluate((e) => (self as unknown as { fakeEngine: { fail(e: { code: string; message: string }): void } }).fakeEngine.fail(e), error);
+}
+
 export async function release(page: Page): Promise<void> {
   const w = await engineWorker(page);
   await w.evaluate(() => (self as unknown as { fakeEngine: { release(): void } }).fakeEngine.release());
