@@ -2,7 +2,7 @@
 // on and cannot be interrupted safely in-process; here it blocks only this process, which the server kills when a
 // request's deadline passes or its client leaves. Plain JavaScript: a child process has no TypeScript loader.
 //
-// Messages in:  { type: 'load', id, bytes, executionProvider: 'auto' | 'cpu' | 'cuda', threads, cudaLibrary }
+// Messages in:  { type: 'load', id, bytes, externalData: [{ path, data }], executionProvider: 'auto' | 'cpu' | 'cuda', threads, cudaLibrary }
 //               { type: 'run', seq, id, feeds: { [name]: { type, data, dims } }, fetches: string[] }
 // Messages out: { type: 'loaded', id, inputs, outputs, executionProvider: { name, detail } } | { type: 'load-failed', id, message }
 //               { type: 'result', seq, outputs: { [name]: { type, data, dims } } }
@@ -25,7 +25,8 @@ function baseOptions(threads) {
 }
 
 async function create(msg) {
-  const options = baseOptions(msg.threads);
+  // A graph that keeps its weights in files beside it gets them here, by the names it gives them (no paths to read).
+  const options = { ...baseOptions(msg.threads), ...(msg.externalData?.length ? { externalData: msg.externalData } : {}) };
   if (msg.executionProvider === 'cpu') {
     return { session: await ort.InferenceSession.create(msg.bytes, { ...options, executionProviders: ['cpu'] }), executionProvider: null };
   }

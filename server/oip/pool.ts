@@ -27,8 +27,14 @@ export interface WorkerModelInfo {
   executionProvider: ExecutionProviderState | null;
 }
 
+/** A verified model as the processes load it: the graph, and the weight files it names (ONNX external data). */
+export interface ModelBytes {
+  bytes: Uint8Array;
+  externalData: { path: string; data: Uint8Array }[];
+}
+
 type Request =
-  | { type: 'load'; id: string; bytes: Uint8Array; executionProvider: string; threads: number; cudaLibrary: string | null }
+  | { type: 'load'; id: string; bytes: Uint8Array; externalData: ModelBytes['externalData']; executionProvider: string; threads: number; cudaLibrary: string | null }
   | { type: 'run'; seq: number; id: string; feeds: Record<string, PlainTensor>; fetches: string[] };
 
 type Reply =
@@ -76,12 +82,12 @@ class InferenceProcess {
     return this.alive && !this.busy && this.runs.size === 0 && this.loads.size === 0;
   }
 
-  load(id: string, bytes: Uint8Array, executionProvider: string, threads: number): Promise<WorkerModelInfo> {
+  load(id: string, model: ModelBytes, executionProvider: string, threads: number): Promise<WorkerModelInfo> {
     let entry = this.models.get(id);
     if (!entry) {
       entry = this.request(() => new Promise<WorkerModelInfo>((resolve, reject) => {
         this.loads.set(id, { resolve, reject });
-        this.process.send({ type: 'load', id, bytes, executionProvider, threads, cudaLibrary: cudaLibraryPath() });
+        this.process.send({ type: 'load', id, bytes: model.bytes, externalData: model.externalData, executionProvider, threads, cudaLibrary: cudaLibraryPath() });
       }));
       this.models.set(id, entry);
       entry.catch(() => this.models.delete(id));
@@ -138,10 +144,10 @@ export class InferencePool {
    * Loads `id` in one process and returns the graph's metadata. It never waits behind a run (which may last until its
    * deadline): with every process busy, a process beyond `size` starts for it, and goes again once idle.
    */
-  load(id: string, bytes: Uint8Array, executionProvider: string): Promise<WorkerModelInfo> {
+  load(id: string, model: ModelBytes, executionProvider: string): Promise<WorkerModelInfo> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     const target = this.processes.find((p) => p.alive && p.models.has(id)) ?? this.processes.find((p) => p.idle) ?? this.spawn();
-    const loaded = target.load(id, bytes, executionProvider, this.options.threads);
+    const loaded = target.load(id, model, executionProvider, this.options.threads);
     void loaded.then(
       () => this.trim(),
       () => this.trim(),
@@ -155,7 +161,7 @@ export class InferencePool {
    */
   async run(
     id: string,
-    bytes: Uint8Array,
+    model: ModelBytes,
     executionProvider: string,
     feeds: Record<string, PlainTensor>,
     fetches: string[],
@@ -170,7 +176,7 @@ export class InferencePool {
     const stop = () => void target.process.kill();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      await target.load(id, bytes, executionProvider, this.options.threads);
+      await target.load(id, model, executionProvider, this.options.threads);
       return await target.run(id, feeds, fetches);
     } catch (err) {
       if (signal?.aborted) {

@@ -6,13 +6,13 @@ import { availableParallelism } from 'node:os';
 import { FrontierError } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { FileModelSource } from '../../worker/models/file-source.ts';
-import { loadModelBytes } from '../../worker/models/loader.ts';
+import { loadExternalData, loadModelBytes } from '../../worker/models/loader.ts';
 import { HttpError } from '../http-util.ts';
 import { servableRegistry } from '../models.ts';
 import type { ServerPaths } from '../paths.ts';
 import { requestBounds, type RequestBounds } from './bounds.ts';
 import { isOrtType, type OrtType } from './datatypes.ts';
-import { InferencePool, type PlainTensor, type ValueMetadata } from './pool.ts';
+import { InferencePool, type ModelBytes, type PlainTensor, type ValueMetadata } from './pool.ts';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu';
 
@@ -34,8 +34,8 @@ export interface TensorInfo {
 
 export interface LoadedModel {
   card: ModelCard;
-  /** The verified model file, sent to each inference process that runs it. */
-  bytes: Uint8Array;
+  /** The verified model files (the graph and its weight files), sent to each inference process that runs it. */
+  files: ModelBytes;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   /** What one request may ask of it (bounds.ts). */
@@ -77,6 +77,19 @@ function tensorInfos(metadata: ValueMetadata[], cardSpecs: ModelCard['io']['inpu
     const card = cardSpecs.find((s) => s.name === m.name);
     return { name: m.name, type: m.type, shape: shapeOf(m.shape ?? [], card?.shape), symbols: symbolsOf(m.shape ?? [], card?.shape) };
   });
+}
+
+/**
+ * The inference processes get a model's files as bytes (a process reads nothing from disk), and one file must fit one
+ * buffer: weights files up to 2 GiB are served (MAXIM's shared weights, 56–89 MB); larger ones (VQ-Diffusion's
+ * 5 GB transformer) run as a whole task on this server, or on Triton.
+ */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+function refuseTooLarge(card: ModelCard): void {
+  if (card.files.some((f) => f.bytes > MAX_FILE_BYTES)) {
+    throw new HttpError(503, `Model ${card.id} keeps its weights in a file over 2 GB: this endpoint serves models whose files are smaller. Its task runs on this server as a job (PUT /jobs/{id}), or serve it on Triton (npm run export:triton).`);
+  }
 }
 
 export class ModelSessions {
@@ -121,11 +134,10 @@ export class ModelSessions {
       return;
     }
     const card = await this.card(id);
-    if (card.files.some((f) => f.kind === 'onnx-external-data')) {
-      throw new HttpError(503, `Model ${id} keeps its weights in separate files (ONNX external data, over 2 GB): this endpoint serves single-file models.`);
-    }
+    refuseTooLarge(card);
     try {
       await loadModelBytes(card, this.source, () => {});
+      await loadExternalData(card, this.source, () => {});
     } catch (err) {
       throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
     }
@@ -147,7 +159,7 @@ export class ModelSessions {
    * stopped (its process killed) and this rejects with the signal's reason once it has.
    */
   run(model: LoadedModel, feeds: Record<string, PlainTensor>, fetches: string[], signal?: AbortSignal): Promise<Record<string, PlainTensor>> {
-    return this.pool.run(model.card.id, model.bytes, this.providerForLoads(), feeds, fetches, signal);
+    return this.pool.run(model.card.id, model.files, this.providerForLoads(), feeds, fetches, signal);
   }
 
   /** Settles the execution provider question by loading the smallest servable model, if none is loaded yet. */
@@ -176,27 +188,24 @@ export class ModelSessions {
 
   private async load(id: string): Promise<LoadedModel> {
     const card = await this.card(id);
-    if (card.files.some((f) => f.kind === 'onnx-external-data')) {
-      // The inference processes load models from bytes; a graph with separate weight files (over 2 GB) cannot.
-      throw new HttpError(503, `Model ${id} keeps its weights in separate files (ONNX external data, over 2 GB): this endpoint serves single-file models. Its task runs on this server as a job (PUT /jobs/{id}), or serve it on Triton (npm run export:triton).`);
-    }
-    let bytes: Uint8Array;
+    refuseTooLarge(card);
+    let files: ModelBytes;
     try {
-      bytes = await loadModelBytes(card, this.source, () => {});
+      files = { bytes: await loadModelBytes(card, this.source, () => {}), externalData: await loadExternalData(card, this.source, () => {}) };
     } catch (err) {
       // A corrupt or missing file: this model is not ready; the server and the other models keep serving.
       throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
     }
     let info;
     try {
-      info = await this.pool.load(id, bytes, this.providerForLoads());
+      info = await this.pool.load(id, files, this.providerForLoads());
     } catch (err) {
       throw new HttpError(503, `Model ${id} is not ready: onnxruntime-node could not load it (${(err as Error).message}).`);
     }
     if (info.executionProvider && this.epState.name === 'unknown') this.epState = info.executionProvider;
     try {
       const inputs = tensorInfos(info.inputs, card.io.inputs, id);
-      return { card, bytes, inputs, outputs: tensorInfos(info.outputs, card.io.outputs, id), bounds: requestBounds(card, inputs) };
+      return { card, files, inputs, outputs: tensorInfos(info.outputs, card.io.outputs, id), bounds: requestBounds(card, inputs) };
     } catch (err) {
       throw new HttpError(503, `Model ${id} is not ready: ${(err as Error).message}`);
     }
