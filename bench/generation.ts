@@ -26,6 +26,10 @@ import { benchSeconds, log } from './common/log.ts';
 import { benchFolders, withBenchPage } from './common/session.ts';
 import { maxAbsDiff, median } from './common/stats.ts';
 import { ALL_TARGETS as TARGETS, runtimeLabel, type TargetId } from './common/targets.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:generation (no options; by environment: BENCH_GEN_MODELS=DIR, BENCH_GEN_ONLY=styleswin|gram, BENCH_GEN_TARGETS=…, BENCH_GEN_WEBGPU_MIN, BENCH_GEN_WEBGPU_STYLESWIN, BENCH_GEN_REPORT_FROM=FILE.json, BENCH_RESULTS_DIR=DIR)', {});
 
 const FRAME_SIZE = 256;
 /** GRAM's correctness input: an 8×8 patch at the frame's centre (64 rays): SwiftShader takes ≈0.3–0.5 s per ray. */

@@ -24,7 +24,8 @@ import { holesFor, type Hole } from './inpaint/quality/holes.ts';
 import { meanFill, score, type Scores } from './inpaint/quality/metrics.ts';
 import { loadPhotos, readPng, skimageData, writePngBytes, type Photo } from './inpaint/quality/photos.ts';
 import { resultsDir, resultsJson } from './common/results.ts';
-import { listOption, parseOptions } from './common/args.ts';
+import { parseCli, usageError } from '../server/cli-args.ts';
+import { listOption } from './common/args.ts';
 
 type Method = 'mean' | 'telea' | 'ns' | 'frontier';
 const METHODS: Method[] = ['mean', 'telea', 'ns', 'frontier'];
@@ -58,16 +59,17 @@ interface Result {
   runMs?: number;
 }
 
+const USAGE = `npm run bench:inpaint-quality -- [--model <id>] [--methods ${METHODS.join(',')}] [--keep DIR]`;
+
 function parseArgs(argv: string[]): { model?: string; methods: Method[]; keep?: string } {
-  const out: { model?: string; methods: Method[]; keep?: string } = { methods: METHODS };
-  parseOptions(argv, `inpaint-quality.ts [--model <id>] [--methods ${METHODS.join(',')}] [--keep DIR]`, (key, value) => {
-    if (key === '--model') out.model = value();
-    else if (key === '--keep') out.keep = value();
-    else if (key === '--methods') out.methods = listOption(value(), METHODS, 'method');
-    else return false;
-    return true;
-  });
-  return out;
+  const values = parseCli(USAGE, { model: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' } }, argv);
+  let methods: Method[] = METHODS;
+  try {
+    if (values.methods !== undefined) methods = listOption(values.methods, METHODS, 'method');
+  } catch (err) {
+    usageError(USAGE, (err as Error).message);
+  }
+  return { methods, ...(values.model !== undefined ? { model: values.model } : {}), ...(values.keep !== undefined ? { keep: values.keep } : {}) };
 }
 
 function requireOpenCv(): string {

@@ -23,6 +23,10 @@ import { writeSpeedReport, type ModelInfo } from './common/feed-bench/report.ts'
 import { benchServer } from './common/feed-bench/serve.ts';
 import type { FeedFile } from './common/feed-bench/spec.ts';
 import { READY } from './common/feed-bench/targets.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:inpaint (no options; by environment: BENCH_INPAINT_MODELS=DIR, BENCH_INPAINT_TARGETS=…, BENCH_INPAINT_WEBGPU_MIN, BENCH_RESULTS_DIR=DIR)', {});
 
 const MODEL_ID = 'simmim-swin-base-192';
 const SIZE = 192;

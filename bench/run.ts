@@ -16,6 +16,10 @@ import type { RgbaImage } from '../worker/job.ts';
 import { launchBrowser } from '../test/browser.ts';
 import { serveBenchPage } from './common/serve.ts';
 import { runMain, writeResults } from './common/results.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:upscale (no options; by environment: BENCH_ONLY=<input label prefix>, BENCH_BROWSER=wasm-1,wasm-2,webgpu, BENCH_DEBUG=1, BENCH_RESULTS_DIR=DIR)', {});
 
 interface Row {
   model: string;

@@ -29,6 +29,10 @@ import { MODEL_FILES_DIR, REGISTRY_PATH } from '../worker/platform-node.ts';
 import type { ModelCard, Registry } from '../worker/models/card.ts';
 import { BAD_REQUESTS } from '../test/server/oip-bad-inputs.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:server (no options; by environment: BENCH_SECONDS=<seconds per load step>, BENCH_RESULTS_DIR=DIR)', {});
 
 const MODEL = 'esrgan-slim-x2';
 const SIZES = [16, 64];

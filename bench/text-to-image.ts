@@ -31,6 +31,10 @@ import { benchServer } from './common/feed-bench/serve.ts';
 import type { FeedFile } from './common/feed-bench/spec.ts';
 import { READY } from './common/feed-bench/targets.ts';
 import { blocksPatch, CHECKPOINT, CHECKPOINT_PY, countMacs, feedsFor, FULL_BLOCKS, IDS, PARTS, SHAPES, STEPS, WASM_MEMORY, type BlockMacs, type Part } from './text-to-image/parts.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:text-to-image (no options; by environment: BENCH_T2I_BLOCKS, BENCH_T2I_ONLY, BENCH_T2I_TARGETS, BENCH_T2I_MODELS=DIR, BENCH_T2I_WEBGPU_MIN, BENCH_T2I_WEBGPU_DECODER, BENCH_T2I_WEBGPU_TRANSFORMER, BENCH_RESULTS_DIR=DIR)', {});
 
 const TIMED: Record<Part, Record<TargetId, number>> = {
   text: { 'node-2': 5, 'node-1': 3, 'wasm-1': 3, 'wasm-2': 3, webgpu: 0 },

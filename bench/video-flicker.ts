@@ -19,6 +19,10 @@ import { decodeFrames, encodeFrames, makePhotoClip, meanAbsDiff, motionCompensat
 import { requireFfmpeg } from '../test/server/jobs-util.ts';
 import { log } from './common/log.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:video-flicker (no options; by environment: BENCH_FRAMES, BENCH_RESULTS_DIR=DIR)', {});
 
 const WIDTH = 192; // two 128-px tiles across (overlap 32): seams and, for the haze modes, the whole-picture pass
 const HEIGHT = 128;

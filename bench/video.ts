@@ -32,6 +32,10 @@ import { requireFfmpeg } from '../test/server/jobs-util.ts';
 import { decodeFrames, makePhotoClip } from '../test/server/photo-clip.ts';
 import { log } from './common/log.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { parseCli } from '../server/cli-args.ts';
+
+// Arguments are checked first: this bench takes none (its settings come from the environment).
+parseCli('npm run bench:video (no options; by environment: BENCH_FRAMES, BENCH_DEVICE, BENCH_RESULTS_DIR=DIR)', {});
 
 const WIDTH = 320;
 const HEIGHT = 180;

@@ -5,13 +5,14 @@
 //                          the UXP transport itself when window.uxpHost exists
 //   icons/*.png            drawn here (panel and plugin-list icons, dark and light themes, @1x and @2x)
 // With --package it also writes dist/frontier-photoshop.ccx (a zip of dist/photoshop, as Creative Cloud installs it).
-//   npx tsx plugin/build-photoshop.ts [--package] [--reuse-ui] [--domain https://gpu.example.com ...]
+//   npx tsx plugin/build-photoshop.ts [--package] [--reuse-ui] [--domain https://gpu.example.com]…
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { deflateRawSync } from 'node:zlib';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, encodePng } from './photoshop/png.ts';
+import { parseCli } from '../server/cli-args.ts';
 import { buildUiHtml, commonOptions } from './build-ui.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -224,24 +225,23 @@ export async function buildPhotoshop(options: PhotoshopBuildOptions = {}): Promi
   return { outDir, ...(options.packagePath ? { ccx: options.packagePath } : {}) };
 }
 
-function parseArgs(argv: string[]): PhotoshopBuildOptions {
-  const domains = (process.env.FRONTIER_PS_DOMAINS ?? '').split(/[\s,]+/).filter(Boolean);
-  const options: PhotoshopBuildOptions = { domains };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--package') options.packagePath = join(root, 'dist', 'frontier-photoshop.ccx');
-    else if (arg === '--reuse-ui') options.uiHtmlPath = join(root, 'dist', 'figma', 'ui.html');
-    else if (arg === '--domain' && argv[i + 1]) domains.push(argv[++i]);
-    else if (arg.startsWith('--domain=')) domains.push(arg.slice('--domain='.length));
-    else throw new Error(`Unknown option ${arg}. Options: --package, --reuse-ui, --domain <url> (repeatable; or FRONTIER_PS_DOMAINS).`);
-  }
-  return options;
+const USAGE = 'npx tsx plugin/build-photoshop.ts [--package] [--reuse-ui] [--domain <url>]… (servers also from FRONTIER_PS_DOMAINS)';
+
+/** The build's options from its command line (and FRONTIER_PS_DOMAINS); a usage error exits with code 2. */
+export function parseBuildArgs(argv: string[], env: Record<string, string | undefined> = process.env): PhotoshopBuildOptions {
+  const values = parseCli(USAGE, { package: { type: 'boolean' }, 'reuse-ui': { type: 'boolean' }, domain: { type: 'string', multiple: true } }, argv);
+  const domains = [...(env.FRONTIER_PS_DOMAINS ?? '').split(/[\s,]+/).filter(Boolean), ...(values.domain ?? [])];
+  return {
+    domains,
+    ...(values.package ? { packagePath: join(root, 'dist', 'frontier-photoshop.ccx') } : {}),
+    ...(values['reuse-ui'] ? { uiHtmlPath: join(root, 'dist', 'figma', 'ui.html') } : {}),
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
   (async () => {
-    const { outDir, ccx } = await buildPhotoshop(parseArgs(process.argv.slice(2)));
+    const { outDir, ccx } = await buildPhotoshop(parseBuildArgs(process.argv.slice(2)));
     const ui = (await readFile(join(outDir, 'webview', 'index.html'))).length;
     console.log(`built ${relative(root, outDir)} (webview ${(ui / 1e6).toFixed(2)} MB) in ${Date.now() - started} ms`);
     if (ccx) console.log(`packaged ${relative(root, ccx)} (${((await readFile(ccx)).length / 1e6).toFixed(2)} MB)`);

@@ -8,14 +8,19 @@ import * as esbuild from 'esbuild';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCli } from '../server/cli-args.ts';
 import { buildUiHtml, buildWorker, commonOptions } from './build-ui.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const watch = process.argv.includes('--watch');
-const skipModels = process.argv.includes('--skip-models');
+const USAGE = 'npx tsx plugin/build.ts [--skip-models] [--watch] (--skip-models: no model conversion; --watch: unminified, for development)';
 
-const common = commonOptions(!watch);
+export interface BuildOptions {
+  /** Leave the bundles unminified (development). */
+  watch?: boolean;
+  /** Do not convert the npm packages' weights to ONNX nor install the tiny test models. */
+  skipModels?: boolean;
+}
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -25,16 +30,16 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** dist/figma/ui.html; returns the worker's source (its size is reported). */
-async function buildUi(): Promise<string> {
-  const workerSource = await buildWorker(!watch);
+async function buildUi(minify: boolean): Promise<string> {
+  const workerSource = await buildWorker(minify);
   await mkdir(join(dist, 'figma'), { recursive: true });
-  await writeFile(join(dist, 'figma', 'ui.html'), await buildUiHtml(!watch, workerSource));
+  await writeFile(join(dist, 'figma', 'ui.html'), await buildUiHtml(minify, workerSource));
   return workerSource;
 }
 
-async function buildFigmaMain(): Promise<void> {
+async function buildFigmaMain(minify: boolean): Promise<void> {
   await esbuild.build({
-    ...common,
+    ...commonOptions(minify),
     entryPoints: ['plugin/figma/main.ts'],
     format: 'iife',
     platform: 'neutral',
@@ -44,9 +49,9 @@ async function buildFigmaMain(): Promise<void> {
   });
 }
 
-async function buildPlayground(): Promise<void> {
+async function buildPlayground(minify: boolean): Promise<void> {
   await esbuild.build({
-    ...common,
+    ...commonOptions(minify),
     entryPoints: ['server/playground/playground.ts'],
     format: 'iife',
     platform: 'browser',
@@ -56,11 +61,12 @@ async function buildPlayground(): Promise<void> {
   });
 }
 
-export async function build(): Promise<void> {
+export async function build({ watch = false, skipModels = false }: BuildOptions = {}): Promise<void> {
   const started = Date.now();
-  const workerSource = await buildUi();
-  if (await exists(join(root, 'plugin/figma/main.ts'))) await buildFigmaMain();
-  if (await exists(join(root, 'server/playground/playground.ts'))) await buildPlayground();
+  const minify = !watch;
+  const workerSource = await buildUi(minify);
+  if (await exists(join(root, 'plugin/figma/main.ts'))) await buildFigmaMain(minify);
+  if (await exists(join(root, 'server/playground/playground.ts'))) await buildPlayground(minify);
   // The Photoshop panel hosts the very same ui.html in its webview (the transport is chosen at run time).
   const { buildPhotoshop } = await import('./build-photoshop.ts');
   await buildPhotoshop({ uiHtmlPath: join(dist, 'figma', 'ui.html') });
@@ -75,7 +81,8 @@ export async function build(): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  build().catch((err) => {
+  const values = parseCli(USAGE, { watch: { type: 'boolean' }, 'skip-models': { type: 'boolean' } });
+  build({ watch: values.watch ?? false, skipModels: values['skip-models'] ?? false }).catch((err) => {
     console.error(`build failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
