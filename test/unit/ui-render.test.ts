@@ -179,6 +179,9 @@ test('where this window keeps nothing (no Cache API, as in Figma): models load f
     await panel.locator('summary').first().click();
     const tiny = panel.getByTestId('model-esrgan-tiny-x2');
     assert.match(await tiny.getByTestId('model-state').innerText(), /^Upscale · 0\.1 MB · loads from the Frontier server$/);
+    // A larger-tile build for the server (MAXIM's 256-px graphs) is the same model as its card, not a second entry.
+    await panel.getByTestId('model-esrgan-thick-x2').waitFor();
+    assert.equal(await panel.getByTestId('model-esrgan-thick-x2-256').count(), 0);
     assert.match(await panel.getByTestId('models-storage').innerText(), /can't keep files: models load from the Frontier server on this computer each time this window opens/);
     assert.equal(await tiny.getByRole('button', { name: 'Unload ESRGAN tiny' }).isDisabled(), true, 'nothing loaded yet');
     assert.equal(await panel.getByTestId('clear-all').isDisabled(), true);

@@ -24,8 +24,10 @@ export function ModelManager(props: {
 }) {
   const caps = props.capabilities;
   const keeps = caps?.cache.available ?? true;
-  const savedBytes = props.models.reduce((sum, m) => sum + (m.cached ? m.cachedBytes || modelBytes(m) : 0), 0);
-  const loaded = props.models.filter((m) => m.loaded);
+  // A larger-tile build (MAXIM's 256-px graphs for the server) is the same model as its card, not one to manage here.
+  const models = props.models.filter((m) => m.card.role !== 'large-tiles');
+  const savedBytes = models.reduce((sum, m) => sum + (m.cached ? m.cachedBytes || modelBytes(m) : 0), 0);
+  const loaded = models.filter((m) => m.loaded);
   const memoryBytes = loaded.reduce((sum, m) => sum + modelBytes(m), 0);
   const taskLabel = (task: string) => props.tasks?.find((t) => t.id === task || t.modelTask === task)?.label ?? task;
   const where = (m: ModelStatus) => (keeps ? (m.cached ? 'saved on this computer' : 'not saved yet') : 'loads from the Frontier server');
@@ -33,9 +35,9 @@ export function ModelManager(props: {
   return (
     <div class="models">
       <h3 class="subheading">In this plugin</h3>
-      {props.models.length === 0 && <p class="muted">No models yet: Frontier is still starting.</p>}
+      {models.length === 0 && <p class="muted">No models yet: Frontier is still starting.</p>}
       <ul class="model-list">
-        {props.models.map((m) => {
+        {models.map((m) => {
           // Clear removes a saved copy (and the memory it holds); where nothing is saved, Unload frees the memory.
           const action = m.cached ? 'Clear' : 'Unload';
           return (

@@ -53,6 +53,8 @@ function card(id: string, label: string, variant: 'full' | 'tiny', bytes: number
 const models: ModelStatus[] = [
   { card: card('esrgan-thick-x2', 'ESRGAN thick', 'full', 28_400_000), cached: false, cachedBytes: 0, loaded: false },
   { card: card('esrgan-tiny-x2', 'ESRGAN tiny', 'tiny', 120_000), cached: true, cachedBytes: 120_000, loaded: false },
+  // A larger-tile build of a card (as MAXIM's 256-px graphs for the server): the same model, neither picked nor managed.
+  { card: { ...card('esrgan-thick-x2-256', 'ESRGAN thick (256-px tiles)', 'full', 28_400_000), role: 'large-tiles', targets: ['node', 'server'] }, cached: false, cachedBytes: 0, loaded: false },
   // Generated results name these: Variations, In-betweens and Rotate view take them (fake-host.js selects such items).
   { card: { ...card('styleswin-fake', 'StyleSwin (fake)', 'full', 1_000_000, 'generate'), io: { ...card('x', 'x', 'full', 0).io, scale: 1 } }, cached: true, cachedBytes: 1_000_000, loaded: false },
   { card: { ...card('gram-fake', 'GRAM (fake)', 'full', 1_000_000, 'rotate-view'), io: { ...card('x', 'x', 'full', 0).io, scale: 1 } }, cached: true, cachedBytes: 1_000_000, loaded: false },
