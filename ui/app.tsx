@@ -5,15 +5,15 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { DEFAULT_SETTINGS, MAX_IMAGE_EDGE } from '../plugin/messages.ts';
 import type { HostInfo, SelectionSummary, Settings, UiMessage } from '../plugin/messages.ts';
 import type { Capabilities, ModelStatus } from '../worker/engine-api.ts';
-import type { ErrorCode, Params, ParamValue, Progress, ResolvedTarget, Target } from '../worker/job.ts';
+import type { ErrorCode, Params, ParamValue, Progress, Target } from '../worker/job.ts';
 import { offersModel, type TaskInfo } from '../worker/tasks/task.ts';
 import { isGenerator, maskHint, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
-import { describeTargetChoice, describeTargetProblem, formatEstimate, modelName, placeName, scaleFit, scaleOptions } from './format.ts';
+import { describeTargetChoice, describeTargetProblem, modelName, scaleFit, scaleOptions } from './format.ts';
 import { choiceKey, CostBook } from './cost.ts';
-import type { Estimate } from './cost.ts';
+import { expectedModel, priorEstimate, ROUGH_NOTE, timeHint } from './cost-prior.ts';
 import { fractionAt, remainingText } from './progress.ts';
 import type { HostClient } from './host-client.ts';
 import { ErrorPanel, ProblemDetails } from './components/ErrorPanel.tsx';
@@ -63,22 +63,6 @@ type Boot = { phase: 'waiting-host' | 'starting' | 'ready' } | { phase: 'failed'
 
 /** What the footer's bar shows: a batch's progress, or the moment before its first report. */
 type Shown = Pick<BatchProgress, 'text' | 'fraction'> & Partial<BatchProgress>;
-
-/** "≈ 3 min on this computer · ≈ 20 s on the server": the target the job would use first. */
-function estimateLine(estimates: Estimate[], current: ResolvedTarget | undefined): string | undefined {
-  if (!estimates.length) return undefined;
-  const local = (t: ResolvedTarget) => (t === 'server' ? 1 : 0);
-  const sorted = [...estimates].sort((a, b) => Number(b.target === current) - Number(a.target === current) || local(a.target) - local(b.target));
-  const seen = new Set<string>();
-  const parts: string[] = [];
-  for (const e of sorted) {
-    const where = placeName(e.target);
-    if (seen.has(where)) continue;
-    seen.add(where);
-    parts.push(`${formatEstimate(e.ms)} on ${where}`);
-  }
-  return parts.join(' · ');
-}
 
 /** A clock that ticks while `active` (the time left counts down between progress reports). */
 function useNow(active: boolean, everyMs = 500): number {
@@ -541,7 +525,8 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     }
   }
 
-  // Time hints: for these choices and this selection, from the runs of this session (none before a first run).
+  // Time hints: for these choices and this selection, from the runs of this session; before a first run on the current
+  // place, a rough one from the benchmarks (ui/cost-prior.ts) where the model was timed.
   const now = useNow(running);
   const costKeyFor = (p: Params) => (task && !generator ? choiceKey(task.id, modelId || undefined, p, task.params) : null);
   // A clip's work is all its frames: known (≈, at 30 fps) only for a chosen file, so only it gets an estimate.
@@ -551,19 +536,30 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     return key ? costs.current.estimates(key, workItems) : [];
   };
   const currentTarget = targetStatus?.ok ? targetStatus.target : undefined;
-  const runEstimate = estimateLine(estimatesFor(params), currentTarget);
-  const qualitySpec = task?.params.find((p) => p.name === 'quality' && p.type === 'choice');
+  // Every model of the task, whatever the current mode: a hint for another Fix is about that fix's model.
+  const allTaskCards = useMemo(() => models.filter((m) => task && offersModel(task, m.card)).map((m) => m.card), [models, task]);
+  const priorFor = (p: Params) => {
+    if (!task || generator || videoTask || !currentTarget) return undefined;
+    const card = expectedModel(task.id, p, modelId || undefined, allTaskCards, task.params);
+    return card ? priorEstimate(card.id, currentTarget, workItems, { tile: card.io.tile, threads: caps?.wasm.threads }) : undefined;
+  };
+  const lineFor = (p: Params) => timeHint(estimatesFor(p), currentTarget, priorFor(p));
+  const runEstimate = lineFor(params)?.sentence;
+  // Next to each choice that changes the work (Quality, Fix; Scale says what fits instead): its time, when the choices
+  // differ. A few choices: every one, the chosen first; a long list: the chosen one.
   const hints: Record<string, ParamHint> = {};
-  if (qualitySpec?.type === 'choice') {
-    const choices: Record<string, string> = {};
-    for (const c of qualitySpec.choices) {
-      const line = estimateLine(estimatesFor({ ...params, quality: c.value }), currentTarget);
-      if (line) choices[String(c.value)] = `${c.label}: ${line}`;
-    }
-    // Every quality timed here, the chosen one first: the trade-off in numbers, next to the choice.
-    const chosen = String(params.quality);
-    const lines = qualitySpec.choices.filter((c) => choices[String(c.value)]).sort((a, b) => Number(String(b.value) === chosen) - Number(String(a.value) === chosen)).map((c) => choices[String(c.value)]);
-    hints.quality = { choices, lines };
+  for (const spec of task?.params ?? []) {
+    if (spec.type !== 'choice' || spec === scaleSpec) continue;
+    const byChoice = spec.choices.map((c) => ({ c, hint: lineFor({ ...params, [spec.name]: c.value }) }));
+    const known = byChoice.filter((b) => b.hint);
+    if (!known.length || (known.length === spec.choices.length && new Set(known.map((b) => b.hint!.line)).size < 2)) continue;
+    const chosen = String(params[spec.name]);
+    const shown = known.filter((b) => spec.choices.length <= 4 || String(b.c.value) === chosen)
+      .sort((a, b) => Number(String(b.c.value) === chosen) - Number(String(a.c.value) === chosen));
+    const choices = Object.fromEntries(known.map((b) => [String(b.c.value), `${b.c.label}: ${b.hint!.line}`]));
+    const lines = shown.map((b) => choices[String(b.c.value)]);
+    if (lines.length && shown.some((b) => b.hint!.rough)) lines.push(ROUGH_NOTE);
+    if (lines.length) hints[spec.name] = { choices, lines };
   }
   const shownAt = progress?.at !== undefined ? Math.max(now, progress.at) : now;
   const barFraction = progress && progress.at !== undefined && progress.speed !== undefined && progress.cap !== undefined

@@ -1,6 +1,7 @@
 // How long a run takes, learnt from the runs of this session: which model a set of choices ran (Automatic picks by
 // quality and scale), and how many ms a run with that model took per pixel it processed on each target. An estimate
-// exists only for a model and a target that have run here; nothing is guessed from other machines.
+// exists only for a model and a target that have run here; before that, ui/cost-prior.ts gives a rough one from the
+// benchmarks, which this one replaces.
 import type { Params, ResolvedTarget } from '../worker/job.ts';
 import { planSpans } from '../worker/image/tiling.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
@@ -42,6 +43,8 @@ export interface RunRecord {
 export interface Estimate {
   target: ResolvedTarget;
   ms: number;
+  /** A guess from the benchmarks (ui/cost-prior.ts), not a run measured here. */
+  rough?: boolean;
 }
 
 export class CostBook {
