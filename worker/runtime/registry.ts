@@ -83,18 +83,9 @@ export class RuntimeRegistry {
     const auto = requested === 'auto';
     const candidates = auto ? this.ranked : this.ranked.filter((r) => r.entry.target === requested);
     if (!candidates.length) throw new FrontierError('target-unavailable', this.options.notHere(requested as ResolvedTarget));
-    const caps = await this.options.caps();
-    const refusals: RefusalOf[] = [];
-    let fallback: { entry: RuntimeEntry; detail: string } | undefined;
-    for (const { entry } of candidates) {
-      const answer = await entry.resolve(card, caps);
-      if (answer.ok && (!answer.lastResort || !auto)) return chosen(entry, answer.detail, auto, refusals);
-      if (answer.ok) fallback ??= { entry, detail: answer.detail };
-      refusals.push({ ...(answer.ok ? answer.lastResort! : answer), entry });
-    }
-    if (fallback) return chosen(fallback.entry, fallback.detail, auto, refusals.filter((r) => r.entry !== fallback.entry));
-    const first = refusals[0];
-    throw new FrontierError('target-unavailable', auto && this.options.nowhere ? this.options.nowhere(card, refusals) : (first.error ?? first.detail));
+    const { taker, refusals } = await this.ask(card, candidates, !auto);
+    if (taker) return chosen(taker.registered.entry, taker.detail, auto, refusals);
+    throw new FrontierError('target-unavailable', auto && this.options.nowhere ? this.options.nowhere(card, refusals) : errorOf(refusals[0]));
   }
 
   /**
@@ -107,7 +98,11 @@ export class RuntimeRegistry {
     if (shared.length === 1) return this.made(shared[0]);
     return {
       name: shared.map((r) => r.entry.name).join(' | '),
-      createSession: async (card, loadBytes, more) => (await this.takerOf(card, shared)).createSession(card, loadBytes, more),
+      createSession: async (card, loadBytes, more) => {
+        const { taker, refusals } = await this.ask(card, shared, false);
+        if (!taker) throw new FrontierError('target-unavailable', errorOf(refusals[0]));
+        return this.made(taker.registered).createSession(card, loadBytes, more);
+      },
     };
   }
 
@@ -115,20 +110,26 @@ export class RuntimeRegistry {
     return (r.runtime ??= r.entry.create());
   }
 
-  private async takerOf(card: ModelCard, shared: Registered[]): Promise<Runtime> {
+  /**
+   * Asks `candidates` in order for `card`: the first yes wins; a last-resort yes wins at once when `takeLastResort`,
+   * else only when no one else says yes. Returns it with the refusals of the others asked.
+   */
+  private async ask(card: ModelCard, candidates: Registered[], takeLastResort: boolean): Promise<{ taker?: { registered: Registered; detail: string }; refusals: RefusalOf[] }> {
     const caps = await this.options.caps();
-    let fallback: Registered | undefined;
-    let refusal: Refusal | undefined;
-    for (const r of shared) {
-      const answer = await r.entry.resolve(card, caps);
-      if (answer.ok && !answer.lastResort) return this.made(r);
-      if (answer.ok) fallback ??= r;
-      else refusal ??= answer;
+    const refusals: RefusalOf[] = [];
+    let fallback: { registered: Registered; detail: string } | undefined;
+    for (const registered of candidates) {
+      const answer = await registered.entry.resolve(card, caps);
+      if (answer.ok && (takeLastResort || !answer.lastResort)) return { taker: { registered, detail: answer.detail }, refusals };
+      if (answer.ok) fallback ??= { registered, detail: answer.detail };
+      refusals.push({ ...(answer.ok ? answer.lastResort! : answer), entry: registered.entry });
     }
-    if (fallback) return this.made(fallback);
-    throw new FrontierError('target-unavailable', refusal!.error ?? refusal!.detail);
+    if (!fallback) return { refusals };
+    return { taker: fallback, refusals: refusals.filter((r) => r.entry !== fallback.registered.entry) };
   }
 }
+
+const errorOf = (refusal: Refusal) => refusal.error ?? refusal.detail;
 
 function chosen(entry: RuntimeEntry, detail: string, auto: boolean, refusals: readonly RefusalOf[]): TargetChoice {
   const choice: TargetChoice = { target: entry.target, runtime: entry.name, reason: detail };
