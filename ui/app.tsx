@@ -168,11 +168,13 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     [scaleSpec, videoTask, items, hostInfo, scale],
   );
 
-  // Rotate-view: a small render follows the sliders, the chosen size renders when one is let go (Run places).
+  // A task with a view preview (rotate-view, TaskDisplay.preview): a small render follows the sliders, the chosen
+  // size renders when one is let go (Run places).
   const [previewFull, setPreviewFull] = useState(true);
+  const viewFacts = task?.display?.preview;
   const previewRequest =
-    task?.id === 'rotate-view' && boot.phase === 'ready' && !running
-      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target, full: previewFull, modelsKey: models.map((m) => m.card.id).join() }
+    task && viewFacts?.kind === 'view' && boot.phase === 'ready' && !running
+      ? { task: task.id, model: modelId || undefined, params, sources: items.flatMap((it) => (it.meta ? [it.meta] : [])), target, full: previewFull, modelsKey: models.map((m) => m.card.id).join(), viewParams: viewFacts.params }
       : null;
   const viewPreview = useViewPreview(engine, previewRequest);
 

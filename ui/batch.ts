@@ -7,7 +7,7 @@ import type { TaskInfo } from '../worker/tasks/task.ts';
 import { EngineError } from './engine-client.ts';
 import type { EngineClient } from './engine-client.ts';
 import type { HostClient } from './host-client.ts';
-import { batchFraction, stageText } from './format.ts';
+import { batchFraction, stageText, taskDisplay } from './format.ts';
 import { ItemProgress } from './progress.ts';
 import type { Phase, ProgressPoint } from './progress.ts';
 
@@ -161,7 +161,8 @@ export function generatedName(task: TaskInfo, meta: JobResult['meta'], modelLabe
     const prompt = p.prompt.trim();
     parts.push(`“${prompt.length > 32 ? `${prompt.slice(0, 31)}…` : prompt}”`);
   }
-  if (meta.seed !== undefined && task.id !== 'vary' && task.id !== 'interpolate') parts.push(`seed ${meta.seed}`);
+  // Not where the seed only picks a variation of a selected image, or is unused (TaskDisplay.seedInName).
+  if (meta.seed !== undefined && taskDisplay(task).seedInName !== false) parts.push(`seed ${meta.seed}`);
   if (p.yaw !== undefined) parts.push(`yaw ${p.yaw}°`);
   if (p.pitch !== undefined && Number(p.pitch) !== 0) parts.push(`pitch ${p.pitch}°`);
   if (p.t !== undefined) parts.push(`t ${p.t}`);
@@ -186,7 +187,7 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
     if (p.preview) preview = p.preview;
     // The task's own run messages ("Step 3 of 50"); the engine's model stages in the UI's words (its messages name the
     // model by its registry label, e.g. a test model's "(random-weight test model)").
-    report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+    report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task), p.stage, p.done, p.total);
   };
   const taken = req.prerendered?.(onProgress) ?? null;
   const jobId = taken?.jobId ?? newJobId();
@@ -242,7 +243,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
         results.push(done);
         events.onResult(done);
         // A host's own words may already say where the clip is (Photoshop's cancelled save): not said twice.
-        const kept = /download/i.test(done.notPlaced ?? '') ? '' : ` The ${req.task.id === 'restore-video' ? 'restored' : 'upscaled'} clip is kept below: download it.`;
+        const kept = /download/i.test(done.notPlaced ?? '') ? '' : ` The ${taskDisplay(req.task).clipWord ?? 'finished'} clip is kept below: download it.`;
         if (done.notPlaced && req.hostTakesVideo) throw new EngineError('run-failed', `${done.notPlaced}${kept}`);
         continue;
       }
@@ -258,7 +259,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       const jobId = newJobId();
       events.onJob(jobId);
       // A task's own run messages say what it does ("Reading the whole picture"); the other stages speak the UI's words.
-      const onProgress = (p: Progress) => report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+      const onProgress = (p: Progress) => report.step(p.stage === 'run' && p.message ? p.message : stageText(p, req.task), p.stage, p.done, p.total);
       const result = await deps.engine.run(
         { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, image: rgba, ...(mask ? { mask } : {}), target: req.target },
         onProgress,
@@ -308,7 +309,7 @@ async function runVideoItem(
   events.onJob(jobId);
   const onProgress = (p: Progress) => {
     if (p.preview) preview.set(p.preview);
-    report.step(p.message ?? stageText(p, req.task.id, req.task.label), p.stage, p.done, p.total);
+    report.step(p.message ?? stageText(p, req.task), p.stage, p.done, p.total);
   };
   const result = await deps.engine.run(
     { id: jobId, task: req.task.id, ...(req.model ? { model: req.model } : {}), params: req.params, video: { bytes: clip.bytes, mime: clip.mime, width: clip.width, height: clip.height }, target: req.target },

@@ -4,7 +4,8 @@ import type { HostName, SelectedItem } from '../plugin/messages.ts';
 import type { TargetChoice } from '../worker/engine-api.ts';
 import type { Progress, ResolvedTarget, Target } from '../worker/job.ts';
 import type { ModelCard } from '../worker/models/card.ts';
-import type { ParamSpec } from '../worker/tasks/task.ts';
+import type { ParamSpec, TaskDisplay } from '../worker/tasks/task.ts';
+import { findTask } from '../worker/tasks/index.ts';
 import { isTtvsrEntry, ttvsrName } from '../worker/video/ttvsr-card.ts';
 
 export function formatMB(bytes: number): string {
@@ -21,25 +22,17 @@ export function hostLabel(name: HostName | undefined): string {
   return 'The host';
 }
 
-const RUN_VERBS: Record<string, string> = {
-  upscale: 'Upscaling',
-  'upscale-video': 'Upscaling video',
-  'restore-video': 'Restoring video',
-  denoise: 'Denoising',
-  derain: 'Deraining',
-  dehaze: 'Dehazing',
-  restore: 'Restoring',
-  inpaint: 'Inpainting',
-  generate: 'Generating',
-  vary: 'Making variations',
-  interpolate: 'Making in-betweens',
-  'text-to-image': 'Generating',
-  'rotate-view': 'Rendering',
-};
-/** Tasks that run in tiles; the others run in steps. */
-const TILED_TASKS = new Set(['upscale', 'denoise', 'derain', 'dehaze', 'restore', 'inpaint', 'rotate-view']);
+/** The display facts of a task (TaskDef.display): those its row carries, as the engine lists it. A bare id, or a
+ *  row without them (made by hand, as tests do), is looked up in the task table this UI was built with; a task
+ *  found nowhere has none, and is said in plain words. */
+export function taskDisplay(task: string | { id: string; display?: TaskDisplay }): TaskDisplay {
+  const row = typeof task === 'string' ? { id: task } : task;
+  return row.display ?? findTask(row.id)?.display ?? {};
+}
 
-export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'message'>, taskId: string, taskLabel = taskId): string {
+/** The progress line of a stage; the run stage in the task's words ("Upscaling tile 3 / 49", TaskDisplay.progress).
+ *  `task`: the task's row (or its id); `taskLabel` names a task without progress words ("Running Novel task"). */
+export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'message'>, task: string | { id: string; label?: string; display?: TaskDisplay }, taskLabel?: string): string {
   switch (p.stage) {
     case 'download':
       return p.total > 0 ? `Downloading model ${formatMB(p.done)} / ${formatMB(p.total)} MB` : `Downloading model ${formatMB(p.done)} MB`;
@@ -48,8 +41,9 @@ export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'messag
     case 'load':
       return 'Loading model';
     case 'run': {
-      const verb = RUN_VERBS[taskId] ?? `Running ${taskLabel}`;
-      const unit = TILED_TASKS.has(taskId) ? 'tile' : 'step';
+      const words = taskDisplay(task).progress;
+      const verb = words?.verb ?? `Running ${taskLabel ?? (typeof task === 'string' ? task : (task.label ?? task.id))}`;
+      const unit = words?.unit ?? 'step';
       return p.total > 1 ? `${verb} ${unit} ${Math.min(p.done + 1, p.total)} / ${p.total}` : verb;
     }
     case 'encode':

@@ -5,7 +5,7 @@ import { useCallback, useRef, useState } from 'preact/hooks';
 import type { Params } from '../worker/job.ts';
 import type { ParamSpec, TaskInfo } from '../worker/tasks/task.ts';
 import type { ItemResult } from './batch.ts';
-import { placeName } from './format.ts';
+import { placeName, taskDisplay } from './format.ts';
 
 /** How many results the list keeps. */
 export const HISTORY_LIMIT = 20;
@@ -33,20 +33,6 @@ export interface HistoryEntry {
   removed: boolean;
 }
 
-/** The settings that tell runs of a task apart, in the order they are said. */
-const MAIN_PARAMS: Record<string, string[]> = {
-  upscale: ['scale', 'quality'],
-  'upscale-video': ['scale', 'quality'],
-  restore: ['mode'],
-  'text-to-image': ['prompt'],
-  generate: ['seed'],
-  vary: ['strength'],
-  interpolate: ['steps'],
-  'rotate-view': ['yaw', 'pitch'],
-};
-/** A task not listed above is told apart by these, where it has them. */
-const FALLBACK_PARAMS = ['mode', 'scale', 'quality'];
-
 function say(spec: ParamSpec, value: Params[string]): string {
   switch (spec.type) {
     case 'choice':
@@ -66,18 +52,18 @@ function say(spec: ParamSpec, value: Params[string]): string {
   }
 }
 
-/** "Upscale ×4 · Best", "Remove rain", "Text to image · “a red kite”": the task and its main settings. */
-export function resultWords(task: TaskInfo, params: Params): string {
+/** "Upscale ×4 · Best", "Remove rain", "Text to image · “a red kite”": the task and the settings that tell its runs
+ *  apart (its row's TaskDisplay.mainParams; none: the label alone). */
+export function resultWords(task: Pick<TaskInfo, 'id' | 'label' | 'params' | 'display'>, params: Params): string {
   let head = task.label;
   const parts: string[] = [];
-  for (const name of MAIN_PARAMS[task.id] ?? FALLBACK_PARAMS) {
+  for (const main of taskDisplay(task).mainParams ?? []) {
+    const { name, place } = typeof main === 'string' ? { name: main, place: undefined } : main;
     const spec = task.params.find((p) => p.name === name);
     if (!spec || params[name] === undefined) continue;
     const words = say(spec, params[name]);
-    // Restore's mode names the job better than the task does ("Remove rain", not "Restore · Remove rain"); a scale
-    // joins the task's name ("Upscale ×4").
-    if (name === 'mode' && task.id === 'restore') head = words;
-    else if (name === 'scale') head = `${head} ${words}`;
+    if (place === 'title') head = words; // "Remove rain", not "Restore · Remove rain"
+    else if (place === 'label') head = `${head} ${words}`; // "Upscale ×4"
     else parts.push(words);
   }
   return [head, ...parts].join(' · ');

@@ -8,8 +8,6 @@ import type { Job, JobResult, Params, Progress, ResultMeta, Target } from '../wo
 import type { EngineClient } from './engine-client.ts';
 
 export const PREVIEW_SIZE = 32;
-/** Params that change the view: moving one of these re-renders the preview. */
-const VIEW_PARAMS = ['seed', 'yaw', 'pitch', 'truncation'];
 
 export interface ViewPreview {
   url: string;
@@ -27,6 +25,9 @@ export interface PreviewRequest {
   full: boolean;
   /** Changes when the models change (an installed model may now be the automatic choice): older renders are stale. */
   modelsKey?: string;
+  /** The params that change the view (the task's TaskDisplay.preview): moving one of these re-renders the preview;
+   *  `size` does too. */
+  viewParams: string[];
 }
 
 /** Run's result taken from the preview: the engine job that makes (or made) it, and the result. */
@@ -39,7 +40,7 @@ let previewCounter = 0;
 
 /** What makes one preview differ from another: the task, model, target, sources, the view params and the size. */
 function keyOf(request: PreviewRequest): string {
-  return JSON.stringify({ ...request, params: Object.fromEntries(Object.entries(request.params).filter(([k]) => VIEW_PARAMS.includes(k) || k === 'size')) });
+  return JSON.stringify({ ...request, params: Object.fromEntries(Object.entries(request.params).filter(([k]) => request.viewParams.includes(k) || k === 'size')) });
 }
 
 export function useViewPreview(engine: EngineClient, request: PreviewRequest | null): {

@@ -1,5 +1,7 @@
-// A form field per ParamSpec: number/integer → slider + number box, choice → segmented buttons (or a select
-// when there are many), boolean → checkbox, string → text field. The `scale` param is limited by what fits.
+// A form field per ParamSpec, chosen by its type and its widget hint (never by its name): number/integer → slider +
+// number box (widget 'seed': number box + dice), choice → segmented buttons (or a select when there are many),
+// boolean → checkbox, string → text field (widget 'prompt': a text box that wraps). The `scale` param (a contract
+// name, ParamSpec) is limited by what fits.
 import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { ParamValue, Params } from '../../worker/job.ts';
@@ -41,7 +43,7 @@ function Field({ spec, value, onChange, onCommit, disabled, fit, hint }: FieldPr
   switch (spec.type) {
     case 'number':
     case 'integer':
-      if (spec.name === 'seed') return <SeedField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} info={info} describedBy={describedBy} />;
+      if (spec.widget === 'seed') return <SeedField spec={spec} value={Number(value)} onChange={onChange} disabled={disabled} help={help} info={info} describedBy={describedBy} />;
       return <NumberField spec={spec} value={Number(value)} onChange={onChange} onCommit={onCommit} disabled={disabled} help={help} info={info} describedBy={describedBy} />;
     case 'choice': {
       if (spec.choices.length > SEGMENTED_MAX) {
@@ -99,7 +101,7 @@ function Field({ spec, value, onChange, onCommit, disabled, fit, hint }: FieldPr
       return (
         <div class="field">
           <LabelRow info={info}><label class="field-label" for={id}>{spec.label}</label></LabelRow>
-          {spec.maxLength > 120 ? (
+          {spec.widget === 'prompt' ? (
             // Long text (a prompt) wraps; Ctrl/⌘+Enter still runs.
             <textarea id={id} data-testid={id} rows={3} maxLength={spec.maxLength} value={String(value)} disabled={disabled}
               aria-describedby={describedBy} onInput={(e) => onChange(e.currentTarget.value)} />

@@ -9,6 +9,7 @@ export const generate: TaskDef = {
   label: 'Generate',
   description: 'New images with StyleSwin from a seed. Each image remembers its seed and latent, so you can vary it later.',
   inputs: [],
+  display: { progress: { verb: 'Generating', unit: 'step' }, mainParams: ['seed'] },
   params: [
     SEED_PARAM,
     TRUNCATION_PARAM,

@@ -23,6 +23,7 @@ export const SEED_PARAM: ParamSpec = {
   min: 0,
   max: 4294967295,
   help: 'The same seed, model and settings give the same image on every target.',
+  widget: 'seed',
 };
 
 /** The latent size of a generator card, or a clear error when the card is not one. */

@@ -60,6 +60,7 @@ export const inpaint: TaskDef = {
   label: 'Inpaint',
   description: 'Fill a masked region from its surroundings with SimMIM; the original stays as it was.',
   inputs: ['image', 'mask'],
+  display: { progress: { verb: 'Inpainting', unit: 'tile' } },
   params: [
     {
       name: 'feather',

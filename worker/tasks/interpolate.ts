@@ -9,6 +9,7 @@ export const interpolate: TaskDef = {
   label: 'In-betweens',
   description: 'Images between two selected generated images of the same model.',
   inputs: ['latent', 'latent'],
+  display: { progress: { verb: 'Making in-betweens', unit: 'step' }, mainParams: ['steps'], seedInName: false },
   modelTask: 'generate',
   params: [{ name: 'steps', label: 'In-betweens', type: 'integer', default: 5, min: 1, max: 9 }, TRUNCATION_PARAM],
   defaultModel: (_params, available) => firstGenerator(available, 'styleswin-ffhq-256'),

@@ -11,6 +11,7 @@ export const restoreVideo: TaskDef = {
   label: 'Restore video',
   description: 'Clean up a video clip frame by frame: remove noise, blur, rain or haze, brighten it or retouch its colours, on the server (npm start, or a server in Settings).',
   inputs: ['video'],
+  display: { progress: { verb: 'Restoring video', unit: 'step' }, mainParams: ['mode'], clipWord: 'restored' },
   params: restore.params,
   targets: ['server'],
   modelTask: 'restore',

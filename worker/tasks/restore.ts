@@ -94,6 +94,7 @@ export const restore: TaskDef = {
   label: 'Restore',
   description: 'Clean up a photo: remove noise, blur, rain or haze, brighten a dark shot, or retouch its colours.',
   inputs: ['image'],
+  display: { progress: { verb: 'Restoring', unit: 'tile' }, mainParams: [{ name: 'mode', place: 'title' }] },
   params: [modeParam],
   defaultModel(params, available = []) {
     return available.find((m) => m.mode === params.mode)?.id ?? `maxim-${params.mode}`;

@@ -15,6 +15,12 @@ export const rotateView: TaskDef = {
   label: 'Rotate view (3D)',
   description: 'A 3D-aware GRAM portrait from any angle. Select a portrait made here to turn it; otherwise a new one comes from the seed.',
   inputs: [],
+  display: {
+    progress: { verb: 'Rendering', unit: 'tile' },
+    mainParams: ['yaw', 'pitch'],
+    // The turntable's frames and sweep do not change the single view the preview shows.
+    preview: { kind: 'view', params: ['seed', 'yaw', 'pitch', 'truncation'] },
+  },
   optionalSource: 'a portrait made here by Rotate view',
   params: [
     SEED_PARAM,

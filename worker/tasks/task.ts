@@ -6,11 +6,25 @@ import type { ModelCard, ModelFileKind } from '../models/card.ts';
 import type { Session } from '../runtime/runtime.ts';
 import type { JobServer } from '../runtime/jobs-client.ts';
 
+/** A task's param. The UI draws its widget from `type` and `widget` (never from its name), so a new task's params
+ *  need no UI edit. One name is a contract: `scale` is the output's size over the input's (checked against the
+ *  model's io.scale; the UI offers only the scales whose result the host can place). */
 export type ParamSpec =
-  | { name: string; label: string; type: 'number' | 'integer'; default: number; min: number; max: number; step?: number; help?: string }
+  | {
+      name: string; label: string; type: 'number' | 'integer'; default: number; min: number; max: number; step?: number; help?: string;
+      /** 'slider' (the default): a slider and a number box. 'seed': a number box and a dice button (a slider over
+       *  4 billion values would be no use). */
+      widget?: 'slider' | 'seed';
+    }
   | { name: string; label: string; type: 'choice'; default: string | number; choices: { value: string | number; label: string }[]; help?: string }
   | { name: string; label: string; type: 'boolean'; default: boolean; help?: string }
-  | { name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string; /** The UI keeps Run disabled while it is blank (the task itself refuses a blank one). */ required?: boolean };
+  | {
+      name: string; label: string; type: 'string'; default: string; maxLength: number; help?: string;
+      /** The UI keeps Run disabled while it is blank (the task itself refuses a blank one). */
+      required?: boolean;
+      /** 'line' (the default): a one-line field. 'prompt': a text box that wraps (Ctrl/⌘+Enter still runs). */
+      widget?: 'line' | 'prompt';
+    };
 
 /** 'latent': a selected Frontier result that stored its latent (job.sources); one entry per source needed. */
 export type TaskInput = 'image' | 'mask' | 'video' | 'latent';
@@ -78,6 +92,9 @@ export interface TaskDef {
   optionalSource?: string;
   /** Named sets of params for the common cases ("Print ×4 · Best"), offered above the params. */
   presets?: TaskPreset[];
+  /** How the UI speaks of the task (progress, the Results list, names, preview): kept here, not in UI tables keyed
+   *  by task id, so a new task needs no UI edit. */
+  display?: TaskDisplay;
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
   checkModel?(model: ModelCard, params: Params): void;
   run(ctx: TaskContext): Promise<TaskOutput>;
@@ -143,7 +160,32 @@ export interface TaskInfo {
   optionalSource?: string;
   /** TaskDef.presets. */
   presets?: TaskPreset[];
+  /** TaskDef.display. */
+  display?: TaskDisplay;
 }
+
+/** A task's words and UI behaviour, as plain data (it crosses Comlink and JSON bridges in TaskInfo). Each fact is
+ *  optional: without it the UI says the plain thing ("Running <label> step 3 / 9", the label alone). */
+export interface TaskDisplay {
+  /** The progress line while the model runs and the task sends no message of its own: "Upscaling tile 3 / 49".
+   *  `unit`: what `done`/`total` count (tiled image tasks count tiles; the others steps, images or frames). */
+  progress?: { verb: string; unit: 'tile' | 'step' };
+  /** The params that tell one run from another in the Results list, in the order said ("Upscale ×4 · Best"). */
+  mainParams?: MainParam[];
+  /** What a finished clip is, in one word: "The restored clip is kept below: download it." (video tasks). */
+  clipWord?: string;
+  /** False: a placed image's name leaves out its seed, which only picks a variation of a selected image (vary) or
+   *  is not used at all (interpolate); the name says what makes the image itself. */
+  seedInName?: boolean;
+  /** A live preview that follows the params before Run. 'view' (rotate-view): a small render while a slider moves,
+   *  the chosen `size` when it is let go, one frame (`frames` 1); `params` are those that change the view. */
+  preview?: { kind: 'view'; params: string[] };
+}
+
+/** A param said in the Results list: its name (said after the label: "Text to image · “a red kite”"), or with
+ *  `place`: 'title' says it instead of the task's label ("Remove rain", not "Restore · Remove rain"), 'label' joins
+ *  it to the label ("Upscale ×4"). */
+export type MainParam = string | { name: string; place: 'title' | 'label' };
 
 export interface TaskPreset {
   label: string;
@@ -167,5 +209,5 @@ export function offersModel(t: { id: string; modelTask?: string; modelRole?: str
 
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), ...(t.alsoOffers ? { alsoOffers: t.alsoOffers } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}) };
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), ...(t.alsoOffers ? { alsoOffers: t.alsoOffers } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}), ...(t.display ? { display: t.display } : {}) };
 }

@@ -35,6 +35,7 @@ export const textToImage: TaskDef = {
   label: 'Text to image',
   description: 'A new image from a prompt with VQ-Diffusion. The same prompt, seed and settings give the same image.',
   inputs: [],
+  display: { progress: { verb: 'Generating', unit: 'step' }, mainParams: ['prompt'] },
   modelRole: 'transformer',
   params: [
     {
@@ -44,6 +45,7 @@ export const textToImage: TaskDef = {
       default: 'a lighthouse on a rocky coast at sunset, oil painting',
       maxLength: 400,
       required: true,
+      widget: 'prompt',
       help: 'What to draw. About the first 75 words count; the rest is left out.',
     },
     { name: 'steps', label: 'Steps', type: 'integer', default: 50, min: 2, max: 100, help: 'Denoising steps (the model was trained with 100): fewer are faster and coarser.' },

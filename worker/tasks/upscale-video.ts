@@ -15,6 +15,7 @@ export const upscaleVideo: TaskDef = {
   label: 'Upscale video',
   description: 'Enlarge a video clip on the server (npm start, or a server in Settings): 2–4× with ESRGAN, frame by frame, or 4× with TTVSR, which uses neighbouring frames to recover detail.',
   inputs: ['video'],
+  display: { progress: { verb: 'Upscaling video', unit: 'step' }, mainParams: [{ name: 'scale', place: 'label' }, 'quality'], clipWord: 'upscaled' },
   params: upscale.params,
   targets: ['server'],
   modelTask: 'upscale',

@@ -13,6 +13,7 @@ export const upscale: TaskDef = {
   label: 'Upscale',
   description: 'Enlarge an image 2–4× with ESRGAN super-resolution.',
   inputs: ['image'],
+  display: { progress: { verb: 'Upscaling', unit: 'tile' }, mainParams: [{ name: 'scale', place: 'label' }, 'quality'] },
   presets: [
     { label: 'Web ×2', help: 'Twice the size for screens (retina), the cleanest model.', params: { scale: 2, quality: 'best' } },
     { label: 'Print ×4 · Best', help: 'Four times the size for print, the cleanest model (the slowest).', params: { scale: 4, quality: 'best' } },

@@ -9,6 +9,7 @@ export const vary: TaskDef = {
   label: 'Variations',
   description: 'Images close to the selected generated image: same model, nearby latents.',
   inputs: ['latent'],
+  display: { progress: { verb: 'Making variations', unit: 'step' }, mainParams: ['strength'], seedInName: false },
   modelTask: 'generate',
   params: [
     { name: 'strength', label: 'Strength', type: 'number', default: 0.3, min: 0.05, max: 1, step: 0.05, help: 'How far from the original: 0.1 subtle, 1 unrelated.' },

@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TaskInfo } from '../../../worker/tasks/task.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -12,10 +13,11 @@ const root = join(here, '..', '..', '..');
 /** Keeps inlined code from closing the tag it sits in. */
 const escapeClosing = (code: string, tag: 'script' | 'style') => code.replace(new RegExp(`</${tag}`, 'gi'), `<\\/${tag}`);
 
-export async function buildUiHtml(workerEntry: string, workerExternal: string[] = []): Promise<string> {
+/** `workerDefine`: esbuild defines for the worker's bundle (the fake engine's made-up tasks). */
+export async function buildUiHtml(workerEntry: string, workerExternal: string[] = [], workerDefine: Record<string, string> = {}): Promise<string> {
   const worker = await build({
     entryPoints: [workerEntry], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
-    external: workerExternal,
+    external: workerExternal, define: workerDefine,
   });
   const ui = await build({
     entryPoints: [join(root, 'ui', 'main.tsx')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022',
@@ -42,13 +44,16 @@ export interface HarnessOptions {
   videoRefused?: string;
   /** The host answers ui-ready only when the test calls window.sendInit() (a slow host). */
   holdInit?: boolean;
+  /** Made-up task rows (plain TaskInfo) the fake engine lists after the real tasks. It runs them as any other task but
+   *  sends no run messages of its own, so the UI speaks in the row's words (TaskDisplay). */
+  extraTasks?: TaskInfo[];
 }
 
 export async function buildHarness(outDir: string, options: HarnessOptions = {}): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const uiHtml = options.realEngine
     ? await buildUiHtml(join(root, 'worker', 'worker.ts'), ['worker_threads', 'fs', 'path', 'url', 'module', 'os', 'crypto', 'perf_hooks'])
-    : await buildUiHtml(join(here, 'fake-engine-worker.ts'));
+    : await buildUiHtml(join(here, 'fake-engine-worker.ts'), [], { __EXTRA_TASKS__: JSON.stringify(options.extraTasks ?? []) });
   const images = join(root, 'test', 'fixtures', 'images');
   const fixtures = {
     astronaut: (await readFile(join(images, 'astronaut.png'))).toString('base64'),

@@ -37,8 +37,12 @@ const UPSCALE: TaskInfo = {
   ],
 };
 
-/** The real tasks other than upscale, as the real engine lists them. */
-const OTHER_TASKS: TaskInfo[] = TASKS.filter((t) => t.id !== 'upscale').map(taskInfo);
+/** Made-up task rows from the test (HarnessOptions.extraTasks); none unless given. */
+declare const __EXTRA_TASKS__: TaskInfo[] | undefined;
+const EXTRA_TASKS: TaskInfo[] = typeof __EXTRA_TASKS__ === 'undefined' ? [] : __EXTRA_TASKS__;
+
+/** The real tasks other than upscale, as the real engine lists them, then the made-up ones. */
+const OTHER_TASKS: TaskInfo[] = [...TASKS.filter((t) => t.id !== 'upscale').map(taskInfo), ...EXTRA_TASKS];
 
 function card(id: string, label: string, variant: 'full' | 'tiny', bytes: number, task = 'upscale'): ModelCard {
   return {
@@ -250,7 +254,9 @@ async function fakeRun(job: Job, onProgress: (p: Progress) => void): Promise<Job
     const unit = job.video ? 'Upscaling frame' : job.task === 'text-to-image' ? 'Step' : job.task === 'generate' ? 'Generating image' : 'Working on tile';
     // Text-to-image's guess every few steps; a clip's latest frame (when a server sends one).
     const preview = (job.task === 'text-to-image' || job.video) && t % 3 === 2 ? { preview: plainImage(32, 32, t * 20) } : {};
-    report({ stage: 'run', done: t, total: steps, message: `${unit} ${t + 1} / ${steps}`, ...preview });
+    // A made-up task sends no message: the UI says its progress in the row's words.
+    const message = EXTRA_TASKS.some((x) => x.id === job.task) ? {} : { message: `${unit} ${t + 1} / ${steps}` };
+    report({ stage: 'run', done: t, total: steps, ...message, ...preview });
     await gate(job, `run:${t}`);
     await sleep(STEP_MS);
   }
