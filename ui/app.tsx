@@ -633,7 +633,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
               onCommit={() => setPreviewFull(true)} />
           )}
 
-          <ModelPicker models={taskModels} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
+          <ModelPicker models={taskModels} all={models} value={modelId} scale={scale} disabled={running || boot.phase !== 'ready'} onChange={setModelId} />
           <TargetPicker value={target} status={targetStatus} disabled={running || !hostInfo || !taskId} onChange={setTarget} />
         </div>
 
