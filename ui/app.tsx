@@ -660,7 +660,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         )}
         {progress && (
           <div class="run-progress">
-            {progress.preview && <SamplingPreview image={progress.preview} />}
+            {progress.preview && <SamplingPreview image={progress.preview} frame={videoTask} />}
             <ProgressBar text={cancelling ? 'Cancelling…' : progress.text} fraction={barFraction} eta={eta} />
           </div>
         )}

@@ -45,13 +45,22 @@ export interface JobResult {
   fps: number;
 }
 
+/** A video job's latest finished output frame, small (server/jobs/preview.ts): JPEG as base64, at most 256 px on its
+ *  longer side, the output's aspect ratio. */
+export interface FramePreview {
+  width: number;
+  height: number;
+  jpeg: string;
+}
+
 export interface JobSnapshot {
   id: string;
   task: string;
   model: string;
   params: VideoParams;
   state: JobState;
-  progress: { done: number; total: number; stage: JobStage };
+  /** preview: on the event that brought a new one, and on GET /jobs/{id}. */
+  progress: { done: number; total: number; stage: JobStage; message?: string; preview?: FramePreview };
   upload: { offset: number; length: number; url: string };
   error?: string;
   result?: JobResult;
@@ -147,7 +156,7 @@ export class Job {
   private nextSeq = 1;
   private readonly listeners = new Set<(e: JobEvent) => void>();
   /** The latest preview, and whether the next event is the one that brings it. */
-  private preview?: Preview;
+  private preview?: Preview | FramePreview;
   private previewIsNew = false;
   /** The stored event that carries a preview: only the newest keeps it, so the replay log stays small. */
   private previewEvent?: JobEvent;
@@ -195,13 +204,15 @@ export class Job {
   /** The job as the API shows it; `preview: false` leaves out a preview already sent. */
   snapshot(options: { preview?: boolean } = {}): JobSnapshot | EngineJobSnapshot | InstallJobSnapshot {
     const { id, spec } = this;
+    // The latest preview: an engine job's image (Preview), a video job's latest frame (FramePreview).
+    const preview = (options.preview ?? true) && this.preview ? { preview: this.preview } : {};
     if (isVideoSpec(spec)) {
       return {
         id,
         task: spec.task,
         model: spec.model,
         params: spec.params,
-        progress: { ...this.progress },
+        progress: { ...(this.progress as Omit<JobProgress, 'preview'>), ...(preview as { preview?: FramePreview }) },
         upload: { offset: this.uploadOffset, length: spec.upload.bytes, url: `/jobs/${id}/upload` },
         ...(this.result ? { result: this.result as JobResult } : {}),
         ...this.lifecycle(),
@@ -219,13 +230,12 @@ export class Job {
         ...this.lifecycle(),
       };
     }
-    const preview = (options.preview ?? true) && this.preview ? { preview: this.preview } : {};
     return {
       id,
       task: spec.task,
       model: spec.model,
       params: spec.params,
-      progress: { ...this.progress, ...preview },
+      progress: { ...this.progress, ...(preview as { preview?: Preview }) },
       ...(this.result ? { result: this.result as EngineJobResult } : {}),
       ...this.lifecycle(),
     };
@@ -242,8 +252,8 @@ export class Job {
     };
   }
 
-  /** `more` (engine jobs): the engine's message and a new preview. */
-  setProgress(stage: JobStage, done: number, total: number, more: { message?: string; preview?: Preview } = {}): void {
+  /** `more`: a message, and a new preview (an engine job's image, a video job's latest frame). */
+  setProgress(stage: JobStage, done: number, total: number, more: { message?: string; preview?: Preview | FramePreview } = {}): void {
     this.progress = { done, total, stage, ...(more.message !== undefined ? { message: more.message } : {}) };
     if (more.preview) {
       this.preview = more.preview;
@@ -291,8 +301,8 @@ export class Job {
     const event: JobEvent = { seq, type, job: this.snapshot({ preview: this.previewIsNew }) };
     if (this.previewIsNew) {
       this.previewIsNew = false;
-      const old = this.previewEvent?.job as EngineJobSnapshot | undefined; // previews exist on engine jobs only
-      if (old) this.previewEvent!.job = { ...old, progress: { ...old.progress, preview: undefined } };
+      const old = this.previewEvent?.job as EngineJobSnapshot | JobSnapshot | undefined; // engine and video jobs have previews
+      if (old) this.previewEvent!.job = { ...old, progress: { ...old.progress, preview: undefined } } as EngineJobSnapshot | JobSnapshot;
       this.previewEvent = event;
     }
     this.events.push(event);

@@ -15,6 +15,11 @@
 // that process. Windows stay stateless, so any replica could serve one. With a gateway (jobs.inferUrl) the driver
 // runs here and calls the five parts over OIP one by one, state included: correct, but every align call sends the
 // token buffers (K·4·16C·H/4·W/4 floats: ≈350 MB at 320×180 full width, over Triton's default 64 MB input limit).
+// TTVSR's memory grows with the frame's area (≈ 3 GB at 320×180, ≈ 110 GB at 1920×1080 on onnxruntime-node): a clip
+// whose windows would need more than cfg.ttvsrMemoryBytes is refused before it runs (worker/video/ttvsr-memory.ts).
+//
+// Previews: the progress event of the frame that completes a window carries the window's last output frame, shrunk to
+// ≤ 256 px and JPEG-encoded (preview.ts), for the first window and then at most every cfg.previewEveryMs of work.
 import { stat } from 'node:fs/promises';
 import { FrontierError, type Progress } from '../../worker/job.ts';
 import { rgbaToRgb, rgbToRgba } from '../../worker/image/rgba.ts';
@@ -22,10 +27,12 @@ import type { ModelCard } from '../../worker/models/card.ts';
 import { createOipRuntime } from '../../worker/runtime/oip.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
 import type { TaskContext } from '../../worker/tasks/task.ts';
-import { DEFAULT_CONTEXT, DEFAULT_WINDOW, isTtvsrEntry, TTVSR_PARTS, upscaleWindowRgb24, type RunPart, type TtvsrPart } from '../../worker/video/ttvsr.ts';
+import { DEFAULT_CONTEXT, DEFAULT_WINDOW, isTtvsrEntry, TTVSR_PARTS, ttvsrName, upscaleWindowRgb24, type RunPart, type TtvsrPart } from '../../worker/video/ttvsr.ts';
+import { clipWindows, largestFitting, ttvsrChannels, windowsHeldBytes } from '../../worker/video/ttvsr-memory.ts';
 import type { RunTtvsrWindow } from './engine-runner.ts';
 import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type ClipInfo, type VideoTools } from './ffmpeg.ts';
 import type { Job, JobResult, JobSpec } from './job.ts';
+import { framePreview } from './preview.ts';
 import { videoTask } from './video-tasks.ts';
 import { frameWindows } from '../../worker/video/windows.ts';
 
@@ -40,6 +47,13 @@ export interface RunnerConfig {
   maxDurationSeconds: number;
   /** Largest input frame, in pixels. */
   maxFramePixels: number;
+  /**
+   * Least time of work between two preview frames. Decided as each window ends, never per frame: the first window
+   * always sends its last frame, a later one when this long has passed since the last preview (0: every window).
+   */
+  previewEveryMs: number;
+  /** Memory a TTVSR job may take on this server, in bytes: a clip whose windows would need more is refused. */
+  ttvsrMemoryBytes: number;
   /**
    * TTVSR on this server: holds an engine process for the job's windows (EngineJobRunner.ttvsr). Absent when frames
    * go to a gateway (the parts then run there, one OIP call each).
@@ -92,6 +106,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 /** Turns decoded frames (packed RGB24, clip order) into output frames, handed to `write` in clip order. */
 type Produce = (frames: AsyncIterable<Uint8Array>, write: (rgb: Uint8Array) => Promise<void>) => Promise<void>;
 
+/**
+ * Counts a finished frame. The one that completes a window passes the window's last output frame (packed RGB24): the
+ * latest finished frame, which may go out as a preview on that frame's own progress event.
+ */
+type FrameDone = (windowLast?: Uint8Array) => void;
+
 /** Each frame one run of the video task's image task, through the OIP runtime (this server or a gateway). */
 async function framesProducer(
   job: Job,
@@ -99,7 +119,7 @@ async function framesProducer(
   card: ModelCard,
   clip: ClipInfo,
   cfg: RunnerConfig,
-  count: { done(): number; total(): number; frameDone(): void },
+  count: { done(): number; total(): number; frameDone: FrameDone },
 ): Promise<Produce> {
   const task = videoTask(spec.task);
   const signal = job.abort.signal;
@@ -158,14 +178,15 @@ async function framesProducer(
       throwIfCancelled();
       const produce = window.frames.slice(window.keepFrom, window.keepTo);
       // Progress per frame as each one finishes (a restored frame can take seconds); the window is encoded in order.
-      const made = await mapLimit(
-        produce.map((rgb, i) => ({ rgb, index: window.first + i })),
+      const made: Uint8Array[] = [];
+      let finished = 0;
+      await mapLimit(
+        produce.map((rgb, i) => ({ rgb, i })),
         cfg.parallelFrames,
         async (frame) => {
-          const out = await runFrame(frame.rgb, frame.index);
+          made[frame.i] = await runFrame(frame.rgb, window.first + frame.i);
           throwIfCancelled();
-          count.frameDone();
-          return out;
+          count.frameDone(++finished === produce.length ? made[produce.length - 1] : undefined);
         },
       );
       throwIfCancelled();
@@ -179,16 +200,16 @@ async function framesProducer(
  * window's whole recurrence in this server's engine process (cfg.ttvsrProcess), or part by part over OIP at a
  * gateway. Each ×4 frame is written and counted as it comes.
  */
-async function ttvsrProducer(job: Job, parts: TtvsrCards, clip: ClipInfo, cfg: RunnerConfig, frameDone: () => void): Promise<Produce> {
+async function ttvsrProducer(job: Job, parts: TtvsrCards, clip: ClipInfo, cfg: RunnerConfig, frameDone: FrameDone): Promise<Produce> {
   const signal = job.abort.signal;
   const size = { width: clip.width, height: clip.height };
   const windows = (frames: AsyncIterable<Uint8Array>, write: (rgb: Uint8Array) => Promise<void>) => async (runWindow: RunTtvsrWindow) => {
     for await (const window of frameWindows(frames, DEFAULT_WINDOW, DEFAULT_CONTEXT)) {
       if (signal.aborted) throw cancelled();
-      await runWindow({ parts, frames: window.frames, ...size, keepFrom: window.keepFrom, keepTo: window.keepTo }, async (_index, rgb) => {
+      await runWindow({ parts, frames: window.frames, ...size, keepFrom: window.keepFrom, keepTo: window.keepTo }, async (index, rgb) => {
         if (signal.aborted) throw cancelled();
         await write(rgb);
-        frameDone();
+        frameDone(index === window.keepTo - 1 ? rgb : undefined);
       });
     }
   };
@@ -213,6 +234,29 @@ async function ttvsrProducer(job: Job, parts: TtvsrCards, clip: ClipInfo, cfg: R
     });
 }
 
+const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 10e9 ? 1 : 0)} GB`;
+
+/**
+ * Refuses a TTVSR clip whose windows would need more memory than cfg.ttvsrMemoryBytes (worker/video/ttvsr-memory.ts:
+ * the driver's buffers plus the parts' working memory; with a gateway the parts run there, so only the driver's
+ * buffers count here), saying what would fit and what to do instead.
+ */
+async function checkTtvsrMemory(clip: ClipInfo, parts: TtvsrCards, cfg: RunnerConfig): Promise<void> {
+  const size = { width: clip.width, height: clip.height, channels: ttvsrChannels(parts.reconstruct) };
+  const windows = await clipWindows(Math.max(1, clip.frames), DEFAULT_WINDOW, DEFAULT_CONTEXT);
+  const field = cfg.ttvsrProcess ? 'total' : 'driver';
+  const need = windowsHeldBytes(size, windows);
+  if (need[field] <= cfg.ttvsrMemoryBytes) return;
+  const fit = largestFitting(size, windows, cfg.ttvsrMemoryBytes, field);
+  const smaller = fit ? `a smaller clip (frames up to about ${fit.width}×${fit.height} fit)` : 'a smaller clip';
+  throw new Error(
+    `${ttvsrName(parts.reconstruct)} needs about ${gb(need[field])} of memory for ${clip.width}×${clip.height} frames ` +
+      `(a window holds ${Math.max(...windows.map((w) => w.frames))} frames' features and ${need.keyframes} keyframes of tokens: ${gb(need.tokens)} of tokens alone), ` +
+      `more than the ${gb(cfg.ttvsrMemoryBytes)} this server allows it. Upscale ${smaller}, choose an ESRGAN model (it upscales frame by frame), ` +
+      `or use a server with more memory (its limit: FRONTIER_TTVSR_MEMORY_GB, by default half its memory).`,
+  );
+}
+
 /**
  * Runs the video job `spec` on the clip at `files.input` into `files.output`: every frame through the image task of
  * its video task with model `card`, or, for TTVSR (`parts`: its five part cards), the clip through the recurrence in
@@ -235,16 +279,23 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
   if (clip.width * clip.height > cfg.maxFramePixels) {
     throw new Error(`The clip's frames are ${clip.width}×${clip.height} (${(clip.width * clip.height / 1e6).toFixed(2)} MP); this server ${task.does} frames up to ${(cfg.maxFramePixels / 1e6).toFixed(2)} MP. Downscale it first.`);
   }
+  if (parts) await checkTtvsrMemory(clip, parts, cfg);
 
   const scale = task.scale(card);
   const outWidth = clip.width * scale;
   const outHeight = clip.height * scale;
   let done = 0;
   let total = clip.frames;
-  const frameDone = () => {
+  // The latest finished frame goes out as a small preview on the progress event of the frame that ends a window:
+  // the first window's always, a later one's once previewEveryMs of work has passed since the last preview.
+  let lastPreview: number | undefined;
+  const frameDone: FrameDone = (windowLast) => {
     done++;
     total = Math.max(total, done);
-    job.setProgress('run', done, total);
+    const now = performance.now();
+    const due = windowLast && !signal.aborted && (lastPreview === undefined || now - lastPreview >= cfg.previewEveryMs);
+    if (due) lastPreview = now;
+    job.setProgress('run', done, total, due ? { preview: framePreview(windowLast, outWidth, outHeight) } : {});
   };
   const produce: Produce = parts
     ? await ttvsrProducer(job, parts, clip, cfg, frameDone)

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HttpError, megabytes } from '../http-util.ts';
 import { readRegistry, servableRegistry } from '../models.ts';
@@ -87,6 +87,25 @@ export interface JobOptions {
   inferToken?: string;
   /** Engine jobs: least time between two previews sent to clients (default 1000 ms). */
   previewMs?: number;
+  /**
+   * Video jobs: least time of work between two preview frames (the latest finished frame, ≤ 256 px), decided as each
+   * window of frames ends: the first window always sends one (default 3000 ms; 0: every window).
+   */
+  previewEveryMs?: number;
+  /**
+   * Memory a TTVSR job may take, in bytes; a clip whose windows would need more (worker/video/ttvsr-memory.ts) is
+   * refused with what to do. Default: FRONTIER_TTVSR_MEMORY_GB from the environment, else half this machine's memory.
+   */
+  ttvsrMemoryBytes?: number;
+}
+
+/** The TTVSR memory budget when the options name none: FRONTIER_TTVSR_MEMORY_GB, else half of os.totalmem(). */
+export function defaultTtvsrMemoryBytes(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.FRONTIER_TTVSR_MEMORY_GB;
+  if (raw === undefined || raw === '') return Math.floor(totalmem() / 2);
+  const gb = Number(raw);
+  if (!(gb > 0) || !Number.isFinite(gb)) throw new Error(`FRONTIER_TTVSR_MEMORY_GB must be a positive number of gigabytes, got "${raw}".`);
+  return Math.floor(gb * 1e9);
 }
 
 const MINUTE = 60_000;
@@ -170,6 +189,8 @@ export class JobService {
       parallelFrames: positive(options.parallelFrames, 2, 'parallelFrames'),
       maxDurationSeconds: positive(options.maxDurationSeconds, 600, 'maxDurationSeconds'),
       maxFramePixels: positive(options.maxFramePixels, 1920 * 1080, 'maxFramePixels'),
+      previewEveryMs: nonNegative(options.previewEveryMs, 3000, 'previewEveryMs'),
+      ttvsrMemoryBytes: positive(options.ttvsrMemoryBytes, defaultTtvsrMemoryBytes(), 'ttvsrMemoryBytes'),
     };
     this.dirGiven = options.dir !== undefined;
     this.dir = resolve(options.dir ?? join(tmpdir(), 'frontier-jobs', `server-${process.pid}-${randomBytes(6).toString('hex')}`));

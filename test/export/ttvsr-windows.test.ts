@@ -2,7 +2,8 @@
 // onnxruntime-node runtime): a clip in windows with context against one pass over the whole clip (they differ
 // because each window's recurrence sees only `context` frames of past and future: the bounds below are measured),
 // context 0 differing more, padding of sizes that are not multiples of 4 (or under 64) and the exact ×4 crop,
-// cancel between part calls, progress. The clip is a real photo (test/fixtures/images/chelsea.png) panned per frame.
+// cancel between part calls, progress, and the memory estimate (worker/video/ttvsr-memory.ts) against what the driver
+// really holds. The clip is a real photo (test/fixtures/images/chelsea.png) panned per frame.
 // Needs Debian's python3-torch + python3-onnx for the export; fails (never skips) without them.
 //
 //   node --import tsx --test --test-reporter=spec test/export/ttvsr-windows.test.ts
@@ -17,9 +18,10 @@ import type { ModelCard } from '../../worker/models/card.ts';
 import { createOrtNodeRuntime } from '../../worker/runtime/ort-node.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
 import {
-  TTVSR_PARTS, runWindow, upscaleClipInWindows, type Progress, type RunPart, type TtvsrPart, type VideoFrame,
+  TTVSR_PARTS, padFrame, runWindow, upscaleClipInWindows, type Progress, type RunPart, type TtvsrPart, type VideoFrame,
   type WindowOptions,
 } from '../../worker/video/ttvsr.ts';
+import { MARGIN, windowHeldBytes } from '../../worker/video/ttvsr-memory.ts';
 import { REPO_ROOT, assertOk, readCheckedCard, requireTorch, runExport } from './export-util.ts';
 
 const FRAMES = 18;
@@ -245,4 +247,44 @@ test('frames of different sizes and bad window options are refused', async () =>
   await assert.rejects(upscale(mixed, { window: 2, context: 0 }), /frame 2 is 76×64; the clip's first frame is 72×64/);
   await assert.rejects(upscale(clip.slice(0, 2), { window: 0, context: 1 }), /window size must be a whole number/);
   await assert.rejects(upscale(clip.slice(0, 2), { keyframeStride: 0 }), /keyframe stride must be a whole number/);
+});
+
+// The memory estimate (worker/video/ttvsr-memory.ts) against what the driver really holds on the tiny model: its
+// meter (runWindow's onHeld: every tensor it references after each part call and token append, each buffer once) and
+// the token buffers the align part is fed. The estimate replays the schedule from the sizes alone.
+test('memory: windowHeldBytes is the most the driver holds, and each keyframe\'s tokens are one feature map', async () => {
+  const cases: { width: number; height: number; window: { frames: number; keepFrom?: number; keepTo?: number }; keyframeStride?: number; what: string }[] = [
+    { width: WIDTH, height: HEIGHT, window: { frames: 16, keepFrom: 4, keepTo: 12 }, what: 'the product’s middle window (8 + 4 either side)' },
+    { width: WIDTH, height: HEIGHT, window: { frames: 12, keepFrom: 0, keepTo: 8 }, what: 'a clip’s first window' },
+    { width: 70, height: 61, window: { frames: 10, keepFrom: 4, keepTo: 10 }, what: 'a last window, padded to 72×64' },
+    { width: 96, height: 64, window: { frames: 7 }, what: 'one pass over a short clip' },
+    { width: 64, height: 80, window: { frames: 18, keepFrom: 5, keepTo: 9 }, keyframeStride: 2, what: 'keyframes every 2' },
+  ];
+  for (const c of cases) {
+    const frames = pannedClip(c.window.frames, c.width, c.height).map(padFrame);
+    let peak = 0;
+    let channels = 0;
+    let alignTokens = 0;
+    let alignKeyframes = 0;
+    const watching: RunPart = async (part, feeds, signal) => {
+      const out = await runner(part, feeds, signal);
+      if (part === 'features') channels = out.feature.dims[1];
+      if (part === 'align') {
+        const [n, k, f, h, w] = feeds.tokens_s1.dims;
+        const [, , fh, fw] = feeds.feature.dims;
+        assert.equal(n * f * h * w, channels * fh * fw, 'one keyframe of tokens [16C, H/4, W/4] holds as many values as a feature map');
+        alignKeyframes = Math.max(alignKeyframes, k);
+        alignTokens = Math.max(alignTokens, ['tokens_s1', 'tokens_s2', 'tokens_s3', 'tokens_index'].reduce((s, name) => s + (feeds[name].data as Float32Array).byteLength, 0));
+      }
+      return out;
+    };
+    for await (const _ of runWindow(frames, watching, { ...c.window, keyframeStride: c.keyframeStride, onHeld: (bytes) => (peak = Math.max(peak, bytes)) })) void _;
+    const est = windowHeldBytes({ width: c.width, height: c.height, channels, keyframeStride: c.keyframeStride }, c.window);
+    console.log(`${c.what}: the driver held at most ${peak} bytes, estimated ${est.driver}; tokens fed to align ${alignTokens} (${alignKeyframes} keyframes), estimated at most ${est.tokens} (${est.keyframes})`);
+    assert.equal(channels, 8, 'the tiny model');
+    assert.equal(est.driver, peak, c.what);
+    assert.ok(alignTokens <= est.tokens && alignKeyframes <= est.keyframes, c.what);
+    if (c.what.startsWith('the product')) assert.deepEqual([alignTokens, alignKeyframes], [est.tokens, est.keyframes], 'the middle window feeds align all its keyframes');
+    assert.equal(est.total, Math.ceil(MARGIN * (est.driver + est.parts)));
+  }
 });

@@ -3,7 +3,7 @@
 // a 10-frame clip cut from a real photo (test/fixtures/images/chelsea.png, panned 3 px a frame) ×4 as an upscale-video
 // job. The frames of the MP4 are the driver's (worker/video/ttvsr.ts, windows of 8 with 4 frames of context) run
 // directly on the decoded input frames; the windows ran inside the server's engine process (no /v2 inference at all:
-// the recurrent state never crossed HTTP); progress per frame; a cancel mid-run kills that process and leaves only the
+// the recurrent state never crossed HTTP); progress per frame, a window's last frame as a preview; a cancel mid-run kills that process and leaves only the
 // journal, and the server keeps serving; bodies the server cannot run (×2 with TTVSR, a pipeline it does not have)
 // are refused saying what to do; a gateway (jobs.inferUrl) runs the same parts one OIP call each and gives the same
 // frames. Needs Debian's python3-torch + python3-onnx and ffmpeg; fails (never skips) without them.
@@ -144,6 +144,14 @@ describe('upscale-video with TTVSR', { timeout: 1_200_000 }, () => {
     const run = stream.events.filter((e) => e.job.progress.stage === 'run').map((e) => e.job.progress);
     assert.deepEqual(run.map((p) => p.done), Array.from({ length: FRAMES + 1 }, (_, i) => i), 'one progress event per upscaled frame');
     assert.ok(run.every((p) => p.total === FRAMES));
+    // A window's last ×4 frame rides on its own progress event as a preview (the first window's always; the replay
+    // keeps only the newest): ≤ 256 px, the output's aspect ratio.
+    const previews = run.filter((p) => p.preview);
+    assert.ok(previews.length >= 1, 'a preview frame');
+    for (const p of previews) {
+      assert.ok([DEFAULT_WINDOW, FRAMES].includes(p.done), `at a window's end (${p.done})`);
+      assert.deepEqual([p.preview!.width, p.preview!.height], [256, Math.round((256 * H) / W)]);
+    }
     assert.deepEqual({ ...end.result, bytes: 0 }, { url: `/jobs/${id}/result`, bytes: 0, width: 4 * W, height: 4 * H, frames: FRAMES, fps: 10 });
     assert.equal(server.inferStats().started, inferBefore, 'no part ran through /v2: the windows ran in the engine process');
 

@@ -9,6 +9,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { base64ToBytes } from '../base64.ts';
 import { FrontierError, type EncodedVideo, type Params, type Progress, type RgbaImage } from '../job.ts';
 import type { ImageMeta } from '../tasks/task.ts';
+import { framePreviews, isFramePreview, webImageDecoder, type DecodeImage, type FramePreviewJson } from '../video/preview.ts';
 import { backoffMs, errorText, OipHttp, type OipClientOptions, type OipResponse } from './oip-http.ts';
 
 /** An image as the server sends it: straight RGBA, base64. */
@@ -22,7 +23,8 @@ export interface ImageJson {
 export interface JobSnapshot {
   id: string;
   state: 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'convert' | 'done'; message?: string; preview?: ImageJson };
+  /** preview: an engine job's image (ImageJson), a video job's latest frame (FramePreviewJson: a small JPEG). */
+  progress: { done: number; total: number; stage: 'upload' | 'queued' | 'probe' | 'download' | 'load' | 'run' | 'encode' | 'convert' | 'done'; message?: string; preview?: ImageJson | FramePreviewJson };
   upload?: { offset: number; length: number };
   error?: string;
   /** Video: the clip; engine jobs: { images, width, height }; model installs: { cards }. */
@@ -76,6 +78,8 @@ export interface JobServerOptions extends OipClientOptions {
   pollMs?: number;
   /** Stream reconnects in a row without any new event before falling back to polling (default 3). */
   maxReconnects?: number;
+  /** Decodes a video job's preview frames (JPEG) to RGBA; default: the web platform's, where there is one. */
+  decodeImage?: DecodeImage;
 }
 
 const TERMINAL = new Set<JobSnapshot['state']>(['succeeded', 'failed', 'cancelled']);
@@ -93,6 +97,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
   const pollMs = opts.pollMs ?? 1000;
   const maxReconnects = opts.maxReconnects ?? 3;
   const fetchFn = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const decodeImage = opts.decodeImage ?? webImageDecoder();
 
   /** Turns a non-2xx answer into an error that says what to do. */
   const failed = (res: OipResponse, what: string): FrontierError => {
@@ -183,7 +188,7 @@ export function createJobServer(opts: JobServerOptions): JobServer {
 
   const reportEngine = (req: EngineJobRequest, job: JobSnapshot) => {
     const p = job.progress;
-    const preview = p.preview ? { preview: imageFromJson(p.preview) } : {};
+    const preview = p.preview && !isFramePreview(p.preview) ? { preview: imageFromJson(p.preview) } : {};
     if (p.stage === 'queued') req.progress({ stage: 'run', done: 0, total: 1, message: 'Waiting for the server', ...preview });
     else if (p.stage === 'download' || p.stage === 'load' || p.stage === 'run') {
       req.progress({ stage: p.stage, done: p.done, total: p.total, message: p.message ? `${p.message} (on the server)` : 'Running on the server', ...preview });
@@ -217,10 +222,25 @@ export function createJobServer(opts: JobServerOptions): JobServer {
         throw new FrontierError('bad-input', 'The clip is empty: select a video or an animated frame.');
       }
       const ref = { id: req.id, signal: req.signal, label: 'the video job' };
+      // The latest finished frame, when an event brings one, goes out with the latest run progress once decoded.
+      let running: Omit<Progress, 'jobId'> | undefined;
+      const previews = framePreviews(decodeImage, (preview) => {
+        if (running) req.progress({ ...running, preview });
+      });
+      const watched: VideoJobRequest = {
+        ...req,
+        progress: (p) => {
+          running = p.stage === 'run' ? p : undefined;
+          req.progress(p);
+        },
+      };
       return cancelOnAbort(ref, async () => {
         const created = await create(req);
         if (created.state === 'uploading') await upload(req, created);
-        const last = await follow(ref, await snapshot(ref), (job) => reportVideo(req, job));
+        const last = await follow(ref, await snapshot(ref), (job) => {
+          reportVideo(watched, job);
+          previews.offer(job.progress.preview);
+        }).finally(() => previews.close());
         if (last.state === 'cancelled') throw new FrontierError('cancelled', 'Cancelled on the server: nothing was placed.');
         if (last.state === 'failed') throw new FrontierError('run-failed', `The server could not ${videoWords(req.task).verb} the clip: ${last.error ?? 'unknown error'}`);
         const bytes = await download(req, last);

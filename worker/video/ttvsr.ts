@@ -118,21 +118,53 @@ export function keyframes(t: number, backward: boolean, stride = KEYFRAME_STRIDE
  * pass with reconstruction, each from empty state. Yields the images [N,3,4H,4W] of frames[keepFrom, keepTo) in
  * order, as the forward pass makes them. Steps that cannot reach a kept frame are skipped (the backward pass stops at
  * keepFrom, the forward pass at keepTo): the kept images are the same as a full run's.
+ *
+ * `onHeld` (a meter, for tests and budgets): after every part call and every keyframe token append, the bytes of
+ * every tensor the driver holds at that moment (the window's frames, features, backward features, keyframe token
+ * buffers, trajectory maps, the propagated and aligned features, and the call's inputs and outputs), each buffer
+ * once. windowHeldBytes() computes its largest value from the sizes alone.
  */
 export async function* runWindow(
   frames: Tensor[],
   runPart: RunPart,
-  options: { keepFrom?: number; keepTo?: number; keyframeStride?: number; signal?: AbortSignal } = {},
+  options: { keepFrom?: number; keepTo?: number; keyframeStride?: number; signal?: AbortSignal; onHeld?: (bytes: number) => void } = {},
 ): AsyncGenerator<{ index: number; image: Tensor }> {
   const t = frames.length;
-  const { keepFrom = 0, keepTo = t, keyframeStride = KEYFRAME_STRIDE, signal } = options;
+  const { keepFrom = 0, keepTo = t, keyframeStride = KEYFRAME_STRIDE, signal, onHeld } = options;
   if (!(t > 0 && 0 <= keepFrom && keepFrom < keepTo && keepTo <= t)) {
     throw new Error(`runWindow: keep [${keepFrom}, ${keepTo}) of ${t} frames`);
   }
   const [n, , h, w] = frames[0].dims;
-  const call = (part: TtvsrPart, feeds: Record<string, Tensor>, outputs?: readonly string[]) => {
+
+  // The driver's state. Features of every frame (the forward pass releases each once used); the backward pass's
+  // output for each kept frame; within a pass, the propagated feature, the trajectory maps and the keyframe tokens
+  // [N,K,F,h,w], concatenated once per keyframe rather than at every align call.
+  const features: (Tensor | undefined)[] = [];
+  const backward = new Map<number, Tensor>();
+  const grid = tokenGrid(n, h / TOKEN, w / TOKEN);
+  let propagated: Tensor | undefined;
+  let location: Tensor | undefined;
+  let aligned: Tensor | undefined;
+  let tokens: Partial<Record<string, Tensor>> = {};
+  const held = onHeld
+    ? (also: (Tensor | undefined)[]) => {
+        const seen = new Set<unknown>();
+        let bytes = 0;
+        const add = (x: Tensor | undefined) => {
+          if (!x || seen.has(x.data)) return;
+          seen.add(x.data);
+          bytes += (x.data as Float32Array).byteLength;
+        };
+        for (const list of [frames, features, backward.values(), Object.values(tokens), [grid, propagated, location, aligned], also]) for (const x of list) add(x);
+        onHeld(bytes);
+      }
+    : undefined;
+
+  const call = async (part: TtvsrPart, feeds: Record<string, Tensor>, outputs?: readonly string[]) => {
     checkSignal(signal);
-    return runPart(part, feeds, signal, outputs);
+    const out = await runPart(part, feeds, signal, outputs);
+    held?.([...Object.values(feeds), ...(outputs ? outputs.map((name) => out[name]) : Object.values(out))]);
+    return out;
   };
   const one = async (part: TtvsrPart, feeds: Record<string, Tensor>, name: string) => {
     const out = (await call(part, feeds, [name]))[name];
@@ -140,22 +172,17 @@ export async function* runWindow(
     return out;
   };
 
-  // Features of every frame; the forward pass releases each once used.
-  const features: (Tensor | undefined)[] = [];
   for (const frame of frames) features.push(await one('features', { frame }, 'feature'));
-  const grid = tokenGrid(n, h / TOKEN, w / TOKEN);
-  const backward = new Map<number, Tensor>();
 
   for (const isBackward of [true, false]) {
     const keys = keyframes(t, isBackward, keyframeStride);
     const [start, stop, delta] = isBackward ? [t - 1, keepFrom - 1, -1] : [0, keepTo, 1];
-    let propagated: Tensor | undefined;
-    let location: Tensor | undefined;
-    // Keyframe tokens [N,K,F,h,w], concatenated once per keyframe rather than at every align call.
-    const tokens: Partial<Record<string, Tensor>> = {};
+    propagated = undefined;
+    location = undefined;
+    tokens = {};
     for (let i = start; i !== stop; i += delta) {
       const feature = features[i]!;
-      let aligned: Tensor;
+      aligned = undefined;
       if (i === start) {
         aligned = f32(feature.dims);
         location = grid;
@@ -175,7 +202,9 @@ export async function* runWindow(
         for (const name of TOKEN_NAMES) {
           const tok = out[name];
           const slot = f32([tok.dims[0], 1, ...tok.dims.slice(1)], tok.data as Float32Array);
-          tokens[name] = tokens[name] ? cat1([tokens[name], slot]) : slot;
+          const next = tokens[name] ? cat1([tokens[name], slot]) : slot;
+          held?.([next, out.propagated, ...TOKEN_NAMES.map((k) => out[k])]);
+          tokens[name] = next;
         }
       }
       if (isBackward) {
