@@ -189,14 +189,15 @@ export function buildables(): Buildable[] {
     convert: () => [graphFile(`esrgan-${v}-x${s}`, convertEsrgan(describeEsrganModel(v, s)))],
     card: (files) => cardFor(describeEsrganModel(v, s), files[0]),
   })));
-  // Each MAXIM mode is two cards, the browser's tile size and the server's, whose graphs share one weights file.
+  // A MAXIM mode is the browser's tile size and, for most, a 256-px build for Node and the server, whose graphs share
+  // one weights file.
   const maxim = MAXIM_MODELS.flatMap((m): Buildable[] => {
-    const sizes = once(() => convertMaximSizes(describeMaximModel(m.package), m.id, [m.tile.size, LARGE_TILE.size]));
+    const sizes = once(() => convertMaximSizes(describeMaximModel(m.package), m.id, m.largeTiles ? [m.tile.size, LARGE_TILE.size] : [m.tile.size]));
     const weights = (): BuiltFile => ({ ...sizes().weights, kind: 'onnx-external-data' });
     const large = largeTilesId(m);
     return [
       { id: m.id, convert: () => [graphFile(m.id, sizes().graphs[0].bytes), weights()], card: (files) => maximCard(m, describeMaximModel(m.package), files) },
-      { id: large, convert: () => [graphFile(large, sizes().graphs[1].bytes), weights()], card: (files) => maximLargeTilesCard(m, describeMaximModel(m.package), files) },
+      ...(m.largeTiles ? [{ id: large, convert: () => [graphFile(large, sizes().graphs[1].bytes), weights()], card: (files: ModelCard['files']) => maximLargeTilesCard(m, describeMaximModel(m.package), files) }] : []),
     ];
   });
   return [...esrgan, ...maxim];

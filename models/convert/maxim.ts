@@ -145,6 +145,8 @@ export interface MaximCardSpec {
   tile: { size: number; overlap: number; harmonize?: boolean };
   /** Gaussian σ (px) of the local mean colour the output takes from the input, for degradations that keep it. */
   localMeanFromInput?: number;
+  /** Whether Node and the server run a 256-px build (LARGE_TILE), unharmonised. */
+  largeTiles: boolean;
 }
 
 /**
@@ -161,31 +163,41 @@ export const LARGE_TILE = { size: 256, overlap: 64 };
 const GLOBAL_TILE = { ...TILE, harmonize: true };
 
 export const MAXIM_MODELS: MaximCardSpec[] = [
-  { id: 'maxim-denoise', mode: 'denoise', package: 'denoising', label: 'Denoise', description: 'Removes sensor noise and grain from photos (MAXIM trained on SIDD smartphone photos).', tile: TILE,
+  { id: 'maxim-denoise', mode: 'denoise', package: 'denoising', label: 'Denoise', description: 'Removes sensor noise and grain from photos (MAXIM trained on SIDD smartphone photos).', tile: TILE, largeTiles: true,
     // Noise has zero mean, so the input's local averages are right, and MAXIM drifts off them on noise unlike SIDD's
     // (+6 to +22 levels in one channel at σ 25–50). σ 4 px: tried 2–32 on the bench photos, within 0.3 dB of the best
     // for every noise level, and the blur leaves ≤ 4 levels of σ-50 noise.
     localMeanFromInput: 4 },
-  { id: 'maxim-deblur', mode: 'deblur', package: 'deblurring', label: 'Deblur', description: 'Sharpens photos blurred by camera shake or motion (MAXIM trained on GoPro motion blur).', tile: TILE },
-  { id: 'maxim-derain', mode: 'derain', package: 'deraining', label: 'Remove rain', description: 'Removes rain streaks from photos (MAXIM trained on Rain13k).', tile: TILE },
-  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: GLOBAL_TILE },
-  { id: 'maxim-dehaze-outdoor', mode: 'dehaze-outdoor', package: 'dehazing-outdoor', label: 'Remove haze (outdoor)', description: 'Clears haze and fog from outdoor scenes and landscapes (MAXIM trained on RESIDE outdoor).', tile: GLOBAL_TILE },
-  { id: 'maxim-low-light', mode: 'low-light', package: 'enhancement', label: 'Brighten dark photo', description: 'Brightens photos taken in low light and recovers their colours (MAXIM trained on LOL).', tile: GLOBAL_TILE },
-  { id: 'maxim-retouch', mode: 'retouch', package: 'retouching', label: 'Retouch colours', description: 'Adjusts exposure and colour the way a photo editor would (MAXIM trained on MIT-Adobe FiveK expert retouching).', tile: GLOBAL_TILE },
+  { id: 'maxim-deblur', mode: 'deblur', package: 'deblurring', label: 'Deblur', description: 'Sharpens photos blurred by camera shake or motion (MAXIM trained on GoPro motion blur).', tile: TILE, largeTiles: true },
+  { id: 'maxim-derain', mode: 'derain', package: 'deraining', label: 'Remove rain', description: 'Removes rain streaks from photos (MAXIM trained on Rain13k).', tile: TILE, largeTiles: true },
+  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: GLOBAL_TILE, largeTiles: true },
+  { id: 'maxim-dehaze-outdoor', mode: 'dehaze-outdoor', package: 'dehazing-outdoor', label: 'Remove haze (outdoor)', description: 'Clears haze and fog from outdoor scenes and landscapes (MAXIM trained on RESIDE outdoor).', tile: GLOBAL_TILE, largeTiles: true },
+  // Brightening and retouching keep 128-px tiles everywhere, harmonised: without the whole-picture run (at either tile
+  // size) the low-light model paints wavy streaks and halos into a dark sky (rocket, bench/results/restore-low-light.png),
+  // which the 128-px whole-picture run evens out; a 256-px build did not help (13.08 dB harmonised vs 13.44 at 128).
+  { id: 'maxim-low-light', mode: 'low-light', package: 'enhancement', label: 'Brighten dark photo', description: 'Brightens photos taken in low light and recovers their colours (MAXIM trained on LOL).', tile: GLOBAL_TILE, largeTiles: false },
+  { id: 'maxim-retouch', mode: 'retouch', package: 'retouching', label: 'Retouch colours', description: 'Adjusts exposure and colour the way a photo editor would (MAXIM trained on MIT-Adobe FiveK expert retouching).', tile: GLOBAL_TILE, largeTiles: false },
 ];
 
 /** The id of a mode's larger-tile build (`maxim-derain-256`). */
 export const largeTilesId = (spec: MaximCardSpec): string => `${spec.id}-${LARGE_TILE.size}`;
 
 /** A mode's card for the browser's tile size; `files` are its graph and the weights file it shares with its
- *  larger-tile build. */
+ *  larger-tile build, where it has one. */
 export function maximCard(spec: MaximCardSpec, model: MaximModel, files: ModelCard['files']): ModelCard {
-  return { ...maximCardAt(spec, spec.tile, model, files), largeTiles: largeTilesId(spec) };
+  const card = maximCardAt(spec, spec.tile, model, files);
+  return spec.largeTiles ? { ...card, largeTiles: largeTilesId(spec) } : card;
 }
 
-/** A mode's larger-tile build, for onnxruntime-node and the server only (too large for the browser). */
+/**
+ * A mode's larger-tile build, for onnxruntime-node and the server only (too large for the browser). Its tiles are not
+ * harmonised: on the 512² astronaut photo the whole-picture run (shrunk to 256 px) pulled dehazed tiles away from one
+ * call on the whole image and from the clean photo (29.71 → 26.89 dB; one call 31.41; bench/results/restore-tiling.md),
+ * and on the 320² bench photos unharmonised 256-px tiles dehaze coffee to 25.3 dB (20.1 harmonised at 128) and leave
+ * rocket's sky one even blue, with no tile bands (bench/results/restore-quality.md).
+ */
 export function maximLargeTilesCard(spec: MaximCardSpec, model: MaximModel, files: ModelCard['files']): ModelCard {
-  const card = maximCardAt(spec, { ...spec.tile, ...LARGE_TILE }, model, files);
+  const card = maximCardAt(spec, { size: LARGE_TILE.size, overlap: LARGE_TILE.overlap }, model, files);
   return {
     ...card,
     id: largeTilesId(spec),
