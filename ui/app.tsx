@@ -13,7 +13,7 @@ import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
 import { describeTargetChoice, describeTargetProblem, modelName, scaleFit, scaleOptions } from './format.ts';
 import { choiceKey, CostBook } from './cost.ts';
-import { expectedModel, priorEstimate, ROUGH_NOTE, timeHint } from './cost-prior.ts';
+import { AutomaticModels, expectedModel, priorEstimate, ROUGH_NOTE, timeHint } from './cost-prior.ts';
 import { fractionAt, remainingText } from './progress.ts';
 import type { HostClient } from './host-client.ts';
 import { ErrorPanel, ProblemDetails } from './components/ErrorPanel.tsx';
@@ -540,9 +540,14 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const currentTarget = targetStatus?.ok ? targetStatus.target : undefined;
   // Every model of the task, whatever the current mode: a hint for another Fix is about that fix's model.
   const allTaskCards = useMemo(() => models.filter((m) => task && offersModel(task, m.card)).map((m) => m.card), [models, task]);
+  // What Automatic would run for each set of choices, asked of the engine once each (anew when the installed models
+  // change: a model list refreshed after a run, with the same models, keeps the answers).
+  const [, setAutomaticAnswers] = useState(0);
+  const modelIds = models.map((m) => m.card.id).join('\n');
+  const automatic = useMemo(() => new AutomaticModels((t, p) => engine.defaultModelFor(t, p), () => setAutomaticAnswers((n) => n + 1)), [engine, modelIds]);
   const priorFor = (p: Params) => {
     if (!task || generator || videoTask || !currentTarget) return undefined;
-    const card = expectedModel(task.id, p, modelId || undefined, allTaskCards, task.params);
+    const card = expectedModel(modelId || undefined, modelId ? undefined : automatic.get(task.id, p, task.params), allTaskCards);
     return card ? priorEstimate(card.id, currentTarget, workItems, { tile: card.io.tile, threads: caps?.wasm.threads }) : undefined;
   };
   const lineFor = (p: Params) => timeHint(estimatesFor(p), currentTarget, priorFor(p));

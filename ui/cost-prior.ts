@@ -6,10 +6,8 @@
 import type { Params, ResolvedTarget } from '../worker/job.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
-import { restore } from '../worker/tasks/restore.ts';
-import { upscale } from '../worker/tasks/upscale.ts';
 import { formatEstimate, placeName } from './format.ts';
-import { workPixels, type Estimate, type TileSpec } from './cost.ts';
+import { choiceKey, workPixels, type Estimate, type TileSpec } from './cost.ts';
 
 /** One benchmark figure: `ms` for a whole run on a `width`×`height` input, tiled as the card was then. */
 interface Timed {
@@ -116,22 +114,49 @@ export function priorEstimate(model: string, target: ResolvedTarget, items: { wi
   return { target, ms: items.reduce((sum, it) => sum + workPixels(it.width, it.height, opts.tile) * rate, 0), rough: true };
 }
 
-/** How Automatic picks a model for the tasks whose models were benchmarked (their own rule, from the task table). */
-const AUTOMATIC: Record<string, (params: Params, available: ModelCard[]) => string> = {
-  upscale: (params, available) => upscale.defaultModel(params, available),
-  restore: (params, available) => restore.defaultModel(params, available),
-};
+/**
+ * Which model Automatic would run, as the engine answers it (EngineApi.defaultModelFor: the task's own rule stays
+ * with the task code, which the UI does not bundle), asked once per task and choice params (ui/cost.ts choiceKey: a
+ * seed or a slider does not pick a model). `get` answers from what it knows and asks the engine for the rest;
+ * `answered` is called when a new answer comes, so the UI draws again. Make a new one when the engine or its model
+ * list changes (an installed model can change the pick).
+ */
+export class AutomaticModels {
+  /** Per choice key: the model id; null while asked, when none is installed, or when the engine could not say. */
+  private readonly known = new Map<string, string | null>();
+
+  constructor(
+    private readonly ask: (task: string, params: Params) => Promise<string | undefined>,
+    private readonly answered: () => void,
+  ) {}
+
+  /** The model Automatic runs for these choices, once the engine has said; undefined until then, or when none. */
+  get(task: string, params: Params, specs: ParamSpec[]): string | undefined {
+    const key = choiceKey(task, undefined, params, specs);
+    if (!this.known.has(key)) {
+      this.known.set(key, null);
+      // Only the params the key names: the answer stands for every params with this key.
+      const choices = Object.fromEntries(specs.filter((s) => s.type === 'choice' || s.type === 'boolean').map((s) => [s.name, params[s.name] ?? s.default]));
+      this.ask(task, choices).then(
+        (id) => {
+          if (!id) return;
+          this.known.set(key, id);
+          this.answered();
+        },
+        () => undefined, // no hint for these choices: the run itself says what went wrong
+      );
+    }
+    return this.known.get(key) ?? undefined;
+  }
+}
 
 /**
- * The model a run with these choices would use: the chosen one, else the one Automatic picks, when it is available
- * and a real model (a test model's time says nothing). Undefined when that cannot be told here.
+ * The model a run with these choices would use: the chosen one, else `automatic` (what Automatic picks, from
+ * AutomaticModels), when it is available and a real model (a test model's time says nothing). Undefined when that
+ * cannot be told here.
  */
-export function expectedModel(taskId: string, params: Params, chosen: string | undefined, available: ModelCard[], specs: ParamSpec[] = []): ModelCard | undefined {
-  const withDefaults: Params = { ...Object.fromEntries(specs.map((s) => [s.name, s.default])), ...params };
-  // Real models first, as the engine offers them to Automatic.
-  const offered = [...available].sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
-  const pick = AUTOMATIC[taskId];
-  const id = chosen || (pick ? pick(withDefaults, offered) : undefined);
+export function expectedModel(chosen: string | undefined, automatic: string | undefined, available: ModelCard[]): ModelCard | undefined {
+  const id = chosen || automatic;
   const card = id ? available.find((m) => m.id === id) : undefined;
   return card && card.variant !== 'tiny' ? card : undefined;
 }

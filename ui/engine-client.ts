@@ -191,6 +191,10 @@ export class EngineClient {
   chooseTarget(task: string, model: string | undefined, requested: Target, params?: Params): Promise<TargetChoice> {
     return this.call((api) => api.chooseTarget(task, model, requested, params));
   }
+  /** The model Automatic would run for these params (undefined: not installed); see EngineApi.defaultModelFor. */
+  defaultModelFor(task: string, params?: Params): Promise<string | undefined> {
+    return this.call((api) => api.defaultModelFor(task, params));
+  }
   decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage> {
     return this.call((api) => api.decode(bytes, mime));
   }

@@ -5,7 +5,6 @@ import type { TargetChoice } from '../worker/engine-api.ts';
 import type { Progress, ResolvedTarget, Target } from '../worker/job.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec, TaskDisplay } from '../worker/tasks/task.ts';
-import { findTask } from '../worker/tasks/index.ts';
 import { isTtvsrEntry, ttvsrName } from '../worker/video/ttvsr-card.ts';
 
 export function formatMB(bytes: number): string {
@@ -22,17 +21,16 @@ export function hostLabel(name: HostName | undefined): string {
   return 'The host';
 }
 
-/** The display facts of a task (TaskDef.display): those its row carries, as the engine lists it. A bare id, or a
- *  row without them (made by hand, as tests do), is looked up in the task table this UI was built with; a task
- *  found nowhere has none, and is said in plain words. */
-export function taskDisplay(task: string | { id: string; display?: TaskDisplay }): TaskDisplay {
-  const row = typeof task === 'string' ? { id: task } : task;
-  return row.display ?? findTask(row.id)?.display ?? {};
+/** The display facts of a task (TaskDef.display), as its row from the engine carries them (TaskInfo.display); a row
+ *  without them (a task that says nothing special) has none, and is said in plain words. The UI never looks a task up
+ *  in the engine's task table: that would bundle every task's code into the UI (test/unit/ui-bundle.test.ts). */
+export function taskDisplay(task: { display?: TaskDisplay }): TaskDisplay {
+  return task.display ?? {};
 }
 
 /** The progress line of a stage; the run stage in the task's words ("Upscaling tile 3 / 49", TaskDisplay.progress).
- *  `task`: the task's row (or its id); `taskLabel` names a task without progress words ("Running Novel task"). */
-export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'message'>, task: string | { id: string; label?: string; display?: TaskDisplay }, taskLabel?: string): string {
+ *  `task`: the task's row, as the engine lists it; `taskLabel` names a task without progress words ("Running Novel task"). */
+export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'message'>, task: { id: string; label?: string; display?: TaskDisplay }, taskLabel?: string): string {
   switch (p.stage) {
     case 'download':
       return p.total > 0 ? `Downloading model ${formatMB(p.done)} / ${formatMB(p.total)} MB` : `Downloading model ${formatMB(p.done)} MB`;
@@ -42,7 +40,7 @@ export function stageText(p: Pick<Progress, 'stage' | 'done' | 'total' | 'messag
       return 'Loading model';
     case 'run': {
       const words = taskDisplay(task).progress;
-      const verb = words?.verb ?? `Running ${taskLabel ?? (typeof task === 'string' ? task : (task.label ?? task.id))}`;
+      const verb = words?.verb ?? `Running ${taskLabel ?? task.label ?? task.id}`;
       const unit = words?.unit ?? 'step';
       return p.total > 1 ? `${verb} ${unit} ${Math.min(p.done + 1, p.total)} / ${p.total}` : verb;
     }

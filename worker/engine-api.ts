@@ -62,6 +62,9 @@ export interface EngineApi {
   clearModels(ids?: string[]): Promise<void>;
   /** Which target a job with these params would run on, and why. `params` pick the default model (e.g. by scale). */
   chooseTarget(task: string, model: string | undefined, requested: Target, params?: Params): Promise<TargetChoice>;
+  /** The model Automatic would run for a job of `task` with these params (when no model is chosen), or undefined when
+   *  it is not installed: the UI's time hint asks it per choice (ui/cost-prior.ts) instead of bundling the task table. */
+  defaultModelFor(task: string, params?: Params): Promise<string | undefined>;
   run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult>;
   /** Cooperative cancel: the job stops at its next tile/step boundary with a 'cancelled' error. */
   cancel(jobId: string): Promise<void>;

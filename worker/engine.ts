@@ -33,6 +33,12 @@ function downloadProgress(card: ModelCard, progress: (p: Omit<Progress, 'jobId'>
   return (done, total) => progress({ stage: 'download', done, total, message: `Downloading ${card.label}` });
 }
 
+/** The models a task offers, full models first: a tiny (random-weight test) variant is the default only when no real
+ *  one is installed. */
+function offered(task: TaskDef, registry: Registry): ModelCard[] {
+  return registry.models.filter((m) => offersModel(task, m)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+}
+
 export class Engine {
   private registry: Promise<Registry> | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
@@ -104,8 +110,7 @@ export class Engine {
       this.registry = null;
       registry = await this.loadRegistry();
     }
-    // Full models first: a tiny (random-weight test) variant is the default only when no real one is installed.
-    const available = registry.models.filter((m) => offersModel(task, m)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+    const available = offered(task, registry);
     // A selected result made by a model of this task (e.g. the portrait to turn) brings its model along.
     const fromSource = job.sources?.find((s) => s.latent && available.some((m) => m.id === s.model))?.model;
     // A pipeline's id ("ttvsr-reds", "vqdiffusion-ithq", as the catalogue and `frontier models` name it) means the
@@ -119,6 +124,16 @@ export class Engine {
     }
     task.checkModel?.(card, params);
     return { task, card, params };
+  }
+
+  /** The model Automatic runs for a job of `taskId` with these params (the task's defaultModel over the models offered
+   *  here, as run() picks it with no model given), or undefined when that model is not installed. */
+  async defaultModelFor(taskId: string, params: Params = {}): Promise<string | undefined> {
+    const task = findTask(taskId);
+    if (!task) throw new FrontierError('bad-input', `Unknown task "${taskId}". Known tasks: ${TASKS.map((t) => t.id).join(', ')}.`);
+    const registry = await this.loadRegistry();
+    const id = task.defaultModel(resolveParams(task, params), offered(task, registry));
+    return findModel(registry, id) ? id : undefined;
   }
 
   async chooseTarget(taskId: string, model: string | undefined, requested: Target, params: Params = {}): Promise<TargetChoice> {

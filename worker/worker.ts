@@ -34,6 +34,7 @@ const api: EngineApi = {
   models: (options) => guard(() => current().models(options)),
   clearModels: (ids) => guard(() => current().clearModels(ids)),
   chooseTarget: (task, model, requested, params) => guard(() => current().chooseTarget(task, model, requested, params)),
+  defaultModelFor: (task, params) => guard(() => current().defaultModelFor(task, params)),
   run: (job, onProgress) =>
     guard(async () => {
       const result = await current().run(job, (p) => void onProgress(p));

@@ -4,9 +4,12 @@ import { generatedName, resultName, runBatch } from '../../ui/batch.ts';
 import type { BatchDeps, BatchProgress, BatchRequest, ItemResult } from '../../ui/batch.ts';
 import { EngineError } from '../../ui/engine-client.ts';
 import type { Job, Progress, RgbaImage } from '../../worker/job.ts';
-import type { TaskInfo } from '../../worker/tasks/task.ts';
+import { findTask } from '../../worker/tasks/index.ts';
+import { taskInfo, type TaskInfo } from '../../worker/tasks/task.ts';
 
-const TASK: TaskInfo = { id: 'upscale', label: 'Upscale', description: '', inputs: ['image'], params: [], modelTask: 'upscale', serverOnly: false };
+/** A task's row as the engine lists it (with its display facts: the UI has no task table of its own). */
+const row = (id: string): TaskInfo => taskInfo(findTask(id)!);
+const TASK = row('upscale');
 const items = [
   { nodeId: '1:1', name: 'A', width: 2, height: 2, kind: 'image' as const },
   { nodeId: '1:2', name: 'B', width: 3, height: 1, kind: 'image' as const },
@@ -107,7 +110,7 @@ test('result names carry the scale when there is one', () => {
   assert.equal(resultName({ ...TASK, label: 'Denoise' }, {}, 'MAXIM'), 'Denoise · MAXIM');
 });
 
-const VIDEO_TASK: TaskInfo = { id: 'upscale-video', label: 'Upscale video', description: '', inputs: ['video'], params: [], modelTask: 'upscale', serverOnly: true };
+const VIDEO_TASK = row('upscale-video');
 const clipItem = { nodeId: '2:1', name: 'Clip', width: 32, height: 24, kind: 'video' as const, video: true };
 const noEvents = (results: ItemResult[] = []) => ({ onProgress: () => {}, onJob: () => {}, onResult: (r: ItemResult) => results.push(r), isCancelled: () => false });
 
@@ -186,14 +189,14 @@ test('a host that cannot take video gets no place request; the clip is offered f
 });
 
 test('a generated result is named for what makes it itself: the prompt (shortened), the seed, the model', () => {
-  const task = { id: 'text-to-image', label: 'Text to image' } as TaskInfo;
+  const task = row('text-to-image');
   const meta = { task: 'text-to-image', model: 'm', modelVariant: 'full', params: { prompt: '  a lighthouse on a rocky coast at sunset, oil painting ' }, seed: 7, target: 'wasm', version: '0', runMs: 1 } as const;
   assert.equal(generatedName(task, meta, 'VQ-Diffusion'), 'Text to image · “a lighthouse on a rocky coast a…” · seed 7 · VQ-Diffusion');
   assert.equal(generatedName(task, { ...meta, params: { prompt: 'a fox' } }, 'VQ'), 'Text to image · “a fox” · seed 7 · VQ');
 });
 
 test('a generator shows its own step messages, and the engine\'s model stages in the UI\'s words', async () => {
-  const task = { id: 'text-to-image', label: 'Text to image', description: '', inputs: [], params: [], modelTask: 'text-to-image', serverOnly: false } as TaskInfo;
+  const task = row('text-to-image');
   const texts: string[] = [];
   const deps: BatchDeps = {
     host: { readImage: async () => { throw new Error('no read'); }, placeResult: async () => ({ type: 'placed', requestId: 'r', nodeId: 'n' }), readVideo: async () => { throw new Error('no video'); }, placeVideo: async () => { throw new Error('no video'); } },

@@ -1,16 +1,18 @@
 // Issue 14 finding 2, before the first run: a rough time hint next to the choices that change the cost, for the
 // current "Run on" place, from the project's benchmark figures (ui/cost-prior.ts), until a run here measures it
-// (ui/cost.ts wins). The figures, the model Automatic would use, the words; then the hints in real Chromium (fake host
-// and engine: its Best model is "esrgan-thick-x2", which the benchmarks timed at ×4).
+// (ui/cost.ts wins). The figures, the model Automatic would use (the engine says: Engine.defaultModelFor, asked once
+// per choices by AutomaticModels), the words; then the hints in real Chromium (fake host and engine: its Best model is
+// "esrgan-thick-x2", which the benchmarks timed at ×4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectedModel, formatRough, priorEstimate, priorRate, timeHint } from '../../ui/cost-prior.ts';
+import { AutomaticModels, expectedModel, formatRough, priorEstimate, priorRate, timeHint } from '../../ui/cost-prior.ts';
+import { Engine, type EnginePlatform } from '../../worker/engine.ts';
+import type { Params } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { upscale } from '../../worker/tasks/upscale.ts';
-import { restore } from '../../worker/tasks/restore.ts';
 import { selectItems, withHarness } from './ui-harness/ui-page.ts';
 
 const shots = process.env.UI_SCREENSHOTS ?? (await mkdtemp(join(tmpdir(), 'frontier-prior-shots-')));
@@ -47,21 +49,66 @@ test('the prior gives back the benchmark figures it was made from (bench/results
   assert.equal(formatRough(priorEstimate('esrgan-thick-x4', 'server', photo, { tile: THICK })!.ms), 'about 30 s');
 });
 
-const card = (id: string, extra: Partial<ModelCard> = {}) => ({ id, variant: 'full', io: { tile: SLIM }, ...extra }) as unknown as ModelCard;
+const card = (id: string, extra: Partial<ModelCard> = {}) => ({ id, task: 'upscale', variant: 'full', io: { tile: SLIM }, ...extra }) as unknown as ModelCard;
+/** An engine whose registry holds `cards` (defaultModelFor reads only the registry and the task table). */
+const engineWith = (cards: ModelCard[]) => new Engine({ loadRegistry: async () => ({ version: 1, models: cards }) } as unknown as EnginePlatform);
 
-test('the model a run would use: the chosen one, else what Automatic picks, if it is here and not a test model', () => {
+test('the model a run would use: the chosen one, else what Automatic picks (the engine says), if it is here and not a test model', async () => {
   const cards = ['esrgan-slim-x4', 'esrgan-thick-x4', 'esrgan-thick-x2'].map((id) => card(id));
-  assert.equal(expectedModel('upscale', { scale: 4, quality: 'best' }, undefined, cards, upscale.params)?.id, 'esrgan-thick-x4');
-  assert.equal(expectedModel('upscale', { scale: 4, quality: 'fast' }, undefined, cards, upscale.params)?.id, 'esrgan-slim-x4');
-  assert.equal(expectedModel('upscale', { scale: 2 }, undefined, cards, upscale.params)?.id, 'esrgan-thick-x2', 'quality from its default');
-  assert.equal(expectedModel('upscale', { scale: 3, quality: 'best' }, undefined, cards, upscale.params), undefined, 'not installed here');
-  assert.equal(expectedModel('upscale', { scale: 4, quality: 'best' }, 'esrgan-slim-x4', cards, upscale.params)?.id, 'esrgan-slim-x4', 'a chosen model wins');
+  const engine = engineWith(cards);
+  const expected = async (task: string, params: Params, chosen: string | undefined, available: ModelCard[], from = engine) =>
+    expectedModel(chosen, chosen ? undefined : await from.defaultModelFor(task, params), available);
+  assert.equal((await expected('upscale', { scale: 4, quality: 'best' }, undefined, cards))?.id, 'esrgan-thick-x4');
+  assert.equal((await expected('upscale', { scale: 4, quality: 'fast' }, undefined, cards))?.id, 'esrgan-slim-x4');
+  assert.equal((await expected('upscale', { scale: 2 }, undefined, cards))?.id, 'esrgan-thick-x2', 'quality from its default');
+  assert.equal(await expected('upscale', { scale: 3, quality: 'best' }, undefined, cards), undefined, 'not installed here');
+  assert.equal(await engine.defaultModelFor('upscale', { scale: 3, quality: 'best' }), undefined, 'the engine names no model that is not installed');
+  assert.equal((await expected('upscale', { scale: 4, quality: 'best' }, 'esrgan-slim-x4', cards))?.id, 'esrgan-slim-x4', 'a chosen model wins');
   const tiny = [card('esrgan-thick-x4-tiny', { variant: 'tiny' })];
-  assert.equal(expectedModel('upscale', { scale: 4, quality: 'best' }, 'esrgan-thick-x4-tiny', tiny, upscale.params), undefined, 'a test model: no prior');
-  const maxim = [card('maxim-denoise-tiny', { variant: 'tiny', mode: 'denoise' }), card('maxim-denoise', { mode: 'denoise' }), card('maxim-derain', { mode: 'derain' })];
-  assert.equal(expectedModel('restore', { mode: 'derain' }, undefined, maxim, restore.params)?.id, 'maxim-derain');
-  assert.equal(expectedModel('restore', {}, undefined, maxim, restore.params)?.id, 'maxim-denoise', 'the real model before its test model');
-  assert.equal(expectedModel('generate', {}, undefined, cards), undefined, 'a task whose models were not benchmarked');
+  assert.equal(await expected('upscale', { scale: 4, quality: 'best' }, 'esrgan-thick-x4-tiny', tiny), undefined, 'a test model: no prior');
+  const maxim = [card('maxim-denoise-tiny', { task: 'restore', variant: 'tiny', mode: 'denoise' }), card('maxim-denoise', { task: 'restore', mode: 'denoise' }), card('maxim-derain', { task: 'restore', mode: 'derain' })];
+  const restorer = engineWith(maxim);
+  assert.equal((await expected('restore', { mode: 'derain' }, undefined, maxim, restorer))?.id, 'maxim-derain');
+  assert.equal((await expected('restore', {}, undefined, maxim, restorer))?.id, 'maxim-denoise', 'the real model before its test model');
+  const generator = await expected('generate', {}, undefined, [card('styleswin-ffhq-256', { task: 'generate' })], engineWith([card('styleswin-ffhq-256', { task: 'generate' })]));
+  assert.equal(generator?.id, 'styleswin-ffhq-256');
+  assert.equal(priorEstimate(generator!.id, 'wasm', [{ width: 256, height: 256 }]), undefined, 'a task whose models were not benchmarked: no prior');
+});
+
+test('the UI asks the engine once per task and choices, and draws again when an answer comes', async () => {
+  const asked: [string, Params][] = [];
+  let answered = 0;
+  let answer!: (id: string | undefined) => void;
+  const automatic = new AutomaticModels((task, params) => {
+    asked.push([task, params]);
+    return new Promise((resolve) => (answer = resolve));
+  }, () => answered++);
+  const specs = upscale.params;
+  assert.equal(automatic.get('upscale', { scale: 4, quality: 'best' }, specs), undefined, 'not known until the engine says');
+  assert.equal(automatic.get('upscale', { scale: 4, quality: 'best' }, specs), undefined);
+  assert.deepEqual(asked, [['upscale', { scale: 4, quality: 'best' }]], 'asked once, while the first question is open');
+  answer('esrgan-thick-x4');
+  await Promise.resolve();
+  assert.equal(answered, 1);
+  assert.equal(automatic.get('upscale', { scale: 4, quality: 'best', seed: 9 }, specs), 'esrgan-thick-x4', 'a param that picks no model is not asked again');
+  assert.equal(automatic.get('upscale', { scale: 4 }, specs), 'esrgan-thick-x4', 'a param left out is its default');
+  assert.equal(asked.length, 1);
+  // Other choices are another question: only the choices travel.
+  assert.equal(automatic.get('upscale', { scale: 2, quality: 'fast', seed: 9 }, specs), undefined);
+  assert.deepEqual(asked[1], ['upscale', { scale: 2, quality: 'fast' }]);
+  answer(undefined); // not installed: nothing to draw
+  await Promise.resolve();
+  assert.equal(answered, 1);
+  assert.equal(automatic.get('upscale', { scale: 2, quality: 'fast' }, specs), undefined);
+  assert.equal(asked.length, 2, 'not asked again');
+  // An engine that cannot say gives no hint, and is not asked again for those choices.
+  const failing = new AutomaticModels(async () => {
+    throw new Error('worker-crashed');
+  }, () => answered++);
+  assert.equal(failing.get('restore', { mode: 'derain' }, []), undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(failing.get('restore', { mode: 'derain' }, []), undefined);
+  assert.equal(answered, 1);
 });
 
 test('the words: rough and labelled so until a run here; a measured time replaces it for its place', () => {

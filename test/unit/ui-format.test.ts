@@ -2,16 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchFraction, describeTargetChoice, describeTargetProblem, formatEstimate, modelName, scaleFit, scaleOptions, stageText } from '../../ui/format.ts';
 import type { SelectedItem } from '../../plugin/messages.ts';
+import { findTask } from '../../worker/tasks/index.ts';
+import { taskInfo } from '../../worker/tasks/task.ts';
+
+/** A task's row as the engine lists it (with its display facts): the UI has no task table of its own. */
+const row = (id: string) => taskInfo(findTask(id)!);
 
 const item = (name: string, width: number, height: number): SelectedItem => ({ nodeId: name, name, width, height, kind: 'image' });
 
 test('stage text says what is happening in the units the user cares about', () => {
-  assert.equal(stageText({ stage: 'download', done: 3_200_000, total: 28_400_000 }, 'upscale'), 'Downloading model 3.2 / 28.4 MB');
-  assert.equal(stageText({ stage: 'load', done: 0, total: 1 }, 'upscale'), 'Loading model');
-  assert.equal(stageText({ stage: 'run', done: 4, total: 16 }, 'upscale'), 'Upscaling tile 5 / 16');
-  assert.equal(stageText({ stage: 'run', done: 16, total: 16 }, 'upscale'), 'Upscaling tile 16 / 16');
-  assert.equal(stageText({ stage: 'run', done: 9, total: 50 }, 'text-to-image'), 'Generating step 10 / 50');
-  assert.equal(stageText({ stage: 'run', done: 0, total: 1 }, 'novel', 'Novel task'), 'Running Novel task');
+  assert.equal(stageText({ stage: 'download', done: 3_200_000, total: 28_400_000 }, row('upscale')), 'Downloading model 3.2 / 28.4 MB');
+  assert.equal(stageText({ stage: 'load', done: 0, total: 1 }, row('upscale')), 'Loading model');
+  assert.equal(stageText({ stage: 'run', done: 4, total: 16 }, row('upscale')), 'Upscaling tile 5 / 16');
+  assert.equal(stageText({ stage: 'run', done: 16, total: 16 }, row('upscale')), 'Upscaling tile 16 / 16');
+  assert.equal(stageText({ stage: 'run', done: 9, total: 50 }, row('text-to-image')), 'Generating step 10 / 50');
+  assert.equal(stageText({ stage: 'run', done: 0, total: 1 }, { id: 'novel' }, 'Novel task'), 'Running Novel task');
 });
 
 test('a batch item takes its share of the bar', () => {

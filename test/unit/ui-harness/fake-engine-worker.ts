@@ -12,7 +12,7 @@ import type { Capabilities, EngineApi, EngineConfig, ModelStatus, TargetChoice }
 import type { Job, JobResult, Progress, RgbaImage, Target } from '../../../worker/job.ts';
 import type { ModelCard } from '../../../worker/models/card.ts';
 import type { TaskInfo } from '../../../worker/tasks/task.ts';
-import { taskInfo } from '../../../worker/tasks/task.ts';
+import { offersModel, taskInfo } from '../../../worker/tasks/task.ts';
 import { TASKS } from '../../../worker/tasks/index.ts';
 
 const TILE_MS = 70;
@@ -25,6 +25,8 @@ const UPSCALE: TaskInfo = {
   inputs: ['image'],
   modelTask: 'upscale',
   serverOnly: false,
+  // The real task's words ("Upscaling tile 3 / 16"), as the real engine's row carries them: the UI has no task table.
+  display: TASKS.find((t) => t.id === 'upscale')!.display,
   presets: [
     { label: 'Print ×4 · Best', help: 'Four times the size for print.', params: { scale: 4, quality: 'best' } },
     { label: 'Quick look ×2', help: 'A fast ×2 to try an idea.', params: { scale: 2, quality: 'fast' } },
@@ -153,6 +155,16 @@ const api: EngineApi = {
     if (requested !== 'auto') return { target: 'wasm', reason: 'WASM chosen' };
     // As the real engine in a browser without a GPU: auto passed the graphics card over, and says why.
     return { target: 'wasm', reason: 'no WebGPU adapter', skipped: [{ target: 'webgpu', runtime: 'ort-web/webgpu', why: 'this browser can’t use it', detail: 'no WebGPU adapter' }] };
+  },
+  // As the real engine: the real task's rule over the models this fake offers (full ones first); params as the row
+  // fills them. Upscale ×2 Best is "esrgan-thick-x2"; Fast's "esrgan-slim-x2" is not here. Made-up tasks pick none.
+  async defaultModelFor(task, params = {}) {
+    const def = TASKS.find((t) => t.id === task);
+    const row = [UPSCALE, ...OTHER_TASKS].find((t) => t.id === task);
+    if (!def || !row) return undefined;
+    const available = models.map((m) => m.card).filter((c) => offersModel(row, c)).sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
+    const id = def.defaultModel({ ...Object.fromEntries(row.params.map((s) => [s.name, s.default])), ...params }, available);
+    return available.some((c) => c.id === id) ? id : undefined;
   },
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
     const video = job.video ? { video: { mime: job.video.mime, bytes: job.video.bytes.length, head: [...job.video.bytes.subarray(0, 12)], width: job.video.width, height: job.video.height } } : {};
