@@ -170,9 +170,12 @@ export const MAXIM_MODELS: MaximCardSpec[] = [
     localMeanFromInput: 4 },
   { id: 'maxim-deblur', mode: 'deblur', package: 'deblurring', label: 'Deblur', description: 'Sharpens photos blurred by camera shake or motion (MAXIM trained on GoPro motion blur).', tile: TILE, largeTiles: true },
   { id: 'maxim-derain', mode: 'derain', package: 'deraining', label: 'Remove rain', description: 'Removes rain streaks from photos (MAXIM trained on Rain13k).', tile: TILE, largeTiles: true },
-  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: GLOBAL_TILE, largeTiles: true },
+  { id: 'maxim-dehaze-indoor', mode: 'dehaze-indoor', package: 'dehazing-indoor', label: 'Remove haze (indoor)', description: 'Clears haze from indoor scenes (MAXIM trained on RESIDE indoor).', tile: GLOBAL_TILE,
+    // Unharmonised 256-px tiles did worse than harmonised 128-px ones on both bench photos (coffee 14.90 vs 15.99 dB,
+    // rocket 15.39 vs 16.05; bench/results/restore-quality.md runs of 2026-12-06 and -05): no larger build.
+    largeTiles: false },
   { id: 'maxim-dehaze-outdoor', mode: 'dehaze-outdoor', package: 'dehazing-outdoor', label: 'Remove haze (outdoor)', description: 'Clears haze and fog from outdoor scenes and landscapes (MAXIM trained on RESIDE outdoor).', tile: GLOBAL_TILE, largeTiles: true },
-  // Brightening and retouching keep 128-px tiles everywhere, harmonised: without the whole-picture run (at either tile
+  // Brightening and retouching keep 128-px tiles everywhere, harmonised (as indoor dehazing does): without the whole-picture run (at either tile
   // size) the low-light model paints wavy streaks and halos into a dark sky (rocket, bench/results/restore-low-light.png),
   // which the 128-px whole-picture run evens out; a 256-px build did not help (13.08 dB harmonised vs 13.44 at 128).
   { id: 'maxim-low-light', mode: 'low-light', package: 'enhancement', label: 'Brighten dark photo', description: 'Brightens photos taken in low light and recovers their colours (MAXIM trained on LOL).', tile: GLOBAL_TILE, largeTiles: false },
