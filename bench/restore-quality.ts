@@ -452,12 +452,12 @@ function targets(results: CaseResult[]): Target[] {
 
 /** What the side-by-side pictures showed when looked at by eye (run of the date below); re-look after a re-run. */
 const LOOKED: { date: string; notes: Partial<Record<Mode, string>> } = {
-  date: 'run of 2026-12-05',
+  date: 'runs of 2026-12-05 (indoor haze, low light, retouch: harmonised 128-px tiles, unchanged since) and 2026-12-06 (denoise, deblur, derain, outdoor haze: 256-px tiles in Node)',
   notes: {
     denoise: 'MAXIM removes the noise completely and keeps the cup\'s edges clean; its colours now match the original (the warm cast of the model alone, red +6 / blue +9 levels at σ 25, is gone with the local-mean step), but it is smoother than NLM: the crema and wood-grain texture are gone, and on rocket the thin lattice towers are smeared into faint ghosts and the rocket body is soft, while NLM keeps the towers (darker, with speckle left in the sky). Hence MAXIM wins SSIM everywhere and PSNR in 5 of 6 cases, and loses PSNR and SSIM to NLM on rocket at σ 15, where the towers weigh most against little noise.',
     deblur: 'clearly sharper: the cup rim, spoon, rocket body and the towers\' lattice come back close to the original; only the fine crema texture stays soft.',
-    derain: 'coffee: every streak gone, hard to tell from the original; rocket: streaks gone over the rocket and towers, but faint streaks remain in the upper-left sky.',
-    'dehaze-outdoor': 'after tile harmonisation (one whole-picture run evens out the tiles): coffee: haze mostly removed, a little milkier at the top than the tiled-only result (20.1 dB, was 23.0 without harmonisation); rocket: the sky is one even blue, no tile bands any more (18.7 dB, was 17.7 with visible vertical bands), still a bit greyer than the original.',
+    derain: 'coffee: every streak gone, hard to tell from the original; rocket: streaks gone over the rocket and towers, but faint streaks remain in the sky on both sides (26.8 dB; 25.9 with 128-px tiles).',
+    'dehaze-outdoor': '256-px tiles, not harmonised: coffee: the haze is gone and the colours are close to the original (25.3 dB; 20.1 with harmonised 128-px tiles, which left it milky at the top); rocket: the sky is one even blue with no tile bands (18.7 dB, as harmonised 128-px tiles), still lighter and greyer than the original.',
     'dehaze-indoor': 'after tile harmonisation: coffee is cleared but the inside of the cup gets a brown cast; rocket: no tile blocks any more, an even blue sky, but the rocket body turns yellow-brown and the towers wash out: for outdoor scenes use the outdoor model.',
     'low-light': 'brighter and no tile seams, but only to about half the original\'s brightness with dull, greyish colours (hence ≈ 12–13 dB); rocket\'s sky is dark and even, the lights keep their glow.',
     retouch: 'more saturation and contrast: the coffee\'s reds deepen; the rocket\'s dusk sky becomes a brighter, vivid blue, evenly across tiles; no structural artefacts seen.',
