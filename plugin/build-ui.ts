@@ -33,10 +33,9 @@ export async function buildWorker(minify: boolean): Promise<string> {
   return result.outputFiles![0].text;
 }
 
-/** The UI as one HTML page with its JS and CSS inline and the worker's source (built when not given) defined in it. */
-export async function buildUiHtml(minify: boolean, workerSource?: string): Promise<string> {
-  workerSource ??= await buildWorker(minify);
-  const result = await esbuild.build({
+/** esbuild's options for the UI bundle, with the worker's source defined in it (tests check what it reads). */
+export function uiBuildOptions(minify: boolean, workerSource: string): esbuild.BuildOptions & { write: false } {
+  return {
     ...commonOptions(minify),
     entryPoints: ['ui/main.tsx'],
     format: 'iife',
@@ -46,7 +45,13 @@ export async function buildUiHtml(minify: boolean, workerSource?: string): Promi
     write: false,
     outdir: join(root, 'dist', 'ui'), // names the in-memory .js and .css outputs; nothing is written there
     define: { __WORKER_SOURCE__: JSON.stringify(workerSource) },
-  });
+  };
+}
+
+/** The UI as one HTML page with its JS and CSS inline and the worker's source (built when not given) defined in it. */
+export async function buildUiHtml(minify: boolean, workerSource?: string): Promise<string> {
+  workerSource ??= await buildWorker(minify);
+  const result = await esbuild.build(uiBuildOptions(minify, workerSource));
   const js = result.outputFiles!.find((f) => f.path.endsWith('.js'))?.text ?? '';
   const css = result.outputFiles!.find((f) => f.path.endsWith('.css'))?.text ?? '';
   // `</script` inside the bundle would end the inline script early.

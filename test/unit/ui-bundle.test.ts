@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as esbuild from 'esbuild';
-import { commonOptions } from '../../plugin/build-ui.ts';
+import { uiBuildOptions } from '../../plugin/build-ui.ts';
 
 /** The worker/ modules whose code the UI may bundle, and what the UI uses them for. Type-only imports vanish. */
 const ALLOWED: Record<string, string> = {
@@ -27,18 +27,7 @@ const ALLOWED: Record<string, string> = {
 
 test('the UI bundle takes no task code from worker/tasks/, and only the worker/ helpers it needs', async (t) => {
   // As plugin/build-ui.ts's buildUiHtml, less the worker's source (a separate bundle, inlined as a string).
-  const built = await esbuild.build({
-    ...commonOptions(true),
-    entryPoints: ['ui/main.tsx'],
-    format: 'iife',
-    platform: 'browser',
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    write: false,
-    outdir: 'dist/ui-bundle-check',
-    define: { __WORKER_SOURCE__: '""' },
-    metafile: true,
-  });
+  const built = await esbuild.build({ ...uiBuildOptions(true, ''), metafile: true });
   const meta = built.metafile!;
   const inputs = Object.keys(meta.inputs);
   assert.ok(inputs.includes('ui/main.tsx') && inputs.includes('ui/format.ts') && inputs.includes('ui/cost-prior.ts'), 'the metafile lists the UI’s own modules');
