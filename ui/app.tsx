@@ -54,6 +54,8 @@ interface Problem {
   code?: ErrorCode;
   message: string;
   tone: 'error' | 'neutral';
+  /** A run's failure: it belongs to that run's task, and goes when another task is chosen. */
+  fromRun?: boolean;
 }
 
 // plugin/messages.ts types 'ui-ready' as Record<string, never>, which intersects `type` to never: cast once here.
@@ -413,7 +415,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
     } catch (err) {
       const problem = asProblem(err);
       outcome.error = problem.message;
-      setProblem(problem);
+      setProblem({ ...problem, fromRun: true });
     } finally {
       const notice = finishNotice(
         { words: resultWords(task, params), ms: Date.now() - started, ...outcome, cancelled: cancelRequested.current },
@@ -607,7 +609,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
               <label class="field-label" for="task-select">Task</label>
             </LabelRow>
             <select id="task-select" data-testid="task-select" disabled={running || tasks.length === 0}
-              onChange={(e) => { setTaskId(e.currentTarget.value); setModelId(''); setResult(null); }}>
+              onChange={(e) => { setTaskId(e.currentTarget.value); setModelId(''); setResult(null); setProblem((p) => (p?.fromRun ? null : p)); }}>
               {tasks.length === 0 && <option value="">{boot.phase === 'failed' ? 'Engine unavailable' : 'Loading tasks…'}</option>}
               {tasks.map((t) => (
                 <option key={t.id} value={t.id} selected={t.id === taskId}>{t.label}</option>
