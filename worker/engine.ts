@@ -119,7 +119,7 @@ export class Engine {
     const id = byPipeline ?? job.model ?? fromSource ?? task.defaultModel(params, available);
     const card = findModel(registry, id);
     if (!card) {
-      const known = registry.models.filter((m) => m.task === (task.modelTask ?? task.id)).map((m) => m.id);
+      const known = registry.models.filter((m) => offersModel(task, m)).map((m) => m.id);
       throw new FrontierError('model-not-found', `Model "${id}" is not available. ${known.length ? `Available for ${task.label}: ${known.join(', ')}.` : `No ${task.label} models are available: run "npm run build" on the server.`}`);
     }
     task.checkModel?.(card, params);

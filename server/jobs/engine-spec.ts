@@ -4,7 +4,7 @@
 import { FrontierError, type Params } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { findTask } from '../../worker/tasks/index.ts';
-import { resolveParams, type TaskDef } from '../../worker/tasks/task.ts';
+import { offersModel, resolveParams, type TaskDef } from '../../worker/tasks/task.ts';
 import { HttpError } from '../http-util.ts';
 
 /** Tasks the server may run whole. One joins only once it exists in the task table and takes no inputs. */
@@ -48,7 +48,7 @@ function isParamValue(v: unknown): boolean {
 /** Cards a job of `task` may name: its own model task and role, runnable on onnxruntime-node. Full ones first. */
 function cardsFor(task: TaskDef, registry: Registry): ModelCard[] {
   return registry.models
-    .filter((m) => m.task === (task.modelTask ?? task.id) && (!task.modelRole || m.role === task.modelRole) && m.targets.includes('node'))
+    .filter((m) => offersModel(task, m) && m.targets.includes('node'))
     .sort((a, b) => Number(a.variant === 'tiny') - Number(b.variant === 'tiny'));
 }
 

@@ -8,7 +8,7 @@
 import { FrontierError, type Params } from '../../worker/job.ts';
 import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { restore, RESTORE_MODES } from '../../worker/tasks/restore.ts';
-import type { TaskDef } from '../../worker/tasks/task.ts';
+import { offersModel, type TaskDef } from '../../worker/tasks/task.ts';
 import { upscale } from '../../worker/tasks/upscale.ts';
 import { upscaleVideo as upscaleVideoTask } from '../../worker/tasks/upscale-video.ts';
 import { isTtvsrEntry, ttvsrName, ttvsrParts } from '../../worker/video/ttvsr.ts';
@@ -129,7 +129,8 @@ const restoreVideo: VideoTaskDef = {
     if (params.mode !== undefined && !MODES.includes(params.mode as string)) {
       throw new HttpError(400, `params.mode must be one of ${MODES.join(', ')} (got ${JSON.stringify(params.mode)}).`);
     }
-    const restorers = registry.models.filter((m) => m.task === 'restore');
+    // The cards Restore offers (a larger-tile build is its card's, reached by the task itself).
+    const restorers = registry.models.filter((m) => offersModel(restore, m));
     const listed = restorers.map((m) => m.id).join(', ') || 'none (build them with npx tsx plugin/build.ts)';
     if (model !== undefined && typeof model !== 'string') throw new HttpError(400, `model must be a model id; for restore-video: ${listed}.`);
     // Without a model the mode names one; without either, the Fix Restore starts with (denoise).
