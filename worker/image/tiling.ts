@@ -82,14 +82,35 @@ export interface TiledRunOptions {
   tile: number;
   overlap: number;
   scale: number;
-  /** Called for each tile in order; throw to stop (e.g. on cancel). */
+  /**
+   * Called once per tile, in tile order; throw to stop (e.g. on cancel). Up to `concurrency` calls are in flight at
+   * once, so it must not assume the previous tile has finished.
+   */
   infer(tile: RgbaImage, index: number, total: number): Promise<TileOutput>;
+  /**
+   * How many `infer` calls may be in flight at once (default 1: one after another). The result is the same bytes
+   * whatever the order tiles finish in: tiles are blended in tile order, a finished tile waiting for those before it.
+   */
+  concurrency?: number;
+  /**
+   * Finished tiles: called with 0 before the first tile starts, then each time a tile's `infer` finishes while
+   * tiles remain (1 … total − 1), once per count. Tasks report "tile finished + 1 / total" from it.
+   */
+  progress?(finished: number, total: number): void;
 }
 
-/** Runs `infer` over tiles of `img` and blends the results into one image `scale` times larger. */
+/**
+ * Runs `infer` over tiles of `img` and blends the results into one image `scale` times larger. With `concurrency`
+ * above 1, several tiles are inferred at once (a session that runs on several workers); at most 2 × concurrency
+ * tiles are started ahead of the first one not yet blended, so memory stays a few tiles and rows. On the first error
+ * no further tile starts, the ones in flight are waited for, and the error is thrown.
+ */
 export async function runTiled(img: RgbaImage, opts: TiledRunOptions): Promise<RgbaImage> {
   const { scale } = opts;
   const plan = planTiles(img.width, img.height, opts.tile, opts.overlap);
+  const total = plan.tiles.length;
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+  const ahead = 2 * concurrency;
   const ramp = Math.max(1, opts.overlap * scale);
   const wx = spanWeights(plan.xs, scale, ramp);
   const wy = spanWeights(plan.ys, scale, ramp);
@@ -110,12 +131,7 @@ export async function runTiled(img: RgbaImage, opts: TiledRunOptions): Promise<R
     flushedTo = Math.max(flushedTo, limit);
   };
 
-  for (let index = 0; index < plan.tiles.length; index++) {
-    const t = plan.tiles[index];
-    const result = await opts.infer(crop(img, t.x, t.y, t.width, t.height), index, plan.tiles.length);
-    if (result.width !== t.width * scale || result.height !== t.height * scale) {
-      throw new Error(`the model returned ${result.width}×${result.height} for a ${t.width}×${t.height} tile; expected ×${scale}`);
-    }
+  const blend = (t: Tile, result: TileOutput) => {
     const ox = t.x * scale;
     const oy = t.y * scale;
     const wCol = wx[t.col];
@@ -137,6 +153,47 @@ export async function runTiled(img: RgbaImage, opts: TiledRunOptions): Promise<R
       const nextRow = plan.ys[t.row + 1];
       flushRowsBelow(nextRow ? nextRow.start * scale : out.height);
     }
+  };
+
+  const finishedTiles = new Map<number, TileOutput>(); // inferred, waiting for the tiles before them to be blended
+  const inFlight = new Map<number, Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let started = 0;
+  let finished = 0;
+  let blended = 0;
+
+  const start = (index: number) => {
+    const t = plan.tiles[index];
+    const work = (async () => {
+      const result = await opts.infer(crop(img, t.x, t.y, t.width, t.height), index, total);
+      if (result.width !== t.width * scale || result.height !== t.height * scale) {
+        throw new Error(`the model returned ${result.width}×${result.height} for a ${t.width}×${t.height} tile; expected ×${scale}`);
+      }
+      finishedTiles.set(index, result);
+      finished++;
+      if (!failure && finished < total) opts.progress?.(finished, total);
+    })()
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(index));
+    inFlight.set(index, work);
+  };
+
+  opts.progress?.(0, total);
+  while (blended < total) {
+    while (!failure && started < total && inFlight.size < concurrency && started < blended + ahead) start(started++);
+    if (failure) break;
+    // Blend in tile order only: the float sums, and so the bytes, are those of one tile after another.
+    for (let result = finishedTiles.get(blended); result; result = finishedTiles.get(blended)) {
+      finishedTiles.delete(blended);
+      blend(plan.tiles[blended++], result);
+    }
+    if (blended < total && inFlight.size) await Promise.race(inFlight.values());
+  }
+  if (failure) {
+    await Promise.all(inFlight.values());
+    throw failure.error;
   }
   if (hasTransparency(img)) resizeChannelBilinear(img, out, 3);
   return out;

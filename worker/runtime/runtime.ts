@@ -11,7 +11,11 @@ export interface Tensor {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** `signal` aborts a remote call (OIP); local runtimes finish the current run (cancel is between tiles). */
+  /** How many runs it computes at once (a pool of workers, each with its own copy of the model): tiled tasks keep
+   *  that many runs in flight. Absent: one at a time (further runs queue). */
+  readonly concurrency?: number;
+  /** `signal` aborts a remote call (OIP) and a run on a WASM pool worker (the worker is stopped); the other local
+   *  runtimes finish the current run (cancel is between tiles). */
   run(feeds: Record<string, Tensor>, options?: { signal?: AbortSignal }): Promise<Record<string, Tensor>>;
   dispose(): Promise<void>;
 }

@@ -129,10 +129,12 @@ export const restore: TaskDef = {
       tile: tile.size,
       overlap: tile.overlap,
       scale: 1,
-      infer: async (piece, index) => {
-        ctx.throwIfCancelled();
-        ctx.progress({ stage: 'run', done: first + index, total, message: `Restoring tile ${index + 1} / ${tileCount}` });
-        ctx.throwIfCancelled(); // a cancel that arrived while the progress was reported costs no tile
+      // Several tiles at once where the session runs on several workers (the WASM pool); one by one elsewhere.
+      concurrency: build.session.concurrency,
+      // "tile k / n": k − 1 tiles are finished (one or more of them running now).
+      progress: (finished) => ctx.progress({ stage: 'run', done: first + finished, total, message: `Restoring tile ${finished + 1} / ${tileCount}` }),
+      infer: async (piece) => {
+        ctx.throwIfCancelled(); // between tiles: a cancel that arrived while a tile ran (or was reported) costs no more tiles
         return infer(ctx, build, piece);
       },
     });

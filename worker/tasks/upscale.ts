@@ -70,10 +70,15 @@ export const upscale: TaskDef = {
       tile: tile.size,
       overlap: tile.overlap,
       scale,
-      infer: async (piece, index, total) => {
-        ctx.throwIfCancelled();
+      // Several tiles at once where the session runs on several workers (the WASM pool); one by one elsewhere.
+      concurrency: session.concurrency,
+      // "tile k / n": k − 1 tiles are finished (one or more of them running now).
+      progress: (finished, total) => {
         tiles = total;
-        ctx.progress({ stage: 'run', done: index, total, message: `Upscaling tile ${index + 1} / ${total}` });
+        ctx.progress({ stage: 'run', done: finished, total, message: `Upscaling tile ${finished + 1} / ${total}` });
+      },
+      infer: async (piece) => {
+        ctx.throwIfCancelled(); // between tiles: a cancelled job starts no more of them
         const outputs = await session.run({ [inputName]: rgbaToTensor(piece, io) }, { signal: ctx.signal });
         const out = outputs[outputName];
         if (!out) throw new FrontierError('run-failed', `${ctx.model.label} returned no tensor named ${outputName}.`);
