@@ -15,6 +15,9 @@ export interface EngineConfig {
   token?: string;
   /** Force a wasm thread count (defaults to 1 unless crossOriginIsolated). */
   wasmThreads?: number;
+  /** Force the number of single-threaded WASM workers that share a job's tiles where the page gets one WASM thread
+   *  (1: no pool; default: from the cores and memory, worker/runtime/ort-web-pool.ts). */
+  wasmWorkers?: number;
 }
 
 export interface Capabilities {

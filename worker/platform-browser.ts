@@ -11,6 +11,7 @@ const BUILT_IN_REGISTRY = builtInRegistry as Registry;
 import { HttpModelSource, cachedFiles, openModelCache } from './models/http-source.ts';
 import { browserCodec } from './image/codec-browser.ts';
 import { configureOrtWeb, probeWebGpu, wasmEntry, webGpuEntry } from './runtime/ort-web.ts';
+import { browserMachine, wasmPoolEntry } from './runtime/ort-web-pool.ts';
 import { modelHostServerEntry } from './runtime/oip-entry.ts';
 import { RuntimeRegistry, type MachineCaps } from './runtime/registry.ts';
 import type { Runtime } from './runtime/runtime.ts';
@@ -35,10 +36,14 @@ export function createBrowserPlatform(config: EngineConfig): BrowserPlatform {
     detail: isolated ? `${threads} threads` : '1 thread (the page is not cross-origin isolated)',
   };
 
+  const machine = browserMachine();
+
   // Asked in this order under auto: a hardware GPU, then the model host when it runs models (native onnxruntime is
-  // 2–10× single-threaded WASM), then WASM; a software GPU adapter only for a card nothing else here runs.
+  // 2–10× single-threaded WASM), then WASM on several single-threaded workers where the page gets one WASM thread and
+  // the machine has cores (and memory for a copy of the model in each), then WASM in this worker; a software GPU
+  // adapter only for a card nothing else here runs.
   const runtimes = new RuntimeRegistry({
-    caps: async () => ({ webgpu: await probe(), wasm }),
+    caps: async () => ({ webgpu: await probe(), wasm, ...(machine ? { machine } : {}) }),
     notHere: (target) => (target === 'node' ? 'onnxruntime-node runs only in the CLI and on the server: choose Server.' : `The browser engine cannot run on ${target}.`),
     nowhere: (card, refusals) => {
       const server = refusals.find((r) => r.entry.target === 'server');
@@ -48,6 +53,7 @@ export function createBrowserPlatform(config: EngineConfig): BrowserPlatform {
   });
   runtimes.register(webGpuEntry, 300);
   runtimes.register(modelHostServerEntry({ baseUrl: base, token: config.token }), 200);
+  runtimes.register(wasmPoolEntry({ workers: config.wasmWorkers }), 150);
   runtimes.register(wasmEntry, 100);
 
   const platform: BrowserPlatform = {

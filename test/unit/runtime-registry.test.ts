@@ -59,14 +59,15 @@ test('a runtime that declines is passed over with its reason, and the job runs o
 });
 
 test('the browser asks a GPU, then the server, then WASM; the "Run on" line says in plain words why it passed them over', async () => {
-  // Nothing answers on port 9 and Node has no WebGPU: auto ends on WASM, having asked the other two.
+  // Nothing answers on port 9, Node has no WebGPU and no Web Workers (for the WASM pool): auto ends on WASM, having
+  // asked the other three.
   const platform = createBrowserPlatform({ modelBaseUrl: 'http://127.0.0.1:9' });
-  assert.deepEqual(platform.runtimes.list().map((r) => r.name), ['ort-web/webgpu', 'oip', 'ort-web/wasm']);
+  assert.deepEqual(platform.runtimes.list().map((r) => r.name), ['ort-web/webgpu', 'oip', 'ort-web/wasm-pool', 'ort-web/wasm']);
   const everywhere = card(['webgpu', 'wasm', 'node', 'server']);
 
   const choice = await platform.chooseTarget(everywhere, 'auto');
   assert.equal(choice.target, 'wasm');
-  assert.deepEqual(choice.skipped?.map((s) => [s.runtime, s.why]), [['ort-web/webgpu', 'this browser can’t use it'], ['oip', 'it isn’t answering']]);
+  assert.deepEqual(choice.skipped?.map((s) => [s.runtime, s.why]), [['ort-web/webgpu', 'this browser can’t use it'], ['oip', 'it isn’t answering'], ['ort-web/wasm-pool', 'this browser can’t split the work across its cores']]);
   const line = describeTargetChoice('auto', choice);
   assert.equal(line.text, 'On this computer');
   assert.deepEqual(line.skipped, ['Not on this computer’s graphics card: this browser can’t use it.', 'Not on the server: it isn’t answering.']);
@@ -81,7 +82,7 @@ test('the browser asks a GPU, then the server, then WASM; the "Run on" line says
   assert.deepEqual([taken.runtime, taken.skipped?.map((s) => s.runtime)], ['nearest', ['ort-web/webgpu']]);
   nearest.takes = false;
   const passed = await platform.chooseTarget(everywhere, 'auto');
-  assert.deepEqual([passed.runtime, passed.skipped?.map((s) => s.runtime)], ['ort-web/wasm', ['ort-web/webgpu', 'nearest', 'oip']]);
+  assert.deepEqual([passed.runtime, passed.skipped?.map((s) => s.runtime)], ['ort-web/wasm', ['ort-web/webgpu', 'nearest', 'oip', 'ort-web/wasm-pool']]);
   assert.deepEqual(describeTargetChoice('auto', passed).skipped, ['Not on this computer’s graphics card: this browser can’t use it.', 'Not on the server: it isn’t answering.']);
 });
 

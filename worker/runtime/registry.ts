@@ -7,8 +7,17 @@ import type { Capabilities, SkippedRuntime, TargetChoice } from '../engine-api.t
 import type { ModelCard } from '../models/card.ts';
 import type { Runtime } from './runtime.ts';
 
-/** What runtimes may ask of this machine without asking anyone else: its WebGPU adapter, its WASM threads. */
-export type MachineCaps = Pick<Capabilities, 'webgpu' | 'wasm'>;
+/** What runtimes may ask of this machine without asking anyone else: its WebGPU adapter, its WASM threads, and (in
+ *  the browser) its cores and memory. */
+export type MachineCaps = Pick<Capabilities, 'webgpu' | 'wasm'> & { machine?: MachineInfo };
+
+/** The machine as the browser describes it. */
+export interface MachineInfo {
+  /** Logical cores (navigator.hardwareConcurrency). */
+  cores: number;
+  /** Memory in GiB where the browser says (navigator.deviceMemory: Chromium only, rounded down, at most 8). */
+  memoryGiB?: number;
+}
 
 /** Why a runtime does not take a card. */
 export interface Refusal {

@@ -1,0 +1,106 @@
+// The WASM worker pool (worker/runtime/ort-web-pool.ts) in real Chromium, on a page that is not cross-origin isolated
+// (as Figma's iframe is not): ESRGAN slim ×2 (the converted pretrained weights) on a real photo gives the very bytes of
+// single-worker WASM, while two workers shared its tiles; a job cancelled mid-run leaves no worker computing and the
+// pool runs again afterwards, still byte for byte. Speed is measured by `npm run bench:pool`, not here.
+import assert from 'node:assert/strict';
+import { basename, join } from 'node:path';
+import type { Server } from 'node:http';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { serveBenchPage } from '../../bench/common/serve.ts';
+import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
+import { launchBrowser } from '../browser.ts';
+import { loadPhoto } from '../node/helpers.ts';
+import type { PoolJob, PoolTestApi, Ran } from './wasm-pool-entry.ts';
+
+const TIMEOUT = { timeout: 300_000 };
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let job: PoolJob;
+let single: Ran;
+
+before(async () => {
+  const served = await serveBenchPage({
+    entry: join(REPO_ROOT, 'test', 'e2e', 'wasm-pool-entry.ts'),
+    file(rel) {
+      if (rel === '/models/registry.json') return REGISTRY_PATH;
+      if (rel.startsWith('/models/files/')) return join(MODEL_FILES_DIR, basename(rel));
+      return null;
+    },
+  });
+  server = served.server;
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  page.setDefaultTimeout(0);
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(String(e)));
+  await page.goto(`${served.url}/`);
+  await page.waitForFunction(() => 'poolTest' in globalThis, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the test page did not start:\n${logs.join('\n')}`));
+  const photo = await loadPhoto('chelsea.png'); // 451×300: 4 × 3 tiles of 128 px
+  job = { task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2, quality: 'fast' }, image: { width: photo.width, height: photo.height, data: Array.from(photo.data) } };
+  single = await call('run', job, 1);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Calls the page's worker API (test/e2e/wasm-pool-entry.ts). */
+function call<K extends keyof PoolTestApi>(method: K, ...args: Parameters<PoolTestApi[K]>): Promise<Awaited<ReturnType<PoolTestApi[K]>>> {
+  return page.evaluate(
+    ([m, a]) => (globalThis as unknown as { poolTest: Record<string, (...x: unknown[]) => Promise<unknown>> }).poolTest[m](...a),
+    [method, args] as const,
+  ) as never;
+}
+
+/** Bytes that differ between two results of the same size. */
+function differing(a: Ran, b: Ran): number {
+  assert.deepEqual([a.width, a.height], [b.width, b.height]);
+  let n = 0;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) n++;
+  return n;
+}
+
+test('two workers share the tiles and give single-worker WASM\'s bytes, byte for byte', TIMEOUT, async () => {
+  assert.equal(single.runtime, 'ort-web/wasm', 'the reference ran in one worker');
+  assert.equal(single.target, 'wasm');
+  assert.deepEqual([single.width, single.height], [902, 600]);
+
+  const pooled = await call('run', job, 2);
+  assert.equal(pooled.runtime, 'ort-web/wasm-pool');
+  assert.equal(pooled.target, 'wasm', 'results record the place, the processor, as before');
+  assert.equal(differing(pooled, single), 0, 'the pool\'s output is the single worker\'s, byte for byte');
+
+  const [stats] = await call('stats');
+  assert.equal(stats.model, 'esrgan-slim-x2');
+  const worked = stats.workers.filter((w) => w.runs > 0);
+  assert.ok(worked.length >= 2, `tiles ran on ${worked.length} worker(s): ${JSON.stringify(stats.workers)}`);
+  assert.equal(stats.workers.reduce((sum, w) => sum + w.runs, 0), 12, 'each of the 12 tiles ran once');
+
+  // Progress counts finished tiles: from 0 up to 11 of 12, each once, in order; the last line says it is done.
+  const counts = pooled.progress.map(([done]) => done);
+  assert.deepEqual(counts, [...Array(13).keys()], pooled.progress.map((p) => p[2]).join(' | '));
+  assert.deepEqual(pooled.progress[0], [0, 12, 'Upscaling tile 1 / 12']);
+  assert.deepEqual(pooled.progress[11], [11, 12, 'Upscaling tile 12 / 12']);
+  assert.deepEqual(pooled.progress[12], [12, 12, 'Upscaled 12 tiles']);
+  assert.deepEqual(single.progress, pooled.progress, 'the same progress lines on one worker');
+});
+
+test('a cancelled job leaves no worker computing, and the pool runs again afterwards with the same bytes', TIMEOUT, async () => {
+  await call('run', job, 2); // both workers loaded
+  const cancelled = await call('cancelAfterFirstTile', job, 2);
+  assert.equal(cancelled.code, 'cancelled', cancelled.message);
+  assert.match(cancelled.message, /nothing was placed/);
+  const [after] = cancelled.stats;
+  assert.equal(after.busy, 0, `no worker computes once the job has ended: ${JSON.stringify(after)}`);
+  assert.equal(after.waiting, 0, 'no run waits for a worker');
+  assert.ok(after.workers.every((w) => w.state !== 'busy'));
+
+  const again = await call('run', job, 2);
+  assert.equal(again.runtime, 'ort-web/wasm-pool');
+  assert.equal(differing(again, single), 0, 'after a cancel, still the single worker\'s bytes');
+});
