@@ -5,7 +5,7 @@
 import { useCallback, useRef, useState } from 'preact/hooks';
 import type { SelectedItem } from '../plugin/messages.ts';
 import type { ChosenClipSource } from './batch.ts';
-import { MAX_CLIP_BYTES } from '../worker/tasks/video-job.ts';
+import { MAX_CLIP_BYTES } from '../worker/video/clip-limit.ts';
 
 /** The frame rate the estimate assumes (the browser does not expose a clip's own). */
 export const ASSUMED_FPS = 30;

@@ -194,18 +194,8 @@ export interface TaskPreset {
   params: Params;
 }
 
-/** Cards of `task` in the role `role`, offered as models of another task (TaskDef.alsoOffers). */
-export interface ModelOffer {
-  task: string;
-  role: string;
-}
-
-/** Whether a task's model pickers offer `card`: its own models (modelTask, modelRole) or those it also offers. */
-export function offersModel(t: { id: string; modelTask?: string; modelRole?: string; alsoOffers?: ModelOffer[] }, card: { task: string; role?: string }): boolean {
-  // A card with a role is a part (of a pipeline, or a larger-tile build): offered only where the task asks for it.
-  if (card.task === (t.modelTask ?? t.id) && (t.modelRole ? card.role === t.modelRole : !card.role)) return true;
-  return !!t.alsoOffers?.some((o) => card.task === o.task && card.role === o.role);
-}
+export { offersModel, type ModelOffer } from '../models/offers.ts';
+import type { ModelOffer } from '../models/offers.ts';
 
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');

@@ -3,8 +3,9 @@
 import { FrontierError, type Params } from '../job.ts';
 import type { TaskContext } from './task.ts';
 
-/** Figma's createVideoAsync takes at most 100 MB; servers have their own upload limit. */
-export const MAX_CLIP_BYTES = 100 * 2 ** 20;
+import { MAX_CLIP_BYTES } from '../video/clip-limit.ts';
+
+export { MAX_CLIP_BYTES };
 
 /** What a video task says without a clip (the engine checks it before a job starts; the task again). */
 export const noClip = (label: string) => `${label} needs a clip: choose one with Choose a clip…, or select a video or an animated top-level frame.`;
