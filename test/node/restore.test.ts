@@ -23,6 +23,7 @@ import { convertMaxim, describeMaximModel } from '../../models/convert/maxim.ts'
 // After the engine's modules: worker/runtime/ort-node.ts turns telemetry off before onnxruntime-node initialises.
 import * as ort from 'onnxruntime-node';
 import { loadPhoto, withBrowserTiles } from './helpers.ts';
+import { agreement } from '../../bench/common/tile-agreement.ts';
 
 /** Remove rain: one of the 60 MB MAXIM graphs, ≈40% faster per tile than denoise's 93 MB (the CLI test runs denoise). */
 const MODE = 'derain';
@@ -251,37 +252,9 @@ test('tiling is seamless: the tiled result matches one call on a graph converted
   const spans = planSpans(size, TILE, OVERLAP);
   const edges = [...new Set(spans.flatMap((s) => [s.start, s.end]).filter((e) => e > 0 && e < size))].sort((a, b) => a - b);
   assert.deepEqual(edges, [64, 128]);
-  // d: signed difference tiled − one call per pixel and channel.
-  const d = (x: number, y: number, c: number) => tiled.data[(y * size + x) * 4 + c] - whole.data[(y * size + x) * 4 + c];
-  let max = 0;
-  let sum = 0;
-  const border = { sum: 0, n: 0 };
-  const elsewhere = { sum: 0, n: 0 };
-  const nearEdge = (v: number) => edges.some((e) => Math.abs(v + 0.5 - e) <= 4);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      let px = 0;
-      for (let c = 0; c < 3; c++) px += Math.abs(d(x, y, c));
-      max = Math.max(max, ...[0, 1, 2].map((c) => Math.abs(d(x, y, c))));
-      sum += px;
-      const bucket = nearEdge(x) || nearEdge(y) ? border : elsewhere;
-      bucket.sum += px / 3;
-      bucket.n++;
-    }
-  }
-  const mean = sum / (size * size * 3);
-  const ratio = border.sum / border.n / (elsewhere.sum / elsewhere.n);
-  // How much the difference changes from column x−1 to x (row y−1 to y), averaged along it: a seam is a step.
-  const step = (axis: 'x' | 'y', k: number) => {
-    let s = 0;
-    for (let j = 0; j < size; j++) {
-      for (let c = 0; c < 3; c++) s += Math.abs(axis === 'x' ? d(k, j, c) - d(k - 1, j, c) : d(j, k, c) - d(j, k - 1, c));
-    }
-    return s / (size * 3);
-  };
-  const median = (axis: 'x' | 'y') => Array.from({ length: size - 1 }, (_, i) => step(axis, i + 1)).sort((a, b) => a - b)[size >> 1];
-  const medians = { x: median('x'), y: median('y') };
-  const edgeSteps = edges.flatMap((e) => [step('x', e) / medians.x, step('y', e) / medians.y]);
+  // The measures the 512-px bench bounds too (bench/common/tile-agreement.ts).
+  const { max, mean, borderRatio: ratio, edgeSteps: steps } = agreement(tiled, whole, TILE, OVERLAP);
+  const edgeSteps = steps.map((s) => s.ratio);
   console.log(
     `tiled (${TILE} px, ${OVERLAP} px overlap) vs one call at ${size}: max ${max}, mean ${mean.toFixed(3)} levels; ` +
       `near tile edges ×${ratio.toFixed(2)} the mean elsewhere; steps across edge lines ×${edgeSteps.map((s) => s.toFixed(2)).join(', ×')} the median step along that axis`,
