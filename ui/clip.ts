@@ -2,10 +2,11 @@
 // from the UI straight to the server job and never cross the host bridge. One clip at a time; it stays until cleared.
 // What is shown about it comes from the browser's own <video> decoder: duration and size. Browsers do not tell a
 // clip's frame rate, so the frame count is an estimate at an assumed 30 fps, and the words say so.
-import { useCallback, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { SelectedItem } from '../plugin/messages.ts';
 import type { ChosenClipSource } from './batch.ts';
 import { MAX_CLIP_BYTES } from '../worker/video/clip-limit.ts';
+import { fetchClipFit, type ClipFit } from '../worker/runtime/jobs-client.ts';
 
 /** The frame rate the estimate assumes (the browser does not expose a clip's own). */
 export const ASSUMED_FPS = 30;
@@ -143,4 +144,53 @@ export function useChosenClip(): { clip: ClipState; choose(file: File): Promise<
     setClip({ state: 'none' });
   }, []);
   return { clip, choose, clear };
+}
+
+/**
+ * What the chooser says when the server cannot take this clip with the chosen model (GET /jobs/fit), in the
+ * designer's words; null when it fits or the server could not say (then the server's own refusal stays the word).
+ */
+export function clipFitWarning(fit: ClipFit | null): string | null {
+  if (!fit || fit.fits) return null;
+  const at = fit.largest ? `${fit.largest.width}×${fit.largest.height}` : null;
+  if (fit.limit === 'memory') {
+    return at
+      ? `This clip is too large for ${fit.name} on this server: at most ${at} frames. Choose ESRGAN per frame, or a smaller clip.`
+      : `${fit.name} does not fit this server's memory even for the smallest frames. Choose ESRGAN per frame.`;
+  }
+  return `This clip is too large for this server: frames up to ${at ?? 'a smaller size'}. Export it smaller first.`;
+}
+
+/** Where the question "does this clip fit the chosen model on the server?" stands for the chosen clip. */
+export interface ClipFitState {
+  /** none: nothing to ask (no clip, Automatic, no server); unknown: the server could not say (it refuses at Run if need be). */
+  state: 'none' | 'asking' | 'fits' | 'too-large' | 'unknown';
+  /** What the chooser says when it does not fit (clipFitWarning); Run is not offered then. */
+  warning: string | null;
+}
+
+/**
+ * Asks the server, once a clip is chosen (and again when the model or server changes), whether the clip fits the
+ * chosen model there (GET /jobs/fit). A newer question makes an older answer moot.
+ */
+export function useClipFit(opts: { clip: Pick<ChosenClip, 'id' | 'width' | 'height' | 'frames'> | null; model: string | undefined; serverUrl: string; token: string }): ClipFitState {
+  const [answer, setAnswer] = useState<{ key: string; fit: ClipFitState } | null>(null);
+  const { clip, model } = opts;
+  const serverUrl = opts.serverUrl.trim().replace(/\/+$/, '');
+  const key = clip && model && serverUrl ? [clip.id, model, serverUrl, opts.token].join('\n') : '';
+  useEffect(() => {
+    if (!key || !clip || !model) return;
+    const abort = new AbortController();
+    fetchClipFit({ baseUrl: serverUrl, token: opts.token || undefined }, { model, width: clip.width, height: clip.height, frames: clip.frames }, abort.signal).then(
+      (fit) => {
+        if (abort.signal.aborted) return;
+        const warning = clipFitWarning(fit);
+        setAnswer({ key, fit: { state: !fit ? 'unknown' : warning ? 'too-large' : 'fits', warning } });
+      },
+      () => !abort.signal.aborted && setAnswer({ key, fit: { state: 'unknown', warning: null } }),
+    );
+    return () => abort.abort();
+  }, [key]);
+  if (!key) return { state: 'none', warning: null };
+  return answer && answer.key === key ? answer.fit : { state: 'asking', warning: null };
 }

@@ -28,7 +28,7 @@ import { createOipRuntime } from '../../worker/runtime/oip.ts';
 import type { Session } from '../../worker/runtime/runtime.ts';
 import type { TaskContext } from '../../worker/tasks/task.ts';
 import { DEFAULT_CONTEXT, DEFAULT_WINDOW, isTtvsrEntry, TTVSR_PARTS, ttvsrName, upscaleWindowRgb24, type RunPart, type TtvsrPart } from '../../worker/video/ttvsr.ts';
-import { clipWindows, largestFitting, ttvsrChannels, windowsHeldBytes } from '../../worker/video/ttvsr-memory.ts';
+import { clipWindows, largestFitting, ttvsrChannels, windowsHeldBytes, type WindowBytes } from '../../worker/video/ttvsr-memory.ts';
 import type { RunTtvsrWindow } from './engine-runner.ts';
 import { encodedSize, FrameDecoder, FrameEncoder, probeClip, type ClipInfo, type VideoTools } from './ffmpeg.ts';
 import type { Job, JobResult, JobSpec } from './job.ts';
@@ -236,22 +236,48 @@ async function ttvsrProducer(job: Job, parts: TtvsrCards, clip: ClipInfo, cfg: R
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 10e9 ? 1 : 0)} GB`;
 
+export interface TtvsrFit {
+  /** Whether the clip's windows fit the budget. */
+  fits: boolean;
+  /** What its windows need (the field that counts: `total` with the parts in this process, `driver` with a gateway). */
+  need: WindowBytes;
+  counted: 'total' | 'driver';
+  /** The budget, in bytes. */
+  budget: number;
+  /** Frames in the largest window. */
+  windowFrames: number;
+  /** The largest frame size of the same aspect ratio that fits (null: not even the smallest frames). */
+  largest: { width: number; height: number } | null;
+}
+
 /**
- * Refuses a TTVSR clip whose windows would need more memory than cfg.ttvsrMemoryBytes (worker/video/ttvsr-memory.ts:
- * the driver's buffers plus the parts' working memory; with a gateway the parts run there, so only the driver's
- * buffers count here), saying what would fit and what to do instead.
+ * Whether a TTVSR clip of `frames` frames at width×height fits `budget` bytes (worker/video/ttvsr-memory.ts: the
+ * driver's buffers plus the parts' working memory; with a gateway (`inProcess` false) the parts run there, so only the
+ * driver's buffers count here), and the largest frames that would. The job's refusal and the clip-fit answer
+ * (GET /jobs/fit) both ask this, so what the chooser warns of is what the job refuses.
  */
-async function checkTtvsrMemory(clip: ClipInfo, parts: TtvsrCards, cfg: RunnerConfig): Promise<void> {
+export async function ttvsrFit(clip: { width: number; height: number; frames: number }, parts: TtvsrCards, budget: number, inProcess: boolean): Promise<TtvsrFit> {
   const size = { width: clip.width, height: clip.height, channels: ttvsrChannels(parts.reconstruct) };
   const windows = await clipWindows(Math.max(1, clip.frames), DEFAULT_WINDOW, DEFAULT_CONTEXT);
-  const field = cfg.ttvsrProcess ? 'total' : 'driver';
+  const counted = inProcess ? 'total' : 'driver';
   const need = windowsHeldBytes(size, windows);
-  if (need[field] <= cfg.ttvsrMemoryBytes) return;
-  const fit = largestFitting(size, windows, cfg.ttvsrMemoryBytes, field);
-  const smaller = fit ? `a smaller clip (frames up to about ${fit.width}×${fit.height} fit)` : 'a smaller clip';
+  const fits = need[counted] <= budget;
+  const largest = fits ? { width: clip.width, height: clip.height } : largestFitting(size, windows, budget, counted);
+  return { fits, need, counted, budget, windowFrames: Math.max(...windows.map((w) => w.frames)), largest };
+}
+
+/**
+ * Refuses a TTVSR clip whose windows would need more memory than cfg.ttvsrMemoryBytes (ttvsrFit), saying what would
+ * fit and what to do instead.
+ */
+async function checkTtvsrMemory(clip: ClipInfo, parts: TtvsrCards, cfg: RunnerConfig): Promise<void> {
+  const fit = await ttvsrFit(clip, parts, cfg.ttvsrMemoryBytes, cfg.ttvsrProcess !== undefined);
+  if (fit.fits) return;
+  const { need, largest } = fit;
+  const smaller = largest ? `a smaller clip (frames up to about ${largest.width}×${largest.height} fit)` : 'a smaller clip';
   throw new Error(
-    `${ttvsrName(parts.reconstruct)} needs about ${gb(need[field])} of memory for ${clip.width}×${clip.height} frames ` +
-      `(a window holds ${Math.max(...windows.map((w) => w.frames))} frames' features and ${need.keyframes} keyframes of tokens: ${gb(need.tokens)} of tokens alone), ` +
+    `${ttvsrName(parts.reconstruct)} needs about ${gb(need[fit.counted])} of memory for ${clip.width}×${clip.height} frames ` +
+      `(a window holds ${fit.windowFrames} frames' features and ${need.keyframes} keyframes of tokens: ${gb(need.tokens)} of tokens alone), ` +
       `more than the ${gb(cfg.ttvsrMemoryBytes)} this server allows it. Upscale ${smaller}, choose an ESRGAN model (it upscales frame by frame), ` +
       `or use a server with more memory (its limit: FRONTIER_TTVSR_MEMORY_GB, by default half its memory).`,
   );

@@ -29,7 +29,7 @@ import { Journal, JOURNAL_FILE } from './journal.ts';
 import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
 import { JobsDirLock } from './lock.ts';
 import { restoreJobs } from './restore.ts';
-import { runVideoJob, type RunnerConfig, type TtvsrCards } from './runner.ts';
+import { runVideoJob, ttvsrFit, type RunnerConfig, type TtvsrCards } from './runner.ts';
 import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec } from './spec.ts';
 import { VIDEO_TASK_NAMES, videoModelCard } from './video-tasks.ts';
 import { isTtvsrEntry, ttvsrName, ttvsrParts } from '../../worker/video/ttvsr.ts';
@@ -97,6 +97,21 @@ export interface JobOptions {
    * refused with what to do. Default: FRONTIER_TTVSR_MEMORY_GB from the environment, else half this machine's memory.
    */
   ttvsrMemoryBytes?: number;
+}
+
+/** GET /jobs/fit's answer (JobService.clipFit). */
+export interface ClipFit {
+  model: string;
+  /** The model as designers see it ("TTVSR REDS"). */
+  name: string;
+  fits: boolean;
+  /** What it does not fit: the server's frame-size limit, or (TTVSR) its memory. */
+  limit?: 'frame-size' | 'memory';
+  /** The largest frames of the same aspect ratio that fit; null when not even the smallest do. */
+  largest?: { width: number; height: number } | null;
+  maxFramePixels: number;
+  /** TTVSR: its memory budget on this server and what the clip's windows need (`counted`: see runner.ts ttvsrFit). */
+  memory?: { budgetBytes: number; needBytes: number; counted: 'total' | 'driver' };
 }
 
 /** The TTVSR memory budget when the options name none: FRONTIER_TTVSR_MEMORY_GB, else half of os.totalmem(). */
@@ -226,6 +241,37 @@ export class JobService {
       );
     }
     return job;
+  }
+
+  /**
+   * GET /jobs/fit: whether a clip of width×height and about `frames` frames fits what this server takes for `model`
+   * (its frame-size limit; for TTVSR its memory budget, with the same estimate the job's refusal uses), and the
+   * largest frames that would, so the plugin can say so before the designer uploads. Reads and computes only; 404
+   * for a model this server cannot run video with.
+   */
+  async clipFit(model: string, clip: { width: number; height: number; frames: number }): Promise<ClipFit> {
+    const registry = await this.registry();
+    const card = videoModelCard(registry, model);
+    if (!card) throw new HttpError(404, `This server has no video model ${model}.`);
+    const { maxFramePixels, ttvsrMemoryBytes } = this.runner;
+    const pixels = clip.width * clip.height;
+    if (pixels > maxFramePixels) {
+      const s = Math.sqrt(maxFramePixels / pixels);
+      const largest = { width: Math.floor(clip.width * s), height: Math.floor(clip.height * s) };
+      return { model, name: isTtvsrEntry(card) ? ttvsrName(card) : card.label, fits: false, limit: 'frame-size', largest, maxFramePixels };
+    }
+    if (!isTtvsrEntry(card)) return { model, name: card.label, fits: true, maxFramePixels };
+    const found = ttvsrParts(card, registry);
+    if ('missing' in found) throw new HttpError(404, `${ttvsrName(card)} is missing ${found.missing.join(', ')} on this server: install it again.`);
+    const fit = await ttvsrFit(clip, found.parts, ttvsrMemoryBytes, !this.options.inferUrl);
+    return {
+      model,
+      name: ttvsrName(card),
+      fits: fit.fits,
+      ...(fit.fits ? {} : { limit: 'memory' as const, largest: fit.largest }),
+      maxFramePixels,
+      memory: { budgetBytes: fit.budget, needBytes: fit.need[fit.counted], counted: fit.counted },
+    };
   }
 
   /**

@@ -11,7 +11,7 @@ import { isVideoSpec } from '../jobs/job.ts';
 import type { JobService } from '../jobs/service.ts';
 import { lastEventId, streamJobEvents } from '../jobs/sse.ts';
 import { checkTusResumable, ChunkReader, TUS_VERSION, tusDiscoveryHeaders, uploadHeaders } from '../jobs/upload.ts';
-import type { Route } from './route.ts';
+import { exact, type Route } from './route.ts';
 
 const JOB_PATH = /^\/jobs\/([^/]+)(?:\/(upload|events|cancel|result))?$/;
 const MAX_JOB_BODY = 64 * 1024;
@@ -34,8 +34,30 @@ export function clientKey(req: IncomingMessage): string {
   return `${address} ${credential}`;
 }
 
+/** A whole number in 1..max from the query, or 400 saying what GET /jobs/fit takes. */
+function wholeParam(url: URL, name: string, max: number): number {
+  const raw = url.searchParams.get(name);
+  const value = raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= 1 && value <= max)) {
+    throw new HttpError(400, `${name} must be a whole number from 1 to ${max}, got ${raw === null ? 'none' : JSON.stringify(raw)}. GET /jobs/fit?model=ID&width=W&height=H&frames=N says whether such a clip fits this server.`);
+  }
+  return value;
+}
+
 export function jobRoutes(jobs: JobService): Route[] {
   return [
+    {
+      // Facts for the plugin before it uploads: whether a clip of this size fits the model on this server (its frame
+      // limit, TTVSR's memory) and the largest frames that would. A token route like every job route: it computes.
+      methods: ['GET'],
+      match: exact('/jobs/fit'),
+      async handle({ res, url }) {
+        const model = url.searchParams.get('model');
+        if (!model || model.length > 200) throw new HttpError(400, 'Name the model: GET /jobs/fit?model=ID&width=W&height=H&frames=N.');
+        const clip = { width: wholeParam(url, 'width', 16384), height: wholeParam(url, 'height', 16384), frames: wholeParam(url, 'frames', 1_000_000) };
+        sendJson(res, 200, await jobs.clipFit(model, clip), { 'Cache-Control': 'no-store' });
+      },
+    },
     {
       methods: ['GET', 'PUT', 'DELETE'],
       match: jobPath(''),

@@ -1,5 +1,5 @@
 import type { HostInfo } from '../../plugin/messages.ts';
-import { CLIP_ACCEPT, clipFacts, framesText, type ClipState } from '../clip.ts';
+import { CLIP_ACCEPT, clipFacts, framesText, type ClipFitState, type ClipState } from '../clip.ts';
 import { hostLabel } from '../format.ts';
 
 /** Where a video result goes in this host, in the designer's words (null: nothing worth saying). */
@@ -16,13 +16,21 @@ export function videoDestination(host: HostInfo | null): string | null {
  * the chosen clip's facts and a way to clear it. The file input is real (visually hidden inside its label), so the
  * label opens the system picker and tests can set files on it.
  */
-export function ClipChooser(props: { clip: ClipState; disabled: boolean; host: HostInfo | null; onChoose(file: File): void; onClear(): void }) {
+export function ClipChooser(props: {
+  clip: ClipState;
+  disabled: boolean;
+  host: HostInfo | null;
+  /** Whether the server takes this clip with the chosen model (useClipFit): its warning says what to do instead. */
+  fit?: ClipFitState;
+  onChoose(file: File): void;
+  onClear(): void;
+}) {
   const { clip, disabled } = props;
   const where = videoDestination(props.host);
   return (
     <div class="panel clip-chooser" data-testid="clip" aria-live="polite">
       {clip.state === 'chosen' && (
-        <div class="clip-chosen" data-testid="clip-chosen">
+        <div class="clip-chosen" data-testid="clip-chosen" data-fit={props.fit?.state ?? 'none'}>
           <div class="selection-row">
             <span class="selection-name" title={clip.clip.name}>{clip.clip.name}</span>
             <button type="button" class="icon-button" aria-label="Clear the chosen clip" title="Clear the chosen clip" data-testid="clip-clear" disabled={disabled}
@@ -30,6 +38,7 @@ export function ClipChooser(props: { clip: ClipState; disabled: boolean; host: H
           </div>
           <div class="muted" data-testid="clip-facts">{clipFacts(clip.clip)}</div>
           <div class="muted" data-testid="clip-frames" title="Browsers do not tell a clip's frame rate: the count assumes 30 frames a second.">{framesText(clip.clip)}</div>
+          {props.fit?.warning && <p class="help error-text" role="alert" data-testid="clip-too-large">{props.fit.warning}</p>}
         </div>
       )}
       {clip.state === 'reading' && <p class="muted" data-testid="clip-reading">Reading “{clip.name}”…</p>}

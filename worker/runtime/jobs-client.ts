@@ -465,3 +465,32 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** GET /jobs/fit's answer (server/jobs/service.ts ClipFit): whether a clip of this size fits a model on the server. */
+export interface ClipFit {
+  model: string;
+  /** The model as designers see it ("TTVSR REDS"). */
+  name: string;
+  fits: boolean;
+  /** What it does not fit: the server's frame-size limit, or (TTVSR) its memory. */
+  limit?: 'frame-size' | 'memory';
+  /** The largest frames of the same aspect ratio that fit; null when not even the smallest do. */
+  largest?: { width: number; height: number } | null;
+  maxFramePixels: number;
+  memory?: { budgetBytes: number; needBytes: number; counted: 'total' | 'driver' };
+}
+
+/**
+ * Asks the server whether a clip of width×height and about `frames` frames fits `model` there, before anything is
+ * uploaded. Null when the server cannot say (a server without GET /jobs/fit, such as Triton, or a model it does not
+ * have); throws for a refused credential or a server that is down, as every job call does.
+ */
+export async function fetchClipFit(opts: OipClientOptions, clip: { model: string; width: number; height: number; frames: number }, signal?: AbortSignal): Promise<ClipFit | null> {
+  const http = new OipHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 15_000 });
+  const query = new URLSearchParams({ model: clip.model, width: String(clip.width), height: String(clip.height), frames: String(clip.frames) });
+  const res = await http.send({ method: 'GET', path: `/jobs/fit?${query}`, retry: 'always', signal, what: 'ask whether the clip fits' });
+  if (res.status === 404) return null;
+  if (res.status === 401 || res.status === 403) throw new FrontierError('target-unavailable', `The server at ${http.where} refused the question (${res.status}): check the pairing code in Settings.`);
+  if (res.status !== 200) throw new FrontierError('target-unavailable', `The server at ${http.where} could not say whether the clip fits: ${http.redact(errorText(res.body)) || `HTTP ${res.status}`}`);
+  return JSON.parse(new TextDecoder().decode(res.body)) as ClipFit;
+}
