@@ -1,0 +1,116 @@
+// npm run bench:gap — issue 16 part 3: how far onnxruntime-web WASM on ONE thread (Chromium, in a Web Worker, as the
+// plugin runs in Figma) is from onnxruntime-node on ONE thread (intraOp 1, interOp 1), per shipped model family, same
+// ONNX graph, same input bytes, interleaved run by run; outputs compared. Then onnxruntime's profiler on both sides
+// for the models furthest from native: time per op type, to say where WASM loses.
+// Writes bench/results/gap.md and gap.json.
+//   npm run bench:gap [-- --models id,id --rounds 3 --profile auto|none|id,id]
+// Models are made once into BENCH_GAP_DIR (default $TMPDIR/frontier-gap) and reused; see bench/gap/models.ts.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBenchBrowser } from './common/chromium.ts';
+import { parseOptions } from './common/args.ts';
+import { benchSeconds, log } from './common/log.ts';
+import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { serveBenchPage } from './common/serve.ts';
+import { CASES, type GapModel } from './gap/models.ts';
+import { measure, profile, type Bench, type Measured } from './gap/measure.ts';
+import { cpuRatio, gapReport, machineLine, type GapRow } from './gap/report.ts';
+
+const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+
+async function main(): Promise<void> {
+  let ids = CASES.map((c) => c.id);
+  let rounds = 3;
+  let profileWhat = 'auto';
+  parseOptions(process.argv.slice(2), 'bench:gap [--models id,id] [--rounds N] [--profile auto|none|id,id]', (key, value) => {
+    if (key === '--models') ids = value().split(',');
+    else if (key === '--rounds') rounds = Number(value());
+    else if (key === '--profile') profileWhat = value();
+    else return false;
+    return true;
+  });
+  const unknown = ids.filter((id) => !CASES.some((c) => c.id === id));
+  if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${CASES.map((c) => c.id).join(', ')}`);
+  const work = process.env.BENCH_GAP_DIR ?? join(tmpdir(), 'frontier-gap');
+  const dirs = { models: join(work, 'models'), feeds: join(work, 'feeds'), outputs: join(work, 'outputs') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+
+  const files = new Map<string, string>();
+  const { url, server } = await serveBenchPage({
+    entry: fileURLToPath(new URL('gap/entry.ts', import.meta.url)),
+    handle(req, res, rel, headers) {
+      if (req.method !== 'POST' || !rel.startsWith('/outputs/')) return false;
+      const name = rel.slice('/outputs/'.length);
+      if (!SAFE_NAME.test(name)) return res.writeHead(400).end(), true;
+      const out = createWriteStream(join(dirs.outputs, name));
+      req.pipe(out);
+      out.on('finish', () => res.writeHead(204, headers).end());
+      out.on('error', () => res.writeHead(500).end());
+      return true;
+    },
+    file(rel) {
+      const name = basename(rel);
+      if (!SAFE_NAME.test(name)) return null;
+      if (rel === `/models/${name}`) return files.get(name) ?? null;
+      if (rel === `/feeds/${name}`) return join(dirs.feeds, name);
+      return null;
+    },
+  });
+  const browser = await launchBenchBrowser();
+  const bench: Bench = {
+    browser,
+    url,
+    dirs,
+    serve(path) {
+      files.set(basename(path), path);
+      return basename(path);
+    },
+    log,
+  };
+  const rows: GapRow[] = [];
+  const startLoad = machineLine();
+  try {
+    const prepared: GapModel[] = [];
+    for (const c of CASES.filter((x) => ids.includes(x.id))) {
+      try {
+        prepared.push(await c.prepare(dirs, log));
+      } catch (err) {
+        log(`${c.id}: cannot prepare: ${(err as Error).message}`);
+        rows.push({ id: c.id, family: c.family, error: `not prepared: ${(err as Error).message}` });
+      }
+    }
+    for (const m of prepared) {
+      let measured: Measured | undefined;
+      try {
+        measured = await measure(bench, m, rounds);
+      } catch (err) {
+        log(`${m.id}: failed: ${(err as Error).message}`);
+      }
+      rows.push({ id: m.id, family: m.family, model: { ...m, modelPath: basename(m.modelPath), externalData: m.externalData.map((e) => e.path) }, measured, error: measured ? undefined : 'measurement failed (see the log)' });
+    }
+    const want = (r: GapRow) => {
+      if (!r.measured) return false;
+      if (profileWhat === 'none') return false;
+      if (profileWhat === 'auto') return r.measured.wasm.cpuMs.length > 0 && cpuRatio(r.measured) > 4;
+      return profileWhat.split(',').includes(r.id);
+    };
+    for (const r of rows.filter(want)) {
+      const m = prepared.find((p) => p.id === r.id)!;
+      try {
+        r.profile = await profile(bench, m, work);
+      } catch (err) {
+        log(`${m.id}: profile failed: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  const seconds = benchSeconds();
+  const json = { date: new Date().toISOString(), machine: startLoad, endLoad: machineLine(), rounds, seconds, rows };
+  await writeResults(process.env.GAP_RESULTS_NAME ?? 'gap', resultsJson(json), gapReport(json), seconds);
+}
+
+runMain(main);
