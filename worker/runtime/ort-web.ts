@@ -5,6 +5,7 @@ import { FrontierError } from '../job.ts';
 import type { Runtime } from './runtime.ts';
 import { wrapOrtSession } from './ort-common.ts';
 import { NOT_THIS_MODEL, no, yes, type RuntimeEntry } from './registry.ts';
+import { ResidentFeeds, type ResidentStats } from './ort-web-resident.ts';
 
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.jsep.wasm';
 /**
@@ -42,7 +43,39 @@ export async function probeWebGpu(): Promise<{ available: boolean; detail: strin
   }
 }
 
-export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
+export interface OrtWebOptions {
+  /** WebGPU: keep feeds that repeat unchanged run after run on the GPU (ort-web-resident.ts). Default on; off only
+   *  to compare (the residency test and bench:webgpu). */
+  residentFeeds?: boolean;
+  /** Called with each WebGPU session's residency counts when it is released (tests and benches). */
+  onResidentStats?(stats: ResidentStats): void;
+}
+
+type OrtSession = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+
+/** The session as wrapOrtSession sees it, its repeated feeds taken from the GPU. */
+async function withResidentFeeds(session: OrtSession, options: OrtWebOptions) {
+  const resident = new ResidentFeeds(await ort.env.webgpu.device);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    run(feeds: Record<string, ort.Tensor>) {
+      const fed: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        fed[name] = resident.feed(name, { dtype: t.type as never, dims: [...t.dims], data: t.data as never }) ?? t;
+      }
+      return session.run(fed);
+    },
+    async release() {
+      options.onResidentStats?.({ ...resident.stats });
+      resident.dispose();
+      await session.release();
+    },
+  };
+}
+
+export function createOrtWebRuntime(ep: 'webgpu' | 'wasm', options: OrtWebOptions = {}): Runtime {
+  const resident = ep === 'webgpu' && options.residentFeeds !== false;
   return {
     name: `ort-web/${ep}`,
     async createSession(_card, loadBytes, more) {
@@ -54,7 +87,7 @@ export function createOrtWebRuntime(ep: 'webgpu' | 'wasm'): Runtime {
           graphOptimizationLevel: 'all',
           ...(externalData.length ? { externalData } : {}),
         });
-        return wrapOrtSession(session, ort.Tensor as never);
+        return wrapOrtSession(resident ? await withResidentFeeds(session, options) : session, ort.Tensor as never);
       } catch (err) {
         const msg = (err as Error).message ?? String(err);
         throw new FrontierError(
