@@ -64,9 +64,3 @@ export class BinaryReader {
     }
   }
 }
-
-/** A response with binary outputs: the JSON header, then each binary output's bytes in order. */
-export function binaryResponseBody(header: unknown, chunks: Uint8Array[]): { body: Buffer; headerLength: number } {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  return { body: Buffer.concat([json, ...chunks]), headerLength: json.length };
-}

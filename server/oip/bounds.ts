@@ -144,11 +144,18 @@ export function checkSharedDimensions(inputs: BoundedInput[], shapes: Map<string
   }
 }
 
-/** 413 for a body over the model's bound (readBody's message when the per-model limit is the smaller one). */
+const tooLargeMessages = new WeakMap<RequestBounds, string>();
+
+/** 413 for a body over the model's bound (readBody's message when the per-model limit is the smaller one). Made once
+ * per loaded model: every request passes it to readBody. */
 export function bodyTooLargeMessage(modelId: string, bounds: RequestBounds): string {
-  const mb = (bounds.maxBodyBytes / 2 ** 20).toFixed(1);
-  return (
-    `The request body is larger than ${modelId} can take in one request (${mb} MB: one ${bounds.tileSize} × ${bounds.tileSize} tile per request). ` +
-    `Split the image into tiles of at most ${bounds.tileSize} × ${bounds.tileSize} pixels (GET /v2/models/${modelId} gives tile_size and tile_overlap) and send one request per tile.`
-  );
+  let message = tooLargeMessages.get(bounds);
+  if (message === undefined) {
+    const mb = (bounds.maxBodyBytes / 2 ** 20).toFixed(1);
+    message =
+      `The request body is larger than ${modelId} can take in one request (${mb} MB: one ${bounds.tileSize} × ${bounds.tileSize} tile per request). ` +
+      `Split the image into tiles of at most ${bounds.tileSize} × ${bounds.tileSize} pixels (GET /v2/models/${modelId} gives tile_size and tile_overlap) and send one request per tile.`;
+    tooLargeMessages.set(bounds, message);
+  }
+  return message;
 }

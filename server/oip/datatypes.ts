@@ -107,19 +107,23 @@ export function convertTo(to: OrtType, from: OipDatatype, data: TypedData, where
 
 // --- decoding request data ------------------------------------------------------------------------------------------
 
-/** Copies little-endian bytes into a fresh, aligned typed array of `datatype`. */
+/**
+ * Little-endian bytes as a typed array of `datatype`: a view on them where their offset suits the type (no copy: the
+ * request body is not used again), else an aligned copy (a JSON header of any length puts the binary part anywhere).
+ */
 export function fromBytes(datatype: OipDatatype, bytes: Uint8Array): TypedData {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
+  const size = BYTES_PER_ELEMENT[datatype];
+  // new Uint8Array(view) copies; a Buffer's slice() would not.
+  const { buffer, byteOffset, byteLength } = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
   switch (datatype) {
     case 'FP32':
-      return new Float32Array(copy.buffer);
+      return new Float32Array(buffer, byteOffset, byteLength / size);
     case 'FP16':
-      return new Uint16Array(copy.buffer);
+      return new Uint16Array(buffer, byteOffset, byteLength / size);
     case 'UINT8':
-      return copy;
+      return new Uint8Array(buffer, byteOffset, byteLength);
     case 'INT64':
-      return new BigInt64Array(copy.buffer);
+      return new BigInt64Array(buffer, byteOffset, byteLength / size);
   }
 }
 

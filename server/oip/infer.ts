@@ -2,7 +2,8 @@
 // bounds its card sets: bounds.ts) before any tensor is decoded, build the onnxruntime feeds, and encode the outputs
 // as JSON or with the binary tensor data extension.
 import { HttpError } from '../http-util.ts';
-import { BinaryReader, binaryResponseBody, type SplitBody } from './binary.ts';
+import type { ServerResponse } from 'node:http';
+import { BinaryReader, type SplitBody } from './binary.ts';
 import { checkInputBounds, checkIntegerRange, checkSharedDimensions } from './bounds.ts';
 import { bytesPerElement, convertTo, fromBytes, fromJson, isOrtType, oipOfOrt, parseDatatype, toBytes, toJson, type TypedData } from './datatypes.ts';
 import type { PlainTensor } from './pool.ts';
@@ -131,13 +132,20 @@ export function parseInferRequest(model: LoadedModel, { json, binary }: SplitBod
 }
 
 export interface EncodedResponse {
-  body: Buffer;
+  /**
+   * The body in pieces: the JSON (the whole body, or the binary extension's header), then each binary output as the
+   * inference process sent it. They are written out one after another, never joined into one buffer (a copy of every
+   * output byte).
+   */
+  chunks: Uint8Array[];
+  /** Their total length in bytes. */
+  length: number;
   headers: Record<string, string>;
 }
 
 /** The response body: plain JSON, or a JSON header followed by the binary outputs. */
 export function encodeInferResponse(model: LoadedModel, parsed: ParsedInfer, results: Record<string, PlainTensor>): EncodedResponse {
-  const chunks: Uint8Array[] = [];
+  const binaryChunks: Uint8Array[] = [];
   const outputs = parsed.outputs.map(({ name, binary }) => {
     const tensor = results[name];
     if (!tensor) throw new Error(`onnxruntime returned no ${name} output.`);
@@ -147,7 +155,7 @@ export function encodeInferResponse(model: LoadedModel, parsed: ParsedInfer, res
     const data = tensor.data as TypedData;
     if (binary) {
       const bytes = toBytes(data);
-      chunks.push(bytes);
+      binaryChunks.push(bytes);
       return { name, datatype, shape, parameters: { binary_data_size: bytes.length } };
     }
     if (data.length > MAX_JSON_OUTPUT_ELEMENTS) {
@@ -161,12 +169,21 @@ export function encodeInferResponse(model: LoadedModel, parsed: ParsedInfer, res
     ...(parsed.id !== undefined ? { id: parsed.id } : {}),
     outputs,
   };
-  if (chunks.length === 0) {
-    return { body: Buffer.from(JSON.stringify(header), 'utf8'), headers: { 'Content-Type': 'application/json; charset=utf-8' } };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  if (binaryChunks.length === 0) {
+    return { chunks: [json], length: json.length, headers: { 'Content-Type': 'application/json; charset=utf-8' } };
   }
-  const { body, headerLength } = binaryResponseBody(header, chunks);
   return {
-    body,
-    headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(headerLength) },
+    chunks: [json, ...binaryChunks],
+    length: binaryChunks.reduce((n, c) => n + c.length, json.length),
+    headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(json.length) },
   };
+}
+
+/** Sends an encoded answer: the status line, the headers and every chunk leave together (corked: one writev). */
+export function sendInferResponse(res: ServerResponse, { chunks, length, headers }: EncodedResponse): void {
+  res.writeHead(200, { ...headers, 'Content-Length': length, 'Cache-Control': 'no-store' });
+  res.cork();
+  for (const chunk of chunks) res.write(chunk);
+  res.end(); // uncorks
 }

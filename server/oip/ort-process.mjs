@@ -11,22 +11,14 @@ import '../../worker/runtime/no-telemetry.mjs'; // first: before onnxruntime-nod
 import { reply } from '../work-child.mjs';
 import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { sessionOptions } from './session-options.mjs';
 
 /** @type {Map<string, import('onnxruntime-node').InferenceSession>} */
 const sessions = new Map();
 
-function baseOptions(threads) {
-  return {
-    intraOpNumThreads: threads,
-    graphOptimizationLevel: 'all',
-    // Several processes share the cores: idle threads must sleep, not spin.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
-}
-
 async function create(msg) {
   // A graph that keeps its weights in files beside it gets them here, by the names it gives them (no paths to read).
-  const options = { ...baseOptions(msg.threads), ...(msg.externalData?.length ? { externalData: msg.externalData } : {}) };
+  const options = { ...sessionOptions(msg.threads), ...(msg.externalData?.length ? { externalData: msg.externalData } : {}) };
   if (msg.executionProvider === 'cpu') {
     return { session: await ort.InferenceSession.create(msg.bytes, { ...options, executionProviders: ['cpu'] }), executionProvider: null };
   }

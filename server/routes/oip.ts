@@ -6,7 +6,7 @@ import { servableRegistry } from '../models.ts';
 import { HEADER_LENGTH, splitRequestBody } from '../oip/binary.ts';
 import { bodyTooLargeMessage } from '../oip/bounds.ts';
 import { oipOfOrt } from '../oip/datatypes.ts';
-import { encodeInferResponse, MODEL_VERSION, parseInferRequest } from '../oip/infer.ts';
+import { encodeInferResponse, MODEL_VERSION, parseInferRequest, sendInferResponse } from '../oip/infer.ts';
 import type { PlainTensor } from '../oip/pool.ts';
 import { RunFailure, runFailureResponse } from '../oip/run-errors.ts';
 import type { OipService } from '../oip/service.ts';
@@ -156,9 +156,7 @@ export function oipRoutes(oip: OipService): Route[] {
           const parsed = parseInferRequest(model, splitRequestBody(body, req.headers[HEADER_LENGTH]));
           const fetches = parsed.outputs.map((o) => o.name);
           const results = await admission.run((signal) => runSession(oip, model, parsed.feeds, fetches, signal), deadline.signal);
-          const { body: out, headers } = encodeInferResponse(model, parsed, results);
-          res.writeHead(200, { ...headers, 'Content-Length': out.length, 'Cache-Control': 'no-store' });
-          res.end(out);
+          sendInferResponse(res, encodeInferResponse(model, parsed, results));
         } finally {
           deadline.dispose();
           admission.release();
