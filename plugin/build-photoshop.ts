@@ -8,10 +8,10 @@
 //   npx tsx plugin/build-photoshop.ts [--package] [--reuse-ui] [--domain https://gpu.example.com]…
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { deflateRawSync } from 'node:zlib';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, encodePng } from './photoshop/png.ts';
+import { zipSync, type Zippable } from 'fflate';
+import { PNG } from 'pngjs';
 import { parseCli } from '../server/cli-args.ts';
 import { buildUiHtml, commonOptions } from './build-ui.ts';
 
@@ -107,7 +107,9 @@ export function drawIcon(size: number, color: Rgb): Uint8Array {
       data[i + 3] = Math.round((255 * hits) / (samples * samples));
     }
   }
-  return encodePng({ width: size, height: size, data });
+  const png = new PNG({ width: size, height: size });
+  png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(PNG.sync.write(png));
 }
 
 const LIGHT_GLYPH: Rgb = [0xe6, 0xe6, 0xe6]; // on dark themes
@@ -132,59 +134,14 @@ export interface ZipEntry {
   data: Uint8Array;
 }
 
-/** MS-DOS date/time of 2024-01-01 00:00: a fixed stamp keeps packages reproducible. */
-const DOS_TIME = 0;
-const DOS_DATE = ((2024 - 1980) << 9) | (1 << 5) | 1;
+/** A fixed stamp keeps packages reproducible. */
+const STAMP = new Date(2024, 0, 1);
 
-/** A zip archive (deflate where it helps, stored otherwise), UTF-8 names, no directory entries. */
+/** A zip archive written by fflate (deflated, UTF-8 names, no directory entries). */
 export function writeZip(entries: ZipEntry[]): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.path.split(sep).join('/'), 'utf8');
-    const deflated = deflateRawSync(entry.data, { level: 9 });
-    const method = deflated.length < entry.data.length ? 8 : 0;
-    const body = method === 8 ? deflated : Buffer.from(entry.data);
-    const crc = crc32(entry.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4); // made by: 2.0
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralSize, 12);
-  end.writeUInt32LE(offset, 16);
-  if (offset > 0xffffffff || entries.length > 0xffff) throw new Error('The package is too large for a zip without Zip64.');
-  return new Uint8Array(Buffer.concat([...locals, ...centrals, end]));
+  const files: Zippable = {};
+  for (const entry of entries) files[entry.path.split(sep).join('/')] = entry.data;
+  return zipSync(files, { level: 9, mtime: STAMP });
 }
 
 async function filesUnder(dir: string): Promise<string[]> {

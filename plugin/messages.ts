@@ -1,6 +1,9 @@
 // The host bridge contract: the one table of messages between a host (Figma main thread, Photoshop panel,
 // playground page) and the UI. Payloads are plain JSON data plus Uint8Array, the only binary type
 // Figma's bridge carries; the Photoshop adapter encodes Uint8Array as base64 for its JSON-only bridge.
+// Pixels cross as raw RGBA where the host has raw pixels (Photoshop's imaging API), and as encoded files where the host
+// deals in files: Figma's createImage takes only PNG/JPEG/GIF bytes and an image fill's getBytesAsync gives its
+// original file, so Figma (and the playground, which mimics it) keep encoded images both ways.
 import type { ResultMeta, Target } from '../worker/job.ts';
 
 export type HostName = 'figma' | 'photoshop' | 'playground';
@@ -33,6 +36,13 @@ export const DEFAULT_SETTINGS: Settings = {
 /** Largest image edge a host accepts (Figma's createImage limit). */
 export const MAX_IMAGE_EDGE = 4096;
 
+/** The `mime` of raw pixels: straight (not premultiplied) 8-bit RGBA, rows top to bottom, no header, exactly
+ *  width × height × 4 bytes. Photoshop reads and writes such pixels, so a file format would only add an encode and a
+ *  decode on each side of its bridge. */
+export const RAW_RGBA = 'rgba';
+/** How an image's bytes are written: a PNG or JPEG file, or raw pixels (RAW_RGBA). */
+export type ImageMime = 'image/png' | 'image/jpeg' | typeof RAW_RGBA;
+
 export interface SelectedItem {
   nodeId: string;
   name: string;
@@ -49,16 +59,15 @@ export interface SelectedItem {
   mask?: { label: string };
 }
 
-/** One piece of a mask, in the item's pixel coordinates (the `image` answer's width × height): a PNG whose alpha (or
- *  grey level, when it has no alpha) is how much of each pixel to fill (255 = fill, 0 = keep). Pieces combine by
- *  maximum; a piece may reach outside the image (a shape overlapping its edge) and is clipped there. */
-export interface MaskPart {
-  png: Uint8Array;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** One piece of a mask, in the item's pixel coordinates (the `image` answer's width × height). Pieces combine by
+ *  maximum; a piece may reach outside the image (a shape overlapping its edge) and is clipped there. Its pixels are
+ *  either a PNG whose alpha (or grey level, when it has no alpha) is how much of each pixel to fill (Figma's shapes,
+ *  exported as files), or `alpha`: raw, one byte per pixel, width × height bytes, how much to fill (Photoshop's
+ *  selection as its imaging API reads it). 255 = fill, 0 = keep. */
+export type MaskPart = { x: number; y: number; width: number; height: number } & (
+  | { png: Uint8Array; alpha?: undefined }
+  | { alpha: Uint8Array; png?: undefined }
+);
 
 export interface SelectionSummary {
   items: SelectedItem[];
@@ -73,6 +82,8 @@ export interface HostInfo {
   maxImageEdge: number;
   /** Whether the host can take video results. */
   video: boolean;
+  /** 'rgba': the host reads and places raw pixels (RAW_RGBA: Photoshop). Absent: encoded files (PNG/JPEG) both ways. */
+  pixels?: 'rgba';
   /** How it takes them: as a node on the canvas (Figma, the playground), or saved to a file the designer picks and
    *  opened as a new document (Photoshop). Absent: on the canvas. */
   videoPlace?: 'canvas' | 'saved-file';
@@ -84,21 +95,7 @@ export interface UiToHost {
   /** Ask for an item's pixels (answered by `image`). `withMask`: inpainting wants the whole item plus its mask
    *  (Photoshop then reads the whole layer instead of cutting it to the marquee). */
   'read-image': { requestId: string; nodeId: string; withMask?: boolean };
-  'place-result': {
-    requestId: string;
-    sourceNodeId: string;
-    /** PNG-encoded result. */
-    png: Uint8Array;
-    width: number;
-    height: number;
-    /** Name for the new node/layer, e.g. "Upscale ×4 (esrgan-thick)". */
-    name: string;
-    mode: PlaceMode;
-    meta: ResultMeta;
-    /** A batch laid out as a grid (generated variations): cell `index` of a `columns`-wide grid whose first cell is
-     *  the node `anchorNodeId` placed earlier. Hosts without a canvas (Photoshop layers) ignore it. */
-    grid?: { anchorNodeId: string; index: number; columns: number };
-  };
+  'place-result': PlaceResultFields & ResultPixels;
   /** Ask for an item's clip (answered by `video`). */
   'read-video': { requestId: string; nodeId: string };
   'place-video': {
@@ -123,16 +120,43 @@ export interface UiToHost {
   'show-node': { nodeId: string };
 }
 
+/** A result's pixels for place-result: a PNG file (hosts that place files: Figma, the playground), or raw RGBA
+ *  (RAW_RGBA, width × height × 4 bytes) for a host whose HostInfo.pixels is 'rgba'. */
+export type ResultPixels = { png: Uint8Array; rgba?: undefined } | { rgba: Uint8Array; png?: undefined };
+
+/** The PNG of a place-result, for a host that places files (Figma, the playground); raw pixels are refused. */
+export function resultPng(msg: ResultPixels): Uint8Array {
+  if (!msg.png) throw new Error('the result came as raw pixels, which this host does not place. Reload the plugin so all its parts are the same version');
+  return msg.png;
+}
+
+export interface PlaceResultFields {
+  requestId: string;
+  sourceNodeId: string;
+  width: number;
+  height: number;
+  /** Name for the new node/layer, e.g. "Upscale ×4 (esrgan-thick)". */
+  name: string;
+  mode: PlaceMode;
+  meta: ResultMeta;
+  /** A batch laid out as a grid (generated variations): cell `index` of a `columns`-wide grid whose first cell is
+   *  the node `anchorNodeId` placed earlier. Hosts without a canvas (Photoshop layers) ignore it. */
+  grid?: { anchorNodeId: string; index: number; columns: number };
+}
+
+/** What the UI asks a host to place (place-result without its requestId). */
+export type PlaceRequest = Omit<PlaceResultFields, 'requestId'> & ResultPixels;
+
 /** Messages the host sends to the UI. */
 export interface HostToUi {
   init: { host: HostInfo; settings: Settings; selection: SelectionSummary };
   'selection-changed': { selection: SelectionSummary };
-  /** Answer to read-image: the item's pixels, PNG or JPEG encoded. */
+  /** Answer to read-image: the item's pixels, PNG or JPEG encoded, or raw (mime RAW_RGBA: Photoshop). */
   image: {
     requestId: string;
     nodeId: string;
     bytes: Uint8Array;
-    mime: 'image/png' | 'image/jpeg';
+    mime: ImageMime;
     width: number;
     height: number;
     /** Only when read-image asked `withMask` and the item has a mask (SelectedItem.mask). */
@@ -160,7 +184,7 @@ type FieldKind = Kind | `${Kind}?`;
 const UI_TO_HOST_FIELDS: { [K in keyof UiToHost]: Record<string, FieldKind> } = {
   'ui-ready': {},
   'read-image': { requestId: 'string', nodeId: 'string' },
-  'place-result': { requestId: 'string', sourceNodeId: 'string', png: 'bytes', width: 'number', height: 'number', name: 'string', mode: 'string', meta: 'object' },
+  'place-result': { requestId: 'string', sourceNodeId: 'string', png: 'bytes?', rgba: 'bytes?', width: 'number', height: 'number', name: 'string', mode: 'string', meta: 'object' },
   'read-video': { requestId: 'string', nodeId: 'string' },
   'place-video': { requestId: 'string', sourceNodeId: 'string?', bytes: 'bytes', mime: 'string', width: 'number', height: 'number', name: 'string', meta: 'object' },
   notify: { message: 'string' },
@@ -179,10 +203,35 @@ const HOST_TO_UI_FIELDS: { [K in keyof HostToUi]: Record<string, FieldKind> } = 
   theme: { mode: 'string' },
 };
 
+/** Why raw RGBA `bytes` do not fill width × height, or null when they do exactly. */
+export function rawSizeProblem(what: string, bytes: Uint8Array, width: number, height: number): string | null {
+  const expected = width * height * 4;
+  return bytes.length === expected ? null : `${what} has ${bytes.length} bytes where ${width}×${height} RGBA is ${expected}`;
+}
+
+/** Raw pixels of message `m` (when it carries them) checked against its size; sizes that are not numbers are left to
+ *  the field checks. */
+function rawProblem(what: string, bytes: unknown, m: Record<string, unknown>): string | null {
+  if (!(bytes instanceof Uint8Array) || typeof m.width !== 'number' || typeof m.height !== 'number') return null;
+  return rawSizeProblem(what, bytes, m.width, m.height);
+}
+
+/** Checks beyond field kinds: which pixels a message carries, and that raw pixels fill their size. */
+const PIXEL_CHECKS: Record<string, (m: Record<string, unknown>) => string | null> = {
+  'place-result': (m) => {
+    if (m.png === undefined && m.rgba === undefined) return 'place-result.png must be bytes (or rgba: raw pixels)';
+    if (m.png !== undefined && m.rgba !== undefined) return 'place-result carries png or rgba, not both';
+    return rawProblem('place-result.rgba', m.rgba, m);
+  },
+  image: (m) => (m.mime === RAW_RGBA ? rawProblem('image.bytes', m.bytes, m) : null),
+};
+
 function check(table: Record<string, Record<string, FieldKind>>, msg: unknown): string | null {
   if (!msg || typeof msg !== 'object') return 'message is not an object';
   const m = msg as Record<string, unknown>;
   if (typeof m.type !== 'string' || !(m.type in table)) return `unknown message type ${String(m.type)}`;
+  const pixels = PIXEL_CHECKS[m.type]?.(m);
+  if (pixels) return pixels;
   for (const [field, spec] of Object.entries(table[m.type])) {
     const v = m[field];
     const kind = spec.replace('?', '') as Kind;

@@ -1,8 +1,10 @@
 // One Run click: for each selected item, in order, read its pixels from the host, run the job in the
 // engine and place the result. Sequential on purpose: one image in memory and one message in flight at a time.
-import type { HostName, HostToUi, PlaceMode, SelectedItem } from '../plugin/messages.ts';
+// Pixels stay raw where the host gives and takes raw RGBA (Photoshop): straight to the engine, straight back; a PNG is
+// made only for a host that places files (Figma, the playground), and by the components that show one.
+import { RAW_RGBA, type HostName, type HostToUi, type ImageMime, type PlaceMode, type ResultPixels, type SelectedItem } from '../plugin/messages.ts';
 import type { EncodedVideo, JobResult, Params, Progress, RgbaImage, Target } from '../worker/job.ts';
-import { composeMask } from '../worker/image/mask.ts';
+import { composeMask, levelsToRgba } from '../worker/image/mask.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
 import { EngineError } from './engine-client.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -12,7 +14,8 @@ import { ItemProgress } from './progress.ts';
 import type { Phase, ProgressPoint } from './progress.ts';
 
 export interface BatchDeps {
-  host: Pick<HostClient, 'readImage' | 'placeResult' | 'readVideo' | 'placeVideo'>;
+  /** `takesRawPixels` absent (a test's host): results are placed as PNG. */
+  host: Pick<HostClient, 'readImage' | 'placeResult' | 'readVideo' | 'placeVideo'> & Partial<Pick<HostClient, 'takesRawPixels'>>;
   engine: Pick<EngineClient, 'decode' | 'run' | 'encodePng'>;
 }
 
@@ -67,10 +70,13 @@ export interface BatchProgress {
 
 export interface ItemResult {
   item: SelectedItem;
-  /** The image result, PNG-encoded (absent for a video result). */
+  /** The image result's pixels (absent for a video result). */
+  image?: RgbaImage;
+  /** The image result as the PNG placed, where the host places files (Figma, the playground); absent where it took
+   *  raw pixels (Photoshop) and for a video. Show or save `image` otherwise (ui/image-url.ts). */
   png?: Uint8Array;
   /** What the task started from, as the host gave it (image-to-image tasks): for comparing before and after. */
-  before?: { bytes: Uint8Array; mime: string };
+  before?: ShownPixels;
   /** The video result (video tasks). */
   video?: EncodedVideo;
   width: number;
@@ -85,6 +91,26 @@ export interface ItemResult {
   /** Of that, the time spent downloading and loading the model (a next run on the same target skips it). */
   setupMs?: number;
   meta: JobResult['meta'];
+}
+
+/** Pixels as a host gave them: an encoded file, or raw RGBA (mime RAW_RGBA). */
+export interface ShownPixels {
+  bytes: Uint8Array;
+  mime: ImageMime;
+  width: number;
+  height: number;
+}
+
+/** The result's pixels as the host takes them: raw where it takes raw RGBA, else a PNG the engine encodes. */
+async function pixelsToPlace(deps: BatchDeps, image: RgbaImage): Promise<ResultPixels> {
+  if (deps.host.takesRawPixels?.()) return { rgba: image.data };
+  return { png: await deps.engine.encodePng(image) };
+}
+
+/** The engine's image of what the host read: raw pixels as they are, an encoded file decoded by the engine. */
+async function engineImage(deps: BatchDeps, image: HostToUi['image']): Promise<RgbaImage> {
+  if (image.mime === RAW_RGBA) return { width: image.width, height: image.height, data: image.bytes };
+  return deps.engine.decode(image.bytes, image.mime);
 }
 
 export interface BatchEvents {
@@ -201,13 +227,13 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
       if (events.isCancelled()) throw new EngineError('cancelled', cancelledMessage(results.length));
       const meta = result.imageMeta?.[i] ?? result.meta;
       report.step(count > 1 ? `Placing ${i + 1} / ${count}` : 'Placing result', 'place', i, count);
-      const png = await deps.engine.encodePng(image);
+      const pixels = await pixelsToPlace(deps, image);
       const name = generatedName(req.task, meta, req.modelLabel(meta.model));
       const source = req.items[0];
       // Several images form a grid (about square) anchored at the first one placed.
       const grid = i > 0 && results[0]?.placedNodeId ? { anchorNodeId: results[0].placedNodeId, index: i, columns: Math.ceil(Math.sqrt(count)) } : undefined;
-      const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', png, width: image.width, height: image.height, name, mode: 'beside', meta, ...(grid ? { grid } : {}) });
-      const done: ItemResult = { item: source ?? NO_ITEM, png, width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta };
+      const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', ...pixels, width: image.width, height: image.height, name, mode: 'beside', meta, ...(grid ? { grid } : {}) });
+      const done: ItemResult = { item: source ?? NO_ITEM, image, ...(pixels.png ? { png: pixels.png } : {}), width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta };
       results.push(done);
       events.onResult(done);
     }
@@ -251,7 +277,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       const withMask = req.task.inputs.includes('mask');
       const image = await deps.host.readImage(item.nodeId, item.name, withMask ? { withMask } : {});
       checkCancelled();
-      const rgba = await deps.engine.decode(image.bytes, image.mime);
+      const rgba = await engineImage(deps, image);
       checkCancelled();
       const mask = withMask ? await readMask(deps, image, item) : undefined;
       checkCancelled();
@@ -266,19 +292,19 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       );
       const out = result.images[0];
       if (!out) throw new EngineError('run-failed', `${req.task.label} returned no image. Try another model or target.`);
-      report.step('Encoding result', 'encode', 0, 1);
-      const png = await deps.engine.encodePng(out);
+      if (!deps.host.takesRawPixels?.()) report.step('Encoding result', 'encode', 0, 1);
+      const pixels = await pixelsToPlace(deps, out);
       checkCancelled();
       report.step('Placing result', 'place', 0, 1);
       const name = resultName(req.task, req.params, req.modelLabel(result.meta.model));
       const placed = await deps.host.placeResult({
         // A read with its mask names exactly what it read (Photoshop: the layer's bounds, not the marquee's): the
         // result goes over those pixels.
-        sourceNodeId: withMask ? image.nodeId : item.nodeId, png, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
+        sourceNodeId: withMask ? image.nodeId : item.nodeId, ...pixels, width: out.width, height: out.height, name, mode: req.placeMode, meta: result.meta,
       });
       report.done('Placed');
       const done: ItemResult = {
-        item, png, before: { bytes: image.bytes, mime: image.mime }, width: out.width, height: out.height, name, placedNodeId: placed.nodeId,
+        item, image: out, ...(pixels.png ? { png: pixels.png } : {}), before: { bytes: image.bytes, mime: image.mime, width: image.width, height: image.height }, width: out.width, height: out.height, name, placedNodeId: placed.nodeId,
         ms: Date.now() - started, setupMs: report.setupMs(), meta: result.meta,
       };
       results.push(done);
@@ -365,7 +391,14 @@ async function readChosen(chosen: ChosenClipSource, item: SelectedItem): Promise
 async function readMask(deps: BatchDeps, image: HostToUi['image'], item: SelectedItem): Promise<RgbaImage> {
   if (!image.mask?.length) throw new EngineError('bad-input', `Nothing marks what to fill in “${item.name}”: ${maskHint()}`);
   const parts = [];
-  for (const part of image.mask) parts.push({ image: await deps.engine.decode(part.png, 'image/png'), x: part.x, y: part.y });
+  for (const part of image.mask) {
+    // Raw levels (Photoshop's selection) are the amounts as they are; a PNG part is decoded by the engine.
+    if (part.alpha && part.alpha.length !== part.width * part.height) {
+      throw new EngineError('bad-input', `The host sent a mask of ${part.alpha.length} levels for ${part.width}×${part.height} px. Select the region again.`);
+    }
+    const pixels = part.alpha ? levelsToRgba(part.alpha, part.width, part.height) : await deps.engine.decode(part.png, 'image/png');
+    parts.push({ image: pixels, x: part.x, y: part.y });
+  }
   return composeMask(image.width, image.height, parts);
 }
 

@@ -2,10 +2,11 @@
 // "Use these settings" needs (a ≤64 px thumbnail as a data URL, never the full-size result), and whether its node is
 // still in the document (the same check-nodes round-trip the result card uses).
 import { useCallback, useRef, useState } from 'preact/hooks';
-import type { Params } from '../worker/job.ts';
+import type { Params, RgbaImage } from '../worker/job.ts';
 import type { ParamSpec, TaskInfo } from '../worker/tasks/task.ts';
 import type { ItemResult } from './batch.ts';
 import { placeName, taskDisplay } from './format.ts';
+import { canvasOf } from './image-url.ts';
 
 /** How many results the list keeps. */
 export const HISTORY_LIMIT = 20;
@@ -103,24 +104,33 @@ export function withPresence(list: HistoryEntry[], asked: string[], present: str
   return changed ? next : list;
 }
 
-/** A PNG thumbnail (data URL) whose longest edge is at most `edge` px; the full-size decode is dropped at once. */
-export async function thumbnail(png: Uint8Array, edge = THUMB_EDGE): Promise<string> {
-  const url = URL.createObjectURL(new Blob([png as BlobPart], { type: 'image/png' }));
+/** A PNG thumbnail (data URL) whose longest edge is at most `edge` px, from a PNG or from raw pixels (drawn on a
+ *  canvas: not encoded at full size); the full-size picture is dropped at once. */
+export async function thumbnail(pixels: Uint8Array | RgbaImage, edge = THUMB_EDGE): Promise<string> {
+  const url = pixels instanceof Uint8Array ? URL.createObjectURL(new Blob([pixels as BlobPart], { type: 'image/png' })) : undefined;
   try {
-    const img = new Image();
-    img.src = url;
-    await img.decode();
-    const k = Math.min(1, edge / Math.max(img.naturalWidth, img.naturalHeight));
+    let source: HTMLImageElement | HTMLCanvasElement;
+    if (url) {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      source = img;
+    } else {
+      source = canvasOf(pixels as RgbaImage);
+    }
+    const width = source instanceof HTMLImageElement ? source.naturalWidth : source.width;
+    const height = source instanceof HTMLImageElement ? source.naturalHeight : source.height;
+    const k = Math.min(1, edge / Math.max(width, height));
     const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, Math.round(img.naturalWidth * k));
-    canvas.height = Math.max(1, Math.round(img.naturalHeight * k));
+    canvas.width = Math.max(1, Math.round(width * k));
+    canvas.height = Math.max(1, Math.round(height * k));
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('no 2D canvas');
     ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
     return canvas.toDataURL('image/png');
   } finally {
-    URL.revokeObjectURL(url);
+    if (url) URL.revokeObjectURL(url);
   }
 }
 
@@ -133,8 +143,9 @@ export function useResultsHistory() {
     const id = nextId.current++;
     setEntries((list) => withEntry(list, entryFor(id, result, task, params, model)));
     // The thumbnail follows; a result that cannot be drawn small keeps its placeholder.
-    if (result.png) {
-      thumbnail(result.png).then(
+    const pixels = result.png ?? result.image;
+    if (pixels) {
+      thumbnail(pixels).then(
         (thumb) => setEntries((list) => (list.some((e) => e.id === id) ? list.map((e) => (e.id === id ? { ...e, thumb } : e)) : list)),
         () => undefined,
       );

@@ -2,7 +2,7 @@
 // requestId and time out with a message naming what timed out, so nothing hangs silently. The transport is
 // injectable: Figma's postMessage is the default; Photoshop's webview bridge and tests bring their own.
 import { checkHostMessage } from '../plugin/messages.ts';
-import type { HostToUi, HostMessage, UiMessage, UiToHost } from '../plugin/messages.ts';
+import type { HostToUi, HostMessage, PlaceRequest, UiMessage, UiToHost } from '../plugin/messages.ts';
 
 export interface HostTransport {
   post(msg: UiMessage): void;
@@ -51,7 +51,6 @@ interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
-type PlaceRequest = Omit<UiToHost['place-result'], 'requestId'>;
 type PlaceVideoRequest = Omit<UiToHost['place-video'], 'requestId'>;
 
 export class HostClient {
@@ -87,6 +86,11 @@ export class HostClient {
   /** The last `type` event received, if any. */
   last<K extends HostEvent>(type: K): EventPayload<K> | undefined {
     return this.lastEvent.get(type) as EventPayload<K> | undefined;
+  }
+
+  /** Whether the host reads and places raw RGBA (HostInfo.pixels, known from init): then results go to it unencoded. */
+  takesRawPixels(): boolean {
+    return this.last('init')?.host.pixels === 'rgba';
   }
 
   /** Asks the host for an item's pixels (and its mask, for inpainting). `label` names the item in the timeout message. */

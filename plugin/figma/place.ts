@@ -1,7 +1,7 @@
 // place-result: put a finished image into the document without destroying anything, as one undo step.
 // Everything that can fail is checked before the first document change, and all changes happen
 // synchronously after the last await, so no other message's changes interleave with this undo step.
-import { MAX_IMAGE_EDGE, type Message, type UiToHost } from '../messages.ts';
+import { MAX_IMAGE_EDGE, resultPng, type Message, type UiToHost } from '../messages.ts';
 import type { FigmaApi } from './api.ts';
 import { errorMessage, HostRequestError } from './api.ts';
 import { findNode, PLUGIN_DATA_KEY, topImagePaint } from './nodes.ts';
@@ -202,12 +202,12 @@ export async function placeResult(figma: FigmaApi, msg: PlaceMessage): Promise<s
   let placed: SceneNode;
   if (msg.mode === 'replace-fill') {
     const node = await findNode(figma, msg.sourceNodeId);
-    const image = createImage(figma, msg.png);
+    const image = createImage(figma, resultPng(msg));
     placed = await replaceFill(figma, node, msg, image, metaJson);
   } else {
     const source = await sourceIfPresent(figma, msg.sourceNodeId);
     const anchor = msg.grid ? await sourceIfPresent(figma, msg.grid.anchorNodeId) : null;
-    const image = createImage(figma, msg.png);
+    const image = createImage(figma, resultPng(msg));
     const paint: ImagePaint = { type: 'IMAGE', imageHash: image.hash, scaleMode: 'FILL' };
     placed = anchor && msg.grid ? placeInGrid(figma, anchor, msg.grid, msg, paint, metaJson) : placeBeside(figma, source, msg, paint, metaJson);
   }

@@ -1,6 +1,8 @@
 // The Photoshop end of the host bridge: speaks plugin/messages.ts with the UI in the panel's <webview>, over the
 // JSON-only message bridge (wire.ts), and reads and writes the document through Photoshop's DOM and imaging API.
-import { MAX_IMAGE_EDGE, checkHostMessage, type HostMessage, type Message, type SelectionSummary, type Settings, type UiMessage, type UiToHost } from '../messages.ts';
+// Pixels cross raw (RAW_RGBA, base64 on the wire) both ways: the imaging API reads and writes raw pixels, so a PNG
+// would cost an encode and a decode on each side for nothing.
+import { MAX_IMAGE_EDGE, RAW_RGBA, checkHostMessage, type HostMessage, type Message, type SelectionSummary, type Settings, type UiMessage, type UiToHost } from '../messages.ts';
 import {
   consoleLog, errorMessage, findDocument, findLayer, HostRequestError,
   type KeyValueStorage, type Log, type PhotoshopModule, type PsDocument, type PsLayer, type UxpModule, type WebviewLike,
@@ -10,8 +12,7 @@ import {
 } from './document.ts';
 import { MetaStore } from './meta-store.ts';
 import { handleUiMessage } from '../host-common.ts';
-import { decodeResult, ModalQueue, placeTarget, readPixels, writeLayer } from './pixels.ts';
-import { encodePng } from './png.ts';
+import { ModalQueue, placeTarget, readPixels, resultImage, writeLayer } from './pixels.ts';
 import { showLayer } from './show.ts';
 import { maskOutsideProblem, maskParts } from './selection-mask.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
@@ -107,7 +108,7 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         const selection = await summarize();
         uiReady = true;
         lastSelection = JSON.stringify(selection);
-        post({ type: 'init', host: { name: 'photoshop', version: ps.app.version, maxImageEdge: MAX_IMAGE_EDGE, video: true, videoPlace: 'saved-file' }, settings, selection });
+        post({ type: 'init', host: { name: 'photoshop', version: ps.app.version, maxImageEdge: MAX_IMAGE_EDGE, video: true, videoPlace: 'saved-file', pixels: 'rgba' }, settings, selection });
         if (deps.theme) post({ type: 'theme', mode: deps.theme.current() });
         return;
       }
@@ -124,12 +125,11 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
         const reading = layer ? readingFor(doc, layer, ref.region, undefined, true) : mergedReading(doc, ref.region, true);
         if ('problem' in reading) throw new HostRequestError(reading.problem);
         const { pixels } = await readPixels(ps, modal, reading.plan, layer?.name ?? MERGED_NAME);
-        const png = encodePng(pixels);
-        post({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: png, mime: 'image/png', width: pixels.width, height: pixels.height });
+        post({ type: 'image', requestId: msg.requestId, nodeId: msg.nodeId, bytes: pixels.data, mime: RAW_RGBA, width: pixels.width, height: pixels.height });
         return;
       }
       case 'place-result': {
-        const image = decodeResult(msg);
+        const image = resultImage(msg);
         const target = placeTarget(ps, msg.sourceNodeId, image.width, image.height);
         const layerId = await writeLayer(ps, modal, target, image, msg.name);
         await metaStore.set(target.doc, layerId, msg.meta);
@@ -191,10 +191,9 @@ export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge
     const read = await readPixels(ps, modal, plan, label, selection ? { selection } : {});
     if (selection && !read.mask) throw new HostRequestError(maskOutsideProblem(label));
     const mask = read.mask ? maskParts(read.mask) : undefined;
-    const png = encodePng(read.pixels);
     post({
       type: 'image', requestId: msg.requestId, nodeId: nodeIdOf({ docId: doc.id, layerId: plan.layerId, region: plan.bounds }),
-      bytes: png, mime: 'image/png', width: read.pixels.width, height: read.pixels.height, ...(mask ? { mask } : {}),
+      bytes: read.pixels.data, mime: RAW_RGBA, width: read.pixels.width, height: read.pixels.height, ...(mask ? { mask } : {}),
     });
   }
 

@@ -1,19 +1,23 @@
 // Reading and writing pixels with Photoshop's imaging API, each inside executeAsModal so Photoshop shows its own
-// progress bar and its Cancel (Escape) works. Modal scopes stay short: PNG encoding and decoding run outside them.
+// progress bar and its Cancel (Escape) works. Modal scopes stay short. Pixels cross to the UI raw (straight RGBA,
+// plugin/messages.ts RAW_RGBA) both ways: no encoding here, and none needed by the imaging API.
 // A placed result is one history step: suspendHistory before the first change, resumeHistory(commit) after the
 // last, and resumeHistory(…, false) on any failure or cancel, which drops the half-made layer.
 // 16-bit documents: pixels are read as 8-bit (getPixels componentSize 8: Photoshop converts) and results are written
 // at 16 bits in Photoshop's 16-bit range 0..32768 (Adobe's Imaging API reference, "value range" table).
-import { MAX_IMAGE_EDGE, type Message, type UiToHost } from '../messages.ts';
+import { MAX_IMAGE_EDGE, rawSizeProblem, type Message, type UiToHost } from '../messages.ts';
+import type { RgbaImage } from '../../worker/job.ts';
+import { rgbToRgba } from '../../worker/image/rgba.ts';
 import {
   activeDocument, errorMessage, findDocument, findLayer, HostRequestError,
   type ExecutionContext, type PhotoshopModule, type PsBounds, type PsCore, type PsDocument, type PsLayer,
 } from './api.ts';
 import { documentDepth, documentProblem, parseNodeId, type ReadPlan } from './document.ts';
-import { decodePng, PngError, type RgbaPixels } from './png.ts';
 import { readSelectionMask, to8Bit, type GreyPiece } from './selection-mask.ts';
 
 type PlaceMessage = Message<UiToHost, 'place-result'>;
+/** Straight 8-bit RGBA, width × height × 4 bytes. */
+export type RgbaPixels = RgbaImage;
 
 export const READ_CANCELLED = 'Cancelled in Photoshop: nothing was read.';
 export const PLACE_CANCELLED = 'Cancelled in Photoshop: the result was not placed.';
@@ -51,14 +55,7 @@ export class ModalQueue {
 export function toRgba(data: Uint8Array, width: number, height: number, components: number): Uint8Array {
   if (components === 4) return data.length === width * height * 4 ? data : data.slice(0, width * height * 4);
   if (components !== 3) throw new HostRequestError(`Photoshop returned ${components} colour components per pixel; Frontier reads RGB documents only.`);
-  const out = new Uint8Array(width * height * 4);
-  for (let i = 0, o = 0; o < out.length; i += 3, o += 4) {
-    out[o] = data[i];
-    out[o + 1] = data[i + 1];
-    out[o + 2] = data[i + 2];
-    out[o + 3] = 255;
-  }
-  return out;
+  return rgbToRgba(data.length === width * height * 3 ? data : data.subarray(0, width * height * 3), width, height).data;
 }
 
 /** `src` placed at (dx, dy) in a transparent width×height canvas (getPixels trims transparent edges). */
@@ -143,8 +140,8 @@ export function samplesForDepth(rgba: Uint8Array, depth: 8 | 16): Uint8Array | U
   return out;
 }
 
-/** Checks a place-result message and decodes its PNG (outside any modal scope). */
-export function decodeResult(msg: Pick<PlaceMessage, 'png' | 'width' | 'height' | 'mode'>): RgbaPixels {
+/** Checks a place-result message and gives its raw pixels (the UI sends Photoshop raw RGBA: nothing to decode). */
+export function resultImage(msg: Pick<PlaceMessage, 'png' | 'rgba' | 'width' | 'height' | 'mode'>): RgbaPixels {
   const { width, height } = msg;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new HostRequestError(`The result size ${width}×${height} is not a whole number of pixels. Run the task again.`);
@@ -155,17 +152,11 @@ export function decodeResult(msg: Pick<PlaceMessage, 'png' | 'width' | 'height' 
   if (msg.mode !== 'beside' && msg.mode !== 'replace-fill') {
     throw new HostRequestError(`Unknown place mode "${String(msg.mode)}". Choose "beside" or "replace-fill" in the settings.`);
   }
-  let image: RgbaPixels;
-  try {
-    image = decodePng(msg.png);
-  } catch (err) {
-    const detail = err instanceof PngError ? err.message : errorMessage(err);
-    throw new HostRequestError(`The result image could not be decoded (${detail}). Run the task again.`);
-  }
-  if (image.width !== width || image.height !== height) {
-    throw new HostRequestError(`place-result says ${width}×${height} but its PNG is ${image.width}×${image.height}. Run the task again.`);
-  }
-  return image;
+  // A PNG comes from a UI older than this panel (the panel no longer decodes files): both parts must be updated.
+  if (!msg.rgba) throw new HostRequestError('The plugin’s window sent a PNG where the panel takes raw pixels. Reload the plugin so both parts are the same version.');
+  const problem = rawSizeProblem('The result', msg.rgba, width, height);
+  if (problem) throw new HostRequestError(`${problem}. Run the task again.`);
+  return { width, height, data: msg.rgba };
 }
 
 export interface PlaceTarget {

@@ -5,7 +5,6 @@
 import type { MaskPart } from '../messages.ts';
 import { HostRequestError, type ComponentData, type PhotoshopModule, type PsBounds } from './api.ts';
 import { intersect, type ReadPlan } from './document.ts';
-import { encodeGrayPng } from './png.ts';
 
 /** A grey mask piece at (x, y) of the read image. */
 export interface GreyPiece {
@@ -92,7 +91,7 @@ export function trimmed(grey: Uint8Array, width: number, height: number, dx: num
   return { x: left + dx, y: top + dy, width: w, height: h, grey: out };
 }
 
-/** The contract's mask parts (PNG, grey level = how much to fill). */
+/** The contract's mask parts: the selection's levels raw (`alpha`, one byte per pixel = how much to fill). */
 export function maskParts(piece: GreyPiece): MaskPart[] {
-  return [{ png: encodeGrayPng(piece.width, piece.height, piece.grey), x: piece.x, y: piece.y, width: piece.width, height: piece.height }];
+  return [{ alpha: piece.grey, x: piece.x, y: piece.y, width: piece.width, height: piece.height }];
 }

@@ -10,7 +10,7 @@ import { base64ToBytes, bytesToBase64 } from '../../worker/base64.ts';
 export const WIRE_TAG = 'frontier-wire/1';
 /** Characters of message text per frame: 1 MiB keeps every single postMessage small. */
 export const FRAME_CHARS = 1 << 20;
-/** Largest message text accepted (≈190 MB of binary as base64); a 4096² RGBA image as stored PNG is ≈90 M. */
+/** Largest message text accepted (≈190 MB of binary as base64); a 4096² raw RGBA image (64 MiB) is ≈89.5 M. */
 export const MAX_MESSAGE_CHARS = 256 * 1024 * 1024;
 /** Most frames one message may have (a sender may cut smaller than FRAME_CHARS). */
 export const MAX_FRAMES = 1 << 20;

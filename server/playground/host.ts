@@ -4,6 +4,7 @@ import {
   checkHostMessage,
   checkUiMessage,
   MAX_IMAGE_EDGE,
+  resultPng,
   type HostInfo,
   type HostMessage,
   type Settings,
@@ -198,7 +199,8 @@ export class SimulatedHost {
   }
 
   private async placeResult(msg: { type: 'place-result' } & UiToHost['place-result']): Promise<void> {
-    const size = pngSize(msg.png);
+    const png = resultPng(msg);
+    const size = pngSize(png);
     if (!size) throw new Error('place-result.png is not a PNG file: encode the result as PNG before placing it.');
     if (size.width > MAX_IMAGE_EDGE || size.height > MAX_IMAGE_EDGE) {
       throw new Error(
@@ -210,7 +212,7 @@ export class SimulatedHost {
     }
     if (msg.mode !== 'beside' && msg.mode !== 'replace-fill') throw new Error(`Unknown place mode ${String(msg.mode)}: use 'beside' or 'replace-fill'.`);
     const doc = this.deps.doc;
-    const result = await bitmapFromBytes(msg.png);
+    const result = await bitmapFromBytes(png);
     const pluginData = { [META_KEY]: JSON.stringify(msg.meta) };
     // A generated image has no source: like Figma, the host finds it a free spot.
     if (msg.sourceNodeId === '' || (msg.mode === 'beside' && !doc.node(msg.sourceNodeId) && doc.region?.id !== msg.sourceNodeId)) {

@@ -11,7 +11,8 @@ import type { RgbaImage } from '../../worker/job.ts';
 import { fixtureBytes } from '../fakes/figma-harness.ts';
 import { FakeFigma } from '../fakes/figma.ts';
 
-const decode = (png: Uint8Array): RgbaImage => {
+const decode = (png: Uint8Array | undefined): RgbaImage => {
+  assert.ok(png, 'Figma sends its mask pieces as PNG files');
   const p = PNG.sync.read(Buffer.from(png));
   return { width: p.width, height: p.height, data: new Uint8Array(p.data) };
 };

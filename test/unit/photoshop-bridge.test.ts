@@ -2,16 +2,14 @@
 // what the UI is told about the selection, the pixels it reads, and the layer a result becomes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PNG } from 'pngjs';
 import type { ResultMeta } from '../../worker/job.ts';
 import type { UiMessage } from '../../plugin/messages.ts';
 import { NO_DOCUMENT_PROBLEM, nodeIdOf, parseNodeId } from '../../plugin/photoshop/document.ts';
 import { META_FILE } from '../../plugin/photoshop/meta-store.ts';
 import { PHOTOSHOP_BUSY, PLACE_CANCELLED, READ_CANCELLED } from '../../plugin/photoshop/pixels.ts';
-import { encodePng } from '../../plugin/photoshop/png.ts';
 import { SETTINGS_KEY, TOKEN_KEY } from '../../plugin/photoshop/settings.ts';
 import { FakePhotoshop, PHOTOSHOP_VERSION, type FakeDocument } from '../fakes/photoshop.ts';
-import { decodePng, expectedPixels, pattern, ready } from './photoshop-util.ts';
+import { rawPixels, expectedPixels, pattern, ready } from './photoshop-util.ts';
 
 const META: ResultMeta = { task: 'upscale', model: 'esrgan-slim-x2', target: 'wasm', params: { scale: 2 }, seed: 7, version: '0.1.0' } as unknown as ResultMeta;
 
@@ -28,7 +26,7 @@ function photo(fake: FakePhotoshop, init: Partial<Parameters<FakePhotoshop['open
 function placeMessage(requestId: string, sourceNodeId: string, width: number, height: number, fill: (x: number, y: number) => [number, number, number, number], name = 'Upscale ×2 · ESRGAN slim'): UiMessage {
   const data = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set(fill(x, y), (y * width + x) * 4);
-  return { type: 'place-result', requestId, sourceNodeId, png: encodePng({ width, height, data }), width, height, name, mode: 'beside', meta: META };
+  return { type: 'place-result', requestId, sourceNodeId, rgba: data, width, height, name, mode: 'beside', meta: META };
 }
 
 test('ui-ready answers init: Photoshop host info, default settings, the active layer, the theme', async () => {
@@ -36,7 +34,7 @@ test('ui-ready answers init: Photoshop host info, default settings, the active l
   const doc = photo(fake);
   const s = await ready(fake, { theme: { current: () => 'dark' } });
   const init = await s.next('init');
-  assert.deepEqual(init.host, { name: 'photoshop', version: PHOTOSHOP_VERSION, maxImageEdge: 4096, video: true, videoPlace: 'saved-file' });
+  assert.deepEqual(init.host, { name: 'photoshop', version: PHOTOSHOP_VERSION, maxImageEdge: 4096, video: true, videoPlace: 'saved-file', pixels: 'rgba' });
   assert.equal(init.settings.serverUrl, 'http://127.0.0.1:8740');
   assert.equal(init.selection.problem, undefined);
   const [item] = init.selection.items;
@@ -48,7 +46,7 @@ test('ui-ready answers init: Photoshop host info, default settings, the active l
   await s.close();
 });
 
-test('select a region → read-image gives exactly its pixels as PNG, read in one modal scope, image data disposed', async () => {
+test('select a region → read-image gives exactly its pixels, raw RGBA, read in one modal scope, image data disposed', async () => {
   const fake = new FakePhotoshop();
   const doc = photo(fake);
   const s = await ready(fake);
@@ -63,9 +61,9 @@ test('select a region → read-image gives exactly its pixels as PNG, read in on
   const before = s.received.length;
   await s.send({ type: 'read-image', requestId: 'r1', nodeId: item.nodeId });
   const image = await s.next('image', before);
-  assert.equal(image.mime, 'image/png');
+  assert.equal(image.mime, 'rgba');
   assert.deepEqual([image.width, image.height], [28, 10]);
-  const png = decodePng(image.bytes);
+  const png = rawPixels(image);
   assert.deepEqual([png.width, png.height], [28, 10]);
   assert.deepEqual(png.data, expectedPixels(20, 10, 28, 10));
   assert.deepEqual(fake.modalScopes, ['Frontier: reading “Cat”']);
@@ -83,7 +81,7 @@ test('the Background layer (no alpha) reads as opaque pixels', async () => {
   doc.setMarquee({ left: 0, top: 0, right: 5, bottom: 4 });
   const { selection } = await s.next('selection-changed');
   await s.send({ type: 'read-image', requestId: 'bg', nodeId: selection.items[0].nodeId });
-  const png = decodePng((await s.next('image')).bytes);
+  const png = rawPixels(await s.next('image'));
   assert.deepEqual(png.data, expectedPixels(0, 0, 5, 4));
   await s.close();
 });
@@ -99,7 +97,7 @@ test('a region whose layer lost pixels after the summary still reads at the prom
   const store = cat.store!;
   for (let y = 0; y < store.height; y++) for (let x = 0; x < 10; x++) store.data[(y * store.width + x) * 4 + 3] = 0; // erase the left 10 columns
   await s.send({ type: 'read-image', requestId: 'r', nodeId });
-  const png = decodePng((await s.next('image')).bytes);
+  const png = rawPixels(await s.next('image'));
   assert.deepEqual([png.width, png.height], [40, 30]);
   assert.equal(png.data[3], 0, 'the erased column is transparent');
   assert.deepEqual(png.data.subarray(40, 44), Uint8Array.from(pattern(18, 6)), 'column 10 holds the pixel that was there');
@@ -293,16 +291,15 @@ test('the JSON bridge carries a result over 1 MB exactly, in frames, both ways',
   let seed = 1;
   const noise = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 255;
   const message = placeMessage('big', item.nodeId, 700, 700, () => [noise(), noise(), noise(), 255]);
-  assert.ok((message as { png: Uint8Array }).png.length > 1_400_000, 'the PNG is over 1 MB');
+  const sent = (message as { rgba: Uint8Array }).rgba;
+  assert.equal(sent.length, 700 * 700 * 4, 'raw RGBA, about 2 MB');
   const before = s.received.length;
   await s.send(message);
   await s.next('placed', before);
   assert.ok(fake.webview.framesToPanel - toPanel > 1, 'sent in several frames');
   assert.ok(fake.webview.largestMessageChars < 1.2 * 1024 * 1024, `no frame over ~1 MiB (${fake.webview.largestMessageChars})`);
   const layer = doc.layerNamed('Upscale ×2 · ESRGAN slim');
-  const png = (message as { png: Uint8Array }).png;
-  const sent = PNG.sync.read(Buffer.from(png));
-  assert.deepEqual(layer.pixels({ left: 0, top: 0, right: 700, bottom: 700 }), new Uint8Array(sent.data));
+  assert.deepEqual(layer.pixels({ left: 0, top: 0, right: 700, bottom: 700 }), sent);
 
   // And back: reading the 700×700 layer crosses as several frames too, byte-exact.
   const toPage = fake.webview.framesToPage;
@@ -310,7 +307,7 @@ test('the JSON bridge carries a result over 1 MB exactly, in frames, both ways',
   await s.send({ type: 'read-image', requestId: 'big-read', nodeId: item.nodeId });
   const image = await s.next('image', mark);
   assert.ok(fake.webview.framesToPage - toPage > 1);
-  assert.deepEqual(decodePng(image.bytes).data, doc.layerNamed('Noise').pixels({ left: 0, top: 0, right: 700, bottom: 700 }));
+  assert.deepEqual(rawPixels(image).data, doc.layerNamed('Noise').pixels({ left: 0, top: 0, right: 700, bottom: 700 }));
   await s.close();
 });
 

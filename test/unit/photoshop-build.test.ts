@@ -1,47 +1,35 @@
 // The Photoshop build: manifest v5 with the permissions the panel needs, the panel page and bundle, icons for every
-// manifest entry, and the .ccx (a zip read back here entry by entry with node:zlib).
+// manifest entry, and the .ccx, read back by an independent reader (Python's zipfile, which checks every CRC).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { buildPhotoshop, normalizeDomain, writeZip } from '../../plugin/build-photoshop.ts';
-import { crc32 } from '../../plugin/photoshop/png.ts';
 import { WireReceiver, WireSender } from '../../plugin/photoshop/wire.ts';
 import type { HostMessage } from '../../plugin/messages.ts';
 import { FakePhotoshop } from '../fakes/photoshop.ts';
 
 interface Icon { width: number; height: number; path: string; scale: number[] }
 
-/** Entries of a zip, read from its central directory, each checked against its CRC. */
-function readZip(zip: Uint8Array): Map<string, Uint8Array> {
-  const buf = Buffer.from(zip);
-  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(end >= 0, 'end of central directory present');
-  const count = buf.readUInt16LE(end + 10);
-  let at = buf.readUInt32LE(end + 16);
-  const files = new Map<string, Uint8Array>();
-  for (let i = 0; i < count; i++) {
-    assert.equal(buf.readUInt32LE(at), 0x02014b50);
-    const method = buf.readUInt16LE(at + 10);
-    const crc = buf.readUInt32LE(at + 16);
-    const size = buf.readUInt32LE(at + 20);
-    const nameLength = buf.readUInt16LE(at + 28);
-    const extraLength = buf.readUInt16LE(at + 30);
-    const commentLength = buf.readUInt16LE(at + 32);
-    const local = buf.readUInt32LE(at + 42);
-    const name = buf.subarray(at + 46, at + 46 + nameLength).toString('utf8');
-    assert.equal(buf.readUInt32LE(local), 0x04034b50);
-    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
-    const body = buf.subarray(start, start + size);
-    const data = new Uint8Array(method === 8 ? inflateRawSync(body) : body);
-    assert.equal(crc32(data), crc, `${name} CRC`);
-    files.set(name, data);
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return files;
+const PYTHON = '/usr/bin/python3';
+/** Lists a zip's entries with Python's zipfile after testzip() (every entry's CRC): name → base64 of its bytes. */
+const READ_ZIP_PY = `
+import base64, json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    bad = z.testzip()
+    if bad is not None:
+        sys.exit(f"bad CRC in {bad}")
+    json.dump({i.filename: [i.compress_type, base64.b64encode(z.read(i)).decode()] for i in z.infolist()}, sys.stdout)
+`;
+
+/** Entries of the zip at `path` as Python's zipfile reads them, each checked against its CRC. */
+function readZip(path: string): Map<string, { method: number; data: Uint8Array }> {
+  const out = execFileSync(PYTHON, ['-c', READ_ZIP_PY, path], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const entries = JSON.parse(out) as Record<string, [number, string]>;
+  return new Map(Object.entries(entries).map(([name, [method, b64]]) => [name, { method, data: new Uint8Array(Buffer.from(b64, 'base64')) }]));
 }
 
 test('build: manifest v5 for PS 26+, webview with local rendering and the message bridge, extra server domains', async () => {
@@ -77,23 +65,37 @@ test('build: manifest v5 for PS 26+, webview with local rendering and the messag
       }
     }
 
-    const files = readZip(new Uint8Array(await readFile(ccx!)));
+    const files = readZip(ccx!);
     assert.ok(files.has('manifest.json') && files.has('index.html') && files.has('panel.js') && files.has('webview/index.html'));
-    assert.deepEqual(files.get('manifest.json'), new Uint8Array(await readFile(join(outDir, 'manifest.json'))));
+    for (const name of ['manifest.json', 'index.html', 'panel.js', 'webview/index.html', 'icons/panel-dark@2x.png']) {
+      assert.deepEqual(files.get(name)?.data, new Uint8Array(await readFile(join(outDir, name))), name);
+    }
+    assert.equal(files.get('panel.js')?.method, 8, 'text is deflated');
     assert.equal(files.size, 4 + icons.length * 2);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
 });
 
-test('zip writer: stored and deflated entries with UTF-8 names read back exactly', () => {
+test('zip writer: entries with UTF-8 names, empty and incompressible ones, read back exactly by Python’s zipfile', async () => {
+  let seed = 7;
+  const noise = Uint8Array.from({ length: 4000 }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 255);
   const entries = [
     { path: 'a.txt', data: new TextEncoder().encode('hello '.repeat(1000)) },
     { path: 'dir/ü.bin', data: Uint8Array.from({ length: 300 }, (_, i) => (i * 97) & 255) },
     { path: 'empty', data: new Uint8Array(0) },
+    { path: 'noise.bin', data: noise },
   ];
-  const files = readZip(writeZip(entries));
-  for (const e of entries) assert.deepEqual(files.get(e.path), e.data);
+  const dir = await mkdtemp(join(tmpdir(), 'frontier-zip-'));
+  try {
+    const path = join(dir, 'test.zip');
+    await writeFile(path, writeZip(entries));
+    const files = readZip(path);
+    assert.deepEqual([...files.keys()].sort(), entries.map((e) => e.path).sort());
+    for (const e of entries) assert.deepEqual(files.get(e.path)?.data, e.data, e.path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('--domain takes origins only, http or https', () => {

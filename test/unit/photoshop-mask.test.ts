@@ -1,34 +1,33 @@
 // The marquee selection as the inpainting mask (read-image withMask) against the fake Photoshop: the whole layer's
-// pixels plus the selection as grey PNG pieces in that image's coordinates, pixel-exact, in one modal scope.
+// pixels plus the selection as raw grey levels in that image's coordinates, pixel-exact, in one modal scope.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PNG } from 'pngjs';
 import type { HostToUi } from '../../plugin/messages.ts';
 import { MARQUEE_MASK_LABEL, parseNodeId } from '../../plugin/photoshop/document.ts';
 import { PHOTOSHOP_BUSY, READ_CANCELLED } from '../../plugin/photoshop/pixels.ts';
 import { FakePhotoshop, type FakeDocument, type LayerInit, type PanelSession } from '../fakes/photoshop.ts';
-import { decodePng, expectedPixels, pattern, ready } from './photoshop-util.ts';
+import { rawPixels, expectedPixels, pattern, ready } from './photoshop-util.ts';
 
 
 function photo(fake: FakePhotoshop, layer: LayerInit = { name: 'Cat', rect: { left: 8, top: 6, width: 40, height: 30 }, fill: pattern }, bitsPerChannel?: string): FakeDocument {
   return fake.openDocument({ title: 'photo.psd', width: 64, height: 48, background: [255, 255, 255, 255], layers: [layer], bitsPerChannel });
 }
 
-/** The mask parts painted into one width×height grey image (max of the pieces), checking each piece's PNG. */
+/** The mask parts painted into one width×height grey image (max of the pieces), checking each piece's raw levels. */
 function maskImage(image: HostToUi['image']): Uint8Array {
   assert.ok(image.mask && image.mask.length > 0, 'the answer carries mask parts');
   const out = new Uint8Array(image.width * image.height);
   for (const part of image.mask) {
-    const png = PNG.sync.read(Buffer.from(part.png));
-    assert.deepEqual([png.width, png.height], [part.width, part.height], 'the PNG has the part’s size');
+    assert.equal(part.png, undefined, 'raw, not a PNG');
+    assert.ok(part.alpha, 'one level per pixel');
+    assert.equal(part.alpha.length, part.width * part.height, 'the levels fill the part’s size');
     for (let y = 0; y < part.height; y++) {
       for (let x = 0; x < part.width; x++) {
-        const i = (y * part.width + x) * 4;
-        assert.equal(png.data[i], png.data[i + 1], 'grey');
+        const level = part.alpha[y * part.width + x];
         const tx = part.x + x;
         const ty = part.y + y;
         if (tx < 0 || ty < 0 || tx >= image.width || ty >= image.height) continue;
-        out[ty * image.width + tx] = Math.max(out[ty * image.width + tx], png.data[i]);
+        out[ty * image.width + tx] = Math.max(out[ty * image.width + tx], level);
       }
     }
   }
@@ -71,7 +70,7 @@ test('a marquee marks the active layer’s item as masked; withMask reads the wh
 
   const image = await readWithMask(s, item.nodeId);
   assert.deepEqual([image.width, image.height], [40, 30], 'the whole layer, not the marquee');
-  const png = decodePng(image.bytes);
+  const png = rawPixels(image);
   assert.deepEqual(png.data, expectedPixels(8, 6, 40, 30));
   assert.deepEqual(maskImage(image), expectedMask(40, 30, 8, 6, inRect(marquee)));
   assert.deepEqual(image.mask!.map(({ x, y, width, height }) => ({ x, y, width, height })), [{ x: 12, y: 4, width: 10, height: 10 }], 'one piece, at the marquee in layer pixels');
@@ -94,7 +93,7 @@ test('a layer offset in the document and past the canvas: pixels clipped to the 
   const [item] = (await s.next('selection-changed')).selection.items;
   const image = await readWithMask(s, item.nodeId);
   assert.deepEqual([image.width, image.height], [30, 25]);
-  assert.deepEqual(decodePng(image.bytes).data, expectedPixels(0, 0, 30, 25));
+  assert.deepEqual(rawPixels(image).data, expectedPixels(0, 0, 30, 25));
   assert.deepEqual(maskImage(image), expectedMask(30, 25, 0, 0, inRect(marquee)));
   assert.deepEqual(image.mask!.map(({ x, y, width, height }) => ({ x, y, width, height })), [{ x: 20, y: 10, width: 10, height: 15 }], 'cut at the layer’s edge');
   assert.equal(fake.liveImageData, 0);
@@ -110,7 +109,7 @@ test('a layer inside the document away from its origin: the marquee lands at its
   const [item] = (await s.next('selection-changed')).selection.items;
   const image = await readWithMask(s, item.nodeId);
   assert.deepEqual([image.width, image.height], [20, 16]);
-  assert.deepEqual(decodePng(image.bytes).data, expectedPixels(30, 20, 20, 16));
+  assert.deepEqual(rawPixels(image).data, expectedPixels(30, 20, 20, 16));
   const mask = maskImage(image);
   assert.deepEqual(mask, expectedMask(20, 16, 30, 20, inRect(marquee)));
   assert.equal(mask.reduce((n, v) => n + (v === 255 ? 1 : 0), 0), 25, 'exactly the 5×5 overlap is 255');

@@ -2,15 +2,13 @@
 // and 16-bit documents (read as 8-bit, results written back at 16 bits in Photoshop's 0..32768 range).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PNG } from 'pngjs';
 import type { ResultMeta } from '../../worker/job.ts';
-import type { UiMessage } from '../../plugin/messages.ts';
+import type { HostToUi, UiMessage } from '../../plugin/messages.ts';
 import { MARQUEE_MASK_LABEL, MERGED_NAME, parseNodeId } from '../../plugin/photoshop/document.ts';
 import { samplesForDepth } from '../../plugin/photoshop/pixels.ts';
-import { encodePng } from '../../plugin/photoshop/png.ts';
 import { SETTINGS_KEY } from '../../plugin/photoshop/settings.ts';
 import { FakePhotoshop, type FakeDocument } from '../fakes/photoshop.ts';
-import { ready } from './photoshop-util.ts';
+import { rawPixels, ready } from './photoshop-util.ts';
 
 type Rgba = [number, number, number, number];
 const pattern = (x: number, y: number): Rgba => [(x * 7) & 255, (y * 11) & 255, (x + y) & 255, 255];
@@ -38,10 +36,10 @@ function pixels(fill: (x: number, y: number) => Rgba, left: number, top: number,
   return out;
 }
 
-const decode = (bytes: Uint8Array) => new Uint8Array(PNG.sync.read(Buffer.from(bytes)).data);
+const decode = (image: HostToUi['image']) => rawPixels(image).data;
 
 function place(requestId: string, sourceNodeId: string, width: number, height: number, fill: (x: number, y: number) => Rgba): UiMessage {
-  return { type: 'place-result', requestId, sourceNodeId, png: encodePng({ width, height, data: pixels(fill, 0, 0, width, height) }), width, height, name: 'Result', mode: 'beside', meta: META };
+  return { type: 'place-result', requestId, sourceNodeId, rgba: pixels(fill, 0, 0, width, height), width, height, name: 'Result', mode: 'beside', meta: META };
 }
 
 test('readMerged: one item for the merged image of the visible layers, read as that composite', async () => {
@@ -58,7 +56,7 @@ test('readMerged: one item for the merged image of the visible layers, read as t
   await s.send({ type: 'read-image', requestId: 'm', nodeId });
   const image = await s.next('image');
   assert.deepEqual([image.width, image.height], [64, 48]);
-  assert.deepEqual(decode(image.bytes), pixels(merged, 0, 0, 64, 48), 'the composite, without the hidden layer');
+  assert.deepEqual(decode(image), pixels(merged, 0, 0, 64, 48), 'the composite, without the hidden layer');
   assert.equal(fake.liveImageData, 0);
 
   // A marquee cuts the merged image and is its mask; a withMask read gives the whole canvas plus the mask.
@@ -68,7 +66,7 @@ test('readMerged: one item for the merged image of the visible layers, read as t
   assert.deepEqual([item.name, item.width, item.height, item.kind], ['Merged (visible layers, selection)', 20, 14, 'region']);
   assert.deepEqual(item.mask, { label: MARQUEE_MASK_LABEL });
   await s.send({ type: 'read-image', requestId: 'r', nodeId: item.nodeId });
-  assert.deepEqual(decode((await s.next('image', mark)).bytes), pixels(merged, 40, 30, 20, 14));
+  assert.deepEqual(decode(await s.next('image', mark)), pixels(merged, 40, 30, 20, 14));
   const before = s.received.length;
   await s.send({ type: 'read-image', requestId: 'w', nodeId: item.nodeId, withMask: true });
   const whole = await s.next('image', before);
@@ -126,7 +124,7 @@ test('16-bit documents: read as exact 8-bit pixels, results written at 16 bits (
   const [item] = init.selection.items;
   assert.deepEqual([item.name, item.width, item.height], ['Cat', 40, 30]);
   await s.send({ type: 'read-image', requestId: 'r', nodeId: item.nodeId });
-  assert.deepEqual(decode((await s.next('image')).bytes), pixels(pattern, 8, 6, 40, 30));
+  assert.deepEqual(decode(await s.next('image')), pixels(pattern, 8, 6, 40, 30));
 
   const fill = (x: number, y: number): Rgba => [x * 20, y * 30, 255, x === 0 ? 0 : 128 + y];
   const mark = s.received.length;

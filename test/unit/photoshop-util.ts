@@ -1,6 +1,6 @@
-// Shared by the Photoshop panel unit tests: a known pixel pattern, a panel that has said hello, PNG decoding.
-import { PNG } from 'pngjs';
-import type { UiMessage } from '../../plugin/messages.ts';
+// Shared by the Photoshop panel unit tests: a known pixel pattern, a panel that has said hello, the raw pixels read.
+import assert from 'node:assert/strict';
+import { RAW_RGBA, type HostToUi, type UiMessage } from '../../plugin/messages.ts';
 import { startPanel, type FakePhotoshop, type PanelSession } from '../fakes/photoshop.ts';
 
 export type Rgba = [number, number, number, number];
@@ -23,7 +23,9 @@ export async function ready(fake: FakePhotoshop, options: Parameters<typeof star
   return s;
 }
 
-export function decodePng(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
-  const png = PNG.sync.read(Buffer.from(bytes));
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
+/** The pixels of an `image` answer, which the panel sends raw (RAW_RGBA, width × height × 4 bytes). */
+export function rawPixels(image: Pick<HostToUi['image'], 'bytes' | 'mime' | 'width' | 'height'>): { width: number; height: number; data: Uint8Array } {
+  assert.equal(image.mime, RAW_RGBA, 'the panel sends raw RGBA');
+  assert.equal(image.bytes.length, image.width * image.height * 4, 'width × height × 4 bytes');
+  return { width: image.width, height: image.height, data: image.bytes };
 }

@@ -1,15 +1,16 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ShownPixels } from '../batch.ts';
+import { useImageUrl } from '../image-url.ts';
 
 /**
  * Before and after, one over the other, split where the slider is: the source on the left of the line, the result on
  * its right (both fitted to the same box: an upscale shows the source enlarged, as a designer compares them). Drag the
  * slider, or click and drag on the picture; the arrow keys move it; Escape closes.
  */
-export function CompareView(props: { name: string; before: { bytes: Uint8Array; mime: string }; after: Uint8Array; width: number; height: number; onClose(): void }) {
-  const beforeUrl = useMemo(() => URL.createObjectURL(new Blob([props.before.bytes as BlobPart], { type: props.before.mime })), [props.before]);
-  const afterUrl = useMemo(() => URL.createObjectURL(new Blob([props.after as BlobPart], { type: 'image/png' })), [props.after]);
-  useEffect(() => () => URL.revokeObjectURL(beforeUrl), [beforeUrl]);
-  useEffect(() => () => URL.revokeObjectURL(afterUrl), [afterUrl]);
+export function CompareView(props: { name: string; before: ShownPixels; after: ShownPixels; width: number; height: number; onClose(): void }) {
+  // Files as they are; raw pixels (Photoshop's) made PNGs by the browser to be shown.
+  const beforeUrl = useImageUrl(props.before);
+  const afterUrl = useImageUrl(props.after);
   const [split, setSplit] = useState(50);
   const stage = useRef<HTMLDivElement>(null);
   const slider = useRef<HTMLInputElement>(null);

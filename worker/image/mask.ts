@@ -30,6 +30,16 @@ export function amountsToRgba(amounts: Float32Array, width: number, height: numb
   return { width, height, data };
 }
 
+/** Opaque grey RGBA from one level per pixel (a host's raw mask: 255 = fill), width × height levels. */
+export function levelsToRgba(levels: Uint8Array, width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < width * height; i++, j += 4) {
+    data[j] = data[j + 1] = data[j + 2] = levels[i];
+    data[j + 3] = 255;
+  }
+  return { width, height, data };
+}
+
 /** Smallest box holding every pixel with an amount above 0, or null for an empty mask. */
 export function maskBounds(amounts: Float32Array, width: number, height: number): Box | null {
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
