@@ -38,6 +38,11 @@ export interface TritonConfigOptions {
   maxBatchSize: number;
   /** Comment lines at the top of the file. */
   header?: string;
+  /**
+   * Why this model must not be batched, if it must not: Triton then gets max_batch_size 0 and the full dims (a step
+   * of a recurrence the client drives sends one clip's tensors per call, and its graph is exported for batch 1).
+   */
+  noBatching?: string;
 }
 
 export interface TritonConfig {
@@ -72,7 +77,7 @@ export function buildTritonConfig(opts: TritonConfigOptions): TritonConfig {
   if (!Number.isInteger(opts.maxBatchSize) || opts.maxBatchSize < 0) {
     throw new Error(`The max batch size must be a whole number ≥ 0, got ${opts.maxBatchSize}.`);
   }
-  const { maxBatchSize, reason } = batching(opts.io, opts.maxBatchSize);
+  const { maxBatchSize, reason } = opts.noBatching ? { maxBatchSize: 0, reason: opts.noBatching } : batching(opts.io, opts.maxBatchSize);
   const batched = maxBatchSize > 0;
   const fields: PbField[] = [
     { key: 'name', value: opts.name },

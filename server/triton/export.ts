@@ -1,7 +1,15 @@
 // `npm run export:triton -- --out <dir>`: writes a Triton model repository (<out>/<id>/config.pbtxt and
 // <out>/<id>/1/model.onnx) for the registry's built models, so they can be served by Triton or KServe at scale.
 // Every model file is checked against the card's sha256 and its real signature against the card before anything
-// is written; the config is built from the model's real inputs and outputs.
+// is written; the config is built from the model's real inputs and outputs. Models converted on this machine (the
+// local registry: `npm run convert`, the model manager) are exported too.
+//
+// Multi-part models whose loop runs on the client (TTVSR: flow, features, align, refine, reconstruct) are exported
+// part by part, each a model of its own under its card id (version 1), without batching: a Triton ensemble is a
+// graph without loops, so it cannot hold TTVSR's recurrence over frames and keyframes. The recurrence stays where it
+// is, in TypeScript (worker/video/ttvsr.ts), and each part call is one OIP /infer of that part's model: Frontier's
+// server does this for video jobs with jobs.inferUrl pointing at Triton (server/jobs/runner.ts); its state (token
+// buffers) travels as ordinary input tensors, so any replica serves any call. Each part's config.pbtxt says so.
 import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +18,8 @@ import type { ModelCard, Registry } from '../../worker/models/card.ts';
 import { sha256Hex } from '../../worker/models/loader.ts';
 import { sha256OfFile } from '../../worker/models/file-source.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH } from '../../worker/platform-node.ts';
+import { LOCAL_REGISTRY, mergeRegistries, readLocalRegistry } from '../../models/local-models.ts';
+import { TTVSR_PARTS, type TtvsrPart } from '../../worker/video/ttvsr-card.ts';
 import { buildTritonConfig } from './config.ts';
 import { checkAgainstCard, readModelIo, type ModelIo, type ModelTensor } from './model-io.ts';
 
@@ -17,6 +27,11 @@ export interface TritonExportOptions {
   /** The model repository folder; created if missing (its parent must exist). */
   out: string;
   registryPath?: string;
+  /**
+   * Models converted on this machine, merged over the registry (default: models/build/local-registry.json when the
+   * registry is the default one; none otherwise). null: none.
+   */
+  localRegistryPath?: string | null;
   modelDir?: string;
   /** Model ids to export; default: every registry model whose file is built. */
   models?: string[];
@@ -171,6 +186,25 @@ function describe(tensors: ModelTensor[]): string {
   return tensors.map((t) => `${t.name} ${t.dtype} [${t.dims.join(',')}]`).join(', ');
 }
 
+/**
+ * For a part of a TTVSR pipeline: the lines its config.pbtxt starts with, saying which part it is, which models are
+ * its siblings and that the client drives the loop (one /infer per part call). Null for a whole model.
+ */
+export function pipelinePart(card: ModelCard): { lines: string[] } | null {
+  const { pipeline, role } = card;
+  if (card.task !== 'upscale-video' || !pipeline || !role || !TTVSR_PARTS.includes(role as TtvsrPart)) return null;
+  const siblings = TTVSR_PARTS.map((p) => `${p}: ${pipeline[p] ?? '?'}`).join(', ');
+  return {
+    lines: [
+      `Part "${role}" of the TTVSR pipeline ${pipeline.id} (${siblings}; each its own model here, version 1).`,
+      'No ensemble: the recurrence over frames and keyframes is a loop, which a Triton ensemble cannot express. The client',
+      "drives it (Frontier's worker/video/ttvsr.ts, run by its server's video jobs with jobs.inferUrl set to this Triton) and",
+      'sends each part call as one /v2/models/<part>/infer; the recurrent state travels as input tensors, so the calls are',
+      'stateless and any instance serves any call. Feature maps are float32 NCHW; frames are RGB in 0..1.',
+    ],
+  };
+}
+
 export function tritonHint(out: string, gpu: boolean): string {
   return [
     `Serve the repository with Triton (Open Inference Protocol over HTTP on port 8000${gpu ? '; no GPU there? export with --cpu' : ''}):`,
@@ -192,7 +226,8 @@ export async function exportTritonRepository(opts: TritonExportOptions): Promise
   const out = resolve(opts.out);
   const registryPath = opts.registryPath ?? REGISTRY_PATH;
   const modelDir = opts.modelDir ?? MODEL_FILES_DIR;
-  const registry = await readRegistry(registryPath);
+  const localPath = opts.localRegistryPath === undefined ? (opts.registryPath ? null : LOCAL_REGISTRY) : opts.localRegistryPath;
+  const registry = mergeRegistries(await readRegistry(registryPath), localPath ? readLocalRegistry(localPath) : null);
   const { chosen, skipped } = await selectModels(registry, modelDir, opts.models);
 
   // Check every model before writing anything, so a bad file never leaves a half-updated repository.
@@ -210,12 +245,14 @@ export async function exportTritonRepository(opts: TritonExportOptions): Promise
       throw new Error(`${card.id}: ${(err as Error).message}`);
     }
     checkAgainstCard(card, io);
+    const part = pipelinePart(card);
     const header = [
-      `${card.label} (${card.id}): ${card.task}, ×${card.io.scale}, ${card.license}.`,
-      `Written by "npm run export:triton" from models/registry.json; 1/model.onnx has sha256 ${card.files[0].sha256}.`,
-      `Pixels: ${card.io.image.layout}, values ${card.io.image.range[0]}..${card.io.image.range[1]}.`,
+      part ? `${card.label} (${card.id}): ${card.task}, ${card.license}.` : `${card.label} (${card.id}): ${card.task}, ×${card.io.scale}, ${card.license}.`,
+      `Written by "npm run export:triton" from the model registry; 1/model.onnx has sha256 ${card.files[0].sha256}.`,
+      ...(part ? part.lines : [`Pixels: ${card.io.image.layout}, values ${card.io.image.range[0]}..${card.io.image.range[1]}.`]),
     ].join('\n');
-    planned.push({ card, source, io, config: buildTritonConfig({ name: card.id, io, gpu, tensorrt, maxBatchSize, header }) });
+    const noBatching = part ? `one step of ${card.pipeline!.id}'s recurrence, which the client drives: one clip's tensors per call` : undefined;
+    planned.push({ card, source, io, config: buildTritonConfig({ name: card.id, io, gpu, tensorrt, maxBatchSize, header, noBatching }) });
   }
 
   await prepareOut(out);
@@ -244,12 +281,21 @@ export async function exportTritonRepository(opts: TritonExportOptions): Promise
   for (const s of skipped) log(`– ${s.id}: skipped, ${s.reason}`);
   log(`\nWrote ${exported.length} model${exported.length === 1 ? '' : 's'} to ${out}.`);
   log(tritonHint(out, gpu));
+  if (planned.some((p) => pipelinePart(p.card))) {
+    // The align calls carry the keyframe token buffers (server/jobs/runner.ts): ≈350 MB at 320×180 at full width.
+    log(
+      'TTVSR: point Frontier\'s server at this Triton (its jobs.inferUrl option; no command-line flag yet) to run its video jobs there, one /infer per part call;\n' +
+        'its align calls carry the keyframe tokens (hundreds of MB per call at 320×180): raise Triton\'s --http-max-input-size (default 64 MB).',
+    );
+  }
   return { out, exported, skipped };
 }
 
 const USAGE = `Usage: npm run export:triton -- --out <dir> [--models id,…] [--cpu] [--tensorrt] [--max-batch-size N] [--copy]
 
-Writes a Triton model repository: <dir>/<model id>/config.pbtxt and <dir>/<model id>/1/model.onnx.
+Writes a Triton model repository: <dir>/<model id>/config.pbtxt and <dir>/<model id>/1/model.onnx, for the models
+built in models/build/files and those converted on this machine (npm run convert). TTVSR goes as its five parts, one
+model each: its recurrence runs on the client, one /infer per part call (Frontier's server with jobs.inferUrl).
 
   --out <dir>          the repository folder (created; its parent must exist)
   --models id,…        models to export (default: every model built in models/build/files)

@@ -20,8 +20,8 @@ export interface FakeModel {
   platform: string;
   inputs: { name: string; datatype: string; shape: number[] }[];
   outputs: { name: string; datatype: string; shape: number[] }[];
-  /** Output tensors from the inputs (already checked against `inputs`). */
-  compute(inputs: Record<string, FakeTensor>): FakeTensor[];
+  /** Output tensors from the inputs (already checked against `inputs`); a model run by onnxruntime answers later. */
+  compute(inputs: Record<string, FakeTensor>): FakeTensor[] | Promise<FakeTensor[]>;
 }
 
 export interface FakeBehaviour {
@@ -226,7 +226,7 @@ export async function startFakeOipServer(opts: { models?: FakeModel[]; behaviour
       });
       if (closed) return; // the client went away (cancel or timeout)
     }
-    const produced = model.compute(inputs);
+    const produced = await model.compute(inputs);
     const wanted: NonNullable<ParsedRequest['outputs']> = request.outputs ?? produced.map((t) => ({ name: t.name }));
     const binaryAll = request.parameters?.binary_data_output === true;
     const outputs: Record<string, unknown>[] = [];
