@@ -459,23 +459,27 @@ export class FakeWebview implements WebviewLike {
   private readonly pageListeners = new Set<Listener>();
   framesToPage = 0;
   framesToPanel = 0;
+  /** Characters carried each way (JSON text of every frame): what a message costs the bridge. */
+  charsToPage = 0;
+  charsToPanel = 0;
   largestMessageChars = 0;
 
   constructor(readonly maxBridgeMessageChars = 4 * 1024 * 1024) {}
 
-  private carry(value: unknown, direction: string): unknown {
+  private carry(value: unknown, direction: string): { copy: unknown; chars: number } {
     const problem = jsonProblem(value);
     if (problem) throw new TypeError(`${direction} carries JSON only: ${problem}`);
     const text = JSON.stringify(value);
     if (text.length > this.maxBridgeMessageChars) throw new RangeError(`${direction}: message of ${text.length} characters is over the bridge's ${this.maxBridgeMessageChars}`);
     this.largestMessageChars = Math.max(this.largestMessageChars, text.length);
-    return JSON.parse(text);
+    return { copy: JSON.parse(text), chars: text.length };
   }
 
   /** Panel → page (the element's postMessage). */
   postMessage(message: unknown): void {
-    const copy = this.carry(message, 'webview.postMessage');
+    const { copy, chars } = this.carry(message, 'webview.postMessage');
     this.framesToPage++;
+    this.charsToPage += chars;
     setTimeout(() => this.pageListeners.forEach((l) => l({ data: copy })), 0);
   }
   addEventListener(type: 'message', listener: Listener): void {
@@ -489,8 +493,9 @@ export class FakeWebview implements WebviewLike {
   readonly page = {
     uxpHost: {
       postMessage: (message: unknown) => {
-        const copy = this.carry(message, 'window.uxpHost.postMessage');
+        const { copy, chars } = this.carry(message, 'window.uxpHost.postMessage');
         this.framesToPanel++;
+        this.charsToPanel += chars;
         // UXP hands the panel an event object; the payload sits in `data`, as in a DOM MessageEvent.
         setTimeout(() => this.panelListeners.forEach((l) => l({ type: 'message', data: copy })), 0);
       },
