@@ -62,6 +62,7 @@ test('jobs queued while one runs keep what was set up, run in order, and go on a
     await ui.getByTestId('queue-entry').nth(2).getByTestId('queue-remove').click();
     await ui.getByTestId('queue-entry').nth(2).waitFor({ state: 'detached' });
     assert.deepEqual(await queueWords(ui), ['Upscale ×4 · Best — 1 image', 'Upscale ×2 · Fast — 2 images']);
+    assert.equal(await ui.getByTestId('queue-now').innerText(), 'Now\nUpscale ×2 · Best — 1 image', 'which job runs now');
     await assertInView(ui, 'progress', 'cancel', 'queue-add', 'queue');
     await page.locator('#plugin').screenshot({ path: join(shots, 'queue-two-waiting-320x560.png') });
 

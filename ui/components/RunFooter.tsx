@@ -5,6 +5,7 @@ import type { HistoryEntry } from '../history.ts';
 import type { Problem, Shown } from '../model.ts';
 import { fractionAt, remainingText } from '../progress.ts';
 import type { JobSpec } from '../queue.ts';
+import { jobLine } from '../queue.ts';
 import { ErrorPanel } from './ErrorPanel.tsx';
 import type { ErrorAction } from './ErrorPanel.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
@@ -105,6 +106,13 @@ export function RunFooter(props: RunFooterProps) {
         <div class="run-outcome" ref={outcomeRef} tabIndex={-1} data-testid="run-outcome">
           {problem && <ErrorPanel message={problem.message} code={problem.code} tone={problem.tone} actions={props.problemActions} onDismiss={dismissing(props.onDismissProblem)} />}
           {result && !running && <ResultPreview result={result} hostName={props.hostInfo?.name} onDismiss={dismissing(props.onDismissResult)} />}
+        </div>
+      )}
+      {/* With jobs waiting, which one runs now: the queue's Next follows it. */}
+      {props.running && props.queue.length > 0 && (
+        <div class="queue-head queue-now" data-testid="queue-now">
+          <span class="queue-title">Now</span>
+          <span class="queue-words">{jobLine(props.running)}</span>
         </div>
       )}
       {progress && (
