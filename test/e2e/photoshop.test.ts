@@ -57,6 +57,18 @@ test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new laye
     console.log(`Photoshop panel (browser WASM) vs CLI: max abs diff ${diff.max}, mean ${diff.mean.toFixed(4)}`);
     assert.ok(diff.max <= MAX_ABS_DIFF && diff.mean <= MAX_MEAN_DIFF, `panel and CLI differ: ${JSON.stringify(diff)}`);
 
+    // Photoshop took the raw pixels (nothing was encoded to place them): the result card and Compare draw them.
+    const natural = (selector: string) => s.page.locator(selector).evaluate((img) => new Promise<[number, number]>((resolve) => {
+      const i = img as HTMLImageElement;
+      if (i.complete && i.naturalWidth > 0) resolve([i.naturalWidth, i.naturalHeight]);
+      else i.addEventListener('load', () => resolve([i.naturalWidth, i.naturalHeight]), { once: true });
+    }));
+    assert.deepEqual(await natural('[data-testid="result"] > img'), [48, 40], 'the result card shows the result');
+    await s.page.locator('[data-testid="compare-open"]').click();
+    assert.deepEqual(await natural('[data-testid="compare-before"]'), [width, height], 'Compare shows the pixels read');
+    assert.deepEqual(await natural('[data-testid="compare-after"]'), [48, 40]);
+    await s.page.locator('[data-testid="compare-close"]').click();
+
     const meta = JSON.parse(s.fake.dataFiles.get(META_FILE)!) as { records: [string, string][] };
     const [key, json] = meta.records.at(-1)!;
     assert.equal(key, `file:/photos/chelsea.psd#${layer.id}`);
