@@ -397,7 +397,7 @@ export class PanelModel {
     } finally {
       const notice = finishNotice(
         { words: resultWords(task, params), ms: Date.now() - started, ...outcome, cancelled: this.cancelRequested },
-        panelOutOfSight(document, window.innerHeight),
+        typeof document !== 'undefined' && panelOutOfSight(document, window.innerHeight), // no document: Node tests
       );
       if (notice) this.host.send({ type: 'notify', ...notice });
       this.currentJob = null;
