@@ -68,6 +68,9 @@ test('Photoshop panel: select → Upscale ×2 (ESRGAN slim, WASM) → a new laye
     assert.deepEqual(await natural('[data-testid="compare-before"]'), [width, height], 'Compare shows the pixels read');
     assert.deepEqual(await natural('[data-testid="compare-after"]'), [48, 40]);
     await s.page.locator('[data-testid="compare-close"]').click();
+    // …and the Results list's thumbnail, drawn small from them.
+    await s.page.locator('[data-testid="results"]').getByRole('button', { name: 'Results (1)' }).click();
+    assert.deepEqual(await natural('[data-testid="results-entry"] img.history-thumb'), [48, 40], 'under 64 px: drawn at its size');
 
     const meta = JSON.parse(s.fake.dataFiles.get(META_FILE)!) as { records: [string, string][] };
     const [key, json] = meta.records.at(-1)!;
