@@ -59,7 +59,7 @@ function setUp() {
   const { engine, jobs } = fakeEngine();
   const { host, placed } = fakeHost();
   const model = new PanelModel(host, engine);
-  model.store.set({ hostInfo: { name: 'figma', version: 'test', maxImageEdge: 4096 }, settings: DEFAULT_SETTINGS, tasks: [generate], taskId: 'generate', boot: { phase: 'ready' } });
+  model.store.set({ hostInfo: { name: 'figma', version: 'test', maxImageEdge: 4096, video: false }, settings: DEFAULT_SETTINGS, tasks: [generate], taskId: 'generate', boot: { phase: 'ready' } });
   const job = (seed: number) => model.capture({ task: generate, params: { ...defaults(generate), seed }, modelId: '', target: 'auto', items: [], chosenClip: null, preview: null });
   return { model, jobs, placed, job };
 }
