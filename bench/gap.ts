@@ -3,24 +3,31 @@
 // ONNX graph, same input bytes, interleaved run by run; outputs compared. Then onnxruntime's profiler on both sides
 // for the models furthest from native: time per op type, to say where WASM loses.
 // Writes bench/results/gap.md and gap.json.
-//   npm run bench:gap [-- --models id,id --rounds 3 --profile auto|none|id,id]
+//   npm run bench:gap [-- --models id,id --rounds 3 --profile auto|none|id,id]   (--report-only: gap.md from gap.json)
 // Models are made once into BENCH_GAP_DIR (default $TMPDIR/frontier-gap) and reused; see bench/gap/models.ts.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBenchBrowser } from './common/chromium.ts';
 import { parseOptions } from './common/args.ts';
 import { benchSeconds, log } from './common/log.ts';
-import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
 import { serveBenchPage } from './common/serve.ts';
-import { CASES, type GapModel } from './gap/models.ts';
+import { CASES, EXPERIMENTS, type GapModel } from './gap/models.ts';
 import { measure, profile, type Bench, type Measured } from './gap/measure.ts';
-import { cpuRatio, gapReport, machineLine, type GapRow } from './gap/report.ts';
+import { cpuRatio, gapReport, machineLine, type GapResults, type GapRow } from './gap/report.ts';
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+const PROFILE_AUTO_MAX = 6;
 
 async function main(): Promise<void> {
+  // --report-only: rewrite gap.md from gap.json (after editing bench/gap/findings.md), nothing measured.
+  if (process.argv.includes('--report-only')) {
+    const json = JSON.parse(readFileSync(join(resultsDir(), 'gap.json'), 'utf8')) as GapResults;
+    await writeResults('gap', resultsJson(json), gapReport(json));
+    return;
+  }
   let ids = CASES.map((c) => c.id);
   let rounds = 3;
   let profileWhat = 'auto';
@@ -31,8 +38,9 @@ async function main(): Promise<void> {
     else return false;
     return true;
   });
-  const unknown = ids.filter((id) => !CASES.some((c) => c.id === id));
-  if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${CASES.map((c) => c.id).join(', ')}`);
+  const known = [...CASES, ...EXPERIMENTS];
+  const unknown = ids.filter((id) => !known.some((c) => c.id === id));
+  if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${known.map((c) => c.id).join(', ')}`);
   const work = process.env.BENCH_GAP_DIR ?? join(tmpdir(), 'frontier-gap');
   const dirs = { models: join(work, 'models'), feeds: join(work, 'feeds'), outputs: join(work, 'outputs') };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
@@ -73,7 +81,7 @@ async function main(): Promise<void> {
   const startLoad = machineLine();
   try {
     const prepared: GapModel[] = [];
-    for (const c of CASES.filter((x) => ids.includes(x.id))) {
+    for (const c of known.filter((x) => ids.includes(x.id))) {
       try {
         prepared.push(await c.prepare(dirs, log));
       } catch (err) {
@@ -90,13 +98,15 @@ async function main(): Promise<void> {
       }
       rows.push({ id: m.id, family: m.family, model: { ...m, modelPath: basename(m.modelPath), externalData: m.externalData.map((e) => e.path) }, measured, error: measured ? undefined : 'measurement failed (see the log)' });
     }
-    const want = (r: GapRow) => {
+    const want = (r: GapRow): boolean => {
       if (!r.measured) return false;
       if (profileWhat === 'none') return false;
       if (profileWhat === 'auto') return r.measured.wasm.cpuMs.length > 0 && cpuRatio(r.measured) > 4;
       return profileWhat.split(',').includes(r.id);
     };
-    for (const r of rows.filter(want)) {
+    // auto: the models above 4×, worst first, at most PROFILE_AUTO_MAX of them (each profile costs two runs a side).
+    const toProfile = rows.filter(want).sort((a, b) => cpuRatio(b.measured!) - cpuRatio(a.measured!)).slice(0, profileWhat === 'auto' ? PROFILE_AUTO_MAX : undefined);
+    for (const r of toProfile) {
       const m = prepared.find((p) => p.id === r.id)!;
       try {
         r.profile = await profile(bench, m, work);
@@ -110,7 +120,7 @@ async function main(): Promise<void> {
   }
   const seconds = benchSeconds();
   const json = { date: new Date().toISOString(), machine: startLoad, endLoad: machineLine(), rounds, seconds, rows };
-  await writeResults(process.env.GAP_RESULTS_NAME ?? 'gap', resultsJson(json), gapReport(json), seconds);
+  await writeResults('gap', resultsJson(json), gapReport(json), seconds);
 }
 
 runMain(main);

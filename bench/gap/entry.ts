@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-web';
 import { configureOrtWeb } from '../../worker/runtime/ort-web.ts';
 import { aggregateProfile, type OpProfile } from '../restore-profile.ts';
 import type { FeedFile } from '../common/feed-bench/spec.ts';
+import { fileSafe } from './names.ts';
 
 export interface GapOpen {
   /** URL of the ONNX file, and of external data files by the name the graph records. */
@@ -84,7 +85,7 @@ async function upload(prefix: string): Promise<string[]> {
   for (const [name, t] of Object.entries(last)) {
     if (t.type !== 'float32') continue;
     const data = (await t.getData()) as Float32Array;
-    const response = await fetch(`${prefix}${name}.f32`, { method: 'POST', body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() });
+    const response = await fetch(`${prefix}${fileSafe(name)}.f32`, { method: 'POST', body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() });
     if (!response.ok) throw new Error(`upload ${name}: HTTP ${response.status}`);
     sent.push(name);
   }
@@ -92,11 +93,14 @@ async function upload(prefix: string): Promise<string[]> {
 }
 
 /** Ends profiling and sums the captured kernel events by op type (the first `skipRuns` runs left out). */
-async function profile(skipRuns: number): Promise<OpProfile> {
+async function profile(skipRuns: number, rawUrl?: string): Promise<OpProfile> {
   if (!session) throw new Error('no session');
   session.endProfiling();
   capturing = false;
-  return aggregateProfile(captured.splice(0), skipRuns);
+  const lines = captured.splice(0);
+  // The raw events too (one JSON object a line), for looking at single kernels.
+  if (rawUrl) await fetch(rawUrl, { method: 'POST', body: lines.join('\n') });
+  return aggregateProfile(lines, skipRuns);
 }
 
 async function close(): Promise<void> {

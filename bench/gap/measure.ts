@@ -10,6 +10,7 @@ import type { OpProfile } from '../restore-profile.ts';
 import type { GapApi, GapOpen, GapRuns } from './entry.ts';
 import type { GapModel } from './models.ts';
 import { NodeGapTarget } from './node-child.ts';
+import { fileSafe } from './names.ts';
 
 export interface Side {
   runMs: number[];
@@ -117,7 +118,7 @@ export async function measure(b: Bench, m: GapModel, rounds: number, tag = ''): 
   const node = await NodeGapTarget.open({ model: m.modelPath, feedsDir: b.dirs.feeds, feeds: m.feeds, options: {} });
   let browser: BrowserSide | undefined;
   try {
-    browser = await openPage(b, m, {});
+    browser = await openPage(b, m, wasmOptions());
     const wasm: Side = { runMs: [], cpuMs: [], sessionMs: browser.sessionMs };
     const native: Side = { runMs: [], cpuMs: [], sessionMs: node.sessionMs };
     b.log(`${m.id}${tag}: sessions open (node ${(node.sessionMs / 1000).toFixed(1)} s, wasm ${(browser.sessionMs / 1000).toFixed(1)} s); warm-up`);
@@ -143,7 +144,7 @@ export async function measure(b: Bench, m: GapModel, rounds: number, tag = ''): 
     const prefix = `${m.id}${tag.replace(/[^A-Za-z0-9-]/g, '')}`;
     const { sent } = await node.target.outputs(join(b.dirs.outputs, `${prefix}-node-`));
     await call<string[]>(browser.page, 'upload', `/outputs/${prefix}-wasm-`);
-    const outputs = sent.map((name) => compare(name, join(b.dirs.outputs, `${prefix}-node-${name}.f32`), join(b.dirs.outputs, `${prefix}-wasm-${name}.f32`)));
+    const outputs = sent.map((name) => compare(name, join(b.dirs.outputs, `${prefix}-node-${fileSafe(name)}.f32`), join(b.dirs.outputs, `${prefix}-wasm-${fileSafe(name)}.f32`)));
     return { wasm, node: native, outputs, load: [load0, loadAverage()] };
   } finally {
     node.target.close();
@@ -166,7 +167,7 @@ export async function profile(b: Bench, m: GapModel, workDir: string, runs = 2):
       await wasmRuns(browser, 1);
     }
     const nodeProfile = await node.target.profile(1);
-    const wasmProfile = await call<OpProfile>(browser.page, 'profile', 1);
+    const wasmProfile = await call<OpProfile>(browser.page, 'profile', 1, `/outputs/${m.id}-wasm-profile.jsonl`);
     b.log(`${m.id}: profiled (node ${nodeProfile.events} events, wasm ${wasmProfile.events})`);
     return { node: nodeProfile, wasm: wasmProfile };
   } finally {
@@ -180,3 +181,8 @@ export async function profile(b: Bench, m: GapModel, workDir: string, runs = 2):
 
 export const medianOf = (s: Side) => ({ wallMs: median(s.runMs), cpuMs: median(s.cpuMs) });
 export const servedName = (path: string) => basename(path);
+
+/** Extra onnxruntime-web session options for experiments (GAP_WASM_OPTIONS, JSON); none by default. */
+function wasmOptions(): Record<string, unknown> {
+  return process.env.GAP_WASM_OPTIONS ? (JSON.parse(process.env.GAP_WASM_OPTIONS) as Record<string, unknown>) : {};
+}

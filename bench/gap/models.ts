@@ -16,7 +16,7 @@ import { cameraRays } from '../../worker/render/camera.ts';
 import { tokenGrid } from '../../worker/video/ttvsr.ts';
 import { fillInline, type TemplateSlot } from '../../models/convert/onnx-template.ts';
 import { REPO_ROOT, findTemplate, readTemplateGraph } from '../../models/convert/templates.ts';
-import { exportRandomModel } from '../common/export.ts';
+import { exportRandomModel, python } from '../common/export.ts';
 import type { FeedFile } from '../common/feed-bench/spec.ts';
 import { CHECKPOINT, CHECKPOINT_PY, blocksPatch } from '../text-to-image/parts.ts';
 
@@ -33,6 +33,8 @@ export interface GapModel {
   /** External data files the graph names, with where they are. */
   externalData: { path: string; file: string }[];
   feeds: FeedFile[];
+  /** What else the report should say about it (a rewrite's check against the original graph). */
+  note?: string;
 }
 
 export interface GapCase {
@@ -255,6 +257,96 @@ function ttvsr(part: 'flow' | 'features' | 'align' | 'refine' | 'reconstruct'): 
     ];
   });
 }
+
+// Experiments (not in the default run): graphs written by bench/gap/micro.py, input N(0, 1).
+const MICRO_INPUTS: Record<string, number[]> = {
+  'micro-conv7-64to32': [1, 64, 64, 64],
+  'micro-conv7-32to64': [1, 32, 64, 64],
+  'micro-conv7-64to32-dynamic': [1, 64, 64, 64],
+  'micro-conv3-64to64': [1, 64, 64, 64],
+  'micro-flow-module64': [1, 8, 64, 64],
+  'micro-conv7-64to32-s8': [1, 64, 8, 8],
+  'micro-conv7-64to32-s16': [1, 64, 16, 16],
+  'micro-conv5-64to64': [1, 64, 64, 64],
+  'micro-layernorm': [1, 144, 512],
+  'micro-layernorm-plain': [1, 144, 512],
+  'micro-matmul-144x512x2048': [1, 144, 512],
+};
+
+function micro(id: string): GapCase {
+  return {
+    id,
+    family: 'experiment',
+    async prepare(dirs) {
+      const dir = join(dirs.models, 'micro');
+      const path = join(dir, `${id}.onnx`);
+      if (!existsSync(path)) {
+        mkdirSync(dir, { recursive: true });
+        await python([join(REPO_ROOT, 'bench', 'gap', 'micro.py'), dir], 'bench/gap/micro.py', false);
+      }
+      const dims = MICRO_INPUTS[id];
+      // A recorded activation beside the graph (<id>.input.f32) is the input when there is one.
+      const recorded = join(dir, `${id}.input.f32`);
+      const values = existsSync(recorded) ? new Float32Array(new Uint8Array(readFileSync(recorded)).buffer) : normals(3, dims.reduce((a, b) => a * b, 1));
+      const feed = writeFeed(dirs.feeds, { name: 'x', dtype: 'float32', dims, file: `${id}.f32` }, values);
+      return { id, family: 'experiment', input: `x ~ N(0,1) [${dims}]`, weights: 'random (bench/gap/micro.py)', fullSize: true, modelPath: path, externalData: [], feeds: [feed] };
+    },
+  };
+}
+
+/** SPyNet (ttvsr-reds-flow) up to the input of its last (64-px) level, cut out of the filled graph by onnx.utils. */
+const FLOW_PRE: GapCase = {
+  id: 'micro-flow-pre64',
+  family: 'experiment',
+  async prepare(dirs, log) {
+    const flow = await ttvsr('flow').prepare(dirs, log);
+    const path = join(dirs.models, 'micro', 'micro-flow-pre64.onnx');
+    if (!existsSync(path)) throw new Error(`${path}: cut it out of ${flow.modelPath} first (onnx.utils.extract_model … ['/spynet/Concat_20_output_0'])`);
+    return { ...flow, id: 'micro-flow-pre64', family: 'experiment', modelPath: path, input: `${flow.input}; up to the 64-px level's input` };
+  },
+};
+
+/** max |a − b| of two graphs' first outputs on the same feeds, in onnxruntime-node (one thread). */
+async function outputDiff(a: string, b: string, feeds: FeedFile[], dir: string): Promise<{ diff: number; max: number }> {
+  const ort = await import('onnxruntime-node');
+  const inputs = Object.fromEntries(feeds.map((f) => {
+    const bytes = new Uint8Array(readFileSync(join(dir, f.file))).buffer;
+    return [f.name, new ort.Tensor(f.dtype, f.dtype === 'int64' ? new BigInt64Array(bytes) : new Float32Array(bytes), f.dims)];
+  }));
+  const run = async (path: string) => {
+    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+    const out = await session.run(inputs);
+    await session.release();
+    return out[Object.keys(out)[0]].data as Float32Array;
+  };
+  const [x, y] = [await run(a), await run(b)];
+  let diff = 0;
+  let max = 0;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    max = Math.max(max, Math.abs(x[i]));
+  }
+  return { diff: x.length === y.length ? diff : Number.NaN, max };
+}
+
+/** ESRGAN slim with its nearest-upsample + 3×3 conv tail rewritten by bench/gap/subpixel.py (conv → DepthToSpace). */
+function esrganSubpixel(variant: 'slim'): GapCase {
+  const base = esrgan(variant);
+  const id = `${base.id}-subpixel`;
+  return {
+    id,
+    family: 'ESRGAN',
+    async prepare(dirs, log) {
+      const original = await base.prepare(dirs, log);
+      const path = join(dirs.models, `${id}.onnx`);
+      if (!existsSync(path)) await python([join(REPO_ROOT, 'bench', 'gap', 'subpixel.py'), original.modelPath, path], 'bench/gap/subpixel.py', false);
+      const { diff, max } = await outputDiff(original.modelPath, path, original.feeds, dirs.feeds);
+      return { ...original, id, modelPath: path, weights: `${original.weights}; tail rewritten by bench/gap/subpixel.py`, note: `rewritten graph vs the shipped one in onnxruntime-node: max |diff| ${diff.toExponential(1)} on outputs up to ${max.toFixed(0)} (pixel values 0–255)` };
+    },
+  };
+}
+
+export const EXPERIMENTS: GapCase[] = [...Object.keys(MICRO_INPUTS).map(micro), FLOW_PRE, esrganSubpixel('slim')];
 
 export const CASES: GapCase[] = [
   esrgan('slim'),

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aggregateProfile, type OpProfile } from '../restore-profile.ts';
 import type { FeedFile } from '../common/feed-bench/spec.ts';
+import { fileSafe } from './names.ts';
 
 export interface NodeGapOpen {
   model: string;
@@ -71,7 +72,7 @@ async function child(): Promise<void> {
         for (const [name, t] of Object.entries(last)) {
           if (t.type !== 'float32') continue;
           const data = t.data as Float32Array;
-          writeFileSync(`${c.prefix}${name}.f32`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+          writeFileSync(`${c.prefix}${fileSafe(name)}.f32`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
           sent.push(name);
         }
         answer({ sent });

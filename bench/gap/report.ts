@@ -85,7 +85,7 @@ export function gapReport(r: GapResults): string {
     lines.push(`| ${row.id} | ${row.model.fullSize ? 'full size' : 'reduced (see below)'} | ${row.model.input} | ${ms(median(m.wasm.cpuMs))} | ${ms(median(m.node.cpuMs))} | **${ratio.toFixed(1)}×** | ${ms(median(m.wasm.runMs))} | ${ms(median(m.node.runMs))} | ${wallRatio(m).toFixed(1)}× | ${ratio <= GOAL ? 'yes' : 'no'} | ${check} | ${m.load.map((x) => x.toFixed(1)).join('→')} |`);
   }
   lines.push('', '## Models and weights', '');
-  for (const row of r.rows) if (row.model) lines.push(`- **${row.id}** (${row.family}): \`${row.model.modelPath}\`${row.model.externalData.length ? ` + ${row.model.externalData.join(', ')}` : ''}; weights: ${row.model.weights}.`);
+  for (const row of r.rows) if (row.model) lines.push(`- **${row.id}** (${row.family}): \`${row.model.modelPath}\`${row.model.externalData.length ? ` + ${row.model.externalData.join(', ')}` : ''}; weights: ${row.model.weights}.${row.model.note ? ` ${row.model.note}.` : ''}`);
   const profiled = r.rows.filter((x) => x.profile);
   if (profiled.length) {
     lines.push('', '## Where WASM loses: onnxruntime\'s profiler', '', 'Profiled separately after the timed runs (profiling adds time per kernel): `enableProfiling` on both sides; onnxruntime-node writes its chrome-trace JSON when the session ends, onnxruntime-web prints the same events through the wasm\'s stdout. Kernel times are wall clock inside each kernel on a loaded machine: read the shares and the WASM ÷ node column.');
