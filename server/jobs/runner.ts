@@ -64,6 +64,9 @@ export interface RunnerConfig {
 /** A TTVSR job's five part cards (runVideoJob's `parts`). */
 export type TtvsrCards = Record<TtvsrPart, ModelCard>;
 
+/** Cards a per-frame model's task may ask for by part name (ctx.part): restore's 'largeTiles' (its 256-px build). */
+export type FrameParts = Record<string, ModelCard>;
+
 export interface RunFiles {
   input: string;
   output: string;
@@ -120,6 +123,7 @@ async function framesProducer(
   clip: ClipInfo,
   cfg: RunnerConfig,
   count: { done(): number; total(): number; frameDone: FrameDone },
+  frameParts: FrameParts = {},
 ): Promise<Produce> {
   const task = videoTask(spec.task);
   const signal = job.abort.signal;
@@ -134,6 +138,25 @@ async function framesProducer(
     signal,
   );
   throwIfCancelled();
+  // The other cards a frame's task may ask for by part name (restore: its 256-px build), each one OIP session.
+  const partSessions = new Map<string, Promise<Session>>();
+  const part = (name?: string): ModelCard => {
+    if (!name) return card;
+    const found = frameParts[name];
+    if (!found) throw new FrontierError('model-not-found', `${card.label} has no ${name} part on this server.`);
+    return found;
+  };
+  const partSession = (name?: string): Promise<Session> => {
+    if (!name) return Promise.resolve(session);
+    const c = part(name);
+    let s = partSessions.get(c.id);
+    if (!s) {
+      s = untilAborted(runtime.createSession(c, () => Promise.reject(new Error('the OIP runtime does not load model bytes'))), signal);
+      s.catch(() => partSessions.delete(c.id)); // a failed one is asked for again by the next frame
+      partSessions.set(c.id, s);
+    }
+    return s;
+  };
 
   const outWidth = clip.width * task.scale(card);
   const outHeight = clip.height * task.scale(card);
@@ -146,15 +169,16 @@ async function framesProducer(
     lastTileReport = now;
     job.setProgress('run', count.done(), count.total(), { message: `frame ${index + 1} / ${count.total()}: tile ${p.done + 1} / ${p.total}` });
   };
-  // One frame = one run of the image task, exactly as a single image on target 'server' runs it.
+  // One frame = one run of the image task, exactly as a single image on target 'server' runs it (its parts included:
+  // restore takes its 256-px build for frames larger than one of its own tiles).
   const runFrame = async (rgb: Uint8Array, index: number): Promise<Uint8Array> => {
     const ctx: TaskContext = {
       job: { id: `${job.id}-frame-${index}`, task: task.frame.id, params, image: rgbToRgba(rgb, clip.width, clip.height) },
       params,
       model: card,
       target: 'server',
-      session: async () => session,
-      part: () => card,
+      session: partSession,
+      part,
       file: () => Promise.reject(new Error(`${task.frame.label} models have no extra files`)),
       progress: (p) => tileProgress(index, p),
       throwIfCancelled,
@@ -288,7 +312,7 @@ async function checkTtvsrMemory(clip: ClipInfo, parts: TtvsrCards, cfg: RunnerCo
  * its video task with model `card`, or, for TTVSR (`parts`: its five part cards), the clip through the recurrence in
  * windows; progress (frames done) goes to `job`. Throws on failure or cancel.
  */
-export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, files: RunFiles, cfg: RunnerConfig, parts?: TtvsrCards): Promise<JobResult> {
+export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, files: RunFiles, cfg: RunnerConfig, parts?: TtvsrCards, frameParts?: FrameParts): Promise<JobResult> {
   if (isTtvsrEntry(card) && !parts) throw new Error(`${card.label} is a part of a TTVSR pipeline: the job needs its five parts.`);
   const task = videoTask(spec.task);
   const signal = job.abort.signal;
@@ -325,7 +349,7 @@ export async function runVideoJob(job: Job, spec: JobSpec, card: ModelCard, file
   };
   const produce: Produce = parts
     ? await ttvsrProducer(job, parts, clip, cfg, frameDone)
-    : await framesProducer(job, spec, card, clip, cfg, { done: () => done, total: () => total, frameDone });
+    : await framesProducer(job, spec, card, clip, cfg, { done: () => done, total: () => total, frameDone }, frameParts);
   throwIfCancelled();
 
   const decoder = new FrameDecoder(cfg.tools, files.input, clip, CLIP);

@@ -29,7 +29,7 @@ import { Journal, JOURNAL_FILE } from './journal.ts';
 import { INPUT_FILE, partialResultFile, resultFile } from './layout.ts';
 import { JobsDirLock } from './lock.ts';
 import { restoreJobs } from './restore.ts';
-import { runVideoJob, ttvsrFit, type RunnerConfig, type TtvsrCards } from './runner.ts';
+import { runVideoJob, ttvsrFit, type FrameParts, type RunnerConfig, type TtvsrCards } from './runner.ts';
 import { checkJobId, describeSpec, parseAnyJobSpec, sameAnySpec } from './spec.ts';
 import { VIDEO_TASK_NAMES, videoModelCard } from './video-tasks.ts';
 import { isTtvsrEntry, ttvsrName, ttvsrParts } from '../../worker/video/ttvsr.ts';
@@ -580,7 +580,11 @@ export class JobService {
     if (!baseUrl) throw new Error('The server has no URL yet to send frames to.');
     const token = this.options.inferUrl ? this.options.inferToken : this.options.token;
     const ttvsrProcess = this.options.inferUrl ? undefined : <T>(j: Job, work: (run: RunTtvsrWindow) => Promise<T>) => this.engineRunner.ttvsr(j, work);
-    return runVideoJob(job, spec, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token }, ttvsrProcess }, parts);
+    // A frame runs as an image on target 'server' does, with the parts it may ask for (restore: its 256-px build, where
+    // this server has it).
+    const largeTiles = card.largeTiles ? registry.models.find((m) => m.id === card.largeTiles) : undefined;
+    const frameParts: FrameParts = largeTiles ? { largeTiles } : {};
+    return runVideoJob(job, spec, card, { input: this.inputPath(job), output }, { ...this.runner, tools: this.tools, infer: { baseUrl, token }, ttvsrProcess }, parts, frameParts);
   }
 
   private runEngine(job: Job, output: string) {

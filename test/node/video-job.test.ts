@@ -76,14 +76,15 @@ describe('upscale-video through the job API', () => {
   });
 
   test('the engine restores a clip on the server (restore-video, Fix: Remove rain): progress names the frame and, for frames of several tiles, the tile', { timeout: 300_000 }, async () => {
-    await makePhotoClip(join(work, 'rain.mp4'), { photo: 'chelsea.png', width: 160, height: 48, frames: 2, fps: 2, panPx: 2, x0: 150, y0: 80 });
+    // 320 wide: two tiles of the 256-px build the server uses for frames larger than one 128-px tile.
+    await makePhotoClip(join(work, 'rain.mp4'), { photo: 'chelsea.png', width: 320, height: 48, frames: 2, fps: 2, panPx: 2, x0: 100, y0: 80 });
     const events: Progress[] = [];
     const result = await engineFor(server.url).run(
       { id: jobId('engine-restore-video'), task: 'restore-video', params: { mode: 'derain' }, video: { bytes: new Uint8Array(await readFile(join(work, 'rain.mp4'))), mime: 'video/mp4' } },
       (p) => events.push(p),
     );
     assert.deepEqual([result.meta.task, result.meta.model, result.meta.params.mode, result.meta.target], ['restore-video', 'maxim-derain', 'derain', 'server']);
-    assert.deepEqual([result.video?.width, result.video?.height, result.video?.frames], [160, 48, 2]);
+    assert.deepEqual([result.video?.width, result.video?.height, result.video?.frames], [320, 48, 2]);
     const runs = events.filter((e) => e.stage === 'run' && e.total === 2).map((e) => e.message);
     // The first tile of the first frames is always reported (later tiles at most once a second), then each frame done.
     assert.match(runs.find((m) => /tile/.test(m ?? '')) ?? '', /^Restoring frame [12] \/ 2: tile 1 \/ 2 on the server$/, runs.join('\n'));

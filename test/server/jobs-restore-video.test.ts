@@ -42,7 +42,8 @@ describe('restore-video jobs', { timeout: 900_000 }, () => {
     jobsDir = join(work, 'jobs');
     const photo = { photo: 'chelsea.png', width: W, height: H, fps: 4, panPx: 2, x0: 180, y0: 80, noiseSigma: 20 };
     await makePhotoClip(join(work, 'clip.mp4'), { ...photo, frames: 4, seed: 7 });
-    await makePhotoClip(join(work, 'long.mp4'), { ...photo, width: 160, frames: 16, seed: 8 });
+    // 320 wide: two tiles of the 256-px build the server uses for frames larger than one 128-px tile.
+    await makePhotoClip(join(work, 'long.mp4'), { ...photo, width: 320, x0: 60, frames: 16, seed: 8 });
     clip = new Uint8Array(await readFile(join(work, 'clip.mp4')));
     longClip = new Uint8Array(await readFile(join(work, 'long.mp4')));
     server = await startServer({ port: 0, jobs: { dir: jobsDir, windowFrames: 2, heartbeatMs: 100 } });
