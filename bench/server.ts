@@ -15,12 +15,13 @@
 // load generator's own memory is not counted; RSS is sampled every SAMPLE_MS over the server and its children, and
 // each process's own peak (VmHWM) is summed as an upper bound. Written to bench/results/server.{json,md}.
 // BENCH_RESULTS_DIR=DIR writes the results into DIR instead of bench/results (every bench; smoke runs).
-// BENCH_SERVER_PARTS=overhead measures the overhead alone.
+// BENCH_SERVER_PARTS=overhead measures the overhead alone and puts it into the existing server.{json,md} in place of
+// the overhead section there (the other sections keep their run's figures), or writes it alone when there are none.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,7 @@ import { sessionOptions } from '../server/oip/session-options.mjs';
 import { MODEL_FILES_DIR, REGISTRY_PATH } from '../worker/platform-node.ts';
 import type { ModelCard, Registry } from '../worker/models/card.ts';
 import { BAD_REQUESTS } from '../test/server/oip-bad-inputs.ts';
-import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
 import { parseCli } from '../server/cli-args.ts';
 
 // Arguments are checked first: this bench takes none (its settings come from the environment).
@@ -252,6 +253,16 @@ interface Served {
   agent: Agent;
 }
 
+/** The machine's 1-minute load average now (this machine is shared: it says how quiet the measurement was). */
+const loadNow = () => Number(loadavg()[0].toFixed(1));
+
+interface OverheadRun {
+  when: string;
+  loadAtStart: number;
+  loadAtEnd: number;
+  rows: OverheadRow[];
+}
+
 async function overhead(now: Served, before: (Served & { commit: string }) | null, card: ModelCard, seconds: number): Promise<OverheadRow[]> {
   const session = await ort.InferenceSession.create(join(MODEL_FILES_DIR, card.files[0].name), { ...sessionOptions(0), executionProviders: ['cpu'] });
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
@@ -441,10 +452,14 @@ const OVERHEAD_NOTES: string[] = [
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-function overheadMarkdown(rows: OverheadRow[]): string[] {
+const OVERHEAD_HEADING = '## /infer overhead against onnxruntime-node called directly';
+
+function overheadMarkdown({ when, loadAtStart, loadAtEnd, rows }: OverheadRun): string[] {
   const before = rows.find((r) => r.before)?.before;
   return [
-    '## /infer overhead against onnxruntime-node called directly (median ms per request, 1 client)',
+    `${OVERHEAD_HEADING} (median ms per request, 1 client)`,
+    '',
+    `Measured ${when.slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores shared with other work: load average ${loadAtStart} at the start, ${loadAtEnd} at the end.`,
     '',
     `The server in a process of its own (as \`npm start\` runs it), a kept-alive node:http client in the bench's process, float32 [1,H,W,3] into ${MODEL} (x2). Direct: onnxruntime-node in the bench's process with the inference processes' own session options (server/oip/session-options.mjs; their intra-op threads sleep when idle rather than spin), so the difference is the serving alone. Each round sends one request of each kind, in an order that rotates; rounds go on for ${SECONDS} s per size, at least ${MIN_ROUNDS}. The bench's copy of the card admits up to ${OVERHEAD_TILE}² in one request (the shipped card bounds a request to one 128² tile: the plugin sends this model tiles of at most 128², other models take 256²). "Same bytes": every /infer binary output against the direct output.`,
     '',
@@ -473,14 +488,17 @@ function overheadMarkdown(rows: OverheadRow[]): string[] {
   ];
 }
 
-async function overheadRows(): Promise<OverheadRow[]> {
+async function overheadRun(): Promise<OverheadRun> {
   const card = (await registry()).models.find((m) => m.id === MODEL)!;
   const root = await overheadRoot(card);
   const served = async (checkout?: string): Promise<Served> => ({ server: await serverProcess(root, checkout), agent: new Agent({ keepAlive: true, maxSockets: 1 }) });
   const now = await served();
   const before = BEFORE_CHECKOUT ? { ...(await served(BEFORE_CHECKOUT)), commit: gitCommit(BEFORE_CHECKOUT) } : null;
   try {
-    return await overhead(now, before, card, SECONDS);
+    const when = new Date().toISOString();
+    const loadAtStart = loadNow();
+    const rows = await overhead(now, before, card, SECONDS);
+    return { when, loadAtStart, loadAtEnd: loadNow(), rows };
   } finally {
     for (const s of [now, before]) {
       s?.agent.destroy();
@@ -497,12 +515,12 @@ function gitCommit(checkout: string): string {
 
 async function main() {
   const machine = `${cpus().length}× ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GB`;
-  const overheadTable = await overheadRows();
+  const overheadTable = await overheadRun();
   if (OVERHEAD_ONLY) {
-    const when = new Date().toISOString();
-    await writeResults('server', resultsJson({ when, machine, model: MODEL, overhead: overheadTable }), [`# /infer overhead only (${when})`, '', ...overheadMarkdown(overheadTable)].join('\n'));
+    await writeOverheadOnly(overheadTable, machine);
     return;
   }
+  const loadAtStart = loadNow();
   const esrgan = (await registry()).models.filter((m) => m.task === 'upscale' && m.targets.includes('server'));
 
   // Throughput and latency (in this process: the load generator shares the machine either way).
@@ -564,6 +582,7 @@ async function main() {
   const results = {
     when,
     machine,
+    loadAverage: { atStart: loadAtStart, atEnd: loadNow() },
     model: MODEL,
     overhead: overheadTable,
     scaling,
@@ -584,7 +603,7 @@ async function main() {
   const md = [
     `# Open Inference Protocol server benchmark (${when.slice(0, 10)})`,
     '',
-    `Machine: ${machine}, CPU execution provider. Model ${MODEL} (real ESRGAN weights), float32 [1,H,W,3] in and out, loopback HTTP, with the server's token.`,
+    `Machine: ${machine}, CPU execution provider, shared with other work (load average ${results.loadAverage.atStart} when the sections after the overhead started, ${results.loadAverage.atEnd} at the end). Model ${MODEL} (real ESRGAN weights), float32 [1,H,W,3] in and out, loopback HTTP, with the server's token.`,
     'Inference runs in child processes (one per concurrent run, server/oip/pool.ts); a run whose request gives up is stopped by killing its process.',
     '',
     '## Memory: peak RSS of the server process plus its inference processes',
@@ -628,6 +647,21 @@ async function main() {
     '',
   ].join('\n');
   await writeResults('server', resultsJson(results), md);
+}
+
+/** The overhead section alone: into the existing results in place of theirs, or on its own. */
+async function writeOverheadOnly(run: OverheadRun, machine: string): Promise<void> {
+  const jsonPath = join(resultsDir(), 'server.json');
+  const mdPath = join(resultsDir(), 'server.md');
+  const md = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '';
+  const start = md.indexOf(OVERHEAD_HEADING);
+  const end = md.indexOf('\n## ', start + 1);
+  if (!existsSync(jsonPath) || start < 0 || end < 0) {
+    await writeResults('server', resultsJson({ when: run.when, machine, model: MODEL, overhead: run }), [`# /infer overhead (${run.when.slice(0, 10)})`, '', ...overheadMarkdown(run)].join('\n'));
+    return;
+  }
+  const json = { ...(JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>), overhead: run };
+  await writeResults('server', resultsJson(json), md.slice(0, start) + overheadMarkdown(run).join('\n') + md.slice(end));
 }
 
 if (!process.env.BENCH_SERVER_CHILD) runMain(main);
