@@ -50,12 +50,19 @@ const toTensor = (t: PlainTensor): Tensor => ({
   data: t.dtype === 'int64' ? BigInt64Array.from(t.data, (v) => BigInt(v)) : Float32Array.from(t.data),
 });
 
-async function open(card: ModelCard, url: string, ep: 'webgpu' | 'wasm', resident: boolean, stats: { last?: ResidentStats }): Promise<{ session: Session; createMs: number }> {
+/** An external weight file: the name the graph gives it, and where to fetch it. */
+export interface ExternalFile {
+  path: string;
+  url: string;
+}
+
+async function open(card: ModelCard, url: string, ep: 'webgpu' | 'wasm', resident: boolean, stats: { last?: ResidentStats }, external?: ExternalFile): Promise<{ session: Session; createMs: number }> {
   configureOrtWeb({ wasmBaseUrl: `${location.origin}/ort`, threads: 1 });
   const bytes = await fetchBytes(url);
+  const externalData = external ? [{ path: external.path, data: await fetchBytes(external.url) }] : [];
   const t0 = performance.now();
   const runtime = createOrtWebRuntime(ep, { residentFeeds: resident, onResidentStats: (s) => (stats.last = s) });
-  const session = await runtime.createSession(card, async () => bytes);
+  const session = await runtime.createSession(card, async () => bytes, { externalData: async () => externalData });
   return { session, createMs: performance.now() - t0 };
 }
 
@@ -64,9 +71,9 @@ async function adapterName(ep: 'webgpu' | 'wasm'): Promise<string> {
 }
 
 /** `runs` runs of one model on the same feeds (tasks feed the same weights different tiles; the figures are per run). */
-async function model(card: ModelCard, url: string, ep: 'webgpu' | 'wasm', resident: boolean, feeds: Record<string, PlainTensor>, runs: number): Promise<ModelRun> {
+async function model(card: ModelCard, url: string, ep: 'webgpu' | 'wasm', resident: boolean, feeds: Record<string, PlainTensor>, runs: number, external?: ExternalFile): Promise<ModelRun> {
   const stats: { last?: ResidentStats } = {};
-  const { session, createMs } = await open(card, url, ep, resident, stats);
+  const { session, createMs } = await open(card, url, ep, resident, stats, external);
   const tensors = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toTensor(v)]));
   const times: number[] = [];
   let output: Tensor | undefined;
