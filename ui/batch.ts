@@ -70,11 +70,11 @@ export interface BatchProgress {
 
 export interface ItemResult {
   item: SelectedItem;
-  /** The image result's pixels (absent for a video result). */
-  image?: RgbaImage;
-  /** The image result as the PNG placed, where the host places files (Figma, the playground); absent where it took
-   *  raw pixels (Photoshop) and for a video. Show or save `image` otherwise (ui/image-url.ts). */
+  /** An image result as the PNG placed, where the host places files (Figma, the playground). */
   png?: Uint8Array;
+  /** An image result's raw pixels, where the host took them raw (Photoshop) and no PNG was made: the UI makes one
+   *  only to show it (ui/image-url.ts). One of the two per image result (not both: a 4096² result is 64 MiB raw). */
+  image?: RgbaImage;
   /** What the task started from, as the host gave it (image-to-image tasks): for comparing before and after. */
   before?: ShownPixels;
   /** The video result (video tasks). */
@@ -99,6 +99,11 @@ export interface ShownPixels {
   mime: ImageMime;
   width: number;
   height: number;
+}
+
+/** What an item's result keeps of its image: the PNG placed, else the raw pixels. */
+function kept(image: RgbaImage, pixels: ResultPixels): Pick<ItemResult, 'png' | 'image'> {
+  return pixels.png ? { png: pixels.png } : { image };
 }
 
 /** The result's pixels as the host takes them: raw where it takes raw RGBA, else a PNG the engine encodes. */
@@ -233,7 +238,7 @@ async function runGenerator(deps: BatchDeps, req: BatchRequest, events: BatchEve
       // Several images form a grid (about square) anchored at the first one placed.
       const grid = i > 0 && results[0]?.placedNodeId ? { anchorNodeId: results[0].placedNodeId, index: i, columns: Math.ceil(Math.sqrt(count)) } : undefined;
       const placed = await deps.host.placeResult({ sourceNodeId: source?.nodeId ?? '', ...pixels, width: image.width, height: image.height, name, mode: 'beside', meta, ...(grid ? { grid } : {}) });
-      const done: ItemResult = { item: source ?? NO_ITEM, image, ...(pixels.png ? { png: pixels.png } : {}), width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta };
+      const done: ItemResult = { item: source ?? NO_ITEM, ...kept(image, pixels), width: image.width, height: image.height, name, placedNodeId: placed.nodeId, ms: Date.now() - started, setupMs: report.setupMs(), meta };
       results.push(done);
       events.onResult(done);
     }
@@ -304,7 +309,7 @@ export async function runBatch(deps: BatchDeps, req: BatchRequest, events: Batch
       });
       report.done('Placed');
       const done: ItemResult = {
-        item, image: out, ...(pixels.png ? { png: pixels.png } : {}), before: { bytes: image.bytes, mime: image.mime, width: image.width, height: image.height }, width: out.width, height: out.height, name, placedNodeId: placed.nodeId,
+        item, ...kept(out, pixels), before: { bytes: image.bytes, mime: image.mime, width: image.width, height: image.height }, width: out.width, height: out.height, name, placedNodeId: placed.nodeId,
         ms: Date.now() - started, setupMs: report.setupMs(), meta: result.meta,
       };
       results.push(done);
