@@ -193,8 +193,10 @@ interface OverheadRow {
   directMs: number;
   binaryMs: number;
   jsonMs: number;
+  /** The middle half of the /infer binary times (25th and 75th percentiles): how much the shared machine moved them. */
+  binaryQuartilesMs: [number, number];
   /** The same through the older code's server (BENCH_SERVER_BEFORE), in the same rounds. */
-  before?: { binaryMs: number; jsonMs: number; commit: string };
+  before?: { binaryMs: number; binaryQuartilesMs: [number, number]; jsonMs: number; commit: string };
   /** Largest difference between the direct output and the /infer binary output (0: the same bytes). */
   maxDifference: number;
 }
@@ -266,6 +268,7 @@ interface OverheadRun {
 async function overhead(now: Served, before: (Served & { commit: string }) | null, card: ModelCard, seconds: number): Promise<OverheadRow[]> {
   const session = await ort.InferenceSession.create(join(MODEL_FILES_DIR, card.files[0].name), { ...sessionOptions(0), executionProviders: ['cpu'] });
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const quartiles = (xs: number[]): [number, number] => [percentile([...xs].sort((a, b) => a - b), 25), percentile([...xs].sort((a, b) => a - b), 75)];
   const rows: OverheadRow[] = [];
   try {
     for (const size of OVERHEAD_SIZES) {
@@ -324,8 +327,9 @@ async function overhead(now: Served, before: (Served & { commit: string }) | nul
         rounds: round,
         directMs: median(times.direct),
         binaryMs: median(times.binary),
+        binaryQuartilesMs: quartiles(times.binary),
         jsonMs: median(times.json),
-        ...(before ? { before: { binaryMs: median(times.beforeBinary), jsonMs: median(times.beforeJson), commit: before.commit } } : {}),
+        ...(before ? { before: { binaryMs: median(times.beforeBinary), binaryQuartilesMs: quartiles(times.beforeBinary), jsonMs: median(times.beforeJson), commit: before.commit } } : {}),
         maxDifference,
       };
       rows.push(row);
@@ -451,6 +455,8 @@ const OVERHEAD_NOTES: string[] = [
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+/** A median with the middle half of the times beside it. */
+const spread = (median: number, [q1, q3]: [number, number]) => `${ms(median)} <sub>${ms(q1)}–${ms(q3)}</sub>`;
 
 const OVERHEAD_HEADING = '## /infer overhead against onnxruntime-node called directly';
 
@@ -459,7 +465,7 @@ function overheadMarkdown({ when, loadAtStart, loadAtEnd, rows }: OverheadRun): 
   return [
     `${OVERHEAD_HEADING} (median ms per request, 1 client)`,
     '',
-    `Measured ${when.slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores shared with other work: load average ${loadAtStart} at the start, ${loadAtEnd} at the end.`,
+    `Measured ${when.slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores shared with other work: load average ${loadAtStart} at the start, ${loadAtEnd} at the end. Small figures beside a binary median: the 25th–75th percentiles of its times.`,
     '',
     `The server in a process of its own (as \`npm start\` runs it), a kept-alive node:http client in the bench's process, float32 [1,H,W,3] into ${MODEL} (x2). Direct: onnxruntime-node in the bench's process with the inference processes' own session options (server/oip/session-options.mjs; their intra-op threads sleep when idle rather than spin), so the difference is the serving alone. Each round sends one request of each kind, in an order that rotates; rounds go on for ${SECONDS} s per size, at least ${MIN_ROUNDS}. The bench's copy of the card admits up to ${OVERHEAD_TILE}² in one request (the shipped card bounds a request to one 128² tile: the plugin sends this model tiles of at most 128², other models take 256²). "Same bytes": every /infer binary output against the direct output.`,
     '',
@@ -471,7 +477,7 @@ function overheadMarkdown({ when, loadAtStart, loadAtEnd, rows }: OverheadRun): 
           '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
           ...rows.map((o) => {
             const b = o.before!;
-            return `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${ms(o.binaryMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${ms(b.binaryMs)} | ${ratio(b.binaryMs, o.directMs)} | ${(b.binaryMs - o.directMs).toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${ms(b.jsonMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`;
+            return `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${spread(o.binaryMs, o.binaryQuartilesMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${spread(b.binaryMs, b.binaryQuartilesMs)} | ${ratio(b.binaryMs, o.directMs)} | ${(b.binaryMs - o.directMs).toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${ms(b.jsonMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`;
           }),
         ]
       : [
@@ -479,7 +485,7 @@ function overheadMarkdown({ when, loadAtStart, loadAtEnd, rows }: OverheadRun): 
           '|---|---:|---:|---:|---:|---:|---:|---:|---|',
           ...rows.map(
             (o) =>
-              `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${ms(o.binaryMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`,
+              `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${spread(o.binaryMs, o.binaryQuartilesMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`,
           ),
         ]),
     '',
