@@ -10,24 +10,22 @@
 //
 // Options (environment): BENCH_WEBGPU_GPU=1 (real adapter: Vulkan flags, full sizes), BENCH_WEBGPU_MODELS=a,b (ids
 // below), BENCH_WEBGPU_ROUNDS (default 1; 2 on a GPU), BENCH_WEBGPU_RUNS (runs per variant, default 3; 6 on a GPU),
-// BENCH_WEBGPU_NO_BROWSER=1 (native runtimes only), BENCH_RESULTS_DIR (where webgpu.json/.md go).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// BENCH_WEBGPU_NO_BROWSER=1 (native runtimes only), BENCH_WEBGPU_NODE_WEBGPU=1 (also onnxruntime-node's WebGPU
+// provider), BENCH_RESULTS_DIR (where webgpu.json/.md go).
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import './../worker/runtime/no-telemetry.mjs';
 import * as ort from 'onnxruntime-node';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, findChromium } from '../test/browser.ts';
+import type { Browser, Page } from 'playwright-core';
 import { loadPhoto } from '../test/node/helpers.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../worker/platform-node.ts';
 import { cudaLibraryPath } from '../worker/runtime/ort-node.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import { toFp16Weights } from '../models/convert/fp16.ts';
-import { serveBenchPage } from './common/serve.ts';
 import { median } from './common/stats.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
 import type { DiffusionRun, ModelRun, PlainTensor, WebGpuBenchApi } from './gpu/webgpu-entry.ts';
-import { existsSync } from 'node:fs';
 
 const GPU = process.env.BENCH_WEBGPU_GPU === '1';
 const ROUNDS = Number(process.env.BENCH_WEBGPU_ROUNDS ?? (GPU ? 2 : 1));
@@ -165,7 +163,11 @@ async function nativeRun(model: Uint8Array | string, providers: string[], feeds:
 // ---------------------------------------------------------------------------------------------------------------
 // The browser
 
+// The browser's modules load only when the browser runs: the GPU machine's bundle runs without them
+// (bench/gpu/pack.sh).
 async function launch(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  const { CHROMIUM_ARGS, findChromium } = await import('../test/browser.ts');
   const webgpu = GPU
     // The real adapter through Vulkan, headless (no display): Dawn on the NVIDIA Vulkan driver.
     ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan,VulkanFromANGLE,DefaultANGLEVulkan', '--use-angle=vulkan', '--use-vulkan=native', '--ignore-gpu-blocklist', '--disable-vulkan-surface', '--enable-gpu']
@@ -209,8 +211,15 @@ async function main(): Promise<void> {
 
   // Native: CPU, and CUDA when onnxruntime-node's CUDA provider is installed.
   const cuda = cudaLibraryPath();
-  const nativeProviders: [string, string[]][] = [['ort-node/cpu', ['cpu']], ...(cuda && existsSync(cuda) ? [['ort-node/cuda', ['cuda']] as [string, string[]]] : [])];
+  const nativeProviders: [string, string[]][] = [
+    ['ort-node/cpu', ['cpu']],
+    ...(cuda && existsSync(cuda) ? [['ort-node/cuda', ['cuda']] as [string, string[]]] : []),
+    // onnxruntime-node's own WebGPU provider (Dawn on Vulkan; needs VK_ICD_FILENAMES and a Vulkan loader): WebGPU
+    // kernels on the real GPU where no Chromium can run (the GPU machine).
+    ...(process.env.BENCH_WEBGPU_NODE_WEBGPU === '1' ? [['ort-node/webgpu (Dawn)', ['webgpu']] as [string, string[]]] : []),
+  ];
   const native: NativeRow[] = [];
+  const failures: { model: string; runtime: string; weights: string; error: string }[] = [];
   const cpuOutputs = new Map<string, Float32Array>();
   const feedsOf = new Map<string, Feeds>();
   for (const m of models) {
@@ -225,13 +234,20 @@ async function main(): Promise<void> {
         const order = round % 2 ? (['fp16', 'fp32'] as const) : (['fp32', 'fp16'] as const);
         const outs: Partial<Record<'fp32' | 'fp16', Float32Array>> = {};
         for (const weights of order) {
-          const r = await nativeRun(weights === 'fp32' ? fp32 : fp16Bytes.get(m.id)!, providers, feeds);
+          // A provider that cannot start here (no Vulkan driver for Dawn, say) is reported, not fatal.
+          const r = await nativeRun(weights === 'fp32' ? fp32 : fp16Bytes.get(m.id)!, providers, feeds).catch((err: Error) => {
+            console.log(`${m.id} ${runtime} ${weights}: failed: ${err.message.split('\n')[0]}`);
+            failures.push({ model: m.id, runtime, weights, error: err.message.split('\n')[0] });
+            return null;
+          });
+          if (!r) continue;
           outs[weights] = r.output;
           native.push({ model: m.id, runtime, weights, fileBytes: weights === 'fp32' ? fileBytes32 : fp16Bytes.get(m.id)!.byteLength, createMs: r.createMs, firstRunMs: r.firstRunMs, steadyMs: r.steadyMs });
           console.log(`${m.id} ${runtime} ${weights}: create ${r.createMs.toFixed(0)} ms, first ${r.firstRunMs.toFixed(0)} ms, steady ${r.steadyMs.toFixed(1)} ms`);
         }
-        native.filter((n) => n.model === m.id && n.runtime === runtime && n.weights === 'fp16').at(-1)!.vsFp32 = difference(outs.fp32!, outs.fp16!, m.range);
-        if (runtime === 'ort-node/cpu') cpuOutputs.set(m.id, outs.fp32!);
+        const last16 = native.filter((n) => n.model === m.id && n.runtime === runtime && n.weights === 'fp16').at(-1);
+        if (last16 && outs.fp32 && outs.fp16) last16.vsFp32 = difference(outs.fp32, outs.fp16, m.range);
+        if (runtime === 'ort-node/cpu' && outs.fp32) cpuOutputs.set(m.id, outs.fp32);
       }
     }
   }
@@ -240,6 +256,7 @@ async function main(): Promise<void> {
   const diffusionRows: (Timing & { resident: boolean; weights: string; adapter: string; steps: number; reused?: number; sameTokens?: boolean; logProbsVsUploaded?: number })[] = [];
   let adapter = 'not run';
   if (!NO_BROWSER) {
+    const { serveBenchPage } = await import('./common/serve.ts');
     const { server, url } = await serveBenchPage({
       entry: join(REPO_ROOT, 'bench', 'gpu', 'webgpu-entry.ts'),
       file: (rel) => (rel.startsWith('/models/files/') ? join(MODEL_FILES_DIR, basename(rel)) : rel.startsWith('/fp16/') ? join(work, basename(rel)) : null),
@@ -315,7 +332,7 @@ async function main(): Promise<void> {
     runsPerVariant: RUNS,
     nativeRuntimes: nativeProviders.map(([n]) => n),
   };
-  await writeResults('webgpu', resultsJson({ environment, native, browser: browserRows, diffusion: diffusionRows }), report(environment, native, browserRows, diffusionRows), (performance.now() - started) / 1000);
+  await writeResults('webgpu', resultsJson({ environment, native, failures, browser: browserRows, diffusion: diffusionRows }), report(environment, native, browserRows, diffusionRows, failures), (performance.now() - started) / 1000);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -324,7 +341,7 @@ async function main(): Promise<void> {
 const ms = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–');
 const diffText = (d?: Difference) => (!d ? '' : `${d.maxAbs.toPrecision(2)}${d.psnr === undefined ? '' : ` / ${Number.isFinite(d.psnr) ? d.psnr.toFixed(1) : '∞'} dB`}`);
 
-function report(env: Record<string, unknown>, native: NativeRow[], browser: BrowserRow[], diffusion: { resident: boolean; steps: number; createMs: number; firstRunMs: number; steadyMs: number; reused?: number; sameTokens?: boolean; logProbsVsUploaded?: number; adapter: string }[]): string {
+function report(env: Record<string, unknown>, native: NativeRow[], browser: BrowserRow[], diffusion: { resident: boolean; steps: number; createMs: number; firstRunMs: number; steadyMs: number; reused?: number; sameTokens?: boolean; logProbsVsUploaded?: number; adapter: string }[], failures: { model: string; runtime: string; weights: string; error: string }[]): string {
   const lines: string[] = ['# bench:webgpu', ''];
   lines.push(`Run ${env.date} on ${env.cpus}; load average ${(env.loadAverageStart as number[]).map((v) => v.toFixed(1)).join(' ')} at the start, ${(env.loadAverageEnd as number[]).map((v) => v.toFixed(1)).join(' ')} at the end.`);
   lines.push(`WebGPU adapter: ${env.adapter}. ${env.software ? '**SwiftShader (software WebGPU, no GPU on this machine): the browser figures check correctness and show relative shape only, never speed.** Inputs are shrunk (ESRGAN tiles 24 px, thick 16 px; GRAM 16² rays; 8 diffusion steps) and MAXIM is left out of the browser.' : 'A real GPU.'}`);
@@ -343,7 +360,10 @@ function report(env: Record<string, unknown>, native: NativeRow[], browser: Brow
 
   lines.push('## Native runtimes (ms)', '', '| model | runtime | weights | create | first run | steady run |', '|---|---|---|---|---|---|');
   for (const n of native) lines.push(`| ${n.model} | ${n.runtime} | ${n.weights} | ${ms(n.createMs)} | ${ms(n.firstRunMs)} | ${ms(n.steadyMs)} |`);
+  for (const f of failures) lines.push(`| ${f.model} | ${f.runtime} | ${f.weights} | failed: ${f.error.replace(/\|/g, '/')} | | |`);
   lines.push('');
+  const dawn = native.filter((n) => n.runtime.includes('webgpu'));
+  if (dawn.length) lines.push('onnxruntime-node/webgpu is onnxruntime\'s own WebGPU provider (Dawn, native), not the browser\'s: same kind of WGSL kernels, no browser around them.', '');
 
   if (browser.length) {
     lines.push('## WebGPU in Chromium (ms)', '', 'Each variant runs in a fresh page (worker, wasm, WebGPU device). Create = session creation including the WebGPU device; first run = warm-up: WebGPU compiles its shaders and builds its pipelines there. "resident": feeds that repeat unchanged are kept on the GPU (here every run feeds the same input, so from run 3 on every input of ≥ 4 KiB is read from the GPU). Output vs ort-node CPU fp32: max abs / PSNR.', '');
