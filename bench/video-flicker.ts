@@ -1,6 +1,6 @@
 // `npm run bench:video-flicker`: does Restore video flicker? Restore video restores every frame on its own (the image
-// task `restore`: 128-px tiles with overlap, tone harmonisation for the haze modes, local mean colour for denoise), so
-// nothing ties one frame's result to the next. This bench measures it (issue 15): short real clips are made with
+// task `restore`: on the server the mode's 256-px build where it is installed, else 128-px tiles with overlap and, for
+// the haze modes, tone harmonisation; local mean colour for denoise), so nothing ties one frame's result to the next. This bench measures it (issue 15): short real clips are made with
 // ffmpeg from a real photo (test/fixtures/images/chelsea.png) seen through a window that pans a few pixels per frame
 // (and through a still one), degraded per frame (seeded Gaussian noise that differs from frame to frame for
 // denoise, a uniform haze for dehaze-outdoor), sent through a real Frontier server as restore-video jobs by the
@@ -20,11 +20,14 @@ import { requireFfmpeg } from '../test/server/jobs-util.ts';
 import { log } from './common/log.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
 import { parseCli } from '../server/cli-args.ts';
+import { existsSync } from 'node:fs';
+import type { ModelCard, Registry } from '../worker/models/card.ts';
+import { MODEL_FILES_DIR, REGISTRY_PATH } from '../worker/platform-node.ts';
 
 // Arguments are checked first: this bench takes none (its settings come from the environment).
 parseCli('npm run bench:video-flicker (no options; by environment: BENCH_FRAMES, BENCH_RESULTS_DIR=DIR)', {});
 
-const WIDTH = 192; // two 128-px tiles across (overlap 32): seams and, for the haze modes, the whole-picture pass
+const WIDTH = 192; // one 256-px call on the server (the larger-tile build); two 128-px tiles across without it
 const HEIGHT = 128;
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 12);
 const FPS = 12;
@@ -66,7 +69,26 @@ function distance(a: Uint8Array[], b: Uint8Array[]): number {
   return a.reduce((sum, frame, t) => sum + meanAbsDiff(frame, b[t]), 0) / a.length;
 }
 
+/**
+ * How the server's restore task runs a WIDTH×HEIGHT frame of `model`, as worker/tasks/restore.ts chooses (buildFor):
+ * the larger-tile build when the frame does not fit one of the card's own tiles and that build is built here; then
+ * one call when the frame fits one tile, else tiles with overlap (and a whole-picture pass for io.tile.harmonize).
+ */
+async function serverBuild(model: string): Promise<string> {
+  const registry = JSON.parse(await readFile(REGISTRY_PATH, 'utf8')) as Registry;
+  const card = registry.models.find((m) => m.id === model);
+  if (!card) throw new Error(`No model ${model} in the registry.`);
+  const fitsOwn = WIDTH <= card.io.tile.size && HEIGHT <= card.io.tile.size;
+  const large: ModelCard | undefined = card.largeTiles ? registry.models.find((m) => m.id === card.largeTiles) : undefined;
+  const used = !fitsOwn && large?.targets.includes('server') && existsSync(join(MODEL_FILES_DIR, large.files[0].name)) ? large : card;
+  const { size, overlap, harmonize } = used.io.tile;
+  if (WIDTH <= size && HEIGHT <= size) return `${used.id}: one ${size}-px call per frame (mirrored out to ${size}×${size}, cropped back): no tiles, no seams, no whole-picture pass`;
+  return `${used.id}: ${size}-px tiles with ${overlap} px overlap${harmonize ? ', and a whole-picture pass for its tones' : ''}`;
+}
+
 interface Row {
+  /** How the server ran each frame (serverBuild). */
+  build: string;
   case: string;
   mode: string;
   model: string;
@@ -134,6 +156,7 @@ async function main(): Promise<void> {
         codec: compensatedFlicker(codecFrames, made.offsets),
       };
       const row: Row = {
+        build: await serverBuild(c.model),
         case: c.name,
         mode: c.mode,
         model: c.model,
@@ -168,7 +191,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${machine.cpus}, ${machine.memoryGiB} GiB, no GPU; Node ${machine.node}. 1-minute load average ${loadStart[0].toFixed(1)} at the start, ${machine.loadAverageEnd[0].toFixed(1)} at the end (the machine is shared: times are wall clock under that load). The bench took ${((Date.now() - started) / 60_000).toFixed(1)} min.`,
     '',
-    `Each clip: ${FRAMES} frames of ${WIDTH}×${HEIGHT} at ${FPS} fps cut from test/fixtures/images/chelsea.png (a real photo), degraded per frame, encoded with ffmpeg (H.264 crf 12), sent as a restore-video job to a real Frontier server by the plugin's jobs client; every frame restored by the restore task on the server (two 128-px tiles with 32 px overlap; dehaze also a whole-picture pass for its tones; denoise keeps the input's local mean colour), encoded there (crf 18) and decoded here.`,
+    `Each clip: ${FRAMES} frames of ${WIDTH}×${HEIGHT} at ${FPS} fps cut from test/fixtures/images/chelsea.png (a real photo), degraded per frame, encoded with ffmpeg (H.264 crf 12), sent as a restore-video job to a real Frontier server by the plugin's jobs client; every frame restored by the restore task on the server (${[...new Set(rows.map((r) => r.build))].join('; ')}; denoise keeps the input's local mean colour), encoded there (crf 18) and decoded here.`,
     '',
     '**Flicker** = mean over t of mean |frame[t+1] − frame[t]| over RGB, in levels (0–255): the issue\'s measure. Where the camera moves, the clean clip changes from frame to frame too (motion, not flicker), and a restoration that adds contrast (dehaze) or takes out fine detail (denoise) changes that motion term as well. So the second table takes the motion out: frame t+1 is shifted back by the camera\'s known move onto frame t and only the part both show is compared (0 for the clean clip). **From clean** = mean |frame − clean frame|: what the restoration gained.',
     '',
@@ -190,7 +213,7 @@ async function main(): Promise<void> {
         `Distance from the clean frames: ${n(r.fromClean.input)} → ${n(r.fromClean.output)} levels.`,
     ),
     '',
-    "Frames are restored independently (no temporal model): what is left of the frame-to-frame change once motion is taken out is the restoration's own variation from frame to frame (it sees new noise, or the same scene at another place in its tiles and its whole-picture pass) plus the H.264 encoding of the result (crf 18). The still haze clip shows the restoration itself is steady: the same frame in gives the same frame out, so what the panning haze clip adds comes from the picture moving through the tiles and the whole-picture pass, not from noise. A temporal model (TTVSR for upscaling) would take neighbouring frames as context through the runner's frame windows.",
+    "Frames are restored independently (no temporal model): what is left of the frame-to-frame change once motion is taken out is the restoration's own variation from frame to frame (it sees new noise, or the same scene at another place in the picture it is given) plus the H.264 encoding of the result (crf 18). The still haze clip shows the restoration itself is steady: the same frame in gives the same frame out, so what the panning haze clip adds comes from the picture moving within what the model sees, not from noise. A temporal model (TTVSR for upscaling) would take neighbouring frames as context through the runner's frame windows.",
     '',
   ].join('\n');
   await writeResults('video-flicker', json, md, (Date.now() - started) / 1000);
