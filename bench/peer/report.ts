@@ -165,6 +165,8 @@ export function peerReport(r: PeerReportInput): string {
     '',
     '## Runs',
     '',
+    'Threads as /proc names them: `chromium <id>` is a renderer process\'s main thread (the peer\'s page runs there), `DedicatedWorker <id>` a Web Worker (Frontier\'s engine worker and the pool\'s workers), `GPU process: …` the GPU process\'s threads (SwiftShader computes WebGL there), `ThreadPoolForeg…` V8\'s and Chromium\'s helpers.',
+    '',
     '| case | engine | wall s | computing CPU s | browser CPU s | threads that computed (CPU s) | others CPU s | idle CPU s | load |',
     '|---|---|---:|---:|---:|---|---:|---:|---|',
     ...r.cases.flatMap((c) => c.runs.map((u) => `| ${c.id} | ${u.engine} | ${s2(u.wallMs)} | ${s2(u.computeCpuMs)} | ${s2(u.browserCpuMs)} | ${u.threads.map((t) => `${t.thread}: ${s2(t.cpuMs)}`).join(', ')} | ${s2(u.othersMs)} | ${s2(u.idleMs)} | ${u.load[0].toFixed(1)}→${u.load[1].toFixed(1)} |`)),
