@@ -3,7 +3,7 @@
 // ONNX graph, same input bytes, interleaved run by run; outputs compared. Then onnxruntime's profiler on both sides
 // for the models furthest from native: time per op type, to say where WASM loses.
 // Writes bench/results/gap.md and gap.json.
-//   npm run bench:gap [-- --models id,id --rounds 3 --profile auto|none|id,id]   (--report-only: gap.md from gap.json)
+//   npm run bench:gap [-- --models id,id --rounds 3 --warmup 1 --profile auto|none|id,id]   (--out gap-x: write gap-x.md/json; --report-only: the .md again from the .json)
 // Models are made once into BENCH_GAP_DIR (default $TMPDIR/frontier-gap) and reused; see bench/gap/models.ts.
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,18 +23,23 @@ const PROFILE_AUTO_MAX = 6;
 
 async function main(): Promise<void> {
   // --report-only: rewrite gap.md from gap.json (after editing bench/gap/findings.md), nothing measured.
+  const outAt = process.argv.indexOf('--out');
+  const name = outAt >= 0 ? process.argv.splice(outAt, 2)[1] : 'gap';
+  if (!/^gap[A-Za-z0-9-]*$/.test(name)) throw new Error(`--out ${name}: a results name starting with gap`);
   if (process.argv.includes('--report-only')) {
-    const json = JSON.parse(readFileSync(join(resultsDir(), 'gap.json'), 'utf8')) as GapResults;
-    await writeResults('gap', resultsJson(json), gapReport(json));
+    const json = JSON.parse(readFileSync(join(resultsDir(), `${name}.json`), 'utf8')) as GapResults;
+    await writeResults(name, resultsJson(json), gapReport(json));
     return;
   }
   let ids = CASES.map((c) => c.id);
   let rounds = 3;
+  let warmup = 1;
   let profileWhat = 'auto';
-  parseOptions(process.argv.slice(2), 'bench:gap [--models id,id] [--rounds N] [--profile auto|none|id,id]', (key, value) => {
+  parseOptions(process.argv.slice(2), 'bench:gap [--models id,id] [--rounds N] [--warmup N] [--profile auto|none|id,id]', (key, value) => {
     if (key === '--models') ids = value().split(',');
     else if (key === '--rounds') rounds = Number(value());
     else if (key === '--profile') profileWhat = value();
+    else if (key === '--warmup') warmup = Number(value());
     else return false;
     return true;
   });
@@ -92,7 +97,7 @@ async function main(): Promise<void> {
     for (const m of prepared) {
       let measured: Measured | undefined;
       try {
-        measured = await measure(bench, m, rounds);
+        measured = await measure(bench, m, rounds, warmup);
       } catch (err) {
         log(`${m.id}: failed: ${(err as Error).message}`);
       }
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
     for (const r of toProfile) {
       const m = prepared.find((p) => p.id === r.id)!;
       try {
-        r.profile = await profile(bench, m, work);
+        r.profile = await profile(bench, m, work, warmup);
       } catch (err) {
         log(`${m.id}: profile failed: ${(err as Error).message}`);
       }
@@ -119,8 +124,8 @@ async function main(): Promise<void> {
     server.close();
   }
   const seconds = benchSeconds();
-  const json = { date: new Date().toISOString(), machine: startLoad, endLoad: machineLine(), rounds, seconds, rows };
-  await writeResults('gap', resultsJson(json), gapReport(json), seconds);
+  const json = { date: new Date().toISOString(), machine: startLoad, endLoad: machineLine(), rounds, warmup, seconds, rows };
+  await writeResults(name, resultsJson(json), gapReport(json), seconds);
 }
 
 runMain(main);

@@ -32,6 +32,7 @@ export interface Measured {
   node: Side;
   outputs: OutputCheck[];
   load: [number, number];
+  warmup?: number;
 }
 
 export interface Profiled {
@@ -112,8 +113,8 @@ function compare(name: string, nodeFile: string, wasmFile: string): OutputCheck 
   return { name, values: a.length, maxAbsDiff: maxAbsDiff(a, w), maxAbs, nonFinite };
 }
 
-/** Warm-up, then `rounds` rounds of one run each side (alternating who goes first), then the outputs compared. */
-export async function measure(b: Bench, m: GapModel, rounds: number, tag = ''): Promise<Measured> {
+/** `warmup` runs a side (V8 tiers wasm code up over the first runs), then `rounds` rounds of one run each side (alternating who goes first), then the outputs compared. */
+export async function measure(b: Bench, m: GapModel, rounds: number, warmup = 1, tag = ''): Promise<Measured> {
   const load0 = loadAverage();
   const node = await NodeGapTarget.open({ model: m.modelPath, feedsDir: b.dirs.feeds, feeds: m.feeds, options: {} });
   let browser: BrowserSide | undefined;
@@ -122,8 +123,8 @@ export async function measure(b: Bench, m: GapModel, rounds: number, tag = ''): 
     const wasm: Side = { runMs: [], cpuMs: [], sessionMs: browser.sessionMs };
     const native: Side = { runMs: [], cpuMs: [], sessionMs: node.sessionMs };
     b.log(`${m.id}${tag}: sessions open (node ${(node.sessionMs / 1000).toFixed(1)} s, wasm ${(browser.sessionMs / 1000).toFixed(1)} s); warm-up`);
-    await node.target.runs(1);
-    await wasmRuns(browser, 1);
+    await node.target.runs(warmup);
+    await wasmRuns(browser, warmup);
     for (let r = 0; r < rounds; r++) {
       const sides = [
         async () => {
@@ -145,7 +146,7 @@ export async function measure(b: Bench, m: GapModel, rounds: number, tag = ''): 
     const { sent } = await node.target.outputs(join(b.dirs.outputs, `${prefix}-node-`));
     await call<string[]>(browser.page, 'upload', `/outputs/${prefix}-wasm-`);
     const outputs = sent.map((name) => compare(name, join(b.dirs.outputs, `${prefix}-node-${fileSafe(name)}.f32`), join(b.dirs.outputs, `${prefix}-wasm-${fileSafe(name)}.f32`)));
-    return { wasm, node: native, outputs, load: [load0, loadAverage()] };
+    return { wasm, node: native, outputs, load: [load0, loadAverage()], warmup };
   } finally {
     node.target.close();
     if (browser) {
@@ -155,8 +156,9 @@ export async function measure(b: Bench, m: GapModel, rounds: number, tag = ''): 
   }
 }
 
-/** onnxruntime's profiler on both sides: `runs` profiled runs each (the first left out of the sums), interleaved. */
-export async function profile(b: Bench, m: GapModel, workDir: string, runs = 2): Promise<Profiled> {
+/** onnxruntime's profiler on both sides: `warmup` + 1 profiled runs each (the warm-up ones left out of the sums), interleaved. */
+export async function profile(b: Bench, m: GapModel, workDir: string, warmup = 1): Promise<Profiled> {
+  const runs = warmup + 1;
   const prefix = join(workDir, `profile-${m.id}`);
   const node = await NodeGapTarget.open({ model: m.modelPath, feedsDir: b.dirs.feeds, feeds: m.feeds, options: { enableProfiling: true, profileFilePrefix: prefix } });
   let browser: BrowserSide | undefined;
@@ -166,8 +168,8 @@ export async function profile(b: Bench, m: GapModel, workDir: string, runs = 2):
       await node.target.runs(1);
       await wasmRuns(browser, 1);
     }
-    const nodeProfile = await node.target.profile(1);
-    const wasmProfile = await call<OpProfile>(browser.page, 'profile', 1, `/outputs/${m.id}-wasm-profile.jsonl`);
+    const nodeProfile = await node.target.profile(warmup);
+    const wasmProfile = await call<OpProfile>(browser.page, 'profile', warmup, `/outputs/${m.id}-wasm-profile.jsonl`);
     b.log(`${m.id}: profiled (node ${nodeProfile.events} events, wasm ${wasmProfile.events})`);
     return { node: nodeProfile, wasm: wasmProfile };
   } finally {

@@ -20,6 +20,8 @@ export interface GapResults {
   machine: string;
   endLoad: string;
   rounds: number;
+  /** Untimed runs per side before the rounds (absent: 1). */
+  warmup?: number;
   seconds: number;
   rows: GapRow[];
 }
@@ -48,7 +50,7 @@ function opTable(p: Profiled): string[] {
   const gap = totalW - totalN;
   rows.sort((a, b) => b.w - a.w);
   const out = [
-    `Kernel time summed per op type (ms per run; ${p.node.runs} node and ${p.wasm.runs} WASM profiled run(s) after one left out). Node ran its NCHWc/fusion passes, so op types differ: compare families of ops (Conv vs FusedConv + NchwcConv + ReorderInput/Output).`,
+    `Kernel time summed per op type (ms per run; ${p.node.runs} node and ${p.wasm.runs} WASM profiled run(s) after the warm-up run(s) left out). Node ran its NCHWc/fusion passes, so op types differ: compare families of ops (Conv vs FusedConv + NchwcConv + ReorderInput/Output).`,
     '',
     `Total kernel time: node ${totalN.toFixed(0)} ms, WASM ${totalW.toFixed(0)} ms (${(totalW / totalN).toFixed(1)}×).`,
     '',
@@ -67,7 +69,7 @@ export function gapReport(r: GapResults): string {
   const lines = [
     `# WASM one thread vs onnxruntime-node one thread, per model (${r.date.slice(0, 10)})`,
     '',
-    `Machine: ${r.machine} at the start (${r.endLoad.split('; ')[1]} at the end). **2 shared cores, loaded by other helpers' jobs during the run**: wall times wait for a core unevenly, so the ratio is taken on **CPU time per run** of the computing process (Chromium's renderer for WASM, the onnxruntime-node child), which is what one thread costs; wall-time ratios are beside it. Each model: one warm-up run per side, then ${r.rounds} rounds of one run per side, interleaved (the side that goes first alternates); medians. Same ONNX file, same input bytes; onnxruntime-web ${pkgVersion('onnxruntime-web')} (wasm EP, numThreads 1, graphOptimizationLevel all, in a Web Worker in Chromium) and onnxruntime-node ${pkgVersion('onnxruntime-node')} (CPU EP, intraOpNumThreads 1, interOpNumThreads 1, sequential). The bench took ${(r.seconds / 60).toFixed(1)} min.`,
+    `Machine: ${r.machine} at the start (${r.endLoad.split('; ')[1]} at the end). **2 shared cores, loaded by other helpers' jobs during the run**: wall times wait for a core unevenly, so the ratio is taken on **CPU time per run** of the computing process (Chromium's renderer for WASM, the onnxruntime-node child), which is what one thread costs; wall-time ratios are beside it. Each model: ${r.warmup ?? 1} untimed warm-up run(s) per side, then ${r.rounds} rounds of one run per side, interleaved (the side that goes first alternates); medians. Same ONNX file, same input bytes; onnxruntime-web ${pkgVersion('onnxruntime-web')} (wasm EP, numThreads 1, graphOptimizationLevel all, in a Web Worker in Chromium) and onnxruntime-node ${pkgVersion('onnxruntime-node')} (CPU EP, intraOpNumThreads 1, interOpNumThreads 1, sequential). The bench took ${(r.seconds / 60).toFixed(1)} min.`,
     '',
     `Goal (issue 16): WASM-1 within ${GOAL}× of node-1 on every shipped model.`,
     '',
