@@ -377,7 +377,22 @@ function report(env: Record<string, unknown>, native: NativeRow[], browser: Brow
     for (const d of diffusion) lines.push(`| ${d.resident ? 'yes' : 'no'} | ${d.steps} | ${ms(d.createMs)} | ${ms(d.firstRunMs)} | ${ms(d.steadyMs)} | ${d.reused ?? '–'} | ${d.sameTokens === undefined ? '' : d.sameTokens ? 'yes' : 'NO'} | ${d.logProbsVsUploaded ?? ''} |`);
     lines.push('');
   }
+  lines.push(...RESIDENCY_NOTES);
   return lines.join('\n') + '\n';
 }
+
+/** Where the design lets tensors stay on the GPU, and where it does not (read from the tasks, issue 16 part 4). */
+const RESIDENCY_NOTES = [
+  '## Where tensors stay on the GPU, and where they cannot', '',
+  '- **Weights**: on the GPU for the life of a session; the engine keeps one session per model and target, so tiles, steps and jobs reuse them.',
+  '- **VQ-Diffusion text condition** ([text, null text], 2×77×512 float32 = 315 KB for ITHQ): the same at every one of the ~100 transformer steps. Kept on the GPU (worker/runtime/ort-web-resident.ts): uploaded at the second step, fed from the GPU after; equal outputs checked by test/e2e/webgpu-resident.test.ts.',
+  '- **VQ-Diffusion log_probs**: read on the CPU at every step by design: the sampler (worker/diffusion/sampler.ts) applies guidance, truncation and seeded Gumbel noise in float64 so a seed gives the same tokens on every target; the new tokens go back as int64 (16 KB per step at ITHQ size) and change every step.',
+  '- **Text encoder → transformer**: with guidance the encoder output is joined with the null text on the CPU, once per image (one 158 KB download); without guidance it is fed unchanged. preferredOutputLocation \'gpu-buffer\' would save that one download per image and would make tasks handle GPU tensors (against the runtime contract): not done.',
+  '- **Decoder**: its input tokens come from the CPU sampler and its output becomes pixels (and previews) on the CPU.',
+  '- **Tiles** (upscale, restore, inpaint): every tile feeds a different crop and its output is blended with its neighbours\' overlap on the CPU (weights per pixel): read back by design. A tile fed again (a repeated run) reuses its GPU copy.',
+  '- **GRAM** (rotate view): the latent and truncation repeat at every tile but are 1 KB: below the 4 KiB at which residency pays; the rays differ per tile.',
+  '- **StyleSwin**: one run per image; nothing repeats.',
+  '',
+];
 
 runMain(main);
