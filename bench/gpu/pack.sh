@@ -38,6 +38,10 @@ cp -a $M/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.* $M/onnxruntime-web/d
 cp -a $M/onnxruntime-web/dist/*.d.ts "$STAGE/frontier-gpu/$M/onnxruntime-web/dist/" 2>/dev/null || true
 [ -d $M/.bin ] && mkdir -p "$STAGE/frontier-gpu/$M/.bin" && cp -a $M/.bin/tsx "$STAGE/frontier-gpu/$M/.bin/" 2>/dev/null || true
 
+# The Vulkan loader (Chromium's copy): onnxruntime-node's WebGPU provider (Dawn) needs one to reach the NVIDIA driver.
+mkdir -p "$STAGE/frontier-gpu/lib"
+cp -L /usr/lib/chromium/libvulkan.so.1 "$STAGE/frontier-gpu/lib/"
+
 # 2. The models the bench measures: ESRGAN slim/medium/thick ×2 (converted pretrained weights), the tiny builds.
 #    MAXIM (93 MB with its weights) stays here: it would need two more calls by itself.
 mkdir -p "$STAGE/frontier-gpu/models"

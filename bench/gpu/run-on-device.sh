@@ -38,6 +38,7 @@ G=/tmp/frontier-gpu
 export PATH=$G/bin:$PATH
 [ -e node_modules ] || ln -s $G/node_modules node_modules
 mkdir -p models/build && { [ -e models/build/files ] || ln -s $G/models models/build/files; }
+export LD_LIBRARY_PATH=$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if [ -x $G/chromium/chromium ]; then
   export CHROME_PATH=$G/chromium/chromium
   export LD_LIBRARY_PATH=$G/chromium/lib:$G/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -46,8 +47,7 @@ fi
 ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f $ICD ] && export VK_ICD_FILENAMES=$ICD VK_DRIVER_FILES=$ICD
 export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
-# Chromium's own libvulkan.so.1 is on LD_LIBRARY_PATH; onnxruntime-node's Dawn needs one too.
-[ -f $G/chromium/libvulkan.so.1 ] || echo "no Vulkan loader packed: onnxruntime-node's WebGPU provider may not start"
+[ -f $G/lib/libvulkan.so.1 ] || echo "no Vulkan loader packed: onnxruntime-node's WebGPU provider may not start"
 echo "== machine"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc; node --version
 [ -n "${CHROME_PATH:-}" ] && "$CHROME_PATH" --version 2>/dev/null
 python3 -c "import onnxruntime as o; print('python onnxruntime', o.__version__, o.get_available_providers())" 2>/dev/null
