@@ -193,10 +193,12 @@ interface OverheadRow {
   directMs: number;
   binaryMs: number;
   jsonMs: number;
+  /** CPU time of the server process itself per /infer binary request (its inference processes not counted), ms. */
+  serverCpuMs: number;
   /** The middle half of the /infer binary times (25th and 75th percentiles): how much the shared machine moved them. */
   binaryQuartilesMs: [number, number];
   /** The same through the older code's server (BENCH_SERVER_BEFORE), in the same rounds. */
-  before?: { binaryMs: number; binaryQuartilesMs: [number, number]; jsonMs: number; commit: string };
+  before?: { binaryMs: number; binaryQuartilesMs: [number, number]; serverCpuMs: number; jsonMs: number; commit: string };
   /** Largest difference between the direct output and the /infer binary output (0: the same bytes). */
   maxDifference: number;
 }
@@ -255,6 +257,16 @@ interface Served {
   agent: Agent;
 }
 
+/**
+ * CPU time a process has used (user + system), ms, from /proc in clock ticks of 10 ms: a request's share is coarse,
+ * but the sum over many requests is not biased (a tick lands in whichever request it happens during).
+ */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime
+}
+
 /** The machine's 1-minute load average now (this machine is shared: it says how quiet the measurement was). */
 const loadNow = () => Number(loadavg()[0].toFixed(1));
 
@@ -305,14 +317,19 @@ async function overhead(now: Served, before: (Served & { commit: string }) | nul
       const names = Object.keys(ways);
       for (const name of names) await ways[name](); // untimed: first connection, first run at this size
       const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+      const cpuPid: Record<string, number> = { binary: now.server.pid, ...(before ? { beforeBinary: before.server.pid } : {}) };
+      const cpu: Record<string, number> = { binary: 0, beforeBinary: 0 };
       const end = performance.now() + seconds * 1000;
       let round = 0;
       while (round < MIN_ROUNDS || (performance.now() < end && round < 2000)) {
         for (let k = 0; k < names.length; k++) {
           const name = names[(round + k) % names.length];
+          const pid = cpuPid[name];
+          const c = pid ? cpuMsOf(pid) : 0;
           const t = performance.now();
           await ways[name]();
           times[name].push(performance.now() - t);
+          if (pid) cpu[name] += cpuMsOf(pid) - c;
         }
         round++;
       }
@@ -328,8 +345,9 @@ async function overhead(now: Served, before: (Served & { commit: string }) | nul
         directMs: median(times.direct),
         binaryMs: median(times.binary),
         binaryQuartilesMs: quartiles(times.binary),
+        serverCpuMs: cpu.binary / round,
         jsonMs: median(times.json),
-        ...(before ? { before: { binaryMs: median(times.beforeBinary), binaryQuartilesMs: quartiles(times.beforeBinary), jsonMs: median(times.beforeJson), commit: before.commit } } : {}),
+        ...(before ? { before: { binaryMs: median(times.beforeBinary), binaryQuartilesMs: quartiles(times.beforeBinary), serverCpuMs: cpu.beforeBinary / round, jsonMs: median(times.beforeJson), commit: before.commit } } : {}),
         maxDifference,
       };
       rows.push(row);
@@ -465,7 +483,7 @@ function overheadMarkdown({ when, loadAtStart, loadAtEnd, rows }: OverheadRun): 
   return [
     `${OVERHEAD_HEADING} (median ms per request, 1 client)`,
     '',
-    `Measured ${when.slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores shared with other work: load average ${loadAtStart} at the start, ${loadAtEnd} at the end. Small figures beside a binary median: the 25th–75th percentiles of its times.`,
+    `Measured ${when.slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores shared with other work: load average ${loadAtStart} at the start, ${loadAtEnd} at the end. Small figures beside a binary median: the 25th–75th percentiles of its times. "Server CPU": user + system time of the server process itself per binary request (from /proc, its inference processes not counted): the work the serving does, which the machine's load moves less than wall time.`,
     '',
     `The server in a process of its own (as \`npm start\` runs it), a kept-alive node:http client in the bench's process, float32 [1,H,W,3] into ${MODEL} (x2). Direct: onnxruntime-node in the bench's process with the inference processes' own session options (server/oip/session-options.mjs; their intra-op threads sleep when idle rather than spin), so the difference is the serving alone. Each round sends one request of each kind, in an order that rotates; rounds go on for ${SECONDS} s per size, at least ${MIN_ROUNDS}. The bench's copy of the card admits up to ${OVERHEAD_TILE}² in one request (the shipped card bounds a request to one 128² tile: the plugin sends this model tiles of at most 128², other models take 256²). "Same bytes": every /infer binary output against the direct output.`,
     '',
@@ -473,19 +491,19 @@ function overheadMarkdown({ when, loadAtStart, loadAtEnd, rows }: OverheadRun): 
       ? [
           `**Before** is the server of commit ${before.commit} (this part's parent), started from the same bench file beside the current one and sent the same requests in the same rounds.`,
           '',
-          '| input | rounds | direct | /infer binary | ratio | + ms | before: binary | ratio | + ms | /infer JSON | ratio | before: JSON | same bytes |',
-          '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+          '| input | rounds | direct | /infer binary | ratio | + ms | server CPU ms | before: binary | ratio | + ms | server CPU ms | /infer JSON | ratio | before: JSON | same bytes |',
+          '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
           ...rows.map((o) => {
             const b = o.before!;
-            return `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${spread(o.binaryMs, o.binaryQuartilesMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${spread(b.binaryMs, b.binaryQuartilesMs)} | ${ratio(b.binaryMs, o.directMs)} | ${(b.binaryMs - o.directMs).toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${ms(b.jsonMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`;
+            return `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${spread(o.binaryMs, o.binaryQuartilesMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${o.serverCpuMs.toFixed(2)} | ${spread(b.binaryMs, b.binaryQuartilesMs)} | ${ratio(b.binaryMs, o.directMs)} | ${(b.binaryMs - o.directMs).toFixed(2)} | ${b.serverCpuMs.toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${ms(b.jsonMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`;
           }),
         ]
       : [
-          '| input | rounds | direct | /infer binary | ratio | + ms | /infer JSON | ratio | same bytes |',
-          '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+          '| input | rounds | direct | /infer binary | ratio | + ms | server CPU ms | /infer JSON | ratio | same bytes |',
+          '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
           ...rows.map(
             (o) =>
-              `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${spread(o.binaryMs, o.binaryQuartilesMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`,
+              `| ${o.size}×${o.size} | ${o.rounds} | ${ms(o.directMs)} | ${spread(o.binaryMs, o.binaryQuartilesMs)} | **${ratio(o.binaryMs, o.directMs)}** | ${(o.binaryMs - o.directMs).toFixed(2)} | ${o.serverCpuMs.toFixed(2)} | ${ms(o.jsonMs)} | ${ratio(o.jsonMs, o.directMs)} | ${o.maxDifference === 0 ? 'yes' : `no (max ${o.maxDifference})`} |`,
           ),
         ]),
     '',
