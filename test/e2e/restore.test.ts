@@ -50,25 +50,40 @@ async function uiError(pg: Playground): Promise<string | null> {
 
 /**
  * Clicks Run and waits until one new node is placed and the run has ended, failing at once with the UI's error;
- * returns the node and the progress texts seen on the way (polled: each MAXIM tile lasts seconds), each also given to
- * `onProgress` as it is seen.
+ * returns the node and the progress texts the UI showed on the way. A MutationObserver in the UI frame records each
+ * progress text as the UI shows it, so the check reads a record, not a moment on screen (polling the screen missed
+ * nearly every tile on a loaded machine). `onProgress` gets each recorded text, in order, as the wait loop reads it.
  */
 async function runAndWatch(pg: Playground, timeoutMs: number, onProgress: (text: string) => void = () => {}): Promise<{ placed: NodeInfo; progress: string[] }> {
   const before = await nodes(pg.page);
-  const progress: string[] = [];
+  const ui = uiFrame(pg.page);
+  await ui.evaluate(() => {
+    const w = window as unknown as { progressSeen: string[]; progressObserver?: MutationObserver };
+    w.progressSeen = [];
+    w.progressObserver?.disconnect();
+    // No named functions in here: tsx's keepNames would wrap them in a __name the page does not have.
+    w.progressObserver = new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="progress"]')?.getAttribute('aria-valuetext');
+      if (text && w.progressSeen.at(-1) !== text) w.progressSeen.push(text);
+    });
+    w.progressObserver.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-valuetext'] });
+  });
+  const seen = () => ui.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen.slice());
+  let told = 0;
+  const tell = (progress: string[]) => {
+    for (; told < progress.length; told++) onProgress(progress[told]);
+  };
   await pg.ui.locator('[data-testid="run"]:not([disabled])').click();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    tell(await seen());
     const placed = (await nodes(pg.page)).find((n) => !before.some((b) => b.id === n.id));
     if (placed) {
       await pg.ui.locator('[data-testid="progress"]').waitFor({ state: 'detached', timeout: 30_000 });
       assert.equal((await nodes(pg.page)).length, before.length + 1, 'exactly one node placed');
+      const progress = await seen();
+      tell(progress);
       return { placed, progress };
-    }
-    const text = await pg.ui.locator('[data-testid="progress"]').getAttribute('aria-valuetext', { timeout: 100 }).catch(() => null);
-    if (text && progress.at(-1) !== text) {
-      progress.push(text);
-      onProgress(text);
     }
     const error = await uiError(pg);
     if (error) throw new Error(`the UI reported: ${error}\n${pg.logs.join('\n')}`);
@@ -137,8 +152,8 @@ describe('restore in the playground (real Chromium, WASM)', { timeout: 600_000 }
     await checkPlaced(pg, sourceId, placed, region, 'wasm');
     // aria-valuetext is the task's message and the percentage ("Restoring tile 1 / 2, 40%").
     const tiles = progress.map((t) => t.replace(/, \d+%$/, '')).filter((t) => /tile/.test(t));
-    assert.ok(tiles.length > 0, `the progress shows tiles: ${progress.join(' | ')}`);
-    // Polling may catch the task's last message too ("Restored 2 tiles"): every tile message names 2 tiles.
+    assert.ok(tiles.includes('Restoring tile 1 / 2') && tiles.includes('Restoring tile 2 / 2'), `the progress shows each tile: ${progress.join(' | ')}`);
+    // The record holds the task's last message too ("Restored 2 tiles"): every tile message names 2 tiles.
     for (const t of tiles) assert.match(t, /^(Restoring tile [12] \/ 2|Restored 2 tiles)$/);
 
     const diff = compareImages(await pixels(pg.page, placed.id), await (reference ?? nodeResult(input)));
