@@ -33,7 +33,7 @@ import { useOfficialModels } from './official-models.ts';
 import { Section } from './components/Section.tsx';
 import { SelectionPanel } from './components/SelectionPanel.tsx';
 import { ClipChooser } from './components/ClipChooser.tsx';
-import { useChosenClip } from './clip.ts';
+import { useChosenClip, useClipFit } from './clip.ts';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { TargetPicker } from './components/TargetPicker.tsx';
 
@@ -49,7 +49,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   const clipChoice = useChosenClip();
   const chosenClip = clipChoice.clip.state === 'chosen' ? clipChoice.clip.clip : null;
   const view = usePanelView(s, chosenClip);
-  const { task, params, target, taskModels, items, videoTask, generator, scaleSpec, scale, fit, blocker, running } = view;
+  const { task, params, target, taskModels, items, videoTask, generator, scaleSpec, scale, fit, blocker: viewBlocker, running } = view;
+  // Whether the chosen clip fits the chosen model on the server (TTVSR's memory): asked at choose time, not after upload.
+  const clipFit = useClipFit({ clip: videoTask ? chosenClip : null, model: modelId || undefined, serverUrl: settings.serverUrl, token: settings.token });
+  const blocker = viewBlocker ?? clipFit.warning;
 
   // A task with a view preview (rotate-view, TaskDisplay.preview): a small render follows the sliders, the chosen
   // size renders when one is let go (Run places).
@@ -172,7 +175,7 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
         <InstallsInProgress official={official.state} actions={official.actions} except={testModelEntry?.id} />
 
         {/* A video task chooses its clip here; the selection is shown when it holds clips the host can read. */}
-        {videoTask && <ClipChooser clip={clipChoice.clip} disabled={false} host={hostInfo} onChoose={(file) => void clipChoice.choose(file)} onClear={clipChoice.clear} />}
+        {videoTask && <ClipChooser clip={clipChoice.clip} fit={clipFit} disabled={false} host={hostInfo} onChoose={(file) => void clipChoice.choose(file)} onClear={clipChoice.clear} />}
         {(!videoTask || s.selection.items.some((it) => it.video)) && <SelectionPanel selection={s.selection} together={generator} note={view.leftOut ?? undefined} />}
 
         {/* Not a <form>: sandboxed plugin iframes without allow-forms block submit events. Enter is handled here.

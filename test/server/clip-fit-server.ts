@@ -27,12 +27,17 @@ async function esrganCard(): Promise<ModelCard> {
   return { ...card, files: [{ ...card.files[0], name: 'esrgan-slim-x2.stand-in.onnx', sha256: '0'.repeat(64), bytes: 4 }] };
 }
 
-export async function startClipFitServer(jobs: { dir: string; ttvsrMemoryBytes: number; maxFramePixels?: number }): Promise<{ server: RunningServer; root: TempRoot }> {
+/** The registry and stand-in files of such a server's root (for tempRoot, or the playground's tempPlaygroundRoot). */
+export async function clipFitRootFiles(): Promise<Record<string, string | Uint8Array>> {
   const cards = [...(await partCards()), await esrganCard()];
-  const root = await tempRoot({
+  return {
     'models/registry.json': JSON.stringify({ version: 1, models: cards }),
     ...Object.fromEntries(cards.map((c) => [`models/build/files/${c.files[0].name}`, new Uint8Array(4)])),
-  });
+  };
+}
+
+export async function startClipFitServer(jobs: { dir: string; ttvsrMemoryBytes: number; maxFramePixels?: number }): Promise<{ server: RunningServer; root: TempRoot }> {
+  const root = await tempRoot(await clipFitRootFiles());
   const server = await startServer({ port: 0, root: root.root, jobs: { ...jobs, heartbeatMs: 100 } });
   return { server, root };
 }
