@@ -338,6 +338,7 @@ async function main(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // The report
 
+const wrong = (d?: Difference) => !!d && (d.maxAbs === null || Number.isNaN(d.maxAbs) || (typeof d.psnr === 'number' && d.psnr < 40));
 const ms = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–');
 const diffText = (d?: Difference) => (!d ? '' : `${d.maxAbs.toPrecision(2)}${d.psnr === undefined ? '' : ` / ${Number.isFinite(d.psnr) ? d.psnr.toFixed(1) : '∞'} dB`}`);
 
@@ -368,8 +369,10 @@ function report(env: Record<string, unknown>, native: NativeRow[], browser: Brow
   if (browser.length) {
     lines.push('## WebGPU in Chromium (ms)', '', 'Each variant runs in a fresh page (worker, wasm, WebGPU device). Create = session creation including the WebGPU device; first run = warm-up: WebGPU compiles its shaders and builds its pipelines there. "resident": feeds that repeat unchanged are kept on the GPU (here every run feeds the same input, so from run 3 on every input of ≥ 4 KiB is read from the GPU). Output vs ort-node CPU fp32: max abs / PSNR.', '');
     lines.push('| model | weights | resident | create | first run (warm-up) | steady run | warm-up − steady | GPU reuses | vs CPU fp32 |', '|---|---|---|---|---|---|---|---|---|');
-    for (const b of browser) lines.push(`| ${b.model} | ${b.weights} | ${b.resident ? 'yes' : 'no'} | ${ms(b.createMs)} | ${ms(b.firstRunMs)} | ${ms(b.steadyMs)} | ${ms(b.firstRunMs - b.steadyMs)} | ${b.reused ?? '–'} | ${diffText(b.vsNativeCpu)} |`);
+    for (const b of browser) lines.push(`| ${b.model} | ${b.weights} | ${b.resident ? 'yes' : 'no'} | ${ms(b.createMs)} | ${ms(b.firstRunMs)} | ${ms(b.steadyMs)} | ${ms(b.firstRunMs - b.steadyMs)} | ${b.reused ?? '–'} | ${diffText(b.vsNativeCpu)}${wrong(b.vsNativeCpu) ? ' **wrong output**' : ''} |`);
     lines.push('');
+    const broken = [...new Set(browser.filter((b) => wrong(b.vsNativeCpu)).map((b) => b.model))];
+    if (broken.length) lines.push(`**Wrong output on this adapter: ${broken.join(', ')}** (below 40 dB against onnxruntime-node CPU). Look for WebGPU validation errors in the bench's log (e.g. a Concat of more inputs than the adapter's maxStorageBuffersPerShaderStage).`, '');
   }
   if (diffusion.length) {
     lines.push('## VQ-Diffusion loop on WebGPU (tiny, guided: the [text, null text] condition fed at every step)', '');
@@ -395,4 +398,11 @@ const RESIDENCY_NOTES = [
   '',
 ];
 
-runMain(main);
+// BENCH_WEBGPU_REPORT_FROM=webgpu.json: writes the markdown again from a run's JSON (after a change to the report).
+const reportFrom = process.env.BENCH_WEBGPU_REPORT_FROM;
+runMain(reportFrom
+  ? async () => {
+    const r = JSON.parse(readFileSync(reportFrom, 'utf8')) as { environment: Record<string, unknown>; native: NativeRow[]; failures?: Parameters<typeof report>[4]; browser: BrowserRow[]; diffusion: Parameters<typeof report>[3] };
+    await writeResults('webgpu', resultsJson(r), report(r.environment, r.native, r.browser, r.diffusion, r.failures ?? []));
+  }
+  : main);
