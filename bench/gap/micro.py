@@ -41,33 +41,4 @@ conv('micro-conv7-64to32-s8', 64, 32, 7, 8)
 conv('micro-conv7-64to32-s16', 64, 32, 7, 16)
 conv('micro-conv5-64to64', 64, 64, 5, 64)
 
-# LayerNormalization over 1024 channels at SimMIM stage-3 sizes, fused vs the same in plain ops.
-def layer_norm(name, fused, rows=144, width=512):
-    g = np.ones(width, np.float32)
-    b = np.zeros(width, np.float32)
-    if fused:
-        nodes = [helper.make_node('LayerNormalization', ['x', 'g', 'b'], ['y'], axis=-1, epsilon=1e-5)]
-        inits = {'g': g, 'b': b}
-    else:
-        nodes = [
-            helper.make_node('ReduceMean', ['x'], ['mean'], axes=[-1]),
-            helper.make_node('Sub', ['x', 'mean'], ['d']),
-            helper.make_node('Mul', ['d', 'd'], ['d2']),
-            helper.make_node('ReduceMean', ['d2'], ['var'], axes=[-1]),
-            helper.make_node('Add', ['var', 'eps'], ['ve']),
-            helper.make_node('Sqrt', ['ve'], ['sd']),
-            helper.make_node('Div', ['d', 'sd'], ['n']),
-            helper.make_node('Mul', ['n', 'g'], ['ng']),
-            helper.make_node('Add', ['ng', 'b'], ['y']),
-        ]
-        inits = {'g': g, 'b': b, 'eps': np.array(1e-5, np.float32)}
-    save(name, nodes, [vi('x', [1, rows, width])], [vi('y', [1, rows, width])], inits)
-
-
-layer_norm('micro-layernorm', True)
-layer_norm('micro-layernorm-plain', False)
-
-# MatMul at SimMIM's costliest shape: [144, 512] x [512, 2048].
-w = (rng.standard_normal((512, 2048)) / np.sqrt(512)).astype(np.float32)
-save('micro-matmul-144x512x2048', [helper.make_node('MatMul', ['x', 'w'], ['y'])], [vi('x', [1, 144, 512])], [vi('y', [1, 144, 2048])], {'w': w})
 print('ok')

@@ -264,13 +264,9 @@ const MICRO_INPUTS: Record<string, number[]> = {
   'micro-conv7-32to64': [1, 32, 64, 64],
   'micro-conv7-64to32-dynamic': [1, 64, 64, 64],
   'micro-conv3-64to64': [1, 64, 64, 64],
-  'micro-flow-module64': [1, 8, 64, 64],
   'micro-conv7-64to32-s8': [1, 64, 8, 8],
   'micro-conv7-64to32-s16': [1, 64, 16, 16],
   'micro-conv5-64to64': [1, 64, 64, 64],
-  'micro-layernorm': [1, 144, 512],
-  'micro-layernorm-plain': [1, 144, 512],
-  'micro-matmul-144x512x2048': [1, 144, 512],
 };
 
 function micro(id: string): GapCase {
@@ -285,24 +281,37 @@ function micro(id: string): GapCase {
         await python([join(REPO_ROOT, 'bench', 'gap', 'micro.py'), dir], 'bench/gap/micro.py', false);
       }
       const dims = MICRO_INPUTS[id];
-      // A recorded activation beside the graph (<id>.input.f32) is the input when there is one.
-      const recorded = join(dir, `${id}.input.f32`);
-      const values = existsSync(recorded) ? new Float32Array(new Uint8Array(readFileSync(recorded)).buffer) : normals(3, dims.reduce((a, b) => a * b, 1));
-      const feed = writeFeed(dirs.feeds, { name: 'x', dtype: 'float32', dims, file: `${id}.f32` }, values);
+      const feed = writeFeed(dirs.feeds, { name: 'x', dtype: 'float32', dims, file: `${id}.f32` }, normals(3, dims.reduce((a, b) => a * b, 1)));
       return { id, family: 'experiment', input: `x ~ N(0,1) [${dims}]`, weights: 'random (bench/gap/micro.py)', fullSize: true, modelPath: path, externalData: [], feeds: [feed] };
     },
   };
 }
 
-/** SPyNet (ttvsr-reds-flow) up to the input of its last (64-px) level, cut out of the filled graph by onnx.utils. */
+/** SPyNet (ttvsr-reds-flow) cut by bench/gap/cut_flow.py: its last (64-px) level alone, and everything before it. */
+async function cutFlow(dirs: { models: string; feeds: string }, log: (line: string) => void): Promise<{ flow: GapModel; dir: string }> {
+  const flow = await ttvsr('flow').prepare(dirs, log);
+  const dir = join(dirs.models, 'micro');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, 'micro-flow-pre64.onnx')) || !existsSync(join(dir, 'micro-flow-module64.onnx'))) await python([join(REPO_ROOT, 'bench', 'gap', 'cut_flow.py'), flow.modelPath, dir], 'bench/gap/cut_flow.py', false);
+  return { flow, dir };
+}
+
 const FLOW_PRE: GapCase = {
   id: 'micro-flow-pre64',
   family: 'experiment',
   async prepare(dirs, log) {
-    const flow = await ttvsr('flow').prepare(dirs, log);
-    const path = join(dirs.models, 'micro', 'micro-flow-pre64.onnx');
-    if (!existsSync(path)) throw new Error(`${path}: cut it out of ${flow.modelPath} first (onnx.utils.extract_model … ['/spynet/Concat_20_output_0'])`);
-    return { ...flow, id: 'micro-flow-pre64', family: 'experiment', modelPath: path, input: `${flow.input}; up to the 64-px level's input` };
+    const { flow, dir } = await cutFlow(dirs, log);
+    return { ...flow, id: 'micro-flow-pre64', family: 'experiment', modelPath: join(dir, 'micro-flow-pre64.onnx'), input: `${flow.input}; up to the 64-px level's input` };
+  },
+};
+
+const FLOW_MODULE: GapCase = {
+  id: 'micro-flow-module64',
+  family: 'experiment',
+  async prepare(dirs, log) {
+    const { dir } = await cutFlow(dirs, log);
+    const feed = writeFeed(dirs.feeds, { name: 'x', dtype: 'float32', dims: [1, 8, 64, 64], file: 'micro-flow-module64.f32' }, normals(3, 8 * 64 * 64));
+    return { id: 'micro-flow-module64', family: 'experiment', input: 'x ~ N(0,1) [1,8,64,64]: the 64-px level alone', weights: TEMPLATE_WEIGHTS, fullSize: true, modelPath: join(dir, 'micro-flow-module64.onnx'), externalData: [], feeds: [feed] };
   },
 };
 
@@ -346,7 +355,7 @@ function esrganSubpixel(variant: 'slim'): GapCase {
   };
 }
 
-export const EXPERIMENTS: GapCase[] = [...Object.keys(MICRO_INPUTS).map(micro), FLOW_PRE, esrganSubpixel('slim')];
+export const EXPERIMENTS: GapCase[] = [...Object.keys(MICRO_INPUTS).map(micro), FLOW_MODULE, FLOW_PRE, esrganSubpixel('slim')];
 
 export const CASES: GapCase[] = [
   esrgan('slim'),
