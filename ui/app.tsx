@@ -141,9 +141,10 @@ export function App({ host, engine }: { host: HostClient; engine: EngineClient }
   // change: a model list refreshed after a run, with the same models, keeps the answers).
   const automatic = useMemo(() => new AutomaticModels((t, p) => engine.defaultModelFor(t, p), () => setAutomaticAnswers((n) => n + 1)), [engine, modelIds]);
   const taskCards = useMemo(() => models.filter((m) => task && offersModel(task, m.card)).map((m) => m.card), [models, task]);
+  const allCards = useMemo(() => models.map((m) => m.card), [models]);
   const { runEstimate, hints } = timeHints({
     task, params, modelId, generator, videoTask, items, chosenClip, costs: model.costs, currentTarget: s.targetStatus?.ok ? s.targetStatus.target : undefined,
-    taskCards, automatic, threads: s.caps?.wasm.threads, scaleSpec,
+    taskCards, allCards, automatic, threads: s.caps?.wasm.threads, scaleSpec,
   });
   const labels = useMemo(() => new Map(models.map((m) => [m.card.id, m.card.variant === 'tiny' ? `${modelName(m.card)} (test model)` : m.card.label])), [models]);
 

@@ -107,11 +107,27 @@ export function priorRate(model: string, target: ResolvedTarget, threads = 1): n
   return undefined;
 }
 
-/** The rough run time of `model` for these items on `target` (tiled as its card says), when it was benchmarked. */
-export function priorEstimate(model: string, target: ResolvedTarget, items: { width: number; height: number }[], opts: { tile?: TileSpec; threads?: number } = {}): Estimate | undefined {
+/** The rough run time of `model` for these items on `target` (tiled as `opts.tile` says, per item where it is a
+ *  function), when it was benchmarked. The rate is per processed pixel, so larger tiles count their larger overlaps. */
+export function priorEstimate(model: string, target: ResolvedTarget, items: { width: number; height: number }[], opts: { tile?: TileSpec | ((item: { width: number; height: number }) => TileSpec); threads?: number } = {}): Estimate | undefined {
   const rate = priorRate(model, target, opts.threads);
   if (rate === undefined || !items.length) return undefined;
-  return { target, ms: items.reduce((sum, it) => sum + workPixels(it.width, it.height, opts.tile) * rate, 0), rough: true };
+  const tileOf = typeof opts.tile === 'function' ? opts.tile : () => opts.tile as TileSpec | undefined;
+  return { target, ms: items.reduce((sum, it) => sum + workPixels(it.width, it.height, tileOf(it)) * rate, 0), rough: true };
+}
+
+/**
+ * The tiles a run of `card` uses for `item` on `target`, as the restore task picks them (worker/tasks/restore.ts
+ * buildFor): in Node and on the server its larger-tile build's (256 px with a 64-px overlap: 2.25× a 512² photo's
+ * pixels against 1.56× for 128-px tiles, which is why bench:restore-tiling timed them 1.3–1.5× slower) when the item
+ * does not fit one of the card's own tiles and the build is among `cards`; else the card's own.
+ */
+export function tileFor(card: ModelCard, target: ResolvedTarget, item: { width: number; height: number }, cards: ModelCard[]): TileSpec | undefined {
+  const own = card.io.tile;
+  const fitsOneTile = !own || (item.width <= own.size && item.height <= own.size);
+  if (!card.largeTiles || fitsOneTile || (target !== 'node' && target !== 'server')) return own;
+  const large = cards.find((c) => c.id === card.largeTiles);
+  return large?.targets.includes(target) ? (large.io.tile ?? own) : own;
 }
 
 /**

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutomaticModels, expectedModel, formatRough, priorEstimate, priorRate, timeHint } from '../../ui/cost-prior.ts';
+import { AutomaticModels, expectedModel, formatRough, priorEstimate, priorRate, tileFor, timeHint } from '../../ui/cost-prior.ts';
+import { readFileSync } from 'node:fs';
+import type { Registry } from '../../worker/models/card.ts';
 import { Engine, type EnginePlatform } from '../../worker/engine.ts';
 import type { Params } from '../../worker/job.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
@@ -47,6 +49,26 @@ test('the prior gives back the benchmark figures it was made from (bench/results
   // The issue's case: Best ×4 on a 512² photo takes minutes on this computer, under a minute on the server.
   assert.equal(formatRough(priorEstimate('esrgan-thick-x4', 'wasm', photo, { tile: THICK })!.ms), 'about 5 min');
   assert.equal(formatRough(priorEstimate('esrgan-thick-x4', 'server', photo, { tile: THICK })!.ms), 'about 30 s');
+});
+
+test('restore on the server is priced on its 256-px tiles where the task uses them, as restore.ts picks them', () => {
+  // The shipped registry: the derain card names its larger-tile build, low light has none (it keeps 128-px tiles).
+  const shipped = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'models', 'registry.json'), 'utf8')) as Registry).models;
+  const derain = shipped.find((c) => c.id === 'maxim-derain')!;
+  const lowLight = shipped.find((c) => c.id === 'maxim-low-light')!;
+  const large = shipped.find((c) => c.id === derain.largeTiles)!;
+  assert.ok(large && large.io.tile!.size === 256, `derain's larger-tile build: ${derain.largeTiles}`);
+  const photo = { width: 512, height: 512 };
+  assert.deepEqual(tileFor(derain, 'server', photo, shipped), large.io.tile, 'the server runs 256-px tiles');
+  assert.deepEqual(tileFor(derain, 'node', photo, shipped), large.io.tile);
+  assert.deepEqual(tileFor(derain, 'wasm', photo, shipped), derain.io.tile, 'this computer keeps 128-px tiles');
+  assert.deepEqual(tileFor(derain, 'server', { width: 128, height: 100 }, shipped), derain.io.tile, 'one 128-px tile: the small graph');
+  assert.deepEqual(tileFor(lowLight, 'server', photo, shipped), lowLight.io.tile, 'no larger-tile build');
+  assert.deepEqual(tileFor(derain, 'server', photo, shipped.filter((c) => c.id !== large.id)), derain.io.tile, 'the build not here');
+  // The 256-px tiles process more pixels with their overlaps: bench:restore-tiling timed them 1.3–1.5× the 128-px run.
+  const on = (tile: (it: { width: number; height: number }) => ReturnType<typeof tileFor>) => priorEstimate('maxim-derain', 'server', [photo], { tile })!.ms;
+  const ratio = on((it) => tileFor(derain, 'server', it, shipped)) / on(() => derain.io.tile);
+  assert.ok(ratio > 1.3 && ratio < 1.5, `256-px tiles against 128-px ones: ×${ratio.toFixed(2)}`);
 });
 
 const card = (id: string, extra: Partial<ModelCard> = {}) => ({ id, task: 'upscale', variant: 'full', io: { tile: SLIM }, ...extra }) as unknown as ModelCard;

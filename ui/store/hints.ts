@@ -8,7 +8,7 @@ import type { ParamSpec, TaskInfo } from '../../worker/tasks/task.ts';
 import type { ChosenClip } from '../clip.ts';
 import { choiceKey } from '../cost.ts';
 import type { CostBook } from '../cost.ts';
-import { expectedModel, priorEstimate, ROUGH_NOTE, timeHint } from '../cost-prior.ts';
+import { expectedModel, priorEstimate, ROUGH_NOTE, tileFor, timeHint } from '../cost-prior.ts';
 import type { AutomaticModels } from '../cost-prior.ts';
 import type { ParamHint } from '../components/ParamsForm.tsx';
 
@@ -25,6 +25,8 @@ export interface HintFacts {
   currentTarget: ResolvedTarget | undefined;
   /** Every model of the task, whatever the current mode: a hint for another Fix is about that fix's model. */
   taskCards: ModelCard[];
+  /** Every model known, parts included: a restore fix's larger-tile build decides its tiles in Node and on the server. */
+  allCards: ModelCard[];
   automatic: AutomaticModels;
   threads: number | undefined;
   scaleSpec: ParamSpec | undefined;
@@ -41,7 +43,8 @@ export function timeHints(f: HintFacts): { runEstimate: string | undefined; hint
   const priorFor = (p: Params) => {
     if (!task || f.generator || f.videoTask || !f.currentTarget) return undefined;
     const card = expectedModel(f.modelId || undefined, f.modelId ? undefined : f.automatic.get(task.id, p, task.params), f.taskCards);
-    return card ? priorEstimate(card.id, f.currentTarget, workItems, { tile: card.io.tile, threads: f.threads }) : undefined;
+    const target = f.currentTarget;
+    return card ? priorEstimate(card.id, target, workItems, { tile: (item) => tileFor(card, target, item, f.allCards), threads: f.threads }) : undefined;
   };
   const lineFor = (p: Params) => timeHint(estimatesFor(p), f.currentTarget, priorFor(p));
   // Next to each choice that changes the work: its time, when the choices differ. A few choices: every one, the chosen
