@@ -109,7 +109,7 @@ export function priorRate(model: string, target: ResolvedTarget, threads = 1): n
 
 /** The rough run time of `model` for these items on `target` (tiled as `opts.tile` says, per item where it is a
  *  function), when it was benchmarked. The rate is per processed pixel, so larger tiles count their larger overlaps. */
-export function priorEstimate(model: string, target: ResolvedTarget, items: { width: number; height: number }[], opts: { tile?: TileSpec | ((item: { width: number; height: number }) => TileSpec); threads?: number } = {}): Estimate | undefined {
+export function priorEstimate(model: string, target: ResolvedTarget, items: { width: number; height: number }[], opts: { tile?: TileSpec | ((item: { width: number; height: number }) => TileSpec | undefined); threads?: number } = {}): Estimate | undefined {
   const rate = priorRate(model, target, opts.threads);
   if (rate === undefined || !items.length) return undefined;
   const tileOf = typeof opts.tile === 'function' ? opts.tile : () => opts.tile as TileSpec | undefined;
