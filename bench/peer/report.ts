@@ -116,6 +116,7 @@ export function peerReport(r: PeerReportInput): string {
   const oneCoreCpu = r.cases.map((c) => ref(c).computeCpuMs / c.summary.single.computeCpuMs);
   const poolWall = r.cases.map((c) => ref(c).wallMs / c.summary.pool.wallMs);
   const freeCore = r.cases.filter((c) => c.frontierTiles.count > 1).map((c) => ({ id: c.id, r: ref(c).computeCpuMs / c.summary.pool.busiestThreadMs, workers: c.pool.workers }));
+  const othersRange = `${Math.min(...r.cases.map((c) => c.othersCores)).toFixed(1)}–${Math.max(...r.cases.map((c) => c.othersCores)).toFixed(1)} cores`;
   const range = (xs: number[]) => (xs.length ? `${x2(Math.min(...xs))}–${x2(Math.max(...xs))}` : 'n/a');
   const each = (xs: number[]) => r.cases.map((c, i) => `${c.id} ${x2(xs[i])}`).join(', ');
   const verdict = (xs: number[]) => {
@@ -155,7 +156,7 @@ export function peerReport(r: PeerReportInput): string {
       const { single, pool } = c.summary;
       return `- ${c.id}: ${c.frontierTiles.count} tiles on ${c.pool.workers} workers; the busiest worker used ${s2(pool.busiestThreadMs)} s of CPU against 1 worker's ${s2(single.computeCpuMs)} s (${((pool.busiestThreadMs / single.computeCpuMs) * 100).toFixed(0)} %): ${x2(single.computeCpuMs / pool.busiestThreadMs)} with a free core per worker, ${x2(single.wallMs / pool.wallMs)} measured in wall time, while other work took ${c.othersCores.toFixed(2)} cores of the 2.`;
     }),
-    '- The machine has 2 cores and other people\'s jobs used about one of them during the runs (the "others" column): two workers then share roughly one core, as one worker does, so the pool cannot show its speed-up in wall time here. Its workers split the tiles evenly and its total CPU equals one worker\'s (bench/results/pool.md), so the per-core figure above is what an idle core per worker would give.',
+    `- The machine has 2 cores and other people's jobs used ${othersRange} of the 2 during the runs (the "others" column): no core was free, so two workers compete for the share of the machine one worker gets and the pool cannot show its speed-up in wall time here (where it does look faster, the scheduler gave its two threads two shares among many waiting ones). Its workers split the tiles as evenly as the tile count allows and its total CPU equals one worker's (bench/results/pool.md), so the per-core figure above is what an idle core per worker would give.`,
     '- Cases of one tile (the image fits in a tile) cannot be shared at all: the pool runs them on one worker. A smaller tile would let the pool share small images, at the cost of the overlap (more pixels computed).',
     '',
     '## Per case',
