@@ -25,7 +25,7 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { crop } from '../worker/image/rgba.ts';
 import { nodeCodec } from '../worker/image/codec-node.ts';
-import { planTiles } from '../worker/image/tiling.ts';
+import { planTiles, takesAnySize } from '../worker/image/tiling.ts';
 import type { RgbaImage } from '../worker/job.ts';
 import type { Registry } from '../worker/models/card.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../worker/platform-node.ts';
@@ -199,11 +199,13 @@ async function runCase(c: Case, sides: Sides, registry: Registry, photo: RgbaIma
   const { image, region } = cropOf(photo, c.size);
   const pixels = { width: image.width, height: image.height, rgba: Buffer.from(image.data).toString('base64') };
   const tile = card.io.tile;
-  const plan = planTiles(c.size, c.size, tile.size, tile.overlap);
+  // As the upscale task plans them: ESRGAN takes any size, so its tiles are only as large as covering needs.
+  const plan = planTiles(c.size, c.size, tile.size, tile.overlap, takesAnySize(card.io));
   const tiled = plan.tiles.length > 1;
+  const tileSide = plan.xs[0].end - plan.xs[0].start;
   // UpscalerJS's patches: `size` input pixels each, `padding` on inner sides cut from the output. padding = half
   // Frontier's overlap gives as many patches of the same size as Frontier's tiles (checked below by counting).
-  const patch = tiled ? { size: tile.size, padding: tile.overlap / 2 } : null;
+  const patch = tiled ? { size: tileSide, padding: tile.overlap / 2 } : null;
   const engines: EngineId[] = ['peer', ...(patch ? (['peer-tiled'] as const) : []), 'single', 'pool'];
 
   log(`${c.id}: ${c.size}×${c.size} crop at (${region[0]}, ${region[1]}) of ${PHOTO}; Frontier ${plan.tiles.length} tile(s) of ≤ ${tile.size} px (overlap ${tile.overlap}); loading`);
@@ -273,7 +275,7 @@ async function runCase(c: Case, sides: Sides, registry: Registry, photo: RgbaIma
     size: c.size,
     region,
     output: `${singleRun.width}×${singleRun.height}`,
-    frontierTiles: { count: plan.tiles.length, size: tile.size, overlap: tile.overlap, inputPixels: plan.tiles.reduce((s, t) => s + t.width * t.height, 0) },
+    frontierTiles: { count: plan.tiles.length, size: tileSide, overlap: tile.overlap, inputPixels: plan.tiles.reduce((s, t) => s + t.width * t.height, 0) },
     peerPatches: patch && tiledPeer ? { count: tiledPeer.patches, size: patch.size, padding: patch.padding, inputPixels: tiledPeer.patchPixels } : null,
     single: { runtime: singleRun.runtime, reason: singleRun.reason, warmMs: warm.single!.ms },
     pool: { runtime: poolRun.runtime, reason: poolRun.reason, warmMs: warm.pool!.ms, workers: poolRun.poolSize, tilesPerWorker: poolRun.poolTiles },

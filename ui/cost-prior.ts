@@ -7,7 +7,7 @@ import type { Params, ResolvedTarget } from '../worker/job.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
 import { formatEstimate, placeName } from './format.ts';
-import { choiceKey, workPixels, type Estimate, type TileSpec } from './cost.ts';
+import { choiceKey, tileSpecOf, workPixels, type Estimate, type TileSpec } from './cost.ts';
 
 /** One benchmark figure: `ms` for a whole run on a `width`×`height` input, tiled as the card was then. */
 interface Timed {
@@ -123,11 +123,11 @@ export function priorEstimate(model: string, target: ResolvedTarget, items: { wi
  * does not fit one of the card's own tiles and the build is among `cards`; else the card's own.
  */
 export function tileFor(card: ModelCard, target: ResolvedTarget, item: { width: number; height: number }, cards: ModelCard[]): TileSpec | undefined {
-  const own = card.io.tile;
+  const own = tileSpecOf(card);
   const fitsOneTile = !own || (item.width <= own.size && item.height <= own.size);
   if (!card.largeTiles || fitsOneTile || (target !== 'node' && target !== 'server')) return own;
   const large = cards.find((c) => c.id === card.largeTiles);
-  return large?.targets.includes(target) ? (large.io.tile ?? own) : own;
+  return large?.targets.includes(target) ? (tileSpecOf(large) ?? own) : own;
 }
 
 /**

@@ -3,18 +3,26 @@
 // exists only for a model and a target that have run here; before that, ui/cost-prior.ts gives a rough one from the
 // benchmarks, which this one replaces.
 import type { Params, ResolvedTarget } from '../worker/job.ts';
-import { planSpans } from '../worker/image/tiling.ts';
+import { planSpans, takesAnySize } from '../worker/image/tiling.ts';
+import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
 
 export interface TileSpec {
   size: number;
   overlap: number;
+  /** The model takes any input size: its tiles are only as large as they need to be (worker/image/tiling.ts). */
+  anySize?: boolean;
+}
+
+/** A card's tiles as the engine plans them: its tile size and overlap, and whether the model takes any size. */
+export function tileSpecOf(card: Pick<ModelCard, 'io'>): TileSpec | undefined {
+  return card.io.tile && { ...card.io.tile, anySize: takesAnySize(card.io) };
 }
 
 /** Pixels a tiled model processes for a w×h input: the tiles' areas, overlaps counted each time they run. */
 export function workPixels(width: number, height: number, tile?: TileSpec): number {
   if (!tile || !(tile.size > tile.overlap)) return width * height;
-  const sum = (length: number) => planSpans(length, tile.size, tile.overlap).reduce((s, span) => s + span.end - span.start, 0);
+  const sum = (length: number) => planSpans(length, tile.size, tile.overlap, tile.anySize).reduce((s, span) => s + span.end - span.start, 0);
   return sum(Math.max(1, width)) * sum(Math.max(1, height));
 }
 

@@ -11,7 +11,7 @@ import type { TaskInfo } from '../worker/tasks/task.ts';
 import { isGenerator, runBatch } from './batch.ts';
 import type { BatchProgress, ItemResult } from './batch.ts';
 import { clipSource } from './clip.ts';
-import { choiceKey, CostBook } from './cost.ts';
+import { choiceKey, CostBook, tileSpecOf } from './cost.ts';
 import { toEngineError } from './engine-client.ts';
 import type { EngineClient, EngineState } from './engine-client.ts';
 import { finishNotice, panelOutOfSight } from './finish-notice.ts';
@@ -358,7 +358,7 @@ export class PanelModel {
         if (key && frames && r.item.width > 0) this.costs.record({ key, model: `${r.meta.model} (video)`, target: r.meta.target, width: r.item.width, height: r.item.height * frames, ms });
         return;
       }
-      if (key && r.item.width > 0) this.costs.record({ key, model: r.meta.model, tile: card?.io.tile, target: r.meta.target, width: r.item.width, height: r.item.height, ms });
+      if (key && r.item.width > 0) this.costs.record({ key, model: r.meta.model, tile: card && tileSpecOf(card), target: r.meta.target, width: r.item.width, height: r.item.height, ms });
     };
     // A long run that ends while the designer is elsewhere says so in the host (finish-notice.ts).
     const started = Date.now();

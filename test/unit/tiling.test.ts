@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planSpans, spanWeights, planTiles, runTiled } from '../../worker/image/tiling.ts';
+import { planSpans, spanWeights, planTiles, runTiled, takesAnySize } from '../../worker/image/tiling.ts';
 import { createRgba } from '../../worker/image/rgba.ts';
 import type { RgbaImage } from '../../worker/job.ts';
 
@@ -105,4 +105,26 @@ test('a model returning the wrong size fails loudly', async () => {
     runTiled(gradient(10, 10), { tile: 16, overlap: 4, scale: 2, infer: async (t) => ({ width: t.width, height: t.height, read: () => 0 }) }),
     /expected ×2/,
   );
+});
+
+test('a model that takes any size gets tiles only as large as covering needs: same count, overlap kept, fewer pixels', () => {
+  for (const [length, tile, overlap] of [[128, 96, 16], [512, 128, 16], [500, 128, 16], [97, 96, 16], [1000, 96, 16], [300, 64, 8]] as const) {
+    const fixed = planSpans(length, tile, overlap);
+    const fitted = planSpans(length, tile, overlap, true);
+    assert.equal(fitted.length, fixed.length, `${length}: as many tiles`);
+    assert.equal(fitted[0].start, 0);
+    assert.equal(fitted.at(-1)!.end, length, `${length}: covers to the end`);
+    for (const s of fitted) assert.ok(s.end - s.start <= tile && s.end - s.start === fitted[0].end - fitted[0].start, `${length}: one size, at most the tile`);
+    for (let i = 1; i < fitted.length; i++) assert.ok(fitted[i - 1].end - fitted[i].start >= overlap, `${length}: overlap ${fitted[i - 1].end - fitted[i].start} ≥ ${overlap}`);
+    const pixels = (spans: { start: number; end: number }[]) => spans.reduce((n, s) => n + s.end - s.start, 0);
+    assert.ok(pixels(fitted) <= pixels(fixed), `${length}: no more work`);
+  }
+  // The case bench:peer found: a 128-px side in 96-px tiles is two of 72 px (144 px of work), not two of 96 (192).
+  assert.deepEqual(planSpans(128, 96, 16, true), [{ start: 0, end: 72 }, { start: 56, end: 128 }]);
+  assert.deepEqual(planSpans(128, 96, 16), [{ start: 0, end: 96 }, { start: 32, end: 128 }]);
+});
+
+test('takesAnySize: symbolic height and width (ESRGAN) yes, a fixed graph (MAXIM) no', () => {
+  assert.equal(takesAnySize({ inputs: [{ shape: [1, 'height', 'width', 3] }] }), true);
+  assert.equal(takesAnySize({ inputs: [{ shape: [1, 128, 128, 3] }] }), false);
 });

@@ -12,17 +12,31 @@ export interface Span {
   end: number; // exclusive
 }
 
-/** Splits [0, length) into spans of at most `tile` with overlaps of at least `overlap`, spread evenly. */
-export function planSpans(length: number, tile: number, overlap: number): Span[] {
+/**
+ * Splits [0, length) into spans of at most `tile` with overlaps of at least `overlap`, spread evenly. A model that
+ * takes any input size (`anySize`) gets the fewest spans of `tile` at most, each only as long as they need to be to
+ * cover the length with that overlap: a 128-px side in 96-px tiles is two spans of 72 px, not two of 96 (their
+ * overlap grew to 64 px: 1.5× the pixels per side, 2.25× per image, measured against UpscalerJS by bench:peer).
+ * A graph of fixed size (MAXIM) keeps spans of exactly `tile`.
+ */
+export function planSpans(length: number, tile: number, overlap: number, anySize = false): Span[] {
   if (!(tile > overlap && overlap >= 0)) throw new Error(`tile (${tile}) must be larger than overlap (${overlap})`);
   if (length <= tile) return [{ start: 0, end: length }];
   const count = Math.ceil((length - overlap) / (tile - overlap));
+  // Starts spread by (length − size) / (count − 1) ≤ size − overlap, rounded: the overlap never falls below `overlap`.
+  const size = anySize ? Math.min(tile, Math.ceil((length + (count - 1) * overlap) / count)) : tile;
   const spans: Span[] = [];
   for (let i = 0; i < count; i++) {
-    const start = Math.round((i * (length - tile)) / (count - 1));
-    spans.push({ start, end: start + tile });
+    const start = Math.round((i * (length - size)) / (count - 1));
+    spans.push({ start, end: start + size });
   }
   return spans;
+}
+
+/** Whether a model's image input takes any height and width (symbolic dimensions), so its tiles may be smaller. */
+export function takesAnySize(io: { inputs: { shape: (number | string)[] }[] }): boolean {
+  const shape = io.inputs[0]?.shape ?? [];
+  return shape.length === 4 && shape.slice(1).some((d) => typeof d === 'string');
 }
 
 /**
@@ -61,9 +75,9 @@ export interface TilePlan {
   tiles: Tile[];
 }
 
-export function planTiles(width: number, height: number, tile: number, overlap: number): TilePlan {
-  const xs = planSpans(width, tile, overlap);
-  const ys = planSpans(height, tile, overlap);
+export function planTiles(width: number, height: number, tile: number, overlap: number, anySize = false): TilePlan {
+  const xs = planSpans(width, tile, overlap, anySize);
+  const ys = planSpans(height, tile, overlap, anySize);
   const tiles: Tile[] = [];
   ys.forEach((y, row) =>
     xs.forEach((x, col) => tiles.push({ x: x.start, y: y.start, width: x.end - x.start, height: y.end - y.start, row, col })),
@@ -81,6 +95,8 @@ export interface TileOutput {
 export interface TiledRunOptions {
   tile: number;
   overlap: number;
+  /** The model takes any input size: tiles only as large as covering the image needs (planSpans). */
+  anySize?: boolean;
   scale: number;
   /**
    * Called once per tile, in tile order; throw to stop (e.g. on cancel). Up to `concurrency` calls are in flight at
@@ -107,7 +123,7 @@ export interface TiledRunOptions {
  */
 export async function runTiled(img: RgbaImage, opts: TiledRunOptions): Promise<RgbaImage> {
   const { scale } = opts;
-  const plan = planTiles(img.width, img.height, opts.tile, opts.overlap);
+  const plan = planTiles(img.width, img.height, opts.tile, opts.overlap, opts.anySize);
   const total = plan.tiles.length;
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
   const ahead = 2 * concurrency;

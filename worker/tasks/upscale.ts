@@ -2,7 +2,7 @@
 import { FrontierError } from '../job.ts';
 import type { TaskDef } from './task.ts';
 import { rgbaToTensor, tensorReader, tensorSize } from '../image/tensor.ts';
-import { runTiled } from '../image/tiling.ts';
+import { runTiled, takesAnySize } from '../image/tiling.ts';
 
 const QUALITY_TO_FAMILY = { best: 'thick', balanced: 'medium', fast: 'slim' } as const;
 /** Largest result the engine builds (64 MP ≈ 256 MB of RGBA); hosts have their own, smaller limits. */
@@ -69,6 +69,7 @@ export const upscale: TaskDef = {
     const result = await runTiled(image, {
       tile: tile.size,
       overlap: tile.overlap,
+      anySize: takesAnySize(ctx.model.io),
       scale,
       // Several tiles at once where the session runs on several workers (the WASM pool); one by one elsewhere.
       concurrency: session.concurrency,
