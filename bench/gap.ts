@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBenchBrowser } from './common/chromium.ts';
-import { parseOptions } from './common/args.ts';
+import { parseCli, usageError } from '../server/cli-args.ts';
 import { benchSeconds, log } from './common/log.ts';
 import { resultsDir, resultsJson, runMain, writeResults } from './common/results.ts';
 import { serveBenchPage } from './common/serve.ts';
@@ -21,28 +21,34 @@ import { cpuRatio, gapReport, machineLine, type GapResults, type GapRow } from '
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
 const PROFILE_AUTO_MAX = 6;
 
+const USAGE = 'bench:gap [--models id,id] [--rounds N] [--warmup N] [--profile auto|none|id,id] [--out gap-NAME] [--report-only]';
+
+/** A whole number of at least `min` from an option, or a usage error (exit 2). */
+function count(value: string | undefined, fallback: number, min: number, what: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) usageError(USAGE, `${what} must be a whole number ≥ ${min}, got ${value}`);
+  return n;
+}
+
 async function main(): Promise<void> {
+  // Strict options (exit 2 with the usage line on an unknown one), as every bench entry.
+  const opts = parseCli(USAGE, {
+    models: { type: 'string' }, rounds: { type: 'string' }, warmup: { type: 'string' }, profile: { type: 'string' },
+    out: { type: 'string' }, 'report-only': { type: 'boolean' },
+  });
+  const name = opts.out ?? 'gap';
+  if (!/^gap[A-Za-z0-9-]*$/.test(name)) usageError(USAGE, `--out ${name}: a results name starting with gap`);
   // --report-only: rewrite gap.md from gap.json (after editing bench/gap/findings.md), nothing measured.
-  const outAt = process.argv.indexOf('--out');
-  const name = outAt >= 0 ? process.argv.splice(outAt, 2)[1] : 'gap';
-  if (!/^gap[A-Za-z0-9-]*$/.test(name)) throw new Error(`--out ${name}: a results name starting with gap`);
-  if (process.argv.includes('--report-only')) {
+  if (opts['report-only']) {
     const json = JSON.parse(readFileSync(join(resultsDir(), `${name}.json`), 'utf8')) as GapResults;
     await writeResults(name, resultsJson(json), gapReport(json));
     return;
   }
-  let ids = CASES.map((c) => c.id);
-  let rounds = 3;
-  let warmup = 1;
-  let profileWhat = 'auto';
-  parseOptions(process.argv.slice(2), 'bench:gap [--models id,id] [--rounds N] [--warmup N] [--profile auto|none|id,id]', (key, value) => {
-    if (key === '--models') ids = value().split(',');
-    else if (key === '--rounds') rounds = Number(value());
-    else if (key === '--profile') profileWhat = value();
-    else if (key === '--warmup') warmup = Number(value());
-    else return false;
-    return true;
-  });
+  const ids = opts.models ? opts.models.split(',') : CASES.map((c) => c.id);
+  const rounds = count(opts.rounds, 3, 1, '--rounds');
+  const warmup = count(opts.warmup, 1, 0, '--warmup');
+  const profileWhat = opts.profile ?? 'auto';
   const known = [...CASES, ...EXPERIMENTS];
   const unknown = ids.filter((id) => !known.some((c) => c.id === id));
   if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${known.map((c) => c.id).join(', ')}`);

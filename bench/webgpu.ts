@@ -25,6 +25,7 @@ import type { ModelCard } from '../worker/models/card.ts';
 import { toFp16Weights } from '../models/convert/fp16.ts';
 import { median } from './common/stats.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
+import { parseCli } from '../server/cli-args.ts';
 import type { DiffusionRun, ModelRun, PlainTensor, WebGpuBenchApi } from './gpu/webgpu-entry.ts';
 
 const GPU = process.env.BENCH_WEBGPU_GPU === '1';
@@ -190,7 +191,11 @@ function timing(r: { createMs: number; firstRunMs: number; steadyMs: number[] })
   return { createMs: r.createMs, firstRunMs: r.firstRunMs, steadyMs: r.steadyMs.length ? median(r.steadyMs) : NaN };
 }
 
+const ENV_NAMES = 'BENCH_WEBGPU_GPU, BENCH_WEBGPU_MODELS, BENCH_WEBGPU_NODE_WEBGPU, BENCH_WEBGPU_NO_BROWSER, BENCH_WEBGPU_REPORT_FROM, BENCH_WEBGPU_ROUNDS, BENCH_WEBGPU_RUNS';
+const USAGE = `bench:webgpu (no options; settings in the environment: ${ENV_NAMES})`;
+
 async function main(): Promise<void> {
+  parseCli(USAGE, {}); // strict: an option or argument is a usage error (exit 2), as every bench entry
   const started = performance.now();
   const load0 = loadavg();
   const wanted = process.env.BENCH_WEBGPU_MODELS?.split(',').filter(Boolean);
