@@ -37,7 +37,7 @@ import { serveBenchPage } from './common/serve.ts';
 import { median } from './common/stats.ts';
 import type { FrontierBenchApi, FrontierRun } from './peer/frontier-entry.ts';
 import type { PeerBenchApi, PeerInfo, PeerModel, PeerRun } from './peer/peer-entry.ts';
-import { cpuBetween, machineTicks, threadCpu, type ThreadUse } from './peer/proc.ts';
+import { cpuBetween, machineTicks, threadCpu, type ThreadUse } from './common/proc.ts';
 import { peerReport, type CaseResult, type EngineId, type TimedRun } from './peer/report.ts';
 
 const USAGE =

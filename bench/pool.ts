@@ -14,7 +14,7 @@
 // (pool 4 − pool 2) / 2. The pool's estimate (worker/runtime/ort-web-pool.ts workerBytes) is printed beside it.
 // Env: BENCH_ONLY=<case id prefix>, BENCH_RUNS=<timed runs per engine> (default 2), BENCH_SKIP_MEMORY=1, BENCH_SKIP_SPEED=1,
 // BENCH_POOL_WORKERS=<pool size for the speed runs> (default: the pool's own choice), BENCH_RESULTS_DIR=DIR.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -27,6 +27,7 @@ import { modelBytes, workerBytes } from '../worker/runtime/ort-web-pool.ts';
 import { parseCli } from '../server/cli-args.ts';
 import { browserProcessMemory, launchBenchBrowser } from './common/chromium.ts';
 import { log } from './common/log.ts';
+import { cpuBetween, machineTicks, threadCpu, type ThreadUse } from './common/proc.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
 import { serveBenchPage } from './common/serve.ts';
 import { median } from './common/stats.ts';
@@ -53,46 +54,7 @@ const CASES: Case[] = [
   { id: 'maxim', label: 'MAXIM remove rain, 256×192 crop of chelsea (6 tiles of 128 px)', job: { task: 'restore', model: 'maxim-derain', params: { mode: 'derain' } }, photo: 'chelsea.png', region: [100, 60, 256, 192], tiles: 6 },
 ];
 
-// ---- /proc: renderer threads' CPU time and resident memory ------------------------------------------------------
-
-/** utime + stime of every thread of `pids`, ms, keyed pid/tid, with the thread's name. */
-function threadCpu(pids: number[]): Map<string, { name: string; ms: number }> {
-  const out = new Map<string, { name: string; ms: number }>();
-  for (const pid of pids) {
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(`${pid}/${tid}`, { name, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
-      } catch {
-        /* the thread ended */
-      }
-    }
-  }
-  return out;
-}
-
-interface ThreadUse {
-  thread: string;
-  cpuMs: number;
-}
-
-/** CPU used by each thread between two readings (threads born in between count from 0), busiest first. */
-function cpuBetween(before: Map<string, { name: string; ms: number }>, after: Map<string, { name: string; ms: number }>): ThreadUse[] {
-  const use: ThreadUse[] = [];
-  for (const [key, t] of after) {
-    const ms = t.ms - (before.get(key)?.ms ?? 0);
-    if (ms > 0) use.push({ thread: `${t.name} ${key.split('/')[1]}`, cpuMs: ms });
-  }
-  return use.sort((a, b) => b.cpuMs - a.cpuMs);
-}
+// ---- /proc: renderer threads' CPU time (bench/common/proc.ts) and resident memory ------------------------------
 
 const renderers = async (browser: Browser) => (await browserProcessMemory(browser)).filter((p) => p.type === 'renderer');
 
@@ -116,12 +78,6 @@ const call = <K extends keyof PoolBenchApi>(page: Page, method: K, ...args: Para
 
 // ---- Speed -----------------------------------------------------------------------------------------------------
 
-/** Machine-wide CPU ticks (all cores, 100 per second each): busy and idle, from /proc/stat. */
-function machineTicks(): { busy: number; idle: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
-  return { busy: user + nice + system + irq + softirq + steal, idle: idle + iowait };
-}
 
 interface TimedRun {
   engine: 'single' | 'pool';

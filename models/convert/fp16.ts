@@ -9,6 +9,10 @@
 // Weights in an external data file are read from it and written inline (half of them fits where all of them did).
 
 import { WireWriter, wireFields, wireInts, wireText, type WireField } from './protobuf-wire.ts';
+import { float16Bits, float16Value } from '../../worker/float16.ts';
+
+// Bit-exact half precision, shared with the server's FP16 tensors.
+export { float16Bits, float16Value };
 
 // Field numbers (onnx.proto).
 const MODEL_GRAPH = 7;
@@ -41,52 +45,6 @@ export interface Fp16Result {
   /** Weight bytes before and after (float initializers, inline or external). */
   weightBytesBefore: number;
   weightBytesAfter: number;
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE 754 binary32 → binary16 bits, round to nearest even, subnormals and ±Infinity/NaN kept. */
-export function float16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf, NaN
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow → Inf
-  if (e <= 0) {
-    if (e < -10) return sign; // below half the smallest subnormal → ±0
-    mant |= 0x800000; // the implicit bit
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1))) m++;
-    return sign | m; // m may carry into the smallest normal: still the right bits
-  }
-  let m = mant >>> 13;
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
-    m++;
-    if (m === 0x400) {
-      m = 0;
-      e++;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | m;
-}
-
-/** binary16 bits → number. */
-export function float16Value(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 interface Initializer {

@@ -1,4 +1,4 @@
-// CPU time from /proc for `npm run bench:peer`: per thread of the browser's processes (as bench/pool.ts reads it), so
+// CPU time from /proc for the browser benches (bench:peer, bench:pool): per thread of the browser's processes, so
 // the computing thread of each engine is measured on its own, and the machine's busy/idle ticks, to say how much of
 // the machine other work took during a run.
 import { readdirSync, readFileSync } from 'node:fs';
