@@ -99,20 +99,9 @@ export interface JobOptions {
   ttvsrMemoryBytes?: number;
 }
 
-/** GET /jobs/fit's answer (JobService.clipFit). */
-export interface ClipFit {
-  model: string;
-  /** The model as designers see it ("TTVSR REDS"). */
-  name: string;
-  fits: boolean;
-  /** What it does not fit: the server's frame-size limit, or (TTVSR) its memory. */
-  limit?: 'frame-size' | 'memory';
-  /** The largest frames of the same aspect ratio that fit; null when not even the smallest do. */
-  largest?: { width: number; height: number } | null;
-  maxFramePixels: number;
-  /** TTVSR: its memory budget on this server and what the clip's windows need (`counted`: see runner.ts ttvsrFit). */
-  memory?: { budgetBytes: number; needBytes: number; counted: 'total' | 'driver' };
-}
+/** GET /jobs/fit's answer (JobService.clipFit): the wire type the plugin's job client reads. */
+export type { ClipFit } from '../../worker/runtime/jobs-client.ts';
+import type { ClipFit } from '../../worker/runtime/jobs-client.ts';
 
 /** The TTVSR memory budget when the options name none: FRONTIER_TTVSR_MEMORY_GB, else half of os.totalmem(). */
 export function defaultTtvsrMemoryBytes(env: Record<string, string | undefined> = process.env): number {

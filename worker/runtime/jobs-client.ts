@@ -466,7 +466,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** GET /jobs/fit's answer (server/jobs/service.ts ClipFit): whether a clip of this size fits a model on the server. */
+/** GET /jobs/fit's answer (server/jobs/service.ts clipFit): whether a clip of this size fits a model on the server. */
 export interface ClipFit {
   model: string;
   /** The model as designers see it ("TTVSR REDS"). */
@@ -477,6 +477,7 @@ export interface ClipFit {
   /** The largest frames of the same aspect ratio that fit; null when not even the smallest do. */
   largest?: { width: number; height: number } | null;
   maxFramePixels: number;
+  /** TTVSR: its memory budget on this server and what the clip's windows need (`counted`: see server/jobs/runner.ts ttvsrFit). */
   memory?: { budgetBytes: number; needBytes: number; counted: 'total' | 'driver' };
 }
 
