@@ -27,7 +27,7 @@ import { nodeCodec } from '../worker/image/codec-node.ts';
 import { psnr } from '../worker/image/rgba.ts';
 import { rgbaToTensor, tensorReader, tensorSize, tensorToRgba } from '../worker/image/tensor.ts';
 import { planSpans, runTiled } from '../worker/image/tiling.ts';
-import { blurPlane, gaussianKernel, keepLocalMean } from '../worker/image/local-mean.ts';
+import { keepLocalMean } from '../worker/image/local-mean.ts';
 import type { Progress, RgbaImage } from '../worker/job.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import { RESTORE_MODES } from '../worker/tasks/restore.ts';

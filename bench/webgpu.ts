@@ -103,10 +103,6 @@ const externalFile = (card: ModelCard) => card.files.find((f) => f.kind === 'onn
 // ---------------------------------------------------------------------------------------------------------------
 // Output differences
 
-function flat(t: PlainTensor | number[] | Float32Array): ArrayLike<number> {
-  return Array.isArray(t) || t instanceof Float32Array ? t : t.data;
-}
-
 export interface Difference {
   maxAbs: number;
   /** 10·log10(range² / MSE), in dB; Infinity when equal. */

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_SETTINGS } from '../../plugin/messages.ts';
-import type { Job, JobResult, Progress } from '../../worker/job.ts';
+import type { Job, JobResult } from '../../worker/job.ts';
 import { TASKS } from '../../worker/tasks/index.ts';
 import { taskInfo } from '../../worker/tasks/task.ts';
 import type { EngineClient } from '../../ui/engine-client.ts';
@@ -24,7 +24,7 @@ function fakeEngine() {
     models: async () => [],
     encodePng: async () => new Uint8Array([0x89, 0x50]),
     cancel: async (id: string) => jobs.find((j) => j.job.id === id)?.fail({ code: 'cancelled', message: 'Cancelled.' }),
-    run: (job: Job, _onProgress: (p: Progress) => void) =>
+    run: (job: Job) =>
       new Promise<JobResult>((resolve, reject) => {
         const meta = { task: job.task, model: 'styleswin', modelVariant: 'full' as const, params: job.params, target: 'wasm' as const, version: '0', runMs: 1 };
         jobs.push({ job, finish: () => resolve({ jobId: job.id, images: [{ width: 1, height: 1, data: new Uint8Array(4) }], meta }), fail: reject });
