@@ -30,7 +30,7 @@ import type { RgbaImage } from '../worker/job.ts';
 import type { Registry } from '../worker/models/card.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../worker/platform-node.ts';
 import { parseCli } from '../server/cli-args.ts';
-import { browserProcessMemory, launchBenchBrowser } from './common/chromium.ts';
+import { browserProcessMemory, launchBenchBrowser, openBenchPage } from './common/chromium.ts';
 import { log } from './common/log.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
 import { serveBenchPage } from './common/serve.ts';
@@ -91,18 +91,6 @@ function cropOf(photo: RgbaImage, size: number): { image: RgbaImage; region: [nu
 
 // ---- Pages -----------------------------------------------------------------------------------------------------
 
-async function openPage(browser: Browser, url: string, global: string): Promise<Page> {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${url}/`);
-  await page.waitForFunction((g) => g in globalThis, global, { timeout: 60_000 }).catch(() => {
-    throw new Error(`the bench page did not start:\n${logs.join('\n')}`);
-  });
-  return page;
-}
 
 type Api = Record<string, (...a: unknown[]) => Promise<unknown>>;
 const callIn =
@@ -320,7 +308,7 @@ async function main() {
   const load0 = loadavg()[0];
   const open = async (url: string, global: string, gpu = false): Promise<Side> => {
     const browser = await launchBenchBrowser();
-    return { browser, page: await openPage(browser, url, global), gpu };
+    return { browser, page: await openBenchPage(browser, url, global), gpu };
   };
   const sides: Sides = {
     peer: await open(peerServer.url, 'peerBench'),

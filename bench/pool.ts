@@ -25,7 +25,7 @@ import type { ModelCard, Registry } from '../worker/models/card.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../worker/platform-node.ts';
 import { modelBytes, workerBytes } from '../worker/runtime/ort-web-pool.ts';
 import { parseCli } from '../server/cli-args.ts';
-import { browserProcessMemory, launchBenchBrowser } from './common/chromium.ts';
+import { browserProcessMemory, launchBenchBrowser, openBenchPage } from './common/chromium.ts';
 import { log } from './common/log.ts';
 import { cpuBetween, machineTicks, threadCpu, type ThreadUse } from './common/proc.ts';
 import { resultsJson, runMain, writeResults } from './common/results.ts';
@@ -60,18 +60,6 @@ const renderers = async (browser: Browser) => (await browserProcessMemory(browse
 
 // ---- The page --------------------------------------------------------------------------------------------------
 
-async function openPage(browser: Browser, url: string): Promise<Page> {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${url}/`);
-  await page.waitForFunction(() => 'poolBench' in globalThis, undefined, { timeout: 60_000 }).catch(() => {
-    throw new Error(`the bench page did not start:\n${logs.join('\n')}`);
-  });
-  return page;
-}
 
 const call = <K extends keyof PoolBenchApi>(page: Page, method: K, ...args: Parameters<PoolBenchApi[K]>): Promise<Awaited<ReturnType<PoolBenchApi[K]>>> =>
   page.evaluate(([m, a]) => (globalThis as unknown as { poolBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).poolBench[m](...a), [method, args] as const) as never;
@@ -133,7 +121,7 @@ interface Side {
 /** One browser per engine: single-worker WASM and the pool never share a renderer (see the note in the results). */
 async function openSide(url: string, workers: number): Promise<Side> {
   const browser = await launchBenchBrowser();
-  return { browser, page: await openPage(browser, url), workers };
+  return { browser, page: await openBenchPage(browser, url, 'poolBench'), workers };
 }
 
 async function timedRun(side: Side, engine: 'single' | 'pool'): Promise<{ run: TimedRun; result: PoolBenchRun }> {
@@ -257,7 +245,7 @@ const backgroundCpuMs = (pids: number[]) => [...threadCpu(pids).values()].filter
 async function residentAfter(url: string, job: PoolBenchJob | null, workers: number): Promise<{ rssMiB: number; peakMiB: number; heapMiB: number; workers: number; settleS: number; backgroundCpuS: number }> {
   const browser = await launchBenchBrowser();
   try {
-    const page = await openPage(browser, url);
+    const page = await openBenchPage(browser, url, 'poolBench');
     const pids = (await renderers(browser)).map((p) => p.pid);
     const cpu0 = backgroundCpuMs(pids);
     let started = 0;

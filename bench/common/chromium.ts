@@ -1,8 +1,25 @@
 // Chromium for the speed benches: a fresh browser per model and target (so a process's peak memory belongs to one
 // run), its processes from CDP SystemInfo.getProcessInfo, and their peak resident memory from /proc.
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../test/browser.ts';
+
+/**
+ * A bench page at `url`, once its script has put `global` on globalThis (the bench's API); its console and errors
+ * are kept to say why when it does not start. No default timeout: a bench's calls take as long as they take.
+ */
+export async function openBenchPage(browser: Browser, url: string, global: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(0);
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(String(e)));
+  await page.goto(`${url}/`);
+  await page.waitForFunction((g) => g in globalThis, global, { timeout: 60_000 }).catch(() => {
+    throw new Error(`the bench page did not start:\n${logs.join('\n')}`);
+  });
+  return page;
+}
 
 /** test/browser.ts's launch (WebGPU on SwiftShader) plus immediate memory measurement (no 20 s wait for a GC). */
 export function launchBenchBrowser(): Promise<Browser> {

@@ -8,8 +8,9 @@
 // Edited at the wire level (protobuf-wire.ts), as onnx-template.ts does: every other byte is copied unchanged.
 // Weights in an external data file are read from it and written inline (half of them fits where all of them did).
 
-import { WireWriter, wireFields, wireInts, wireText, type WireField } from './protobuf-wire.ts';
+import { WireWriter, wireFields, wireText } from './protobuf-wire.ts';
 import { float16Bits, float16Value } from '../../worker/float16.ts';
+import { parseTensor, type ParsedTensor } from './onnx-template.ts';
 
 // Bit-exact half precision, shared with the server's FP16 tensors.
 export { float16Bits, float16Value };
@@ -47,33 +48,8 @@ export interface Fp16Result {
   weightBytesAfter: number;
 }
 
-interface Initializer {
-  fields: WireField[];
-  name: string;
-  dataType: number;
-  dims: number[];
-  external: Map<string, string>;
-}
-
-function parseInitializer(bytes: Uint8Array): Initializer {
-  const t: Initializer = { fields: [], name: '', dataType: 0, dims: [], external: new Map() };
-  for (const f of wireFields(bytes)) {
-    t.fields.push(f);
-    if (f.no === TENSOR.name) t.name = wireText(f);
-    else if (f.no === TENSOR.dataType) t.dataType = Number(f.varint);
-    else if (f.no === TENSOR.dims) t.dims.push(...wireInts(f).map(Number));
-    else if (f.no === TENSOR.externalData) {
-      let key = '';
-      let value = '';
-      for (const e of wireFields(f.bytes!)) if (e.no === 1) key = wireText(e); else if (e.no === 2) value = wireText(e);
-      t.external.set(key, value);
-    }
-  }
-  return t;
-}
-
 /** The float32 values of an initializer, wherever they are stored. */
-function floatValues(t: Initializer, options: Fp16Options): Float32Array {
+function floatValues(t: ParsedTensor, options: Fp16Options): Float32Array {
   const count = t.dims.reduce((a, b) => a * b, 1);
   const raw = t.fields.find((f) => f.no === TENSOR.rawData)?.bytes;
   // new Uint8Array(view) copies (a Node Buffer's slice() would not), and the copy is aligned for Float32Array.
@@ -129,7 +105,7 @@ export function toFp16Weights(model: Uint8Array, options: Fp16Options = {}): Fp1
         rest.copy(g);
         continue;
       }
-      const t = parseInitializer(g.bytes!);
+      const t = parseTensor(g.bytes!);
       if (t.dataType !== FLOAT) {
         rest.copy(g);
         continue;
@@ -168,7 +144,7 @@ export function toFp16Weights(model: Uint8Array, options: Fp16Options = {}): Fp1
 }
 
 /** A TensorProto with `t`'s name and dims, the given type and inline raw_data (its other fields dropped). */
-function inlineTensor(t: Initializer, dataType: number, raw: Uint8Array): Uint8Array {
+function inlineTensor(t: ParsedTensor, dataType: number, raw: Uint8Array): Uint8Array {
   const w = new WireWriter();
   for (const f of t.fields) if (f.no === TENSOR.dims) w.copy(f);
   w.int(TENSOR.dataType, dataType).string(TENSOR.name, t.name).bytes(TENSOR.rawData, raw);

@@ -33,16 +33,19 @@ export interface TemplateSlot {
   byteLength: number;
 }
 
-interface ParsedTensor {
+/** A TensorProto's fields as read, with its name, type, dims and external-data entries (location, offset, length). */
+export interface ParsedTensor {
   fields: WireField[];
   name: string;
   dataType: number;
   dims: number[];
+  external: Map<string, string>;
+  /** external's location: the file (or a template's slot marker) the values are in. */
   location?: string;
 }
 
-function parseTensor(bytes: Uint8Array): ParsedTensor {
-  const t: ParsedTensor = { fields: [], name: '', dataType: 0, dims: [] };
+export function parseTensor(bytes: Uint8Array): ParsedTensor {
+  const t: ParsedTensor = { fields: [], name: '', dataType: 0, dims: [], external: new Map() };
   for (const f of wireFields(bytes)) {
     t.fields.push(f);
     if (f.no === TENSOR.name) t.name = wireText(f);
@@ -52,6 +55,7 @@ function parseTensor(bytes: Uint8Array): ParsedTensor {
       let key = '';
       let value = '';
       for (const e of wireFields(f.bytes!)) if (e.no === 1) key = wireText(e); else if (e.no === 2) value = wireText(e);
+      t.external.set(key, value);
       if (key === 'location') t.location = value;
     }
   }
