@@ -1,6 +1,6 @@
 // What every host bridge (Figma main thread, Photoshop panel) shares: its logger, the user-facing request error, and
 // how a message from the UI is checked, handled and its failure reported. Plain TypeScript, no host API.
-import { checkUiMessage, type UiMessage } from './messages.ts';
+import { checkUiMessage, type Settings, type UiMessage } from './messages.ts';
 
 /** Logger a bridge writes to; console in the host, a capture in tests. Never given settings or tokens. */
 export interface Log {
@@ -14,6 +14,23 @@ export const consoleLog: Log = {
   warn: (message) => console.warn(`[frontier] ${message}`),
   error: (message) => console.error(`[frontier] ${message}`),
 };
+
+/**
+ * A bridge's log that never writes a token: every token seen this session (`remember`, including one whose save
+ * failed) is replaced by dots in what is logged and in what `redact` is given (notifications, failure answers), even
+ * when an error message happens to quote one.
+ */
+export function redactingLog(base: Log): { log: Log; redact(text: string): string; remember(settings: Settings): void } {
+  let secrets: string[] = [];
+  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('•••'), text);
+  return {
+    log: { info: (m) => base.info(redact(m)), warn: (m) => base.warn(redact(m)), error: (m) => base.error(redact(m)) },
+    redact,
+    remember: (settings) => {
+      if (settings.token && !secrets.includes(settings.token)) secrets = [...secrets, settings.token];
+    },
+  };
+}
 
 /** Message of any thrown value, for request-failed answers and logs. */
 export function errorMessage(err: unknown): string {

@@ -1,11 +1,11 @@
 // The Figma end of the host bridge: speaks plugin/messages.ts with the UI iframe over figma.ui.
-import { MAX_IMAGE_EDGE, checkHostMessage, type HostMessage, type Settings, type UiMessage } from '../messages.ts';
+import { MAX_IMAGE_EDGE, checkHostMessage, type HostMessage, type UiMessage } from '../messages.ts';
 import { consoleLog, errorMessage, HostRequestError, type FigmaApi, type Log } from './api.ts';
 import { placeResult } from './place.ts';
 import { readImage } from './read.ts';
 import { showNode } from './show.ts';
 import { summarizeSelection } from './selection.ts';
-import { handleUiMessage } from '../host-common.ts';
+import { handleUiMessage, redactingLog } from '../host-common.ts';
 import { placeVideo, readVideo } from './video.ts';
 import { loadSettings, sanitizeSettings, saveSettings } from './settings.ts';
 
@@ -31,19 +31,8 @@ export function truncateForNotify(message: string, max = NOTIFY_MAX_CHARS): stri
 }
 
 export function startBridge(figma: FigmaApi, options: BridgeOptions = {}): Bridge {
-  const baseLog = options.log ?? consoleLog;
-  // Secrets never leave through logs or notifications, even when an error message happens to quote one.
-  let secrets: string[] = [];
-  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('•••'), text);
-  const log: Log = {
-    info: (m) => baseLog.info(redact(m)),
-    warn: (m) => baseLog.warn(redact(m)),
-    error: (m) => baseLog.error(redact(m)),
-  };
-  // Every token seen this session stays redacted, including one whose save failed.
-  const remember = (settings: Settings) => {
-    if (settings.token && !secrets.includes(settings.token)) secrets = [...secrets, settings.token];
-  };
+  // Tokens never leave through logs, notifications or failure answers.
+  const { log, redact, remember } = redactingLog(options.log ?? consoleLog);
 
   const post = (msg: HostMessage) => {
     const problem = checkHostMessage(msg);

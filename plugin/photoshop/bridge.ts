@@ -2,7 +2,7 @@
 // JSON-only message bridge (wire.ts), and reads and writes the document through Photoshop's DOM and imaging API.
 // Pixels cross raw (RAW_RGBA, base64 on the wire) both ways: the imaging API reads and writes raw pixels, so a PNG
 // would cost an encode and a decode on each side for nothing.
-import { MAX_IMAGE_EDGE, RAW_RGBA, checkHostMessage, type HostMessage, type Message, type SelectionSummary, type Settings, type UiMessage, type UiToHost } from '../messages.ts';
+import { MAX_IMAGE_EDGE, RAW_RGBA, checkHostMessage, type HostMessage, type Message, type SelectionSummary, type UiMessage, type UiToHost } from '../messages.ts';
 import {
   consoleLog, errorMessage, findDocument, findLayer, HostRequestError,
   type KeyValueStorage, type Log, type PhotoshopModule, type PsDocument, type PsLayer, type UxpModule, type WebviewLike,
@@ -11,7 +11,7 @@ import {
   documentProblem, intersect, marqueeBounds, MERGED_NAME, mergedReading, nodeIdOf, parseNodeId, readingFor, summarizeSelection, wholePlan,
 } from './document.ts';
 import { MetaStore } from './meta-store.ts';
-import { handleUiMessage } from '../host-common.ts';
+import { handleUiMessage, redactingLog } from '../host-common.ts';
 import { ModalQueue, placeTarget, readPixels, resultImage, writeLayer } from './pixels.ts';
 import { showLayer } from './show.ts';
 import { maskOutsideProblem, maskParts } from './selection-mask.ts';
@@ -58,18 +58,8 @@ export interface PhotoshopBridge {
 
 export function startPhotoshopBridge(deps: PhotoshopBridgeDeps): PhotoshopBridge {
   const { photoshop: ps, uxp, storage, webview } = deps;
-  const baseLog = deps.log ?? consoleLog;
-  // Secrets never leave through logs or alerts, even when an error message happens to quote one.
-  let secrets: string[] = [];
-  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('•••'), text);
-  const log: Log = {
-    info: (m) => baseLog.info(redact(m)),
-    warn: (m) => baseLog.warn(redact(m)),
-    error: (m) => baseLog.error(redact(m)),
-  };
-  const remember = (settings: Settings) => {
-    if (settings.token && !secrets.includes(settings.token)) secrets = [...secrets, settings.token];
-  };
+  // Tokens never leave through logs, notifications or failure answers.
+  const { log, redact, remember } = redactingLog(deps.log ?? consoleLog);
 
   const modal = new ModalQueue(ps.core);
   const metaStore = new MetaStore(uxp, log);
