@@ -26,18 +26,22 @@ async function setUp(ui: FrameLocator, o: { scale: number; quality: 'fast' | 'be
   await ui.getByTestId('target-select').selectOption(o.target ?? 'auto');
 }
 
+/** Upscale ×2 Best of the astronaut, Run pressed and the job held at its fourth tile. */
+async function startUpscaleOfAstronaut(page: Page, ui: FrameLocator): Promise<void> {
+  await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 20_000 });
+  await ui.getByTestId('task-select').selectOption('upscale');
+  await selectItems(page, ['1:1']);
+  await setUp(ui, { scale: 2, quality: 'best' });
+  await ui.getByTestId('run').and(ui.locator(':not([disabled])')).waitFor();
+  await holdAt(page, 'run:3');
+  await ui.getByTestId('run').click();
+  await waitHeld(page, 'run:3');
+}
+
 test('jobs queued while one runs keep what was set up, run in order, and go on after a failure', { timeout: 120_000 }, async () => {
   await withHarness({ height: 560 }, async (page, ui) => {
-    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 20_000 });
-    await ui.getByTestId('task-select').selectOption('upscale');
-    await selectItems(page, ['1:1']);
-    await setUp(ui, { scale: 2, quality: 'best' });
-    await ui.getByTestId('run').and(ui.locator(':not([disabled])')).waitFor();
-
     // A: ×2 Best on the astronaut, held at its fourth tile.
-    await holdAt(page, 'run:3');
-    await ui.getByTestId('run').click();
-    await waitHeld(page, 'run:3');
+    await startUpscaleOfAstronaut(page, ui);
     assert.equal(await ui.getByTestId('queue-add').innerText(), 'Add to queue', 'while a job runs the primary action queues');
     await assertInView(ui, 'progress', 'cancel', 'queue-add');
 
@@ -94,16 +98,8 @@ test('jobs queued while one runs keep what was set up, run in order, and go on a
 
 test('Cancel stops only the running job; Clear queue drops the queued ones', { timeout: 120_000 }, async () => {
   await withHarness({ height: 560 }, async (page, ui) => {
-    await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 20_000 });
-    await ui.getByTestId('task-select').selectOption('upscale');
-    await selectItems(page, ['1:1']);
-    await setUp(ui, { scale: 2, quality: 'best' });
-    await ui.getByTestId('run').and(ui.locator(':not([disabled])')).waitFor();
-
     // Cancel: the running job stops, the queued one runs and is placed.
-    await holdAt(page, 'run:3');
-    await ui.getByTestId('run').click();
-    await waitHeld(page, 'run:3');
+    await startUpscaleOfAstronaut(page, ui);
     await selectItems(page, ['1:2']);
     await ui.getByTestId('selection').getByText('Chelsea the cat').waitFor();
     await setUp(ui, { scale: 4, quality: 'best' });
