@@ -52,6 +52,9 @@ interface PendingRequest {
 }
 
 type PlaceVideoRequest = Omit<UiToHost['place-video'], 'requestId'>;
+/** A UI→host message that expects an answer, less the request id `ask` gives it. */
+type RequestWithoutId = { [K in keyof UiToHost]: 'requestId' extends keyof UiToHost[K] ? { type: K } & Omit<UiToHost[K], 'requestId'> : never }[keyof UiToHost];
+const seconds = (ms: number) => Math.round(ms / 1000);
 
 export class HostClient {
   private readonly pending = new Map<string, PendingRequest>();
@@ -95,51 +98,37 @@ export class HostClient {
 
   /** Asks the host for an item's pixels (and its mask, for inpainting). `label` names the item in the timeout message. */
   readImage(nodeId: string, label = nodeId, opts: { withMask?: boolean } = {}): Promise<{ type: 'image' } & HostToUi['image']> {
-    const requestId = this.newRequestId();
-    const seconds = Math.round(this.timeouts.readImageMs / 1000);
-    const done = this.request(requestId, 'image', this.timeouts.readImageMs,
-      `The host did not send the pixels of “${label}” within ${seconds} s. Try again, or select a smaller item.`);
-    this.send({ type: 'read-image', requestId, nodeId, ...(opts.withMask ? { withMask: true } : {}) });
-    return done as Promise<{ type: 'image' } & HostToUi['image']>;
+    const ms = this.timeouts.readImageMs;
+    return this.ask({ type: 'read-image', nodeId, ...(opts.withMask ? { withMask: true } : {}) }, 'image', ms,
+      `The host did not send the pixels of “${label}” within ${seconds(ms)} s. Try again, or select a smaller item.`);
   }
 
   /** Asks the host to place a result; resolves with the new node's id. */
   placeResult(request: PlaceRequest): Promise<{ type: 'placed' } & HostToUi['placed']> {
-    const requestId = this.newRequestId();
-    const seconds = Math.round(this.timeouts.placeResultMs / 1000);
-    const done = this.request(requestId, 'placed', this.timeouts.placeResultMs,
-      `The host did not confirm placing “${request.name}” within ${seconds} s. Check the canvas; try again with a smaller scale if nothing appeared.`);
-    this.send({ type: 'place-result', requestId, ...request });
-    return done as Promise<{ type: 'placed' } & HostToUi['placed']>;
+    const ms = this.timeouts.placeResultMs;
+    return this.ask({ type: 'place-result', ...request }, 'placed', ms,
+      `The host did not confirm placing “${request.name}” within ${seconds(ms)} s. Check the canvas; try again with a smaller scale if nothing appeared.`);
   }
 
   /** Asks the host for an item's clip. */
   readVideo(nodeId: string, label = nodeId): Promise<{ type: 'video' } & HostToUi['video']> {
-    const requestId = this.newRequestId();
-    const seconds = Math.round(this.timeouts.readVideoMs / 1000);
-    const done = this.request(requestId, 'video', this.timeouts.readVideoMs,
-      `The host did not send the clip of “${label}” within ${seconds} s. Try a shorter animation or a smaller frame.`);
-    this.send({ type: 'read-video', requestId, nodeId });
-    return done as Promise<{ type: 'video' } & HostToUi['video']>;
+    const ms = this.timeouts.readVideoMs;
+    return this.ask({ type: 'read-video', nodeId }, 'video', ms,
+      `The host did not send the clip of “${label}” within ${seconds(ms)} s. Try a shorter animation or a smaller frame.`);
   }
 
   /** Asks the host to place a video result; resolves with the new node's id. */
   placeVideo(request: PlaceVideoRequest): Promise<{ type: 'placed' } & HostToUi['placed']> {
-    const requestId = this.newRequestId();
-    const seconds = Math.round(this.timeouts.placeVideoMs / 1000);
-    const done = this.request(requestId, 'placed', this.timeouts.placeVideoMs,
-      `The host did not confirm placing “${request.name}” within ${seconds} s. Check the canvas; the clip is kept in the plugin to download.`);
-    this.send({ type: 'place-video', requestId, ...request });
-    return done as Promise<{ type: 'placed' } & HostToUi['placed']>;
+    const ms = this.timeouts.placeVideoMs;
+    return this.ask({ type: 'place-video', ...request }, 'placed', ms,
+      `The host did not confirm placing “${request.name}” within ${seconds(ms)} s. Check the canvas; the clip is kept in the plugin to download.`);
   }
 
   /** Which of `nodeIds` are still in the document (a result undone is gone). A host that does not answer within a few
    *  seconds (an older plugin) rejects: then nothing is known. */
   async checkNodes(nodeIds: string[]): Promise<string[]> {
-    const requestId = this.newRequestId();
-    const done = this.request(requestId, 'nodes', 5_000, 'The host did not say whether the result is still on the canvas.');
-    this.send({ type: 'check-nodes', requestId, nodeIds });
-    return ((await done) as { type: 'nodes' } & HostToUi['nodes']).present;
+    const answer = await this.ask({ type: 'check-nodes', nodeIds }, 'nodes', 5_000, 'The host did not say whether the result is still on the canvas.');
+    return answer.present;
   }
 
   /** Asks the host to select a result and bring it into view (no answer: a gone node shows in the next check). */
@@ -158,6 +147,15 @@ export class HostClient {
 
   private newRequestId(): string {
     return `ui-${Date.now().toString(36)}-${this.nextId++}`;
+  }
+
+  /** Sends `message` under a new request id; resolves with the host's `expects` answer to it, or rejects with
+   *  `timeoutMessage` when none comes within `timeoutMs` (or with the host's request-failed message). */
+  private ask<K extends PendingRequest['expects']>(message: RequestWithoutId, expects: K, timeoutMs: number, timeoutMessage: string): Promise<{ type: K } & HostToUi[K]> {
+    const requestId = this.newRequestId();
+    const done = this.request(requestId, expects, timeoutMs, timeoutMessage);
+    this.send({ ...message, requestId } as UiMessage);
+    return done as Promise<unknown> as Promise<{ type: K } & HostToUi[K]>;
   }
 
   private request(requestId: string, expects: PendingRequest['expects'], timeoutMs: number, timeoutMessage: string): Promise<HostMessage> {
