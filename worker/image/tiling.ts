@@ -17,20 +17,79 @@ export interface Span {
  * takes any input size (`anySize`) gets the fewest spans of `tile` at most, each only as long as they need to be to
  * cover the length with that overlap: a 128-px side in 96-px tiles is two spans of 72 px, not two of 96 (their
  * overlap grew to 64 px: 1.5× the pixels per side, 2.25× per image, measured against UpscalerJS by bench:peer).
- * A graph of fixed size (MAXIM) keeps spans of exactly `tile`.
+ * `count` asks an any-size model for more spans than the fewest (laneGrid chooses it); fewer are never made.
+ * A graph of fixed size (MAXIM) keeps spans of exactly `tile`, as many as it needs.
  */
-export function planSpans(length: number, tile: number, overlap: number, anySize = false): Span[] {
+export function planSpans(length: number, tile: number, overlap: number, anySize = false, count?: number): Span[] {
   if (!(tile > overlap && overlap >= 0)) throw new Error(`tile (${tile}) must be larger than overlap (${overlap})`);
-  if (length <= tile) return [{ start: 0, end: length }];
-  const count = Math.ceil((length - overlap) / (tile - overlap));
-  // Starts spread by (length − size) / (count − 1) ≤ size − overlap, rounded: the overlap never falls below `overlap`.
-  const size = anySize ? Math.min(tile, Math.ceil((length + (count - 1) * overlap) / count)) : tile;
+  const fewest = spanCount(length, tile, overlap);
+  const n = anySize && count !== undefined && count > fewest ? Math.floor(count) : fewest;
+  if (n === 1) return [{ start: 0, end: length }];
+  // Starts spread by (length − size) / (n − 1) ≤ size − overlap, rounded: the overlap never falls below `overlap`.
+  const size = anySize ? Math.min(tile, fittedSide(length, n, overlap)) : tile;
   const spans: Span[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = Math.round((i * (length - size)) / (count - 1));
+  for (let i = 0; i < n; i++) {
+    const start = Math.round((i * (length - size)) / (n - 1));
     spans.push({ start, end: start + size });
   }
   return spans;
+}
+
+/** The fewest spans of at most `tile` that cover `length` overlapping by `overlap`. */
+const spanCount = (length: number, tile: number, overlap: number) => (length <= tile ? 1 : Math.ceil((length - overlap) / (tile - overlap)));
+/** The side of `count` equal spans that cover `length` overlapping by `overlap`. */
+const fittedSide = (length: number, count: number, overlap: number) => (count <= 1 ? length : Math.ceil((length + (count - 1) * overlap) / count));
+
+/**
+ * The smallest side, in overlaps, that laneGrid cuts a tile down to for more lanes. ESRGAN's run time is linear in
+ * the pixels it computes down to 64² (bench/results/peer.md: slim 24 µs per pixel at 64² and at 128², thick 540 µs
+ * at 64² and 529 µs in 72-px tiles), so a cut pays by pixels alone. With tiles at least 2.5 overlaps wide (40 px for
+ * ESRGAN's 16) the pixels computed grow at most 1.8× within MAX_WORKERS = 8 lanes (64² in 1 × 2 tiles: 1.25×; in
+ * 2 × 2: 1.56×; the worst, 2 × 4 tiles all at the floor: 1.79×), while the slowest tile, which is what the designer
+ * waits for when each lane has a core, is 1.6× (2 lanes) to 2.6–5.2× (8 lanes) smaller than the whole image. 2.5 is
+ * the least that still cuts a 64² icon in two; 2 overlaps would let thin tiles compute up to 2.1× the pixels, 3 would
+ * leave 64² uncut.
+ */
+export const MIN_CUT_OVERLAPS = 2.5;
+/** The least side in pixels for a model with a small or no overlap: below this a run's fixed costs start to count. */
+export const MIN_CUT_PX = 32;
+/** The smallest tile side a cut for more lanes may make (see MIN_CUT_OVERLAPS). */
+export const minCutSide = (overlap: number): number => Math.max(MIN_CUT_PX, Math.ceil(MIN_CUT_OVERLAPS * overlap));
+
+/** How many spans across (cols) and down (rows) a tiled run uses. */
+export interface Grid {
+  cols: number;
+  rows: number;
+}
+
+/**
+ * How many tiles across and down for `lanes` runs at once (the workers of a pool). A model of fixed size, one lane,
+ * or an image already cut into at least `lanes` tiles keeps the fewest tiles (planSpans). Otherwise an any-size
+ * model's image is cut into more, at most `lanes` (one wave: every tile runs at once), none narrower than
+ * minCutSide(overlap) on an axis that is cut further: of those grids (1 × n, n × 1 or a × b), the one whose tile is
+ * smallest, which is the one that computes the fewest pixels for its count, and what the designer waits for. Ties go
+ * to fewer pixels in all, then to fewer tiles. Usually that is `lanes` tiles (2 → 1 × 2, 4 → 2 × 2, 8 → 2 × 4 for a
+ * square); where the floor stops it short, fewer (thick ×4's 64² icon on 8 lanes: 2 × 2 of 40 px).
+ */
+export function laneGrid(width: number, height: number, tile: number, overlap: number, anySize: boolean, lanes = 1): Grid {
+  const fewest = { cols: spanCount(width, tile, overlap), rows: spanCount(height, tile, overlap) };
+  if (!anySize || !(lanes > fewest.cols * fewest.rows)) return fewest;
+  const floor = minCutSide(overlap);
+  const side = (length: number, count: number, least: number) => (count === least ? Math.min(tile, fittedSide(length, count, overlap)) : fittedSide(length, count, overlap));
+  let best = { ...fewest, tilePx: side(width, fewest.cols, fewest.cols) * side(height, fewest.rows, fewest.rows), allPx: 0 };
+  best.allPx = best.tilePx * best.cols * best.rows;
+  for (let cols = fewest.cols; cols * fewest.rows <= lanes; cols++) {
+    const w = side(width, cols, fewest.cols);
+    if (cols > fewest.cols && w < floor) break;
+    for (let rows = fewest.rows; cols * rows <= lanes; rows++) {
+      const h = side(height, rows, fewest.rows);
+      if (rows > fewest.rows && h < floor) break;
+      const tilePx = w * h;
+      const allPx = tilePx * cols * rows;
+      if (tilePx < best.tilePx || (tilePx === best.tilePx && allPx < best.allPx)) best = { cols, rows, tilePx, allPx };
+    }
+  }
+  return { cols: best.cols, rows: best.rows };
 }
 
 /** Whether a model's image input takes any height and width (symbolic dimensions), so its tiles may be smaller. */
@@ -75,9 +134,18 @@ export interface TilePlan {
   tiles: Tile[];
 }
 
-export function planTiles(width: number, height: number, tile: number, overlap: number, anySize = false): TilePlan {
-  const xs = planSpans(width, tile, overlap, anySize);
-  const ys = planSpans(height, tile, overlap, anySize);
+/**
+ * The tiles of a `width`×`height` image, row by row. `lanes` (default 1: today's fewest tiles) is how many runs go at
+ * once: an any-size model's image with fewer tiles than lanes is cut into more (laneGrid). Note what that means for a
+ * pool of n workers: a small image it used to run whole on one worker is now n tiles (up to n), so its result differs
+ * from one worker's uncut result by the blending of those tiles (the seam agreement: ESRGAN tiles against one whole
+ * call, test/node/engine.test.ts, test/e2e/wasm-pool.test.ts), while the pool still gives one worker's bytes exactly
+ * for the same tiles (same lanes).
+ */
+export function planTiles(width: number, height: number, tile: number, overlap: number, anySize = false, lanes = 1): TilePlan {
+  const grid = laneGrid(width, height, tile, overlap, anySize, lanes);
+  const xs = planSpans(width, tile, overlap, anySize, grid.cols);
+  const ys = planSpans(height, tile, overlap, anySize, grid.rows);
   const tiles: Tile[] = [];
   ys.forEach((y, row) =>
     xs.forEach((x, col) => tiles.push({ x: x.start, y: y.start, width: x.end - x.start, height: y.end - y.start, row, col })),
@@ -97,6 +165,11 @@ export interface TiledRunOptions {
   overlap: number;
   /** The model takes any input size: tiles only as large as covering the image needs (planSpans). */
   anySize?: boolean;
+  /**
+   * Runs that can go at once (a pool's workers): an any-size model's image with fewer tiles than this is cut into up
+   * to this many (planTiles, laneGrid). Default 1: the fewest tiles. Tasks pass the session's concurrency.
+   */
+  lanes?: number;
   scale: number;
   /**
    * Called once per tile, in tile order; throw to stop (e.g. on cancel). Up to `concurrency` calls are in flight at
@@ -123,7 +196,7 @@ export interface TiledRunOptions {
  */
 export async function runTiled(img: RgbaImage, opts: TiledRunOptions): Promise<RgbaImage> {
   const { scale } = opts;
-  const plan = planTiles(img.width, img.height, opts.tile, opts.overlap, opts.anySize);
+  const plan = planTiles(img.width, img.height, opts.tile, opts.overlap, opts.anySize, opts.lanes);
   const total = plan.tiles.length;
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
   const ahead = 2 * concurrency;

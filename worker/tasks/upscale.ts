@@ -71,8 +71,12 @@ export const upscale: TaskDef = {
       overlap: tile.overlap,
       anySize: takesAnySize(ctx.model.io),
       scale,
-      // Several tiles at once where the session runs on several workers (the WASM pool); one by one elsewhere.
+      // Several tiles at once where the session runs on several workers (the WASM pool); one by one elsewhere. A small
+      // image is cut into as many tiles as the pool has workers (within tiling.ts's floor), so every core helps: its
+      // result then differs from one worker's uncut result by the blending of those tiles (seamless, within the
+      // tile-agreement tolerance), and equals one worker's bytes for the same tiles.
       concurrency: session.concurrency,
+      lanes: session.concurrency,
       // "tile k / n": k − 1 tiles are finished (one or more of them running now).
       progress: (finished, total) => {
         tiles = total;
