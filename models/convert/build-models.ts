@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs as parseArgv } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { ModelCard, ModelFileKind, Registry } from '../../worker/models/card.ts';
-import { encodeModel } from './onnx-proto.ts';
+import { encodeModel, type ModelSpec } from './onnx-proto.ts';
 import { convertLayersModel, readLayersModel } from './tfjs-layers.ts';
+import { splitWideConcats } from './onnx-split-concat.ts';
 import { LARGE_TILE, MAXIM_MODELS, convertMaximSizes, describeMaximModel, largeTilesId, maximCard, maximLargeTilesCard } from './maxim.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -83,6 +84,11 @@ export function allEsrganModels(): EsrganModel[] {
 
 /** Converts one model to ONNX bytes (pure: same package files → same bytes). */
 export function convertEsrgan(model: EsrganModel): Uint8Array {
+  return encodeModel(esrganGraph(model));
+}
+
+/** The ONNX model of one ESRGAN package model, as convertEsrgan writes it. */
+export function esrganGraph(model: EsrganModel): ModelSpec {
   const files = readLayersModel(model.modelJsonPath);
   const source = `${model.packageName}@${model.packageVersion}`;
   const spec = convertLayersModel(files, {
@@ -93,7 +99,9 @@ export function convertEsrgan(model: EsrganModel): Uint8Array {
     modelRange: model.modelRange,
     outputDimSuffix: `x${model.scale}`,
   });
-  return encodeModel(spec);
+  // medium's dense blocks end in a 10-input Concat: 11 storage buffers, more than WebGPU adapters must offer (8).
+  spec.graph.nodes = splitWideConcats(spec.graph.nodes).nodes;
+  return spec;
 }
 
 // ---- Registry cards ------------------------------------------------------------------------------
