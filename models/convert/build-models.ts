@@ -15,7 +15,7 @@ import { isDeepStrictEqual, parseArgs as parseArgv } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { ModelCard, ModelFileKind, Registry } from '../../worker/models/card.ts';
 import { encodeModel, type ModelSpec } from './onnx-proto.ts';
-import { convertLayersModel, readLayersModel } from './tfjs-layers.ts';
+import { convertLayersModel, readLayersModel, type ConvertOptions } from './tfjs-layers.ts';
 import { splitWideConcats } from './onnx-split-concat.ts';
 import { LARGE_TILE, MAXIM_MODELS, convertMaximSizes, describeMaximModel, largeTilesId, maximCard, maximLargeTilesCard } from './maxim.ts';
 
@@ -87,8 +87,8 @@ export function convertEsrgan(model: EsrganModel): Uint8Array {
   return encodeModel(esrganGraph(model));
 }
 
-/** The ONNX model of one ESRGAN package model, as convertEsrgan writes it. */
-export function esrganGraph(model: EsrganModel): ModelSpec {
+/** The ONNX model of one ESRGAN package model, as convertEsrgan writes it (`form`: the old form, for comparisons). */
+export function esrganGraph(model: EsrganModel, form: Pick<ConvertOptions, 'subpixelUpsampling'> = {}): ModelSpec {
   const files = readLayersModel(model.modelJsonPath);
   const source = `${model.packageName}@${model.packageVersion}`;
   const spec = convertLayersModel(files, {
@@ -98,6 +98,7 @@ export function esrganGraph(model: EsrganModel): ModelSpec {
     metadata: { source: source, converter: 'models/convert/tfjs-layers.ts', scale: String(model.scale), range: '0-255', layout: 'NHWC' },
     modelRange: model.modelRange,
     outputDimSuffix: `x${model.scale}`,
+    ...form,
   });
   // medium's dense blocks end in a 10-input Concat: 11 storage buffers, more than WebGPU adapters must offer (8).
   spec.graph.nodes = splitWideConcats(spec.graph.nodes).nodes;

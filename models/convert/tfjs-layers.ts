@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attr, type Attribute, type InitializerSpec, type ModelSpec, type NodeSpec } from './onnx-proto.ts';
+import { subpixelUpsampleConvs } from './onnx-subpixel.ts';
 import { decodeWeights, readWeightShards, type ShardedWeights, type WeightsManifestGroup } from './tfjs-weights.ts';
 
 export type { WeightSpec } from './tfjs-weights.ts';
@@ -80,6 +81,11 @@ export interface ConvertOptions {
   modelRange: [0, 1] | [0, 255];
   /** Name of the symbolic output dims' suffix, e.g. the scale ("x4" → height_x4). */
   outputDimSuffix: string;
+  /**
+   * Write nearest UpSampling2D → Conv2D as one low-resolution Conv → DepthToSpace (models/convert/onnx-subpixel.ts):
+   * the same function, faster (default true; false gives the layer-by-layer graph, for comparison).
+   */
+  subpixelUpsampling?: boolean;
 }
 
 type Inbound = KerasLayer['inbound_nodes'][number][number];
@@ -241,6 +247,7 @@ export function convertLayersModel(files: LayersModelFiles, options: ConvertOpti
   }
   nodes.push({ opType: 'Transpose', name: 'output_to_nhwc', inputs: [result], outputs: ['output'], attributes: [attr.ints('perm', [0, 2, 3, 1])] });
 
+  const graph = options.subpixelUpsampling === false ? { nodes, initializers } : subpixelUpsampleConvs({ nodes, initializers });
   const s = options.outputDimSuffix;
   return {
     producerName: 'frontier models/convert/tfjs-layers.ts',
@@ -249,8 +256,8 @@ export function convertLayersModel(files: LayersModelFiles, options: ConvertOpti
     metadata: options.metadata,
     graph: {
       name: options.name,
-      nodes,
-      initializers,
+      nodes: graph.nodes,
+      initializers: graph.initializers,
       inputs: [{ name: 'input', elemType: 'float32', shape: [1, 'height', 'width', 3] }],
       outputs: [{ name: 'output', elemType: 'float32', shape: [1, `height_${s}`, `width_${s}`, 3] }],
     },

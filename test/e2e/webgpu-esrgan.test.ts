@@ -1,7 +1,8 @@
 // The converted ESRGAN graphs on WebGPU in real Chromium (SwiftShader here, an adapter with 8 storage buffers per
 // shader stage, WebGPU's minimum) give the output of onnxruntime-node on the CPU. esrgan-medium's 10-input Concat
 // needed 11 storage buffers and computed garbage there (6 dB) until models/convert/onnx-split-concat.ts split it.
-// The graphs are converted afresh here, so the test checks the converter, not a file built earlier.
+// The graphs are converted afresh here, so the test checks the converter, not a file built earlier; ×3 and ×4 also
+// check the sub-pixel tail's DepthToSpace (CRD) on WebGPU.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,3 +92,6 @@ async function webGpuMatchesCpu(variant: EsrganVariant, scale: number): Promise<
 }
 
 test('esrgan-medium-x2 on WebGPU matches onnxruntime-node on the CPU (PSNR > 40 dB)', TIMEOUT, () => webGpuMatchesCpu('medium', 2));
+// The sub-pixel tail (models/convert/onnx-subpixel.ts): DepthToSpace in CRD order on WebGPU, ×3 and ×4.
+test('esrgan-slim-x4 (sub-pixel tail) on WebGPU matches onnxruntime-node on the CPU', TIMEOUT, () => webGpuMatchesCpu('slim', 4));
+test('esrgan-medium-x3 (sub-pixel tail) on WebGPU matches onnxruntime-node on the CPU', TIMEOUT, () => webGpuMatchesCpu('medium', 3));
