@@ -7,7 +7,9 @@ import type { Params, ResolvedTarget } from '../worker/job.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
 import { formatEstimate, placeName } from './format.ts';
-import { choiceKey, tileSpecOf, workPixels, type Estimate, type TileSpec } from './cost.ts';
+import { choiceKey, tileSpecOf, waitPixels, workPixels, type Estimate, type TileSpec } from './cost.ts';
+import { browserMachine, planPool } from '../worker/runtime/pool-size.ts';
+import type { MachineInfo } from '../worker/runtime/registry.ts';
 
 /** One benchmark figure: `ms` for a whole run on a `width`×`height` input, tiled as the card was then. */
 interface Timed {
@@ -108,22 +110,48 @@ export function priorRate(model: string, target: ResolvedTarget, threads = 1): n
 }
 
 /** The rough run time of `model` for these items on `target` (tiled as `opts.tile` says, per item where it is a
- *  function), when it was benchmarked. The rate is per processed pixel, so larger tiles count their larger overlaps. */
+ *  function), when it was benchmarked. The rate is per processed pixel, so larger tiles count their larger overlaps;
+ *  where the tiles run on several workers at once (TileSpec.lanes), the time is the waves of tiles (waitPixels): each
+ *  worker computes at the one-thread rate, as it does with a core to itself (bench/results/pool.md). */
 export function priorEstimate(model: string, target: ResolvedTarget, items: { width: number; height: number }[], opts: { tile?: TileSpec | ((item: { width: number; height: number }) => TileSpec | undefined); threads?: number } = {}): Estimate | undefined {
   const rate = priorRate(model, target, opts.threads);
   if (rate === undefined || !items.length) return undefined;
   const tileOf = typeof opts.tile === 'function' ? opts.tile : () => opts.tile as TileSpec | undefined;
-  return { target, ms: items.reduce((sum, it) => sum + workPixels(it.width, it.height, tileOf(it)) * rate, 0), rough: true };
+  return { target, ms: items.reduce((sum, it) => sum + waitPixels(it.width, it.height, tileOf(it)) * rate, 0), rough: true };
+}
+
+/** This computer as the UI sees it: onnxruntime-web's WASM threads (caps.wasm.threads) and its cores and memory. */
+export interface Computer {
+  threads?: number;
+  machine?: MachineInfo;
+}
+
+/**
+ * How many workers the WASM pool runs `card` on here (1 where it does not take it: a cross-origin isolated page with
+ * threads, one core, a model too large to copy per core), by the pool's own rule (worker/runtime/pool-size.ts).
+ */
+export function poolWorkers(card: ModelCard, computer: Computer = {}): number {
+  const threads = computer.threads ?? 1;
+  const machine = computer.machine ?? browserMachine();
+  const caps = { webgpu: { available: false, detail: '' }, wasm: { available: true, threads, crossOriginIsolated: threads > 1, detail: '' }, machine };
+  const plan = planPool(card, caps);
+  return plan.ok ? plan.workers : 1;
 }
 
 /**
  * The tiles a run of `card` uses for `item` on `target`, as the restore task picks them (worker/tasks/restore.ts
  * buildFor): in Node and on the server its larger-tile build's (256 px with a 64-px overlap: 2.25× a 512² photo's
  * pixels against 1.56× for 128-px tiles, which is why bench:restore-tiling timed them 1.3–1.5× slower) when the item
- * does not fit one of the card's own tiles and the build is among `cards`; else the card's own.
+ * does not fit one of the card's own tiles and the build is among `cards`; else the card's own. On this computer
+ * (WASM) with the worker pool, as many lanes as the pool has workers: the engine cuts a small image into that many
+ * tiles (upscale) and runs the tiles in waves of that many (upscale and restore).
  */
-export function tileFor(card: ModelCard, target: ResolvedTarget, item: { width: number; height: number }, cards: ModelCard[]): TileSpec | undefined {
+export function tileFor(card: ModelCard, target: ResolvedTarget, item: { width: number; height: number }, cards: ModelCard[], computer: Computer = {}): TileSpec | undefined {
   const own = tileSpecOf(card);
+  if (target === 'wasm') {
+    const lanes = own ? poolWorkers(card, computer) : 1;
+    return own && lanes > 1 ? { ...own, lanes } : own;
+  }
   const fitsOneTile = !own || (item.width <= own.size && item.height <= own.size);
   if (!card.largeTiles || fitsOneTile || (target !== 'node' && target !== 'server')) return own;
   const large = cards.find((c) => c.id === card.largeTiles);

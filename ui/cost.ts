@@ -3,7 +3,7 @@
 // exists only for a model and a target that have run here; before that, ui/cost-prior.ts gives a rough one from the
 // benchmarks, which this one replaces.
 import type { Params, ResolvedTarget } from '../worker/job.ts';
-import { planSpans, takesAnySize } from '../worker/image/tiling.ts';
+import { planTiles, takesAnySize } from '../worker/image/tiling.ts';
 import type { ModelCard } from '../worker/models/card.ts';
 import type { ParamSpec } from '../worker/tasks/task.ts';
 
@@ -12,6 +12,11 @@ export interface TileSpec {
   overlap: number;
   /** The model takes any input size: its tiles are only as large as they need to be (worker/image/tiling.ts). */
   anySize?: boolean;
+  /**
+   * Runs at once: the WASM pool's workers on this computer (default 1). The engine cuts a small image of an any-size
+   * model into up to this many tiles (tiling.ts laneGrid), and the tiles run in waves of this many.
+   */
+  lanes?: number;
 }
 
 /** A card's tiles as the engine plans them: its tile size and overlap, and whether the model takes any size. */
@@ -19,11 +24,23 @@ export function tileSpecOf(card: Pick<ModelCard, 'io'>): TileSpec | undefined {
   return card.io.tile && { ...card.io.tile, anySize: takesAnySize(card.io) };
 }
 
+const planOf = (width: number, height: number, tile: TileSpec) => planTiles(Math.max(1, width), Math.max(1, height), tile.size, tile.overlap, tile.anySize, tile.lanes);
+
 /** Pixels a tiled model processes for a w×h input: the tiles' areas, overlaps counted each time they run. */
 export function workPixels(width: number, height: number, tile?: TileSpec): number {
   if (!tile || !(tile.size > tile.overlap)) return width * height;
-  const sum = (length: number) => planSpans(length, tile.size, tile.overlap, tile.anySize).reduce((s, span) => s + span.end - span.start, 0);
-  return sum(Math.max(1, width)) * sum(Math.max(1, height));
+  return planOf(width, height, tile).tiles.reduce((s, t) => s + t.width * t.height, 0);
+}
+
+/**
+ * Pixels the run waits for: with `lanes` runs at once, the tiles go in waves of that many, each wave as long as its
+ * largest tile (the engine's tiles are all one size). With one lane, workPixels.
+ */
+export function waitPixels(width: number, height: number, tile?: TileSpec): number {
+  const lanes = Math.max(1, Math.floor(tile?.lanes ?? 1));
+  if (!tile || lanes === 1 || !(tile.size > tile.overlap)) return workPixels(width, height, tile);
+  const tiles = planOf(width, height, tile).tiles;
+  return Math.ceil(tiles.length / lanes) * Math.max(...tiles.map((t) => t.width * t.height));
 }
 
 /**

@@ -1,7 +1,10 @@
 // The WASM worker pool (worker/runtime/ort-web-pool.ts) in real Chromium, on a page that is not cross-origin isolated
 // (as Figma's iframe is not): ESRGAN slim ×2 (the converted pretrained weights) on a real photo gives the very bytes of
-// single-worker WASM, while two workers shared its tiles; a job cancelled mid-run leaves no worker computing and the
-// pool runs again afterwards, still byte for byte. Speed is measured by `npm run bench:pool`, not here.
+// single-worker WASM, while two workers shared its tiles (12 tiles either way: the same plan); a job cancelled mid-run
+// leaves no worker computing and the pool runs again afterwards, still byte for byte. An image that fits one tile is
+// cut into one tile per worker on the pool (worker/image/tiling.ts laneGrid): both workers compute, and the result
+// agrees with one worker's uncut result within the seam tolerance of ESRGAN's tiles. Speed is measured by
+// `npm run bench:pool` and `npm run bench:peer`, not here.
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import type { Server } from 'node:http';
@@ -11,6 +14,7 @@ import { serveBenchPage } from '../../bench/common/serve.ts';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
 import { launchBrowser } from '../browser.ts';
 import { loadPhoto } from '../node/helpers.ts';
+import { crop, psnr } from '../../worker/image/rgba.ts';
 import type { PoolJob, PoolTestApi, Ran } from './wasm-pool-entry.ts';
 
 const TIMEOUT = { timeout: 300_000 };
@@ -20,6 +24,8 @@ let browser: Browser;
 let page: Page;
 let job: PoolJob;
 let single: Ran;
+/** A 96×96 crop of the same photo: one 128-px tile for one worker. */
+let smallJob: PoolJob;
 
 before(async () => {
   const served = await serveBenchPage({
@@ -42,6 +48,8 @@ before(async () => {
   const photo = await loadPhoto('chelsea.png'); // 451×300: 4 × 3 tiles of 128 px
   job = { task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2, quality: 'fast' }, image: { width: photo.width, height: photo.height, data: Array.from(photo.data) } };
   single = await call('run', job, 1);
+  const small = crop(photo, 200, 60, 96, 96);
+  smallJob = { ...job, image: { width: small.width, height: small.height, data: Array.from(small.data) } };
 });
 
 after(async () => {
@@ -55,6 +63,16 @@ function call<K extends keyof PoolTestApi>(method: K, ...args: Parameters<PoolTe
     ([m, a]) => (globalThis as unknown as { poolTest: Record<string, (...x: unknown[]) => Promise<unknown>> }).poolTest[m](...a),
     [method, args] as const,
   ) as never;
+}
+
+/** The pool's stats once `n` of its workers are loaded and idle (a state the pool reaches after a job; polled). */
+async function waitForIdleWorkers(n: number) {
+  for (;;) {
+    const [stats] = await call('stats');
+    if (stats.workers.filter((w) => w.state === 'idle').length >= n) return stats;
+    if (stats.live < n && stats.workers.every((w) => w.state !== 'loading')) assert.fail(`the pool has ${stats.live} worker(s), not ${n}: ${JSON.stringify(stats)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Bytes that differ between two results of the same size. */
@@ -87,7 +105,8 @@ test('two workers share the tiles and give single-worker WASM\'s bytes, byte for
   assert.deepEqual(pooled.progress[0], [0, 12, 'Upscaling tile 1 / 12']);
   assert.deepEqual(pooled.progress[11], [11, 12, 'Upscaling tile 12 / 12']);
   assert.deepEqual(pooled.progress[12], [12, 12, 'Upscaled 12 tiles']);
-  assert.deepEqual(single.progress, pooled.progress, 'the same progress lines on one worker');
+  // The same plan on both: 12 tiles ≥ 2 workers, so the pool cuts no further (planTiles with lanes 2 = with lanes 1).
+  assert.deepEqual(single.progress, pooled.progress, 'the same progress lines (the same tiles) on one worker');
 });
 
 test('a cancelled job leaves no worker computing, and the pool runs again afterwards with the same bytes', TIMEOUT, async () => {
@@ -103,4 +122,33 @@ test('a cancelled job leaves no worker computing, and the pool runs again afterw
   const again = await call('run', job, 2);
   assert.equal(again.runtime, 'ort-web/wasm-pool');
   assert.equal(differing(again, single), 0, 'after a cancel, still the single worker\'s bytes');
+});
+
+test('an image that fits one tile is cut into one tile per worker: both compute, and it agrees with the uncut result', TIMEOUT, async () => {
+  const uncut = await call('run', smallJob, 1);
+  assert.deepEqual(uncut.progress.at(-1), [1, 1, 'Upscaled 1 tile'], 'one worker runs it whole');
+
+  await call('run', job, 2);
+  // Both workers loaded and idle (the second starts while the first computes): then the small job's two tiles go to
+  // both at once, whatever the timing.
+  const before = await waitForIdleWorkers(2);
+  const pooled = await call('run', smallJob, 2);
+  const [after] = await call('stats');
+  const ranNow = after.workers.map((w, i) => w.runs - (before.workers[i]?.runs ?? 0));
+  assert.deepEqual(pooled.progress.at(-1), [2, 2, 'Upscaled 2 tiles'], 'the pool cut it in two (1 × 2 tiles of 96 × 56 px)');
+  assert.equal(ranNow.filter((n) => n > 0).length, 2, `both workers computed a tile: ${ranNow.join(', ')}`);
+  assert.equal(ranNow.reduce((a, b) => a + b, 0), 2);
+
+  // Within the seam tolerance of ESRGAN's tiles against one whole call (test/node/engine.test.ts: > 40 dB), but cut:
+  // not the same bytes (the blending of two tiles).
+  const image = (r: Ran) => ({ width: r.width, height: r.height, data: Uint8Array.from(r.data) });
+  assert.deepEqual([pooled.width, pooled.height], [192, 192]);
+  const db = psnr(image(uncut), image(pooled));
+  console.log(`96² on 2 workers (2 tiles) vs one worker uncut: PSNR ${db.toFixed(1)} dB, ${differing(pooled, uncut)} bytes differ`);
+  assert.ok(db > 40, `the cut result is ${db.toFixed(1)} dB from the uncut one`);
+  assert.ok(differing(pooled, uncut) > 0, 'two tiles blended are not one whole call, byte for byte');
+
+  // The same tiles give the same bytes: the pool again, same plan.
+  const again = await call('run', smallJob, 2);
+  assert.equal(differing(again, pooled), 0);
 });

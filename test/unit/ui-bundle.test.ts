@@ -15,6 +15,7 @@ const ALLOWED: Record<string, string> = {
   'worker/random.ts': 'randomSeed, the seed field’s dice',
   'worker/image/mask.ts': 'composeMask: a batch item’s mask from the host’s selection',
   'worker/image/tiling.ts': 'planSpans: the time estimate counts tiles as the engine plans them (a pure helper)',
+  'worker/runtime/pool-size.ts': 'planPool: the time estimate counts the WASM pool’s workers by its own rule (pure, no onnxruntime)',
   'worker/video/ttvsr-card.ts': 'naming TTVSR’s pipeline in the model picker',
   'worker/runtime/install-client.ts': 'the model manager installs official models on a server (HTTP client)',
   'worker/runtime/jobs-client.ts': 'the install client follows the server’s jobs (HTTP client)',

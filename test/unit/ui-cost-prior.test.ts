@@ -63,13 +63,14 @@ test('restore on the server is priced on its 256-px tiles where the task uses th
   const fixed = (t: { size: number; overlap: number }) => ({ ...t, anySize: false });
   assert.deepEqual(tileFor(derain, 'server', photo, shipped), fixed(large.io.tile!), 'the server runs 256-px tiles');
   assert.deepEqual(tileFor(derain, 'node', photo, shipped), fixed(large.io.tile!));
-  assert.deepEqual(tileFor(derain, 'wasm', photo, shipped), fixed(derain.io.tile!), 'this computer keeps 128-px tiles');
+  const oneCore = { threads: 1, machine: { cores: 1 } }; // no worker pool: lanes are test/unit/ui-cost-pool.test.ts's
+  assert.deepEqual(tileFor(derain, 'wasm', photo, shipped, oneCore), fixed(derain.io.tile!), 'this computer keeps 128-px tiles');
   assert.deepEqual(tileFor(derain, 'server', { width: 128, height: 100 }, shipped), fixed(derain.io.tile!), 'one 128-px tile: the small graph');
   assert.deepEqual(tileFor(lowLight, 'server', photo, shipped), fixed(lowLight.io.tile!), 'no larger-tile build');
   assert.deepEqual(tileFor(derain, 'server', photo, shipped.filter((c) => c.id !== large.id)), fixed(derain.io.tile!), 'the build not here');
   // ESRGAN takes any size: its tiles shrink to what covering the image needs.
   const thick = shipped.find((c) => c.id === 'esrgan-thick-x4')!;
-  assert.equal(tileFor(thick, 'wasm', photo, shipped)?.anySize, true);
+  assert.equal(tileFor(thick, 'wasm', photo, shipped, oneCore)?.anySize, true);
   // The 256-px tiles process more pixels with their overlaps: bench:restore-tiling timed them 1.3–1.5× the 128-px run.
   const on = (tile: (it: { width: number; height: number }) => ReturnType<typeof tileFor>) => priorEstimate('maxim-derain', 'server', [photo], { tile })!.ms;
   const ratio = on((it) => tileFor(derain, 'server', it, shipped)) / on(() => fixed(derain.io.tile!));
@@ -157,6 +158,10 @@ test('the words: rough and labelled so until a run here; a measured time replace
 test('in the panel: before a run, a rough hint for Best and above Run on the current place; a run replaces it', { timeout: 90_000 }, async () => {
   await withHarness({ height: 560 }, async (page, ui) => {
     await ui.getByTestId('status').getByText('Ready').waitFor({ timeout: 15_000 });
+    // A one-core computer, whatever this machine has: no worker pool, so the 1-thread figure as benchmarked (the
+    // pool's lanes and waves: test/unit/ui-cost-pool.test.ts).
+    const plugin = await (await page.$('#plugin'))!.contentFrame();
+    await plugin!.evaluate(() => Object.defineProperty(navigator, 'hardwareConcurrency', { value: 1 }));
     await selectItems(page, ['1:1']);
     await ui.getByTestId('task-select').selectOption('upscale');
     const hint = ui.getByTestId('param-quality-hint');

@@ -44,7 +44,7 @@ export function timeHints(f: HintFacts): { runEstimate: string | undefined; hint
     if (!task || f.generator || f.videoTask || !f.currentTarget) return undefined;
     const card = expectedModel(f.modelId || undefined, f.modelId ? undefined : f.automatic.get(task.id, p, task.params), f.taskCards);
     const target = f.currentTarget;
-    return card ? priorEstimate(card.id, target, workItems, { tile: (item) => tileFor(card, target, item, f.allCards), threads: f.threads }) : undefined;
+    return card ? priorEstimate(card.id, target, workItems, { tile: (item) => tileFor(card, target, item, f.allCards, { threads: f.threads }), threads: f.threads }) : undefined;
   };
   const lineFor = (p: Params) => timeHint(estimatesFor(p), f.currentTarget, priorFor(p));
   // Next to each choice that changes the work: its time, when the choices differ. A few choices: every one, the chosen
