@@ -7,7 +7,8 @@
 //   peer        UpscalerJS + TF.js WASM on the page's main thread, the whole image at once (UpscalerJS's default);
 //   peer tiled  the same with patches as many and as large as Frontier's tiles (only where Frontier tiles the image);
 //   single      Frontier's engine, the product's upscale task end to end on single-worker WASM (wasmWorkers 1);
-//   pool        the same on the WASM worker pool (runtime ort-web/wasm-pool, its own size unless BENCH_POOL_WORKERS);
+//   pool        the same on the WASM worker pool (runtime ort-web/wasm-pool, its own size unless BENCH_POOL_WORKERS),
+//               which cuts an image of fewer tiles than workers into more (worker/image/tiling.ts laneGrid);
 //   peer WebGL  UpscalerJS + TF.js WebGL where the browser has WebGL (see BENCH_WEBGL).
 // None of the pages is cross-origin isolated (as Figma's iframe is not): every WASM engine computes on one thread.
 // Per case each engine is warmed once (download, session / weights, kernels), its output is checked against
@@ -227,6 +228,11 @@ async function runCase(c: Case, sides: Sides, registry: Registry, photo: RgbaIma
     const r = warm[e]!.result;
     checks.push({ what: `${e} vs Frontier`, ...compare(bytesOf(r.rgba), reference), size: `${r.width}×${r.height}` });
   }
+  // The pool cuts an image with fewer tiles than workers into more (tiling.ts laneGrid, lanes = its workers): then its
+  // result is one worker's uncut result blended from tiles, not the same bytes; checked within the seam tolerance.
+  const poolPlan = planTiles(c.size, c.size, tile.size, tile.overlap, takesAnySize(card.io), poolRun.poolSize);
+  const samePlan = poolPlan.tiles.length === plan.tiles.length;
+  if (!samePlan) checks.push({ what: `pool (${poolPlan.tiles.length} tiles) vs 1 worker (${plan.tiles.length})`, ...compare(bytesOf(poolRun.rgba), reference), size: `${poolRun.width}×${poolRun.height}` });
 
   // WebGL (a browser of its own): warm-up and check; timed with the others where it runs.
   let webgl: CaseResult['webgl'];
@@ -249,7 +255,9 @@ async function runCase(c: Case, sides: Sides, registry: Registry, photo: RgbaIma
       log(`${c.id}: ${e} ${(run.wallMs / 1000).toFixed(2)} s wall, computing CPU ${(run.computeCpuMs / 1000).toFixed(2)} s (${run.threads.slice(0, 3).map((t) => `${t.thread} ${(t.cpuMs / 1000).toFixed(2)}`).join(', ')}); others ${(run.othersMs / 1000).toFixed(1)} s, idle ${(run.idleMs / 1000).toFixed(1)} s`);
     }
   }
-  const identical = runs.filter((r) => r.engine === 'pool' || r.engine === 'single').every((r) => r.hash === singleRun.hash) && poolRun.hash === singleRun.hash;
+  // Same plan: the pool's bytes are one worker's. A cut plan: each side repeats its own bytes run after run.
+  const hashOf = (e: EngineId) => (e === 'pool' && !samePlan ? poolRun.hash : singleRun.hash);
+  const identical = runs.filter((r) => r.engine === 'pool' || r.engine === 'single').every((r) => r.hash === hashOf(r.engine)) && (!samePlan || poolRun.hash === singleRun.hash);
   const summary = Object.fromEntries(
     engines.map((e) => {
       const of = runs.filter((r) => r.engine === e);
@@ -264,6 +272,8 @@ async function runCase(c: Case, sides: Sides, registry: Registry, photo: RgbaIma
     region,
     output: `${singleRun.width}×${singleRun.height}`,
     frontierTiles: { count: plan.tiles.length, size: tileSide, overlap: tile.overlap, inputPixels: plan.tiles.reduce((s, t) => s + t.width * t.height, 0) },
+    poolTiles: { count: poolPlan.tiles.length, width: poolPlan.tiles[0].width, height: poolPlan.tiles[0].height, inputPixels: poolPlan.tiles.reduce((s, t) => s + t.width * t.height, 0) },
+    samePlan,
     peerPatches: patch && tiledPeer ? { count: tiledPeer.patches, size: patch.size, padding: patch.padding, inputPixels: tiledPeer.patchPixels } : null,
     single: { runtime: singleRun.runtime, reason: singleRun.reason, warmMs: warm.single!.ms },
     pool: { runtime: poolRun.runtime, reason: poolRun.reason, warmMs: warm.pool!.ms, workers: poolRun.poolSize, tilesPerWorker: poolRun.poolTiles },
@@ -358,7 +368,7 @@ async function main() {
   const load: [number, number] = [load0, loadavg()[0]];
   const json = resultsJson({ when, machine, load, minutes, runsPerEngine: RUNS, photo: PHOTO, peer: peerInfo, webgl: webglInfo ?? null, webglNote, cases: results });
   await writeResults('peer', json, peerReport({ when, machine, load, minutes, runs: RUNS, photo: PHOTO, peer: peerInfo!, webglNote, cases: results }), minutes * 60);
-  const bad = results.flatMap((r) => [...r.checks.filter((k) => !(k.psnrDb > MIN_PSNR_DB)).map((k) => `${r.id}: ${k.what}: PSNR ${k.psnrDb.toFixed(1)} dB ≤ ${MIN_PSNR_DB} dB`), ...(r.identical ? [] : [`${r.id}: the pool's output differs from single-worker WASM's`])]);
+  const bad = results.flatMap((r) => [...r.checks.filter((k) => !(k.psnrDb > MIN_PSNR_DB)).map((k) => `${r.id}: ${k.what}: PSNR ${k.psnrDb.toFixed(1)} dB ≤ ${MIN_PSNR_DB} dB`), ...(r.identical ? [] : [r.samePlan ? `${r.id}: the pool's output differs from single-worker WASM's on the same tiles` : `${r.id}: a run's output differs from its warm-up's`])]);
   if (bad.length) throw new Error(`outputs do not match:\n${bad.join('\n')}`);
 }
 

@@ -8,7 +8,8 @@
 // (download, sessions, the pool's workers), then timed runs take turns (single, pool, pool, single, …) so load from
 // other work on the machine falls on both. Per run: wall time, the CPU time of every renderer thread (/proc/PID/task),
 // so per-worker CPU shows whether each worker had a core, and the machine's CPU used by everything else (/proc/stat).
-// Outputs are hashed: the pool's must equal single-worker WASM's.
+// Outputs are hashed: the pool's must equal single-worker WASM's where it ran the same tiles (an any-size model's image
+// with fewer tiles than the pool has workers is cut into more on the pool: worker/image/tiling.ts laneGrid).
 // Memory: per model, fresh browsers run the same job on 1 worker, on a pool of 2 and on a pool of 4 and read the
 // renderers' resident memory with the sessions loaded, once V8's background threads are quiet; a pool worker's cost is
 // (pool 4 − pool 2) / 2. The pool's estimate (worker/runtime/ort-web-pool.ts workerBytes) is printed beside it.
@@ -19,6 +20,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { crop } from '../worker/image/rgba.ts';
+import { planTiles, takesAnySize } from '../worker/image/tiling.ts';
 import { nodeCodec } from '../worker/image/codec-node.ts';
 import type { RgbaImage } from '../worker/job.ts';
 import type { ModelCard, Registry } from '../worker/models/card.ts';
@@ -93,6 +95,8 @@ interface SpeedResult {
   single: { runtime: string; reason: string; warmMs: number };
   pool: { runtime: string; reason: string; warmMs: number; workers: number; tilesPerWorker: number[] };
   identical: boolean;
+  /** The pool's tile count, where it cut the image into more tiles than one worker (then its bytes are its own). */
+  poolTiles?: number;
   runs: TimedRun[];
   summary: {
     singleWallMs: number;
@@ -149,7 +153,7 @@ async function timedRun(side: Side, engine: 'single' | 'pool'): Promise<{ run: T
   return { run, result };
 }
 
-async function speed(c: Case, image: RgbaImage, url: string): Promise<SpeedResult> {
+async function speed(c: Case, image: RgbaImage, url: string, card: ModelCard): Promise<SpeedResult> {
   const job: PoolBenchJob = { ...c.job, image: { width: image.width, height: image.height, data: Array.from(image.data) } };
   const single = await openSide(url, 1);
   const pool = await openSide(url, POOL_WORKERS ?? 0); // 0: the pool's own choice (wasmWorkers unset)
@@ -182,7 +186,13 @@ async function speed(c: Case, image: RgbaImage, url: string): Promise<SpeedResul
     const poolThreads = of('pool').map((r) => r.threads.filter((t) => t.thread.startsWith('DedicatedWorker')).slice(0, workers).map((t) => t.cpuMs));
     const poolWorkerThreadMs = [...Array(workers).keys()].map((k) => median(poolThreads.map((ts) => ts[k] ?? 0)));
     const singleBusiestThreadMs = median(of('single').map((r) => r.threads[0]?.cpuMs ?? 0));
-    const identical = runs.every((r) => r.hash === warmSingle.hash) && warmPool.hash === warmSingle.hash;
+    // The tiles each side ran, as the task plans them (lanes = the session's workers).
+    const tilesFor = (lanes: number) => (card.io.tile ? planTiles(image.width, image.height, card.io.tile.size, card.io.tile.overlap, takesAnySize(card.io), lanes).tiles.length : 1);
+    const poolTiles = tilesFor(workers);
+    const samePlan = poolTiles === tilesFor(1);
+    const identical = samePlan
+      ? runs.every((r) => r.hash === warmSingle.hash) && warmPool.hash === warmSingle.hash
+      : runs.every((r) => r.hash === (r.engine === 'pool' ? warmPool.hash : warmSingle.hash));
     return {
       id: c.id,
       label: c.label,
@@ -193,6 +203,7 @@ async function speed(c: Case, image: RgbaImage, url: string): Promise<SpeedResul
       single: { runtime: warmSingle.runtime, reason: warmSingle.reason, warmMs: warmSingle.ms },
       pool: { runtime: warmPool.runtime, reason: warmPool.reason, warmMs: warmPool.ms, workers, tilesPerWorker: stats?.workers.map((w) => w.runs) ?? [] },
       identical,
+      ...(samePlan ? {} : { poolTiles }),
       runs,
       summary: {
         singleWallMs,
@@ -325,7 +336,7 @@ async function main() {
       const image = c.region ? crop(photo, ...c.region) : photo;
       const card = registry.models.find((m) => m.id === c.job.model)!;
       if (!process.env.BENCH_SKIP_SPEED) {
-        const s = await speed(c, image, url);
+        const s = await speed(c, image, url, card);
         s.modelMB = modelBytes(card) / 1e6;
         speeds.push(s);
       }
@@ -350,7 +361,7 @@ async function main() {
     '',
     '| case | model MB | pool workers | single wall s | pool wall s | speed-up (wall) | per worker | single: engine worker CPU s | pool: workers\' CPU s | speed-up with a free core per worker (CPU) | other work on the machine (cores) | identical bytes |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...speeds.map((s) => `| ${s.label} | ${s.modelMB.toFixed(1)} | ${s.pool.workers} | ${s1(s.summary.singleWallMs)} | ${s1(s.summary.poolWallMs)} | ${s.summary.speedup.toFixed(2)}× | ${(s.summary.perWorkerScaling * 100).toFixed(0)} % | ${s1(s.summary.singleBusiestThreadMs)} | ${s.summary.poolWorkerThreadMs.map(s1).join(' + ')} | ${s.summary.cpuBoundSpeedup.toFixed(2)}× | ${s.summary.othersCores.toFixed(2)} | ${s.identical ? 'yes' : '**NO**'} |`),
+    ...speeds.map((s) => `| ${s.label} | ${s.modelMB.toFixed(1)} | ${s.pool.workers} | ${s1(s.summary.singleWallMs)} | ${s1(s.summary.poolWallMs)} | ${s.summary.speedup.toFixed(2)}× | ${(s.summary.perWorkerScaling * 100).toFixed(0)} % | ${s1(s.summary.singleBusiestThreadMs)} | ${s.summary.poolWorkerThreadMs.map(s1).join(' + ')} | ${s.summary.cpuBoundSpeedup.toFixed(2)}× | ${s.summary.othersCores.toFixed(2)} | ${s.poolTiles ? `the pool cut it into ${s.poolTiles} tiles: its own bytes each run ${s.identical ? 'yes' : '**NO**'}` : s.identical ? 'yes' : '**NO**'} |`),
     '',
     'Speed-up (wall) = median single wall ÷ median pool wall; per worker = that ÷ workers (100 % = perfect scaling). CPU columns: medians of the thread CPU time read from /proc over each run: the engine worker computes every tile in a single run; in a pool run each worker computes its share. Speed-up with a free core per worker = single engine-worker CPU ÷ the busiest pool worker\'s CPU: what the wall-clock speed-up would be if each worker had a core to itself (no other work). Other work = CPU time the rest of the machine used during the runs (other people\'s jobs on this shared machine), in cores on average: with 2 cores, every core it takes is one the pool cannot use.',
     '',

@@ -38,6 +38,10 @@ export interface CaseResult {
   region: [number, number, number, number];
   output: string;
   frontierTiles: { count: number; size: number; overlap: number; inputPixels: number };
+  /** The pool's tiles: more than one worker's where the image has fewer tiles than the pool has workers. */
+  poolTiles: { count: number; width: number; height: number; inputPixels: number };
+  /** The pool ran the same tiles as one worker (then its bytes are one worker's). */
+  samePlan: boolean;
   peerPatches: { count: number; size: number; padding: number; inputPixels: number } | null;
   single: { runtime: string; reason: string; warmMs: number };
   pool: { runtime: string; reason: string; warmMs: number; workers: number; tilesPerWorker: number[] };
@@ -86,19 +90,20 @@ function caseTable(c: CaseResult): string[] {
     return `| ${LABEL[e]} | ${s2(s.wallMs)} | ${s2(s.computeCpuMs)} | ${s2(s.browserCpuMs)} | ${vs} | ${busiest} |`;
   });
   const tiles = `Frontier: ${c.frontierTiles.count} tile${c.frontierTiles.count > 1 ? 's' : ''} (registry: ${c.frontierTiles.size} px, overlap ${c.frontierTiles.overlap}; ${c.frontierTiles.inputPixels} input pixels computed)`;
+  const poolCut = c.samePlan ? '' : `; the pool (${c.pool.workers} workers): ${c.poolTiles.count} tiles of ${c.poolTiles.width} × ${c.poolTiles.height} px (${c.poolTiles.inputPixels} input pixels computed)`;
   const patches = c.peerPatches
     ? `; peer tiled: ${c.peerPatches.count} patches of ${c.peerPatches.size} px, padding ${c.peerPatches.padding} (${c.peerPatches.inputPixels} input pixels); peer whole image: ${c.size * c.size} pixels`
     : '; peer: the whole image (the same single tile)';
   return [
     `### ${c.id}: ${c.model}, ${c.size}×${c.size} → ${c.output}`,
     '',
-    `${tiles}${patches}. Crop at (${c.region[0]}, ${c.region[1]}).`,
+    `${tiles}${poolCut}${patches}. Crop at (${c.region[0]}, ${c.region[1]}).`,
     '',
     `| engine | wall s | computing CPU s | browser CPU s | ${samePixelsPeer(c)} ÷ this, wall | ${samePixelsPeer(c)} ÷ this, computing CPU | pool: busiest worker CPU s (peer CPU ÷ it) |`,
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    `Outputs: ${c.checks.map((k) => `${k.what} PSNR ${Number.isFinite(k.psnrDb) ? k.psnrDb.toFixed(1) : '∞'} dB (max ${k.maxDiff} levels, ${(k.differing * 100).toFixed(1)} % of values differ)`).join('; ')}; pool = 1 worker byte for byte: ${c.identical ? 'yes' : '**NO**'}. Pool: ${c.pool.workers} workers, tiles per worker so far ${c.pool.tilesPerWorker.join(' + ') || '—'}. Warm-ups: peer ${s2(c.peer.warmMs)} s (model load ${s2(c.peer.loadMs)} s), 1 worker ${s2(c.single.warmMs)} s, pool ${s2(c.pool.warmMs)} s${c.webgl ? `, WebGL ${s2(c.webgl.warmMs)} s` : ''}. Other work on the machine during the runs: ${c.othersCores.toFixed(2)} cores.`,
+    `Outputs: ${c.checks.map((k) => `${k.what} PSNR ${Number.isFinite(k.psnrDb) ? k.psnrDb.toFixed(1) : '∞'} dB (max ${k.maxDiff} levels, ${(k.differing * 100).toFixed(1)} % of values differ)`).join('; ')}; pool = 1 worker byte for byte: ${c.samePlan ? (c.identical ? 'yes' : '**NO**') : `not the same tiles (the pool cut the image for its workers); each repeated its own bytes: ${c.identical ? 'yes' : '**NO**'}`}. Pool: ${c.pool.workers} workers, tiles per worker so far ${c.pool.tilesPerWorker.join(' + ') || '—'}. Warm-ups: peer ${s2(c.peer.warmMs)} s (model load ${s2(c.peer.loadMs)} s), 1 worker ${s2(c.single.warmMs)} s, pool ${s2(c.pool.warmMs)} s${c.webgl ? `, WebGL ${s2(c.webgl.warmMs)} s` : ''}. Other work on the machine during the runs: ${c.othersCores.toFixed(2)} cores.`,
     '',
   ];
 }
@@ -108,14 +113,14 @@ export function peerReport(r: PeerReportInput): string {
     const ref = c.summary[samePixelsPeer(c)]!;
     const whole = c.summary.peer;
     const { single, pool } = c.summary;
-    const psnr = Math.min(...c.checks.filter((k) => k.what !== 'peer-webgl vs Frontier').map((k) => k.psnrDb));
-    return `| ${c.id} | ${c.frontierTiles.count} | ${s2(whole.wallMs)} | ${c.summary['peer-tiled'] ? s2(c.summary['peer-tiled'].wallMs) : '='} | ${s2(single.wallMs)} | ${s2(pool.wallMs)} | ${x2(ref.wallMs / single.wallMs)} | ${x2(ref.computeCpuMs / single.computeCpuMs)} | ${x2(whole.wallMs / single.wallMs)} | ${x2(ref.wallMs / pool.wallMs)} | ${x2(ref.computeCpuMs / pool.busiestThreadMs)} | ${psnr.toFixed(1)} | ${c.othersCores.toFixed(2)} |`;
+    const psnr = Math.min(...c.checks.filter((k) => k.what.startsWith('peer') && k.what !== 'peer-webgl vs Frontier').map((k) => k.psnrDb));
+    return `| ${c.id} | ${c.frontierTiles.count}${c.samePlan ? '' : ` (pool ${c.poolTiles.count})`} | ${s2(whole.wallMs)} | ${c.summary['peer-tiled'] ? s2(c.summary['peer-tiled'].wallMs) : '='} | ${s2(single.wallMs)} | ${s2(pool.wallMs)} | ${x2(ref.wallMs / single.wallMs)} | ${x2(ref.computeCpuMs / single.computeCpuMs)} | ${x2(whole.wallMs / single.wallMs)} | ${x2(ref.wallMs / pool.wallMs)} | ${x2(ref.computeCpuMs / pool.busiestThreadMs)} | ${psnr.toFixed(1)} | ${c.othersCores.toFixed(2)} |`;
   });
   const ref = (c: CaseResult) => c.summary[samePixelsPeer(c)]!;
   const oneCoreWall = r.cases.map((c) => ref(c).wallMs / c.summary.single.wallMs);
   const oneCoreCpu = r.cases.map((c) => ref(c).computeCpuMs / c.summary.single.computeCpuMs);
   const poolWall = r.cases.map((c) => ref(c).wallMs / c.summary.pool.wallMs);
-  const freeCore = r.cases.filter((c) => c.frontierTiles.count > 1).map((c) => ({ id: c.id, r: ref(c).computeCpuMs / c.summary.pool.busiestThreadMs, workers: c.pool.workers }));
+  const freeCore = r.cases.filter((c) => c.poolTiles.count > 1).map((c) => ({ id: c.id, r: ref(c).computeCpuMs / c.summary.pool.busiestThreadMs, workers: c.pool.workers }));
   const othersRange = `${Math.min(...r.cases.map((c) => c.othersCores)).toFixed(1)}–${Math.max(...r.cases.map((c) => c.othersCores)).toFixed(1)} cores`;
   const range = (xs: number[]) => (xs.length ? `${x2(Math.min(...xs))}–${x2(Math.max(...xs))}` : 'n/a');
   const each = (xs: number[]) => r.cases.map((c, i) => `${c.id} ${x2(xs[i])}`).join(', ');
@@ -139,7 +144,7 @@ export function peerReport(r: PeerReportInput): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...summaryRows,
     '',
-    'Ratios are peer ÷ Frontier (above 1× Frontier is faster), medians of the timed runs, against the peer at the same tiling. CPU = the computing thread(s): the peer\'s page main thread; Frontier 1 worker: its engine worker. "Pool vs peer with a free core per worker" = the peer\'s computing CPU ÷ the busiest pool worker\'s CPU: the wall-clock ratio the pool would reach if each of its workers had a core to itself (as bench/results/pool.md does); for one tile the pool has nothing to share and equals one worker.',
+    'Ratios are peer ÷ Frontier (above 1× Frontier is faster), medians of the timed runs, against the peer at the same tiling. CPU = the computing thread(s): the peer\'s page main thread; Frontier 1 worker: its engine worker. "Pool vs peer with a free core per worker" = the peer\'s computing CPU ÷ the busiest pool worker\'s CPU: the wall-clock ratio the pool would reach if each of its workers had a core to itself (as bench/results/pool.md does); where the pool cut an image that fits one tile, it is held against the peer\'s whole image, with more pixels computed.',
     '',
     '## Where Frontier stands against the goal',
     '',
@@ -147,17 +152,17 @@ export function peerReport(r: PeerReportInput): string {
     '',
     `- **One core** (Frontier's single worker against the peer at the same tiling). By the computing thread's CPU time, which other work on the machine disturbs least: ${range(oneCoreCpu)} (${each(oneCoreCpu)}): ${verdict(oneCoreCpu)}. By wall time: ${range(oneCoreWall)} (${each(oneCoreWall)}): ${verdict(oneCoreWall)}; wall times on this loaded machine move by tens of per cent from run to run (see Runs), so the CPU figure is the one to read.`,
     `- **Pool, wall, measured here** (2 cores, other work taking the "others" column of them): ${range(poolWall)} (${each(poolWall)}).`,
-    `- **Pool with a free core per worker** (the cases Frontier tiles; peer CPU ÷ the busiest worker's CPU): ${freeCore.map((f) => `${f.id} ${x2(f.r)} on ${f.workers} workers`).join(', ') || 'no case here is tiled'}.${freeCore.length ? ` ${freeCore.every((f) => f.r >= 1.5) ? 'At or above the goal\'s 1.5× already with two workers, if each had its core.' : 'Below the goal\'s 1.5× for some case even if each of the two workers had its core.'}` : ''}`,
+    `- **Pool with a free core per worker** (the cases the pool tiles; peer CPU ÷ the busiest worker's CPU): ${freeCore.map((f) => `${f.id} ${x2(f.r)} on ${f.workers} workers`).join(', ') || 'no case here is tiled'}.${freeCore.length ? ` ${freeCore.every((f) => f.r >= 1.5) ? 'At or above the goal\'s 1.5× already with two workers, if each had its core.' : 'Below the goal\'s 1.5× for some case even if each of the two workers had its core.'}` : ''}`,
     `- **The goal's own condition (4 or more cores) was not measured**: no such machine was available to this bench. The pool's lead over the peer can come only from its workers, since on one core the two are as the first line says: with n idle cores and at least n tiles, about n × the one-worker CPU ratio, less the tile overlap and the engine worker's blending. The peer in a page like Figma's has no threads (TF.js WASM needs cross-origin isolation for them) and UpscalerJS computes its patches one after another on one thread, so it cannot use the other cores at all.`,
     '',
     '## What limits the pool here',
     '',
-    ...r.cases.filter((c) => c.frontierTiles.count > 1).map((c) => {
+    ...r.cases.filter((c) => c.poolTiles.count > 1).map((c) => {
       const { single, pool } = c.summary;
-      return `- ${c.id}: ${c.frontierTiles.count} tiles on ${c.pool.workers} workers; the busiest worker used ${s2(pool.busiestThreadMs)} s of CPU against 1 worker's ${s2(single.computeCpuMs)} s (${((pool.busiestThreadMs / single.computeCpuMs) * 100).toFixed(0)} %): ${x2(single.computeCpuMs / pool.busiestThreadMs)} with a free core per worker, ${x2(single.wallMs / pool.wallMs)} measured in wall time, while other work took ${c.othersCores.toFixed(2)} cores of the 2.`;
+      return `- ${c.id}: ${c.poolTiles.count} tiles on ${c.pool.workers} workers; the busiest worker used ${s2(pool.busiestThreadMs)} s of CPU against 1 worker's ${s2(single.computeCpuMs)} s (${((pool.busiestThreadMs / single.computeCpuMs) * 100).toFixed(0)} %): ${x2(single.computeCpuMs / pool.busiestThreadMs)} with a free core per worker, ${x2(single.wallMs / pool.wallMs)} measured in wall time, while other work took ${c.othersCores.toFixed(2)} cores of the 2.`;
     }),
     `- The machine has 2 cores and other people's jobs used ${othersRange} of the 2 during the runs (the "others" column): no core was free, so two workers compete for the share of the machine one worker gets and the pool cannot show its speed-up in wall time here (where it does look faster, the scheduler gave its two threads two shares among many waiting ones). Its workers split the tiles as evenly as the tile count allows and its total CPU equals one worker's (bench/results/pool.md), so the per-core figure above is what an idle core per worker would give.`,
-    '- Cases of one tile (the image fits in a tile) cannot be shared at all: the pool runs them on one worker. A smaller tile would let the pool share small images, at the cost of the overlap (more pixels computed).',
+    '- An image that fits one tile is cut by the pool into one tile per worker where each stays at least 2.5 overlaps (40 px) wide (worker/image/tiling.ts laneGrid; "Frontier tiles" shows the pool\'s count in brackets): the workers share it at the cost of the overlap (more pixels computed: see each case), and its result is then one worker\'s uncut result blended from tiles, checked by PSNR in each case\'s Outputs, not the same bytes.',
     '',
     '## Per case',
     '',
