@@ -3,7 +3,8 @@
 // ONNX graph, same input bytes, interleaved run by run; outputs compared. Then onnxruntime's profiler on both sides
 // for the models furthest from native: time per op type, to say where WASM loses.
 // Writes bench/results/gap.md and gap.json.
-//   npm run bench:gap [-- --models id,id --rounds 3 --warmup 1 --profile auto|none|id,id]   (--out gap-x: write gap-x.md/json; --report-only: the .md again from the .json)
+//   npm run bench:gap [-- --models id,id --rounds 3 --warmup 1 --profile auto|none|id,id]   (--out gap-x: write gap-x.md/json; --report-only: the .md again from the .json;
+//   --merge: these models' rows replace theirs in the existing .json, the other rows kept, the re-run noted)
 // Models are made once into BENCH_GAP_DIR (default $TMPDIR/frontier-gap) and reused; see bench/gap/models.ts.
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { cpuRatio, gapReport, machineLine, type GapResults, type GapRow } from '
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
 const PROFILE_AUTO_MAX = 6;
 
-const USAGE = 'bench:gap [--models id,id] [--rounds N] [--warmup N] [--profile auto|none|id,id] [--out gap-NAME] [--report-only]';
+const USAGE = 'bench:gap [--models id,id] [--rounds N] [--warmup N] [--profile auto|none|id,id] [--out gap-NAME] [--report-only] [--merge]';
 
 /** A whole number of at least `min` from an option, or a usage error (exit 2). */
 function count(value: string | undefined, fallback: number, min: number, what: string): number {
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   // Strict options (exit 2 with the usage line on an unknown one), as every bench entry.
   const opts = parseCli(USAGE, {
     models: { type: 'string' }, rounds: { type: 'string' }, warmup: { type: 'string' }, profile: { type: 'string' },
-    out: { type: 'string' }, 'report-only': { type: 'boolean' },
+    out: { type: 'string' }, 'report-only': { type: 'boolean' }, merge: { type: 'boolean' },
   });
   const name = opts.out ?? 'gap';
   if (!/^gap[A-Za-z0-9-]*$/.test(name)) usageError(USAGE, `--out ${name}: a results name starting with gap`);
@@ -130,8 +131,17 @@ async function main(): Promise<void> {
     server.close();
   }
   const seconds = benchSeconds();
-  const json = { date: new Date().toISOString(), machine: startLoad, endLoad: machineLine(), rounds, warmup, seconds, rows };
+  const run = { date: new Date().toISOString(), machine: startLoad, endLoad: machineLine(), rounds, warmup, seconds };
+  const json: GapResults = opts.merge ? mergeRows(name, run, rows) : { ...run, rows };
   await writeResults(name, resultsJson(json), gapReport(json), seconds);
+}
+
+/** --merge: the existing results with these rows in place of theirs (new models appended) and this run noted. */
+function mergeRows(name: string, run: Omit<GapResults, 'rows'>, rows: GapRow[]): GapResults {
+  const old = JSON.parse(readFileSync(join(resultsDir(), `${name}.json`), 'utf8')) as GapResults;
+  const merged = old.rows.map((r) => rows.find((x) => x.id === r.id) ?? r);
+  for (const r of rows) if (!old.rows.some((x) => x.id === r.id)) merged.push(r);
+  return { ...old, rows: merged, reruns: [...(old.reruns ?? []), { ...run, ids: rows.map((r) => r.id) }] };
 }
 
 runMain(main);

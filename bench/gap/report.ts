@@ -24,6 +24,8 @@ export interface GapResults {
   warmup?: number;
   seconds: number;
   rows: GapRow[];
+  /** Later runs (bench:gap --merge) whose rows replaced these models' rows. */
+  reruns?: (Omit<GapResults, 'rows' | 'reruns'> & { ids: string[] })[];
 }
 
 export const GOAL = 2.5;
@@ -36,6 +38,15 @@ export function machineLine(): string {
 /** WASM ÷ node of the median CPU time per run (the like-for-like figure for one thread on a loaded machine). */
 export const cpuRatio = (m: Measured) => median(m.wasm.cpuMs) / median(m.node.cpuMs);
 export const wallRatio = (m: Measured) => median(m.wasm.runMs) / median(m.node.runMs);
+/** The same on the worker thread alone (results from before the split have none). */
+const workerRatio = (m: Measured) => (m.wasm.workerCpuMs?.length ? median(m.wasm.workerCpuMs) / median(m.node.cpuMs) : undefined);
+
+function warmupCell(m: Measured, fixed: number): string {
+  const w = m.wasmWarmup;
+  if (!w) return `${m.warmup ?? fixed} (fixed)`;
+  const bg = m.wasm.backgroundCpuMs?.length ? median(m.wasm.backgroundCpuMs) : 0;
+  return `${w.runs}${w.settled ? '' : ' (not settled)'}; then ${bg.toFixed(0)} ms`;
+}
 
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)}`);
 const sci = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : String(v));
@@ -69,22 +80,23 @@ export function gapReport(r: GapResults): string {
   const lines = [
     `# WASM one thread vs onnxruntime-node one thread, per model (${r.date.slice(0, 10)})`,
     '',
-    `Machine: ${r.machine} at the start (${r.endLoad.split('; ')[1]} at the end). **2 shared cores, loaded by other helpers' jobs during the run**: wall times wait for a core unevenly, so the ratio is taken on **CPU time per run** of the computing process (Chromium's renderer for WASM, the onnxruntime-node child), which is what one thread costs; wall-time ratios are beside it. Each model: ${r.warmup ?? 1} untimed warm-up run(s) per side, then ${r.rounds} rounds of one run per side, interleaved (the side that goes first alternates); medians. Same ONNX file, same input bytes; onnxruntime-web ${pkgVersion('onnxruntime-web')} (wasm EP, numThreads 1, graphOptimizationLevel all, in a Web Worker in Chromium) and onnxruntime-node ${pkgVersion('onnxruntime-node')} (CPU EP, intraOpNumThreads 1, interOpNumThreads 1, sequential). The bench took ${(r.seconds / 60).toFixed(1)} min.`,
+    `Machine: ${r.machine} at the start (${r.endLoad.split('; ')[1]} at the end). **2 shared cores, loaded by other helpers' jobs during the run**: wall times wait for a core unevenly, so the ratio is taken on **CPU time per run** of the computing process (Chromium's renderer for WASM, the onnxruntime-node child), which is what one thread costs; wall-time ratios are beside it. Each model: ${r.warmup ?? 1} untimed warm-up run(s) per side, then ${r.rounds} rounds of one run per side, interleaved (the side that goes first alternates); medians. Rows with a number of WASM warm-up runs (not "(fixed)") were warmed up until V8 had stopped compiling the wasm in the background (a run in which the renderer's other threads used at most 10 % of the worker's CPU, or 20 ms; see the TTVSR section below), and give the worker thread's own CPU beside the renderer's: "then N ms" is the renderer's CPU outside the worker per timed run. Same ONNX file, same input bytes; onnxruntime-web ${pkgVersion('onnxruntime-web')} (wasm EP, numThreads 1, graphOptimizationLevel all, in a Web Worker in Chromium) and onnxruntime-node ${pkgVersion('onnxruntime-node')} (CPU EP, intraOpNumThreads 1, interOpNumThreads 1, sequential). The bench took ${(r.seconds / 60).toFixed(1)} min.`,
+    ...(r.reruns ?? []).flatMap((x) => ['', `Re-measured later (bench:gap --merge), replacing their rows: ${x.ids.join(', ')}, on ${x.date.slice(0, 16).replace('T', ' ')} UTC; machine: ${x.machine} at the start (${x.endLoad.split('; ')[1]} at the end); ${x.warmup ?? 1} warm-up run(s) per side (WASM: then until settled), ${x.rounds} rounds; ${(x.seconds / 60).toFixed(1)} min.`]),
     '',
     `Goal (issue 16): WASM-1 within ${GOAL}× of node-1 on every shipped model.`,
     '',
-    '| model | graph | one run | WASM-1 CPU ms | node-1 CPU ms | **ratio (CPU)** | WASM-1 wall ms | node-1 wall ms | ratio (wall) | ≤ 2.5× | output: max diff / max value | load |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|:---:|---|---|',
+    '| model | graph | one run | WASM-1 CPU ms | node-1 CPU ms | **ratio (CPU)** | WASM worker thread ms (ratio) | WASM-1 wall ms | node-1 wall ms | ratio (wall) | ≤ 2.5× | WASM warm-up runs; background CPU | output: max diff / max value | load |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|---|---|---|',
   ];
   for (const row of r.rows) {
     const m = row.measured;
     if (!m || !row.model) {
-      lines.push(`| ${row.id} | – | – | – | – | – | – | – | – | – | ${row.error ?? ''} | |`);
+      lines.push(`| ${row.id} | – | – | – | – | – | – | – | – | – | – | – | ${row.error ?? ''} | |`);
       continue;
     }
     const ratio = cpuRatio(m);
     const check = m.outputs.map((o) => `${m.outputs.length > 1 ? `${o.name} ` : ''}${sci(o.maxAbsDiff)} / ${o.maxAbs.toPrecision(2)}${o.nonFinite ? ` (${o.nonFinite} non-finite)` : ''}`).join('; ');
-    lines.push(`| ${row.id} | ${row.model.fullSize ? 'full size' : 'reduced (see below)'} | ${row.model.input} | ${ms(median(m.wasm.cpuMs))} | ${ms(median(m.node.cpuMs))} | **${ratio.toFixed(1)}×** | ${ms(median(m.wasm.runMs))} | ${ms(median(m.node.runMs))} | ${wallRatio(m).toFixed(1)}× | ${ratio <= GOAL ? 'yes' : 'no'} | ${check} | ${m.load.map((x) => x.toFixed(1)).join('→')} |`);
+    lines.push(`| ${row.id} | ${row.model.fullSize ? 'full size' : 'reduced (see below)'} | ${row.model.input} | ${ms(median(m.wasm.cpuMs))} | ${ms(median(m.node.cpuMs))} | **${ratio.toFixed(1)}×** | ${workerRatio(m) === undefined ? '–' : `${ms(median(m.wasm.workerCpuMs!))} (${workerRatio(m)!.toFixed(1)}×)`} | ${ms(median(m.wasm.runMs))} | ${ms(median(m.node.runMs))} | ${wallRatio(m).toFixed(1)}× | ${ratio <= GOAL ? 'yes' : 'no'} | ${warmupCell(m, r.warmup ?? 1)} | ${check} | ${m.load.map((x) => x.toFixed(1)).join('→')} |`);
   }
   lines.push('', '## Models and weights', '');
   for (const row of r.rows) if (row.model) lines.push(`- **${row.id}** (${row.family}): \`${row.model.modelPath}\`${row.model.externalData.length ? ` + ${row.model.externalData.join(', ')}` : ''}; weights: ${row.model.weights}.${row.model.note ? ` ${row.model.note}.` : ''}`);
