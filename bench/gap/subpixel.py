@@ -3,6 +3,8 @@
 # each of the s² output phases is a small convolution of the low-resolution input with summed taps), the same MACs,
 # but no s²-times larger intermediate, no Resize, and a GEMM with Cout·s² rows instead of Cout (3 for RGB), which
 # onnxruntime-web's WASM kernels handle far better. Usage: subpixel.py IN.onnx OUT.onnx
+# The converter now emits this form itself (models/convert/onnx-subpixel.ts, the same weight arithmetic), so on the
+# shipped slim/medium graphs this finds no Resize and rewrites nothing; it stays for graphs built before that.
 import sys
 import numpy as np
 import onnx
