@@ -8,7 +8,9 @@
 // a member. At import this module sees that name, serves the pool's messages and keeps them from the engine's Comlink
 // endpoint; nothing else in the bundle runs there. Results are those of one worker byte for byte: every member runs
 // the same wasm with the same session options as `ort-web/wasm`, and tiled tasks blend tiles in tile order whatever
-// the order they finish in (worker/image/tiling.ts).
+// the order they finish in (worker/image/tiling.ts), for the same tiles. But the tiles are not always the same: an
+// upscale whose image has fewer tiles than the pool has workers is cut into more (tiling.ts laneGrid, lanes = this
+// session's concurrency), so a small image's result differs from one worker's uncut result by the blending of tiles.
 //
 // Workers start lazily: a session starts with one (a task that runs one call at a time never costs more), and another
 // starts whenever runs wait and the pool is below its size. A cancelled job's runs stop at once: those waiting are
