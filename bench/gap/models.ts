@@ -315,47 +315,7 @@ const FLOW_MODULE: GapCase = {
   },
 };
 
-/** max |a − b| of two graphs' first outputs on the same feeds, in onnxruntime-node (one thread). */
-async function outputDiff(a: string, b: string, feeds: FeedFile[], dir: string): Promise<{ diff: number; max: number }> {
-  const ort = await import('onnxruntime-node');
-  const inputs = Object.fromEntries(feeds.map((f) => {
-    const bytes = new Uint8Array(readFileSync(join(dir, f.file))).buffer;
-    return [f.name, new ort.Tensor(f.dtype, f.dtype === 'int64' ? new BigInt64Array(bytes) : new Float32Array(bytes), f.dims)];
-  }));
-  const run = async (path: string) => {
-    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
-    const out = await session.run(inputs);
-    await session.release();
-    return out[Object.keys(out)[0]].data as Float32Array;
-  };
-  const [x, y] = [await run(a), await run(b)];
-  let diff = 0;
-  let max = 0;
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    max = Math.max(max, Math.abs(x[i]));
-  }
-  return { diff: x.length === y.length ? diff : Number.NaN, max };
-}
-
-/** ESRGAN slim with its nearest-upsample + 3×3 conv tail rewritten by bench/gap/subpixel.py (conv → DepthToSpace). */
-function esrganSubpixel(variant: 'slim'): GapCase {
-  const base = esrgan(variant);
-  const id = `${base.id}-subpixel`;
-  return {
-    id,
-    family: 'ESRGAN',
-    async prepare(dirs, log) {
-      const original = await base.prepare(dirs, log);
-      const path = join(dirs.models, `${id}.onnx`);
-      if (!existsSync(path)) await python([join(REPO_ROOT, 'bench', 'gap', 'subpixel.py'), original.modelPath, path], 'bench/gap/subpixel.py', false);
-      const { diff, max } = await outputDiff(original.modelPath, path, original.feeds, dirs.feeds);
-      return { ...original, id, modelPath: path, weights: `${original.weights}; tail rewritten by bench/gap/subpixel.py`, note: `rewritten graph vs the shipped one in onnxruntime-node: max |diff| ${diff.toExponential(1)} on outputs up to ${max.toFixed(0)} (pixel values 0–255)` };
-    },
-  };
-}
-
-export const EXPERIMENTS: GapCase[] = [...Object.keys(MICRO_INPUTS).map(micro), FLOW_MODULE, FLOW_PRE, esrganSubpixel('slim')];
+export const EXPERIMENTS: GapCase[] = [...Object.keys(MICRO_INPUTS).map(micro), FLOW_MODULE, FLOW_PRE];
 
 export const CASES: GapCase[] = [
   esrgan('slim'),
