@@ -10,7 +10,12 @@
 // HTTP cache, so the second page load's first job shows whether that cache spared the compile. onnxruntime-web's files
 // are served by the product's own /ort/ route (server/routes/static.ts), with its headers.
 // Written to bench/results/first-run.{json,md}. Env: BENCH_ONLY=<case id prefix>, BENCH_ENGINES=single,pool,
-// BENCH_LOADS=<page loads per engine on one profile, default 3>, BENCH_RESULTS_DIR=DIR.
+// BENCH_LOADS=<page loads per engine on one profile, default 3>, BENCH_FRAME=sandboxed (the engine in a sandboxed
+// iframe with an opaque origin, its worker from a blob: URL, as in Figma's plugin iframe: first-run-sandboxed.*),
+// BENCH_ORT_CACHE_CONTROL=<Cache-Control for /ort/ in place of the route's: first-run-cache-control.*),
+// BENCH_WARMUP=<px> (one warm-up job on a px² crop, then quiet, before the timed runs: first-run-warmup.*),
+// BENCH_RESULTS_DIR=DIR.
+import * as esbuild from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -27,7 +32,7 @@ import { serveBenchPage } from './common/serve.ts';
 import { median } from './common/stats.ts';
 import type { PoolBenchApi, PoolBenchJob } from './pool/browser-entry.ts';
 
-parseCli('npm run bench:first-run (no options; by environment: BENCH_ONLY=<case id prefix>, BENCH_ENGINES=single,pool, BENCH_LOADS=N, BENCH_RESULTS_DIR=DIR)', {});
+parseCli('npm run bench:first-run (no options; by environment: BENCH_ONLY=<case id prefix>, BENCH_ENGINES=single,pool, BENCH_LOADS=N, BENCH_FRAME=sandboxed, BENCH_ORT_CACHE_CONTROL=VALUE, BENCH_WARMUP=PX, BENCH_RESULTS_DIR=DIR)', {});
 
 interface Case {
   id: string;
@@ -44,6 +49,10 @@ const CASES: Case[] = [
 ];
 
 const ENGINES = { single: 1, pool: 2 } as const;
+/** The engine inside a sandboxed iframe (opaque origin), its worker from a blob: URL: as Figma runs the plugin. */
+const SANDBOXED = process.env.BENCH_FRAME === 'sandboxed';
+/** BENCH_WARMUP=<px>: a warm-up job on a px² crop before the timed runs (first-run-warmup.*). */
+const WARMUP_PX = Number(process.env.BENCH_WARMUP ?? 0);
 /** Page loads per engine on one profile folder. */
 const LOADS = Number(process.env.BENCH_LOADS ?? 3);
 type EngineName = keyof typeof ENGINES;
@@ -81,6 +90,8 @@ interface Load {
   /** Chromium's trace events about wasm compilation and its code cache over the load, counted by name
    *  (v8.wasm.moduleCacheHit: the compiled code came from the code cache; v8.wasm.cachedModule: code was stored). */
   wasmEvents: Record<string, number>;
+  /** BENCH_WARMUP: the tiny job run once before the timed runs, and the background compile it set off (until quiet). */
+  warmup?: { px: number; wallMs: number; workerCpuMs: number; otherCpuMs: number; backgroundAfterMs: number; quietAfterMs: number };
   /** Bytes in the profile's wasm code cache after the browser closed. */
   codeCacheBytes: number;
   runtime: string;
@@ -93,19 +104,48 @@ interface EngineResult {
   loads: Load[];
 }
 
+/**
+ * The warm-up the engine could run when a model loads: the same job on a `px`² crop, once, then a wait until the
+ * renderer's threads are quiet (under 50 ms of CPU in a second, at most 60 s): a bench, so it waits on the clock.
+ */
+async function warmUp(b: ProfileBrowser, c: Case, job: PoolBenchJob, px: number, engine: EngineName): Promise<NonNullable<Load['warmup']>> {
+  const w = job.image.width;
+  const rows = Array.from({ length: px }, (_, y) => job.image.data.slice(y * w * 4, y * w * 4 + px * 4)).flat();
+  await call(b, 'setJob', { ...job, image: { width: px, height: px, data: rows } });
+  const total = () => [...threadCpu(b.rendererPids()).values()].reduce((s, t) => s + t.ms, 0);
+  const before = threadCpu(b.rendererPids());
+  const result = await call(b, 'run', ENGINES[engine]);
+  const used = cpuBetween(before, threadCpu(b.rendererPids()));
+  const workerCpuMs = used.filter((t) => t.thread.startsWith('DedicatedWorker')).reduce((s, t) => s + t.cpuMs, 0);
+  const otherCpuMs = used.reduce((s, t) => s + t.cpuMs, 0) - workerCpuMs;
+  const t0 = Date.now();
+  const start = total();
+  for (let last = start; Date.now() - t0 < 60_000; ) {
+    await b.page.waitForTimeout(1000);
+    const now = total();
+    if (now - last < 50) break;
+    last = now;
+  }
+  const out = { px, wallMs: result.ms, workerCpuMs, otherCpuMs, backgroundAfterMs: total() - start, quietAfterMs: Date.now() - t0 };
+  log(`${c.id} ${engine}: warm-up on ${px}² ${JSON.stringify(out)}`);
+  return out;
+}
+
 const quiet = (r: Run) => r.otherCpuMs <= Math.max(QUIET_MS, QUIET_SHARE * r.workerCpuMs);
 
 const call = <K extends keyof PoolBenchApi>(b: ProfileBrowser, method: K, ...args: Parameters<PoolBenchApi[K]>): Promise<Awaited<ReturnType<PoolBenchApi[K]>>> =>
-  b.page.evaluate(([m, a]) => (globalThis as unknown as { poolBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).poolBench[m](...a), [method, args] as const) as never;
+  b.target.evaluate(([m, a]) => (globalThis as unknown as { poolBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).poolBench[m](...a), [method, args] as const) as never;
 
 async function pageLoad(c: Case, job: PoolBenchJob, engine: EngineName, profileDir: string, url: string, requests: OrtRequest[]): Promise<Load> {
   const seen = requests.length;
-  const b = await openProfileBrowser(profileDir, url, 'poolBench');
+  const b = await openProfileBrowser(profileDir, url, 'poolBench', SANDBOXED ? `/sandboxed.html` : '/', SANDBOXED);
   const runs: Run[] = [];
   let runtime = '';
   const trace = await traceWasmEvents(b);
   let wasmEvents: Record<string, number> = {};
+  let warmup: Load['warmup'];
   try {
+    if (WARMUP_PX) warmup = await warmUp(b, c, job, WARMUP_PX, engine);
     await call(b, 'setJob', job);
     let streak = 0;
     while (runs.length < c.maxRuns && !(runs.length >= MIN_RUNS && streak >= QUIET_STREAK)) {
@@ -148,22 +188,48 @@ async function pageLoad(c: Case, job: PoolBenchJob, engine: EngineName, profileD
     backgroundCompileMs: runs.reduce((s, r) => s + Math.max(0, r.otherCpuMs - settled.otherCpuMs), 0),
     wasmRequests: requests.slice(seen).filter((r) => r.path.endsWith('.wasm')),
     wasmEvents,
+    ...(warmup ? { warmup } : {}),
     codeCacheBytes: folderBytes(join(profileDir, 'Default', 'Code Cache', 'wasm')),
     runtime,
   };
 }
 
+/** The engine worker as the plugin bundles it (plugin/build-ui.ts buildWorker): a classic script, for a blob: URL. */
+async function bundleClassicWorker(entry: string): Promise<string> {
+  const r = await esbuild.build({ entryPoints: [entry], bundle: true, conditions: ['onnxruntime-web-use-extern-wasm'], format: 'iife', platform: 'browser', write: false, minify: true, external: ['worker_threads', 'fs', 'path', 'url', 'module', 'os', 'crypto', 'perf_hooks'] });
+  return r.outputFiles[0].text;
+}
+
 async function main() {
   const ort = productOrtRoute(process.env.BENCH_ORT_CACHE_CONTROL);
+  let port = 0;
+  const workerJs = SANDBOXED ? await bundleClassicWorker(join(REPO_ROOT, 'bench', 'first-run', 'sandboxed-worker.ts')) : '';
   const { url, server } = await serveBenchPage({
-    entry: join(REPO_ROOT, 'bench', 'pool', 'browser-entry.ts'),
+    entry: SANDBOXED ? join(REPO_ROOT, 'bench', 'first-run', 'sandboxed-entry.ts') : join(REPO_ROOT, 'bench', 'pool', 'browser-entry.ts'),
     file(rel) {
       if (rel === '/models/registry.json') return REGISTRY_PATH;
       if (rel.startsWith('/models/files/')) return join(MODEL_FILES_DIR, basename(rel));
       return null;
     },
-    handle: (req, res, rel) => ort.handle(req, res, rel),
+    handle(req, res, rel) {
+      if (!SANDBOXED) return ort.handle(req, res, rel);
+      // The sandboxed frame's origin is opaque: everything it fetches is cross-origin (the product's server admits
+      // origin null the same way).
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (rel === '/worker.js') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript' });
+        res.end(workerJs);
+        return true;
+      }
+      if (rel === '/sandboxed.html' || rel === '/frame.html') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(rel === '/frame.html' ? '<!doctype html><meta charset="utf-8"><script type="module" src="/bench.js"></script>' : `<!doctype html><meta charset="utf-8"><iframe sandbox="allow-scripts" src="/frame.html?port=${port}"></iframe>`);
+        return true;
+      }
+      return ort.handle(req, res, rel);
+    },
   });
+  port = Number(new URL(url).port);
   const cases = CASES.filter((c) => !process.env.BENCH_ONLY || c.id.startsWith(process.env.BENCH_ONLY));
   const engines = (process.env.BENCH_ENGINES?.split(',') ?? Object.keys(ENGINES)) as EngineName[];
   const photo = await nodeCodec.decode(new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'images', 'astronaut.png'))));
@@ -208,7 +274,7 @@ async function main() {
   const md = [
     `# First jobs after opening the plugin: V8's background compile of onnxruntime's wasm (${when.slice(0, 10)})`,
     '',
-    `Machine: ${machine}, **shared** (2 cores; other helpers' work and a CI run went on at the same time, load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end); the bench took ${minutes.toFixed(1)} min. Chromium headless on a profile folder of its own (playwright-core launchPersistentContext), a page that is not cross-origin isolated (as Figma's iframe: one WASM thread per worker), the product's engine worker running the upscale task end to end; onnxruntime-web's files served by the product's /ort/ route (headers: ${header ? `Content-Type ${header.contentType}, Cache-Control ${header.cacheControl}, ETag ${header.etag ? 'yes' : 'no'}, Last-Modified ${header.lastModified ? 'yes' : 'no'}` : 'none seen'}).`,
+    `Machine: ${machine}, **shared** (2 cores; other helpers' work and a CI run went on at the same time, load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end); the bench took ${minutes.toFixed(1)} min. Chromium headless on a profile folder of its own (playwright-core launchPersistentContext), ${SANDBOXED ? 'the engine in a sandboxed iframe (sandbox="allow-scripts": an opaque origin, as Figma\'s plugin iframe), its worker started from a blob: URL of the bundle (as ui/engine-client.ts does), everything fetched cross-origin from the local server' : 'a page that is not cross-origin isolated (as Figma\'s iframe: one WASM thread per worker)'}, the product's engine worker running the upscale task end to end; onnxruntime-web's files served by the product's /ort/ route (headers: ${header ? `Content-Type ${header.contentType}, Cache-Control ${header.cacheControl}, ETag ${header.etag ? 'yes' : 'no'}, Last-Modified ${header.lastModified ? 'yes' : 'no'}` : 'none seen'}).`,
     '',
     `Per engine: one page load on a fresh profile, runs of the same job until ${QUIET_STREAK} runs in a row were quiet (the renderer's other threads used ≤ ${QUIET_SHARE * 100} % of the workers' CPU, or ≤ ${QUIET_MS} ms), at least ${MIN_RUNS}; the browser closed; then the same profile opened again and the same runs, ${LOADS} page loads in all. "Code cache" reads Chromium's trace events for the streamed wasm (v8.wasm.moduleCacheHit: its compiled code came from the code cache; v8.wasm.cachedModule: code stored). "Settled" = median of the last ${QUIET_STREAK} runs. The first job includes what any first job pays (model download from the local server, session creation, the wasm's baseline compile); the other threads' CPU above the settled runs is V8's background compile.`,
     '',
@@ -216,6 +282,16 @@ async function main() {
     '|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|',
     ...results.flatMap((c) => c.engines.flatMap((e) => e.loads.map((l, i) => row(c, e, l, i)))),
     '',
+    ...(WARMUP_PX
+      ? [
+          `## Warm-up before the timed runs (the same job on a ${WARMUP_PX}×${WARMUP_PX} crop, once, then a wait until the renderer was quiet)`,
+          '',
+          '| case | engine | page load | warm-up wall s | workers\' CPU s | other threads\' CPU s during it | background CPU s after it | quiet after s |',
+          '|---|---|---|---:|---:|---:|---:|---:|',
+          ...results.flatMap((c) => c.engines.flatMap((e) => e.loads.map((l, i) => (l.warmup ? `| ${c.id} | ${e.engine} | ${i + 1} | ${s(l.warmup.wallMs)} | ${s(l.warmup.workerCpuMs)} | ${s(l.warmup.otherCpuMs)} | ${s(l.warmup.backgroundAfterMs)} | ${s(l.warmup.quietAfterMs)} |` : '')))),
+          '',
+        ]
+      : []),
     '## Runs',
     '',
     '| case | engine | page load | run: wall s (workers\' CPU s + other threads\' CPU s, thread pool s; others on the machine, cores) |',
@@ -223,7 +299,9 @@ async function main() {
     ...results.flatMap((c) => c.engines.flatMap((e) => e.loads.map((l, w) => `| ${c.id} | ${e.engine} | ${w + 1} | ${l.runs.map((r, i) => `${i + 1}: ${s(r.wallMs)} (${s(r.workerCpuMs)} + ${s(r.otherCpuMs)}, ${s(r.threadPoolCpuMs)}; ${r.othersCores.toFixed(2)})`).join('; ')} |`))),
     '',
   ].join('\n');
-  await writeResults('first-run', resultsJson({ when, machine, load: [load0, loadavg()[0]], cases: results }), md, minutes * 60);
+  // Variants write results of their own, beside the product's.
+  const name = ['first-run', SANDBOXED ? 'sandboxed' : '', WARMUP_PX ? 'warmup' : '', process.env.BENCH_ORT_CACHE_CONTROL ? 'cache-control' : ''].filter(Boolean).join('-');
+  await writeResults(name, resultsJson({ when, machine, load: [load0, loadavg()[0]], cases: results }), md, minutes * 60);
 }
 
 runMain(main);

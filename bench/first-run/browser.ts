@@ -3,29 +3,36 @@
 // (a persistent context has no Browser object to ask over CDP).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../test/browser.ts';
 
 export interface ProfileBrowser {
   context: BrowserContext;
   page: Page;
+  /** Where the bench API lives: the page, or (BENCH_FRAME=sandboxed) its sandboxed iframe. */
+  target: Page | Frame;
   /** The renderer processes of this browser (its page's, where the engine worker and the pool's members run). */
   rendererPids(): number[];
 }
 
-/** Opens `url` in a Chromium on `profileDir` and waits for the page's bench API (`global`). */
-export async function openProfileBrowser(profileDir: string, url: string, global: string): Promise<ProfileBrowser> {
+/**
+ * Opens `url` + `path` in a Chromium on `profileDir` and waits for the bench API (`global`): in the page, or in its
+ * only iframe when `inFrame`.
+ */
+export async function openProfileBrowser(profileDir: string, url: string, global: string, path = '/', inFrame = false): Promise<ProfileBrowser> {
   const context = await chromium.launchPersistentContext(profileDir, { executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(0);
   const logs: string[] = [];
   page.on('console', (m) => logs.push(m.text()));
   page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${url}/`);
-  await page.waitForFunction((g) => g in globalThis, global, { timeout: 60_000 }).catch(() => {
+  await page.goto(`${url}${path}`);
+  if (inFrame) await page.waitForFunction(() => document.querySelector('iframe') !== null, undefined, { timeout: 60_000 });
+  const target = inFrame ? page.frames().find((f) => f !== page.mainFrame())! : page;
+  await target.waitForFunction((g) => g in globalThis, global, { timeout: 60_000 }).catch(() => {
     throw new Error(`the bench page did not start:\n${logs.join('\n')}`);
   });
-  return { context, page, rendererPids: () => renderersOf(profileDir) };
+  return { context, page, target, rendererPids: () => renderersOf(profileDir) };
 }
 
 function procLines(): { pid: number; ppid: number; cmdline: string }[] {
