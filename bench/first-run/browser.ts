@@ -58,7 +58,12 @@ function renderersOf(profileDir: string): number[] {
   const below = new Set([root.pid]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) (below.add(p.pid), (grew = true));
+    for (const p of procs) {
+      if (below.has(p.ppid) && !below.has(p.pid)) {
+        below.add(p.pid);
+        grew = true;
+      }
+    }
   }
   return procs.filter((p) => below.has(p.pid) && p.cmdline.includes('--type=renderer')).map((p) => p.pid);
 }
