@@ -14,6 +14,8 @@
 // iframe with an opaque origin, its worker from a blob: URL, as in Figma's plugin iframe: first-run-sandboxed.*),
 // BENCH_ORT_CACHE_CONTROL=<Cache-Control for /ort/ in place of the route's: first-run-cache-control.*),
 // BENCH_WARMUP=<px> (one warm-up job on a px² crop, then quiet, before the timed runs: first-run-warmup.*),
+// BENCH_WARMUP=engine (the product's warm-up, Engine.warmUp as the panel asks for it, then quiet: first-run-warmup-engine.*;
+// it warms only a model already in the browser's cache, so a fresh profile's first load gets none),
 // BENCH_RESULTS_DIR=DIR.
 import * as esbuild from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -32,7 +34,7 @@ import { serveBenchPage } from './common/serve.ts';
 import { median } from './common/stats.ts';
 import type { PoolBenchApi, PoolBenchJob } from './pool/browser-entry.ts';
 
-parseCli('npm run bench:first-run (no options; by environment: BENCH_ONLY=<case id prefix>, BENCH_ENGINES=single,pool, BENCH_LOADS=N, BENCH_FRAME=sandboxed, BENCH_ORT_CACHE_CONTROL=VALUE, BENCH_WARMUP=PX, BENCH_RESULTS_DIR=DIR)', {});
+parseCli('npm run bench:first-run (no options; by environment: BENCH_ONLY=<case id prefix>, BENCH_ENGINES=single,pool, BENCH_LOADS=N, BENCH_FRAME=sandboxed, BENCH_ORT_CACHE_CONTROL=VALUE, BENCH_WARMUP=PX|engine, BENCH_RESULTS_DIR=DIR)', {});
 
 interface Case {
   id: string;
@@ -52,7 +54,8 @@ const ENGINES = { single: 1, pool: 2 } as const;
 /** The engine inside a sandboxed iframe (opaque origin), its worker from a blob: URL: as Figma runs the plugin. */
 const SANDBOXED = process.env.BENCH_FRAME === 'sandboxed';
 /** BENCH_WARMUP=<px>: a warm-up job on a px² crop before the timed runs (first-run-warmup.*). */
-const WARMUP_PX = Number(process.env.BENCH_WARMUP ?? 0);
+const WARMUP_ENGINE = process.env.BENCH_WARMUP === 'engine';
+const WARMUP_PX = WARMUP_ENGINE ? 0 : Number(process.env.BENCH_WARMUP ?? 0);
 /** Page loads per engine on one profile folder. */
 const LOADS = Number(process.env.BENCH_LOADS ?? 3);
 type EngineName = keyof typeof ENGINES;
@@ -91,7 +94,7 @@ interface Load {
    *  (v8.wasm.moduleCacheHit: the compiled code came from the code cache; v8.wasm.cachedModule: code was stored). */
   wasmEvents: Record<string, number>;
   /** BENCH_WARMUP: the tiny job run once before the timed runs, and the background compile it set off (until quiet). */
-  warmup?: { px: number; wallMs: number; workerCpuMs: number; otherCpuMs: number; backgroundAfterMs: number; quietAfterMs: number };
+  warmup?: { px: number; wallMs: number; workerCpuMs: number; otherCpuMs: number; backgroundAfterMs: number; quietAfterMs: number; answer?: string };
   /** Bytes in the profile's wasm code cache after the browser closed. */
   codeCacheBytes: number;
   runtime: string;
@@ -111,10 +114,13 @@ interface EngineResult {
 async function warmUp(b: ProfileBrowser, c: Case, job: PoolBenchJob, px: number, engine: EngineName): Promise<NonNullable<Load['warmup']>> {
   const w = job.image.width;
   const rows = Array.from({ length: px }, (_, y) => job.image.data.slice(y * w * 4, y * w * 4 + px * 4)).flat();
-  await call(b, 'setJob', { ...job, image: { width: px, height: px, data: rows } });
+  await call(b, 'setJob', px ? { ...job, image: { width: px, height: px, data: rows } } : job);
   const total = () => [...threadCpu(b.rendererPids()).values()].reduce((s, t) => s + t.ms, 0);
   const before = threadCpu(b.rendererPids());
-  const result = await call(b, 'run', ENGINES[engine]);
+  // px 0: the product's warm-up (Engine.warmUp); it says what it did.
+  let answer: string | undefined;
+  const t0w = performance.now();
+  const result = px ? await call(b, 'run', ENGINES[engine]) : await call(b, 'warmUp', ENGINES[engine]).then((a) => ((answer = a.warmed ? 'warmed' : (a.why ?? '?')), { ms: performance.now() - t0w }));
   const used = cpuBetween(before, threadCpu(b.rendererPids()));
   const workerCpuMs = used.filter((t) => t.thread.startsWith('DedicatedWorker')).reduce((s, t) => s + t.cpuMs, 0);
   const otherCpuMs = used.reduce((s, t) => s + t.cpuMs, 0) - workerCpuMs;
@@ -126,8 +132,8 @@ async function warmUp(b: ProfileBrowser, c: Case, job: PoolBenchJob, px: number,
     if (now - last < 50) break;
     last = now;
   }
-  const out = { px, wallMs: result.ms, workerCpuMs, otherCpuMs, backgroundAfterMs: total() - start, quietAfterMs: Date.now() - t0 };
-  log(`${c.id} ${engine}: warm-up on ${px}² ${JSON.stringify(out)}`);
+  const out = { px, wallMs: result.ms, workerCpuMs, otherCpuMs, backgroundAfterMs: total() - start, quietAfterMs: Date.now() - t0, ...(answer ? { answer } : {}) };
+  log(`${c.id} ${engine}: warm-up ${px ? `on ${px}²` : 'by Engine.warmUp'} ${JSON.stringify(out)}`);
   return out;
 }
 
@@ -145,7 +151,7 @@ async function pageLoad(c: Case, job: PoolBenchJob, engine: EngineName, profileD
   let wasmEvents: Record<string, number> = {};
   let warmup: Load['warmup'];
   try {
-    if (WARMUP_PX) warmup = await warmUp(b, c, job, WARMUP_PX, engine);
+    if (WARMUP_PX || WARMUP_ENGINE) warmup = await warmUp(b, c, job, WARMUP_PX, engine);
     await call(b, 'setJob', job);
     let streak = 0;
     while (runs.length < c.maxRuns && !(runs.length >= MIN_RUNS && streak >= QUIET_STREAK)) {
@@ -282,13 +288,15 @@ async function main() {
     '|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|',
     ...results.flatMap((c) => c.engines.flatMap((e) => e.loads.map((l, i) => row(c, e, l, i)))),
     '',
-    ...(WARMUP_PX
+    ...(WARMUP_PX || WARMUP_ENGINE
       ? [
-          `## Warm-up before the timed runs (the same job on a ${WARMUP_PX}×${WARMUP_PX} crop, once, then a wait until the renderer was quiet)`,
+          WARMUP_ENGINE
+            ? "## The product's warm-up before the timed runs (Engine.warmUp of the job's model, as the panel asks for it before Run: a 32×32 grey image once on the worker, or on every worker of the pool; only for a model already in the browser's cache), then a wait until the renderer was quiet"
+            : `## Warm-up before the timed runs (the same job on a ${WARMUP_PX}×${WARMUP_PX} crop, once, then a wait until the renderer was quiet)`,
           '',
-          '| case | engine | page load | warm-up wall s | workers\' CPU s | other threads\' CPU s during it | background CPU s after it | quiet after s |',
-          '|---|---|---|---:|---:|---:|---:|---:|',
-          ...results.flatMap((c) => c.engines.flatMap((e) => e.loads.map((l, i) => (l.warmup ? `| ${c.id} | ${e.engine} | ${i + 1} | ${s(l.warmup.wallMs)} | ${s(l.warmup.workerCpuMs)} | ${s(l.warmup.otherCpuMs)} | ${s(l.warmup.backgroundAfterMs)} | ${s(l.warmup.quietAfterMs)} |` : '')))),
+          `| case | engine | page load |${WARMUP_ENGINE ? ' engine\'s answer |' : ''} warm-up wall s | workers\' CPU s | other threads\' CPU s during it | background CPU s after it | quiet after s |`,
+          `|---|---|---|${WARMUP_ENGINE ? '---|' : ''}---:|---:|---:|---:|---:|`,
+          ...results.flatMap((c) => c.engines.flatMap((e) => e.loads.map((l, i) => (l.warmup ? `| ${c.id} | ${e.engine} | ${i + 1} |${WARMUP_ENGINE ? ` ${l.warmup.answer ?? ''} |` : ''} ${s(l.warmup.wallMs)} | ${s(l.warmup.workerCpuMs)} | ${s(l.warmup.otherCpuMs)} | ${s(l.warmup.backgroundAfterMs)} | ${s(l.warmup.quietAfterMs)} |` : '')))),
           '',
         ]
       : []),
@@ -300,7 +308,7 @@ async function main() {
     '',
   ].join('\n');
   // Variants write results of their own, beside the product's.
-  const name = ['first-run', SANDBOXED ? 'sandboxed' : '', WARMUP_PX ? 'warmup' : '', process.env.BENCH_ORT_CACHE_CONTROL ? 'cache-control' : ''].filter(Boolean).join('-');
+  const name = ['first-run', SANDBOXED ? 'sandboxed' : '', WARMUP_PX ? 'warmup' : WARMUP_ENGINE ? 'warmup-engine' : '', process.env.BENCH_ORT_CACHE_CONTROL ? 'cache-control' : ''].filter(Boolean).join('-');
   await writeResults(name, resultsJson({ when, machine, load: [load0, loadavg()[0]], cases: results }), md, minutes * 60);
 }
 

@@ -3,7 +3,7 @@
 // 'worker-crashed' and the next call starts a fresh worker (re-sending the last init config).
 // Free of Preact so it can be unit-tested in Node with a fake Worker.
 import * as Comlink from 'comlink';
-import type { Capabilities, EngineApi, EngineConfig, ModelStatus, ServerStatus, TargetChoice } from '../worker/engine-api.ts';
+import type { Capabilities, EngineApi, EngineConfig, ModelStatus, ServerStatus, TargetChoice, WarmUpAnswer, WarmUpRequest } from '../worker/engine-api.ts';
 import { fromWireError } from '../worker/job.ts';
 import type { ErrorCode, Job, JobResult, Params, Progress, RgbaImage, Target } from '../worker/job.ts';
 import type { TaskInfo } from '../worker/tasks/task.ts';
@@ -194,6 +194,10 @@ export class EngineClient {
   /** The model Automatic would run for these params (undefined: not installed); see EngineApi.defaultModelFor. */
   defaultModelFor(task: string, params?: Params): Promise<string | undefined> {
     return this.call((api) => api.defaultModelFor(task, params));
+  }
+  /** Warms the model of `request` up where it would run (EngineApi.warmUp); never downloads. */
+  warmUp(request: WarmUpRequest): Promise<WarmUpAnswer> {
+    return this.call((api) => api.warmUp(request));
   }
   decode(bytes: Uint8Array, mime?: string): Promise<RgbaImage> {
     return this.call((api) => api.decode(bytes, mime));

@@ -23,6 +23,7 @@ import type { HostClient } from './host-client.ts';
 import { queued, takeNext, withoutJob } from './queue.ts';
 import type { JobSpec } from './queue.ts';
 import { Store } from './store/store.ts';
+import { paramsFor, targetFor } from './store/view.ts';
 import type { TakenPreview, PreviewRequest } from './view-preview.ts';
 import type { PairingState } from './components/PairingPrompt.tsx';
 import type { TargetStatus } from './components/TargetPicker.tsx';
@@ -110,6 +111,9 @@ export class PanelModel {
   private cancelRequested = false;
   private currentJob: string | null = null;
   private jobCount = 0;
+  /** Warm-ups asked of this engine worker, by what they were asked for (a new worker starts cold: cleared). */
+  private readonly warmUpsAsked = new Set<string>();
+  private warmUpDue = false;
 
   constructor(readonly host: HostClient, readonly engine: EngineClient) {
     this.store = new Store<PanelState>({
@@ -133,7 +137,11 @@ export class PanelModel {
   connect(): () => void {
     const silent = setTimeout(() => this.set((s) => (s.boot.phase === 'waiting-host' ? { hostSilent: true } : {})), HOST_SILENT_MS);
     const offs = [
-      this.engine.onState((engineState) => this.set({ engineState })),
+      this.engine.onState((engineState) => {
+        if (engineState === 'starting') this.warmUpsAsked.clear();
+        this.set({ engineState });
+      }),
+      this.store.subscribe(() => this.scheduleWarmUp()),
       this.host.on('init', (msg) => {
         clearTimeout(silent);
         this.set({ hostInfo: msg.host, settings: msg.settings, selection: msg.selection });
@@ -313,6 +321,34 @@ export class PanelModel {
     this.set((s) => ({ presenceRecheck: s.presenceRecheck + 1 }));
   };
 
+  /** After the change in progress: a queued job starts in the same turn as the previous one ends, so no job runs only
+   *  in between. */
+  private scheduleWarmUp(): void {
+    if (this.warmUpDue) return;
+    this.warmUpDue = true;
+    queueMicrotask(() => {
+      this.warmUpDue = false;
+      this.warmUp();
+    });
+  }
+
+  /** Asks the engine to warm the chosen model up where it would run, so the first Run does not pay the browser's
+   *  compile of the runtime (the engine does nothing for a model not on this computer or a job for a server). Fire and
+   *  forget, once per choice, never while a job runs; a failure is only logged: the Run itself would say it. */
+  private warmUp(): void {
+    const s = this.state;
+    const task = s.tasks.find((t) => t.id === s.taskId);
+    if (s.boot.phase !== 'ready' || s.engineState !== 'ready' || s.running || !task?.warmsUp) return;
+    const request = { task: task.id, model: s.modelId || undefined, params: paramsFor(task, s.paramsByTask, s.settings.params), target: targetFor(s.settings, task.id) };
+    const key = JSON.stringify(request);
+    if (this.warmUpsAsked.has(key)) return;
+    this.warmUpsAsked.add(key);
+    this.engine.warmUp(request).then(
+      (answer) => console.debug('Frontier warm-up', answer),
+      (err: unknown) => console.warn('Frontier warm-up failed', err),
+    );
+  }
+
   /** Captures the job the panel is set up for now, for Run or the queue. */
   capture(job: Omit<JobSpec, 'id'>): JobSpec {
     return { ...job, params: { ...job.params }, items: [...job.items], id: ++this.jobCount };
@@ -339,6 +375,8 @@ export class PanelModel {
    *  failure, a cancel) stays in view while this one runs. */
   private async runJob(job: JobSpec, fromQueue: boolean): Promise<void> {
     const { task, params, modelId, target, items } = job;
+    // The job warms its model up itself: no warm-up of the same choice after it.
+    this.warmUpsAsked.add(JSON.stringify({ task: task.id, model: modelId || undefined, params, target }));
     const generator = isGenerator(task);
     const videoTask = task.inputs.includes('video');
     this.cancelRequested = false;

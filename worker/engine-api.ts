@@ -55,6 +55,24 @@ export interface ModelStatus {
   loaded: boolean;
 }
 
+/** What a warm-up is asked for: what a run would be, without its inputs. */
+export type WarmUpRequest = Pick<Job, 'task' | 'model' | 'params' | 'target'>;
+
+/** Why a warm-up did nothing: 'no-warm-up' the task has none; 'remote' the job would run on a server; 'not-cached'
+ *  the model's files are not on this computer (a warm-up never downloads); 'already-warm' it was warmed up before. */
+export type WarmUpSkip = 'no-warm-up' | 'remote' | 'not-cached' | 'already-warm';
+
+export interface WarmUpAnswer {
+  /** The model and place a run with this request would use. */
+  model: string;
+  target: ResolvedTarget;
+  /** True when the model ran its warm-up now; else `why` it did nothing. */
+  warmed: boolean;
+  why?: WarmUpSkip;
+  /** How long it took, loading the model included (ms). */
+  ms: number;
+}
+
 export interface EngineApi {
   init(config: EngineConfig): Promise<Capabilities>;
   capabilities(): Promise<Capabilities>;
@@ -69,6 +87,12 @@ export interface EngineApi {
    *  it is not installed: the UI's time hint asks it per choice (ui/cost-prior.ts) instead of bundling the task table. */
   defaultModelFor(task: string, params?: Params): Promise<string | undefined>;
   run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult>;
+  /**
+   * Loads the model a run of `request` would use, where it would run, and runs it once on tiny inputs, so the first
+   * real job does not pay the browser's compile of the runtime's code. Only for a model already on this computer and a
+   * place on this computer; it shares the run's session (a run asked meanwhile waits for the same load, then queues).
+   */
+  warmUp(request: WarmUpRequest): Promise<WarmUpAnswer>;
   /** Cooperative cancel: the job stops at its next tile/step boundary with a 'cancelled' error. */
   cancel(jobId: string): Promise<void>;
   /**

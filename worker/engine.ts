@@ -2,7 +2,7 @@
 // the registry, sessions (one per model and target, reused) and cancellation; platforms supply codecs,
 // model sources and runtimes.
 import { FRONTIER_VERSION, FrontierError, type Job, type JobResult, type Params, type Progress, type ResultMeta, type RgbaImage, type ResolvedTarget, type Target } from './job.ts';
-import type { Capabilities, ModelStatus, ServerStatus, TargetChoice } from './engine-api.ts';
+import type { Capabilities, ModelStatus, ServerStatus, TargetChoice, WarmUpAnswer, WarmUpRequest, WarmUpSkip } from './engine-api.ts';
 import { probeServer } from './runtime/oip.ts';
 import { findModel, type ModelCard, type ModelFileKind, type Registry } from './models/card.ts';
 import { fileOfKind, graphFile, loadExternalData, loadModelBytes, loadModelFile, type ByteProgress, type ModelSource } from './models/loader.ts';
@@ -45,6 +45,8 @@ export class Engine {
   private readonly cancelled = new Set<string>();
   /** Running jobs' abort controllers: cancel() aborts remote calls at once, local runs at the next tile. */
   private readonly running = new Map<string, AbortController>();
+  /** Sessions that ran their warm-up (or are running it): one warm-up per model and place. */
+  private readonly warmed = new WeakSet<Session>();
 
   constructor(private readonly platform: EnginePlatform) {}
 
@@ -276,6 +278,37 @@ export class Engine {
       this.cancelled.delete(job.id);
       this.running.delete(job.id);
     }
+  }
+
+  /** EngineApi.warmUp: the model and place a run of `request` would use, loaded through the run's session cache and run
+   *  once on the task's tiny inputs, unless it would download or run elsewhere (then it says why and does nothing). */
+  async warmUp(request: WarmUpRequest): Promise<WarmUpAnswer> {
+    const started = Date.now();
+    const { task, card, params } = await this.modelFor(request);
+    const { target } = await this.target(task, card, request.target ?? 'auto');
+    const answer = (why?: WarmUpSkip): WarmUpAnswer => ({ model: card.id, target, warmed: !why, ...(why ? { why } : {}), ms: Date.now() - started });
+    const feeds = task.warmUpFeeds?.(card, params);
+    if (!feeds) return answer('no-warm-up');
+    if (target === 'server') return answer('remote');
+    // Loaded or loading already (a run started it): its bytes are here. Else only from this computer's cache.
+    if (!this.sessions.has(`${target}|${card.id}`) && !(await this.onThisComputer(card))) return answer('not-cached');
+    const session = await this.session(card, target, () => {});
+    if (this.warmed.has(session)) return answer('already-warm');
+    this.warmed.add(session);
+    try {
+      await (session.warmUp ? session.warmUp(feeds) : session.run(feeds));
+    } catch (err) {
+      this.warmed.delete(session);
+      throw err;
+    }
+    return answer();
+  }
+
+  /** Whether every file of `card` is in this computer's model cache (what the model manager shows as cached). */
+  private async onThisComputer(card: ModelCard): Promise<boolean> {
+    const need = card.files.reduce((sum, f) => sum + f.bytes, 0);
+    const have = (await this.platform.cachedBytes?.(card)) ?? 0;
+    return need > 0 && have >= need;
   }
 
   cancel(jobId: string): void {

@@ -40,6 +40,7 @@ const api: EngineApi = {
       const result = await current().run(job, (p) => void onProgress(p));
       return Comlink.transfer(result, result.images.map((i) => i.data.buffer as ArrayBuffer));
     }),
+  warmUp: (request) => guard(() => current().warmUp(request)),
   cancel: (jobId) => guard(() => current().cancel(jobId)),
   testServer: (url, token, options) => guard(() => current().testServer(url, token, options)),
   decode: (bytes, mime) =>

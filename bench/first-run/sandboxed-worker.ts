@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { Engine } from '../../worker/engine.ts';
 import { createBrowserPlatform } from '../../worker/platform-browser.ts';
 import type { PoolBenchJob } from '../pool/browser-entry.ts';
+import type { WarmUpAnswer } from '../../worker/engine-api.ts';
 
 const engines = new Map<number, Engine>();
 let base = '';
@@ -26,6 +27,13 @@ const api = {
     const t = performance.now();
     await engine.run({ id: `first${ids++}`, task: job.task, model: job.model, params: job.params, image: { ...job.image, data: job.image.data.slice() }, target: 'wasm' });
     return { ms: performance.now() - t, runtime: choice.runtime ?? '', reason: choice.reason, origin: String(self.origin) };
+  },
+  /** The product's warm-up (Engine.warmUp); here, with no Cache API in an opaque origin, it answers 'not-cached'. */
+  async warmUp(workers: number): Promise<WarmUpAnswer> {
+    if (!job) throw new Error('setJob first');
+    let engine = engines.get(workers);
+    if (!engine) engines.set(workers, (engine = new Engine(createBrowserPlatform({ modelBaseUrl: base, wasmWorkers: workers }))));
+    return engine.warmUp({ task: job.task, model: job.model, params: job.params, target: 'wasm' });
   },
 };
 export type SandboxedApi = typeof api;

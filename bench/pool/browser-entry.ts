@@ -7,6 +7,7 @@ import { Engine } from '../../worker/engine.ts';
 import { createBrowserPlatform } from '../../worker/platform-browser.ts';
 import { wasmPoolStats, type WasmPoolStats } from '../../worker/runtime/ort-web-pool.ts';
 import type { Params } from '../../worker/job.ts';
+import type { WarmUpAnswer } from '../../worker/engine-api.ts';
 
 export interface PoolBenchJob {
   task: 'upscale' | 'restore';
@@ -95,9 +96,16 @@ async function run(workers: number): Promise<PoolBenchRun> {
   };
 }
 
+/** The product's warm-up of the job's model (Engine.warmUp), as the panel asks for it before Run. */
+async function warmUp(workers: number): Promise<WarmUpAnswer> {
+  if (!job) throw new Error('setJob first');
+  return engineFor(workers).warmUp({ task: job.task, model: job.model, params: job.params, target: 'wasm' });
+}
+
 const api = {
   setJob,
   run,
+  warmUp,
   /** The largest wasm heap made in this (the engine's) worker: single-worker WASM's. */
   heapBytes: async () => Math.max(0, ...memories.map((m) => m.buffer.byteLength)),
 };

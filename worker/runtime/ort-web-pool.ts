@@ -169,6 +169,8 @@ const cancelled = () => new FrontierError('cancelled', 'Cancelled: nothing was p
 interface PendingRun {
   feeds: Record<string, Tensor>;
   member?: Member;
+  /** A warm-up's run: only this member may take it (each member compiles its own copy of the wasm). */
+  pinned?: Member;
   resolve(outputs: Record<string, Tensor>): void;
   reject(err: Error): void;
 }
@@ -272,6 +274,26 @@ class WasmPool implements Session {
     });
   }
 
+  /**
+   * Runs `feeds` once on every member the pool may run, starting those a job would start (all of its size): each
+   * member compiles its own copy of onnxruntime's wasm (memberWasm), so each pays V8's compile on its first runs. A
+   * job's runs that come meanwhile queue with these as usual. A member lost meanwhile (a job's cancel stopped it) is
+   * not warmed: a fresh one starts for the next job.
+   */
+  async warmUp(feeds: Record<string, Tensor>): Promise<void> {
+    const starting: Promise<void>[] = [];
+    for (let n = this.size - this.members.size; n > 0; n--) starting.push(this.grow());
+    await Promise.all(starting);
+    const runs = [...this.members].map(
+      (member) =>
+        new Promise<void>((resolve, reject) => {
+          this.queue.push({ feeds, pinned: member, resolve: () => resolve(), reject: (err) => (member.state === 'gone' ? resolve() : reject(err)) });
+        }),
+    );
+    this.pump();
+    await Promise.all(runs);
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     livePools.delete(this);
@@ -306,26 +328,32 @@ class WasmPool implements Session {
     queueMicrotask(() => this.pump());
   }
 
-  /** Gives waiting runs to idle workers, and starts another worker while runs wait and the pool is below its size. */
+  /** Gives waiting runs to idle workers (a warm-up's run to its own), and starts another worker while runs that any
+   *  worker may take wait and the pool is below its size. */
   private pump(): void {
     if (this.disposed) return;
     for (const member of this.members) {
-      if (!this.queue.length) break;
-      if (member.state === 'idle') this.dispatch(member, this.queue.shift()!);
+      if (member.state !== 'idle') continue;
+      const next = this.queue.findIndex((run) => !run.pinned || run.pinned === member);
+      if (next >= 0) this.dispatch(member, this.queue.splice(next, 1)[0]);
     }
     const loading = [...this.members].filter((m) => m.state === 'loading').length;
-    if (this.queue.length > loading && this.members.size < this.size) {
-      this.spawn().then(
-        () => this.pump(),
-        (err: MemberError) => {
-          // Keep to the workers that loaded; with none, the waiting runs cannot run.
-          this.size = Math.max(1, this.members.size);
-          if (this.members.size) return this.pump();
-          const error = new FrontierError('model-load-failed', `onnxruntime-web could not load ${this.spec.card.label} in a worker (${err.message}).`);
-          for (const run of this.queue.splice(0)) run.reject(error);
-        },
-      );
-    }
+    const open = this.queue.filter((run) => !run.pinned).length;
+    if (open > loading && this.members.size < this.size) void this.grow();
+  }
+
+  /** Starts one more worker; settles once it loaded or failed (then the pool keeps to the workers that loaded). */
+  private grow(): Promise<void> {
+    return this.spawn().then(
+      () => this.pump(),
+      (err: MemberError) => {
+        // Keep to the workers that loaded; with none, the waiting runs cannot run.
+        this.size = Math.max(1, this.members.size);
+        if (this.members.size) return this.pump();
+        const error = new FrontierError('model-load-failed', `onnxruntime-web could not load ${this.spec.card.label} in a worker (${err.message}).`);
+        for (const run of this.queue.splice(0)) run.reject(error);
+      },
+    );
   }
 
   private dispatch(member: Member, run: PendingRun): void {
@@ -411,6 +439,11 @@ class WasmPool implements Session {
     member.state = 'gone';
     member.worker.terminate();
     this.members.delete(member);
+    // A warm-up's run waiting for this member has no one left to run it.
+    for (const run of this.queue.filter((r) => r.pinned === member)) {
+      this.queue.splice(this.queue.indexOf(run), 1);
+      run.reject(new FrontierError('run-failed', 'the worker to warm up stopped'));
+    }
   }
 }
 

@@ -17,6 +17,10 @@ export interface Session {
   /** `signal` aborts a remote call (OIP) and a run on a WASM pool worker (the worker is stopped); the other local
    *  runtimes finish the current run (cancel is between tiles). */
   run(feeds: Record<string, Tensor>, options?: { signal?: AbortSignal }): Promise<Record<string, Tensor>>;
+  /** Runs `feeds` (tiny inputs) once wherever this session computes, outputs discarded: the browser compiles the
+   *  runtime's code on its first runs (seconds of V8 work for onnxruntime's wasm), so doing it before the first job
+   *  spares the designer that wait. A pool runs them once on every worker it may use. Absent: one run() does it. */
+  warmUp?(feeds: Record<string, Tensor>): Promise<void>;
   dispose(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
 import type { EncodedVideo, Job, Params, ParamValue, Progress, ResolvedTarget, RgbaImage } from '../job.ts';
 import { FrontierError } from '../job.ts';
 import type { ModelCard, ModelFileKind } from '../models/card.ts';
-import type { Session } from '../runtime/runtime.ts';
+import type { Session, Tensor } from '../runtime/runtime.ts';
 import type { JobServer } from '../runtime/jobs-client.ts';
 
 /** A task's param. The UI draws its widget from `type` and `widget` (never from its name), so a new task's params
@@ -97,6 +97,9 @@ export interface TaskDef {
   display?: TaskDisplay;
   /** Checks a job's model fits its params (e.g. the model's scale equals the requested scale). */
   checkModel?(model: ModelCard, params: Params): void;
+  /** Tiny inputs for one run of `model` before the first job (the engine's warmUp: the browser compiles the runtime's
+   *  code on its first runs). Pure data, no DOM. Absent: the task has no warm-up. */
+  warmUpFeeds?(model: ModelCard, params: Params): Record<string, Tensor>;
   run(ctx: TaskContext): Promise<TaskOutput>;
 }
 
@@ -162,6 +165,8 @@ export interface TaskInfo {
   presets?: TaskPreset[];
   /** TaskDef.display. */
   display?: TaskDisplay;
+  /** The task gives warm-up inputs (TaskDef.warmUpFeeds): the UI asks the engine to warm its model up. */
+  warmsUp?: boolean;
 }
 
 /** A task's words and UI behaviour, as plain data (it crosses Comlink and JSON bridges in TaskInfo). Each fact is
@@ -199,5 +204,5 @@ import type { ModelOffer } from '../models/offers.ts';
 
 export function taskInfo(t: TaskDef): TaskInfo {
   const serverOnly = !!t.targets && t.targets.every((x) => x === 'server' || x === 'node');
-  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), ...(t.alsoOffers ? { alsoOffers: t.alsoOffers } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}), ...(t.display ? { display: t.display } : {}) };
+  return { id: t.id, label: t.label, description: t.description, inputs: t.inputs, params: t.params, modelTask: t.modelTask ?? t.id, ...(t.modelRole ? { modelRole: t.modelRole } : {}), ...(t.alsoOffers ? { alsoOffers: t.alsoOffers } : {}), serverOnly, ...(t.optionalSource ? { optionalSource: t.optionalSource } : {}), ...(t.presets ? { presets: t.presets } : {}), ...(t.display ? { display: t.display } : {}), ...(t.warmUpFeeds ? { warmsUp: true } : {}) };
 }

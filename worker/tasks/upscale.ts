@@ -7,6 +7,8 @@ import { runTiled, takesAnySize } from '../image/tiling.ts';
 const QUALITY_TO_FAMILY = { best: 'thick', balanced: 'medium', fast: 'slim' } as const;
 /** Largest result the engine builds (64 MP ≈ 256 MB of RGBA); hosts have their own, smaller limits. */
 const MAX_OUTPUT_PIXELS = 64e6;
+/** The warm-up image's side (px), where the model takes any size. */
+const WARM_UP_SIDE = 32;
 
 export const upscale: TaskDef = {
   id: 'upscale',
@@ -53,6 +55,13 @@ export const upscale: TaskDef = {
     if (model.io.scale !== params.scale) {
       throw new FrontierError('bad-input', `${model.label} upscales ×${model.io.scale}; set Scale to ×${model.io.scale} or pick a ×${params.scale} model.`);
     }
+  },
+  // A grey 32² image (the model's tile where its graph takes one size only): enough for V8 to compile the kernels a
+  // real upscale runs (bench/results/first-run.md: the first job after it is settled).
+  warmUpFeeds(model) {
+    const side = takesAnySize(model.io) ? WARM_UP_SIDE : model.io.tile.size;
+    const grey = { width: side, height: side, data: new Uint8Array(side * side * 4).fill(128) };
+    return { [model.io.inputs[0].name]: rgbaToTensor(grey, model.io.image) };
   },
   async run(ctx) {
     const image = ctx.job.image;

@@ -8,7 +8,7 @@
 // Tests hold a run at a point until they release it (self.fakeEngine, reached with Playwright's worker.evaluate), so
 // they wait on a state the UI shows for as long as they need, not on a moment.
 import * as Comlink from 'comlink';
-import type { Capabilities, EngineApi, EngineConfig, ModelStatus, TargetChoice } from '../../../worker/engine-api.ts';
+import type { Capabilities, EngineApi, EngineConfig, ModelStatus, TargetChoice, WarmUpAnswer } from '../../../worker/engine-api.ts';
 import type { Job, JobResult, Progress, RgbaImage, Target } from '../../../worker/job.ts';
 import type { ModelCard } from '../../../worker/models/card.ts';
 import type { TaskInfo } from '../../../worker/tasks/task.ts';
@@ -25,6 +25,8 @@ const UPSCALE: TaskInfo = {
   inputs: ['image'],
   modelTask: 'upscale',
   serverOnly: false,
+  // As the real row: the real task gives warm-up inputs, so the UI asks for a warm-up.
+  warmsUp: true,
   // The real task's words ("Upscaling tile 3 / 16"), as the real engine's row carries them: the UI has no task table.
   display: TASKS.find((t) => t.id === 'upscale')!.display,
   presets: [
@@ -78,6 +80,10 @@ const control = {
   /** Every job the engine was asked to run: its id, task and size param (and a clip's type, length and first bytes), in order. */
   runs: [] as { id: string; task: string; size?: unknown; video?: { mime: string; bytes: number; head: number[]; width?: number; height?: number } }[],
   held: null as string | null,
+  /** Every warm-up the UI asked for, in order, and whether a job was running in this engine when it came. */
+  warmUps: [] as { task: string; model?: string; params: Record<string, unknown>; target?: string; duringJob: boolean }[],
+  /** Jobs running now. */
+  active: 0,
   failure: null as { code: string; message: string } | null,
   fail(error: { code: string; message: string }) {
     control.failure = error;
@@ -166,51 +172,21 @@ const api: EngineApi = {
     const id = def.defaultModel({ ...Object.fromEntries(row.params.map((s) => [s.name, s.default])), ...params }, available);
     return available.some((c) => c.id === id) ? id : undefined;
   },
+  // As the real engine: the model a run would use (Automatic: the first of the task's), warmed only when cached.
+  async warmUp(request): Promise<WarmUpAnswer> {
+    control.warmUps.push({ task: request.task, ...(request.model ? { model: request.model } : {}), params: { ...request.params }, ...(request.target ? { target: request.target } : {}), duringJob: control.active > 0 });
+    const model = models.find((m) => m.card.id === request.model) ?? models[0];
+    if (request.task !== 'upscale') return { model: model.card.id, target: 'wasm', warmed: false, why: 'no-warm-up', ms: 0 };
+    if (request.target === 'server') return { model: model.card.id, target: 'server', warmed: false, why: 'remote', ms: 0 };
+    return model.cached ? { model: model.card.id, target: 'wasm', warmed: true, ms: TILE_MS } : { model: model.card.id, target: 'wasm', warmed: false, why: 'not-cached', ms: 0 };
+  },
   async run(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
-    const video = job.video ? { video: { mime: job.video.mime, bytes: job.video.bytes.length, head: [...job.video.bytes.subarray(0, 12)], width: job.video.width, height: job.video.height } } : {};
-    control.runs.push({ id: job.id, task: job.task, size: job.params.size, ...video });
-    if (control.failure && job.id.startsWith('job-')) {
-      const failure = control.failure;
-      control.failure = null;
-      await sleep(TILE_MS);
-      throw failure;
+    control.active++;
+    try {
+      return await runJob(job, onProgress);
+    } finally {
+      control.active--;
     }
-    if (job.task !== 'upscale') return fakeRun(job, onProgress);
-    const model = models.find((m) => m.card.id === job.model) ?? models[0];
-    const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });
-    const check = () => {
-      if (cancelled.delete(job.id)) throw { code: 'cancelled', message: 'Cancelled.' };
-    };
-    const bytes = model.card.files[0].bytes;
-    if (!model.cached) {
-      for (let i = 0; i <= 4; i++) {
-        report({ stage: 'download', done: (bytes * i) / 4, total: bytes });
-        await gate(job, `download:${i}`);
-        await sleep(TILE_MS);
-        check();
-      }
-      if (capabilities.cache.available) Object.assign(model, { cached: true, cachedBytes: bytes });
-    }
-    report({ stage: 'load', done: 0, total: 1 });
-    await sleep(TILE_MS);
-    model.loaded = true;
-    const started = performance.now();
-    for (let t = 0; t < TILES; t++) {
-      check();
-      report({ stage: 'run', done: t, total: TILES });
-      await gate(job, `run:${t}`);
-      await sleep(TILE_MS);
-    }
-    const scale = Number(job.params.scale);
-    const image = upscaleNearest(job.image!, scale);
-    return {
-      jobId: job.id,
-      images: [image],
-      meta: {
-        task: job.task, model: model.card.id, modelVariant: model.card.variant, params: job.params, target: 'wasm',
-        version: '0.1.0', runMs: Math.round(performance.now() - started),
-      },
-    };
   },
   async cancel(jobId) {
     cancelled.add(jobId);
@@ -246,6 +222,54 @@ const api: EngineApi = {
     return new Uint8Array(await blob.arrayBuffer());
   },
 };
+
+/** One job of the fake engine: an upscale's fake download, load and tiles, or another task's fake steps. */
+async function runJob(job: Job, onProgress: (p: Progress) => void): Promise<JobResult> {
+  const video = job.video ? { video: { mime: job.video.mime, bytes: job.video.bytes.length, head: [...job.video.bytes.subarray(0, 12)], width: job.video.width, height: job.video.height } } : {};
+  control.runs.push({ id: job.id, task: job.task, size: job.params.size, ...video });
+  if (control.failure && job.id.startsWith('job-')) {
+    const failure = control.failure;
+    control.failure = null;
+    await sleep(TILE_MS);
+    throw failure;
+  }
+  if (job.task !== 'upscale') return fakeRun(job, onProgress);
+  const model = models.find((m) => m.card.id === job.model) ?? models[0];
+  const report = (p: Omit<Progress, 'jobId'>) => onProgress({ jobId: job.id, ...p });
+  const check = () => {
+    if (cancelled.delete(job.id)) throw { code: 'cancelled', message: 'Cancelled.' };
+  };
+  const bytes = model.card.files[0].bytes;
+  if (!model.cached) {
+    for (let i = 0; i <= 4; i++) {
+      report({ stage: 'download', done: (bytes * i) / 4, total: bytes });
+      await gate(job, `download:${i}`);
+      await sleep(TILE_MS);
+      check();
+    }
+    if (capabilities.cache.available) Object.assign(model, { cached: true, cachedBytes: bytes });
+  }
+  report({ stage: 'load', done: 0, total: 1 });
+  await sleep(TILE_MS);
+  model.loaded = true;
+  const started = performance.now();
+  for (let t = 0; t < TILES; t++) {
+    check();
+    report({ stage: 'run', done: t, total: TILES });
+    await gate(job, `run:${t}`);
+    await sleep(TILE_MS);
+  }
+  const scale = Number(job.params.scale);
+  const image = upscaleNearest(job.image!, scale);
+  return {
+    jobId: job.id,
+    images: [image],
+    meta: {
+      task: job.task, model: model.card.id, modelVariant: model.card.variant, params: job.params, target: 'wasm',
+      version: '0.1.0', runMs: Math.round(performance.now() - started),
+    },
+  };
+}
 
 const STEP_MS = 40;
 

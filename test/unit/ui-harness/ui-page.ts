@@ -81,6 +81,13 @@ export async function engineRuns(page: Page): Promise<EngineRun[]> {
   return w.evaluate(() => (self as unknown as { fakeEngine: { runs: EngineRun[] } }).fakeEngine.runs);
 }
 
+/** Every warm-up the UI asked the fake engine for, in order, and whether a job ran in the engine when it came. */
+export interface EngineWarmUp { task: string; model?: string; params: Record<string, unknown>; target?: string; duringJob: boolean }
+export async function engineWarmUps(page: Page): Promise<EngineWarmUp[]> {
+  const w = await engineWorker(page);
+  return w.evaluate(() => (self as unknown as { fakeEngine: { warmUps: EngineWarmUp[] } }).fakeEngine.warmUps);
+}
+
 /** The next batch job fails with this error, as the engine sends one (its code and message). */
 export async function failNext(page: Page, error: { code: string; message: string }): Promise<void> {
   const w = await engineWorker(page);
