@@ -8,19 +8,16 @@
 // The tests run in order: the first leaves the model cached and the reference bytes for the others.
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
-import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { serveBenchPage } from '../../bench/common/serve.ts';
+import type { Page } from 'playwright-core';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
-import { launchBrowser } from '../browser.ts';
+import { openServedPage, type ServedPage } from './served-page.ts';
 import { loadPhoto } from '../node/helpers.ts';
 import type { Ran, WarmJob, WarmUpTestApi } from './warm-up-entry.ts';
 
 const TIMEOUT = { timeout: 300_000 };
 
-let server: Server;
-let browser: Browser;
+let served: ServedPage;
 let page: Page;
 let job: WarmJob;
 /** The job's bytes on a pool that was never warmed up (set by the first test). */
@@ -29,7 +26,7 @@ let reference: Ran | undefined;
 let modelFileRequests = 0;
 
 before(async () => {
-  const served = await serveBenchPage({
+  served = await openServedPage({
     entry: join(REPO_ROOT, 'test', 'e2e', 'warm-up-entry.ts'),
     file(rel) {
       if (rel === '/models/registry.json') return REGISTRY_PATH;
@@ -39,23 +36,15 @@ before(async () => {
       }
       return null;
     },
+    ready: 'warmUpTest',
   });
-  server = served.server;
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${served.url}/`);
-  await page.waitForFunction(() => 'warmUpTest' in globalThis, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the test page did not start:\n${logs.join('\n')}`));
+  page = served.page;
   const photo = await loadPhoto('chelsea.png'); // 451×300: 12 tiles, more than the pool's 2 workers (the same plan as one)
   job = { task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2, quality: 'fast' }, image: { width: photo.width, height: photo.height, data: Array.from(photo.data) } };
 });
 
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await served?.close();
 });
 
 function call<K extends keyof WarmUpTestApi>(method: K, ...args: Parameters<WarmUpTestApi[K]>): Promise<Awaited<ReturnType<WarmUpTestApi[K]>>> {

@@ -7,20 +7,17 @@
 // `npm run bench:pool` and `npm run bench:peer`, not here.
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
-import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { serveBenchPage } from '../../bench/common/serve.ts';
+import type { Page } from 'playwright-core';
 import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
-import { launchBrowser } from '../browser.ts';
+import { openServedPage, type ServedPage } from './served-page.ts';
 import { loadPhoto } from '../node/helpers.ts';
 import { crop, psnr } from '../../worker/image/rgba.ts';
 import type { PoolJob, PoolTestApi, Ran } from './wasm-pool-entry.ts';
 
 const TIMEOUT = { timeout: 300_000 };
 
-let server: Server;
-let browser: Browser;
+let served: ServedPage;
 let page: Page;
 let job: PoolJob;
 let single: Ran;
@@ -28,23 +25,16 @@ let single: Ran;
 let smallJob: PoolJob;
 
 before(async () => {
-  const served = await serveBenchPage({
+  served = await openServedPage({
     entry: join(REPO_ROOT, 'test', 'e2e', 'wasm-pool-entry.ts'),
     file(rel) {
       if (rel === '/models/registry.json') return REGISTRY_PATH;
       if (rel.startsWith('/models/files/')) return join(MODEL_FILES_DIR, basename(rel));
       return null;
     },
+    ready: 'poolTest',
   });
-  server = served.server;
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${served.url}/`);
-  await page.waitForFunction(() => 'poolTest' in globalThis, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the test page did not start:\n${logs.join('\n')}`));
+  page = served.page;
   const photo = await loadPhoto('chelsea.png'); // 451×300: 4 × 3 tiles of 128 px
   job = { task: 'upscale', model: 'esrgan-slim-x2', params: { scale: 2, quality: 'fast' }, image: { width: photo.width, height: photo.height, data: Array.from(photo.data) } };
   single = await call('run', job, 1);
@@ -53,8 +43,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await served?.close();
 });
 
 /** Calls the page's worker API (test/e2e/wasm-pool-entry.ts). */

@@ -6,54 +6,32 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import type { Browser, Page } from 'playwright-core';
-import { serveBenchPage } from '../../bench/common/serve.ts';
-import { REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
+import { REGISTRY_PATH } from '../../worker/platform-node.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
 import { convertEsrgan, describeEsrganModel, type EsrganVariant } from '../../models/convert/build-models.ts';
 import { loadPhoto } from '../node/helpers.ts';
-import { launchBrowser } from '../browser.ts';
-import type { PlainTensor, WebGpuBenchApi } from '../../bench/gpu/webgpu-entry.ts';
+import { openWebGpuBenchPage, type WebGpuBenchPage } from './webgpu-bench-page.ts';
+import type { PlainTensor } from '../../bench/gpu/webgpu-entry.ts';
 
 const TIMEOUT = { timeout: 600_000 };
 // SwiftShader is ≈100× slower than WASM: a small crop keeps a run within a minute on a loaded machine.
 const SIZE = 24;
 const dir = mkdtempSync(join(tmpdir(), 'frontier-webgpu-esrgan-'));
-let server: Server;
-let browser: Browser;
-let page: Page;
-let url: string;
+let page: WebGpuBenchPage;
 
 before(async () => {
-  const served = await serveBenchPage({
-    entry: join(REPO_ROOT, 'bench', 'gpu', 'webgpu-entry.ts'),
-    file: (rel) => (rel.startsWith('/models/files/') ? join(dir, basename(rel)) : null),
-  });
-  server = served.server;
-  url = served.url;
-  browser = await launchBrowser({ webgpu: true });
-  page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${url}/`);
-  await page.waitForFunction(() => 'webgpuBench' in globalThis, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not start:\n${logs.join('\n')}`));
+  page = await openWebGpuBenchPage(dir);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await page?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function call<K extends keyof WebGpuBenchApi>(method: K, ...args: Parameters<WebGpuBenchApi[K]>): Promise<Awaited<ReturnType<WebGpuBenchApi[K]>>> {
-  return page.evaluate(([m, a]) => (globalThis as unknown as { webgpuBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).webgpuBench[m](...a), [method, args] as const) as never;
-}
+const call: WebGpuBenchPage['call'] = (method, ...args) => page.call(method, ...args);
 
 /** A SIZE² crop of chelsea.png (fur and whiskers) as NHWC float32 in [0, 255]. */
 async function photoCrop(): Promise<PlainTensor> {
@@ -83,7 +61,7 @@ async function webGpuMatchesCpu(variant: EsrganVariant, scale: number): Promise<
   const cpu = (await session.run({ input: new ort.Tensor('float32', Float32Array.from(input.data), input.dims) })).output.data as Float32Array;
   await session.release();
 
-  const gpu = await call('model', card, `${url}/models/files/${file}`, 'webgpu', false, { input }, 1);
+  const gpu = await call('model', card, `${page.url}/models/files/${file}`, 'webgpu', false, { input }, 1);
   assert.match(gpu.adapter, /./);
   assert.equal(gpu.output.length, SIZE * scale * SIZE * scale * 3);
   const db = psnr255(gpu.output, cpu);

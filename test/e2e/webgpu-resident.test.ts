@@ -4,56 +4,32 @@
 // same tile again reads its inputs from the GPU with the same output. Speed is bench:webgpu's, not this test's.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { serveBenchPage } from '../../bench/common/serve.ts';
-import { MODEL_FILES_DIR, REGISTRY_PATH, REPO_ROOT } from '../../worker/platform-node.ts';
+import { MODEL_FILES_DIR, REGISTRY_PATH } from '../../worker/platform-node.ts';
 import type { ModelCard } from '../../worker/models/card.ts';
-import { launchBrowser } from '../browser.ts';
-import type { WebGpuBenchApi } from '../../bench/gpu/webgpu-entry.ts';
+import { openWebGpuBenchPage, type WebGpuBenchPage } from './webgpu-bench-page.ts';
 
 const TIMEOUT = { timeout: 600_000 };
-let server: Server;
-let browser: Browser;
-let page: Page;
-let url: string;
+let gpu: WebGpuBenchPage;
 const cards = new Map<string, ModelCard>();
 
 before(async () => {
   const registry = JSON.parse(readFileSync(REGISTRY_PATH, 'utf8')) as { models: ModelCard[] };
   for (const card of registry.models) cards.set(card.id, card);
-  const served = await serveBenchPage({
-    entry: join(REPO_ROOT, 'bench', 'gpu', 'webgpu-entry.ts'),
-    file: (rel) => (rel.startsWith('/models/files/') ? join(MODEL_FILES_DIR, basename(rel)) : null),
-  });
-  server = served.server;
-  url = served.url;
-  browser = await launchBrowser({ webgpu: true });
-  page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${url}/`);
-  await page.waitForFunction(() => 'webgpuBench' in globalThis, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not start:\n${logs.join('\n')}`));
+  gpu = await openWebGpuBenchPage(MODEL_FILES_DIR);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await gpu?.close();
 });
 
-function call<K extends keyof WebGpuBenchApi>(method: K, ...args: Parameters<WebGpuBenchApi[K]>): Promise<Awaited<ReturnType<WebGpuBenchApi[K]>>> {
-  return page.evaluate(([m, a]) => (globalThis as unknown as { webgpuBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).webgpuBench[m](...a), [method, args] as const) as never;
-}
+const call: WebGpuBenchPage['call'] = (method, ...args) => gpu.call(method, ...args);
 
 const card = (id: string) => cards.get(id) ?? assert.fail(`${id} is not in the registry`);
 const fileUrl = (id: string, kind?: string) => {
   const c = card(id);
   const file = c.files.find((f) => (kind ? f.kind === kind : f.name.endsWith('.onnx'))) ?? assert.fail(`${id} has no ${kind ?? 'graph'} file`);
-  return `${url}/models/files/${file.name}`;
+  return `${gpu.url}/models/files/${file.name}`;
 };
 
 function maxAbs(a: number[], b: number[]): number {

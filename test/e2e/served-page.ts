@@ -1,0 +1,32 @@
+// A test page bundled from `entry` and served by bench/common/serve.ts, open in a Chromium of its own (with WebGPU
+// where asked), once the entry has set its global `ready`: what the pool, warm-up and WebGPU tests start from.
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { serveBenchPage } from '../../bench/common/serve.ts';
+import { launchBrowser } from '../browser.ts';
+
+export interface ServedPage {
+  page: Page;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openServedPage(o: { entry: string; file: (rel: string) => string | null; ready: string; webgpu?: boolean }): Promise<ServedPage> {
+  const { server, url } = await serveBenchPage({ entry: o.entry, file: o.file });
+  const browser = await launchBrowser(o.webgpu ? { webgpu: true } : {});
+  const close = async () => {
+    await browser.close();
+    server.close();
+  };
+  const page = await browser.newPage();
+  page.setDefaultTimeout(0);
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(String(e)));
+  await page.goto(`${url}/`);
+  await page.waitForFunction((name) => name in globalThis, o.ready, { timeout: 30_000 }).catch(async () => {
+    await close();
+    assert.fail(`the test page did not start:\n${logs.join('\n')}`);
+  });
+  return { page, url, close };
+}
