@@ -2,6 +2,7 @@
 // where asked), once the entry has set its global `ready`: what the pool, warm-up and WebGPU tests start from.
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { openBenchPage } from '../../bench/common/chromium.ts';
 import { serveBenchPage } from '../../bench/common/serve.ts';
 import { launchBrowser } from '../browser.ts';
 
@@ -18,15 +19,9 @@ export async function openServedPage(o: { entry: string; file: (rel: string) => 
     await browser.close();
     server.close();
   };
-  const page = await browser.newPage();
-  page.setDefaultTimeout(0);
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push(String(e)));
-  await page.goto(`${url}/`);
-  await page.waitForFunction((name) => name in globalThis, o.ready, { timeout: 30_000 }).catch(async () => {
+  const page = await openBenchPage(browser, url, o.ready).catch(async (err: Error) => {
     await close();
-    assert.fail(`the test page did not start:\n${logs.join('\n')}`);
+    assert.fail(err.message);
   });
   return { page, url, close };
 }
