@@ -8,13 +8,10 @@ import type { WarmUpAnswer } from '../../worker/engine-api.ts';
 import { createBrowserPlatform } from '../../worker/platform-browser.ts';
 import { wasmPoolStats, type WasmPoolStats } from '../../worker/runtime/ort-web-pool.ts';
 import type { RgbaImage } from '../../worker/job.ts';
+import type { PoolJob } from './wasm-pool-entry.ts';
 
-export interface WarmJob {
-  task: 'upscale';
-  model: string;
-  params: Record<string, number | string>;
-  image: { width: number; height: number; data: number[] };
-}
+/** The job the pool test's page takes (plain data across page.evaluate). */
+export type WarmJob = PoolJob;
 
 export interface Ran {
   width: number;
